@@ -1,0 +1,47 @@
+/**
+ * How the libraries report metrics without importing prom-client: `@lockstep/metrics`
+ * implements this interface; tests and the simulator use `noopMetrics` or a recording sink.
+ * Names are the DESIGN.md §7 names without the `lockstep_` prefix.
+ */
+export type CounterName =
+  | "messages_sent_total"
+  | "message_delivery_failures_total"
+  | "message_retries_total"
+  | "messages_received_total"
+  | "messages_invalid_total"
+  | "peer_connections_refused_total"
+  | "proposals_total"
+  | "transitions_total"
+  | "leader_changes_total"
+  | "wal_bytes_written_total"
+  | "wal_fsyncs_total";
+
+export type HistogramName =
+  | "message_processing_seconds"
+  | "entry_stage_seconds"
+  | "wal_fsync_seconds"
+  | "snapshot_seconds";
+
+export type GaugeName =
+  | "cluster_members"
+  | "peers_connected"
+  | "term"
+  | "commit_index"
+  | "applied_index"
+  | "is_leader"
+  | "wal_segments"
+  | "send_queue_messages";
+
+export type MetricLabels = Readonly<Record<string, string>>;
+
+export interface MetricsSink {
+  increment(name: CounterName, labels?: MetricLabels, by?: number): void;
+  observe(name: HistogramName, labels: MetricLabels, value: number): void;
+  set(name: GaugeName, labels: MetricLabels, value: number): void;
+}
+
+export const noopMetrics: MetricsSink = {
+  increment: () => undefined,
+  observe: () => undefined,
+  set: () => undefined,
+};

@@ -1,0 +1,206 @@
+import { z } from "zod";
+import { CommandSchema, EntrySchema } from "./commands.js";
+import { ClusterIdSchema, IndexSchema, NodeIdSchema, TermSchema } from "./ids.js";
+
+/** The one wire protocol version this build speaks. */
+export const protocolVersion = 1;
+
+/** Entries and commands one message may carry; the byte limit is `frameBytesMax`. */
+export const entriesPerMessageMax = 4096;
+/** A snapshot chunk's payload, base64, at most this many characters. */
+export const snapshotChunkCharactersMax = 1024 * 1024;
+
+/** A read round's id, echoed by followers so the leader can match acknowledgments to a ReadIndex request. */
+const ReadContextSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Leader -> follower: entries after `(prevIndex, prevTerm)`, plus the leader's commit index.
+ * With no entries it is a heartbeat. `context`, when present, asks the follower to echo it
+ * so a ReadIndex round can count who still follows this leader.
+ */
+export const ProposalSchema = z.object({
+  type: z.literal("Proposal"),
+  term: TermSchema,
+  prevIndex: IndexSchema,
+  prevTerm: TermSchema,
+  entries: z.array(EntrySchema).max(entriesPerMessageMax),
+  commitIndex: IndexSchema,
+  context: ReadContextSchema.optional(),
+});
+export type Proposal = z.infer<typeof ProposalSchema>;
+
+/** Follower -> leader: entries up to `matchIndex` are durably stored here. */
+export const AcknowledgmentSchema = z.object({
+  type: z.literal("Acknowledgment"),
+  term: TermSchema,
+  matchIndex: IndexSchema,
+  context: ReadContextSchema.optional(),
+});
+export type Acknowledgment = z.infer<typeof AcknowledgmentSchema>;
+
+/** Leader -> followers: everything up to `commitIndex` is final; apply it. */
+export const CommitSchema = z.object({
+  type: z.literal("Commit"),
+  term: TermSchema,
+  commitIndex: IndexSchema,
+});
+export type Commit = z.infer<typeof CommitSchema>;
+
+export const RejectReasonSchema = z.enum(["stale_term", "log_mismatch", "definition_mismatch", "malformed"]);
+export type RejectReason = z.infer<typeof RejectReasonSchema>;
+
+/**
+ * Follower -> leader: a Proposal was declined. For `log_mismatch`, `rejectedIndex` is the
+ * Proposal's `prevIndex`, and `(hintIndex, hintTerm)` lets the leader back up a whole term at
+ * once instead of one entry per round trip (Raft §5.3, "fast backup").
+ */
+export const RejectSchema = z.object({
+  type: z.literal("Reject"),
+  term: TermSchema,
+  reason: RejectReasonSchema,
+  rejectedIndex: IndexSchema,
+  hintIndex: IndexSchema.optional(),
+  hintTerm: TermSchema.optional(),
+});
+export type Reject = z.infer<typeof RejectSchema>;
+
+/** Candidate -> all. `preVote` asks "would you vote for me?" without disturbing anyone's term (Raft thesis §9.6). */
+export const VoteRequestSchema = z.object({
+  type: z.literal("VoteRequest"),
+  term: TermSchema,
+  lastIndex: IndexSchema,
+  lastTerm: TermSchema,
+  preVote: z.boolean(),
+  /** Set when the election follows a `TimeoutNow`: voters then ignore their leader lease. */
+  transfer: z.boolean(),
+});
+export type VoteRequest = z.infer<typeof VoteRequestSchema>;
+
+export const VoteSchema = z.object({
+  type: z.literal("Vote"),
+  term: TermSchema,
+  granted: z.boolean(),
+  preVote: z.boolean(),
+});
+export type Vote = z.infer<typeof VoteSchema>;
+
+/** Leader -> lagging follower: one piece of a snapshot, base64. The last piece has `done`. */
+export const SnapshotChunkSchema = z.object({
+  type: z.literal("SnapshotChunk"),
+  term: TermSchema,
+  snapshotIndex: IndexSchema,
+  snapshotTerm: TermSchema,
+  offset: z.number().int().nonnegative(),
+  data: z.string().max(snapshotChunkCharactersMax),
+  done: z.boolean(),
+});
+export type SnapshotChunk = z.infer<typeof SnapshotChunkSchema>;
+
+/** Follower -> leader: chunks up to `offset` received; with `done`, the snapshot is installed. */
+export const SnapshotAckSchema = z.object({
+  type: z.literal("SnapshotAck"),
+  term: TermSchema,
+  snapshotIndex: IndexSchema,
+  offset: z.number().int().nonnegative(),
+  done: z.boolean(),
+  /** False when the follower could not take the chunk (wrong offset, bad checksum): restart at `offset`. */
+  accepted: z.boolean(),
+});
+export type SnapshotAck = z.infer<typeof SnapshotAckSchema>;
+
+/** Leader -> chosen follower: start an election now (leadership transfer, Raft thesis §3.10). */
+export const TimeoutNowSchema = z.object({
+  type: z.literal("TimeoutNow"),
+  term: TermSchema,
+});
+export type TimeoutNow = z.infer<typeof TimeoutNowSchema>;
+
+/** Follower -> leader: client commands this follower received; the leader proposes them. */
+export const ForwardSchema = z.object({
+  type: z.literal("Forward"),
+  term: TermSchema,
+  commands: z.array(CommandSchema).min(1).max(entriesPerMessageMax),
+});
+export type Forward = z.infer<typeof ForwardSchema>;
+
+/** Follower -> leader: what is the commit index a linearizable read must wait for? */
+export const ReadIndexRequestSchema = z.object({
+  type: z.literal("ReadIndexRequest"),
+  term: TermSchema,
+  context: ReadContextSchema,
+});
+export type ReadIndexRequest = z.infer<typeof ReadIndexRequestSchema>;
+
+/** Leader -> follower: the read may be served once this node has applied `index`. */
+export const ReadIndexResponseSchema = z.object({
+  type: z.literal("ReadIndexResponse"),
+  term: TermSchema,
+  context: ReadContextSchema,
+  index: IndexSchema,
+});
+export type ReadIndexResponse = z.infer<typeof ReadIndexResponseSchema>;
+
+/** The consensus messages of DESIGN.md §2, one union. */
+export const ConsensusMessageSchema = z.discriminatedUnion("type", [
+  ProposalSchema,
+  AcknowledgmentSchema,
+  CommitSchema,
+  RejectSchema,
+  VoteRequestSchema,
+  VoteSchema,
+  SnapshotChunkSchema,
+  SnapshotAckSchema,
+  TimeoutNowSchema,
+  ForwardSchema,
+  ReadIndexRequestSchema,
+  ReadIndexResponseSchema,
+]);
+export type ConsensusMessage = z.infer<typeof ConsensusMessageSchema>;
+export type ConsensusMessageType = ConsensusMessage["type"];
+
+/** The first frame on every peer connection, in both directions. */
+export const HelloSchema = z.object({
+  type: z.literal("Hello"),
+  nodeId: NodeIdSchema,
+  cluster: ClusterIdSchema,
+  protocolVersion: z.number().int().positive(),
+  definitionHash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type Hello = z.infer<typeof HelloSchema>;
+
+/** Sent before closing a peer connection that was refused, so the other side can log why. */
+export const GoodbyeSchema = z.object({
+  type: z.literal("Goodbye"),
+  reason: z.enum(["cluster_mismatch", "definition_mismatch", "version_mismatch", "unknown_node", "malformed", "auth_failed"]),
+  detail: z.string().max(512),
+});
+export type Goodbye = z.infer<typeof GoodbyeSchema>;
+
+export const BodySchema = z.discriminatedUnion("type", [
+  ...ConsensusMessageSchema.options,
+  HelloSchema,
+  GoodbyeSchema,
+]);
+export type Body = z.infer<typeof BodySchema>;
+export type BodyType = Body["type"];
+
+/** A message signature (Ed25519 over the canonical envelope without `auth`). */
+export const AuthSchema = z.object({
+  alg: z.literal("ed25519"),
+  sig: z.string().max(128),
+});
+
+/** What every frame carries: `{ v, cluster, from, to, body, auth? }` (DESIGN.md §4). */
+export const EnvelopeSchema = z.object({
+  v: z.literal(protocolVersion),
+  cluster: ClusterIdSchema,
+  from: NodeIdSchema,
+  to: NodeIdSchema,
+  body: BodySchema,
+  auth: AuthSchema.optional(),
+});
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+
+/** An envelope whose body is a consensus message: what transports hand to the core. */
+export type ConsensusEnvelope = Omit<Envelope, "body"> & { body: ConsensusMessage };
+
