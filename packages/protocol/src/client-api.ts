@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ClientSessionSchema } from "./commands.js";
+import type { ClientSessionSchema } from "./commands.js";
 import { IndexSchema, KeySchema, NodeIdSchema, StateNameSchema, TermSchema } from "./ids.js";
 
 /**

@@ -1,0 +1,144 @@
+import type { NodeId } from "@lockstep/protocol";
+import { createRandom, fork, MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
+import { checkLinearizability, HistoryRecorder } from "./checkers/index.js";
+import type { HistoryEvent } from "./history/index.js";
+import { lifecycleDefinition } from "@lockstep/state-machine";
+import { FaultSchedule } from "./fault-schedule.js";
+import type { FaultStats } from "./fault-schedule.js";
+import { checkFinalLogs } from "./monitor/final-checks.js";
+import { SafetyMonitor } from "./monitor/safety-monitor.js";
+import type { Violation } from "./monitor/safety-monitor.js";
+import { SimCluster } from "./sim-cluster.js";
+import { defaultSimulationOptions } from "./sim-options.js";
+import type { SimulationOptions } from "./sim-options.js";
+import { Workload } from "./workload.js";
+import type { WorkloadStats } from "./workload.js";
+
+/** Events one run may process before it is declared stuck: a bound on the event loop. */
+const eventsPerRunMax = 5_000_000;
+
+export interface SimulationResult {
+  seed: number;
+  violations: Violation[];
+  workload: WorkloadStats;
+  faults: FaultStats;
+  simulatedMs: number;
+  events: number;
+  /** Virtual ms from the end of faults to the first committed write. */
+  recoveryMs: number | null;
+  history: HistoryEvent[];
+}
+
+/**
+ * One seeded run: a safety phase (client load under faults, checked after every event), then a
+ * liveness phase (faults stop; a leader must be elected and a write committed within the bound,
+ * and every node must converge), then the final checks over the logs and the client history.
+ * The same options give the same run, event for event.
+ */
+export async function runSimulation(partial: Partial<SimulationOptions> & { seed: number }): Promise<SimulationResult> {
+  const options: SimulationOptions = { ...defaultSimulationOptions, ...partial };
+  const random = createRandom(options.seed);
+  const clock = new VirtualClock();
+  const network = new MemoryNetwork({ clock, random: fork(random) });
+  const monitor = new SafetyMonitor(() => clock.nowMs());
+  const ids: NodeId[] = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+  const skewRandom = fork(random);
+  const skews = new Map(ids.map((id) => [id, options.faults ? 0.8 + skewRandom() * 0.45 : 1]));
+  const cluster = new SimCluster({
+    clock,
+    network,
+    random: fork(random),
+    monitor,
+    cluster: "sim",
+    ids,
+    driverConfig: { consensusTimeoutMs: 1_000, snapshotEntriesThreshold: 150, electionTimeoutTicks: 10 },
+    tickMsOf: (id) => Math.max(1, Math.round(options.tickMs * (skews.get(id) ?? 1))),
+  });
+  const history = new HistoryRecorder(() => Math.round(clock.nowMs() * 1_000_000));
+  const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`);
+  const workload = new Workload({ clock, random: fork(random), cluster, history, keys });
+  const faults = new FaultSchedule({ clock, random: fork(random), network, cluster, ids });
+  let events = 0;
+
+  const runUntil = async (deadlineMs: number, done: () => boolean = () => false): Promise<void> => {
+    while (clock.nowMs() < deadlineMs && !done()) {
+      if (!clock.runNext()) break;
+      // Let every promise chain the event started settle before the next event.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      cluster.observeLeaders();
+      try {
+        cluster.assertInvariants();
+      } catch (error) {
+        monitor.report("invariant", error instanceof Error ? error.message : String(error));
+      }
+      if (++events > eventsPerRunMax) {
+        monitor.report("liveness", `run exceeded ${eventsPerRunMax} events`);
+        return;
+      }
+    }
+  };
+
+  await cluster.startAll();
+  if (options.faults) faults.start();
+  const clientsDone = workload.start(options.clients);
+  await runUntil(options.safetyPhaseMs);
+
+  // Liveness phase: heal everything and require progress within the bound.
+  workload.stop();
+  await faults.stopAndHeal();
+  const healedAtMs = clock.nowMs();
+  const probe = { committed: false, atMs: 0 };
+  void probeWrite(cluster, clock, probe);
+  await runUntil(healedAtMs + options.livenessBoundMs, () => probe.committed && converged(cluster));
+  const recoveryMs = probe.committed ? probe.atMs - healedAtMs : null;
+  if (!probe.committed) monitor.report("liveness", `no write committed within ${options.livenessBoundMs} virtual ms after faults stopped`);
+  else if (!converged(cluster)) monitor.report("convergence", `nodes did not converge within ${options.livenessBoundMs} virtual ms after faults stopped`);
+  // Let client loops finish their last operation so the history has no dangling invokes.
+  let clientsSettled = false;
+  void clientsDone.then(() => (clientsSettled = true));
+  await runUntil(clock.nowMs() + 3_000, () => clientsSettled);
+  for (const node of cluster.liveNodes()) node.halt();
+
+  checkFinalLogs(cluster, monitor);
+  const events_ = history.events();
+  const linearizable = checkLinearizability(events_, { definition: lifecycleDefinition });
+  if (linearizable.ok === false) monitor.report("linearizability", linearizable.explanation);
+
+  return {
+    seed: options.seed,
+    violations: monitor.violations,
+    workload: workload.stats,
+    faults: faults.stats,
+    simulatedMs: clock.nowMs(),
+    events,
+    recoveryMs,
+    history: events_,
+  };
+}
+
+async function probeWrite(cluster: SimCluster, clock: VirtualClock, probe: { committed: boolean; atMs: number }): Promise<void> {
+  for (let attempt = 1; attempt <= 100 && !probe.committed; attempt++) {
+    const nodes = cluster.liveNodes();
+    const node = nodes[attempt % Math.max(1, nodes.length)];
+    if (node !== undefined) {
+      const outcome = await node.transition({ key: "liveness-probe", to: "Running", session: { clientId: "probe", seq: 1 } });
+      if (outcome.ok || (!outcome.ok && (outcome.code === "invalid_transition" || outcome.code === "expect_failed"))) {
+        probe.committed = true;
+        probe.atMs = clock.nowMs();
+        return;
+      }
+    }
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, 50));
+  }
+}
+
+function converged(cluster: SimCluster): boolean {
+  const nodes = cluster.liveNodes();
+  const first = nodes[0];
+  if (first === undefined) return false;
+  const status = first.status();
+  return nodes.every((node) => {
+    const other = node.status();
+    return other.appliedIndex === status.appliedIndex && other.commitIndex === status.commitIndex && other.appliedIndex === other.commitIndex;
+  });
+}

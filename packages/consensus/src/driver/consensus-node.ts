@@ -1,0 +1,403 @@
+import type { ClientSession, Command, Entry, NodeId, TransitionCommand } from "@lockstep/protocol";
+import { Store } from "@lockstep/state-machine";
+import type { ApplyResult, Definition } from "@lockstep/state-machine";
+import type { Clock, Logger, RandomSource, Storage, TimerHandle, Transport } from "../interfaces.js";
+import { silentLogger } from "../interfaces.js";
+import type { MetricsSink } from "../metrics-sink.js";
+import { noopMetrics } from "../metrics-sink.js";
+import { RaftCore } from "../raft-core.js";
+import type { Ready, Role, SoftState } from "../ready.js";
+import { defaultDriverConfig } from "./driver-config.js";
+import type { DriverConfig } from "./driver-config.js";
+import { PendingReads } from "./pending-reads.js";
+import type { ReadFailureCode } from "./pending-reads.js";
+import { PendingRequests } from "./pending-requests.js";
+import type { RequestFailure } from "./pending-requests.js";
+
+export interface ConsensusNodeOptions {
+  id: NodeId;
+  cluster: string;
+  /** Every member's id, this node's included. */
+  members: NodeId[];
+  definition: Definition;
+  transport: Transport;
+  storage: Storage;
+  clock: Clock;
+  /** Seeded in the simulator; backed by crypto randomness in a real node. */
+  random: RandomSource;
+  config?: Partial<DriverConfig>;
+  metrics?: MetricsSink;
+  logger?: Logger;
+}
+
+/** What a transition request ends with: the state machine's answer, or a failure whose outcome is unknown. */
+export type TransitionOutcome = ApplyResult | RequestFailure;
+
+export type ReadOutcome =
+  | { ok: true; key: string; state: string; revision: number; storeRevision: number }
+  | { ok: false; code: ReadFailureCode };
+
+/** A committed entry after the local state machine applied it. */
+export interface AppliedEvent {
+  index: number;
+  term: number;
+  command: Command;
+  result: ApplyResult;
+}
+
+export interface NodeStatus {
+  id: NodeId;
+  role: Role;
+  term: number;
+  leader: NodeId | null;
+  commitIndex: number;
+  appliedIndex: number;
+  members: NodeId[];
+  /** Replication progress of each follower; known only on the leader. */
+  progress: Array<{ id: NodeId; matchIndex: number }>;
+  stopped: boolean;
+}
+
+type AppliedListener = (event: AppliedEvent) => void;
+
+/**
+ * Runs the pure core over a Transport, a Storage and a Clock: it ticks the core, feeds it
+ * messages, persists and sends what each `Ready` asks in the order `Ready` documents, applies
+ * committed entries to the store and answers the clients waiting on them.
+ *
+ * Group commit falls out of the loop's shape: while one `Ready` is being persisted, new
+ * messages and proposals keep stepping the core, and all of them go out in the next `Ready`.
+ */
+export class ConsensusNode {
+  private readonly config: DriverConfig;
+  private readonly metrics: MetricsSink;
+  private readonly logger: Logger;
+  private readonly pendingRequests: PendingRequests<ApplyResult>;
+  private readonly pendingReads: PendingReads;
+  private readonly appliedListeners = new Set<AppliedListener>();
+  private readonly localClientId: string;
+  private localSeq = 0;
+  private tickTimer: TimerHandle | null = null;
+  private readyLoopRunning = false;
+  private readyLoopIdle: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private stopped = false;
+  private soft: SoftState;
+  private lastAppliedTerm = 0;
+  private lastSnapshotIndex = 0;
+
+  private constructor(
+    private readonly options: ConsensusNodeOptions,
+    private readonly core: RaftCore,
+    private store: Store,
+    snapshotIndex: number,
+  ) {
+    this.config = { ...defaultDriverConfig, ...options.config };
+    this.metrics = options.metrics ?? noopMetrics;
+    this.logger = options.logger ?? silentLogger;
+    this.pendingRequests = new PendingRequests(options.clock, this.config.pendingRequestsMax, this.config.consensusTimeoutMs);
+    this.pendingReads = new PendingReads(options.clock, this.config.pendingReadsMax, this.config.consensusTimeoutMs);
+    // A fresh client id per incarnation: sequence numbers restart at 1, so reusing an id
+    // would make the state machine answer new requests with old, cached results.
+    this.localClientId = `${options.id}-${Math.floor(options.random() * 2 ** 48).toString(36)}`;
+    this.lastSnapshotIndex = snapshotIndex;
+    const status = core.status();
+    this.soft = { role: status.role, leader: status.leader, term: status.term };
+  }
+
+  /** Loads durable state, restores the store from the latest snapshot and starts ticking. */
+  static async start(options: ConsensusNodeOptions): Promise<ConsensusNode> {
+    const config = { ...defaultDriverConfig, ...options.config };
+    const persisted = await options.storage.load();
+    let store = new Store(options.definition, { members: options.members });
+    if (persisted.snapshot !== null) {
+      const restored = Store.restore(options.definition, persisted.snapshot.data);
+      if (!restored.ok) throw new Error(`snapshot at index ${persisted.snapshot.meta.index} cannot be restored: ${restored.reason}: ${restored.detail}`);
+      store = restored.store;
+    }
+    const core = new RaftCore(
+      {
+        id: options.id,
+        cluster: options.cluster,
+        members: options.members,
+        random: options.random,
+        electionTimeoutTicks: config.electionTimeoutTicks,
+        heartbeatTicks: config.heartbeatTicks,
+        preVote: config.preVote,
+        checkQuorum: config.checkQuorum,
+        entriesPerProposalMax: config.entriesPerProposalMax,
+        bytesPerProposalMax: config.bytesPerProposalMax,
+        inflightProposalsMax: config.inflightProposalsMax,
+        uncommittedEntriesMax: config.uncommittedEntriesMax,
+        pendingReadsMax: config.pendingReadsMax,
+        snapshotChunkBytesMax: config.snapshotChunkBytesMax,
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
+      },
+      persisted,
+    );
+    const node = new ConsensusNode(options, core, store, persisted.snapshot?.meta.index ?? 0);
+    node.lastAppliedTerm = persisted.snapshot?.meta.term ?? 0;
+    options.transport.onMessage((envelope) => node.onEnvelope(envelope));
+    node.metrics.set("cluster_members", {}, options.members.length);
+    node.scheduleTick();
+    node.kick();
+    return node;
+  }
+
+  /** Proposes a transition and resolves with the state machine's answer once it is applied here. */
+  transition(request: { key: string; to: string; expect?: string; session?: ClientSession }): Promise<TransitionOutcome> {
+    if (this.stopping) return Promise.resolve({ ok: false, code: "shutting_down" });
+    const session = request.session ?? { clientId: this.localClientId, seq: ++this.localSeq };
+    const command: TransitionCommand & { session: ClientSession } = {
+      kind: "transition",
+      key: request.key,
+      to: request.to,
+      ...(request.expect === undefined ? {} : { expect: request.expect }),
+      session,
+    };
+    const { outcome } = this.pendingRequests.add(command);
+    // A retry of a request still pending is proposed again too: its first proposal may have been
+    // lost on the way to the leader, and the session makes a second copy harmless.
+    this.propose(command);
+    return outcome.then((result) => {
+      this.metrics.increment("proposals_total", { result: result.ok ? "ok" : resultCode(result) });
+      return result;
+    });
+  }
+
+  /** Reads one key: linearizable (ReadIndex) unless `stale`, which answers from the local store at once. */
+  async read(key: string, consistency: "linearizable" | "stale" = "linearizable"): Promise<ReadOutcome> {
+    if (consistency === "linearizable") {
+      const barrier = await this.readBarrier();
+      if (!barrier.ok) return barrier;
+    }
+    const machine = this.store.get(key);
+    return { ok: true, key, state: machine.state, revision: machine.revision, storeRevision: this.store.appliedIndex };
+  }
+
+  /**
+   * Resolves once this node's store reflects every write committed before the call (ReadIndex,
+   * Raft thesis §6.4). Read the store right after it resolves, in the same turn.
+   */
+  readBarrier(): Promise<{ ok: true } | { ok: false; code: ReadFailureCode }> {
+    if (this.stopping) return Promise.resolve({ ok: false, code: "shutting_down" });
+    return new Promise((resolve) => {
+      const context = this.pendingReads.add(resolve);
+      if (context === null) {
+        resolve({ ok: false, code: "overloaded" });
+        return;
+      }
+      const requested = this.core.read(context);
+      if (!requested.ok && requested.reason === "overloaded") this.pendingReads.fail(context, "overloaded");
+      // With no leader the read waits: it is re-requested when a leader appears, or times out.
+      this.kick();
+    });
+  }
+
+  /** The local store. Its contents are as of this node's applied index: for a stale read. */
+  get localStore(): Store {
+    return this.store;
+  }
+
+  status(): NodeStatus {
+    const core = this.core.status();
+    return {
+      id: this.options.id,
+      role: core.role,
+      term: core.term,
+      leader: core.leader,
+      commitIndex: core.commitIndex,
+      appliedIndex: this.store.appliedIndex,
+      members: [...this.options.members],
+      progress: core.progress.map((progress) => ({ id: progress.id, matchIndex: progress.matchIndex })),
+      stopped: this.stopped,
+    };
+  }
+
+  /** Calls `listener` for every entry applied from now on, in log order. Returns the unsubscribe function. */
+  onApplied(listener: AppliedListener): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
+  }
+
+  transferLeadership(to: NodeId): boolean {
+    const started = this.core.transferLeadership(to);
+    this.kick();
+    return started;
+  }
+
+  /**
+   * Stops cleanly: refuses new requests, waits up to `drainMs` for requests in flight to be
+   * answered, then fails what is left with `shutting_down` and stops ticking. The caller closes
+   * the transport and the storage afterwards.
+   */
+  async stop(drainMs = 2_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopping = true;
+    const deadline = this.options.clock.nowMs() + drainMs;
+    while (this.pendingRequests.size > 0 && this.options.clock.nowMs() < deadline) {
+      await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, Math.min(20, this.config.tickMs)));
+    }
+    this.halt();
+    await this.readyLoopIdle;
+  }
+
+  /** Stops at once, as a crash would: no more ticks, messages or writes. Waiting clients learn nothing was decided. */
+  halt(): void {
+    if (this.stopped) return;
+    this.stopping = true;
+    this.stopped = true;
+    if (this.tickTimer !== null) this.options.clock.clearTimeout(this.tickTimer);
+    this.tickTimer = null;
+    this.pendingRequests.failAll({ ok: false, code: "shutting_down" });
+    this.pendingReads.failAll("shutting_down");
+  }
+
+  /** For tests and the simulator: the core's own invariant checks. */
+  assertInvariants(): void {
+    this.core.assertInvariants();
+  }
+
+  private onEnvelope(envelope: Parameters<RaftCore["step"]>[0]): void {
+    if (this.stopped) return;
+    const startedMs = this.options.clock.nowMs();
+    this.core.step(envelope);
+    this.metrics.observe("message_processing_seconds", { type: envelope.body.type }, (this.options.clock.nowMs() - startedMs) / 1000);
+    this.kick();
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.options.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.core.tick();
+      this.kick();
+      this.scheduleTick();
+    }, this.config.tickMs);
+  }
+
+  private propose(command: TransitionCommand & { session: ClientSession }): void {
+    const proposed = this.core.propose([command]);
+    if (proposed.ok) {
+      this.pendingRequests.markProposed(command.session);
+    } else if (proposed.reason === "overloaded") {
+      this.pendingRequests.fail(command.session, { ok: false, code: "overloaded" });
+    }
+    // `no_leader` and `transfer_in_progress`: the request stays pending and is proposed again
+    // when a leader is known, until its timeout.
+    this.kick();
+  }
+
+  /** Starts the Ready loop unless it is already running; it drains every Ready there is. */
+  private kick(): void {
+    if (this.readyLoopRunning || this.stopped || !this.core.hasReady()) return;
+    this.readyLoopRunning = true;
+    this.readyLoopIdle = this.runReadyLoop().finally(() => {
+      this.readyLoopRunning = false;
+    });
+  }
+
+  private async runReadyLoop(): Promise<void> {
+    try {
+      while (!this.stopped && this.core.hasReady()) {
+        const ready = this.core.ready();
+        await this.handleReady(ready);
+        if (this.stopped) return;
+        this.core.advance(ready);
+        this.pendingReads.serveUpTo(this.store.appliedIndex);
+      }
+    } catch (error) {
+      // Storage failed: this node can no longer promise durability, so it stops taking part.
+      this.logger.error({ err: error }, "consensus node stopping: storage or state machine failed");
+      this.halt();
+    }
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    if (ready.softState !== null) this.onSoftState(ready.softState);
+    for (const message of ready.messages) this.options.transport.send(message);
+    if (ready.snapshot !== null) await this.options.storage.saveSnapshot(ready.snapshot);
+    if (ready.hardState !== null || ready.entries.length > 0) {
+      const startedMs = this.options.clock.nowMs();
+      await this.options.storage.persist({
+        ...(ready.hardState === null ? {} : { hardState: ready.hardState }),
+        entries: ready.entries,
+      });
+      this.metrics.observe("entry_stage_seconds", { stage: "persist" }, (this.options.clock.nowMs() - startedMs) / 1000);
+    }
+    if (this.stopped) return;
+    for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
+    if (ready.snapshot !== null) this.restoreSnapshot(ready.snapshot.data, ready.snapshot.meta.index, ready.snapshot.meta.term);
+    this.applyEntries(ready.committedEntries);
+    for (const readState of ready.readStates) this.pendingReads.confirm(readState.context, readState.index);
+    for (const failure of ready.readFailures) this.pendingReads.fail(failure.context, "no_quorum");
+    await this.maybeSnapshot();
+  }
+
+  private restoreSnapshot(data: Uint8Array, index: number, term: number): void {
+    const restored = Store.restore(this.options.definition, data);
+    if (!restored.ok) throw new Error(`snapshot from the leader at index ${index} cannot be restored: ${restored.reason}`);
+    this.store = restored.store;
+    this.lastAppliedTerm = term;
+    this.lastSnapshotIndex = index;
+  }
+
+  private applyEntries(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    const startedMs = this.options.clock.nowMs();
+    for (const entry of entries) {
+      // Entries a restored snapshot already covers are skipped, never applied twice.
+      if (entry.index <= this.store.appliedIndex) continue;
+      const result = this.store.apply(entry.index, entry.command);
+      this.lastAppliedTerm = entry.term;
+      if (entry.command.kind === "transition") this.onTransitionApplied(entry.command, result);
+      const event: AppliedEvent = { index: entry.index, term: entry.term, command: entry.command, result };
+      for (const listener of this.appliedListeners) listener(event);
+    }
+    this.metrics.observe("entry_stage_seconds", { stage: "apply" }, (this.options.clock.nowMs() - startedMs) / 1000);
+    this.metrics.set("applied_index", {}, this.store.appliedIndex);
+  }
+
+  private onTransitionApplied(command: TransitionCommand, result: ApplyResult): void {
+    const from = result.ok && result.kind === "transition" ? result.from : "ok" in result && !result.ok && result.code === "invalid_transition" ? result.from : "";
+    this.metrics.increment("transitions_total", { from, to: command.to, result: result.ok ? "ok" : resultCode(result) });
+    if (command.session === undefined) return;
+    const waitedMs = this.pendingRequests.settle(command.session, result);
+    if (waitedMs !== null) this.metrics.observe("entry_stage_seconds", { stage: "commit" }, waitedMs / 1000);
+  }
+
+  private onSoftState(soft: SoftState): void {
+    const leaderChanged = soft.leader !== this.soft.leader;
+    if (leaderChanged) {
+      this.metrics.increment("leader_changes_total");
+      this.logger.info({ term: soft.term, leader: soft.leader, role: soft.role }, "leader changed");
+    }
+    this.soft = soft;
+    this.metrics.set("term", {}, soft.term);
+    this.metrics.set("is_leader", {}, soft.role === "leader" ? 1 : 0);
+    if (leaderChanged && soft.leader !== null) {
+      // Requests that were refused or lost under the old leader get another chance; the
+      // session makes a duplicate harmless.
+      for (const command of this.pendingRequests.commands()) this.core.propose([command]);
+      for (const context of this.pendingReads.unconfirmedContexts()) this.core.read(context);
+    }
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const appliedIndex = this.store.appliedIndex;
+    if (appliedIndex - this.lastSnapshotIndex < this.config.snapshotEntriesThreshold) return;
+    const startedMs = this.options.clock.nowMs();
+    const snapshot = {
+      meta: { index: appliedIndex, term: this.lastAppliedTerm, members: [...this.options.members] },
+      data: this.store.snapshot(),
+    };
+    await this.options.storage.saveSnapshot(snapshot);
+    this.core.compact(snapshot);
+    await this.options.storage.compact(appliedIndex);
+    this.lastSnapshotIndex = appliedIndex;
+    this.metrics.observe("snapshot_seconds", {}, (this.options.clock.nowMs() - startedMs) / 1000);
+  }
+}
+
+function resultCode(result: ApplyResult | RequestFailure): string {
+  return result.ok ? "ok" : result.code;
+}

@@ -1,0 +1,50 @@
+/**
+ * The driver's knobs (DESIGN.md §6). Every default works on loopback; each name carries its unit.
+ */
+export interface DriverConfig {
+  /** Wall-clock length of one core tick. Election and heartbeat timeouts are counted in ticks. */
+  tickMs: number;
+  /** Base election timeout; each election draws from [electionTimeoutTicks, 2 * electionTimeoutTicks). */
+  electionTimeoutTicks: number;
+  /** The leader sends a heartbeat every this many ticks. */
+  heartbeatTicks: number;
+  /** How long a client request may wait for its commit before it fails with `timeout` (outcome unknown). */
+  consensusTimeoutMs: number;
+  /** Client requests waiting for an answer on this node; beyond this, new ones fail with `overloaded`. */
+  pendingRequestsMax: number;
+  /** Linearizable reads waiting on this node; beyond this, new ones fail with `overloaded`. */
+  pendingReadsMax: number;
+  /** Take a state-machine snapshot and compact the log every this many applied entries. */
+  snapshotEntriesThreshold: number;
+  /** Commands proposed to the core in one call (one log append); the rest wait for the next turn. */
+  proposalBatchCommandsMax: number;
+  /** Entries and bytes one Proposal message may carry. */
+  entriesPerProposalMax: number;
+  bytesPerProposalMax: number;
+  /** Proposals in flight per follower before the leader waits for acknowledgments. */
+  inflightProposalsMax: number;
+  /** Entries appended but not yet committed; beyond this, proposals fail with `overloaded`. */
+  uncommittedEntriesMax: number;
+  /** Raw snapshot bytes per SnapshotChunk message. */
+  snapshotChunkBytesMax: number;
+  preVote: boolean;
+  checkQuorum: boolean;
+}
+
+export const defaultDriverConfig: DriverConfig = Object.freeze({
+  tickMs: 50,
+  electionTimeoutTicks: 10,
+  heartbeatTicks: 1,
+  consensusTimeoutMs: 5_000,
+  pendingRequestsMax: 20_000,
+  pendingReadsMax: 20_000,
+  snapshotEntriesThreshold: 20_000,
+  proposalBatchCommandsMax: 1_024,
+  entriesPerProposalMax: 1_024,
+  bytesPerProposalMax: 1024 * 1024,
+  inflightProposalsMax: 64,
+  uncommittedEntriesMax: 20_000,
+  snapshotChunkBytesMax: 512 * 1024,
+  preVote: true,
+  checkQuorum: true,
+});

@@ -1,0 +1,73 @@
+import type { Clock, TimerHandle } from "../interfaces.js";
+
+export type ReadFailureCode = "timeout" | "no_quorum" | "shutting_down" | "overloaded";
+
+interface PendingRead {
+  resolve: (outcome: { ok: true } | { ok: false; code: ReadFailureCode }) => void;
+  timer: TimerHandle;
+  /** Set once the leader confirmed the read index; the read is served when applied reaches it. */
+  readIndex: number | null;
+}
+
+/**
+ * Linearizable reads in flight (ReadIndex, Raft thesis §6.4): each waits first for the core to
+ * confirm a read index, then for the local state machine to apply up to it. Bounded by `pendingMax`.
+ */
+export class PendingReads {
+  private readonly byContext = new Map<number, PendingRead>();
+  private nextContext = 1;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly pendingMax: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get size(): number {
+    return this.byContext.size;
+  }
+
+  /** Returns the context to hand to `core.read`, or null when the bound is reached. */
+  add(resolve: PendingRead["resolve"]): number | null {
+    if (this.byContext.size >= this.pendingMax) return null;
+    const context = this.nextContext++;
+    const timer = this.clock.setTimeout(() => this.fail(context, "timeout"), this.timeoutMs);
+    this.byContext.set(context, { resolve, timer, readIndex: null });
+    return context;
+  }
+
+  confirm(context: number, readIndex: number): void {
+    const pending = this.byContext.get(context);
+    if (pending !== undefined) pending.readIndex = readIndex;
+  }
+
+  /** Reads still waiting for a read index: asked again when a new leader appears. */
+  unconfirmedContexts(): number[] {
+    const contexts: number[] = [];
+    for (const [context, pending] of this.byContext) if (pending.readIndex === null) contexts.push(context);
+    return contexts;
+  }
+
+  /** Serves every confirmed read whose index is applied. */
+  serveUpTo(appliedIndex: number): void {
+    for (const [context, pending] of this.byContext) {
+      if (pending.readIndex !== null && pending.readIndex <= appliedIndex) {
+        this.byContext.delete(context);
+        this.clock.clearTimeout(pending.timer);
+        pending.resolve({ ok: true });
+      }
+    }
+  }
+
+  fail(context: number, code: ReadFailureCode): void {
+    const pending = this.byContext.get(context);
+    if (pending === undefined) return;
+    this.byContext.delete(context);
+    this.clock.clearTimeout(pending.timer);
+    pending.resolve({ ok: false, code });
+  }
+
+  failAll(code: ReadFailureCode): void {
+    for (const context of [...this.byContext.keys()]) this.fail(context, code);
+  }
+}

@@ -1,0 +1,107 @@
+import { Inflights } from "./inflights.js";
+
+export type ProgressState = "probe" | "replicate" | "snapshot";
+
+/**
+ * The leader's view of one member (etcd's tracker.Progress).
+ *
+ * - probe: the leader does not know where the follower's log matches; it sends one Proposal at a
+ *   time and waits for the answer (an Acknowledgment or a Reject with a backup hint).
+ * - replicate: the follower's log is known to match up to `matchIndex`; the leader streams
+ *   Proposals optimistically, at most `inflights.capacityMax` unacknowledged at once.
+ * - snapshot: the entries the follower needs were compacted; the leader sends the retained
+ *   snapshot, one chunk in flight, and waits for the follower to acknowledge its installation.
+ */
+export class Progress {
+  matchIndex = 0;
+  nextIndex: number;
+  state: ProgressState = "probe";
+  /** In probe state: a probe is outstanding, so send nothing more until an answer or a heartbeat reply. */
+  probeSent = false;
+  /** Heard from in the current check-quorum window (Raft thesis §6.2). */
+  recentActive = false;
+  readonly inflights: Inflights;
+  /** In snapshot state: the index of the snapshot being sent and the next byte offset to send. */
+  snapshotIndex = 0;
+  snapshotOffset = 0;
+  /** Ticks since the last chunk was sent or acknowledged; a chunk is resent after an election timeout. */
+  snapshotIdleTicks = 0;
+  /** In replicate state: ticks with Proposals outstanding and no acknowledgment progress (loss detection). */
+  stalledTicks = 0;
+  /** The commit index last sent to this member, so that a `Commit` is sent only when it says something new. */
+  commitSent = 0;
+
+  constructor(nextIndex: number, inflightProposalsMax: number) {
+    this.nextIndex = nextIndex;
+    this.inflights = new Inflights(inflightProposalsMax);
+  }
+
+  becomeProbe(): void {
+    // After a snapshot, the follower has at least the snapshot's entries.
+    const floor = this.state === "snapshot" ? Math.max(this.matchIndex, this.snapshotIndex) : this.matchIndex;
+    this.resetState("probe");
+    this.nextIndex = floor + 1;
+  }
+
+  becomeReplicate(): void {
+    this.resetState("replicate");
+    this.nextIndex = this.matchIndex + 1;
+  }
+
+  becomeSnapshot(snapshotIndex: number): void {
+    this.resetState("snapshot");
+    this.snapshotIndex = snapshotIndex;
+  }
+
+  /** An acknowledgment of `index`: returns whether it told the leader something new. */
+  maybeUpdate(index: number): boolean {
+    let updated = false;
+    if (index > this.matchIndex) {
+      this.matchIndex = index;
+      this.stalledTicks = 0;
+      this.probeSent = false;
+      updated = true;
+    }
+    this.nextIndex = Math.max(this.nextIndex, index + 1);
+    return updated;
+  }
+
+  /**
+   * A Reject of the Proposal sent at `rejectedIndex` with the leader-computed restart point
+   * `nextProbeIndex`. Returns false for a stale Reject (of a Proposal older than what we know).
+   */
+  maybeDecrease(rejectedIndex: number, nextProbeIndex: number): boolean {
+    if (this.state === "replicate") {
+      if (rejectedIndex <= this.matchIndex) return false;
+      this.nextIndex = Math.max(Math.min(rejectedIndex, nextProbeIndex), this.matchIndex + 1);
+      return true;
+    }
+    // In probe state only the answer to the outstanding probe counts.
+    if (this.nextIndex - 1 !== rejectedIndex) return false;
+    this.nextIndex = Math.max(Math.min(rejectedIndex, nextProbeIndex), this.matchIndex + 1);
+    this.probeSent = false;
+    return true;
+  }
+
+  /** Whether the leader must hold back further Proposals to this member for now. */
+  isPaused(): boolean {
+    switch (this.state) {
+      case "probe":
+        return this.probeSent;
+      case "replicate":
+        return this.inflights.isFull();
+      case "snapshot":
+        return true;
+    }
+  }
+
+  private resetState(state: ProgressState): void {
+    this.state = state;
+    this.probeSent = false;
+    this.snapshotIndex = 0;
+    this.snapshotOffset = 0;
+    this.snapshotIdleTicks = 0;
+    this.stalledTicks = 0;
+    this.inflights.reset();
+  }
+}

@@ -1,0 +1,97 @@
+import type { CounterName, GaugeName, HistogramName } from "./metrics-sink.js";
+
+/**
+ * Bucket upper bounds in seconds, from 10 µs (one message decoded and stepped on a fast machine)
+ * to 10 s (an fsync on a struggling disk, a large snapshot). Roughly three buckets per decade,
+ * so a percentile read from them is within a factor of about two.
+ */
+export const secondsBuckets: readonly number[] = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+  1, 2.5, 5, 10,
+];
+
+type Definition = { help: string; labelNames: readonly string[] };
+
+/** Every counter of DESIGN.md §7: its labels and the HELP line an operator reads in the exposition. */
+export const counterDefinitions: Readonly<Record<CounterName, Definition>> = {
+  messages_sent_total: {
+    help: "Peer messages handed to the network (written to a peer connection), by message type and destination peer.",
+    labelNames: ["type", "peer"],
+  },
+  message_delivery_failures_total: {
+    help: "Peer messages dropped without being written: queue full, peer unreachable after all retries, oversized, transport closed.",
+    labelNames: ["type", "peer", "reason"],
+  },
+  message_retries_total: {
+    help: "Delivery retries of peer messages that found the connection to their peer down.",
+    labelNames: ["type", "peer"],
+  },
+  messages_received_total: {
+    help: "Valid peer messages received, by message type and sending peer.",
+    labelNames: ["type", "peer"],
+  },
+  messages_invalid_total: {
+    help: "Frames from peers that failed validation (bad length, not JSON, schema, wrong sender or recipient); each closes its connection.",
+    labelNames: ["reason", "peer"],
+  },
+  peer_connections_refused_total: {
+    help: "Peer connections refused or closed by this node: handshake mismatches (cluster, definition, version, unknown node) and idle timeouts.",
+    labelNames: ["reason"],
+  },
+  proposals_total: {
+    help: "Client proposals by outcome (committed, rejected, not_leader, timeout, ...).",
+    labelNames: ["result"],
+  },
+  transitions_total: {
+    help: "Applied state transitions by source state, target state and result (ok, invalid_transition, expect_failed).",
+    labelNames: ["from", "to", "result"],
+  },
+  leader_changes_total: {
+    help: "Times this node saw the cluster's leader change (including to no leader).",
+    labelNames: [],
+  },
+  wal_bytes_written_total: {
+    help: "Bytes appended to the write-ahead log.",
+    labelNames: [],
+  },
+  wal_fsyncs_total: {
+    help: "fsync calls on the write-ahead log (one per group commit).",
+    labelNames: [],
+  },
+};
+
+export const histogramDefinitions: Readonly<Record<HistogramName, Definition>> = {
+  message_processing_seconds: {
+    help: "Time to process one inbound peer message (decode, step the core), by message type.",
+    labelNames: ["type"],
+  },
+  entry_stage_seconds: {
+    help: "Latency of a log entry through each stage, from proposal: persist, replicate, commit, apply.",
+    labelNames: ["stage"],
+  },
+  wal_fsync_seconds: {
+    help: "Duration of one write-ahead log fsync.",
+    labelNames: [],
+  },
+  snapshot_seconds: {
+    help: "Duration of taking (or installing) one snapshot.",
+    labelNames: [],
+  },
+};
+
+export const gaugeDefinitions: Readonly<Record<GaugeName, Definition>> = {
+  cluster_members: { help: "Voting members of the cluster as this node knows them.", labelNames: [] },
+  peers_connected: {
+    help: "Peers this node has an open, handshaken outbound connection to.",
+    labelNames: [],
+  },
+  term: { help: "This node's current Raft term.", labelNames: [] },
+  commit_index: { help: "Highest log index this node knows to be committed.", labelNames: [] },
+  applied_index: { help: "Highest log index applied to this node's state machine.", labelNames: [] },
+  is_leader: { help: "1 if this node is the leader, else 0.", labelNames: [] },
+  wal_segments: { help: "Write-ahead log segment files on disk.", labelNames: [] },
+  send_queue_messages: {
+    help: "Messages waiting in the send queue to each peer (bounded; full queues drop their oldest).",
+    labelNames: ["peer"],
+  },
+};

@@ -1,0 +1,31 @@
+// The commands the store applies. These mirror packages/protocol/src/commands.ts structurally
+// (a protocol `Command` object is accepted as it is) without importing it: DESIGN.md §3 keeps
+// state-machine free of dependencies on our other packages.
+
+/** A client session (Raft thesis §6.3): `seq` is a positive safe integer, unique per `clientId`. */
+export interface ClientSession {
+  readonly clientId: string;
+  readonly seq: number;
+}
+
+/** Move machine `key` to state `to`; with `expect`, only if its current state equals `expect`. */
+export interface TransitionCommand {
+  readonly kind: "transition";
+  readonly key: string;
+  readonly to: string;
+  readonly expect?: string | undefined;
+  readonly session?: ClientSession | undefined;
+}
+
+/** A new leader's first entry; it changes nothing but the applied index. */
+export interface NoopCommand {
+  readonly kind: "noop";
+}
+
+/** Replaces the replicated member list. */
+export interface MembersCommand {
+  readonly kind: "members";
+  readonly members: readonly string[];
+}
+
+export type Command = TransitionCommand | NoopCommand | MembersCommand;

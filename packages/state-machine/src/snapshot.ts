@@ -1,0 +1,167 @@
+import { z } from "zod";
+import type { TransitionResult } from "./apply-result.js";
+import { crc32Hex } from "./crc32.js";
+import type { Definition } from "./definition.js";
+import { definitionHash } from "./definition-hash.js";
+
+// Layout: `{"crc32":"<8 hex>","body":<body JSON>}`. The whole snapshot is one JSON document a
+// person can read, and the checksum covers the body's exact bytes, so verifying it needs no
+// re-serialisation. Bump `snapshotFormat` when the body's shape changes.
+const snapshotFormat = 1;
+const prefixBefore = '{"crc32":"';
+const prefixAfter = '","body":';
+const checksumChars = 8;
+const bodyStartByte = prefixBefore.length + checksumChars + prefixAfter.length;
+const closingBrace = 0x7d;
+
+/** A client session as a snapshot records it; `results` sorted by seq. */
+export interface SessionSnapshot {
+  readonly clientId: string;
+  readonly lastActivityIndex: number;
+  readonly highestSeq: number;
+  readonly results: readonly (readonly [seq: number, result: TransitionResult])[];
+}
+
+/** Everything a store holds, as plain data. `machines` sorted by key, `sessions` least recently active first. */
+export interface SnapshotContent {
+  readonly definitionHash: string;
+  readonly appliedIndex: number;
+  readonly sessionWindowSeqs: number;
+  readonly sessionsMax: number;
+  readonly members: readonly string[];
+  readonly machines: readonly (readonly [key: string, state: string, revision: number])[];
+  readonly sessions: readonly SessionSnapshot[];
+}
+
+export interface RestoreFailure {
+  readonly ok: false;
+  readonly reason: "checksum_mismatch" | "malformed" | "definition_mismatch";
+  readonly detail: string;
+}
+
+export type DecodeSnapshotResult = { ok: true; content: SnapshotContent } | RestoreFailure;
+
+export function encodeSnapshot(content: SnapshotContent): Uint8Array {
+  const body = new TextEncoder().encode(JSON.stringify({ format: snapshotFormat, ...content }));
+  const before = new TextEncoder().encode(`${prefixBefore}${crc32Hex(body)}${prefixAfter}`);
+  const bytes = new Uint8Array(before.length + body.length + 1);
+  bytes.set(before, 0);
+  bytes.set(body, before.length);
+  bytes[bytes.length - 1] = closingBrace;
+  return bytes;
+}
+
+const CountSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const PositiveSchema = CountSchema.min(1);
+
+const TransitionResultSchema = z.union([
+  z.strictObject({ ok: z.literal(true), kind: z.literal("transition"), key: z.string(), from: z.string(), to: z.string(), revision: PositiveSchema }),
+  z.strictObject({ ok: z.literal(false), code: z.literal("invalid_transition"), key: z.string(), from: z.string(), to: z.string(), allowed: z.array(z.string()) }),
+  z.strictObject({ ok: z.literal(false), code: z.literal("expect_failed"), key: z.string(), expected: z.string(), actual: z.string() }),
+]);
+
+const BodySchema = z.strictObject({
+  format: z.literal(snapshotFormat),
+  definitionHash: z.string().regex(/^[0-9a-f]{64}$/),
+  appliedIndex: CountSchema,
+  sessionWindowSeqs: PositiveSchema,
+  sessionsMax: PositiveSchema,
+  members: z.array(z.string()),
+  machines: z.array(z.tuple([z.string(), z.string(), PositiveSchema])),
+  sessions: z.array(
+    z.strictObject({
+      clientId: z.string(),
+      lastActivityIndex: PositiveSchema,
+      highestSeq: PositiveSchema,
+      results: z.array(z.tuple([PositiveSchema, TransitionResultSchema])),
+    }),
+  ),
+});
+
+/**
+ * Reads `encodeSnapshot` bytes for `definition`. Never throws: damaged bytes give
+ * `checksum_mismatch`, bytes that verify but do not describe a consistent store give `malformed`,
+ * and a store kept under another definition gives `definition_mismatch`.
+ */
+export function decodeSnapshot(definition: Definition, bytes: Uint8Array): DecodeSnapshotResult {
+  const framed = unframe(bytes);
+  if (!framed.ok) return framed;
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(framed.body));
+  } catch (error) {
+    return malformed(`body is not UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const parsed = BodySchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return malformed(`body does not match the snapshot schema: ${issue === undefined ? "" : `${issue.path.join(".")}: ${issue.message}`}`);
+  }
+  const { format: _format, ...content } = parsed.data;
+  const expectedHash = definitionHash(definition);
+  if (content.definitionHash !== expectedHash) {
+    return { ok: false, reason: "definition_mismatch", detail: `snapshot definition ${content.definitionHash}, ours ${expectedHash}` };
+  }
+  const problem = machinesProblem(definition, content) ?? sessionsProblem(content);
+  if (problem !== undefined) return malformed(problem);
+  return { ok: true, content };
+}
+
+function unframe(bytes: Uint8Array): { ok: true; body: Uint8Array } | RestoreFailure {
+  if (!(bytes instanceof Uint8Array) || bytes.length < bodyStartByte + 1) return malformed("too short to be a snapshot");
+  const header = String.fromCharCode(...bytes.subarray(0, bodyStartByte));
+  const checksum = header.slice(prefixBefore.length, prefixBefore.length + checksumChars);
+  const framedCorrectly =
+    header.startsWith(prefixBefore) && header.endsWith(prefixAfter) && /^[0-9a-f]{8}$/.test(checksum) && bytes[bytes.length - 1] === closingBrace;
+  if (!framedCorrectly) return malformed("not a snapshot: the checksum header or the closing brace is missing");
+  const body = bytes.subarray(bodyStartByte, bytes.length - 1);
+  const actual = crc32Hex(body);
+  if (actual !== checksum) return { ok: false, reason: "checksum_mismatch", detail: `recorded crc32 ${checksum}, computed ${actual}` };
+  return { ok: true, body };
+}
+
+function malformed(detail: string): RestoreFailure {
+  return { ok: false, reason: "malformed", detail };
+}
+
+function machinesProblem(definition: Definition, content: SnapshotContent): string | undefined {
+  const states = new Set(definition.states);
+  let previousKey: string | undefined;
+  for (const [key, state, revision] of content.machines) {
+    if (previousKey !== undefined && !(previousKey < key)) return `machines are not sorted by key at "${key}"`;
+    if (!states.has(state)) return `machine "${key}" is in unknown state "${state}"`;
+    if (revision > content.appliedIndex) return `machine "${key}" has revision ${revision} beyond appliedIndex ${content.appliedIndex}`;
+    previousKey = key;
+  }
+  return undefined;
+}
+
+function sessionsProblem(content: SnapshotContent): string | undefined {
+  if (content.sessions.length > content.sessionsMax) return `${content.sessions.length} sessions exceed sessionsMax ${content.sessionsMax}`;
+  const clientIds = new Set<string>();
+  let previousActivityIndex = 0;
+  for (const session of content.sessions) {
+    const where = `session "${session.clientId}"`;
+    if (clientIds.has(session.clientId)) return `${where} appears twice`;
+    clientIds.add(session.clientId);
+    if (session.lastActivityIndex <= previousActivityIndex) return `${where} is out of activity order`;
+    if (session.lastActivityIndex > content.appliedIndex) return `${where} is active beyond appliedIndex`;
+    previousActivityIndex = session.lastActivityIndex;
+    const problem = sessionResultsProblem(session, content.sessionWindowSeqs);
+    if (problem !== undefined) return `${where}: ${problem}`;
+  }
+  return undefined;
+}
+
+function sessionResultsProblem(session: SessionSnapshot, sessionWindowSeqs: number): string | undefined {
+  const oldestSeq = Math.max(1, session.highestSeq - sessionWindowSeqs + 1);
+  let previousSeq = 0;
+  for (const [seq, result] of session.results) {
+    if (seq <= previousSeq) return `results are not sorted by seq at ${seq}`;
+    if (seq < oldestSeq || seq > session.highestSeq) return `seq ${seq} is outside the window [${oldestSeq}, ${session.highestSeq}]`;
+    if (result.ok && result.revision > session.lastActivityIndex) return `seq ${seq} has revision ${result.revision} after the session's last activity`;
+    previousSeq = seq;
+  }
+  if (previousSeq !== session.highestSeq) return `no result for its highest seq ${session.highestSeq}`;
+  return undefined;
+}
