@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 
 export function lockstepConfig(tsconfigRootDir) {
   return tseslint.config(
-    { ignores: ["dist/**", "node_modules/**", "**/*.js", "**/*.mjs"] },
+    { ignores: ["dist/**", "node_modules/**", "**/*.js", "**/*.mjs", "vitest.config.ts"] },
     ...tseslint.configs.recommendedTypeChecked,
     {
       languageOptions: {
