@@ -67,19 +67,25 @@ export class Progress {
   }
 
   /**
-   * A Reject of the Proposal sent at `rejectedIndex` with the leader-computed restart point
-   * `nextProbeIndex`. Returns false for a stale Reject (of a Proposal older than what we know).
+   * A Reject of the Proposal sent at `rejectedIndex`, with the leader-computed restart point
+   * `nextProbeIndex` (from the follower's fast-backup hint). Returns false for a stale Reject (of a
+   * Proposal older than what we know). In replicate state a fresh Reject drops back to probe.
    */
   maybeDecrease(rejectedIndex: number, nextProbeIndex: number): boolean {
-    if (this.state === "replicate") {
-      if (rejectedIndex <= this.matchIndex) return false;
-      this.nextIndex = Math.max(Math.min(rejectedIndex, nextProbeIndex), this.matchIndex + 1);
-      return true;
+    switch (this.state) {
+      case "snapshot":
+        return false;
+      case "replicate":
+        if (rejectedIndex <= this.matchIndex) return false;
+        this.resetState("probe");
+        break;
+      case "probe":
+        // In probe state only the answer to the outstanding probe counts.
+        if (this.nextIndex - 1 !== rejectedIndex) return false;
+        this.probeSent = false;
+        break;
     }
-    // In probe state only the answer to the outstanding probe counts.
-    if (this.nextIndex - 1 !== rejectedIndex) return false;
     this.nextIndex = Math.max(Math.min(rejectedIndex, nextProbeIndex), this.matchIndex + 1);
-    this.probeSent = false;
     return true;
   }
 
