@@ -17,15 +17,15 @@ export const defaultMetricPrefix = "lockstep_";
 
 export type CreateMetricsOptions = {
   /** Prepended to every metric name, process metrics included. Default `lockstep_`. */
-  prefix?: string;
+  prefix?: string | undefined;
   /** Also export prom-client's Node.js process metrics (CPU, memory, event loop lag, GC). Default true. */
-  collectProcessMetrics?: boolean;
+  collectProcessMetrics?: boolean | undefined;
   /** Labels added to every series, e.g. `{ node: "n1" }`. */
-  defaultLabels?: Record<string, string>;
+  defaultLabels?: Record<string, string> | undefined;
   /** Receives one warning per kind of dropped report (unknown label, bad value, series limit). */
-  logger?: MetricsLogger;
+  logger?: MetricsLogger | undefined;
   /** Distinct label sets one metric may hold before new ones are dropped. Default 10 000. */
-  seriesPerMetricMax?: number;
+  seriesPerMetricMax?: number | undefined;
 };
 
 export type Metrics = {
@@ -33,7 +33,7 @@ export type Metrics = {
   registry: Registry;
   sink: MetricsSink;
   /** The Prometheus text exposition of every metric, for `GET /metrics` (content type: `registry.contentType`). */
-  text(): Promise<string>;
+  text: () => Promise<string>;
 };
 
 /** Registers every metric of DESIGN.md §7 in a fresh registry and returns the sink that reports to it. */

@@ -1,0 +1,6 @@
+export { TcpTransport } from "./tcp-transport.js";
+export { TcpTransportError, type TcpTransportErrorCode } from "./tcp-transport-error.js";
+export { tcpTransportDefaults, type PeerAddress, type TcpTransportOptions } from "./tcp-transport-options.js";
+export { exponentialBackoff, type BackoffOptions } from "./reconnect-delay.js";
+export { writeBatchBytesMax, type DeliveryFailureReason } from "./outbound-peer.js";
+export { unknownPeerLabel } from "./inbound-connection.js";
