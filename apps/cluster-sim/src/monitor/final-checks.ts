@@ -43,10 +43,10 @@ export function checkFinalLogs(cluster: SimCluster, monitor: SafetyMonitor): voi
   }
 }
 
-type LogView = { id: string; storage: { durableEntriesList(): Array<{ index: number; term: number }>; durableTermAt(index: number): number | null } };
+type LogView = { id: string; storage: { durableEntries(): Array<{ index: number; term: number }>; durableTermAt(index: number): number | null } };
 
 function checkLogMatching(left: LogView, right: LogView, monitor: SafetyMonitor): void {
-  const rightEntries = right.storage.durableEntriesList();
+  const rightEntries = right.storage.durableEntries();
   // Walk down from the highest index both hold with the same term; below it, all must match.
   let matchedFrom: number | null = null;
   for (let i = rightEntries.length - 1; i >= 0; i--) {

@@ -1,0 +1,143 @@
+// The driver over the memory network: what a client of one ConsensusNode would notice.
+import { ConsensusNode } from "@lockstep/consensus";
+import type { NodeId } from "@lockstep/protocol";
+import { lifecycleDefinition } from "@lockstep/state-machine";
+import { MemoryStorage } from "@lockstep/storage";
+import { createRandom, fork, MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
+import { describe, expect, it } from "vitest";
+
+async function cluster(size: number, seed = 1) {
+  const random = createRandom(seed);
+  const clock = new VirtualClock();
+  const network = new MemoryNetwork({ clock, random: fork(random) });
+  const ids: NodeId[] = Array.from({ length: size }, (_, i) => `n${i + 1}`);
+  const storages = new Map(ids.map((id) => [id, new MemoryStorage()]));
+  const nodes = new Map<NodeId, ConsensusNode>();
+  const start = async (id: NodeId) => {
+    network.restart(id);
+    const node = await ConsensusNode.start({
+      id,
+      cluster: "test",
+      members: ids,
+      definition: lifecycleDefinition,
+      transport: network.endpoint(id),
+      storage: storages.get(id)!,
+      clock,
+      random: fork(random),
+      config: { tickMs: 10, consensusTimeoutMs: 2_000, snapshotEntriesThreshold: 50 },
+    });
+    nodes.set(id, node);
+    return node;
+  };
+  for (const id of ids) await start(id);
+  /** Runs virtual time until `done` holds or `ms` pass, settling promises between events. */
+  const run = async (ms: number, done: () => boolean = () => false) => {
+    const deadline = clock.nowMs() + ms;
+    while (clock.nowMs() < deadline && !done()) {
+      if (!clock.runNext()) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const node of nodes.values()) node.assertInvariants();
+    }
+  };
+  const leader = () => [...nodes.values()].find((node) => node.status().role === "leader");
+  /** Resolves a promise by running virtual time until it settles. */
+  const settle = async <T>(promise: Promise<T>, ms = 5_000): Promise<T> => {
+    let result: { value: T } | null = null;
+    void promise.then((value) => (result = { value }));
+    await run(ms, () => result !== null);
+    if (result === null) throw new Error("promise did not settle in virtual time");
+    return (result as { value: T }).value;
+  };
+  return { clock, network, nodes, storages, run, leader, settle, start, ids };
+}
+
+describe("ConsensusNode over the memory network", () => {
+  it("elects a leader and commits a transition on every node", async () => {
+    const c = await cluster(3);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const outcome = await c.settle(leader.transition({ key: "web-1", to: "Running" }));
+    expect(outcome).toMatchObject({ ok: true, kind: "transition", key: "web-1", from: "Init", to: "Running" });
+    await c.run(500, () => [...c.nodes.values()].every((node) => node.localStore.get("web-1").state === "Running"));
+    for (const node of c.nodes.values()) expect(node.localStore.get("web-1").state).toBe("Running");
+  });
+
+  it("rejects an invalid transition with the allowed targets, from any node", async () => {
+    const c = await cluster(3);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const follower = [...c.nodes.values()].find((node) => node.status().role !== "leader")!;
+    const outcome = await c.settle(follower.transition({ key: "db", to: "Stopped" }));
+    expect(outcome).toMatchObject({ ok: false, code: "invalid_transition", from: "Init", to: "Stopped", allowed: ["Running"] });
+  });
+
+  it("forwards a follower's write to the leader and answers it on the follower", async () => {
+    const c = await cluster(3);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const follower = [...c.nodes.values()].find((node) => node.status().role === "follower")!;
+    const outcome = await c.settle(follower.transition({ key: "k", to: "Running" }));
+    expect(outcome.ok).toBe(true);
+    expect(follower.localStore.get("k").state).toBe("Running");
+  });
+
+  it("applies a retried request at most once and answers it with the first answer", async () => {
+    const c = await cluster(3);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const session = { clientId: "client-a", seq: 1 };
+    const first = await c.settle(leader.transition({ key: "k", to: "Running", session }));
+    const second = await c.settle(leader.transition({ key: "k", to: "Running", session }));
+    expect(first).toMatchObject({ ok: true, from: "Init", to: "Running" });
+    // Applied again, it would have been invalid (Running -> Running); the session answers with the first result.
+    expect(second).toEqual(first);
+  });
+
+  it("serves a linearizable read that reflects a write acknowledged before it, on a follower", async () => {
+    const c = await cluster(3);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    await c.settle(leader.transition({ key: "k", to: "Running" }));
+    const follower = [...c.nodes.values()].find((node) => node.status().role === "follower")!;
+    const read = await c.settle(follower.read("k"));
+    expect(read).toMatchObject({ ok: true, state: "Running" });
+  });
+
+  it("fails a write with no_quorum or timeout when a majority is unreachable, and never applies it alone", async () => {
+    const c = await cluster(3);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    c.network.isolate(leader.status().id);
+    const outcome = await c.settle(leader.transition({ key: "k", to: "Running" }), 10_000);
+    expect(outcome.ok).toBe(false);
+    expect(["timeout", "no_quorum"]).toContain((outcome as { code: string }).code);
+    c.network.heal();
+    await c.run(3_000, () => c.leader() !== undefined && c.leader()!.status().id !== leader.status().id);
+    // The old leader's uncommitted entry must not survive unless a new leader committed it;
+    // either way all nodes agree once the cluster has healed.
+    await c.run(3_000);
+    const states = new Set([...c.nodes.values()].map((node) => node.localStore.get("k").state));
+    expect(states.size).toBe(1);
+  });
+
+  it("elects a new leader after the leader crashes, and the restarted node catches up by snapshot", async () => {
+    const c = await cluster(3, 7);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const old = c.leader()!;
+    const oldId = old.status().id;
+    old.halt();
+    c.nodes.delete(oldId);
+    c.network.crash(oldId);
+    await c.run(5_000, () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    expect(leader.status().id).not.toBe(oldId);
+    // Enough writes to pass the snapshot threshold, so the old leader must catch up by snapshot.
+    for (let i = 0; i < 120; i++) {
+      const key = `k${i % 5}`;
+      const to = leader.localStore.get(key).state === "Init" ? "Running" : leader.localStore.get(key).state === "Running" ? "Stopped" : "Init";
+      const outcome = await c.settle(leader.transition({ key, to }));
+      expect(outcome.ok).toBe(true);
+    }
+    const restarted = await c.start(oldId);
+    await c.run(5_000, () => restarted.status().appliedIndex >= leader.status().appliedIndex);
+    expect(restarted.localStore.entries()).toEqual(leader.localStore.entries());
+  });
+});

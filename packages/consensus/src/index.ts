@@ -1,0 +1,10 @@
+export * from "./interfaces.js";
+export * from "./metrics-sink.js";
+export * from "./ready.js";
+export { defaultCoreConfig, defaultSnapshotBytesMax, assertCoreConfig, type CoreConfig } from "./core-config.js";
+export { RaftCore, type CoreStatus, type ProgressStatus } from "./raft-core.js";
+export type { ProgressState } from "./progress.js";
+export { ConsensusNode, type ConsensusNodeOptions, type TransitionOutcome, type ReadOutcome, type AppliedEvent, type NodeStatus } from "./driver/consensus-node.js";
+export { defaultDriverConfig, type DriverConfig } from "./driver/driver-config.js";
+export type { RequestFailure, RequestFailureCode } from "./driver/pending-requests.js";
+export type { ReadFailureCode } from "./driver/pending-reads.js";
