@@ -1,0 +1,79 @@
+import { entriesPerMessageMax, snapshotChunkCharactersMax, type NodeId } from "@lockstep/protocol";
+import type { Logger, RandomSource } from "./interfaces.js";
+
+/** How one RaftCore behaves. Every count is a bound with its unit last. */
+export interface CoreConfig {
+  id: NodeId;
+  cluster: string;
+  /**
+   * The fixed membership, including `id`. Membership changes are not implemented: a `members`
+   * entry in the log or the member list of a snapshot is carried but not acted upon.
+   */
+  members: NodeId[];
+  /** A follower starts an election after a random timeout in [e, 2e) ticks without a leader. */
+  electionTimeoutTicks: number;
+  /** The leader sends a heartbeat every this many ticks. */
+  heartbeatTicks: number;
+  random: RandomSource;
+  /** Ask "would you vote for me?" before bumping the term (Raft thesis §9.6). */
+  preVote: boolean;
+  /** A leader steps down when it has not heard from a majority within an election timeout (thesis §6.2). */
+  checkQuorum: boolean;
+  /** Batching bounds of one Proposal message. */
+  entriesPerProposalMax: number;
+  bytesPerProposalMax: number;
+  /** Pipelining: unacknowledged Proposals per follower in replicate state. */
+  inflightProposalsMax: number;
+  /** `propose` answers `overloaded` when this many entries are appended but not committed. */
+  uncommittedEntriesMax: number;
+  /** `read` answers `overloaded` when this many reads wait. */
+  pendingReadsMax: number;
+  /** Raw snapshot bytes per SnapshotChunk (the chunk carries their base64). */
+  snapshotChunkBytesMax: number;
+  /** A follower refuses a snapshot larger than this; defaults to `defaultSnapshotBytesMax`. */
+  snapshotBytesMax?: number;
+  logger?: Logger;
+}
+
+export const defaultCoreConfig: Omit<CoreConfig, "id" | "cluster" | "members" | "random"> = Object.freeze({
+  electionTimeoutTicks: 10,
+  heartbeatTicks: 1,
+  preVote: true,
+  checkQuorum: true,
+  entriesPerProposalMax: 1024,
+  bytesPerProposalMax: 1024 * 1024,
+  inflightProposalsMax: 64,
+  uncommittedEntriesMax: 10_000,
+  pendingReadsMax: 10_000,
+  snapshotChunkBytesMax: 512 * 1024,
+});
+
+/** The largest snapshot a follower assembles unless `snapshotBytesMax` says otherwise. */
+export const defaultSnapshotBytesMax = 1024 * 1024 * 1024;
+
+/** Throws on a configuration that cannot work (a programmer error: the caller validates user input). */
+export function assertCoreConfig(config: CoreConfig): void {
+  const problems: string[] = [];
+  if (!config.members.includes(config.id)) problems.push(`members must include id ${config.id}`);
+  if (new Set(config.members).size !== config.members.length) problems.push("members must be unique");
+  const positive: Array<[string, number]> = [
+    ["electionTimeoutTicks", config.electionTimeoutTicks],
+    ["heartbeatTicks", config.heartbeatTicks],
+    ["entriesPerProposalMax", config.entriesPerProposalMax],
+    ["bytesPerProposalMax", config.bytesPerProposalMax],
+    ["inflightProposalsMax", config.inflightProposalsMax],
+    ["uncommittedEntriesMax", config.uncommittedEntriesMax],
+    ["pendingReadsMax", config.pendingReadsMax],
+    ["snapshotChunkBytesMax", config.snapshotChunkBytesMax],
+    ["snapshotBytesMax", config.snapshotBytesMax ?? defaultSnapshotBytesMax],
+  ];
+  for (const [name, value] of positive) {
+    if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a positive integer, got ${value}`);
+  }
+  if (config.heartbeatTicks >= config.electionTimeoutTicks) problems.push("heartbeatTicks must be below electionTimeoutTicks");
+  if (config.entriesPerProposalMax > entriesPerMessageMax) problems.push(`entriesPerProposalMax must be <= ${entriesPerMessageMax}`);
+  if (Math.ceil(config.snapshotChunkBytesMax / 3) * 4 > snapshotChunkCharactersMax) {
+    problems.push(`snapshotChunkBytesMax must encode to <= ${snapshotChunkCharactersMax} base64 characters`);
+  }
+  if (problems.length > 0) throw new Error(`invalid consensus config: ${problems.join("; ")}`);
+}

@@ -1,0 +1,1165 @@
+import type {
+  Acknowledgment,
+  Command,
+  Commit,
+  ConsensusEnvelope,
+  ConsensusMessage,
+  Entry,
+  Forward,
+  NodeId,
+  Proposal,
+  ReadIndexRequest,
+  ReadIndexResponse,
+  Reject,
+  SnapshotAck,
+  SnapshotChunk,
+  Vote,
+  VoteRequest,
+} from "@lockstep/protocol";
+import { entriesPerMessageMax, protocolVersion } from "@lockstep/protocol";
+import { encodeBase64 } from "./base64.js";
+import { assertCoreConfig, defaultSnapshotBytesMax, type CoreConfig } from "./core-config.js";
+import { silentLogger, type HardState, type Logger, type PersistedState, type Snapshot } from "./interfaces.js";
+import { Outbox } from "./outbox.js";
+import { Progress, type ProgressState } from "./progress.js";
+import { hasQuorum, majorityIndex, voteResult } from "./quorum.js";
+import { RaftLog } from "./raft-log.js";
+import { ReadIndexTracker, type PendingRead } from "./read-index.js";
+import type { ProposeResult, Ready, ReadFailure, ReadRequestResult, ReadState, Role, SoftState } from "./ready.js";
+import { SnapshotAssembler } from "./snapshot-assembler.js";
+
+export interface ProgressStatus {
+  id: NodeId;
+  matchIndex: number;
+  nextIndex: number;
+  state: ProgressState;
+}
+
+export interface CoreStatus {
+  id: NodeId;
+  role: Role;
+  term: number;
+  leader: NodeId | null;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  firstIndex: number;
+  /** The leader's view of every member (itself included); empty on other roles. */
+  progress: ProgressStatus[];
+}
+
+type CampaignKind = "preVote" | "election" | "transfer";
+
+/** Why a message was not acted upon; `null` means it was. Logged at debug. */
+type IgnoreReason = string | null;
+
+/**
+ * The pure Raft core: a deterministic state machine fed `step`, `tick`, `propose`, `read`,
+ * whose every effect leaves through `ready()` (see ready.ts for the ordering rules). It follows
+ * etcd-io/raft's structure: term rules first in `step`, then a flat switch per role.
+ */
+export class RaftCore {
+  private readonly config: CoreConfig;
+  private readonly logger: Logger;
+  private readonly id: NodeId;
+  private readonly members: readonly NodeId[];
+  private readonly peers: readonly NodeId[];
+
+  private term: number;
+  private votedFor: NodeId | null;
+  private role: Role = "follower";
+  private leader: NodeId | null = null;
+  private readonly log: RaftLog;
+  private appliedIndex: number;
+
+  private electionElapsedTicks = 0;
+  private heartbeatElapsedTicks = 0;
+  private randomizedElectionTimeoutTicks: number;
+
+  private readonly progress = new Map<NodeId, Progress>();
+  private readonly votes = new Map<NodeId, boolean>();
+  private leadTransferee: NodeId | null = null;
+  private transferElapsedTicks = 0;
+
+  private readonly reads = new ReadIndexTracker();
+  /** Reads this follower forwarded to `leader` in `term`, by context. */
+  private readonly forwardedReads = new Map<number, { term: number; leader: NodeId }>();
+
+  /** The latest snapshot this node holds, kept to send to followers that fell behind a compaction. */
+  private retainedSnapshot: Snapshot | null;
+  private readonly assembler: SnapshotAssembler;
+  /** A snapshot installed from the leader, to be handed to the driver in the next Ready. */
+  private pendingSnapshot: Snapshot | null = null;
+
+  private readonly outbox: Outbox;
+  private readStates: ReadState[] = [];
+  private readFailures: ReadFailure[] = [];
+  private lastSoftState: SoftState;
+  private lastHardState: HardState;
+  private outstandingReady: Ready | null = null;
+
+  private readonly matchScratch: number[] = [];
+  private readonly sortScratch: number[] = [];
+  /** For assertInvariants: what was true at the last check, to catch regressions. */
+  private checked = { term: 0, votedFor: null as NodeId | null, commitIndex: 0 };
+
+  constructor(config: CoreConfig, persisted: PersistedState) {
+    assertCoreConfig(config);
+    this.config = config;
+    this.id = config.id;
+    this.members = [...config.members];
+    this.peers = this.members.filter((member) => member !== config.id);
+    this.logger = (config.logger ?? silentLogger).child({ nodeId: config.id });
+    this.term = persisted.hardState.term;
+    this.votedFor = persisted.hardState.votedFor;
+    const snapshotMeta = persisted.snapshot?.meta;
+    this.log = new RaftLog(snapshotMeta?.index ?? 0, snapshotMeta?.term ?? 0, persisted.entries, persisted.hardState.commitIndex);
+    // The driver restores the state machine from the persisted snapshot before the first Ready.
+    this.appliedIndex = this.log.snapshotIndex;
+    this.retainedSnapshot = persisted.snapshot;
+    this.assembler = new SnapshotAssembler(config.snapshotBytesMax ?? defaultSnapshotBytesMax);
+    this.outbox = new Outbox(config.cluster, config.id);
+    this.randomizedElectionTimeoutTicks = this.randomElectionTimeout();
+    this.lastSoftState = this.softState();
+    this.lastHardState = this.hardState();
+    this.checked = { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs
+
+  tick(): void {
+    if (this.role === "leader") this.tickLeader();
+    else this.tickElection();
+  }
+
+  step(envelope: ConsensusEnvelope): void {
+    const ignored = this.ignoreEnvelope(envelope);
+    if (ignored !== null) {
+      this.logger.debug({ from: envelope.from, type: envelope.body.type, reason: ignored }, "message ignored");
+      return;
+    }
+    const from = envelope.from;
+    const message = envelope.body;
+    if (!this.stepTerm(from, message)) return;
+    switch (this.role) {
+      case "leader":
+        this.stepLeader(from, message);
+        return;
+      case "candidate":
+      case "precandidate":
+        this.stepCandidate(from, message);
+        return;
+      case "follower":
+        this.stepFollower(from, message);
+        return;
+    }
+  }
+
+  propose(commands: Command[]): ProposeResult {
+    if (commands.length === 0) throw new Error("propose: no commands");
+    if (this.role === "leader") {
+      if (this.leadTransferee !== null) return { ok: false, reason: "transfer_in_progress" };
+      if (this.isOverloaded(commands.length)) return { ok: false, reason: "overloaded" };
+      const last = this.appendCommands(commands);
+      return { ok: true, forwarded: false, index: last.index, term: last.term };
+    }
+    if (this.leader === null) return { ok: false, reason: "no_leader" };
+    for (let start = 0; start < commands.length; start += entriesPerMessageMax) {
+      const forward: Forward = { type: "Forward", term: this.term, commands: commands.slice(start, start + entriesPerMessageMax) };
+      this.outbox.send(this.leader, forward);
+    }
+    return { ok: true, forwarded: true, leader: this.leader };
+  }
+
+  read(context: number): ReadRequestResult {
+    if (this.role === "leader") {
+      if (this.reads.count >= this.config.pendingReadsMax) return { ok: false, reason: "overloaded" };
+      this.startReads([{ context, origin: this.id }]);
+      return { ok: true };
+    }
+    if (this.leader === null) return { ok: false, reason: "no_leader" };
+    if (this.forwardedReads.size >= this.config.pendingReadsMax) return { ok: false, reason: "overloaded" };
+    this.forwardedReads.set(context, { term: this.term, leader: this.leader });
+    const request: ReadIndexRequest = { type: "ReadIndexRequest", term: this.term, context };
+    this.outbox.send(this.leader, request);
+    return { ok: true };
+  }
+
+  transferLeadership(to: NodeId): boolean {
+    if (this.role !== "leader" || to === this.id || !this.members.includes(to)) return false;
+    if (this.leadTransferee === to) return true;
+    this.leadTransferee = to;
+    this.transferElapsedTicks = 0;
+    const progress = this.progressOf(to);
+    if (progress.matchIndex === this.log.lastIndex()) {
+      this.sendTimeoutNow(to);
+      return true;
+    }
+    // Catch the target up now rather than after a stall: resend from its known match point.
+    if (progress.state === "replicate") progress.becomeProbe();
+    this.sendProposals(to);
+    return true;
+  }
+
+  compact(snapshot: Snapshot): void {
+    const { index, term } = snapshot.meta;
+    // The driver may snapshot while handling a Ready, after applying its committed entries and
+    // before `advance`: those entries are durable and applied, so they count as applied here.
+    const outstanding = this.outstandingReady;
+    const appliedMax = Math.max(
+      this.appliedIndex,
+      outstanding?.committedEntries.at(-1)?.index ?? 0,
+      outstanding?.snapshot?.meta.index ?? 0,
+    );
+    if (index > appliedMax) throw new Error(`compact: snapshot index ${index} beyond applied ${appliedMax}`);
+    if (index <= this.log.snapshotIndex) return;
+    const termAtIndex = this.log.term(index);
+    if (termAtIndex !== term) throw new Error(`compact: snapshot term ${term} but the log has ${termAtIndex} at ${index}`);
+    this.log.compact(index, term);
+    this.retainedSnapshot = snapshot;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ready / advance
+
+  /** True when `ready()` has something to hand over; always false while a Ready awaits `advance`. */
+  hasReady(): boolean {
+    if (this.outstandingReady !== null) return false;
+    return (
+      this.role !== this.lastSoftState.role ||
+      this.leader !== this.lastSoftState.leader ||
+      this.term !== this.lastHardState.term ||
+      this.votedFor !== this.lastHardState.votedFor ||
+      this.log.commitIndex !== this.lastHardState.commitIndex ||
+      this.pendingSnapshot !== null ||
+      this.log.handedIndex < this.log.lastIndex() ||
+      !this.outbox.isEmpty() ||
+      this.log.commitIndex > this.applyFloor() ||
+      this.readStates.length > 0 ||
+      this.readFailures.length > 0
+    );
+  }
+
+  ready(): Ready {
+    if (this.outstandingReady !== null) throw new Error("ready: the previous Ready was not advanced");
+    const softState = this.softState();
+    const hardState = this.hardState();
+    const lastIndex = this.log.lastIndex();
+    const applyFrom = this.applyFloor() + 1;
+    const { messages, messagesAfterPersist } = this.outbox.take();
+    const ready: Ready = {
+      softState: sameSoftState(softState, this.lastSoftState) ? null : softState,
+      hardState: sameHardState(hardState, this.lastHardState) ? null : hardState,
+      snapshot: this.pendingSnapshot,
+      entries: this.log.slice(this.log.handedIndex + 1, lastIndex),
+      messages,
+      messagesAfterPersist,
+      // Entries handed out earlier were persisted before `advance`; the rest are in `entries`
+      // of this very Ready, which the driver persists before it applies anything.
+      committedEntries: this.log.slice(applyFrom, this.log.commitIndex),
+      readStates: this.readStates,
+      readFailures: this.readFailures,
+    };
+    this.lastSoftState = softState;
+    this.lastHardState = hardState;
+    this.pendingSnapshot = null;
+    this.log.handedIndex = lastIndex;
+    this.readStates = [];
+    this.readFailures = [];
+    this.outstandingReady = ready;
+    return ready;
+  }
+
+  /** The driver persisted, sent and applied everything in `ready` (in that order). */
+  advance(ready: Ready): void {
+    if (ready !== this.outstandingReady) throw new Error("advance: not the Ready last returned by ready()");
+    this.outstandingReady = null;
+    if (ready.snapshot !== null) {
+      this.appliedIndex = Math.max(this.appliedIndex, ready.snapshot.meta.index);
+      if (this.log.snapshotIndex === ready.snapshot.meta.index) {
+        this.log.persistedIndex = Math.max(this.log.persistedIndex, ready.snapshot.meta.index);
+      }
+    }
+    const lastPersisted = ready.entries.at(-1);
+    if (lastPersisted !== undefined) this.log.persistedTo(lastPersisted.index, lastPersisted.term);
+    const lastApplied = ready.committedEntries.at(-1);
+    if (lastApplied !== undefined) this.appliedIndex = Math.max(this.appliedIndex, lastApplied.index);
+    if (this.role === "leader") {
+      // The leader counts its own log toward a majority only once it is durable (Raft §10.2.1).
+      this.progressOf(this.id).maybeUpdate(this.log.persistedIndex);
+      if (this.maybeCommit()) this.broadcastCommit();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Observation
+
+  status(): CoreStatus {
+    const progress: ProgressStatus[] = [];
+    if (this.role === "leader") {
+      for (const member of this.members) {
+        const entry = this.progressOf(member);
+        progress.push({ id: member, matchIndex: entry.matchIndex, nextIndex: entry.nextIndex, state: entry.state });
+      }
+    }
+    return {
+      id: this.id,
+      role: this.role,
+      term: this.term,
+      leader: this.leader,
+      commitIndex: this.log.commitIndex,
+      appliedIndex: this.appliedIndex,
+      lastIndex: this.log.lastIndex(),
+      firstIndex: this.log.firstIndex(),
+      progress,
+    };
+  }
+
+  assertInvariants(): void {
+    this.log.assertInvariants();
+    const fail = (what: string): never => {
+      throw new Error(`raft core ${this.id}: invariant broken: ${what}`);
+    };
+    if (this.appliedIndex > this.log.commitIndex) fail(`applied ${this.appliedIndex} > commit ${this.log.commitIndex}`);
+    if (this.term < this.checked.term) fail(`term went back from ${this.checked.term} to ${this.term}`);
+    if (this.log.commitIndex < this.checked.commitIndex) fail(`commit went back from ${this.checked.commitIndex}`);
+    if (this.term === this.checked.term && this.checked.votedFor !== null && this.votedFor !== this.checked.votedFor) {
+      fail(`second vote in term ${this.term}: ${this.checked.votedFor} then ${String(this.votedFor)}`);
+    }
+    if (this.log.lastTerm() > this.term) fail(`last log term ${this.log.lastTerm()} > term ${this.term}`);
+    switch (this.role) {
+      case "leader":
+        if (this.leader !== this.id) fail("leader does not know itself as leader");
+        for (const member of this.members) {
+          const entry = this.progressOf(member);
+          if (entry.matchIndex > this.log.lastIndex()) fail(`match of ${member} ${entry.matchIndex} > last ${this.log.lastIndex()}`);
+          if (entry.nextIndex < 1 || entry.nextIndex > this.log.lastIndex() + 1) fail(`next of ${member} is ${entry.nextIndex}`);
+        }
+        if (this.progressOf(this.id).matchIndex > this.log.persistedIndex) fail("leader counts unpersisted entries");
+        break;
+      case "candidate":
+        if (this.votedFor !== this.id) fail("candidate did not vote for itself");
+        break;
+      case "precandidate":
+      case "follower":
+        break;
+    }
+    if (this.reads.count > this.config.pendingReadsMax) fail("too many pending reads");
+    this.checked = { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Term rules (Raft §5.1, thesis §9.6 for pre-vote, §6.2 for the leader lease)
+
+  private ignoreEnvelope(envelope: ConsensusEnvelope): IgnoreReason {
+    // The type says v is always 1, but envelopes come off the wire: check what actually arrived.
+    const version: number = envelope.v;
+    if (version !== protocolVersion) return `protocol version ${version}`;
+    if (envelope.cluster !== this.config.cluster) return `cluster ${envelope.cluster}`;
+    if (envelope.to !== this.id) return `addressed to ${envelope.to}`;
+    if (envelope.from === this.id) return "from this node";
+    if (!this.members.includes(envelope.from)) return `from non-member ${envelope.from}`;
+    return null;
+  }
+
+  /** Applies the rules every role shares; returns whether the role handler should see the message. */
+  private stepTerm(from: NodeId, message: ConsensusMessage): boolean {
+    if (message.term > this.term) {
+      if (message.type === "VoteRequest") {
+        // A node that heard from a live leader recently ignores elections: a partitioned node
+        // coming back must not depose a healthy leader. A transfer is the leader's own wish.
+        if (!message.transfer && this.inLeaderLease()) {
+          this.logger.debug({ from, term: message.term }, "vote request ignored: leader lease");
+          return false;
+        }
+        if (message.preVote) return true;
+      }
+      // A granted pre-vote carries the term the candidate will use; it must not bump ours.
+      if (message.type === "Vote" && message.preVote && message.granted) return true;
+      this.becomeFollower(message.term, isFromLeader(message) ? from : null);
+      return true;
+    }
+    if (message.term < this.term) {
+      this.onStaleTerm(from, message);
+      return false;
+    }
+    return true;
+  }
+
+  /** A message from an older term: tell a stale leader or candidate our term, ignore the rest. */
+  private onStaleTerm(from: NodeId, message: ConsensusMessage): void {
+    switch (message.type) {
+      case "Proposal":
+      case "Commit":
+      case "SnapshotChunk": {
+        const reject: Reject = {
+          type: "Reject",
+          term: this.term,
+          reason: "stale_term",
+          rejectedIndex: message.type === "Proposal" ? message.prevIndex : 0,
+        };
+        this.outbox.send(from, reject);
+        return;
+      }
+      case "VoteRequest":
+        this.sendVote(from, { type: "Vote", term: this.term, granted: false, preVote: message.preVote });
+        return;
+      case "Acknowledgment":
+      case "Reject":
+      case "Vote":
+      case "SnapshotAck":
+      case "TimeoutNow":
+      case "Forward":
+      case "ReadIndexRequest":
+      case "ReadIndexResponse":
+        this.logger.debug({ from, type: message.type, term: message.term }, "stale message ignored");
+        return;
+    }
+  }
+
+  private inLeaderLease(): boolean {
+    return this.config.checkQuorum && this.leader !== null && this.electionElapsedTicks < this.config.electionTimeoutTicks;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Per-role dispatch
+
+  private stepLeader(from: NodeId, message: ConsensusMessage): void {
+    switch (message.type) {
+      case "Acknowledgment":
+        this.onAcknowledgment(from, message);
+        return;
+      case "Reject":
+        this.onReject(from, message);
+        return;
+      case "SnapshotAck":
+        this.onSnapshotAck(from, message);
+        return;
+      case "VoteRequest":
+        this.onVoteRequest(from, message);
+        return;
+      case "Forward":
+        this.onForward(from, message);
+        return;
+      case "ReadIndexRequest":
+        this.onReadIndexRequest(from, message);
+        return;
+      case "Proposal":
+      case "Commit":
+      case "SnapshotChunk":
+      case "TimeoutNow":
+      case "ReadIndexResponse":
+        // Another leader in our own term would break election safety: never act on it.
+        this.logger.warn({ from, type: message.type, term: message.term }, "leader message from a peer in our term ignored");
+        return;
+      case "Vote":
+        this.logger.debug({ from, type: message.type }, "vote after the election ignored");
+        return;
+    }
+  }
+
+  private stepCandidate(from: NodeId, message: ConsensusMessage): void {
+    switch (message.type) {
+      case "Proposal":
+      case "Commit":
+      case "SnapshotChunk":
+        // A leader exists in our term (or, for a pre-candidate, in the term we are in): follow it.
+        this.becomeFollower(this.term, from);
+        this.stepFollower(from, message);
+        return;
+      case "Vote":
+        this.onVote(from, message);
+        return;
+      case "VoteRequest":
+        this.onVoteRequest(from, message);
+        return;
+      case "Acknowledgment":
+      case "Reject":
+      case "SnapshotAck":
+      case "TimeoutNow":
+      case "Forward":
+      case "ReadIndexRequest":
+      case "ReadIndexResponse":
+        this.logger.debug({ from, type: message.type, role: this.role }, "message ignored by candidate");
+        return;
+    }
+  }
+
+  private stepFollower(from: NodeId, message: ConsensusMessage): void {
+    switch (message.type) {
+      case "Proposal":
+        this.onProposal(from, message);
+        return;
+      case "Commit":
+        this.onCommit(from, message);
+        return;
+      case "SnapshotChunk":
+        this.onSnapshotChunk(from, message);
+        return;
+      case "TimeoutNow":
+        this.onTimeoutNow(from);
+        return;
+      case "ReadIndexResponse":
+        this.onReadIndexResponse(message);
+        return;
+      case "VoteRequest":
+        this.onVoteRequest(from, message);
+        return;
+      case "Acknowledgment":
+      case "Reject":
+      case "Vote":
+      case "SnapshotAck":
+      case "Forward":
+      case "ReadIndexRequest":
+        // Followers do not relay: the sender's driver times out and retries against the leader.
+        this.logger.debug({ from, type: message.type }, "message ignored by follower");
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Roles (only these change `role`)
+
+  private becomeFollower(term: number, leader: NodeId | null): void {
+    if (term < this.term) throw new Error(`becomeFollower: term ${term} < ${this.term}`);
+    this.failReadsOnChange(term, leader);
+    if (term > this.term) {
+      this.term = term;
+      this.votedFor = null;
+    }
+    this.role = "follower";
+    this.leader = leader;
+    this.resetRoleState();
+  }
+
+  private becomePreCandidate(): void {
+    if (this.role === "leader") throw new Error("becomePreCandidate: already leader");
+    // A pre-candidate changes neither its term nor its vote (thesis §9.6): that is the point.
+    this.failReadsOnChange(this.term, null);
+    this.role = "precandidate";
+    this.leader = null;
+    this.resetRoleState();
+    this.votes.set(this.id, true);
+  }
+
+  private becomeCandidate(): void {
+    if (this.role === "leader") throw new Error("becomeCandidate: already leader");
+    this.failReadsOnChange(this.term + 1, null);
+    this.term += 1;
+    this.votedFor = this.id;
+    this.role = "candidate";
+    this.leader = null;
+    this.resetRoleState();
+    this.votes.set(this.id, true);
+  }
+
+  private becomeLeader(): void {
+    if (this.role !== "candidate") throw new Error(`becomeLeader: role is ${this.role}`);
+    this.role = "leader";
+    this.leader = this.id;
+    this.resetRoleState();
+    const nextIndex = this.log.lastIndex() + 1;
+    for (const member of this.members) {
+      const progress = new Progress(nextIndex, this.config.inflightProposalsMax);
+      progress.recentActive = true;
+      if (member === this.id) {
+        progress.matchIndex = this.log.persistedIndex;
+        progress.state = "replicate";
+      }
+      this.progress.set(member, progress);
+    }
+    this.logger.info({ term: this.term }, "became leader");
+    // A no-op of the new term lets the leader commit everything before it (Raft §5.4.2, §8).
+    this.appendCommands([{ kind: "noop" }]);
+  }
+
+  private resetRoleState(): void {
+    this.electionElapsedTicks = 0;
+    this.heartbeatElapsedTicks = 0;
+    this.randomizedElectionTimeoutTicks = this.randomElectionTimeout();
+    this.votes.clear();
+    this.progress.clear();
+    this.leadTransferee = null;
+    this.transferElapsedTicks = 0;
+  }
+
+  /** Fails reads that depended on the current leadership when the term or the leader changes. */
+  private failReadsOnChange(nextTerm: number, nextLeader: NodeId | null): void {
+    if (this.role === "leader" && (nextTerm !== this.term || nextLeader !== this.id)) {
+      for (const read of this.reads.drain()) {
+        if (read.origin === this.id) this.readFailures.push({ context: read.context, reason: "leadership_lost" });
+      }
+    }
+    if (this.forwardedReads.size > 0 && (nextTerm !== this.term || nextLeader !== this.leader)) {
+      for (const context of this.forwardedReads.keys()) this.readFailures.push({ context, reason: "no_leader" });
+      this.forwardedReads.clear();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ticks
+
+  private tickElection(): void {
+    this.electionElapsedTicks++;
+    if (this.electionElapsedTicks < this.randomizedElectionTimeoutTicks) return;
+    this.electionElapsedTicks = 0;
+    this.campaign(this.config.preVote ? "preVote" : "election");
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsedTicks++;
+    this.electionElapsedTicks++;
+    if (this.leadTransferee !== null && ++this.transferElapsedTicks >= this.config.electionTimeoutTicks) {
+      this.logger.info({ to: this.leadTransferee }, "leadership transfer timed out");
+      this.leadTransferee = null;
+    }
+    if (this.electionElapsedTicks >= this.config.electionTimeoutTicks) {
+      this.electionElapsedTicks = 0;
+      if (this.config.checkQuorum && !this.checkQuorumActive()) {
+        this.logger.warn({ term: this.term }, "stepping down: no contact with a majority");
+        this.becomeFollower(this.term, null);
+        return;
+      }
+    }
+    for (const peer of this.peers) this.tickProgress(peer, this.progressOf(peer));
+    if (this.heartbeatElapsedTicks >= this.config.heartbeatTicks) {
+      this.heartbeatElapsedTicks = 0;
+      this.broadcastHeartbeat(undefined);
+    }
+  }
+
+  /** Retransmission: a snapshot chunk or a replicate stream that made no progress for an election timeout. */
+  private tickProgress(peer: NodeId, progress: Progress): void {
+    switch (progress.state) {
+      case "snapshot":
+        if (++progress.snapshotIdleTicks >= this.config.electionTimeoutTicks) this.sendSnapshotChunk(peer, progress);
+        return;
+      case "replicate":
+        if (progress.inflights.count === 0) {
+          progress.stalledTicks = 0;
+          return;
+        }
+        // A lost last Proposal leaves nothing to reject it: fall back to probing from the match.
+        if (++progress.stalledTicks >= this.config.electionTimeoutTicks) {
+          progress.becomeProbe();
+          this.sendProposals(peer);
+        }
+        return;
+      case "probe":
+        return;
+    }
+  }
+
+  /** Every member heard from in the last election timeout, the leader included (thesis §6.2). */
+  private checkQuorumActive(): boolean {
+    let active = 0;
+    for (const member of this.members) {
+      const progress = this.progressOf(member);
+      if (member === this.id || progress.recentActive) active++;
+      progress.recentActive = false;
+    }
+    return hasQuorum(active, this.members.length);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Elections (Raft §5.2, §5.4.1; thesis §9.6 pre-vote, §3.10 transfer)
+
+  private campaign(kind: CampaignKind): void {
+    if (kind === "preVote") this.becomePreCandidate();
+    else this.becomeCandidate();
+    const voteTerm = kind === "preVote" ? this.term + 1 : this.term;
+    if (voteResult(this.members, this.votes) === "won") {
+      // A single-member cluster wins at once.
+      if (kind === "preVote") this.campaign("election");
+      else this.becomeLeader();
+      return;
+    }
+    this.logger.info({ term: voteTerm, kind }, "starting election");
+    for (const peer of this.peers) {
+      const request: VoteRequest = {
+        type: "VoteRequest",
+        term: voteTerm,
+        lastIndex: this.log.lastIndex(),
+        lastTerm: this.log.lastTerm(),
+        preVote: kind === "preVote",
+        transfer: kind === "transfer",
+      };
+      this.outbox.send(peer, request);
+    }
+  }
+
+  private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
+    const canVote =
+      this.votedFor === from ||
+      (this.votedFor === null && this.leader === null) ||
+      (request.preVote && request.term > this.term);
+    if (!canVote) return `already voted for ${String(this.votedFor)} or following ${String(this.leader)}`;
+    // Election restriction (Raft §5.4.1): only a log at least as up to date as ours.
+    if (!this.log.isUpToDate(request.lastIndex, request.lastTerm)) return "candidate log is behind ours";
+    return null;
+  }
+
+  private onVoteRequest(from: NodeId, request: VoteRequest): void {
+    const refused = this.ignoreVoteRequest(from, request);
+    if (refused !== null) {
+      this.logger.debug({ from, term: request.term, preVote: request.preVote, reason: refused }, "vote refused");
+      this.sendVote(from, { type: "Vote", term: this.term, granted: false, preVote: request.preVote });
+      return;
+    }
+    if (!request.preVote) {
+      // Recorded in hardState and sent in messagesAfterPersist: durable before it is answered (§5.2).
+      this.votedFor = from;
+      this.electionElapsedTicks = 0;
+    }
+    this.sendVote(from, { type: "Vote", term: request.term, granted: true, preVote: request.preVote });
+  }
+
+  private sendVote(to: NodeId, vote: Vote): void {
+    this.outbox.send(to, vote);
+  }
+
+  private ignoreVote(vote: Vote): IgnoreReason {
+    if (this.role === "precandidate") {
+      if (!vote.preVote) return "election vote during pre-vote";
+      if (vote.granted && vote.term !== this.term + 1) return `pre-vote for term ${vote.term}`;
+      return null;
+    }
+    if (vote.preVote) return "pre-vote answer during election";
+    return null;
+  }
+
+  private onVote(from: NodeId, vote: Vote): void {
+    const ignored = this.ignoreVote(vote);
+    if (ignored !== null) {
+      this.logger.debug({ from, reason: ignored }, "vote ignored");
+      return;
+    }
+    this.votes.set(from, vote.granted);
+    switch (voteResult(this.members, this.votes)) {
+      case "won":
+        if (this.role === "precandidate") this.campaign("election");
+        else this.becomeLeader();
+        return;
+      case "lost":
+        this.becomeFollower(this.term, null);
+        return;
+      case "pending":
+        return;
+    }
+  }
+
+  private onTimeoutNow(from: NodeId): void {
+    this.logger.info({ from }, "leadership transfer: starting election now");
+    // A transfer skips pre-vote: the old leader asked for it, so nobody is partitioned.
+    this.campaign("transfer");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Follower: replication (Raft §5.3)
+
+  private followLeader(from: NodeId): void {
+    this.electionElapsedTicks = 0;
+    if (this.leader !== from) {
+      this.failReadsOnChange(this.term, from);
+      this.leader = from;
+    }
+  }
+
+  private onProposal(from: NodeId, proposal: Proposal): void {
+    this.followLeader(from);
+    if (proposal.prevIndex < this.log.commitIndex) {
+      // Everything up to our commit index already agrees with the leader: say how far we are.
+      this.sendAcknowledgment(from, this.log.commitIndex, proposal.context);
+      return;
+    }
+    const result = this.log.maybeAppend(proposal.prevIndex, proposal.prevTerm, proposal.commitIndex, proposal.entries);
+    if (result.ok) {
+      this.sendAcknowledgment(from, result.lastNewIndex, proposal.context);
+      return;
+    }
+    // Fast backup: the largest index at or below the probe whose term is at most the probe's term.
+    const hintIndex = this.log.findConflictByTerm(Math.min(proposal.prevIndex, this.log.lastIndex()), proposal.prevTerm);
+    const reject: Reject = {
+      type: "Reject",
+      term: this.term,
+      reason: "log_mismatch",
+      rejectedIndex: proposal.prevIndex,
+      hintIndex,
+      hintTerm: this.log.term(hintIndex) ?? 0,
+    };
+    this.outbox.send(from, reject);
+  }
+
+  private sendAcknowledgment(to: NodeId, matchIndex: number, context: number | undefined): void {
+    const acknowledgment: Acknowledgment =
+      context === undefined
+        ? { type: "Acknowledgment", term: this.term, matchIndex }
+        : { type: "Acknowledgment", term: this.term, matchIndex, context };
+    this.outbox.send(to, acknowledgment);
+  }
+
+  private onCommit(from: NodeId, commit: Commit): void {
+    this.followLeader(from);
+    // The leader sends at most what it knows we hold, so this never commits a divergent entry.
+    this.log.commitTo(Math.min(commit.commitIndex, this.log.lastIndex()));
+  }
+
+  private onSnapshotChunk(from: NodeId, chunk: SnapshotChunk): void {
+    this.followLeader(from);
+    if (chunk.snapshotIndex <= this.log.commitIndex) {
+      this.assembler.reset();
+      this.sendAcknowledgment(from, this.log.commitIndex, undefined);
+      return;
+    }
+    const outcome = this.assembler.accept(chunk, this.members);
+    switch (outcome.kind) {
+      case "refused":
+        this.logger.debug({ from, snapshotIndex: chunk.snapshotIndex, reason: outcome.reason }, "snapshot chunk refused");
+        this.sendSnapshotAck(from, chunk.snapshotIndex, outcome.expectedOffset, false);
+        return;
+      case "partial":
+        this.sendSnapshotAck(from, chunk.snapshotIndex, outcome.offset, true);
+        return;
+      case "complete":
+        this.installSnapshot(from, outcome.snapshot);
+        return;
+    }
+  }
+
+  private sendSnapshotAck(to: NodeId, snapshotIndex: number, offset: number, accepted: boolean): void {
+    const ack: SnapshotAck = { type: "SnapshotAck", term: this.term, snapshotIndex, offset, done: false, accepted };
+    this.outbox.send(to, ack);
+  }
+
+  private installSnapshot(from: NodeId, snapshot: Snapshot): void {
+    const { index, term } = snapshot.meta;
+    if (this.log.term(index) === term) {
+      // Our log already holds the snapshot's last entry, hence everything before it: just commit.
+      this.log.commitTo(index);
+    } else {
+      this.logger.info({ index, term }, "installing snapshot from leader");
+      this.log.restore(index, term);
+      this.pendingSnapshot = snapshot;
+      this.retainedSnapshot = snapshot;
+    }
+    // In messagesAfterPersist: the leader learns of the snapshot only once it is durable here.
+    this.sendAcknowledgment(from, index, undefined);
+  }
+
+  private onReadIndexResponse(response: ReadIndexResponse): void {
+    const pending = this.forwardedReads.get(response.context);
+    if (pending?.term !== response.term) return;
+    this.forwardedReads.delete(response.context);
+    this.readStates.push({ context: response.context, index: response.index });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Leader: replication, commit, reads, transfer
+
+  private isOverloaded(commandCount: number): boolean {
+    return this.log.lastIndex() - this.log.commitIndex + commandCount > this.config.uncommittedEntriesMax;
+  }
+
+  private appendCommands(commands: readonly Command[]): Entry {
+    const term = this.term;
+    let index = this.log.lastIndex();
+    const entries: Entry[] = new Array<Entry>(commands.length);
+    for (let position = 0; position < commands.length; position++) {
+      entries[position] = { index: ++index, term, command: commands[position] as Command };
+    }
+    this.log.append(entries);
+    this.progressOf(this.id).nextIndex = index + 1;
+    for (const peer of this.peers) this.sendProposals(peer);
+    return entries[entries.length - 1] as Entry;
+  }
+
+  private onForward(from: NodeId, forward: Forward): void {
+    this.progressOf(from).recentActive = true;
+    let ignored: IgnoreReason = null;
+    if (this.leadTransferee !== null) ignored = "transfer in progress";
+    else if (this.isOverloaded(forward.commands.length)) ignored = "overloaded";
+    if (ignored !== null) {
+      // No reply: the forwarding node's driver times the request out and the client retries.
+      this.logger.debug({ from, commands: forward.commands.length, reason: ignored }, "forward dropped");
+      return;
+    }
+    this.appendCommands(forward.commands);
+  }
+
+  /** Sends as many Proposals to `peer` as its progress state allows (bounded by the inflight window). */
+  private sendProposals(peer: NodeId): void {
+    for (let sent = 0; sent < this.config.inflightProposalsMax; sent++) {
+      if (!this.sendProposal(peer)) return;
+    }
+  }
+
+  /** Sends one Proposal with the entries `peer` needs next; returns false when there was nothing to send. */
+  private sendProposal(peer: NodeId): boolean {
+    const progress = this.progressOf(peer);
+    if (progress.isPaused()) return false;
+    const prevIndex = progress.nextIndex - 1;
+    const prevTerm = this.log.term(prevIndex);
+    if (prevTerm === undefined) return this.startSnapshot(peer, progress);
+    const entries = this.log.sliceLimited(progress.nextIndex, {
+      entriesMax: this.config.entriesPerProposalMax,
+      bytesMax: this.config.bytesPerProposalMax,
+    });
+    // In replicate state an empty Proposal says nothing a heartbeat would not; a probe always goes.
+    if (entries.length === 0 && progress.state === "replicate") return false;
+    const lastIndex = prevIndex + entries.length;
+    const commitIndex = this.log.commitIndex;
+    const proposal: Proposal = { type: "Proposal", term: this.term, prevIndex, prevTerm, entries, commitIndex };
+    this.outbox.send(peer, proposal);
+    progress.commitSent = Math.max(progress.commitSent, Math.min(commitIndex, lastIndex));
+    if (progress.state === "replicate") {
+      progress.nextIndex = lastIndex + 1;
+      progress.inflights.add(lastIndex);
+    } else {
+      progress.probeSent = true;
+    }
+    return true;
+  }
+
+  /**
+   * A heartbeat is an empty Proposal at the follower's known match point, so it always matches and
+   * never causes a spurious Reject; `context` (a read round) asks the follower to echo it.
+   */
+  private broadcastHeartbeat(context: number | undefined): void {
+    for (const peer of this.peers) {
+      const progress = this.progressOf(peer);
+      let prevIndex = progress.matchIndex;
+      let prevTerm = this.log.term(prevIndex);
+      if (prevTerm === undefined) {
+        // The match point was compacted: index 0 is below every follower's commit index.
+        prevIndex = 0;
+        prevTerm = 0;
+      }
+      const commitIndex = Math.min(this.log.commitIndex, prevIndex);
+      const heartbeat: Proposal =
+        context === undefined
+          ? { type: "Proposal", term: this.term, prevIndex, prevTerm, entries: [], commitIndex }
+          : { type: "Proposal", term: this.term, prevIndex, prevTerm, entries: [], commitIndex, context };
+      this.outbox.send(peer, heartbeat);
+      progress.commitSent = Math.max(progress.commitSent, commitIndex);
+    }
+  }
+
+  private onAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
+    const progress = this.progressOf(from);
+    progress.recentActive = true;
+    if (acknowledgment.context !== undefined) this.onReadAcknowledgment(from, acknowledgment.context);
+    const updated = progress.maybeUpdate(acknowledgment.matchIndex);
+    switch (progress.state) {
+      case "snapshot":
+        if (progress.matchIndex >= progress.snapshotIndex) progress.becomeReplicate();
+        break;
+      case "probe":
+        if (updated) progress.becomeReplicate();
+        // Any answer shows the follower is reachable: the next probe may go (etcd: heartbeat response).
+        progress.probeSent = false;
+        break;
+      case "replicate":
+        progress.inflights.freeTo(acknowledgment.matchIndex);
+        break;
+    }
+    if (updated && this.maybeCommit()) this.broadcastCommit();
+    else this.sendAppendOrCommit(from);
+    if (from === this.leadTransferee && progress.matchIndex === this.log.lastIndex()) this.sendTimeoutNow(from);
+  }
+
+  private onReject(from: NodeId, reject: Reject): void {
+    const progress = this.progressOf(from);
+    progress.recentActive = true;
+    if (reject.reason !== "log_mismatch") {
+      this.logger.warn({ from, reason: reject.reason }, "proposal rejected");
+      return;
+    }
+    // Back up a whole term per round trip using the follower's hint (Raft §5.3, fast backup).
+    const nextProbeIndex =
+      reject.hintIndex !== undefined && reject.hintTerm !== undefined
+        ? this.log.findConflictByTerm(reject.hintIndex, reject.hintTerm) + 1
+        : reject.rejectedIndex;
+    if (!progress.maybeDecrease(reject.rejectedIndex, nextProbeIndex)) {
+      this.logger.debug({ from, rejectedIndex: reject.rejectedIndex }, "stale reject ignored");
+      return;
+    }
+    this.sendProposals(from);
+  }
+
+  /** Raft §5.4.2 / Figure 8: commit only an index a majority holds whose entry is of this term. */
+  private maybeCommit(): boolean {
+    this.matchScratch.length = 0;
+    for (const member of this.members) this.matchScratch.push(this.progressOf(member).matchIndex);
+    const index = majorityIndex(this.matchScratch, this.sortScratch);
+    if (index <= this.log.commitIndex || this.log.term(index) !== this.term) return false;
+    const firstOfTerm = this.log.term(this.log.commitIndex) !== this.term;
+    this.log.commitTo(index);
+    if (firstOfTerm) {
+      const awaiting = this.reads.takeAwaiting();
+      if (awaiting.length > 0) this.startReads(awaiting);
+    }
+    return true;
+  }
+
+  /** Tells every follower about a new commit index. */
+  private broadcastCommit(): void {
+    for (const peer of this.peers) this.sendAppendOrCommit(peer);
+  }
+
+  /** Sends `peer` its next entries if it may take them, else a `Commit` if it lags our commit index. */
+  private sendAppendOrCommit(peer: NodeId): void {
+    const progress = this.progressOf(peer);
+    if (!progress.isPaused() && progress.nextIndex <= this.log.lastIndex()) {
+      this.sendProposals(peer);
+      return;
+    }
+    // At most what the follower is known to hold: a Commit must never cover a divergent entry.
+    const commitIndex = Math.min(this.log.commitIndex, progress.matchIndex);
+    if (commitIndex <= progress.commitSent) return;
+    const commit: Commit = { type: "Commit", term: this.term, commitIndex };
+    this.outbox.send(peer, commit);
+    progress.commitSent = commitIndex;
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.logger.info({ to }, "leadership transfer: target caught up");
+    this.outbox.send(to, { type: "TimeoutNow", term: this.term });
+  }
+
+  // ReadIndex (Raft thesis §6.4)
+
+  private onReadIndexRequest(from: NodeId, request: ReadIndexRequest): void {
+    this.progressOf(from).recentActive = true;
+    if (this.reads.count >= this.config.pendingReadsMax) {
+      this.logger.debug({ from }, "read index request dropped: overloaded");
+      return;
+    }
+    this.startReads([{ context: request.context, origin: from }]);
+  }
+
+  private startReads(requests: ReadonlyArray<Pick<PendingRead, "context" | "origin">>): void {
+    // Until an entry of this term commits, this leader may not know the latest commit index.
+    if (this.log.term(this.log.commitIndex) !== this.term) {
+      for (const request of requests) this.reads.awaitCommit(request.context, request.origin);
+      return;
+    }
+    const round = this.reads.openRound();
+    for (const request of requests) this.reads.add(request.context, request.origin, this.log.commitIndex, round);
+    if (this.peers.length === 0) this.releaseReads();
+    else this.broadcastHeartbeat(round);
+  }
+
+  private onReadAcknowledgment(from: NodeId, round: number): void {
+    this.reads.acknowledge(from, round);
+    this.releaseReads();
+  }
+
+  private releaseReads(): void {
+    for (const read of this.reads.releaseConfirmed(this.members, this.id)) {
+      if (read.origin === this.id) {
+        this.readStates.push({ context: read.context, index: read.index });
+      } else {
+        const response: ReadIndexResponse = { type: "ReadIndexResponse", term: this.term, context: read.context, index: read.index };
+        this.outbox.send(read.origin, response);
+      }
+    }
+  }
+
+  // Snapshots (Raft §7)
+
+  private startSnapshot(peer: NodeId, progress: Progress): boolean {
+    const snapshot = this.retainedSnapshot;
+    if (snapshot === null) throw new Error(`no snapshot to send to ${peer}: log compacted without one`);
+    this.logger.info({ peer, snapshotIndex: snapshot.meta.index }, "follower behind the log: sending snapshot");
+    progress.becomeSnapshot(snapshot.meta.index);
+    this.sendSnapshotChunk(peer, progress);
+    return true;
+  }
+
+  /** Sends the chunk at the acknowledged offset: one chunk in flight per follower. */
+  private sendSnapshotChunk(peer: NodeId, progress: Progress): void {
+    const snapshot = this.retainedSnapshot;
+    if (snapshot === null) return;
+    if (progress.snapshotIndex !== snapshot.meta.index) {
+      // A newer compaction replaced the snapshot being sent: start the new one from the beginning.
+      progress.snapshotIndex = snapshot.meta.index;
+      progress.snapshotOffset = 0;
+    }
+    const offset = progress.snapshotOffset;
+    const end = Math.min(snapshot.data.length, offset + this.config.snapshotChunkBytesMax);
+    const chunk: SnapshotChunk = {
+      type: "SnapshotChunk",
+      term: this.term,
+      snapshotIndex: snapshot.meta.index,
+      snapshotTerm: snapshot.meta.term,
+      offset,
+      data: encodeBase64(snapshot.data.subarray(offset, end)),
+      done: end >= snapshot.data.length,
+    };
+    this.outbox.send(peer, chunk);
+    progress.snapshotIdleTicks = 0;
+  }
+
+  private onSnapshotAck(from: NodeId, ack: SnapshotAck): void {
+    const progress = this.progressOf(from);
+    progress.recentActive = true;
+    const size = this.retainedSnapshot?.data.length ?? 0;
+    if (progress.state !== "snapshot" || ack.snapshotIndex !== progress.snapshotIndex) {
+      this.logger.debug({ from, snapshotIndex: ack.snapshotIndex }, "stale snapshot ack ignored");
+      return;
+    }
+    if (!ack.accepted) {
+      progress.snapshotOffset = ack.offset <= size ? ack.offset : 0;
+      this.sendSnapshotChunk(from, progress);
+      return;
+    }
+    if (ack.offset <= progress.snapshotOffset || ack.offset > size) return;
+    progress.snapshotOffset = ack.offset;
+    if (ack.offset < size) this.sendSnapshotChunk(from, progress);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private progressOf(member: NodeId): Progress {
+    const progress = this.progress.get(member);
+    if (progress === undefined) throw new Error(`no progress for ${member} (role ${this.role})`);
+    return progress;
+  }
+
+  private applyFloor(): number {
+    return Math.max(this.appliedIndex, this.log.snapshotIndex);
+  }
+
+  private randomElectionTimeout(): number {
+    const base = this.config.electionTimeoutTicks;
+    const offset = Math.floor(this.config.random() * base);
+    return base + Math.min(Math.max(offset, 0), base - 1);
+  }
+
+  private softState(): SoftState {
+    return { role: this.role, leader: this.leader, term: this.term };
+  }
+
+  private hardState(): HardState {
+    return { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
+  }
+}
+
+function isFromLeader(message: ConsensusMessage): boolean {
+  return (
+    message.type === "Proposal" ||
+    message.type === "Commit" ||
+    message.type === "SnapshotChunk" ||
+    message.type === "ReadIndexResponse"
+  );
+}
+
+function sameSoftState(left: SoftState, right: SoftState): boolean {
+  return left.role === right.role && left.leader === right.leader && left.term === right.term;
+}
+
+function sameHardState(left: HardState, right: HardState): boolean {
+  return left.term === right.term && left.votedFor === right.votedFor && left.commitIndex === right.commitIndex;
+}

@@ -1,0 +1,291 @@
+import type { Command, ConsensusEnvelope, Entry, Envelope, NodeId } from "@lockstep/protocol";
+import { defaultCoreConfig, type CoreConfig } from "../core-config.js";
+import type { HardState, PersistedState, Snapshot } from "../interfaces.js";
+import { RaftCore } from "../raft-core.js";
+import type { Ready, ReadFailure, ReadState } from "../ready.js";
+import { seededRandom } from "./seeded-random.js";
+
+/** What a simulated node has made durable: what a restart reads back. */
+interface SimulatedStorage {
+  hardState: HardState;
+  snapshot: Snapshot | null;
+  entries: Entry[];
+}
+
+export interface NetworkOptions {
+  seed?: number;
+  /** Probability that any message is lost. */
+  dropRate?: number;
+  /** Deliver queued messages in a random order instead of FIFO. */
+  reorder?: boolean;
+  config?: Partial<Omit<CoreConfig, "id" | "members" | "random" | "cluster">>;
+}
+
+/** Bounds every `deliverAll` so a livelock fails the test instead of hanging it. */
+const deliveriesPerRunMax = 1_000_000;
+
+/**
+ * An in-process network of RaftCore instances for tests (etcd's raft_test.go "network"). Delivery
+ * is synchronous and explicit; persistence is simulated by the Ready loop in `processReady`, which
+ * follows the ordering rules of ready.ts. Every step and tick is followed by `assertInvariants`,
+ * and every applied entry is checked against what other nodes applied at that index.
+ */
+export class Network {
+  readonly cluster = "test-cluster";
+  readonly ids: NodeId[];
+  readonly nodes = new Map<NodeId, RaftCore>();
+  readonly storage = new Map<NodeId, SimulatedStorage>();
+  readonly applied = new Map<NodeId, Entry[]>();
+  readonly readStates = new Map<NodeId, ReadState[]>();
+  readonly readFailures = new Map<NodeId, ReadFailure[]>();
+  readonly snapshotsInstalled = new Map<NodeId, Snapshot[]>();
+  /** Every Ready processed, per node, for tests that inspect ordering. */
+  readonly readyLog = new Map<NodeId, Ready[]>();
+  keepReadyLog = false;
+  /** Called for every message about to be delivered; return false to drop it. */
+  filter: ((envelope: Envelope) => boolean) | null = null;
+  deliveredCount = 0;
+  /** Probability that any message is lost; may be changed between phases of a test. */
+  dropRate: number;
+
+  private queue: Envelope[] = [];
+  private readonly cuts = new Set<string>();
+  private readonly isolated = new Set<NodeId>();
+  private readonly random: () => number;
+  private readonly appliedAtIndex = new Map<number, Entry>();
+  private readonly options: NetworkOptions;
+
+  constructor(size: number, options: NetworkOptions = {}) {
+    this.options = options;
+    this.dropRate = options.dropRate ?? 0;
+    this.ids = Array.from({ length: size }, (_, position) => `n${position + 1}`);
+    this.random = seededRandom(options.seed ?? 1);
+    for (const id of this.ids) {
+      this.storage.set(id, { hardState: { term: 0, votedFor: null, commitIndex: 0 }, snapshot: null, entries: [] });
+      this.applied.set(id, []);
+      this.readStates.set(id, []);
+      this.readFailures.set(id, []);
+      this.snapshotsInstalled.set(id, []);
+      this.readyLog.set(id, []);
+      this.start(id);
+    }
+  }
+
+  node(id: NodeId): RaftCore {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  /** (Re)creates a node from what its storage holds, as a process restart would. */
+  start(id: NodeId): void {
+    const stored = this.storage.get(id);
+    if (stored === undefined) throw new Error(`no storage for ${id}`);
+    const persisted: PersistedState = { hardState: { ...stored.hardState }, snapshot: stored.snapshot, entries: [...stored.entries] };
+    const seed = Math.floor(this.random() * 2 ** 31);
+    const config: CoreConfig = {
+      ...defaultCoreConfig,
+      ...this.options.config,
+      id,
+      cluster: this.cluster,
+      members: this.ids,
+      random: seededRandom(seed),
+    };
+    this.nodes.set(id, new RaftCore(config, persisted));
+    // The state machine restarts from the snapshot; the core re-emits committed entries after it.
+    this.applied.set(id, (this.applied.get(id) ?? []).filter((entry) => entry.index <= (stored.snapshot?.meta.index ?? 0)));
+  }
+
+  /** Crash and restart: everything not persisted is lost, and so are messages to the node. */
+  restart(id: NodeId): void {
+    this.queue = this.queue.filter((envelope) => envelope.to !== id);
+    this.start(id);
+  }
+
+  leader(): NodeId | null {
+    const leaders = this.ids.filter((id) => this.node(id).status().role === "leader");
+    if (leaders.length === 0) return null;
+    // Several nodes may believe they lead in different terms: the highest term is the real one.
+    leaders.sort((left, right) => this.node(right).status().term - this.node(left).status().term);
+    return leaders[0] ?? null;
+  }
+
+  cut(left: NodeId, right: NodeId): void {
+    this.cuts.add(`${left}>${right}`);
+    this.cuts.add(`${right}>${left}`);
+  }
+
+  isolate(id: NodeId): void {
+    this.isolated.add(id);
+  }
+
+  heal(): void {
+    this.cuts.clear();
+    this.isolated.clear();
+  }
+
+  /** Drops every queued message (a burst of loss). */
+  drop(): void {
+    this.queue = [];
+  }
+
+  pending(): readonly Envelope[] {
+    return this.queue;
+  }
+
+  tick(id: NodeId): void {
+    const node = this.node(id);
+    node.tick();
+    node.assertInvariants();
+    this.processReady(id);
+  }
+
+  tickAll(): void {
+    for (const id of this.ids) this.tick(id);
+  }
+
+  /** Ticks every node `ticks` times, delivering everything after each round. */
+  passTime(ticks: number): void {
+    for (let tick = 0; tick < ticks; tick++) {
+      this.tickAll();
+      this.deliverAll();
+    }
+  }
+
+  /** Ticks only `id` until it becomes leader (other nodes stay quiet), delivering as it goes. */
+  campaign(id: NodeId, ticksMax = 100): void {
+    for (let ticks = 0; ticks < ticksMax; ticks++) {
+      if (this.node(id).status().role === "leader") return;
+      this.tick(id);
+      this.deliverAll();
+    }
+    throw new Error(`${id} did not become leader within ${ticksMax} ticks`);
+  }
+
+  propose(id: NodeId, commands: Command[]): ReturnType<RaftCore["propose"]> {
+    const result = this.node(id).propose(commands);
+    this.node(id).assertInvariants();
+    this.processReady(id);
+    return result;
+  }
+
+  read(id: NodeId, context: number): ReturnType<RaftCore["read"]> {
+    const result = this.node(id).read(context);
+    this.processReady(id);
+    return result;
+  }
+
+  /** Takes a state-machine snapshot at `index` on `id` (which must have applied it) and compacts its log. */
+  compact(id: NodeId, index: number, data: Uint8Array): void {
+    const node = this.node(id);
+    const entry = this.applied.get(id)?.find((applied) => applied.index === index);
+    if (entry === undefined) throw new Error(`${id} has not applied index ${index}`);
+    const snapshot: Snapshot = { meta: { index, term: entry.term, members: this.ids }, data };
+    const stored = this.storage.get(id);
+    if (stored === undefined) throw new Error(`no storage for ${id}`);
+    stored.snapshot = snapshot;
+    stored.entries = stored.entries.filter((stored) => stored.index > index);
+    node.compact(snapshot);
+    node.assertInvariants();
+  }
+
+  /** Runs every Ready of `id` through simulated storage, the network queue and the state machine. */
+  processReady(id: NodeId): void {
+    const node = this.node(id);
+    while (node.hasReady()) {
+      const ready = node.ready();
+      if (this.keepReadyLog) this.readyLog.get(id)?.push(ready);
+      this.enqueue(ready.messages);
+      this.persist(id, ready);
+      this.enqueue(ready.messagesAfterPersist);
+      this.apply(id, ready);
+      node.advance(ready);
+      node.assertInvariants();
+    }
+  }
+
+  /** Delivers queued messages (and everything they cause) until the network is quiet. */
+  deliverAll(): void {
+    for (const id of this.ids) this.processReady(id);
+    let delivered = 0;
+    while (this.queue.length > 0) {
+      if (++delivered > deliveriesPerRunMax) throw new Error("network did not go quiet");
+      this.deliverOne();
+    }
+  }
+
+  /** Delivers at most `count` queued messages. */
+  deliver(count: number): void {
+    for (let delivered = 0; delivered < count && this.queue.length > 0; delivered++) this.deliverOne();
+  }
+
+  private deliverOne(): void {
+    const position = this.options.reorder === true ? Math.floor(this.random() * this.queue.length) : 0;
+    const envelope = position === 0 ? this.queue.shift() : this.queue.splice(position, 1)[0];
+    if (envelope === undefined || !this.shouldDeliver(envelope)) return;
+    const node = this.nodes.get(envelope.to);
+    if (node === undefined) return;
+    this.deliveredCount++;
+    node.step(envelope as ConsensusEnvelope);
+    node.assertInvariants();
+    this.processReady(envelope.to);
+  }
+
+  private shouldDeliver(envelope: Envelope): boolean {
+    if (this.isolated.has(envelope.from) || this.isolated.has(envelope.to)) return false;
+    if (this.cuts.has(`${envelope.from}>${envelope.to}`)) return false;
+    if (this.filter !== null && !this.filter(envelope)) return false;
+    return this.dropRate === 0 || this.random() >= this.dropRate;
+  }
+
+  private enqueue(envelopes: readonly Envelope[]): void {
+    for (const envelope of envelopes) this.queue.push(envelope);
+  }
+
+  private persist(id: NodeId, ready: Ready): void {
+    const stored = this.storage.get(id);
+    if (stored === undefined) throw new Error(`no storage for ${id}`);
+    if (ready.snapshot !== null) {
+      stored.snapshot = ready.snapshot;
+      stored.entries = [];
+      this.snapshotsInstalled.get(id)?.push(ready.snapshot);
+    }
+    if (ready.hardState !== null) stored.hardState = ready.hardState;
+    const first = ready.entries[0];
+    if (first !== undefined) {
+      // Entries replace the stored entry at their index and everything after it.
+      const storedFirstIndex = stored.entries[0]?.index ?? first.index;
+      const keep = Math.max(0, first.index - storedFirstIndex);
+      if (keep < stored.entries.length) stored.entries.length = keep;
+      for (const entry of ready.entries) stored.entries.push(entry);
+    }
+  }
+
+  private apply(id: NodeId, ready: Ready): void {
+    const applied = this.applied.get(id);
+    if (applied === undefined) throw new Error(`no state machine for ${id}`);
+    if (ready.snapshot !== null) {
+      // A restored state machine: forget what was applied individually, keep the snapshot point.
+      applied.length = 0;
+    }
+    for (const entry of ready.committedEntries) {
+      const previous = applied.at(-1);
+      const expected = previous === undefined ? (ready.snapshot?.meta.index ?? this.storage.get(id)?.snapshot?.meta.index ?? 0) + 1 : previous.index + 1;
+      if (entry.index !== expected) throw new Error(`${id} applied ${entry.index} where ${expected} was next`);
+      // State machine safety (Raft §5.4.3): no two nodes apply different entries at one index.
+      const canonical = this.appliedAtIndex.get(entry.index);
+      if (canonical === undefined) this.appliedAtIndex.set(entry.index, entry);
+      else if (canonical !== entry && (canonical.term !== entry.term || JSON.stringify(canonical.command) !== JSON.stringify(entry.command))) {
+        throw new Error(`${id} applied a different entry at index ${entry.index}`);
+      }
+      applied.push(entry);
+    }
+    this.readStates.get(id)?.push(...ready.readStates);
+    this.readFailures.get(id)?.push(...ready.readFailures);
+  }
+}
+
+/** A transition command for tests. */
+export function transition(key: string, to = "Running"): Command {
+  return { kind: "transition", key, to };
+}
