@@ -1,0 +1,179 @@
+import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { StorageError, storageErrorFromSystem, systemErrorCode } from "./storage-error.js";
+
+/** The marker that says "this directory is a lockstep data directory, format 1". */
+export const markerFileName = "LOCKSTEP";
+export const markerContent = "lockstep-storage 1\n";
+const temporarySuffix = ".tmp";
+
+const segmentPattern = /^wal-(\d{16})\.log$/;
+const snapshotPattern = /^snapshot-(\d{20})\.snap$/;
+
+export function segmentFileName(sequence: number): string {
+  return `wal-${String(sequence).padStart(16, "0")}.log`;
+}
+
+export function snapshotFileName(index: number): string {
+  return `snapshot-${String(index).padStart(20, "0")}.snap`;
+}
+
+/** What a data directory holds once it is known to be ours, in ascending order. */
+export interface DirectoryListing {
+  segmentSequences: number[];
+  snapshotIndexes: number[];
+}
+
+/**
+ * Makes `directory` usable: creates it when only it is missing, refuses one that is not ours,
+ * proves it writable, removes temporary files a crash left behind and writes the format marker
+ * into an empty directory.
+ */
+export async function prepareDirectory(directory: string): Promise<DirectoryListing> {
+  await ensureDirectoryExists(directory);
+  const names = await readdir(directory).catch((error: unknown) => {
+    throw storageErrorFromSystem(error, directory, "cannot list");
+  });
+  const listing = classify(directory, names);
+  await requireMarker(directory, names, listing);
+  await probeWritable(directory);
+  const leftovers = names.filter((name) => name.endsWith(temporarySuffix));
+  for (const name of leftovers) await removeFile(join(directory, name));
+  if (!names.includes(markerFileName)) {
+    await writeFileAtomically(directory, markerFileName, Buffer.from(markerContent, "utf8"), true);
+  } else if (leftovers.length > 0) {
+    await syncDirectory(directory);
+  }
+  return listing;
+}
+
+async function ensureDirectoryExists(directory: string): Promise<void> {
+  const found = await stat(directory).catch((error: unknown) => {
+    if (systemErrorCode(error) === "ENOENT") return null;
+    throw storageErrorFromSystem(error, directory, "cannot inspect");
+  });
+  if (found !== null) {
+    if (!found.isDirectory()) throw new StorageError("foreign_directory", directory, `${directory} is not a directory`);
+    return;
+  }
+  const parent = dirname(directory);
+  const parentFound = await stat(parent).catch(() => null);
+  if (parentFound === null || !parentFound.isDirectory()) {
+    throw new StorageError("not_found", directory, `data directory ${directory} is missing and so is its parent ${parent}`);
+  }
+  await mkdir(directory).catch((error: unknown) => {
+    throw storageErrorFromSystem(error, directory, "cannot create data directory");
+  });
+  await syncDirectory(parent);
+}
+
+function classify(directory: string, names: readonly string[]): DirectoryListing {
+  const listing: DirectoryListing = { segmentSequences: [], snapshotIndexes: [] };
+  for (const name of names) {
+    const segment = segmentPattern.exec(name);
+    const snapshot = snapshotPattern.exec(stripTemporary(name));
+    if (segment?.[1] !== undefined) listing.segmentSequences.push(Number(segment[1]));
+    else if (snapshot?.[1] !== undefined) {
+      if (!name.endsWith(temporarySuffix)) listing.snapshotIndexes.push(Number(snapshot[1]));
+    } else if (stripTemporary(name) !== markerFileName) {
+      throw new StorageError(
+        "foreign_directory",
+        directory,
+        `${directory} holds ${name}, which is not a lockstep file; refusing to use a directory with foreign content`,
+      );
+    }
+  }
+  listing.segmentSequences.sort((a, b) => a - b);
+  listing.snapshotIndexes.sort((a, b) => a - b);
+  return listing;
+}
+
+async function requireMarker(directory: string, names: readonly string[], listing: DirectoryListing): Promise<void> {
+  const markerPath = join(directory, markerFileName);
+  if (!names.includes(markerFileName)) {
+    // The marker is written before any other file, so without it only temporary files may exist.
+    if (listing.segmentSequences.length > 0 || listing.snapshotIndexes.length > 0) {
+      throw new StorageError("foreign_directory", directory, `${directory} holds log files but no ${markerFileName} marker`);
+    }
+    return;
+  }
+  const content = await readFile(markerPath, "utf8").catch((error: unknown) => {
+    throw storageErrorFromSystem(error, markerPath, "cannot read format marker");
+  });
+  if (content !== markerContent) {
+    throw new StorageError(
+      "foreign_directory",
+      markerPath,
+      `${markerPath} names format ${JSON.stringify(content.trim().slice(0, 80))}, expected ${JSON.stringify(markerContent.trim())}`,
+    );
+  }
+}
+
+/** `access()` says yes to root even on a read-only directory, so try the real thing. */
+async function probeWritable(directory: string): Promise<void> {
+  const probePath = join(directory, `${markerFileName}${temporarySuffix}`);
+  try {
+    const handle = await open(probePath, "w");
+    await handle.close();
+    await rm(probePath, { force: true });
+  } catch (error) {
+    throw storageErrorFromSystem(error, directory, "cannot write in data directory");
+  }
+}
+
+/** Writes `name` through a temporary file: a crash leaves the old file or the new, never half. */
+export async function writeFileAtomically(directory: string, name: string, bytes: Uint8Array, sync: boolean): Promise<void> {
+  const finalPath = join(directory, name);
+  const temporaryPath = `${finalPath}${temporarySuffix}`;
+  try {
+    const handle = await open(temporaryPath, "w");
+    try {
+      await writeAll(handle, bytes, 0);
+      if (sync) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporaryPath, finalPath);
+  } catch (error) {
+    throw storageErrorFromSystem(error, finalPath, "cannot write");
+  }
+  if (sync) await syncDirectory(directory);
+}
+
+/** Makes a creation, rename or removal in `directory` durable. */
+export async function syncDirectory(directory: string): Promise<void> {
+  try {
+    const handle = await open(directory, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw storageErrorFromSystem(error, directory, "cannot sync directory");
+  }
+}
+
+export async function removeFile(path: string): Promise<void> {
+  await rm(path, { force: true }).catch((error: unknown) => {
+    throw storageErrorFromSystem(error, path, "cannot remove");
+  });
+}
+
+/** A write may be short; loop until every byte is down (each pass makes progress or fails). */
+export async function writeAll(
+  handle: { write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> },
+  bytes: Uint8Array,
+  position: number,
+): Promise<void> {
+  let written = 0;
+  while (written < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, written, bytes.byteLength - written, position + written);
+    if (bytesWritten <= 0) throw new Error(`write made no progress at byte ${position + written}`);
+    written += bytesWritten;
+  }
+}
+
+function stripTemporary(name: string): string {
+  return name.endsWith(temporarySuffix) ? basename(name, temporarySuffix) : name;
+}

@@ -1,0 +1,158 @@
+import { execFileSync } from "node:child_process";
+import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FileStorage } from "./file-storage.js";
+import type { FileStorageOptions } from "./file-storage-options.js";
+import { markerFileName } from "./data-directory.js";
+import { RecordingMetrics, recordingLogger } from "./testing/recording-sinks.js";
+import { describeStorageConformance, entriesFrom, entryAt } from "./testing/storage-conformance.js";
+import { TemporaryDirectories } from "./testing/temporary-directory.js";
+
+const directories = new TemporaryDirectories();
+afterAll(() => directories.removeAll());
+
+/** Small segments and a small cache, so that the conformance suite crosses both on every test. */
+const conformanceOptions = { segmentBytesMax: 512, entriesInMemoryMax: 4 } as const;
+const directoryOf = new WeakMap<FileStorage, string>();
+
+async function openAt(directory: string, options: Partial<FileStorageOptions> = {}): Promise<FileStorage> {
+  const storage = await FileStorage.open({ directory, ...conformanceOptions, ...options });
+  directoryOf.set(storage, directory);
+  return storage;
+}
+
+describeStorageConformance("FileStorage", {
+  create: async () => openAt(await directories.create()),
+  restart: async (storage) => {
+    await storage.close();
+    return openAt(directoryOf.get(storage) ?? "");
+  },
+});
+
+describe("FileStorage", () => {
+  it("covers writes that arrive during an fsync with one fdatasync (group commit)", async () => {
+    const metrics = new RecordingMetrics();
+    const storage = await openAt(await directories.create(), { metrics, segmentBytesMax: 1 << 20 });
+    await storage.persist({ entries: [entryAt(1, 1)] });
+    const fsyncsBefore = metrics.total("wal_fsyncs_total");
+    await Promise.all(entriesFrom(2, 64, 1).map((entry) => storage.persist({ entries: [entry] })));
+    const fsyncs = metrics.total("wal_fsyncs_total") - fsyncsBefore;
+    expect(fsyncs).toBeGreaterThanOrEqual(1);
+    expect(fsyncs).toBeLessThanOrEqual(2);
+    expect(metrics.total("wal_fsync_seconds")).toBe(metrics.total("wal_fsyncs_total"));
+    expect(metrics.total("wal_bytes_written_total")).toBeGreaterThan(64 * 40);
+    expect(metrics.records.every((record) => record.labels["fsync_policy"] === "always")).toBe(true);
+    await storage.close();
+  });
+
+  it("labels a `none` fsync policy in metrics and warns about it in the log", async () => {
+    const metrics = new RecordingMetrics();
+    const logger = recordingLogger();
+    const storage = await openAt(await directories.create(), { metrics, logger, fsyncPolicy: "none" });
+    await storage.persist({ entries: entriesFrom(1, 10, 1) });
+    expect(metrics.total("wal_fsyncs_total")).toBe(0);
+    expect(metrics.records.filter((record) => record.name === "wal_bytes_written_total")[0]?.labels).toEqual({ fsync_policy: "none" });
+    expect(logger.lines.some((line) => line.level === "warn" && /NOT durable/.test(line.message))).toBe(true);
+    expect(logger.lines.every((line) => (line.fields as { fsync_policy?: string }).fsync_policy === "none")).toBe(true);
+    await storage.close();
+  });
+
+  it("keeps at most entriesInMemoryMax entries in memory and reads older ones from disk", async () => {
+    const directory = await directories.create();
+    let storage = await openAt(directory, { entriesInMemoryMax: 16, segmentBytesMax: 4096 });
+    const written = entriesFrom(1, 500, 1);
+    for (let first = 0; first < written.length; first += 50) await storage.persist({ entries: written.slice(first, first + 50) });
+    expect(storage.status().entriesInMemory).toBeLessThanOrEqual(16);
+    expect(await storage.readEntries(1, 501)).toEqual(written);
+    expect(await storage.readEntries(123, 130)).toEqual(written.slice(122, 129));
+    storage = await FileStorage.open({ directory, entriesInMemoryMax: 16 });
+    expect(storage.status().entriesInMemory).toBe(16);
+    expect((await storage.load()).entries).toEqual(written);
+    await storage.close();
+  });
+
+  it("rotates segments and deletes only the ones a snapshot covers entirely", async () => {
+    const directory = await directories.create();
+    const metrics = new RecordingMetrics();
+    const storage = await openAt(directory, { segmentBytesMax: 1024, metrics });
+    for (let first = 1; first <= 200; first += 10) await storage.persist({ entries: entriesFrom(first, 10, 1) });
+    const segmentsBefore = (await readdir(directory)).filter((name) => name.startsWith("wal-"));
+    expect(segmentsBefore.length).toBeGreaterThan(5);
+    expect(metrics.last("wal_segments")?.value).toBe(segmentsBefore.length);
+    await storage.saveSnapshot({ meta: { index: 150, term: 1, members: ["n1"] }, data: new Uint8Array([1, 2, 3]) });
+    await storage.compact(150);
+    const segmentsAfter = (await readdir(directory)).filter((name) => name.startsWith("wal-"));
+    expect(segmentsAfter.length).toBeLessThan(segmentsBefore.length);
+    expect(segmentsAfter.length).toBeGreaterThanOrEqual(1);
+    expect(metrics.last("wal_segments")?.value).toBe(segmentsAfter.length);
+    expect(metrics.total("snapshot_seconds")).toBe(1);
+    expect(storage.status().firstIndex).toBe(151);
+    expect(await storage.readEntries(151, 201)).toEqual(entriesFrom(151, 50, 1));
+    await storage.close();
+    const reopened = await FileStorage.open({ directory });
+    expect((await reopened.load()).entries).toEqual(entriesFrom(151, 50, 1));
+    await reopened.close();
+  });
+});
+
+describe("FileStorage data directory", () => {
+  it("creates a missing directory whose parent exists, and writes the format marker", async () => {
+    const directory = join(await directories.create(), "data");
+    const storage = await FileStorage.open({ directory });
+    await storage.close();
+    expect(await readdir(directory)).toContain(markerFileName);
+  });
+
+  it("refuses a missing directory whose parent is missing too", async () => {
+    const directory = join(await directories.create(), "absent", "data");
+    await expect(FileStorage.open({ directory })).rejects.toMatchObject({ name: "StorageError", code: "not_found", path: directory });
+  });
+
+  it("refuses a directory holding files that are not ours", async () => {
+    const directory = await directories.create();
+    await writeFile(join(directory, "notes.txt"), "hello");
+    const opening = FileStorage.open({ directory });
+    await expect(opening).rejects.toMatchObject({ code: "foreign_directory", path: directory });
+    await expect(opening).rejects.toThrow(/notes\.txt/);
+  });
+
+  it("refuses a directory whose marker names another format", async () => {
+    const directory = await directories.create();
+    await writeFile(join(directory, markerFileName), "lockstep-storage 2\n");
+    await expect(FileStorage.open({ directory })).rejects.toMatchObject({ code: "foreign_directory" });
+  });
+
+  it("refuses a path that is a file", async () => {
+    const directory = join(await directories.create(), "file");
+    await writeFile(directory, "");
+    await expect(FileStorage.open({ directory })).rejects.toMatchObject({ code: "foreign_directory" });
+  });
+
+  it("refuses log files without a marker", async () => {
+    const directory = await directories.create();
+    await mkdir(directory, { recursive: true });
+    await writeFile(join(directory, "wal-0000000000000001.log"), "");
+    await expect(FileStorage.open({ directory })).rejects.toMatchObject({ code: "foreign_directory" });
+  });
+
+  it("refuses a directory it cannot write to", async () => {
+    const directory = await directories.create();
+    const release = await makeUnwritable(directory);
+    try {
+      await expect(FileStorage.open({ directory })).rejects.toMatchObject({ code: "not_writable", path: directory });
+    } finally {
+      await release();
+    }
+  });
+});
+
+/** chmod does not stop root, so as root the directory is made immutable instead. */
+async function makeUnwritable(directory: string): Promise<() => Promise<void>> {
+  if (process.getuid?.() === 0) {
+    execFileSync("chattr", ["+i", directory]);
+    return () => Promise.resolve(void execFileSync("chattr", ["-i", directory]));
+  }
+  await chmod(directory, 0o555);
+  return () => chmod(directory, 0o755);
+}

@@ -1,0 +1,183 @@
+import type { FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import type { MetricLabels, MetricsSink } from "@lockstep/consensus";
+import { syncDirectory, writeAll } from "./data-directory.js";
+import type { StorageError} from "./storage-error.js";
+import { storageErrorFromSystem } from "./storage-error.js";
+import { segmentPath } from "./wal-segment.js";
+
+export type FsyncPolicy = "always" | "none";
+
+export interface WalWriterOptions {
+  directory: string;
+  fsyncPolicy: FsyncPolicy;
+  /** One flush writes at most this many bytes (one write and one fdatasync per segment touched). */
+  batchBytesMax: number;
+  metrics: MetricsSink;
+  metricLabels: MetricLabels;
+}
+
+/** The segment the writer appends to; `bytes` is its length on disk. */
+export interface OpenSegment {
+  sequence: number;
+  handle: FileHandle;
+  bytes: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+type QueueItem =
+  | { kind: "append"; sequence: number; position: number; bytes: Buffer; waiter: Waiter }
+  | { kind: "task"; run: () => Promise<void>; waiter: Waiter };
+
+/**
+ * The single writer of the log. Appends queued while a flush is in flight are written together
+ * and covered by one fdatasync (group commit); tasks (snapshot files, segment deletion) run alone,
+ * in queue order with the appends. All I/O goes through `fs.promises`, on libuv's thread pool.
+ * After any failure every queued and later call rejects: a failed sync leaves the page cache in an
+ * unknown state, so nothing written afterwards could be trusted.
+ */
+export class WalWriter {
+  private readonly queue: QueueItem[] = [];
+  private running = false;
+  /** Whether the active segment holds bytes not yet covered by an fdatasync. */
+  private unsynced = false;
+  private failure: StorageError | null = null;
+
+  constructor(
+    private readonly options: WalWriterOptions,
+    private active: OpenSegment,
+  ) {}
+
+  get pendingCount(): number {
+    return this.queue.length;
+  }
+
+  get failed(): StorageError | null {
+    return this.failure;
+  }
+
+  /** Writes `bytes` at `position` of segment `sequence` (the active one, or the next: a new file). */
+  append(sequence: number, position: number, bytes: Buffer): Promise<void> {
+    return this.enqueue((waiter) => ({ kind: "append", sequence, position, bytes, waiter }));
+  }
+
+  runTask(run: () => Promise<void>): Promise<void> {
+    return this.enqueue((waiter) => ({ kind: "task", run, waiter }));
+  }
+
+  /** Waits for everything queued, then closes the active segment. */
+  async close(): Promise<void> {
+    await this.runTask(() => Promise.resolve()).catch(() => undefined);
+    await this.active.handle.close().catch(() => undefined);
+  }
+
+  private enqueue(makeItem: (waiter: Waiter) => QueueItem): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push(makeItem({ resolve, reject }));
+      if (!this.running) {
+        this.running = true;
+        // A microtask, not a synchronous start: writers woken by the previous flush enqueue
+        // their next write in the microtasks already queued, and all of them join this batch.
+        queueMicrotask(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    // Each pass removes at least one item; the queue's length bounds the loop.
+    while (this.queue.length > 0) {
+      const batch = this.takeBatch();
+      try {
+        await this.process(batch);
+        for (const item of batch) item.waiter.resolve();
+      } catch (error) {
+        this.fail(storageErrorFromSystem(error, this.options.directory, "log write failed in"), batch);
+      }
+    }
+    this.running = false;
+  }
+
+  private takeBatch(): QueueItem[] {
+    const head = this.queue[0];
+    if (head?.kind === "task") return this.queue.splice(0, 1);
+    let count = 0;
+    let bytes = 0;
+    for (const item of this.queue) {
+      if (item.kind !== "append" || (count > 0 && bytes + item.bytes.byteLength > this.options.batchBytesMax)) break;
+      count += 1;
+      bytes += item.bytes.byteLength;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  private async process(batch: readonly QueueItem[]): Promise<void> {
+    const [first] = batch;
+    if (first?.kind === "task") {
+      await first.run();
+      return;
+    }
+    let createdSegment = false;
+    let start = 0;
+    // Consecutive appends to one segment go down in one write; a batch spans at most a rotation.
+    while (start < batch.length) {
+      const sequence = appendAt(batch, start).sequence;
+      let end = start;
+      while (end < batch.length && appendAt(batch, end).sequence === sequence) end += 1;
+      if (sequence !== this.active.sequence) {
+        await this.rotateTo(sequence);
+        createdSegment = true;
+      }
+      const group = batch.slice(start, end).map((_, offset) => appendAt(batch, start + offset));
+      await this.writeGroup(group);
+      start = end;
+    }
+    await this.syncActive();
+    if (createdSegment && this.options.fsyncPolicy === "always") await syncDirectory(this.options.directory);
+  }
+
+  private async writeGroup(group: ReadonlyArray<{ position: number; bytes: Buffer }>): Promise<void> {
+    const position = group[0]?.position ?? this.active.bytes;
+    if (position !== this.active.bytes) {
+      throw new Error(`log writer: append at ${position} but segment ${this.active.sequence} is ${this.active.bytes} bytes`);
+    }
+    const bytes = group.length === 1 ? (group[0]?.bytes ?? Buffer.alloc(0)) : Buffer.concat(group.map((item) => item.bytes));
+    await writeAll(this.active.handle, bytes, position);
+    this.active.bytes += bytes.byteLength;
+    this.unsynced = true;
+    this.options.metrics.increment("wal_bytes_written_total", this.options.metricLabels, bytes.byteLength);
+  }
+
+  private async rotateTo(sequence: number): Promise<void> {
+    if (sequence !== this.active.sequence + 1) throw new Error(`log writer: segment ${sequence} after ${this.active.sequence}`);
+    await this.syncActive();
+    await this.active.handle.close();
+    const handle = await open(segmentPath(this.options.directory, sequence), "wx");
+    this.active = { sequence, handle, bytes: 0 };
+  }
+
+  private async syncActive(): Promise<void> {
+    if (this.options.fsyncPolicy === "none" || !this.unsynced) return;
+    const started = performance.now();
+    await this.active.handle.datasync();
+    this.options.metrics.observe("wal_fsync_seconds", this.options.metricLabels, (performance.now() - started) / 1000);
+    this.options.metrics.increment("wal_fsyncs_total", this.options.metricLabels);
+    this.unsynced = false;
+  }
+
+  private fail(error: StorageError, batch: readonly QueueItem[]): void {
+    this.failure = error;
+    for (const item of [...batch, ...this.queue.splice(0)]) item.waiter.reject(error);
+  }
+}
+
+function appendAt(batch: readonly QueueItem[], position: number): Extract<QueueItem, { kind: "append" }> {
+  const item = batch[position];
+  if (item?.kind !== "append") throw new Error("log writer: a task inside an append batch");
+  return item;
+}
