@@ -33,7 +33,16 @@ export interface CoreConfig {
   /** A follower refuses a snapshot larger than this; defaults to `defaultSnapshotBytesMax`. */
   snapshotBytesMax?: number;
   logger?: Logger;
+  /**
+   * Breaks one Raft rule on purpose, so that tests can show the simulator's checkers catch it.
+   * Test-only: nothing outside tests and `pnpm sim --break-rule` sets it, and a node logs an
+   * error at start when it is set.
+   */
+  unsafeBreakRule?: UnsafeBrokenRule;
 }
+
+/** The rules `unsafeBreakRule` can break: the election restriction (§5.4.1) and Figure 8's commit rule (§5.4.2). */
+export type UnsafeBrokenRule = "vote_without_log_check" | "commit_old_term_by_count";
 
 export const defaultCoreConfig: Omit<CoreConfig, "id" | "cluster" | "members" | "random"> = Object.freeze({
   electionTimeoutTicks: 10,

@@ -1,7 +1,7 @@
 export * from "./interfaces.js";
 export * from "./metrics-sink.js";
 export * from "./ready.js";
-export { defaultCoreConfig, defaultSnapshotBytesMax, assertCoreConfig, type CoreConfig } from "./core-config.js";
+export { defaultCoreConfig, defaultSnapshotBytesMax, assertCoreConfig, type CoreConfig, type UnsafeBrokenRule } from "./core-config.js";
 export { RaftCore, type CoreStatus, type ProgressStatus } from "./raft-core.js";
 export type { ProgressState } from "./progress.js";
 export { ConsensusNode, type ConsensusNodeOptions, type TransitionOutcome, type ReadOutcome, type AppliedEvent, type NodeStatus } from "./driver/consensus-node.js";

@@ -110,6 +110,7 @@ export class RaftCore {
     this.members = [...config.members];
     this.peers = this.members.filter((member) => member !== config.id);
     this.logger = (config.logger ?? silentLogger).child({ nodeId: config.id });
+    if (config.unsafeBreakRule !== undefined) this.logger.error({ rule: config.unsafeBreakRule }, "UNSAFE: a Raft rule is broken on purpose (test-only setting)");
     this.term = persisted.hardState.term;
     this.votedFor = persisted.hardState.votedFor;
     const snapshotMeta = persisted.snapshot?.meta;
@@ -696,7 +697,8 @@ export class RaftCore {
       (request.preVote && request.term > this.term);
     if (!canVote) return `already voted for ${String(this.votedFor)} or following ${String(this.leader)}`;
     // Election restriction (Raft §5.4.1): only a log at least as up to date as ours.
-    if (!this.log.isUpToDate(request.lastIndex, request.lastTerm)) return "candidate log is behind ours";
+    const restrictionBroken = this.config.unsafeBreakRule === "vote_without_log_check";
+    if (!restrictionBroken && !this.log.isUpToDate(request.lastIndex, request.lastTerm)) return "candidate log is behind ours";
     return null;
   }
 
@@ -992,7 +994,8 @@ export class RaftCore {
     this.matchScratch.length = 0;
     for (const member of this.members) this.matchScratch.push(this.progressOf(member).matchIndex);
     const index = majorityIndex(this.matchScratch, this.sortScratch);
-    if (index <= this.log.commitIndex || this.log.term(index) !== this.term) return false;
+    const figure8Broken = this.config.unsafeBreakRule === "commit_old_term_by_count";
+    if (index <= this.log.commitIndex || (!figure8Broken && this.log.term(index) !== this.term)) return false;
     const firstOfTerm = this.log.term(this.log.commitIndex) !== this.term;
     this.log.commitTo(index);
     if (firstOfTerm) {

@@ -132,6 +132,7 @@ export class ConsensusNode {
         pendingReadsMax: config.pendingReadsMax,
         snapshotChunkBytesMax: config.snapshotChunkBytesMax,
         ...(options.logger === undefined ? {} : { logger: options.logger }),
+        ...(config.unsafeBreakRule === undefined ? {} : { unsafeBreakRule: config.unsafeBreakRule }),
       },
       persisted,
     );

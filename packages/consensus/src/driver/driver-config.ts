@@ -1,3 +1,5 @@
+import type { UnsafeBrokenRule } from "../core-config.js";
+
 /**
  * The driver's knobs (DESIGN.md §6). Every default works on loopback; each name carries its unit.
  */
@@ -29,6 +31,8 @@ export interface DriverConfig {
   snapshotChunkBytesMax: number;
   preVote: boolean;
   checkQuorum: boolean;
+  /** Test-only: break one Raft rule on purpose (see CoreConfig.unsafeBreakRule). */
+  unsafeBreakRule?: UnsafeBrokenRule;
 }
 
 export const defaultDriverConfig: DriverConfig = Object.freeze({
