@@ -1,0 +1,114 @@
+import { ErrorResponseSchema } from "@lockstep/protocol";
+import { LockstepError } from "./lockstep-error.js";
+
+/** Any zod schema, described structurally so this package needs no zod dependency of its own. */
+export interface ResponseSchema<T> {
+  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { message: string } };
+}
+
+export interface HttpAttemptRequest<T> {
+  readonly fetch: typeof fetch;
+  readonly url: string;
+  readonly method: "GET" | "POST";
+  readonly body?: unknown;
+  readonly timeoutMs: number;
+  readonly responseBytesMax: number;
+  readonly schema: ResponseSchema<T>;
+}
+
+/**
+ * The outcome of one HTTP request. `api_error` is an answer the server meant (an ErrorResponse);
+ * `network` is no answer at all, with `sent` false only when the request certainly never reached
+ * a server (connection refused, unknown host); `protocol` is an answer we could not understand.
+ */
+export type HttpAttemptResult<T> =
+  | { readonly kind: "ok"; readonly value: T }
+  | { readonly kind: "api_error"; readonly error: LockstepError }
+  | { readonly kind: "network"; readonly error: LockstepError; readonly sent: boolean }
+  | { readonly kind: "protocol"; readonly error: LockstepError };
+
+/** Error codes of a connection that was never made: nothing can have been applied. */
+const notSentCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+function failureCode(error: unknown): string | undefined {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string") return cause.code;
+  return undefined;
+}
+
+export async function httpAttempt<T>(request: HttpAttemptRequest<T>): Promise<HttpAttemptResult<T>> {
+  const where = `${request.method} ${request.url}`;
+  let response: Response;
+  let text: string | undefined;
+  try {
+    response = await request.fetch(request.url, {
+      method: request.method,
+      signal: AbortSignal.timeout(request.timeoutMs),
+      ...(request.body === undefined
+        ? {}
+        : { body: JSON.stringify(request.body), headers: { "content-type": "application/json" } }),
+    });
+    text = await readBodyText(response, request.responseBytesMax);
+  } catch (error) {
+    const code = failureCode(error);
+    const reason = code ?? (error instanceof Error ? error.message : String(error));
+    return {
+      kind: "network",
+      sent: code === undefined || !notSentCodes.has(code),
+      error: new LockstepError("unavailable", `${where}: ${reason}`, { cause: error }),
+    };
+  }
+  if (text === undefined) {
+    return protocolFailure(where, response.status, `body longer than ${request.responseBytesMax} bytes`);
+  }
+  return decodeAnswer(where, response.status, text, request.schema);
+}
+
+function decodeAnswer<T>(where: string, status: number, text: string, schema: ResponseSchema<T>): HttpAttemptResult<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return protocolFailure(where, status, `status ${status}, body is not JSON: ${text.slice(0, 120)}`);
+  }
+  if (status === 200) {
+    const parsed = schema.safeParse(json);
+    if (parsed.success) return { kind: "ok", value: parsed.data };
+    return protocolFailure(where, status, `answer does not match the API schema: ${parsed.error.message.slice(0, 300)}`);
+  }
+  const parsed = ErrorResponseSchema.safeParse(json);
+  if (!parsed.success) return protocolFailure(where, status, `status ${status} without a valid error body`);
+  const { code, message, from, to, allowed, actual, leader } = parsed.data.error;
+  const details = {
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+    ...(allowed === undefined ? {} : { allowed }),
+    ...(actual === undefined ? {} : { actual }),
+    ...(leader === undefined ? {} : { leader }),
+  };
+  return { kind: "api_error", error: new LockstepError(code, message, { status, details }) };
+}
+
+function protocolFailure<T>(where: string, status: number, reason: string): HttpAttemptResult<T> {
+  return { kind: "protocol", error: new LockstepError("protocol", `${where}: ${reason}`, { status }) };
+}
+
+/** Reads the body as UTF-8, or returns undefined (and stops reading) once it passes `bytesMax`. */
+async function readBodyText(response: Response, bytesMax: number): Promise<string | undefined> {
+  if (response.body === null) return "";
+  // Node types the body stream loosely; fetch bodies are always byte chunks.
+  const reader = response.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > bytesMax) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

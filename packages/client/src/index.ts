@@ -1,0 +1,13 @@
+export { LockstepClient, type ClusterOptions, type GetOptions, type TransitionOptions } from "./lockstep-client.js";
+export { clientDefaults, type LockstepClientOptions } from "./client-options.js";
+export {
+  isOutcomeUnknown,
+  isRefusal,
+  LockstepError,
+  type LockstepErrorCode,
+  type LockstepErrorDetails,
+  type LockstepErrorOptions,
+} from "./lockstep-error.js";
+export { computeRetryDelayMs } from "./retry-delay.js";
+export type { WatchHandle, WatchOptions } from "./watch-stream.js";
+export type { ClusterStatus, MachineList, MachineState, TransitionResponse, WatchEvent } from "@lockstep/protocol";
