@@ -1,0 +1,96 @@
+import type { ConsensusNode } from "@lockstep/consensus";
+import { configFieldNames, configFieldExpectations } from "../config/node-config-schema.js";
+import { toKebab, toUpperSnake } from "../config/config-sources.js";
+import { loadConfig } from "../config/load-config.js";
+import { createLogger } from "../create-logger.js";
+import { loadDefinition } from "../load-definition.js";
+import { startNodeProcess, type NodeProcess } from "../node-process.js";
+
+/** Exit codes: 0 clean stop, 1 the node could not start or failed, 2 invalid configuration. */
+export const exitCodes = { ok: 0, failed: 1, invalidConfig: 2 } as const;
+
+/**
+ * `lockstep start [--config FILE] [--option value ...]`: runs one node until SIGTERM or SIGINT.
+ * Resolves with the exit code once the node has stopped.
+ */
+export async function runStartCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(startHelp());
+    return exitCodes.ok;
+  }
+  const loaded = loadConfig({ argv, environment: process.env, workingDirectory: process.cwd() });
+  if (!loaded.ok) {
+    process.stderr.write(`${loaded.message}\n`);
+    return exitCodes.invalidConfig;
+  }
+  for (const warning of loaded.warnings) process.stderr.write(`${warning}\n`);
+  const { config } = loaded;
+  const definition = loadDefinition(config.definitionFile);
+  if (!definition.ok) {
+    process.stderr.write(`${definition.message}\n`);
+    return exitCodes.invalidConfig;
+  }
+  let node: ConsensusNode | null = null;
+  const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, currentTerm: () => node?.status().term ?? 0 });
+
+  let running: NodeProcess;
+  try {
+    running = await startNodeProcess({ config, definition: definition.definition, logger, onNodeStarted: (started) => (node = started) });
+  } catch (error) {
+    logger.fatal({ err: error }, "node failed to start");
+    process.stderr.write(`lockstep: cannot start node ${config.nodeId}: ${describeStartError(error)}\n`);
+    return exitCodes.failed;
+  }
+  return waitForStopSignal(running, logger);
+}
+
+function waitForStopSignal(running: NodeProcess, logger: ReturnType<typeof createLogger>): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        // A second signal while stopping means "now": the WAL already holds everything acknowledged.
+        logger.warn({ signal }, "second signal: exiting at once");
+        resolve(exitCodes.failed);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, "stopping");
+      running.stop().then(
+        () => {
+          logger.info({}, "stopped");
+          resolve(exitCodes.ok);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "stop failed");
+          resolve(exitCodes.failed);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}
+
+function describeStartError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = "code" in error && typeof error.code === "string" ? ` [${error.name} ${error.code}]` : "";
+  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : "";
+  return `${error.message}${code}${cause}`;
+}
+
+function startHelp(): string {
+  const lines = [
+    "Usage: lockstep start [--config FILE] [--option value ...]",
+    "",
+    "Options come from, lowest precedence first: defaults, the JSON config file (--config or",
+    "LOCKSTEP_CONFIG), LOCKSTEP_* environment variables, flags. An option named fooBarMs is",
+    "\"fooBarMs\" in the file, LOCKSTEP_FOO_BAR_MS in the environment and --foo-bar-ms on the",
+    "command line. Booleans also take --foo / --no-foo. Lists (members) are JSON.",
+    "",
+    "Options:",
+    ...configFieldNames.map((name) => `  --${toKebab(name).padEnd(30)} LOCKSTEP_${toUpperSnake(name).padEnd(30)} ${configFieldExpectations[name]}`),
+    "",
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,117 @@
+import { configFieldKind, configFieldNames, type ConfigFieldName } from "./node-config-schema.js";
+
+/** One option's value and where it came from, for error messages that say which source to fix. */
+export interface SourcedValue {
+  value: unknown;
+  source: string;
+}
+
+export type SourcedValues = Partial<Record<ConfigFieldName, SourcedValue>>;
+
+export type SourceResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
+const environmentPrefix = "LOCKSTEP_";
+/** LOCKSTEP_CONFIG names the config file (like `--config`); it is not an option itself. */
+export const configFileEnvironmentVariable = "LOCKSTEP_CONFIG";
+
+/** `tickMs` -> `TICK_MS`: every capital starts a new word. */
+export function toUpperSnake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/** `tickMs` -> `tick-ms`. */
+export function toKebab(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+}
+
+const fieldByEnvironmentName = new Map(configFieldNames.map((name) => [environmentPrefix + toUpperSnake(name), name]));
+const fieldByFlag = new Map(configFieldNames.map((name) => [toKebab(name), name]));
+
+/**
+ * Turns a text value into what the field wants. A value that does not convert is passed on as
+ * the text it was, so that validation reports it as the user wrote it.
+ */
+export function convertText(name: ConfigFieldName, text: string): unknown {
+  switch (configFieldKind(name)) {
+    case "number":
+      return /^-?[0-9]+(\.[0-9]+)?$/.test(text.trim()) ? Number(text) : text;
+    case "boolean":
+      return text === "true" ? true : text === "false" ? false : text;
+    case "json":
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
+    case "string":
+      return text;
+  }
+}
+
+/**
+ * Reads `LOCKSTEP_*` variables: `LOCKSTEP_` + the option's name in UPPER_SNAKE case. Unknown
+ * `LOCKSTEP_*` names are returned as warnings rather than errors: other tools (test harnesses,
+ * turbo) share the prefix.
+ */
+export function readEnvironment(environment: NodeJS.ProcessEnv): { values: SourcedValues; warnings: string[] } {
+  const values: SourcedValues = {};
+  const warnings: string[] = [];
+  for (const [variable, text] of Object.entries(environment)) {
+    if (!variable.startsWith(environmentPrefix) || text === undefined || variable === configFileEnvironmentVariable) continue;
+    const name = fieldByEnvironmentName.get(variable);
+    if (name === undefined) {
+      warnings.push(`config: ignoring unknown environment variable ${variable}`);
+      continue;
+    }
+    values[name] = { value: convertText(name, text), source: variable };
+  }
+  return { values, warnings };
+}
+
+export interface ParsedFlags {
+  configFile: string | undefined;
+  values: SourcedValues;
+}
+
+/**
+ * Reads `--option value`, `--option=value`, and for booleans `--option` / `--no-option`.
+ * `--config FILE` names the config file. Anything else is an error naming the argument.
+ */
+export function readFlags(argv: readonly string[]): SourceResult<ParsedFlags> {
+  const values: SourcedValues = {};
+  let configFile: string | undefined;
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index]!;
+    if (!argument.startsWith("--")) return { ok: false, message: `config: unexpected argument "${argument}"` };
+    const equals = argument.indexOf("=");
+    const flag = equals === -1 ? argument.slice(2) : argument.slice(2, equals);
+    let text: string | undefined = equals === -1 ? undefined : argument.slice(equals + 1);
+    if (flag === "config") {
+      text ??= argv[++index];
+      if (text === undefined) return { ok: false, message: "config: --config needs a file path" };
+      configFile = text;
+      continue;
+    }
+    const name = fieldByFlag.get(flag);
+    if (name === undefined && flag.startsWith("no-") && text === undefined) {
+      const negated = fieldByFlag.get(flag.slice(3));
+      if (negated !== undefined && configFieldKind(negated) === "boolean") {
+        values[negated] = { value: false, source: argument };
+        continue;
+      }
+    }
+    if (name === undefined) return { ok: false, message: `config: unknown option ${argument} (see \`lockstep start --help\`)` };
+    if (text === undefined) {
+      const next = argv[index + 1];
+      if (configFieldKind(name) === "boolean" && (next === undefined || next.startsWith("--"))) {
+        values[name] = { value: true, source: argument };
+        continue;
+      }
+      if (next === undefined) return { ok: false, message: `config: ${argument} needs a value` };
+      text = next;
+      index++;
+    }
+    values[name] = { value: convertText(name, text), source: `--${flag}` };
+  }
+  return { ok: true, value: { configFile, values } };
+}

@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { toKebab, toUpperSnake } from "./config-sources.js";
+import { loadConfig, type LoadConfigInput } from "./load-config.js";
+
+const threeMembers = [
+  { id: "n1", peerAddress: "127.0.0.1:7401", clientUrl: "http://127.0.0.1:8401" },
+  { id: "n2", peerAddress: "127.0.0.1:7402", clientUrl: "http://127.0.0.1:8402" },
+  { id: "n3", peerAddress: "127.0.0.1:7403", clientUrl: "http://127.0.0.1:8403" },
+];
+
+function load(options: { argv?: string[]; environment?: NodeJS.ProcessEnv; file?: unknown }) {
+  const input: LoadConfigInput = {
+    argv: [...(options.file === undefined ? [] : ["--config", "/etc/lockstep/n1.json"]), ...(options.argv ?? [])],
+    environment: options.environment ?? {},
+    workingDirectory: "/srv",
+    readFile: (path) => {
+      if (path !== "/etc/lockstep/n1.json") throw new Error(`ENOENT: no such file ${path}`);
+      return typeof options.file === "string" ? options.file : JSON.stringify(options.file);
+    },
+  };
+  return loadConfig(input);
+}
+
+function message(result: ReturnType<typeof load>): string {
+  if (result.ok) throw new Error("expected the config to be refused");
+  return result.message;
+}
+
+describe("loadConfig precedence", () => {
+  it("fills defaults for a minimal config: one member on the default ports, lifecycle, fsync on", () => {
+    const result = load({ argv: ["--node-id", "n1"] });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.members).toEqual([{ id: "n1", peerAddress: "127.0.0.1:7401", clientUrl: "http://127.0.0.1:8401" }]);
+    expect(result.config.peerListen).toEqual({ host: "127.0.0.1", port: 7401 });
+    expect(result.config.clientListen).toEqual({ host: "127.0.0.1", port: 8401 });
+    expect(result.config.dataDirectory).toBe("/srv/lockstep-data/n1");
+    expect(result.config.fsyncPolicy).toBe("always");
+    expect(result.config.tickMs).toBe(50);
+    expect(result.config.definitionFile).toBeUndefined();
+  });
+
+  it("lets the environment override the file and flags override both", () => {
+    const file = { nodeId: "n1", members: threeMembers, tickMs: 10, electionTimeoutTicks: 7, heartbeatTicks: 2 };
+    const result = load({
+      file,
+      environment: { LOCKSTEP_TICK_MS: "20", LOCKSTEP_ELECTION_TIMEOUT_TICKS: "8" },
+      argv: ["--tick-ms", "30"],
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.tickMs).toBe(30);
+    expect(result.config.electionTimeoutTicks).toBe(8);
+    expect(result.config.heartbeatTicks).toBe(2);
+    expect(result.config.self.id).toBe("n1");
+    expect(result.config.clientListen).toEqual({ host: "127.0.0.1", port: 8401 });
+  });
+
+  it("resolves file paths against the file's directory and flag paths against the working directory", () => {
+    const fromFile = load({ file: { nodeId: "n1", dataDirectory: "data/n1", definitionFile: "def.json" } });
+    expect(fromFile.ok && fromFile.config.dataDirectory).toBe("/etc/lockstep/data/n1");
+    expect(fromFile.ok && fromFile.config.definitionFile).toBe("/etc/lockstep/def.json");
+    const fromFlag = load({ file: { nodeId: "n1", dataDirectory: "data/n1" }, argv: ["--data-directory=here"] });
+    expect(fromFlag.ok && fromFlag.config.dataDirectory).toBe("/srv/here");
+  });
+
+  it("reads booleans, JSON lists and --no- flags", () => {
+    const result = load({
+      environment: { LOCKSTEP_NODE_ID: "n2", LOCKSTEP_MEMBERS: JSON.stringify(threeMembers), LOCKSTEP_PRE_VOTE: "false" },
+      argv: ["--no-check-quorum", "--fsync-policy", "none"],
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.preVote).toBe(false);
+    expect(result.config.checkQuorum).toBe(false);
+    expect(result.config.fsyncPolicy).toBe("none");
+    expect(result.config.peerListen.port).toBe(7402);
+  });
+
+  it("maps camelCase names to UPPER_SNAKE variables and kebab-case flags", () => {
+    expect(toUpperSnake("electionTimeoutTicks")).toBe("ELECTION_TIMEOUT_TICKS");
+    expect(toKebab("requestBodyBytesMax")).toBe("request-body-bytes-max");
+  });
+
+  it("warns about unknown LOCKSTEP_ variables instead of failing", () => {
+    const result = load({ argv: ["--node-id", "n1"], environment: { LOCKSTEP_TICK_MSS: "5" } });
+    expect(result.ok && result.warnings).toEqual(["config: ignoring unknown environment variable LOCKSTEP_TICK_MSS"]);
+  });
+});
+
+describe("loadConfig errors name the field, the value and its source", () => {
+  it("refuses a non-numeric tick from the environment", () => {
+    expect(message(load({ argv: ["--node-id", "n1"], environment: { LOCKSTEP_TICK_MS: "abc" } }))).toBe(
+      'config: tickMs: expected a positive integer, got "abc" (from LOCKSTEP_TICK_MS)',
+    );
+  });
+
+  it("refuses a negative number from a flag and a fraction from the file", () => {
+    expect(message(load({ argv: ["--node-id", "n1", "--consensus-timeout-ms", "-5"] }))).toBe(
+      "config: consensusTimeoutMs: expected a positive integer, got -5 (from --consensus-timeout-ms)",
+    );
+    expect(message(load({ file: { nodeId: "n1", heartbeatTicks: 1.5 } }))).toBe(
+      "config: heartbeatTicks: expected a positive integer, got 1.5 (from /etc/lockstep/n1.json)",
+    );
+  });
+
+  it("requires a node id", () => {
+    expect(message(load({}))).toMatch(/^config: nodeId: required/);
+  });
+
+  it("refuses a node that is not a member, duplicate members and a bad address", () => {
+    expect(message(load({ file: { nodeId: "n9", members: threeMembers } }))).toBe(
+      "config: nodeId: \"n9\" is not one of the members (n1, n2, n3) (from /etc/lockstep/n1.json)",
+    );
+    expect(message(load({ file: { nodeId: "n1", members: [threeMembers[0], threeMembers[0]] } }))).toMatch(/duplicate member id "n1"/);
+    expect(message(load({ file: { nodeId: "n1", members: [{ ...threeMembers[0], peerAddress: "nowhere" }] } }))).toBe(
+      "config: members[0].peerAddress: expected host:port (from /etc/lockstep/n1.json)",
+    );
+  });
+
+  it("refuses unknown options in the file and on the command line", () => {
+    expect(message(load({ file: { nodeId: "n1", tickMilliseconds: 5 } }))).toBe("config: tickMilliseconds: unknown option (from /etc/lockstep/n1.json)");
+    expect(message(load({ argv: ["--node-id", "n1", "--tick", "5"] }))).toMatch(/^config: unknown option --tick/);
+  });
+
+  it("reports an unreadable or malformed config file", () => {
+    expect(message(load({ argv: ["--config", "/nope.json"] }))).toMatch(/^config: cannot read config file \/nope.json/);
+    expect(message(load({ file: "{ not json" }))).toMatch(/^config: \/etc\/lockstep\/n1.json is not valid JSON/);
+  });
+
+  it("refuses an enum value it does not know and inconsistent transport timing", () => {
+    expect(message(load({ argv: ["--node-id", "n1", "--fsync-policy", "sometimes"] }))).toBe(
+      'config: fsyncPolicy: expected "always" or "none", got "sometimes" (from --fsync-policy)',
+    );
+    expect(message(load({ argv: ["--node-id", "n1", "--peer-idle-timeout-ms", "100", "--peer-heartbeat-interval-ms", "200"] }))).toMatch(
+      /^config: peerIdleTimeoutMs: must exceed peerHeartbeatIntervalMs/,
+    );
+  });
+});

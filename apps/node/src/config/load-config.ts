@@ -1,0 +1,154 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { z } from "zod";
+import {
+  configFileEnvironmentVariable,
+  readEnvironment,
+  readFlags,
+  type SourceResult,
+  type SourcedValues,
+} from "./config-sources.js";
+import { configFieldExpectations, configFieldNames, NodeConfigSchema, type ConfigFieldName, type MemberConfig, type ParsedNodeConfig } from "./node-config-schema.js";
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** A validated configuration with every derived default filled in. */
+export type NodeConfig = Omit<ParsedNodeConfig, "members" | "peerListenAddress" | "clientListenAddress" | "dataDirectory"> & {
+  members: MemberConfig[];
+  self: MemberConfig;
+  peerListen: ListenAddress;
+  clientListen: ListenAddress;
+  /** Absolute. */
+  dataDirectory: string;
+  /** Absolute, when given. */
+  definitionFile?: string;
+};
+
+export interface LoadConfigInput {
+  argv: readonly string[];
+  environment: NodeJS.ProcessEnv;
+  /** Relative paths given by flags and the environment resolve against it. */
+  workingDirectory: string;
+  readFile?: (path: string) => string;
+}
+
+export type LoadConfigResult = { ok: true; config: NodeConfig; warnings: string[] } | { ok: false; message: string };
+
+/**
+ * Builds the configuration from, lowest precedence first: defaults, the JSON config file
+ * (`--config FILE` or LOCKSTEP_CONFIG), `LOCKSTEP_*` variables, flags. Never throws: a bad
+ * value is reported with the field's name, what it expects, what it got, and where from.
+ */
+export function loadConfig(input: LoadConfigInput): LoadConfigResult {
+  const flags = readFlags(input.argv);
+  if (!flags.ok) return flags;
+  const configFile = flags.value.configFile ?? input.environment[configFileEnvironmentVariable];
+  const fileValues = configFile === undefined ? { ok: true as const, value: {} } : readConfigFile(resolve(input.workingDirectory, configFile), input.readFile);
+  if (!fileValues.ok) return fileValues;
+  const environment = readEnvironment(input.environment);
+  const merged: SourcedValues = { ...fileValues.value, ...environment.values, ...flags.value.values };
+
+  const raw: Record<string, unknown> = {};
+  for (const [name, sourced] of Object.entries(merged)) raw[name] = sourced.value;
+  const parsed = NodeConfigSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, message: formatIssue(parsed.error.issues[0]!, merged) };
+
+  const derived = deriveConfig(parsed.data, merged, input.workingDirectory);
+  if (!derived.ok) return derived;
+  return { ok: true, config: derived.value, warnings: environment.warnings };
+}
+
+function readConfigFile(path: string, readFile: (path: string) => string = (file) => readFileSync(file, "utf8")): SourceResult<SourcedValues> {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    return { ok: false, message: `config: cannot read config file ${path}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, message: `config: ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return { ok: false, message: `config: ${path} must hold a JSON object` };
+  const values: SourcedValues = {};
+  const known = new Set<string>(configFieldNames);
+  for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
+    if (!known.has(name)) return { ok: false, message: `config: ${name}: unknown option (from ${path})` };
+    // Paths in a config file are relative to the file, so that a cluster's files can move together.
+    const resolved = (name === "dataDirectory" || name === "definitionFile") && typeof value === "string" ? resolve(dirname(path), value) : value;
+    values[name as ConfigFieldName] = { value: resolved, source: path };
+  }
+  return { ok: true, value: values };
+}
+
+function formatIssue(issue: z.core.$ZodIssue, merged: SourcedValues): string {
+  const name = issue.path[0];
+  if (typeof name !== "string") return `config: ${issue.message}`;
+  const sourced = merged[name as ConfigFieldName];
+  const source = sourced === undefined ? "" : ` (from ${sourced.source})`;
+  if (issue.code === "unrecognized_keys") return `config: ${issue.keys.join(", ")}: unknown option${source}`;
+  if (sourced === undefined) return `config: ${name}: required, expected ${configFieldExpectations[name as ConfigFieldName]}`;
+  if (issue.path.length > 1) {
+    const nested = issue.path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("").slice(1);
+    return `config: ${nested}: ${issue.message}${source}`;
+  }
+  return `config: ${name}: expected ${configFieldExpectations[name as ConfigFieldName]}, got ${JSON.stringify(sourced.value)}${source}`;
+}
+
+function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDirectory: string): SourceResult<NodeConfig> {
+  const members = parsed.members ?? [{ id: parsed.nodeId, peerAddress: "127.0.0.1:7401", clientUrl: "http://127.0.0.1:8401" }];
+  const seen = new Set<string>();
+  for (const member of members) {
+    if (seen.has(member.id)) return { ok: false, message: `config: members: duplicate member id "${member.id}"${sourceOf(merged, "members")}` };
+    seen.add(member.id);
+    const clientAddress = member.clientUrl.replace(/^http:\/\//, "").replace(/\/$/, "");
+    if (parseHostPort(member.peerAddress) === null || parseHostPort(clientAddress) === null) {
+      return { ok: false, message: `config: members: member "${member.id}" has a port out of range${sourceOf(merged, "members")}` };
+    }
+  }
+  const self = members.find((member) => member.id === parsed.nodeId);
+  if (self === undefined) {
+    return { ok: false, message: `config: nodeId: "${parsed.nodeId}" is not one of the members (${members.map((member) => member.id).join(", ")})${sourceOf(merged, "nodeId")}` };
+  }
+  const peerListen = parseHostPort(parsed.peerListenAddress ?? self.peerAddress);
+  const clientListen = parseHostPort(parsed.clientListenAddress ?? self.clientUrl.replace(/^http:\/\//, "").replace(/\/$/, ""));
+  if (peerListen === null) return { ok: false, message: `config: peerListenAddress: port out of range${sourceOf(merged, "peerListenAddress")}` };
+  if (clientListen === null) return { ok: false, message: `config: clientListenAddress: port out of range${sourceOf(merged, "clientListenAddress")}` };
+  if (parsed.reconnectDelayMaxMs < parsed.reconnectDelayMinMs) {
+    return { ok: false, message: `config: reconnectDelayMaxMs: must be >= reconnectDelayMinMs (${parsed.reconnectDelayMinMs}), got ${parsed.reconnectDelayMaxMs}${sourceOf(merged, "reconnectDelayMaxMs")}` };
+  }
+  if (parsed.peerIdleTimeoutMs <= parsed.peerHeartbeatIntervalMs) {
+    return { ok: false, message: `config: peerIdleTimeoutMs: must exceed peerHeartbeatIntervalMs (${parsed.peerHeartbeatIntervalMs}), got ${parsed.peerIdleTimeoutMs}${sourceOf(merged, "peerIdleTimeoutMs")}` };
+  }
+  const { peerListenAddress: _peer, clientListenAddress: _client, definitionFile, ...rest } = parsed;
+  return {
+    ok: true,
+    value: {
+      ...rest,
+      members,
+      self,
+      peerListen,
+      clientListen,
+      dataDirectory: resolve(workingDirectory, parsed.dataDirectory ?? `lockstep-data/${parsed.nodeId}`),
+      ...(definitionFile === undefined ? {} : { definitionFile: resolve(workingDirectory, definitionFile) }),
+    },
+  };
+}
+
+function sourceOf(merged: SourcedValues, name: ConfigFieldName): string {
+  const sourced = merged[name];
+  return sourced === undefined ? "" : ` (from ${sourced.source})`;
+}
+
+/** `host:port` -> parts, with IPv6 brackets removed; null for a port above 65535. */
+export function parseHostPort(address: string): ListenAddress | null {
+  const separator = address.lastIndexOf(":");
+  const port = Number(address.slice(separator + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) return null;
+  return { host: address.slice(0, separator).replace(/^\[(.*)\]$/, "$1"), port };
+}

@@ -1,0 +1,12 @@
+export { loadConfig, parseHostPort, type ListenAddress, type LoadConfigInput, type LoadConfigResult, type NodeConfig } from "./config/load-config.js";
+export { NodeConfigSchema, MemberSchema, configFieldNames, type MemberConfig, type NodeConfigInput } from "./config/node-config-schema.js";
+export { toKebab, toUpperSnake } from "./config/config-sources.js";
+export { startNodeProcess, type NodeProcess, type StartNodeProcessOptions } from "./node-process.js";
+export { loadDefinition, type LoadDefinitionResult } from "./load-definition.js";
+export { createLogger, type CreateLoggerOptions } from "./create-logger.js";
+export { createSystemClock } from "./system-clock.js";
+export { cryptoRandom } from "./crypto-random.js";
+export { createApiServer, type ApiServer, type ApiServerOptions } from "./server/api-server.js";
+export { WatchHub, type WatchHubOptions, type WatchSocket } from "./server/watch-hub.js";
+export { LocalCluster, type LocalClusterOptions, type LocalNode } from "./cluster/local-cluster.js";
+export { fetchClusterStatus, waitForAgreedLeader } from "./cluster/cluster-probe.js";

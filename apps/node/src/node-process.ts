@@ -1,0 +1,172 @@
+import type { AddressInfo } from "node:net";
+import { ConsensusNode, type Logger } from "@lockstep/consensus";
+import { createMetrics } from "@lockstep/metrics";
+import { definitionHash, type Definition } from "@lockstep/state-machine";
+import { FileStorage } from "@lockstep/storage";
+import { TcpTransport, type PeerAddress } from "@lockstep/transport-tcp";
+import { parseHostPort, type NodeConfig } from "./config/load-config.js";
+import { CountingMetricsSink } from "./counting-metrics-sink.js";
+import { cryptoRandom } from "./crypto-random.js";
+import { createApiServer, type ApiServer } from "./server/api-server.js";
+import { WatchHub } from "./server/watch-hub.js";
+import { createSystemClock } from "./system-clock.js";
+
+export interface NodeProcess {
+  readonly node: ConsensusNode;
+  /** Where the HTTP API listens (the OS-chosen port when the config asked for 0). */
+  readonly clientAddress: AddressInfo;
+  /**
+   * Stops cleanly: no new HTTP requests, the consensus node drains its in-flight writes (up to
+   * `shutdownDrainMs`), then the transport and the storage close.
+   */
+  stop(): Promise<void>;
+}
+
+export interface StartNodeProcessOptions {
+  config: NodeConfig;
+  definition: Definition;
+  logger: Logger;
+  /** Called once the node exists, so that log lines can carry its term. */
+  onNodeStarted?: (node: ConsensusNode) => void;
+}
+
+/**
+ * Assembles one node: FileStorage in the data directory, metrics, the TCP transport, the
+ * consensus node and the HTTP/WebSocket API. Throws what the pieces throw (a `StorageError`
+ * for an unusable data directory, a `TcpTransportError` for a port in use); whatever was
+ * already started is closed first.
+ */
+export async function startNodeProcess(options: StartNodeProcessOptions): Promise<NodeProcess> {
+  const { config, definition, logger } = options;
+  const cleanup: Array<() => Promise<void>> = [];
+  try {
+    const metrics = createMetrics({ defaultLabels: { node: config.nodeId } });
+    const sink = new CountingMetricsSink(metrics.sink);
+    const storage = await FileStorage.open({
+      directory: config.dataDirectory,
+      fsyncPolicy: config.fsyncPolicy,
+      metrics: sink,
+      logger,
+    });
+    cleanup.push(() => storage.close());
+    const transport = await TcpTransport.start({
+      nodeId: config.nodeId,
+      cluster: config.cluster,
+      definitionHash: definitionHash(definition),
+      listen: config.peerListen,
+      peers: peerAddresses(config),
+      frameBytesMax: config.frameBytesMax,
+      sendQueueMessagesMax: config.sendQueueMessagesMax,
+      sendQueueBytesMax: config.sendQueueBytesMax,
+      connectTimeoutMs: config.peerConnectTimeoutMs,
+      reconnectDelayMinMs: config.reconnectDelayMinMs,
+      reconnectDelayMaxMs: config.reconnectDelayMaxMs,
+      deliveryRetryAttemptsMax: config.deliveryRetryAttemptsMax,
+      deliveryRetryDelayMs: config.deliveryRetryDelayMs,
+      heartbeatIntervalMs: config.peerHeartbeatIntervalMs,
+      idleTimeoutMs: config.peerIdleTimeoutMs,
+      inboundConnectionsMax: config.peerInboundConnectionsMax,
+      random: cryptoRandom,
+      metrics: sink,
+      logger,
+    });
+    cleanup.push(() => transport.close());
+    const node = await ConsensusNode.start({
+      id: config.nodeId,
+      cluster: config.cluster,
+      members: config.members.map((member) => member.id),
+      definition,
+      transport,
+      storage,
+      clock: createSystemClock(),
+      random: cryptoRandom,
+      config: driverConfig(config),
+      metrics: sink,
+      logger: logger.child({ component: "consensus" }),
+    });
+    // Subscribe in the same turn as reading the applied index: the history is complete after it.
+    const hub = new WatchHub({
+      historyEventsMax: config.watchHistoryEventsMax,
+      bufferedBytesMax: config.watchBufferedBytesMax,
+      clientsMax: config.watchClientsMax,
+      appliedIndex: node.localStore.appliedIndex,
+    });
+    const unsubscribe = node.onApplied((event) => hub.onApplied(event));
+    cleanup.push(() => node.stop(0));
+    options.onNodeStarted?.(node);
+    const api = createNodeApi({ config, node, hub, metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }), sink, logger });
+    const clientAddress = await api.listen(config.clientListen.host, config.clientListen.port);
+    logger.info({ clientAddress: `${clientAddress.address}:${clientAddress.port}`, peerAddress: `${config.peerListen.host}:${config.peerListen.port}`, dataDirectory: config.dataDirectory }, "node started");
+    return {
+      node,
+      clientAddress,
+      stop: async () => {
+        await api.close();
+        await node.stop(config.shutdownDrainMs);
+        unsubscribe();
+        await transport.close();
+        await storage.close();
+      },
+    };
+  } catch (error) {
+    for (const close of cleanup.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function createNodeApi(parts: {
+  config: NodeConfig;
+  node: ConsensusNode;
+  hub: WatchHub;
+  metricsText: () => Promise<{ contentType: string; text: string }>;
+  sink: CountingMetricsSink;
+  logger: Logger;
+}): ApiServer {
+  const { config } = parts;
+  return createApiServer({
+    context: {
+      node: parts.node,
+      selfId: config.nodeId,
+      members: config.members,
+      metricsText: parts.metricsText,
+      counters: () => parts.sink.counters,
+      requestBodyBytesMax: config.requestBodyBytesMax,
+    },
+    hub: parts.hub,
+    httpConnectionsMax: config.httpConnectionsMax,
+    httpRequestsInflightMax: config.httpRequestsInflightMax,
+    httpRequestTimeoutMs: config.httpRequestTimeoutMs,
+    dashboard: { intervalMs: config.dashboardFeedIntervalMs, clientsMax: config.dashboardClientsMax, bufferedBytesMax: config.watchBufferedBytesMax },
+    onInternalError: (error) => parts.logger.error({ err: error }, "HTTP handler failed"),
+  });
+}
+
+function peerAddresses(config: NodeConfig): Record<string, PeerAddress> {
+  const peers: Record<string, PeerAddress> = {};
+  for (const member of config.members) {
+    if (member.id === config.nodeId) continue;
+    // The config loader has already checked every address parses.
+    peers[member.id] = parseHostPort(member.peerAddress)!;
+  }
+  return peers;
+}
+
+function driverConfig(config: NodeConfig) {
+  return {
+    tickMs: config.tickMs,
+    electionTimeoutTicks: config.electionTimeoutTicks,
+    heartbeatTicks: config.heartbeatTicks,
+    consensusTimeoutMs: config.consensusTimeoutMs,
+    pendingRequestsMax: config.pendingRequestsMax,
+    pendingReadsMax: config.pendingReadsMax,
+    snapshotEntriesThreshold: config.snapshotEntriesThreshold,
+    proposalBatchCommandsMax: config.proposalBatchCommandsMax,
+    entriesPerProposalMax: config.entriesPerProposalMax,
+    bytesPerProposalMax: config.bytesPerProposalMax,
+    inflightProposalsMax: config.inflightProposalsMax,
+    uncommittedEntriesMax: config.uncommittedEntriesMax,
+    snapshotChunkBytesMax: config.snapshotChunkBytesMax,
+    preVote: config.preVote,
+    checkQuorum: config.checkQuorum,
+  };
+}

@@ -1,0 +1,42 @@
+import type { ClusterStatus } from "@lockstep/protocol";
+import type { ApiContext } from "./api-context.js";
+
+type MemberStatus = ClusterStatus["members"][number];
+
+/**
+ * `GET /v1/cluster`: what this node knows. Roles of other members are known only for the
+ * leader (it is the leader) and, on the leader, for the followers it tracks; the rest are
+ * `unknown`, and the dashboard asks each member itself.
+ */
+export function clusterStatus(context: ApiContext): ClusterStatus {
+  const status = context.node.status();
+  const progress = new Map(status.progress.map((entry) => [entry.id, entry.matchIndex]));
+  const isLeader = status.role === "leader";
+  const members = context.members.map((member): MemberStatus => {
+    // The leader's own log reaches at least its commit index; its status does not report more.
+    const ownIndex = member.id === status.id ? status.commitIndex : null;
+    const matchIndex = isLeader ? (progress.get(member.id) ?? ownIndex) : null;
+    return {
+      id: member.id,
+      peerAddress: member.peerAddress,
+      clientUrl: member.clientUrl,
+      role: roleOf(member.id, status.id, status.role, status.leader, isLeader && progress.has(member.id)),
+      matchIndex: matchIndex,
+      lag: matchIndex === null ? null : Math.max(0, status.commitIndex - matchIndex),
+    };
+  });
+  return {
+    self: status.id,
+    leader: status.leader,
+    term: status.term,
+    commitIndex: status.commitIndex,
+    appliedIndex: status.appliedIndex,
+    members,
+  };
+}
+
+function roleOf(id: string, selfId: string, selfRole: string, leader: string | null, trackedFollower: boolean): MemberStatus["role"] {
+  if (id === selfId) return selfRole === "precandidate" ? "candidate" : (selfRole as MemberStatus["role"]);
+  if (id === leader) return "leader";
+  return trackedFollower ? "follower" : "unknown";
+}

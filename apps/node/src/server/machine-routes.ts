@@ -1,0 +1,70 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { KeySchema, parseRequestId, TransitionRequestSchema, type MachineList, type MachineState } from "@lockstep/protocol";
+import type { ApiContext } from "./api-context.js";
+import { readJsonBody } from "./read-json-body.js";
+import { sendError, sendJson } from "./send-json.js";
+import { sendTransitionOutcome } from "./transition-response.js";
+
+type Consistency = "linearizable" | "stale";
+
+export function parseConsistency(url: URL): Consistency | null {
+  const value = url.searchParams.get("consistency");
+  if (value === null || value === "linearizable") return "linearizable";
+  return value === "stale" ? "stale" : null;
+}
+
+function leaderDetail(context: ApiContext): { leader?: string } {
+  const leader = context.node.status().leader;
+  return leader === null ? {} : { leader };
+}
+
+/** `GET /v1/machines/:key`: linearizable (ReadIndex) unless `?consistency=stale`. */
+export async function getMachine(context: ApiContext, key: string, url: URL, response: ServerResponse): Promise<void> {
+  const consistency = parseConsistency(url);
+  if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"', {}, { cors: true });
+  if (!KeySchema.safeParse(key).success) return sendError(response, "bad_request", `key: "${key}" is not a valid key`, {}, { cors: true });
+  const read = await context.node.read(key, consistency);
+  if (!read.ok) return sendError(response, read.code, `read failed: ${read.code}`, leaderDetail(context), { cors: true });
+  const body: MachineState = { key, state: read.state, revision: read.revision };
+  sendJson(response, 200, body, { cors: true });
+}
+
+/** `GET /v1/machines`: every key ever changed, at one store revision. */
+export async function listMachines(context: ApiContext, url: URL, response: ServerResponse): Promise<void> {
+  const consistency = parseConsistency(url);
+  if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"', {}, { cors: true });
+  if (consistency === "linearizable") {
+    const barrier = await context.node.readBarrier();
+    if (!barrier.ok) return sendError(response, barrier.code, `read failed: ${barrier.code}`, leaderDetail(context), { cors: true });
+  }
+  // Read right after the barrier, in the same turn, as readBarrier asks.
+  const store = context.node.localStore;
+  const body: MachineList = { revision: store.appliedIndex, machines: store.entries() };
+  sendJson(response, 200, body, { cors: true });
+}
+
+/** `POST /v1/machines/:key/transition` `{ to, expect?, requestId? }`. */
+export async function postTransition(context: ApiContext, key: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const body = await readJsonBody(request, context.requestBodyBytesMax);
+  if (!body.ok) {
+    if (body.code === "payload_too_large") response.setHeader("Connection", "close");
+    return sendError(response, body.code, body.message);
+  }
+  if (!KeySchema.safeParse(key).success) return sendError(response, "bad_request", `key: "${key}" is not a valid key`);
+  const parsed = TransitionRequestSchema.safeParse(body.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length === 0 ? "body" : issue.path.map(String).join(".");
+    return sendError(response, "bad_request", `${field}: ${issue.message}`);
+  }
+  const { to, expect, requestId } = parsed.data;
+  const session = requestId === undefined ? undefined : parseRequestId(requestId);
+  if (requestId !== undefined && session === undefined) return sendError(response, "bad_request", "requestId: must look like <clientId>:<seq>, seq >= 1");
+  const outcome = await context.node.transition({
+    key,
+    to,
+    ...(expect === undefined ? {} : { expect }),
+    ...(session === undefined ? {} : { session }),
+  });
+  sendTransitionOutcome(response, outcome, context.node.status().leader);
+}

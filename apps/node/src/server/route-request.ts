@@ -1,0 +1,54 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { dashboardHtml } from "../dashboard/dashboard-page.js";
+import type { ApiContext } from "./api-context.js";
+import { clusterStatus } from "./cluster-status.js";
+import { getLivez, getMetrics, getReadyz } from "./health-routes.js";
+import { getMachine, listMachines, postTransition } from "./machine-routes.js";
+import { sendError, sendJson } from "./send-json.js";
+
+const machinesPrefix = "/v1/machines/";
+const transitionSuffix = "/transition";
+
+/** Dispatches one HTTP request to its handler (DESIGN.md §5); 404 for anything else. */
+export async function routeRequest(context: ApiContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const path = url.pathname;
+  const method = request.method ?? "GET";
+  if (method === "GET" || method === "HEAD") {
+    if (path === "/") return sendDashboard(response);
+    if (path === "/livez") return getLivez(response);
+    if (path === "/readyz") return getReadyz(context, response);
+    if (path === "/metrics") return getMetrics(context, response);
+    if (path === "/v1/cluster") return sendJson(response, 200, clusterStatus(context), { cors: true });
+    if (path === "/v1/machines") return listMachines(context, url, response);
+    if (path.startsWith(machinesPrefix) && path.length > machinesPrefix.length) {
+      const key = decodeKey(path.slice(machinesPrefix.length));
+      if (key === null) return sendError(response, "bad_request", "key: invalid percent-encoding", {}, { cors: true });
+      return getMachine(context, key, url, response);
+    }
+  }
+  if (method === "POST" && path.startsWith(machinesPrefix) && path.endsWith(transitionSuffix)) {
+    const key = decodeKey(path.slice(machinesPrefix.length, path.length - transitionSuffix.length));
+    if (key === null || key === "") return sendError(response, "bad_request", "key: missing or invalid percent-encoding");
+    return postTransition(context, key, request, response);
+  }
+  request.resume();
+  sendError(response, "not_found", `no route for ${method} ${path}`);
+}
+
+function decodeKey(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+function sendDashboard(response: ServerResponse): void {
+  const html = dashboardHtml();
+  response.statusCode = 200;
+  response.setHeader("Content-Type", "text/html; charset=utf-8");
+  response.setHeader("Content-Length", Buffer.byteLength(html));
+  response.setHeader("Cache-Control", "no-store");
+  response.end(html);
+}

@@ -1,0 +1,57 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { DashboardFeed } from "./dashboard-feed.js";
+import type { WatchHub } from "./watch-hub.js";
+
+/** Clients send nothing on these sockets; a small limit keeps a misbehaving one cheap. */
+const clientMessageBytesMax = 4096;
+
+export interface WebSocketRoutes {
+  close(): void;
+}
+
+/**
+ * Serves the WebSocket routes on the HTTP server's port: `/v1/watch?from=REVISION` (applied
+ * transitions, resumable) and `/v1/dashboard-feed` (periodic snapshots for the dashboard).
+ */
+export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: DashboardFeed): WebSocketRoutes {
+  const webSockets = new WebSocketServer({ noServer: true, maxPayload: clientMessageBytesMax, perMessageDeflate: false });
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    if (url.pathname !== "/v1/watch" && url.pathname !== "/v1/dashboard-feed") {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+      webSocket.on("error", () => webSocket.terminate());
+      if (url.pathname === "/v1/watch") startWatch(webSocket, url, hub);
+      else {
+        webSocket.on("close", () => feed.remove(webSocket));
+        feed.add(webSocket);
+      }
+    });
+  };
+  server.on("upgrade", onUpgrade);
+  return {
+    close(): void {
+      server.off("upgrade", onUpgrade);
+      hub.close();
+      feed.close();
+      for (const client of webSockets.clients) client.terminate();
+      webSockets.close();
+    },
+  };
+}
+
+function startWatch(webSocket: WebSocket, url: URL, hub: WatchHub): void {
+  const fromText = url.searchParams.get("from");
+  const from = fromText === null ? undefined : /^[0-9]{1,16}$/.test(fromText) ? Number(fromText) : Number.NaN;
+  if (from !== undefined && !Number.isSafeInteger(from)) {
+    const error = { type: "error", code: "bad_request", message: `from: expected a non-negative integer revision, got ${JSON.stringify(fromText)}` };
+    webSocket.send(JSON.stringify(error), () => webSocket.close(1008, "bad_request"));
+    return;
+  }
+  webSocket.on("close", () => hub.unsubscribe(webSocket));
+  hub.subscribe(webSocket, from);
+}

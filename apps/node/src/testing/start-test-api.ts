@@ -1,0 +1,81 @@
+import { ConsensusNode } from "@lockstep/consensus";
+import { createMetrics } from "@lockstep/metrics";
+import { lifecycleDefinition } from "@lockstep/state-machine";
+import { MemoryStorage } from "@lockstep/storage";
+import { CountingMetricsSink } from "../counting-metrics-sink.js";
+import { createApiServer } from "../server/api-server.js";
+import { WatchHub } from "../server/watch-hub.js";
+import { createSystemClock } from "../system-clock.js";
+import { LoopbackTransport } from "./loopback-transport.js";
+
+export interface TestApi {
+  node: ConsensusNode;
+  baseUrl: string;
+  webSocketUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface TestApiOptions {
+  watchHistoryEventsMax?: number;
+  requestBodyBytesMax?: number;
+  leaderWaitMs?: number;
+}
+
+/**
+ * A single-node cluster in this process (memory storage, no network) behind the real HTTP and
+ * WebSocket server on an OS-chosen loopback port, for handler tests. Resolves once the node
+ * has elected itself.
+ */
+export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
+  const metrics = createMetrics({ collectProcessMetrics: false });
+  const sink = new CountingMetricsSink(metrics.sink);
+  const node = await ConsensusNode.start({
+    id: "n1",
+    cluster: "test",
+    members: ["n1"],
+    definition: lifecycleDefinition,
+    transport: new LoopbackTransport("n1"),
+    storage: new MemoryStorage(),
+    clock: createSystemClock(),
+    random: () => 0.5,
+    config: { tickMs: 5, electionTimeoutTicks: 4, consensusTimeoutMs: 2_000 },
+    metrics: sink,
+  });
+  const hub = new WatchHub({
+    historyEventsMax: options.watchHistoryEventsMax ?? 1_000,
+    bufferedBytesMax: 1024 * 1024,
+    clientsMax: 16,
+    appliedIndex: node.localStore.appliedIndex,
+  });
+  node.onApplied((event) => hub.onApplied(event));
+  const api = createApiServer({
+    context: {
+      node,
+      selfId: "n1",
+      members: [{ id: "n1", peerAddress: "127.0.0.1:1", clientUrl: "http://127.0.0.1:2" }],
+      metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }),
+      counters: () => sink.counters,
+      requestBodyBytesMax: options.requestBodyBytesMax ?? 64 * 1024,
+    },
+    hub,
+    httpConnectionsMax: 64,
+    httpRequestsInflightMax: 64,
+    httpRequestTimeoutMs: 10_000,
+    dashboard: { intervalMs: 50, clientsMax: 4, bufferedBytesMax: 1024 * 1024 },
+  });
+  const address = await api.listen("127.0.0.1", 0);
+  const deadline = Date.now() + (options.leaderWaitMs ?? 5_000);
+  while (node.status().leader !== "n1") {
+    if (Date.now() > deadline) throw new Error("the single test node did not elect itself");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return {
+    node,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    webSocketUrl: `ws://127.0.0.1:${address.port}`,
+    stop: async () => {
+      await api.close();
+      await node.stop(0);
+    },
+  };
+}
