@@ -10,7 +10,8 @@ const usage = `usage: pnpm sim [--seed N | --seeds N] [--nodes 3|5|7] [--faults 
   --seeds N       run N seeds, starting at --first-seed (default 1); nodes alternate 3 and 5 unless --nodes is given
   --nodes N       cluster size: 3, 5 or 7
   --faults on|off partitions, crashes, loss, duplication, reordering, tick skew (default on)
-  --history FILE  write the client history (DESIGN.md §8 JSON lines) of the run (with --seed)`;
+  --history FILE  write the client history (DESIGN.md §8 JSON lines) of the run (with --seed)
+  --break-rule R  UNSAFE, for showing the checkers work: vote_without_log_check | commit_old_term_by_count`;
 
 async function main(): Promise<number> {
   let parsed;
@@ -23,6 +24,7 @@ async function main(): Promise<number> {
         nodes: { type: "string" },
         faults: { type: "string" },
         history: { type: "string" },
+        "break-rule": { type: "string" },
         help: { type: "boolean" },
       },
     });
@@ -46,6 +48,11 @@ async function main(): Promise<number> {
     console.error(`--faults: expected on or off, got ${values.faults}`);
     return 2;
   }
+  const breakRule = values["break-rule"];
+  if (breakRule !== undefined && breakRule !== "vote_without_log_check" && breakRule !== "commit_old_term_by_count") {
+    console.error(`--break-rule: expected vote_without_log_check or commit_old_term_by_count, got ${breakRule}`);
+    return 2;
+  }
   const seeds = parseCount(values.seed ?? values.seeds ?? "1");
   const firstSeed = values.seed !== undefined ? parseCount(values.seed) : parseCount(values["first-seed"] ?? "1");
   if (seeds === null || firstSeed === null) {
@@ -61,12 +68,12 @@ async function main(): Promise<number> {
   for (let i = 0; i < count; i++) {
     const seed = firstSeed + i;
     const size = (nodes ?? (seed % 2 === 0 ? 5 : 3)) as 3 | 5 | 7;
-    const result = await runSimulation({ seed, nodes: size, faults });
+    const result = await runSimulation({ seed, nodes: size, faults, ...(breakRule === undefined ? {} : { breakRule }) });
     operations += result.workload.operations;
     simulatedMs += result.simulatedMs;
     if (result.violations.length > 0) {
       failures++;
-      report(result, size, faults);
+      report(result, size, faults, breakRule);
     }
     if (values.history !== undefined && count === 1) writeHistory(values.history, result.history);
     const nowMs = performance.now();
@@ -85,10 +92,11 @@ async function main(): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-function report(result: SimulationResult, nodes: number, faults: boolean): void {
+function report(result: SimulationResult, nodes: number, faults: boolean, breakRule: string | undefined): void {
   console.log(`sim: seed ${result.seed} (${nodes} nodes) broke ${result.violations.length} rule(s):`);
   for (const violation of result.violations) console.log(`  [${violation.rule}] at ${violation.atMs.toFixed(0)} ms: ${violation.detail}`);
-  console.log(`  replay: pnpm sim --seed ${result.seed} --nodes ${nodes} --faults ${faults ? "on" : "off"} --history seed-${result.seed}.jsonl`);
+  const broken = breakRule === undefined ? "" : ` --break-rule ${breakRule}`;
+  console.log(`  replay: pnpm sim --seed ${result.seed} --nodes ${nodes} --faults ${faults ? "on" : "off"}${broken} --history seed-${result.seed}.jsonl`);
 }
 
 function parseCount(text: string): number | null {

@@ -51,7 +51,12 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
     monitor,
     cluster: "sim",
     ids,
-    driverConfig: { consensusTimeoutMs: 1_000, snapshotEntriesThreshold: 150, electionTimeoutTicks: 10 },
+    driverConfig: {
+      consensusTimeoutMs: 1_000,
+      snapshotEntriesThreshold: 150,
+      electionTimeoutTicks: 10,
+      ...(options.breakRule === undefined ? {} : { unsafeBreakRule: options.breakRule }),
+    },
     tickMsOf: (id) => Math.max(1, Math.round(options.tickMs * (skews.get(id) ?? 1))),
   });
   const history = new HistoryRecorder(() => Math.round(clock.nowMs() * 1_000_000));

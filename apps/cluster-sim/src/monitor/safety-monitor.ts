@@ -9,8 +9,8 @@ export interface Violation {
 
 /** What the monitor needs to know about a node's durable state at the moment it sends. */
 export interface DurableView {
-  /** The term of the durable entry at `index`, or null if no such entry is durable (snapshots count). */
-  durableTermAt(index: number): number | null;
+  /** Whether the entry at `index` is durable here, in the log or covered by a durable snapshot. */
+  durableCovers(index: number): boolean;
   durableHardState(): { term: number; votedFor: NodeId | null };
 }
 
@@ -68,8 +68,7 @@ export class SafetyMonitor {
   observeSend(node: NodeId, envelope: Envelope, durable: DurableView): void {
     const body = envelope.body;
     if (body.type === "Acknowledgment" && body.matchIndex > 0) {
-      const durableTerm = durable.durableTermAt(body.matchIndex);
-      if (durableTerm === null) {
+      if (!durable.durableCovers(body.matchIndex)) {
         this.report("ack_before_persist", `${node} acknowledged index ${body.matchIndex} (term ${body.term}) to ${envelope.to} before it was durable`);
       }
     }
