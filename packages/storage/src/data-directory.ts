@@ -1,5 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { acquireDirectoryLock, lockFileName } from "./directory-lock.js";
+import type { DirectoryLock } from "./directory-lock.js";
 import { StorageError, storageErrorFromSystem, systemErrorCode } from "./storage-error.js";
 
 /** The marker that says "this directory is a lockstep data directory, format 1". */
@@ -22,6 +24,8 @@ export function snapshotFileName(index: number): string {
 export interface DirectoryListing {
   segmentSequences: number[];
   snapshotIndexes: number[];
+  /** This process's hold on the directory; released by `FileStorage.close()`. */
+  lock: DirectoryLock;
 }
 
 /**
@@ -34,9 +38,17 @@ export async function prepareDirectory(directory: string): Promise<DirectoryList
   const names = await readdir(directory).catch((error: unknown) => {
     throw storageErrorFromSystem(error, directory, "cannot list");
   });
-  const listing = classify(directory, names);
-  await requireMarker(directory, names, listing);
-  await probeWritable(directory);
+  const found = classify(directory, names);
+  await requireMarker(directory, names, found);
+  // Lock before changing anything: recovery truncates torn tails, which must never race a live writer.
+  const lock = await acquireDirectoryLock(directory);
+  const listing = { ...found, lock };
+  try {
+    await probeWritable(directory);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const leftovers = names.filter((name) => name.endsWith(temporarySuffix));
   for (const name of leftovers) await removeFile(join(directory, name));
   if (!names.includes(markerFileName)) {
@@ -67,15 +79,15 @@ async function ensureDirectoryExists(directory: string): Promise<void> {
   await syncDirectory(parent);
 }
 
-function classify(directory: string, names: readonly string[]): DirectoryListing {
-  const listing: DirectoryListing = { segmentSequences: [], snapshotIndexes: [] };
+function classify(directory: string, names: readonly string[]): Omit<DirectoryListing, "lock"> {
+  const listing: Omit<DirectoryListing, "lock"> = { segmentSequences: [], snapshotIndexes: [] };
   for (const name of names) {
     const segment = segmentPattern.exec(name);
     const snapshot = snapshotPattern.exec(stripTemporary(name));
     if (segment?.[1] !== undefined) listing.segmentSequences.push(Number(segment[1]));
     else if (snapshot?.[1] !== undefined) {
       if (!name.endsWith(temporarySuffix)) listing.snapshotIndexes.push(Number(snapshot[1]));
-    } else if (stripTemporary(name) !== markerFileName) {
+    } else if (stripTemporary(name) !== markerFileName && name !== lockFileName) {
       throw new StorageError(
         "foreign_directory",
         directory,
@@ -88,7 +100,7 @@ function classify(directory: string, names: readonly string[]): DirectoryListing
   return listing;
 }
 
-async function requireMarker(directory: string, names: readonly string[], listing: DirectoryListing): Promise<void> {
+async function requireMarker(directory: string, names: readonly string[], listing: Omit<DirectoryListing, "lock">): Promise<void> {
   const markerPath = join(directory, markerFileName);
   if (!names.includes(markerFileName)) {
     // The marker is written before any other file, so without it only temporary files may exist.

@@ -1,6 +1,8 @@
 import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger, SnapshotMeta } from "@lockstep/consensus";
+import type { DirectoryLock } from "./directory-lock.js";
+import type { DirectoryListing } from "./data-directory.js";
 import { prepareDirectory, removeFile, segmentFileName, snapshotFileName, syncDirectory, writeAll } from "./data-directory.js";
 import { readSnapshotFile } from "./snapshot-file.js";
 import { StorageError, storageErrorFromSystem } from "./storage-error.js";
@@ -29,9 +31,18 @@ export interface RecoveredStorage {
  * one damage a crash explains; it is cut off with a warning. Any other damage stops the start with
  * a `corrupt` error naming the file and byte offset: those bytes were acknowledged.
  */
-export async function recoverDirectory(options: RecoveryOptions): Promise<RecoveredStorage> {
+export async function recoverDirectory(options: RecoveryOptions): Promise<RecoveredStorage & { lock: DirectoryLock }> {
+  const listing = await prepareDirectory(options.directory);
+  try {
+    return { ...(await recoverLocked(options, listing)), lock: listing.lock };
+  } catch (error) {
+    await listing.lock.release();
+    throw error;
+  }
+}
+
+async function recoverLocked(options: RecoveryOptions, listing: DirectoryListing): Promise<RecoveredStorage> {
   const { directory } = options;
-  const listing = await prepareDirectory(directory);
   const snapshotMeta = await recoverSnapshot(directory, listing.snapshotIndexes);
   const sequences = listing.segmentSequences;
   sequences.forEach((sequence, position) => {

@@ -66,6 +66,7 @@ describe("FileStorage", () => {
     expect(storage.status().entriesInMemory).toBeLessThanOrEqual(16);
     expect(await storage.readEntries(1, 501)).toEqual(written);
     expect(await storage.readEntries(123, 130)).toEqual(written.slice(122, 129));
+    await storage.close();
     storage = await FileStorage.open({ directory, entriesInMemoryMax: 16 });
     expect(storage.status().entriesInMemory).toBe(16);
     expect((await storage.load()).entries).toEqual(written);

@@ -1,3 +1,4 @@
+import type { DirectoryLock } from "./directory-lock.js";
 import { performance } from "node:perf_hooks";
 import type { Entry } from "@lockstep/protocol";
 import { noopMetrics, silentLogger } from "@lockstep/consensus";
@@ -55,6 +56,8 @@ export class FileStorage implements Storage {
   private readonly metrics: MetricsSink;
   private readonly metricLabels: MetricLabels;
   private readonly writer: WalWriter;
+  /** This process's hold on the data directory, released on close. */
+  private readonly lock: DirectoryLock;
   private readonly index: EntryIndex;
   private readonly cache: EntryCache;
   private readonly segments: SegmentSummary[];
@@ -97,6 +100,7 @@ export class FileStorage implements Storage {
     this.activeSequence = active.sequence;
     this.activeBytes = active.bytes;
     this.writer = new WalWriter({ ...options, metrics, metricLabels: this.metricLabels }, active);
+    this.lock = recovered.lock;
     this.metrics.set("wal_segments", this.metricLabels, this.segments.length);
     if (options.fsyncPolicy === "none") {
       logger.warn({}, "storage: fsync_policy none: writes are NOT durable across a power loss; for tests and benchmarks only");
@@ -242,6 +246,7 @@ export class FileStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     await this.writer.close();
+    await this.lock.release();
     this.logger.info({ lastIndex: this.index.lastIndex }, "storage: closed");
   }
 

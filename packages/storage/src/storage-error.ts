@@ -16,7 +16,8 @@ export type StorageErrorCode =
   | "corrupt"
   | "io_failed"
   | "closed"
-  | "overloaded";
+  | "overloaded"
+  | "locked";
 
 export class StorageError extends Error {
   override readonly name = "StorageError";
