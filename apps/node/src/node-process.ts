@@ -160,7 +160,6 @@ function driverConfig(config: NodeConfig) {
     pendingRequestsMax: config.pendingRequestsMax,
     pendingReadsMax: config.pendingReadsMax,
     snapshotEntriesThreshold: config.snapshotEntriesThreshold,
-    proposalBatchCommandsMax: config.proposalBatchCommandsMax,
     entriesPerProposalMax: config.entriesPerProposalMax,
     bytesPerProposalMax: config.bytesPerProposalMax,
     inflightProposalsMax: config.inflightProposalsMax,

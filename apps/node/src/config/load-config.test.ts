@@ -133,7 +133,21 @@ describe("loadConfig errors name the field, the value and its source", () => {
       'config: fsyncPolicy: expected "always" or "none", got "sometimes" (from --fsync-policy)',
     );
     expect(message(load({ argv: ["--node-id", "n1", "--peer-idle-timeout-ms", "100", "--peer-heartbeat-interval-ms", "200"] }))).toMatch(
-      /^config: peerIdleTimeoutMs: must exceed peerHeartbeatIntervalMs/,
+      /^config: peerIdleTimeoutMs: must be at least twice peerHeartbeatIntervalMs/,
     );
+  });
+});
+
+describe("loadConfig cross-field rules", () => {
+  // Each combination used to pass the loader and then crash the node at start (exit 1, stack trace).
+  it.each([
+    [["--heartbeat-ticks", "10", "--election-timeout-ticks", "10"], "config: heartbeatTicks: must be below electionTimeoutTicks (10), got 10 (from --heartbeat-ticks)"],
+    [["--entries-per-proposal-max", "5000"], "config: entriesPerProposalMax: must be at most 4096 (the wire limit), got 5000 (from --entries-per-proposal-max)"],
+    [["--snapshot-chunk-bytes-max", "1000000"], "config: snapshotChunkBytesMax: must be at most 786432 (its base64 must fit a chunk), got 1000000 (from --snapshot-chunk-bytes-max)"],
+    [["--frame-bytes-max", "100"], "config: frameBytesMax: must be at least 1024, got 100 (from --frame-bytes-max)"],
+    [["--frame-bytes-max", "4096", "--send-queue-bytes-max", "4099"], "config: sendQueueBytesMax: must hold at least one largest frame (frameBytesMax + 4 = 4100), got 4099 (from --send-queue-bytes-max)"],
+    [["--peer-heartbeat-interval-ms", "500", "--peer-idle-timeout-ms", "600"], "config: peerIdleTimeoutMs: must be at least twice peerHeartbeatIntervalMs (1000), got 600 (from --peer-idle-timeout-ms)"],
+  ])("refuses %j with a message naming the field", (argv, expected) => {
+    expect(message(load({ argv: ["--node-id", "n1", ...argv] }))).toBe(expected);
   });
 });

@@ -1,3 +1,4 @@
+import { firstBrokenRule } from "./cross-field-rules.js";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { z } from "zod";
@@ -119,12 +120,8 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
   const clientListen = parseHostPort(parsed.clientListenAddress ?? self.clientUrl.replace(/^http:\/\//, "").replace(/\/$/, ""));
   if (peerListen === null) return { ok: false, message: `config: peerListenAddress: port out of range${sourceOf(merged, "peerListenAddress")}` };
   if (clientListen === null) return { ok: false, message: `config: clientListenAddress: port out of range${sourceOf(merged, "clientListenAddress")}` };
-  if (parsed.reconnectDelayMaxMs < parsed.reconnectDelayMinMs) {
-    return { ok: false, message: `config: reconnectDelayMaxMs: must be >= reconnectDelayMinMs (${parsed.reconnectDelayMinMs}), got ${parsed.reconnectDelayMaxMs}${sourceOf(merged, "reconnectDelayMaxMs")}` };
-  }
-  if (parsed.peerIdleTimeoutMs <= parsed.peerHeartbeatIntervalMs) {
-    return { ok: false, message: `config: peerIdleTimeoutMs: must exceed peerHeartbeatIntervalMs (${parsed.peerHeartbeatIntervalMs}), got ${parsed.peerIdleTimeoutMs}${sourceOf(merged, "peerIdleTimeoutMs")}` };
-  }
+  const broken = firstBrokenRule(parsed);
+  if (broken !== null) return { ok: false, message: `config: ${broken.field}: ${broken.reason}${sourceOf(merged, broken.field)}` };
   const { peerListenAddress: _peer, clientListenAddress: _client, definitionFile, ...rest } = parsed;
   return {
     ok: true,

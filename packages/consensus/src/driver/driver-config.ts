@@ -18,8 +18,6 @@ export interface DriverConfig {
   pendingReadsMax: number;
   /** Take a state-machine snapshot and compact the log every this many applied entries. */
   snapshotEntriesThreshold: number;
-  /** Commands proposed to the core in one call (one log append); the rest wait for the next turn. */
-  proposalBatchCommandsMax: number;
   /** Entries and bytes one Proposal message may carry. */
   entriesPerProposalMax: number;
   bytesPerProposalMax: number;
@@ -43,7 +41,6 @@ export const defaultDriverConfig: DriverConfig = Object.freeze({
   pendingRequestsMax: 20_000,
   pendingReadsMax: 20_000,
   snapshotEntriesThreshold: 20_000,
-  proposalBatchCommandsMax: 1_024,
   entriesPerProposalMax: 1_024,
   bytesPerProposalMax: 1024 * 1024,
   inflightProposalsMax: 64,
