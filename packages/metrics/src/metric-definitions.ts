@@ -39,7 +39,7 @@ export const counterDefinitions: Readonly<Record<CounterName, Definition>> = {
     labelNames: ["reason"],
   },
   proposals_total: {
-    help: "Client proposals by outcome (committed, rejected, not_leader, timeout, ...).",
+    help: "Client transition requests answered by this node, by result: ok, invalid_transition, expect_failed, session_expired, timeout, no_quorum, shutting_down, overloaded.",
     labelNames: ["result"],
   },
   transitions_total: {
@@ -52,11 +52,11 @@ export const counterDefinitions: Readonly<Record<CounterName, Definition>> = {
   },
   wal_bytes_written_total: {
     help: "Bytes appended to the write-ahead log.",
-    labelNames: [],
+    labelNames: ["fsync_policy"],
   },
   wal_fsyncs_total: {
     help: "fsync calls on the write-ahead log (one per group commit).",
-    labelNames: [],
+    labelNames: ["fsync_policy"],
   },
 };
 
@@ -71,11 +71,11 @@ export const histogramDefinitions: Readonly<Record<HistogramName, Definition>> =
   },
   wal_fsync_seconds: {
     help: "Duration of one write-ahead log fsync.",
-    labelNames: [],
+    labelNames: ["fsync_policy"],
   },
   snapshot_seconds: {
     help: "Duration of taking (or installing) one snapshot.",
-    labelNames: [],
+    labelNames: ["fsync_policy"],
   },
 };
 
@@ -89,7 +89,7 @@ export const gaugeDefinitions: Readonly<Record<GaugeName, Definition>> = {
   commit_index: { help: "Highest log index this node knows to be committed.", labelNames: [] },
   applied_index: { help: "Highest log index applied to this node's state machine.", labelNames: [] },
   is_leader: { help: "1 if this node is the leader, else 0.", labelNames: [] },
-  wal_segments: { help: "Write-ahead log segment files on disk.", labelNames: [] },
+  wal_segments: { help: "Write-ahead log segment files on disk.", labelNames: ["fsync_policy"] },
   send_queue_messages: {
     help: "Messages waiting in the send queue to each peer (bounded; full queues drop their oldest).",
     labelNames: ["peer"],
