@@ -1,3 +1,4 @@
 import { lockstepProject } from "@lockstep/vitest-config";
 
-export default lockstepProject("node");
+// test/global-setup.ts builds dist/ once: the integration tests in test/ run the built node.
+export default lockstepProject("node", { globalSetup: ["test/global-setup.ts"] });

@@ -61,6 +61,13 @@ export interface NodeStatus {
 type AppliedListener = (event: AppliedEvent) => void;
 
 /**
+ * Leader entries whose local write finished and whose commit is awaited, for the
+ * `entry_stage_seconds{stage="replicate"}` timing. Past it the timings are dropped (a leader that
+ * cannot commit has bigger problems than a missing histogram sample).
+ */
+const replicateTimingsMax = 10_000;
+
+/**
  * Runs the pure core over a Transport, a Storage and a Clock: it ticks the core, feeds it
  * messages, persists and sends what each `Ready` asks in the order `Ready` documents, applies
  * committed entries to the store and answers the clients waiting on them.
@@ -85,6 +92,8 @@ export class ConsensusNode {
   private soft: SoftState;
   private lastAppliedTerm = 0;
   private lastSnapshotIndex = 0;
+  /** Log index -> when the leader's own write of it finished (for the replicate stage). */
+  private readonly persistedAtMs = new Map<number, number>();
 
   private constructor(
     private readonly options: ConsensusNodeOptions,
@@ -323,7 +332,10 @@ export class ConsensusNode {
         ...(ready.hardState === null ? {} : { hardState: ready.hardState }),
         entries: ready.entries,
       });
-      this.metrics.observe("entry_stage_seconds", { stage: "persist" }, (this.options.clock.nowMs() - startedMs) / 1000);
+      const persistedMs = this.options.clock.nowMs();
+      this.metrics.observe("entry_stage_seconds", { stage: "persist" }, (persistedMs - startedMs) / 1000);
+      if (ready.hardState !== null) this.metrics.set("commit_index", {}, ready.hardState.commitIndex);
+      if (this.soft.role === "leader") this.notePersisted(ready.entries, persistedMs);
     }
     if (this.stopped) return;
     for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
@@ -348,6 +360,7 @@ export class ConsensusNode {
     for (const entry of entries) {
       // Entries a restored snapshot already covers are skipped, never applied twice.
       if (entry.index <= this.store.appliedIndex) continue;
+      this.observeReplicated(entry.index);
       const result = this.store.apply(entry.index, entry.command);
       this.lastAppliedTerm = entry.term;
       if (entry.command.kind === "transition") this.onTransitionApplied(entry.command, result);
@@ -356,6 +369,20 @@ export class ConsensusNode {
     }
     this.metrics.observe("entry_stage_seconds", { stage: "apply" }, (this.options.clock.nowMs() - startedMs) / 1000);
     this.metrics.set("applied_index", {}, this.store.appliedIndex);
+  }
+
+  /** Starts the replicate-stage clock of the leader's own entries once they are durable here. */
+  private notePersisted(entries: Entry[], persistedMs: number): void {
+    if (this.persistedAtMs.size + entries.length > replicateTimingsMax) this.persistedAtMs.clear();
+    for (const entry of entries) this.persistedAtMs.set(entry.index, persistedMs);
+  }
+
+  /** Replicate stage: from the leader's own durable write to the commit (a majority stored it). */
+  private observeReplicated(index: number): void {
+    const persistedMs = this.persistedAtMs.get(index);
+    if (persistedMs === undefined) return;
+    this.persistedAtMs.delete(index);
+    this.metrics.observe("entry_stage_seconds", { stage: "replicate" }, (this.options.clock.nowMs() - persistedMs) / 1000);
   }
 
   private onTransitionApplied(command: TransitionCommand, result: ApplyResult): void {
@@ -372,6 +399,8 @@ export class ConsensusNode {
       this.metrics.increment("leader_changes_total");
       this.logger.info({ term: soft.term, leader: soft.leader, role: soft.role }, "leader changed");
     }
+    // Timings of entries appended in another role or term would measure nothing meaningful.
+    if (soft.role !== "leader" || soft.term !== this.soft.term) this.persistedAtMs.clear();
     this.soft = soft;
     this.metrics.set("term", {}, soft.term);
     this.metrics.set("is_leader", {}, soft.role === "leader" ? 1 : 0);

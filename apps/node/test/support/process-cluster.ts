@@ -1,0 +1,194 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+/** The built `lockstep` command; test/global-setup.ts builds it before any test file runs. */
+export const cliPath = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+
+/** Log lines kept per node, printed when a test wants to explain a failure. */
+const logLinesKeptMax = 200;
+const host = "127.0.0.1";
+
+/** Fast timing for tests that are not about the default timing: elections in about 200 ms. */
+export const fastTiming = { tickMs: 20, electionTimeoutTicks: 10, heartbeatTicks: 1 } as const;
+
+export interface TestNode {
+  readonly id: string;
+  readonly clientUrl: string;
+  readonly peerPort: number;
+  readonly clientPort: number;
+  readonly configFile: string;
+  readonly dataDirectory: string;
+  process: ChildProcess | null;
+  readonly log: string[];
+}
+
+export interface ProcessClusterOptions {
+  /** Default 3. */
+  nodeCount?: number;
+  /** Default "test". */
+  cluster?: string;
+  /** Options for every node's config file (timing, log level, ...). */
+  config?: Record<string, unknown>;
+}
+
+/**
+ * N `lockstep start` processes on loopback, each with its own config file and data directory in
+ * a fresh temporary folder, on ports the OS picked (bound to port 0, then released). Each node's
+ * config is written when it starts, so a test can first point one node's view of a peer at a
+ * proxy (`dialThrough`). Children are tracked by PID; `destroy` SIGKILLs every one still running.
+ */
+export class ProcessCluster {
+  readonly nodes: TestNode[];
+  readonly root: string;
+  /** `dialAddresses.get(from)?.get(to)`: the address `from` dials to reach `to`, when not the real one. */
+  private readonly dialAddresses = new Map<string, Map<string, string>>();
+  private static readonly live = new Set<ChildProcess>();
+
+  private constructor(private readonly options: Required<ProcessClusterOptions>, nodes: TestNode[], root: string) {
+    this.nodes = nodes;
+    this.root = root;
+  }
+
+  static async prepare(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
+    const resolved = { nodeCount: 3, cluster: "test", config: {}, ...options };
+    const root = mkdtempSync(join(tmpdir(), "lockstep-it-"));
+    const ports = await freePorts(resolved.nodeCount * 2);
+    const nodes = Array.from({ length: resolved.nodeCount }, (_, index): TestNode => {
+      const clientPort = ports[resolved.nodeCount + index]!;
+      return {
+        id: `n${index + 1}`,
+        clientUrl: `http://${host}:${clientPort}`,
+        peerPort: ports[index]!,
+        clientPort,
+        configFile: join(root, `n${index + 1}.json`),
+        dataDirectory: join(root, `n${index + 1}`),
+        process: null,
+        log: [],
+      };
+    });
+    return new ProcessCluster(resolved, nodes, root);
+  }
+
+  node(id: string): TestNode {
+    const node = this.nodes.find((candidate) => candidate.id === id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  get clientUrls(): string[] {
+    return this.nodes.map((node) => node.clientUrl);
+  }
+
+  /** From now on (for configs written by later starts), `from` reaches `to` at `address` (a proxy). */
+  dialThrough(from: string, to: string, address: string): void {
+    const view = this.dialAddresses.get(from) ?? new Map<string, string>();
+    view.set(to, address);
+    this.dialAddresses.set(from, view);
+  }
+
+  startAll(): void {
+    for (const node of this.nodes) this.start(node.id);
+  }
+
+  start(id: string): void {
+    const node = this.node(id);
+    if (node.process !== null) throw new Error(`${id} is already running`);
+    this.writeConfig(node);
+    // The node must not inherit this shell's LOCKSTEP_* settings: its config file says it all.
+    const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("LOCKSTEP_")));
+    const child = spawn(process.execPath, [cliPath, "start", "--config", node.configFile], { stdio: ["ignore", "pipe", "pipe"], env: environment });
+    node.process = child;
+    ProcessCluster.live.add(child);
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
+        node.log.push(line);
+        if (node.log.length > logLinesKeptMax) node.log.shift();
+      });
+    }
+    child.once("exit", (code, signal) => {
+      ProcessCluster.live.delete(child);
+      if (node.process === child) node.process = null;
+      node.log.push(`[test] process exited: ${signal ?? `code ${code}`}`);
+    });
+  }
+
+  /** Sends `signal` to the node's PID; resolves once the process has exited. */
+  async kill(id: string, signal: NodeJS.Signals): Promise<void> {
+    const child = this.node(id).process;
+    if (child === null || child.pid === undefined) return;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    process.kill(child.pid, signal);
+    await exited;
+  }
+
+  /** SIGKILLs every node still running and removes the temporary folder. Safe to call twice. */
+  async destroy(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => this.kill(node.id, "SIGKILL")));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  /** The last log lines of every node, for a failure message. */
+  logTail(linesPerNodeMax = 30): string {
+    return this.nodes.map((node) => `--- ${node.id}\n${node.log.slice(-linesPerNodeMax).join("\n")}`).join("\n");
+  }
+
+  private writeConfig(node: TestNode): void {
+    const view = this.dialAddresses.get(node.id);
+    const members = this.nodes.map((member) => ({
+      id: member.id,
+      peerAddress: view?.get(member.id) ?? `${host}:${member.peerPort}`,
+      clientUrl: member.clientUrl,
+    }));
+    const config = {
+      nodeId: node.id,
+      cluster: this.options.cluster,
+      members,
+      peerListenAddress: `${host}:${node.peerPort}`,
+      dataDirectory: node.dataDirectory,
+      logLevel: "warn",
+      ...this.options.config,
+    };
+    writeFileSync(node.configFile, `${JSON.stringify(config, null, 2)}\n`);
+  }
+
+  /** A last resort if a test file dies before its afterAll: no node outlives the test worker. */
+  static {
+    process.once("exit", () => {
+      for (const child of ProcessCluster.live) {
+        try {
+          if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
+        } catch {
+          // Already gone: nothing to stop.
+        }
+      }
+    });
+  }
+}
+
+/**
+ * `count` distinct ports the OS handed out for port 0, all held open at once (so they differ) and
+ * then released for the nodes to bind. Another program could take one in between; on a test
+ * machine that is rare, and a node that cannot bind exits with a message in its log.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let index = 0; index < count; index++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, host, () => resolve());
+      });
+    }
+    return servers.map((server) => (server.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
