@@ -140,4 +140,37 @@ describe("ConsensusNode over the memory network", () => {
     await c.run(5_000, () => restarted.status().appliedIndex >= leader.status().appliedIndex);
     expect(restarted.localStore.entries()).toEqual(leader.localStore.entries());
   });
+
+  it("halts and reports a storage failure instead of acknowledging what it could not persist", async () => {
+    const random = createRandom(3);
+    const clock = new VirtualClock();
+    const network = new MemoryNetwork({ clock, random: fork(random) });
+    const storage = new MemoryStorage();
+    const failing = Object.assign(Object.create(storage) as MemoryStorage, {
+      persist: () => Promise.reject(new Error("disk full")),
+    });
+    const fatal: unknown[] = [];
+    const node = await ConsensusNode.start({
+      id: "solo",
+      cluster: "test",
+      members: ["solo"],
+      definition: lifecycleDefinition,
+      transport: network.endpoint("solo"),
+      storage: failing,
+      clock,
+      random: fork(random),
+      config: { tickMs: 10 },
+      onFatal: (error) => fatal.push(error),
+    });
+    const outcome = node.transition({ key: "k", to: "Running" });
+    for (let i = 0; i < 1_000 && fatal.length === 0; i++) {
+      clock.runNext();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    expect(fatal).toHaveLength(1);
+    expect(node.status().stopped).toBe(true);
+    expect(await outcome).toEqual({ ok: false, code: "shutting_down" });
+    expect(node.localStore.get("k").state).toBe("Init");
+  });
 });
+

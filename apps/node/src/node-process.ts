@@ -28,6 +28,8 @@ export interface StartNodeProcessOptions {
   logger: Logger;
   /** Called once the node exists, so that log lines can carry its term. */
   onNodeStarted?: (node: ConsensusNode) => void;
+  /** The consensus node halted on a storage or state-machine failure; the process should exit. */
+  onFatal?: (error: unknown) => void;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       config: driverConfig(config),
       metrics: sink,
       logger: logger.child({ component: "consensus" }),
+      ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
     });
     // Subscribe in the same turn as reading the applied index: the history is complete after it.
     const hub = new WatchHub({

@@ -34,14 +34,34 @@ export async function runStartCommand(argv: readonly string[]): Promise<number> 
   const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, currentTerm: () => node?.status().term ?? 0 });
 
   let running: NodeProcess;
+  let onFatal: (error: unknown) => void = () => undefined;
+  const fatal = new Promise<unknown>((resolve) => (onFatal = resolve));
   try {
-    running = await startNodeProcess({ config, definition: definition.definition, logger, onNodeStarted: (started) => (node = started) });
+    running = await startNodeProcess({
+      config,
+      definition: definition.definition,
+      logger,
+      onNodeStarted: (started) => (node = started),
+      onFatal: (error) => onFatal(error),
+    });
   } catch (error) {
     logger.fatal({ err: error }, "node failed to start");
     process.stderr.write(`lockstep: cannot start node ${config.nodeId}: ${describeStartError(error)}\n`);
     return exitCodes.failed;
   }
-  return waitForStopSignal(running, logger);
+  return Promise.race([waitForStopSignal(running, logger), exitOnFatal(running, logger, fatal)]);
+}
+
+/**
+ * A node whose storage failed has stopped taking part in consensus; keeping the process up would
+ * leave a zombie that answers health checks. Exit with 1 so a supervisor restarts it from disk.
+ */
+async function exitOnFatal(running: NodeProcess, logger: ReturnType<typeof createLogger>, fatal: Promise<unknown>): Promise<number> {
+  const error = await fatal;
+  logger.fatal({ err: error }, "storage or state machine failed: exiting so the node restarts from its data directory");
+  process.stderr.write(`lockstep: node stopped on a fatal error: ${describeStartError(error)}\n`);
+  await running.stop().catch(() => undefined);
+  return exitCodes.failed;
 }
 
 function waitForStopSignal(running: NodeProcess, logger: ReturnType<typeof createLogger>): Promise<number> {

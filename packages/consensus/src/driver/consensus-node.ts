@@ -28,6 +28,11 @@ export interface ConsensusNodeOptions {
   config?: Partial<DriverConfig>;
   metrics?: MetricsSink;
   logger?: Logger;
+  /**
+   * Called once if the node halts because its storage or state machine failed: it can no longer
+   * promise durability, so the process should stop (and be restarted, recovering from disk).
+   */
+  onFatal?: (error: unknown) => void;
 }
 
 /** What a transition request ends with: the state machine's answer, or a failure whose outcome is unknown. */
@@ -319,6 +324,7 @@ export class ConsensusNode {
       // Storage failed: this node can no longer promise durability, so it stops taking part.
       this.logger.error({ err: error }, "consensus node stopping: storage or state machine failed");
       this.halt();
+      this.options.onFatal?.(error);
     }
   }
 
@@ -386,7 +392,7 @@ export class ConsensusNode {
   }
 
   private onTransitionApplied(command: TransitionCommand, result: ApplyResult): void {
-    const from = result.ok && result.kind === "transition" ? result.from : "ok" in result && !result.ok && result.code === "invalid_transition" ? result.from : "";
+    const from = transitionSource(result);
     this.metrics.increment("transitions_total", { from, to: command.to, result: result.ok ? "ok" : resultCode(result) });
     if (command.session === undefined) return;
     const waitedMs = this.pendingRequests.settle(command.session, result);
@@ -395,8 +401,9 @@ export class ConsensusNode {
 
   private onSoftState(soft: SoftState): void {
     const leaderChanged = soft.leader !== this.soft.leader;
+    // Counted when a new leader becomes known, not when the old one is lost: one failover is one change.
+    if (leaderChanged && soft.leader !== null) this.metrics.increment("leader_changes_total");
     if (leaderChanged) {
-      this.metrics.increment("leader_changes_total");
       this.logger.info({ term: soft.term, leader: soft.leader, role: soft.role }, "leader changed");
     }
     // Timings of entries appended in another role or term would measure nothing meaningful.
@@ -425,6 +432,19 @@ export class ConsensusNode {
     await this.options.storage.compact(appliedIndex);
     this.lastSnapshotIndex = appliedIndex;
     this.metrics.observe("snapshot_seconds", {}, (this.options.clock.nowMs() - startedMs) / 1000);
+  }
+}
+
+/** The state a transition started from, for metrics; `unknown` when the result does not say. */
+function transitionSource(result: ApplyResult): string {
+  if (result.ok) return result.kind === "transition" ? result.from : "unknown";
+  switch (result.code) {
+    case "invalid_transition":
+      return result.from;
+    case "expect_failed":
+      return result.actual;
+    case "session_expired":
+      return "unknown";
   }
 }
 
