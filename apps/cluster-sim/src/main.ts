@@ -11,7 +11,7 @@ const usage = `usage: pnpm sim [--seed N | --seeds N] [--nodes 3|5|7] [--faults 
   --nodes N       cluster size: 3, 5 or 7
   --faults on|off partitions, crashes, loss, duplication, reordering, tick skew (default on)
   --history FILE  write the client history (DESIGN.md §8 JSON lines) of the run (with --seed)
-  --break-rule R  UNSAFE, for showing the checkers work: vote_without_log_check | commit_old_term_by_count`;
+  --break-rule R  UNSAFE, for showing the checkers work: vote_without_log_check | commit_old_term_by_count | ack_before_persist`;
 
 async function main(): Promise<number> {
   let parsed;
@@ -49,8 +49,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const breakRule = values["break-rule"];
-  if (breakRule !== undefined && breakRule !== "vote_without_log_check" && breakRule !== "commit_old_term_by_count") {
-    console.error(`--break-rule: expected vote_without_log_check or commit_old_term_by_count, got ${breakRule}`);
+  if (breakRule !== undefined && breakRule !== "vote_without_log_check" && breakRule !== "commit_old_term_by_count" && breakRule !== "ack_before_persist") {
+    console.error(`--break-rule: expected vote_without_log_check, commit_old_term_by_count or ack_before_persist, got ${breakRule}`);
     return 2;
   }
   const seeds = parseCount(values.seed ?? values.seeds ?? "1");

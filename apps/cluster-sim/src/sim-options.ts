@@ -1,3 +1,5 @@
+import type { UnsafeBrokenRule } from "@lockstep/consensus";
+
 /** One simulated run's shape. Every field has a default that CI uses; the seed decides everything else. */
 export interface SimulationOptions {
   seed: number;
@@ -13,7 +15,7 @@ export interface SimulationOptions {
   /** Length of one core tick in virtual ms (before per-node skew). */
   tickMs: number;
   /** Break a Raft rule on purpose, to show the checkers catch it. Never set outside tests. */
-  breakRule?: "vote_without_log_check" | "commit_old_term_by_count";
+  breakRule?: UnsafeBrokenRule;
 }
 
 export const defaultSimulationOptions: Omit<SimulationOptions, "seed"> = {

@@ -49,6 +49,14 @@ describe("cluster simulation", () => {
     expect(intact.violations).toEqual([]);
   });
 
+  // Regression seed: answering before persisting (votes and acknowledgments sent ahead of the
+  // write, Raft Figure 2) is caught on the first election of seed 1.
+  it("catches answers sent before they are durable (seed 1, ack_before_persist)", async () => {
+    const result = await runSimulation({ seed: 1, nodes: 3, faults: true, breakRule: "ack_before_persist" });
+    const rules = new Set(result.violations.map((violation) => violation.rule));
+    expect(rules.has("vote_before_persist") || rules.has("ack_before_persist")).toBe(true);
+  });
+
   it("without faults, commits steadily and every operation completes", async () => {
     const result = await runSimulation({ seed: 7, nodes: 3, faults: false });
     expect(result.violations).toEqual([]);

@@ -41,8 +41,11 @@ export interface CoreConfig {
   unsafeBreakRule?: UnsafeBrokenRule;
 }
 
-/** The rules `unsafeBreakRule` can break: the election restriction (§5.4.1) and Figure 8's commit rule (§5.4.2). */
-export type UnsafeBrokenRule = "vote_without_log_check" | "commit_old_term_by_count";
+/**
+ * The rules `unsafeBreakRule` can break: the election restriction (§5.4.1), Figure 8's commit rule
+ * (§5.4.2), and (in the driver) "persist before you answer" (Figure 2).
+ */
+export type UnsafeBrokenRule = "vote_without_log_check" | "commit_old_term_by_count" | "ack_before_persist";
 
 export const defaultCoreConfig: Omit<CoreConfig, "id" | "cluster" | "members" | "random"> = Object.freeze({
   electionTimeoutTicks: 10,

@@ -331,6 +331,8 @@ export class ConsensusNode {
   private async handleReady(ready: Ready): Promise<void> {
     if (ready.softState !== null) this.onSoftState(ready.softState);
     for (const message of ready.messages) this.options.transport.send(message);
+    const ackBeforePersist = this.config.unsafeBreakRule === "ack_before_persist";
+    if (ackBeforePersist) for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
     if (ready.snapshot !== null) await this.options.storage.saveSnapshot(ready.snapshot);
     if (ready.hardState !== null || ready.entries.length > 0) {
       const startedMs = this.options.clock.nowMs();
@@ -344,7 +346,7 @@ export class ConsensusNode {
       if (this.soft.role === "leader") this.notePersisted(ready.entries, persistedMs);
     }
     if (this.stopped) return;
-    for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
+    if (!ackBeforePersist) for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
     if (ready.snapshot !== null) this.restoreSnapshot(ready.snapshot.data, ready.snapshot.meta.index, ready.snapshot.meta.term);
     this.applyEntries(ready.committedEntries);
     for (const readState of ready.readStates) this.pendingReads.confirm(readState.context, readState.index);
