@@ -141,6 +141,27 @@ describe("ConsensusNode over the memory network", () => {
     expect(restarted.localStore.entries()).toEqual(leader.localStore.entries());
   });
 
+  it("hands leadership to a follower when the leader stops on purpose (Raft thesis §3.10)", async () => {
+    const c = await cluster(3, 11);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const old = c.leader()!;
+    const oldId = old.status().id;
+    const oldTerm = old.status().term;
+    await c.settle(old.transition({ key: "k", to: "Running" }));
+    const stoppedAtMs = c.clock.nowMs();
+    await c.settle(old.stop(500));
+    c.nodes.delete(oldId);
+    const successor = c.leader();
+    // A successor is already in place when stop() returns: no election timeout was waited out.
+    expect(successor).toBeDefined();
+    expect(successor!.status().id).not.toBe(oldId);
+    expect(successor!.status().term).toBe(oldTerm + 1);
+    expect(c.clock.nowMs() - stoppedAtMs).toBeLessThan(100);
+    // The acknowledged write survives the hand-off: the successor applies it once its no-op commits.
+    await c.run(1_000, () => successor!.localStore.get("k").state === "Running");
+    expect(successor!.localStore.get("k").state).toBe("Running");
+  });
+
   it("halts and reports a storage failure instead of acknowledging what it could not persist", async () => {
     const random = createRandom(3);
     const clock = new VirtualClock();

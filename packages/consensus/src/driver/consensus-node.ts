@@ -251,10 +251,34 @@ export class ConsensusNode {
     this.stopping = true;
     const deadline = this.options.clock.nowMs() + drainMs;
     while (this.pendingRequests.size > 0 && this.options.clock.nowMs() < deadline) {
-      await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, Math.min(20, this.config.tickMs)));
+      await this.sleep(Math.min(20, this.config.tickMs));
     }
+    await this.handOffLeadership(deadline);
     this.halt();
     await this.readyLoopIdle;
+  }
+
+  /**
+   * A leader that stops on purpose hands leadership to its most caught-up follower first
+   * (Raft thesis §3.10), so the cluster does not wait out an election timeout. Bounded by the
+   * drain deadline and by one election timeout; if no follower takes over, the others elect one.
+   */
+  private async handOffLeadership(deadlineMs: number): Promise<void> {
+    const status = this.core.status();
+    if (status.role !== "leader") return;
+    const target = status.progress
+      .filter((progress) => progress.id !== this.options.id)
+      .sort((a, b) => b.matchIndex - a.matchIndex)[0];
+    if (target === undefined || !this.transferLeadership(target.id)) return;
+    const handOffDeadlineMs = Math.min(deadlineMs, this.options.clock.nowMs() + this.config.electionTimeoutTicks * this.config.tickMs);
+    while (this.core.status().role === "leader" && this.options.clock.nowMs() < handOffDeadlineMs) {
+      await this.sleep(this.config.tickMs);
+    }
+    this.logger.info({ to: target.id, handedOff: this.core.status().role !== "leader" }, "leadership hand-off on stop");
+  }
+
+  private sleep(delayMs: number): Promise<void> {
+    return new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, delayMs));
   }
 
   /** Stops at once, as a crash would: no more ticks, messages or writes. Waiting clients learn nothing was decided. */
