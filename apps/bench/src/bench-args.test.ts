@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { defaultClusterConcurrencies, defaultInProcessConcurrencies, parseBenchArgs } from "./bench-args.js";
+
+describe("parseBenchArgs", () => {
+  it("defaults to the real cluster at 1, 16, 128, 256 clients for 10 s each", () => {
+    const parsed = parseBenchArgs([]);
+    expect(parsed).toMatchObject({ ok: true, args: { mode: "cluster", vsEtcd: false, seconds: 10, warmupSeconds: 2, concurrencies: defaultClusterConcurrencies } });
+  });
+
+  it("takes --vs etcd, and ignores the `--` pnpm may pass through", () => {
+    const parsed = parseBenchArgs(["--", "--vs", "etcd", "--seconds", "5"]);
+    expect(parsed).toMatchObject({ ok: true, args: { vsEtcd: true, seconds: 5 } });
+  });
+
+  it("uses in-process concurrencies for --in-process", () => {
+    const parsed = parseBenchArgs(["--in-process", "--profile"]);
+    expect(parsed).toMatchObject({ ok: true, args: { mode: "in-process", profile: true, concurrencies: defaultInProcessConcurrencies } });
+  });
+
+  it("refuses what it cannot honour, naming the option", () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["--vs", "redis"], /^--vs: /],
+      [["--seconds", "0"], /^--seconds: /],
+      [["--seconds", "ten"], /^--seconds: /],
+      [["--clients", "1,0"], /^--clients: /],
+      [["--clients", "1,,2"], /^--clients: /],
+      [["--in-process", "--vs", "etcd"], /cannot be combined/],
+      [["--frobnicate"], /frobnicate/],
+    ];
+    for (const [argv, reason] of cases) {
+      const parsed = parseBenchArgs(argv);
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) expect(parsed.reason).toMatch(reason);
+    }
+  });
+
+  it("turns --chart none into no chart", () => {
+    expect(parseBenchArgs(["--chart", "none"])).toMatchObject({ ok: true, args: { chartPath: null } });
+  });
+});

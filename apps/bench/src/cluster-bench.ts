@@ -1,0 +1,135 @@
+import { join } from "node:path";
+import { EtcdLoadClient } from "./etcd-load-client.js";
+import { findEtcd, startEtcdCluster, type RunningEtcdCluster } from "./etcd-cluster.js";
+import { HttpJsonClient } from "./http-json-client.js";
+import { runPhase, type LoadClient, type PhaseResult } from "./load-generator.js";
+import { LockstepLoadClient } from "./lockstep-load-client.js";
+import { startLockstepCluster, type RunningCluster } from "./lockstep-cluster.js";
+import { internalsBetween, scrapeMetrics, type LockstepInternals } from "./lockstep-internals.js";
+import { processesCpuMs } from "./process-cpu.js";
+import type { ProgressLine } from "./progress-line.js";
+
+export type SystemName = "lockstep" | "etcd";
+
+export interface ClusterBenchOptions {
+  repositoryRoot: string;
+  workDirectory: string;
+  concurrencies: readonly number[];
+  seconds: number;
+  warmupSeconds: number;
+  vsEtcd: boolean;
+  /** When set, the lockstep nodes run under `--cpu-prof` and write their profiles here. */
+  profileDirectory: string | null;
+  progress: ProgressLine;
+}
+
+export interface ClusterRun {
+  system: SystemName;
+  concurrency: number;
+  result: PhaseResult;
+  /** CPU of the cluster's three server processes during the phase, summed (null if /proc is unreadable). */
+  serverCpuMs: number | null;
+  /** The kernel's share of the server CPU (sockets, fsync), in percent of `serverCpuMs`. */
+  serverSystemCpuShare: number | null;
+  /** Server CPU as a share of one core (200 % = both cores of this machine). */
+  serverCpuPercent: number | null;
+  serverCpuUsPerCommit: number | null;
+  generatorCpuPercent: number;
+  /** lockstep only: the leader's own per-stage timings, fsyncs and messages over the phase (from /metrics). */
+  internals: LockstepInternals | null;
+}
+
+export interface ClusterBenchOutcome {
+  runs: ClusterRun[];
+  lockstepLeader: string;
+  etcd: { version: string; gatewayPath: string; leader: string } | { missing: string } | null;
+  /** The leader's CPU profile, when `--profile` was given. */
+  leaderProfilePath: string | null;
+}
+
+const clusterSize = 3;
+const leaderWaitMs = 30_000;
+
+/**
+ * `pnpm bench` (and `--vs etcd`): starts the cluster(s), then for each concurrency runs a warm-up
+ * and a measured phase per system. With etcd the order alternates from one level to the next
+ * (lockstep first, then etcd first, ...) so that neither system always runs on a warmer or a
+ * busier machine.
+ */
+export async function runClusterBench(options: ClusterBenchOptions): Promise<ClusterBenchOutcome> {
+  let etcdInfo: ClusterBenchOutcome["etcd"] = null;
+  const clusters = new Map<SystemName, RunningCluster>();
+  try {
+    const lockstep = await startLockstepCluster({
+      repositoryRoot: options.repositoryRoot,
+      workDirectory: join(options.workDirectory, "lockstep"),
+      nodeCount: clusterSize,
+      profileDirectory: options.profileDirectory,
+      leaderWaitMs,
+    });
+    clusters.set("lockstep", lockstep);
+    options.progress.done(`lockstep: 3 nodes up (FileStorage, fsync always), leader ${lockstep.leaderName} at ${lockstep.leaderUrl.origin}`);
+    if (options.vsEtcd) {
+      const etcd = findEtcd();
+      if (etcd === null) {
+        etcdInfo = { missing: "no `etcd` on PATH: running lockstep alone (Debian: sudo apt-get install -y etcd-server etcd-client)" };
+        options.progress.done(`etcd: ${etcdInfo.missing}`);
+      } else {
+        const running = await startEtcdCluster({ etcdPath: etcd.path, workDirectory: join(options.workDirectory, "etcd"), memberCount: clusterSize, leaderWaitMs }, etcd.version);
+        clusters.set("etcd", running);
+        etcdInfo = { version: running.version, gatewayPath: running.gatewayPath, leader: running.leaderName };
+        options.progress.done(`etcd ${running.version}: 3 members up (${etcd.path}), leader ${running.leaderName} at ${running.leaderUrl.origin}, gateway ${running.gatewayPath}`);
+      }
+    }
+    const runs: ClusterRun[] = [];
+    for (const [level, concurrency] of options.concurrencies.entries()) {
+      const systems = [...clusters.keys()];
+      if (level % 2 === 1) systems.reverse();
+      for (const system of systems) runs.push(await measure(system, clusters.get(system)!, concurrency, options));
+    }
+    return { runs, lockstepLeader: lockstep.leaderName, etcd: etcdInfo, leaderProfilePath: options.profileDirectory === null ? null : join(options.profileDirectory, `lockstep-${lockstep.leaderName}.cpuprofile`) };
+  } finally {
+    // Stopping lets a profiled node write its profile on exit.
+    await Promise.all([...clusters.values()].map((cluster) => cluster.stop()));
+  }
+}
+
+async function measure(system: SystemName, cluster: RunningCluster, concurrency: number, options: ClusterBenchOptions): Promise<ClusterRun> {
+  const http = new HttpJsonClient(cluster.leaderUrl, concurrency);
+  try {
+    const runId = `${system}-c${concurrency}-${Date.now().toString(36)}`;
+    const clients: LoadClient[] = Array.from({ length: concurrency }, (_, index) =>
+      system === "lockstep" ? new LockstepLoadClient(http, runId, index) : new EtcdLoadClient(http, (cluster as RunningEtcdCluster).gatewayPath, runId, index),
+    );
+    const label = `${system.padEnd(8)} ${String(concurrency).padStart(4)} clients`;
+    await runPhase({ clients, durationMs: options.warmupSeconds * 1000, onProgress: (progress) => options.progress.update(`${label}  warm-up`, progress) });
+    const metricsBefore = system === "lockstep" ? await scrapeMetrics(cluster.leaderUrl) : null;
+    const serverCpuBefore = processesCpuMs(cluster.processes.pids);
+    const result = await runPhase({ clients, durationMs: options.seconds * 1000, onProgress: (progress) => options.progress.update(label, progress) });
+    const serverCpuAfter = processesCpuMs(cluster.processes.pids);
+    const metricsAfter = metricsBefore === null ? null : await scrapeMetrics(cluster.leaderUrl);
+    const exited = cluster.processes.exited();
+    if (exited.length > 0) throw new Error(`${system}: server process(es) exited during the run: ${exited.join(", ")}`);
+    const serverUserMs = serverCpuBefore === null || serverCpuAfter === null ? null : serverCpuAfter.userMs - serverCpuBefore.userMs;
+    const serverSystemMs = serverCpuBefore === null || serverCpuAfter === null ? null : serverCpuAfter.systemMs - serverCpuBefore.systemMs;
+    const serverCpuMs = serverUserMs === null || serverSystemMs === null ? null : serverUserMs + serverSystemMs;
+    const run: ClusterRun = {
+      system,
+      concurrency,
+      result,
+      serverCpuMs,
+      serverSystemCpuShare: serverCpuMs === null || serverSystemMs === null || serverCpuMs === 0 ? null : (serverSystemMs / serverCpuMs) * 100,
+      serverCpuPercent: serverCpuMs === null ? null : (serverCpuMs / (result.seconds * 1000)) * 100,
+      serverCpuUsPerCommit: serverCpuMs === null || result.committed === 0 ? null : (serverCpuMs * 1000) / result.committed,
+      generatorCpuPercent: (result.generatorCpuMs / (result.seconds * 1000)) * 100,
+      internals: metricsBefore === null || metricsAfter === null ? null : internalsBetween(metricsBefore, metricsAfter, result.committed, result.seconds),
+    };
+    const failures = result.failed > 0 ? `, ${result.failed} failed (${JSON.stringify(result.failuresByCode)})` : "";
+    options.progress.done(
+      `${label}: ${Math.round(result.committedPerSecond)}/s, p50 ${(result.latency.p50Us / 1000).toFixed(2)} ms, p99 ${(result.latency.p99Us / 1000).toFixed(2)} ms, server CPU ${run.serverCpuPercent?.toFixed(0) ?? "?"} %${failures}`,
+    );
+    return run;
+  } finally {
+    http.close();
+  }
+}

@@ -1,0 +1,70 @@
+import { Agent, request } from "node:http";
+
+/** What a POST ended with: the status and the parsed body, or the socket error's code. */
+export type HttpJsonResult = { ok: true; status: number; body: unknown } | { ok: false; code: string };
+
+/** The largest answer body read; a benchmark answer is a few hundred bytes. */
+export const responseBytesMax = 1024 * 1024;
+/** A request that takes longer than this is abandoned as `client_timeout` (etcd and lockstep both answer in well under it). */
+export const requestTimeoutMs = 30_000;
+
+/**
+ * A minimal keep-alive JSON client over node:http, used by the load generator for lockstep and
+ * etcd alike so that neither pays a different client cost. One socket per concurrent client:
+ * `socketsMax` should be at least the number of clients.
+ */
+export class HttpJsonClient {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly baseUrl: URL,
+    socketsMax: number,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: socketsMax, maxFreeSockets: socketsMax });
+  }
+
+  post(path: string, payload: unknown): Promise<HttpJsonResult> {
+    const bytes = Buffer.from(JSON.stringify(payload));
+    return new Promise((resolve) => {
+      const outgoing = request(
+        {
+          agent: this.agent,
+          host: this.baseUrl.hostname,
+          port: this.baseUrl.port,
+          method: "POST",
+          path,
+          headers: { "content-type": "application/json", "content-length": bytes.byteLength },
+          timeout: requestTimeoutMs,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let received = 0;
+          response.on("data", (chunk: Buffer) => {
+            received += chunk.byteLength;
+            if (received <= responseBytesMax) chunks.push(chunk);
+          });
+          response.on("error", (error: NodeJS.ErrnoException) => resolve({ ok: false, code: error.code ?? "response_error" }));
+          response.on("end", () => {
+            if (received > responseBytesMax) return resolve({ ok: false, code: "response_too_large" });
+            resolve({ ok: true, status: response.statusCode ?? 0, body: parseJson(Buffer.concat(chunks).toString("utf8")) });
+          });
+        },
+      );
+      outgoing.on("timeout", () => outgoing.destroy(Object.assign(new Error("request timed out"), { code: "client_timeout" })));
+      outgoing.on("error", (error: NodeJS.ErrnoException) => resolve({ ok: false, code: error.code ?? "request_error" }));
+      outgoing.end(bytes);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}

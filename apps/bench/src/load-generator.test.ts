@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { runPhase, type LoadClient, type OperationOutcome } from "./load-generator.js";
+
+/** A client whose every request takes one macrotask and ends as the script says. */
+function scriptedClient(outcome: () => OperationOutcome): LoadClient & { calls: number } {
+  const client = {
+    calls: 0,
+    next(): Promise<OperationOutcome> {
+      client.calls += 1;
+      return new Promise((resolve) => setImmediate(() => resolve(outcome())));
+    },
+  };
+  return client;
+}
+
+describe("runPhase", () => {
+  it("runs every client in a closed loop for the duration and counts what they committed", async () => {
+    const clients = [scriptedClient(() => ({ ok: true })), scriptedClient(() => ({ ok: true }))];
+    const started = performance.now();
+    const result = await runPhase({ clients, durationMs: 200 });
+    const elapsedMs = performance.now() - started;
+    expect(elapsedMs).toBeGreaterThanOrEqual(199);
+    expect(elapsedMs).toBeLessThan(1000);
+    expect(result.concurrency).toBe(2);
+    expect(result.committed).toBeGreaterThan(100);
+    // Both clients took part, and the answers counted are those that came within the window.
+    for (const client of clients) expect(client.calls).toBeGreaterThan(50);
+    expect(result.committed).toBeLessThanOrEqual(clients[0]!.calls + clients[1]!.calls);
+    expect(result.committedPerSecond).toBeCloseTo(result.committed / 0.2, 6);
+    expect(result.latency.count).toBe(clients[0]!.calls + clients[1]!.calls);
+    expect(result.failed).toBe(0);
+  });
+
+  it("counts failures by code and backs off after each one instead of spinning", async () => {
+    const failing = scriptedClient(() => ({ ok: false, code: "timeout" }));
+    const result = await runPhase({ clients: [failing], durationMs: 200 });
+    expect(result.committed).toBe(0);
+    expect(result.failuresByCode["timeout"]).toBe(failing.calls);
+    // A 10 ms pause per failure: about 20 attempts in 200 ms, never thousands.
+    expect(failing.calls).toBeGreaterThan(5);
+    expect(failing.calls).toBeLessThan(40);
+    expect(result.latency.count).toBe(0);
+  });
+
+  it("reports progress while it runs", async () => {
+    const updates: number[] = [];
+    await runPhase({ clients: [scriptedClient(() => ({ ok: true }))], durationMs: 250, progressIntervalMs: 50, onProgress: (progress) => updates.push(progress.committed) });
+    expect(updates.length).toBeGreaterThanOrEqual(3);
+    expect(updates[updates.length - 1]!).toBeGreaterThan(updates[0]!);
+  });
+});

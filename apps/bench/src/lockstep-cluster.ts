@@ -1,0 +1,86 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ChildProcessGroup } from "./child-process-group.js";
+import { freePorts } from "./free-ports.js";
+import { pollUntil } from "./poll-until.js";
+
+export interface LockstepClusterOptions {
+  /** The repository root: the node is `apps/node/dist/cli.js` under it (built by `pnpm bench`). */
+  repositoryRoot: string;
+  /** Configs, data directories and logs go here. */
+  workDirectory: string;
+  nodeCount: number;
+  /** When set, every node runs under `--cpu-prof` and writes `lockstep-<id>.cpuprofile` here on exit. */
+  profileDirectory: string | null;
+  leaderWaitMs: number;
+}
+
+export interface RunningCluster {
+  name: string;
+  /** The leader's client URL: the load generator sends every request there. */
+  leaderUrl: URL;
+  leaderName: string;
+  processes: ChildProcessGroup;
+  stop(): Promise<void>;
+}
+
+const host = "127.0.0.1";
+
+/**
+ * A lockstep cluster of `lockstep start` processes on loopback, each with its own FileStorage
+ * directory and the default fsync policy ("always"). Logs at `warn` so that logging costs
+ * nothing on the measured path, as etcd's do.
+ */
+export async function startLockstepCluster(options: LockstepClusterOptions): Promise<RunningCluster> {
+  const cliPath = join(options.repositoryRoot, "apps", "node", "dist", "cli.js");
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: build first (pnpm bench builds everything)`);
+  mkdirSync(options.workDirectory, { recursive: true });
+  const ports = await freePorts(host, options.nodeCount * 2);
+  const members = Array.from({ length: options.nodeCount }, (_, index) => ({
+    id: `n${index + 1}`,
+    peerAddress: `${host}:${ports[index]!}`,
+    clientUrl: `http://${host}:${ports[options.nodeCount + index]!}`,
+  }));
+  // The nodes must not inherit this shell's LOCKSTEP_* settings: their config file says it all.
+  const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("LOCKSTEP_")));
+  const processes = new ChildProcessGroup();
+  for (const member of members) {
+    const configFile = join(options.workDirectory, `${member.id}.json`);
+    const config = { nodeId: member.id, cluster: "bench", members, dataDirectory: join(options.workDirectory, member.id), fsyncPolicy: "always", logLevel: "warn" };
+    writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    const profileArguments = options.profileDirectory === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDirectory}`, `--cpu-prof-name=lockstep-${member.id}.cpuprofile`];
+    processes.spawn(`lockstep ${member.id}`, process.execPath, [...profileArguments, cliPath, "start", "--config", configFile], {
+      logFile: join(options.workDirectory, `${member.id}.log`),
+      env: environment,
+    });
+  }
+  const stop = (): Promise<void> => processes.stopAll();
+  const leader = await pollUntil(options.leaderWaitMs, () => agreedLeader(members.map((member) => member.clientUrl))).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  if (leader === null) {
+    await stop();
+    throw new Error(`the lockstep cluster elected no leader within ${options.leaderWaitMs} ms (logs in ${options.workDirectory}); exited: ${processes.exited().join(", ") || "none"}`);
+  }
+  const leaderMember = members.find((member) => member.id === leader)!;
+  return { name: "lockstep", leaderUrl: new URL(leaderMember.clientUrl), leaderName: leader, processes, stop };
+}
+
+/** The leader every node names, once all of them answer `/v1/cluster` and agree; otherwise null. */
+async function agreedLeader(clientUrls: readonly string[]): Promise<string | null> {
+  const leaders = await Promise.all(
+    clientUrls.map(async (url) => {
+      try {
+        const response = await fetch(`${url}/v1/cluster`, { signal: AbortSignal.timeout(1000) });
+        if (!response.ok) return null;
+        const body = (await response.json()) as { leader?: unknown } | null;
+        return typeof body?.leader === "string" ? body.leader : null;
+      } catch {
+        return null;
+      }
+    }),
+  );
+  const first = leaders[0] ?? null;
+  return first !== null && leaders.every((leader) => leader === first) ? first : null;
+}

@@ -1,0 +1,65 @@
+import type { HttpJsonClient, HttpJsonResult } from "./http-json-client.js";
+import type { LoadClient, OperationOutcome } from "./load-generator.js";
+
+/** The built-in lifecycle, walked in a circle so that every transition a client asks for is valid. */
+export const lifecycleNext: Readonly<Record<string, string>> = { Init: "Running", Running: "Stopped", Stopped: "Init" };
+
+/**
+ * A closed-loop lockstep client on its own key (`bench-<runId>-<index>`): it asks for the next
+ * lifecycle state with a `requestId`, and retries an unanswered request with the SAME requestId
+ * (the outcome of a 503 is unknown; the session makes the retry safe), as a real client must.
+ */
+export class LockstepLoadClient implements LoadClient {
+  private state = "Init";
+  private seq = 0;
+  private pending: { to: string; requestId: string } | null = null;
+  private readonly path: string;
+  private readonly clientId: string;
+
+  constructor(
+    private readonly http: HttpJsonClient,
+    runId: string,
+    index: number,
+  ) {
+    this.path = `/v1/machines/bench-${runId}-${index}/transition`;
+    this.clientId = `bench-${runId}-${index}`;
+  }
+
+  async next(): Promise<OperationOutcome> {
+    if (this.pending === null) {
+      this.seq += 1;
+      this.pending = { to: lifecycleNext[this.state] ?? "Running", requestId: `${this.clientId}:${this.seq}` };
+    }
+    const request = this.pending;
+    const result = await this.http.post(this.path, request);
+    return this.settle(request.to, result);
+  }
+
+  private settle(to: string, result: HttpJsonResult): OperationOutcome {
+    if (!result.ok) return result;
+    if (result.status === 200) {
+      this.state = to;
+      this.pending = null;
+      return { ok: true };
+    }
+    const error = errorOf(result.body);
+    if (error.code === "invalid_transition" && error.from !== undefined) {
+      // Should not happen with one client per key; resynchronise on the server's state rather than loop.
+      this.state = error.from;
+      this.pending = null;
+    } else if (error.code === "session_expired" || error.code === "bad_request") {
+      this.pending = null;
+    }
+    return { ok: false, code: error.code };
+  }
+}
+
+/** The `error` object of a lockstep error answer, read without trusting its shape. */
+export function errorOf(body: unknown): { code: string; from?: string } {
+  if (typeof body !== "object" || body === null || !("error" in body)) return { code: "unparsable_answer" };
+  const error = body.error;
+  if (typeof error !== "object" || error === null) return { code: "unparsable_answer" };
+  const code = "code" in error && typeof error.code === "string" ? error.code : "unparsable_answer";
+  const from = "from" in error && typeof error.from === "string" ? error.from : undefined;
+  return from === undefined ? { code } : { code, from };
+}

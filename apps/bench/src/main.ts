@@ -1,0 +1,131 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { benchUsage, parseBenchArgs, type BenchArgs } from "./bench-args.js";
+import { runClusterBench } from "./cluster-bench.js";
+import { clusterGoals, compare, inProcessGoal } from "./comparison.js";
+import { summarizeCpuProfileFile } from "./cpu-profile-summary.js";
+import { runInProcessBench } from "./in-process-bench.js";
+import { describeMachine, machineInfo, type MachineInfo } from "./machine-info.js";
+import { clusterTable, comparisonTable, goalLines, hotFunctionsTable, inProcessTable, internalsTable } from "./markdown-report.js";
+import { ProgressLine } from "./progress-line.js";
+import { throughputAndLatencyChart } from "./bench-chart.js";
+
+/** apps/bench/{src,dist}/main.* -> the repository root. */
+const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseBenchArgs(argv);
+  if (!parsed.ok) {
+    process.stderr.write(`bench: ${parsed.reason}\n\n${benchUsage}`);
+    return 2;
+  }
+  const args = parsed.args;
+  if (args.help) {
+    process.stdout.write(benchUsage);
+    return 0;
+  }
+  const outDirectory = inRepository(args.outDirectory);
+  mkdirSync(outDirectory, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const profileDirectory = args.profile ? join(outDirectory, `profiles-${stamp}`) : null;
+  if (profileDirectory !== null) mkdirSync(profileDirectory, { recursive: true });
+  const machine = machineInfo();
+  const progress = new ProgressLine();
+  progress.done(`bench: ${args.mode}${args.vsEtcd ? " vs etcd" : ""}, clients ${args.concurrencies.join(", ")}, ${args.warmupSeconds} s warm-up + ${args.seconds} s each`);
+  progress.done(`machine: ${describeMachine(machine)}`);
+  const report = args.mode === "in-process" ? await inProcess(args, machine, profileDirectory, progress) : await cluster(args, machine, profileDirectory, progress);
+  const base = join(outDirectory, `${args.mode}${args.vsEtcd ? "-vs-etcd" : ""}-${stamp}`);
+  writeFileSync(`${base}.json`, `${JSON.stringify(report.json, null, 2)}\n`);
+  writeFileSync(`${base}.md`, report.markdown);
+  process.stdout.write(`\n${report.markdown}\nresults: ${base}.json and .md\n`);
+  return 0;
+}
+
+interface Report {
+  json: unknown;
+  markdown: string;
+}
+
+async function inProcess(args: BenchArgs, machine: MachineInfo, profileDirectory: string | null, progress: ProgressLine): Promise<Report> {
+  const runs = await runInProcessBench({ concurrencies: args.concurrencies, seconds: args.seconds, warmupSeconds: args.warmupSeconds, profileDirectory, progress });
+  const goal = inProcessGoal(runs);
+  const sections = [
+    `## In-process: 3 ConsensusNodes, MemoryStorage, zero-latency network (${describeMachine(machine)})`,
+    "",
+    inProcessTable(runs),
+    "",
+    goal === null ? "" : goalLines([goal]),
+  ];
+  for (const run of runs) {
+    if (run.profile === null) continue;
+    sections.push("", `### Profile, ${run.concurrency} clients (${run.profile.path}): top functions by self time of ${run.profile.totalMs.toFixed(0)} ms sampled`, "", hotFunctionsTable(run.profile.rows));
+  }
+  return { json: { kind: "in-process", machine, args, runs, goal }, markdown: `${sections.join("\n")}\n` };
+}
+
+async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: string | null, progress: ProgressLine): Promise<Report> {
+  const dataParent = args.dataDirectory === null ? join(repositoryRoot, "apps", "bench", "node_modules", ".cache", "bench") : inRepository(args.dataDirectory);
+  mkdirSync(dataParent, { recursive: true });
+  const workDirectory = mkdtempSync(join(dataParent, "run-"));
+  try {
+    const outcome = await runClusterBench({
+      repositoryRoot,
+      workDirectory,
+      concurrencies: args.concurrencies,
+      seconds: args.seconds,
+      warmupSeconds: args.warmupSeconds,
+      vsEtcd: args.vsEtcd,
+      profileDirectory,
+      progress,
+    });
+    const comparisons = compare(outcome.runs);
+    const goals = clusterGoals(comparisons);
+    const etcdLine =
+      outcome.etcd === null ? "" : "missing" in outcome.etcd ? `etcd: ${outcome.etcd.missing}` : `etcd ${outcome.etcd.version}, JSON gateway ${outcome.etcd.gatewayPath}, leader ${outcome.etcd.leader}`;
+    const sections = [
+      `## Real cluster: 3 processes on loopback, fsync on (${describeMachine(machine)})`,
+      "",
+      `lockstep leader ${outcome.lockstepLeader}${etcdLine === "" ? "" : `; ${etcdLine}`}. Every request goes to the leader over keep-alive HTTP/1.1; ${args.warmupSeconds} s warm-up, ${args.seconds} s measured per row.`,
+      "",
+      clusterTable(outcome.runs),
+    ];
+    if (comparisons.length > 0) sections.push("", "### lockstep as a ratio of etcd (same run)", "", comparisonTable(comparisons), "", goalLines(goals));
+    if (outcome.runs.some((run) => run.internals !== null)) {
+      sections.push(
+        "",
+        "### Inside the lockstep leader (its own /metrics, deltas over each measured phase)",
+        "",
+        "Stage means are per entry (persist: per write). Messages are what the leader sent per committed transition.",
+        "",
+        internalsTable(outcome.runs),
+      );
+    }
+    const profile = outcome.leaderProfilePath === null ? null : summarizeCpuProfileFile(outcome.leaderProfilePath);
+    if (profile !== null && outcome.leaderProfilePath !== null) {
+      sections.push("", `### Profile of the leader (${outcome.leaderProfilePath}): top functions by self time of ${profile.totalMs.toFixed(0)} ms sampled`, "", hotFunctionsTable(profile.rows));
+    }
+    if (args.chartPath !== null) {
+      const chartPath = inRepository(args.chartPath);
+      mkdirSync(dirname(chartPath), { recursive: true });
+      writeFileSync(chartPath, throughputAndLatencyChart(outcome.runs, `3 nodes on loopback, fsync on; ${machine.cpuModel}, ${machine.cores} cores; ${machine.date.slice(0, 10)}`));
+      progress.done(`chart: ${chartPath}`);
+    }
+    return { json: { kind: "cluster", machine, args, etcd: outcome.etcd, lockstepLeader: outcome.lockstepLeader, runs: outcome.runs, comparisons, goals, leaderProfile: profile === null ? null : { path: outcome.leaderProfilePath, ...profile } }, markdown: `${sections.join("\n")}\n` };
+  } finally {
+    if (args.keepData) progress.done(`data and server logs kept in ${workDirectory}`);
+    else rmSync(workDirectory, { recursive: true, force: true });
+  }
+}
+
+function inRepository(path: string): string {
+  return isAbsolute(path) ? path : resolve(repositoryRoot, path);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
