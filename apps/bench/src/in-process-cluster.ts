@@ -37,6 +37,7 @@ export async function startInProcessCluster(nodeCount: number, leaderWaitMs: num
         // The bench is an application, not the core: plain Math.random is fine for election jitter here.
         random: Math.random,
         config,
+        schedule: setImmediate,
       }),
     ),
   );

@@ -85,6 +85,8 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       config: driverConfig(config),
       metrics: sink,
       logger: logger.child({ component: "consensus" }),
+      // Batch every request that arrived in one I/O turn into one append and one Proposal.
+      schedule: setImmediate,
       ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
     });
     // Subscribe in the same turn as reading the applied index: the history is complete after it.

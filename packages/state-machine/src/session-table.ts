@@ -53,7 +53,8 @@ export class SessionTable {
    * when the command is new: the caller then applies it and calls `remember`.
    */
   begin(index: number, clientId: string, seq: number): TransitionResult | SessionExpiredResult | undefined {
-    assert(Number.isSafeInteger(seq) && seq >= 1, `session seq must be a positive integer, got ${seq}`);
+    // Hot path: build the message only when the check fails.
+    if (!(Number.isSafeInteger(seq) && seq >= 1)) assert(false, `session seq must be a positive integer, got ${seq}`);
     const record = this.#touch(index, clientId);
     const stored = record.results.get(seq);
     if (stored !== undefined) return stored;
@@ -65,7 +66,7 @@ export class SessionTable {
   /** Stores the answer for a seq that `begin` reported as new, and slides the window. */
   remember(clientId: string, seq: number, result: TransitionResult): void {
     const record = this.#clients.get(clientId);
-    assert(record !== undefined, `remember without begin for client ${clientId}`);
+    if (record === undefined) return assert(false, `remember without begin for client ${clientId}`);
     record.results.set(seq, result);
     if (seq <= record.highestSeq) return;
     const previousOldestSeq = this.oldestSeq(record);

@@ -116,7 +116,8 @@ export class Store {
    * result, recognisable for an ok transition by `revision < index`.
    */
   apply(index: number, command: Command): ApplyResult {
-    assert(Number.isSafeInteger(index) && index > this.#appliedIndex, `apply index ${index} after ${this.#appliedIndex}`);
+    // Checked before the message is built: this runs for every entry applied.
+    if (!(Number.isSafeInteger(index) && index > this.#appliedIndex)) assert(false, `apply index ${index} after ${this.#appliedIndex}`);
     this.#appliedIndex = index;
     switch (command.kind) {
       case "transition":

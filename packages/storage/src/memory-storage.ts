@@ -1,4 +1,4 @@
-import type { Entry } from "@lockstep/protocol";
+import type { Command, Entry } from "@lockstep/protocol";
 import { emptyHardState } from "@lockstep/consensus";
 import type { HardState, PersistedState, Snapshot, Storage, StorageWrite } from "@lockstep/consensus";
 import { assertStorage, snapshotKeepsLog, whyEntriesDoNotFit } from "./log-rules.js";
@@ -102,8 +102,27 @@ export class MemoryStorage implements Storage {
   }
 }
 
+/**
+ * A deep copy, written out by hand: this runs for every entry stored and loaded, and
+ * `structuredClone` cost a third of an in-process cluster's CPU.
+ */
 function copyEntry(entry: Entry): Entry {
-  return structuredClone(entry);
+  return { index: entry.index, term: entry.term, command: copyCommand(entry.command) };
+}
+
+function copyCommand(command: Command): Command {
+  switch (command.kind) {
+    case "noop":
+      return { kind: "noop" };
+    case "members":
+      return { kind: "members", members: [...command.members] };
+    case "transition": {
+      const copy: Command = { kind: "transition", key: command.key, to: command.to };
+      if (command.expect !== undefined) copy.expect = command.expect;
+      if (command.session !== undefined) copy.session = { clientId: command.session.clientId, seq: command.session.seq };
+      return copy;
+    }
+  }
 }
 
 function copySnapshot(snapshot: Snapshot): Snapshot {

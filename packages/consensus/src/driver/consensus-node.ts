@@ -33,6 +33,12 @@ export interface ConsensusNodeOptions {
    * promise durability, so the process should stop (and be restarted, recovering from disk).
    */
   onFatal?: (error: unknown) => void;
+  /**
+   * Runs a callback soon, after the current event: proposals made until then go to the core as
+   * one batch. A real node passes `setImmediate` (batching every request of one I/O turn); the
+   * default, `queueMicrotask`, keeps the simulator deterministic.
+   */
+  schedule?: (callback: () => void) => void;
 }
 
 /** What a transition request ends with: the state machine's answer, or a failure whose outcome is unknown. */
@@ -97,6 +103,14 @@ export class ConsensusNode {
   private soft: SoftState;
   private lastAppliedTerm = 0;
   private lastSnapshotIndex = 0;
+  /** The last log index durable in storage: committed entries up to it need not wait for a write. */
+  private durableLastIndex = 0;
+  /** Term and vote as last written: a hard state that changes only the commit index is not written. */
+  private durableTerm = 0;
+  private durableVotedFor: NodeId | null = null;
+  /** Transitions waiting for the next scheduled batch proposal. */
+  private proposalBatch: Array<TransitionCommand & { session: ClientSession }> = [];
+  private readonly schedule: (callback: () => void) => void;
   /** Log index -> when the leader's own write of it finished (for the replicate stage). */
   private readonly persistedAtMs = new Map<number, number>();
 
@@ -115,6 +129,7 @@ export class ConsensusNode {
     // would make the state machine answer new requests with old, cached results.
     this.localClientId = `${options.id}-${Math.floor(options.random() * 2 ** 48).toString(36)}`;
     this.lastSnapshotIndex = snapshotIndex;
+    this.schedule = options.schedule ?? queueMicrotask;
     const status = core.status();
     this.soft = { role: status.role, leader: status.leader, term: status.term };
   }
@@ -152,6 +167,9 @@ export class ConsensusNode {
     );
     const node = new ConsensusNode(options, core, store, persisted.snapshot?.meta.index ?? 0);
     node.lastAppliedTerm = persisted.snapshot?.meta.term ?? 0;
+    node.durableLastIndex = persisted.entries.at(-1)?.index ?? persisted.snapshot?.meta.index ?? 0;
+    node.durableTerm = persisted.hardState.term;
+    node.durableVotedFor = persisted.hardState.votedFor;
     options.transport.onMessage((envelope) => node.onEnvelope(envelope));
     node.metrics.set("cluster_members", {}, options.members.length);
     node.scheduleTick();
@@ -173,7 +191,7 @@ export class ConsensusNode {
     const { outcome } = this.pendingRequests.add(command);
     // A retry of a request still pending is proposed again too: its first proposal may have been
     // lost on the way to the leader, and the session makes a second copy harmless.
-    this.propose(command);
+    this.enqueueProposal(command);
     return outcome.then((result) => {
       this.metrics.increment("proposals_total", { result: result.ok ? "ok" : resultCode(result) });
       return result;
@@ -308,21 +326,33 @@ export class ConsensusNode {
   private scheduleTick(): void {
     this.tickTimer = this.options.clock.setTimeout(() => {
       if (this.stopped) return;
+      const nowMs = this.options.clock.nowMs();
+      this.pendingRequests.expireDue(nowMs);
+      this.pendingReads.expireDue(nowMs);
       this.core.tick();
       this.kick();
       this.scheduleTick();
     }, this.config.tickMs);
   }
 
-  private propose(command: TransitionCommand & { session: ClientSession }): void {
-    const proposed = this.core.propose([command]);
-    if (proposed.ok) {
-      this.pendingRequests.markProposed(command.session);
-    } else if (proposed.reason === "overloaded") {
-      this.pendingRequests.fail(command.session, { ok: false, code: "overloaded" });
+  /** Queues a transition for the next batch: one log append and one Proposal per follower for many requests. */
+  private enqueueProposal(command: TransitionCommand & { session: ClientSession }): void {
+    this.proposalBatch.push(command);
+    if (this.proposalBatch.length === 1) this.schedule(() => this.flushProposals());
+    else if (this.proposalBatch.length >= this.config.entriesPerProposalMax) this.flushProposals();
+  }
+
+  private flushProposals(): void {
+    const batch = this.proposalBatch;
+    if (batch.length === 0 || this.stopped) return;
+    this.proposalBatch = [];
+    const proposed = this.core.propose(batch);
+    for (const command of batch) {
+      if (proposed.ok) this.pendingRequests.markProposed(command.session);
+      else if (proposed.reason === "overloaded") this.pendingRequests.fail(command.session, { ok: false, code: "overloaded" });
     }
-    // `no_leader` and `transfer_in_progress`: the request stays pending and is proposed again
-    // when a leader is known, until its timeout.
+    // `no_leader` and `transfer_in_progress`: the requests stay pending and are proposed again
+    // when a leader is known, until their timeout.
     this.kick();
   }
 
@@ -357,8 +387,13 @@ export class ConsensusNode {
     for (const message of ready.messages) this.options.transport.send(message);
     const ackBeforePersist = this.config.unsafeBreakRule === "ack_before_persist";
     if (ackBeforePersist) for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
+    if (ready.hardState !== null) this.metrics.set("commit_index", {}, ready.hardState.commitIndex);
+    // Committed entries that were durable here before this Ready are applied now, without
+    // waiting for this Ready's write: on a leader that write holds new entries, not these.
+    const appliedEarly = ready.snapshot === null ? this.countDurableCommitted(ready) : 0;
+    this.applyEntries(ready.committedEntries, 0, appliedEarly);
     if (ready.snapshot !== null) await this.options.storage.saveSnapshot(ready.snapshot);
-    if (ready.hardState !== null || ready.entries.length > 0) {
+    if (this.mustPersist(ready)) {
       const startedMs = this.options.clock.nowMs();
       await this.options.storage.persist({
         ...(ready.hardState === null ? {} : { hardState: ready.hardState }),
@@ -366,16 +401,50 @@ export class ConsensusNode {
       });
       const persistedMs = this.options.clock.nowMs();
       this.metrics.observe("entry_stage_seconds", { stage: "persist" }, (persistedMs - startedMs) / 1000);
-      if (ready.hardState !== null) this.metrics.set("commit_index", {}, ready.hardState.commitIndex);
       if (this.soft.role === "leader") this.notePersisted(ready.entries, persistedMs);
     }
+    this.noteDurable(ready);
     if (this.stopped) return;
     if (!ackBeforePersist) for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
     if (ready.snapshot !== null) this.restoreSnapshot(ready.snapshot.data, ready.snapshot.meta.index, ready.snapshot.meta.term);
-    this.applyEntries(ready.committedEntries);
+    this.applyEntries(ready.committedEntries, appliedEarly, ready.committedEntries.length);
     for (const readState of ready.readStates) this.pendingReads.confirm(readState.context, readState.index);
     for (const failure of ready.readFailures) this.pendingReads.fail(failure.context, "no_quorum");
     await this.maybeSnapshot();
+  }
+
+  /**
+   * Whether this Ready needs a write. A hard state whose term and vote are unchanged carries only
+   * the commit index, which Raft does not need durable (a restarted node relearns it from the
+   * leader), so it rides along with the next write instead of costing an fsync of its own.
+   */
+  private mustPersist(ready: Ready): boolean {
+    if (ready.entries.length > 0) return true;
+    return ready.hardState !== null && (ready.hardState.term !== this.durableTerm || ready.hardState.votedFor !== this.durableVotedFor);
+  }
+
+  /** Records what this Ready made durable. */
+  private noteDurable(ready: Ready): void {
+    if (ready.snapshot !== null) this.durableLastIndex = ready.snapshot.meta.index;
+    const last = ready.entries.at(-1);
+    if (last !== undefined) this.durableLastIndex = last.index;
+    if (ready.hardState !== null) {
+      this.durableTerm = ready.hardState.term;
+      this.durableVotedFor = ready.hardState.votedFor;
+    }
+  }
+
+  /** How many of the Ready's committed entries (a prefix) were durable here before it. */
+  private countDurableCommitted(ready: Ready): number {
+    // An entry this Ready rewrites is not the durable one, even below durableLastIndex.
+    const firstRewritten = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+    const limit = Math.min(this.durableLastIndex, firstRewritten - 1);
+    let count = 0;
+    for (const entry of ready.committedEntries) {
+      if (entry.index > limit) break;
+      count++;
+    }
+    return count;
   }
 
   private restoreSnapshot(data: Uint8Array, index: number, term: number): void {
@@ -386,10 +455,12 @@ export class ConsensusNode {
     this.lastSnapshotIndex = index;
   }
 
-  private applyEntries(entries: Entry[]): void {
-    if (entries.length === 0) return;
+  /** Applies `entries[from..to)` in order. */
+  private applyEntries(entries: Entry[], from: number, to: number): void {
+    if (from >= to) return;
     const startedMs = this.options.clock.nowMs();
-    for (const entry of entries) {
+    for (let position = from; position < to; position++) {
+      const entry = entries[position] as Entry;
       // Entries a restored snapshot already covers are skipped, never applied twice.
       if (entry.index <= this.store.appliedIndex) continue;
       this.observeReplicated(entry.index);

@@ -1,10 +1,10 @@
-import type { Clock, TimerHandle } from "../interfaces.js";
+import type { Clock } from "../interfaces.js";
 
 export type ReadFailureCode = "timeout" | "no_quorum" | "shutting_down" | "overloaded";
 
 interface PendingRead {
   resolve: (outcome: { ok: true } | { ok: false; code: ReadFailureCode }) => void;
-  timer: TimerHandle;
+  deadlineMs: number;
   /** Set once the leader confirmed the read index; the read is served when applied reaches it. */
   readIndex: number | null;
 }
@@ -12,6 +12,7 @@ interface PendingRead {
 /**
  * Linearizable reads in flight (ReadIndex, Raft thesis §6.4): each waits first for the core to
  * confirm a read index, then for the local state machine to apply up to it. Bounded by `pendingMax`.
+ * Deadlines are swept by `expireDue` on every tick (reads are kept in deadline order).
  */
 export class PendingReads {
   private readonly byContext = new Map<number, PendingRead>();
@@ -31,8 +32,7 @@ export class PendingReads {
   add(resolve: PendingRead["resolve"]): number | null {
     if (this.byContext.size >= this.pendingMax) return null;
     const context = this.nextContext++;
-    const timer = this.clock.setTimeout(() => this.fail(context, "timeout"), this.timeoutMs);
-    this.byContext.set(context, { resolve, timer, readIndex: null });
+    this.byContext.set(context, { resolve, deadlineMs: this.clock.nowMs() + this.timeoutMs, readIndex: null });
     return context;
   }
 
@@ -53,7 +53,6 @@ export class PendingReads {
     for (const [context, pending] of this.byContext) {
       if (pending.readIndex !== null && pending.readIndex <= appliedIndex) {
         this.byContext.delete(context);
-        this.clock.clearTimeout(pending.timer);
         pending.resolve({ ok: true });
       }
     }
@@ -63,8 +62,15 @@ export class PendingReads {
     const pending = this.byContext.get(context);
     if (pending === undefined) return;
     this.byContext.delete(context);
-    this.clock.clearTimeout(pending.timer);
     pending.resolve({ ok: false, code });
+  }
+
+  /** Fails every read whose deadline has passed with `timeout`. */
+  expireDue(nowMs: number): void {
+    for (const [context, pending] of this.byContext) {
+      if (pending.deadlineMs > nowMs) return;
+      this.fail(context, "timeout");
+    }
   }
 
   failAll(code: ReadFailureCode): void {

@@ -1,5 +1,5 @@
 import type { ClientSession, NodeId, TransitionCommand } from "@lockstep/protocol";
-import type { Clock, TimerHandle } from "../interfaces.js";
+import type { Clock } from "../interfaces.js";
 
 /** Why a request ended without a result from the state machine. Each means "outcome unknown" except `overloaded`. */
 export type RequestFailureCode = "timeout" | "no_quorum" | "shutting_down" | "overloaded";
@@ -9,7 +9,8 @@ export type RequestFailure = { ok: false; code: RequestFailureCode; leader?: Nod
 interface PendingRequest<Result> {
   command: TransitionCommand & { session: ClientSession };
   waiters: Array<(outcome: Result | RequestFailure) => void>;
-  timer: TimerHandle;
+  /** When it fails with `timeout` (or `no_quorum`) if still unanswered. */
+  deadlineMs: number;
   /** Whether the core accepted it at least once (appended or forwarded). Decides timeout vs no_quorum. */
   proposed: boolean;
   startedAtMs: number;
@@ -19,6 +20,10 @@ interface PendingRequest<Result> {
  * Client requests waiting for their entry to be applied, keyed by `clientId:seq`. A retry of a
  * request that is still pending joins it instead of being proposed twice; every waiter gets the
  * one answer. Bounded by `pendingMax`.
+ *
+ * Deadlines are swept by `expireDue`, called on every tick, rather than one timer per request:
+ * every request gets the same timeout, so the map's insertion order is deadline order and a
+ * sweep stops at the first request still in time.
  */
 export class PendingRequests<Result> {
   private readonly byId = new Map<string, PendingRequest<Result>>();
@@ -48,8 +53,8 @@ export class PendingRequests<Result> {
     }
     let resolveFirst!: (outcome: Result | RequestFailure) => void;
     const outcome = new Promise<Result | RequestFailure>((resolve) => (resolveFirst = resolve));
-    const timer = this.clock.setTimeout(() => this.expire(id), this.timeoutMs);
-    this.byId.set(id, { command, waiters: [resolveFirst], timer, proposed: false, startedAtMs: this.clock.nowMs() });
+    const startedAtMs = this.clock.nowMs();
+    this.byId.set(id, { command, waiters: [resolveFirst], deadlineMs: startedAtMs + this.timeoutMs, proposed: false, startedAtMs });
     return { outcome, isNew: true };
   }
 
@@ -64,7 +69,6 @@ export class PendingRequests<Result> {
     const pending = this.byId.get(id);
     if (pending === undefined) return null;
     this.byId.delete(id);
-    this.clock.clearTimeout(pending.timer);
     for (const waiter of pending.waiters) waiter(result);
     return this.clock.nowMs() - pending.startedAtMs;
   }
@@ -75,7 +79,6 @@ export class PendingRequests<Result> {
     const pending = this.byId.get(id);
     if (pending === undefined) return;
     this.byId.delete(id);
-    this.clock.clearTimeout(pending.timer);
     for (const waiter of pending.waiters) waiter(failure);
   }
 
@@ -87,17 +90,18 @@ export class PendingRequests<Result> {
   failAll(failure: RequestFailure): void {
     for (const [id, pending] of this.byId) {
       this.byId.delete(id);
-      this.clock.clearTimeout(pending.timer);
       for (const waiter of pending.waiters) waiter(failure);
     }
   }
 
-  private expire(id: string): void {
-    const pending = this.byId.get(id);
-    if (pending === undefined) return;
-    this.byId.delete(id);
-    const failure: RequestFailure = { ok: false, code: pending.proposed ? "timeout" : "no_quorum" };
-    for (const waiter of pending.waiters) waiter(failure);
+  /** Fails every request whose deadline has passed: `timeout` if it was proposed, else `no_quorum`. */
+  expireDue(nowMs: number): void {
+    for (const [id, pending] of this.byId) {
+      if (pending.deadlineMs > nowMs) return;
+      this.byId.delete(id);
+      const failure: RequestFailure = { ok: false, code: pending.proposed ? "timeout" : "no_quorum" };
+      for (const waiter of pending.waiters) waiter(failure);
+    }
   }
 }
 
