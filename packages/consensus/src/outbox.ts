@@ -46,6 +46,13 @@ export class Outbox {
     return this.messages.length === 0 && this.messagesAfterPersist.length === 0;
   }
 
+  /** Hands over the messages that may be sent before persisting; the others stay. */
+  takeMessages(): Envelope[] {
+    const taken = this.messages;
+    this.messages = [];
+    return taken;
+  }
+
   /** Hands over everything queued and starts empty. */
   take(): { messages: Envelope[]; messagesAfterPersist: Envelope[] } {
     const taken = { messages: this.messages, messagesAfterPersist: this.messagesAfterPersist };

@@ -5,6 +5,7 @@ import type {
   ConsensusEnvelope,
   ConsensusMessage,
   Entry,
+  Envelope,
   Forward,
   NodeId,
   Proposal,
@@ -270,6 +271,17 @@ export class RaftCore {
     this.readFailures = [];
     this.outstandingReady = ready;
     return ready;
+  }
+
+  /**
+   * Takes the messages that may leave before any write is durable (what the next Ready's
+   * `messages` would hold), even while a Ready awaits `advance`. A leader's driver calls it to
+   * send new entries to followers while its own write is still in flight: the leader counts
+   * itself only after `advance`, so replication can overlap its write (Raft §10.2.1).
+   * Messages that promise durability stay for `messagesAfterPersist`.
+   */
+  takeMessages(): Envelope[] {
+    return this.outbox.takeMessages();
   }
 
   /** The driver persisted, sent and applied everything in `ready` (in that order). */

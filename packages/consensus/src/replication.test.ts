@@ -173,3 +173,24 @@ describe("log replication (Raft §5.3, §5.4)", () => {
     expect(network.propose("n1", [transition("c"), transition("d")])).toEqual({ ok: false, reason: "overloaded" });
   });
 });
+
+describe("replication overlapping the leader's write (Raft §10.2.1)", () => {
+  it("takeMessages hands out new Proposals while a Ready awaits advance, and nothing that promises durability", () => {
+    const network = new Network(3, { seed: 5 });
+    network.campaign("n1");
+    const leader = network.node("n1");
+    leader.propose([transition("a")]);
+    const outstanding = leader.ready();
+    // The write of `outstanding` is in flight; a new proposal arrives meanwhile.
+    const proposed = leader.propose([transition("b")]);
+    expect(proposed.ok).toBe(true);
+    const early = leader.takeMessages();
+    expect(early.length).toBeGreaterThan(0);
+    expect(early.every((envelope) => envelope.body.type === "Proposal" || envelope.body.type === "Commit")).toBe(true);
+    expect(early.some((envelope) => envelope.body.type === "Proposal" && envelope.body.entries.some((entry) => entry.command.kind === "transition" && entry.command.key === "b"))).toBe(true);
+    // The leader still counts itself only after advance: nothing is committed by the early send.
+    expect(leader.status().commitIndex).toBeLessThan(leader.status().lastIndex);
+    leader.advance(outstanding);
+    leader.assertInvariants();
+  });
+});

@@ -358,7 +358,14 @@ export class ConsensusNode {
 
   /** Starts the Ready loop unless it is already running; it drains every Ready there is. */
   private kick(): void {
-    if (this.readyLoopRunning || this.stopped || !this.core.hasReady()) return;
+    if (this.stopped) return;
+    if (this.readyLoopRunning) {
+      // A write is in flight: new Proposals (and other messages that promise nothing durable)
+      // leave now instead of waiting for it, so replication overlaps the leader's own write.
+      for (const message of this.core.takeMessages()) this.options.transport.send(message);
+      return;
+    }
+    if (!this.core.hasReady()) return;
     this.readyLoopRunning = true;
     this.readyLoopIdle = this.runReadyLoop().finally(() => {
       this.readyLoopRunning = false;
