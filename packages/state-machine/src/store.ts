@@ -7,7 +7,7 @@ import { definitionHash } from "./definition-hash.js";
 import { SessionTable } from "./session-table.js";
 import { decodeSnapshot, encodeSnapshot, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
 
-export const defaultSessionWindowSeqs = 128;
+export const defaultSessionWindowSeqs = 64;
 export const defaultSessionsMax = 10_000;
 
 export interface StoreOptions {

@@ -40,7 +40,7 @@ export const defaultDriverConfig: DriverConfig = Object.freeze({
   consensusTimeoutMs: 5_000,
   pendingRequestsMax: 20_000,
   pendingReadsMax: 20_000,
-  snapshotEntriesThreshold: 20_000,
+  snapshotEntriesThreshold: 100_000,
   entriesPerProposalMax: 1_024,
   bytesPerProposalMax: 1024 * 1024,
   inflightProposalsMax: 64,
