@@ -1,4 +1,5 @@
 import type { DirectoryLock } from "./directory-lock.js";
+import { copyEntry } from "./entry-copy.js";
 import { performance } from "node:perf_hooks";
 import type { Entry } from "@lockstep/protocol";
 import { noopMetrics, silentLogger } from "@lockstep/consensus";
@@ -150,7 +151,7 @@ export class FileStorage implements Storage {
     write.entries.forEach((entry, position) => {
       const bytes = entryRecords[position]?.byteLength ?? 0;
       this.index.append(entry.index, entry.term, { sequence, offset, bytes });
-      this.cache.append(structuredClone(entry));
+      this.cache.append(copyEntry(entry));
       offset += bytes;
     });
     const last = write.entries.at(-1);
@@ -222,7 +223,7 @@ export class FileStorage implements Storage {
     for (let index = Math.max(lo, diskEnd); index < hi; index += 1) {
       const entry = this.cache.get(index);
       assertStorage(entry !== undefined, `entry ${index} missing from the cache`);
-      cached.push(structuredClone(entry));
+      cached.push(copyEntry(entry));
     }
     if (lo >= diskEnd) return cached;
     const located: LocatedEntry[] = [];

@@ -1,4 +1,5 @@
-import type { Command, Entry } from "@lockstep/protocol";
+import type { Entry } from "@lockstep/protocol";
+import { copyEntry } from "./entry-copy.js";
 import { emptyHardState } from "@lockstep/consensus";
 import type { HardState, PersistedState, Snapshot, Storage, StorageWrite } from "@lockstep/consensus";
 import { assertStorage, snapshotKeepsLog, whyEntriesDoNotFit } from "./log-rules.js";
@@ -98,29 +99,6 @@ export class MemoryStorage implements Storage {
       return Promise.resolve(operation());
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-}
-
-/**
- * A deep copy, written out by hand: this runs for every entry stored and loaded, and
- * `structuredClone` cost a third of an in-process cluster's CPU.
- */
-function copyEntry(entry: Entry): Entry {
-  return { index: entry.index, term: entry.term, command: copyCommand(entry.command) };
-}
-
-function copyCommand(command: Command): Command {
-  switch (command.kind) {
-    case "noop":
-      return { kind: "noop" };
-    case "members":
-      return { kind: "members", members: [...command.members] };
-    case "transition": {
-      const copy: Command = { kind: "transition", key: command.key, to: command.to };
-      if (command.expect !== undefined) copy.expect = command.expect;
-      if (command.session !== undefined) copy.session = { clientId: command.session.clientId, seq: command.session.seq };
-      return copy;
     }
   }
 }

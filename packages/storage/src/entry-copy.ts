@@ -1,0 +1,24 @@
+import type { Command, Entry } from "@lockstep/protocol";
+
+/**
+ * A deep copy, written out by hand: this runs for every entry stored and loaded, and
+ * `structuredClone` cost a third of an in-process cluster's CPU.
+ */
+export function copyEntry(entry: Entry): Entry {
+  return { index: entry.index, term: entry.term, command: copyCommand(entry.command) };
+}
+
+function copyCommand(command: Command): Command {
+  switch (command.kind) {
+    case "noop":
+      return { kind: "noop" };
+    case "members":
+      return { kind: "members", members: [...command.members] };
+    case "transition": {
+      const copy: Command = { kind: "transition", key: command.key, to: command.to };
+      if (command.expect !== undefined) copy.expect = command.expect;
+      if (command.session !== undefined) copy.session = { clientId: command.session.clientId, seq: command.session.seq };
+      return copy;
+    }
+  }
+}
