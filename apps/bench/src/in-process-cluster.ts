@@ -3,7 +3,7 @@ import { lifecycleDefinition } from "@lockstep/state-machine";
 import { MemoryStorage } from "@lockstep/storage";
 import { DirectNetwork } from "./direct-network.js";
 import { pollUntil } from "./poll-until.js";
-import { createSystemClock } from "./system-clock.js";
+import { createSystemClock } from "node";
 import type { LoadClient, OperationOutcome } from "./load-generator.js";
 import { lifecycleNext } from "./lockstep-load-client.js";
 

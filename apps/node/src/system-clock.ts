@@ -1,5 +1,8 @@
 import type { Clock, TimerHandle } from "@lockstep/consensus";
 
+/** Pending timers at most; the driver keeps one tick timer per node and a few short waits. */
+export const systemClockTimersMax = 100_000;
+
 /**
  * The real clock for a running node: monotonic milliseconds (`performance.now()`, immune to
  * wall-clock jumps) and Node timers wrapped in the opaque handle the driver expects.
@@ -10,6 +13,7 @@ export function createSystemClock(): Clock {
   return {
     nowMs: () => performance.now(),
     setTimeout(callback: () => void, delayMs: number): TimerHandle {
+      if (timers.size >= systemClockTimersMax) throw new Error(`more than ${systemClockTimersMax} timers pending: a timer leak`);
       const timerId = nextTimerId++;
       const timer = setTimeout(() => {
         timers.delete(timerId);
