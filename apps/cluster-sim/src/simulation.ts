@@ -16,6 +16,8 @@ import type { WorkloadStats } from "./workload.js";
 
 /** Events one run may process before it is declared stuck: a bound on the event loop. */
 const eventsPerRunMax = 5_000_000;
+/** Entries per Proposal a seed may run with. */
+const entriesPerProposalChoices = [1, 2, 8, 64, 1024] as const;
 /** Bound on the linearizability search per run; healthy runs need a few thousand states. */
 const linearizabilityStatesMax = 500_000;
 
@@ -45,6 +47,9 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
   const monitor = new SafetyMonitor(() => clock.nowMs());
   const ids: NodeId[] = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const skewRandom = fork(random);
+  // Small batches split a new leader's no-op from the old entries before it, which is what lets
+  // Figure 8 (§5.4.2) happen at all; large ones exercise pipelining. Each seed draws one.
+  const entriesPerProposalMax = entriesPerProposalChoices[Math.floor(skewRandom() * entriesPerProposalChoices.length)] ?? 64;
   const skews = new Map(ids.map((id) => [id, options.faults ? 0.8 + skewRandom() * 0.45 : 1]));
   const cluster = new SimCluster({
     clock,
@@ -57,6 +62,7 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
       consensusTimeoutMs: 1_000,
       snapshotEntriesThreshold: 150,
       electionTimeoutTicks: 10,
+      entriesPerProposalMax,
       ...(options.breakRule === undefined ? {} : { unsafeBreakRule: options.breakRule }),
     },
     tickMsOf: (id) => Math.max(1, Math.round(options.tickMs * (skews.get(id) ?? 1))),
