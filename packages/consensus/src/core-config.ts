@@ -6,7 +6,7 @@ export interface CoreConfig {
   id: NodeId;
   cluster: string;
   /**
-   * The fixed membership, including `id`. Membership changes are not implemented: a `members`
+   * The fixed membership, including `id`. The core does not change membership: a `members`
    * entry in the log or the member list of a snapshot is carried but not acted upon.
    */
   members: NodeId[];
