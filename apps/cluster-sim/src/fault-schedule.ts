@@ -1,6 +1,6 @@
 import type { RandomSource } from "@lockstep/consensus";
 import type { NodeId } from "@lockstep/protocol";
-import { randomInt } from "@lockstep/transport-memory";
+import { pickOne, randomInt } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import type { SimCluster } from "./sim-cluster.js";
 
@@ -113,14 +113,11 @@ export class FaultSchedule {
   }
 
   private pick<T>(items: readonly T[]): T {
-    const item = this.pickOrNull(items);
-    if (item === null) throw new Error("pick from an empty list");
-    return item;
+    return pickOne(this.context.random, items);
   }
 
   private pickOrNull<T>(items: readonly T[]): T | null {
-    if (items.length === 0) return null;
-    return items[randomInt(this.context.random, 0, items.length)] ?? null;
+    return items.length === 0 ? null : pickOne(this.context.random, items);
   }
 
   private shuffle<T>(items: readonly T[]): T[] {

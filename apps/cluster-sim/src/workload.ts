@@ -1,6 +1,6 @@
 import type { RandomSource } from "@lockstep/consensus";
 import { lifecycleDefinition } from "@lockstep/state-machine";
-import { randomInt } from "@lockstep/transport-memory";
+import { pickOne, randomInt } from "@lockstep/transport-memory";
 import type { VirtualClock } from "@lockstep/transport-memory";
 import type { HistoryRecorder } from "./history/index.js";
 import type { SimCluster } from "./sim-cluster.js";
@@ -126,9 +126,7 @@ export class Workload {
   }
 
   private pick<T>(items: readonly T[]): T {
-    const item = items[randomInt(this.context.random, 0, items.length)];
-    if (item === undefined) throw new Error("pick from an empty list");
-    return item;
+    return pickOne(this.context.random, items);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,4 +1,4 @@
-export { createRandom, fork, randomInt } from "./seeded-random.js";
+export { createRandom, fork, pickOne, randomInt } from "./seeded-random.js";
 export { defaultTimersMax, VirtualClock, type VirtualClockOptions } from "./virtual-clock.js";
 export {
   defaultInflightPerLinkMax,

@@ -61,3 +61,9 @@ export function randomInt(random: RandomSource, lo: number, hiExclusive: number)
 export function fork(random: RandomSource): RandomSource {
   return createRandom(Math.floor(random() * uint32Range));
 }
+
+/** One item of a non-empty list, drawn uniformly. An empty list is a programmer error. */
+export function pickOne<T>(random: RandomSource, items: readonly T[]): T {
+  if (items.length === 0) throw new Error("pickOne: empty list");
+  return items[randomInt(random, 0, items.length)] as T;
+}
