@@ -100,7 +100,9 @@ export class FaultSchedule {
     const minority = Math.floor((this.context.ids.length - 1) / 2);
     if (this.crashed.size >= minority) return;
     const candidates = this.context.ids.filter((id) => !this.crashed.has(id));
-    const id = this.pick(candidates);
+    // Half the crashes hit the leader: leader changes are where replication bugs hide.
+    const leader = this.context.cluster.liveNodes().find((node) => node.status().role === "leader")?.status().id;
+    const id = leader !== undefined && this.context.random() < 0.5 ? leader : this.pick(candidates);
     this.context.cluster.crash(id);
     this.crashed.add(id);
     this.stats.crashes++;
