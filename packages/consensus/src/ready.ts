@@ -1,4 +1,4 @@
-import type { Command, Entry, Envelope, NodeId } from "@lockstep/protocol";
+import type { Entry, Envelope, NodeId } from "@lockstep/protocol";
 import type { HardState, Snapshot } from "./interfaces.js";
 
 export type Role = "follower" | "candidate" | "precandidate" | "leader";
@@ -57,6 +57,3 @@ export type ProposeResult =
 export type ReadRequestResult =
   | { ok: true }
   | { ok: false; reason: "no_leader" | "overloaded" };
-
-/** Used by the driver to type commands it proposes. */
-export type ProposedCommand = Command;
