@@ -1,13 +1,15 @@
 /**
  * The dashboard in a real browser (issue 5, item 8): Debian's Chromium, driven headless by
  * playwright-core, loads `/` from a running three-process cluster and must show the leader the
- * cluster reports and the state of a key we moved; the page is saved as docs/dashboard.png.
+ * cluster reports and the state of a key we moved; the page is saved as .test-results/dashboard.png
+ * (LOCKSTEP_SCREENSHOT_PATH overrides it; docs/dashboard.png is such a screenshot, committed by hand).
  *
  * Needs `apt-get install -y chromium` (/usr/bin/chromium). No browser is ever downloaded; a
  * missing one fails this test with that instruction instead of skipping it.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { dirname } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForAgreedLeader } from "../src/cluster/cluster-probe.js";
@@ -15,7 +17,7 @@ import { clusterStatus, postTransition, waitForConvergence } from "./support/nod
 import { fastTiming, ProcessCluster } from "./support/process-cluster.js";
 
 const chromiumPath = "/usr/bin/chromium";
-const screenshotPath = fileURLToPath(new URL("../../../docs/dashboard.png", import.meta.url));
+const screenshotPath = process.env.LOCKSTEP_SCREENSHOT_PATH ?? fileURLToPath(new URL("../../../.test-results/dashboard.png", import.meta.url));
 const startTimeoutMs = 20_000;
 const pageWaitMs = 15_000;
 
@@ -35,7 +37,7 @@ afterAll(async () => {
 });
 
 describe("the dashboard in headless Chromium", () => {
-  it("shows the real leader and the states of the keys, and is saved as docs/dashboard.png", async () => {
+  it("shows the real leader and the states of the keys, and is saved as a screenshot", async () => {
     expect(existsSync(chromiumPath), `${chromiumPath} is missing: install it with \`apt-get update && apt-get install -y chromium\``).toBe(true);
 
     const moves: Array<[string, string]> = [["web-1", "Running"], ["web-2", "Running"], ["web-2", "Stopped"], ["db-1", "Running"]];
@@ -82,7 +84,7 @@ describe("the dashboard in headless Chromium", () => {
     const commitShown = async (): Promise<string[]> => [(await page.locator("#commit-index").textContent()) ?? "", ...(await page.locator("#nodes td.commit").allTextContents())];
     await expect.poll(async () => new Set(await commitShown()).size, { timeout: pageWaitMs }).toBe(1);
 
-    mkdirSync(fileURLToPath(new URL("../../../docs/", import.meta.url)), { recursive: true });
+    mkdirSync(dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath, fullPage: true });
     expect(existsSync(screenshotPath)).toBe(true);
   }, 60_000);
