@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runClientCommand } from "./cli/index.js";
+import { runKeygenCommand } from "./commands/keygen.js";
 import { exitCodes, runStartCommand } from "./commands/start.js";
 
 const usage = `Usage: lockstep <command> [options]
@@ -10,6 +11,7 @@ Commands:
   get         read a key's state
   transition  move a key to another state
   watch       stream committed transitions
+  keygen      create an Ed25519 key for peer message authentication
 `;
 
 /** The `lockstep` command: `start` runs a node; the client commands talk to one over HTTP. */
@@ -18,6 +20,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "start":
       return runStartCommand(rest);
+    case "keygen":
+      return runKeygenCommand(rest, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) });
     case "status":
     case "get":
     case "transition":

@@ -1,9 +1,10 @@
 import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
 import { ConsensusNode, type Logger } from "@lockstep/consensus";
 import { createMetrics } from "@lockstep/metrics";
 import { definitionHash, type Definition } from "@lockstep/state-machine";
 import { FileStorage } from "@lockstep/storage";
-import { TcpTransport, type PeerAddress } from "@lockstep/transport-tcp";
+import { MessageAuth, publicKeyOf, TcpTransport, type PeerAddress } from "@lockstep/transport-tcp";
 import { parseHostPort, type NodeConfig } from "./config/load-config.js";
 import { CountingMetricsSink } from "./counting-metrics-sink.js";
 import { cryptoRandom } from "./crypto-random.js";
@@ -71,6 +72,7 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       random: cryptoRandom,
       metrics: sink,
       logger,
+      ...(config.authPrivateKeyFile === undefined ? {} : { auth: loadMessageAuth(config) }),
     });
     cleanup.push(() => transport.close());
     const node = await ConsensusNode.start({
@@ -173,4 +175,23 @@ function driverConfig(config: NodeConfig) {
     preVote: config.preVote,
     checkQuorum: config.checkQuorum,
   };
+}
+
+/**
+ * The peer-message signer and verifier from this node's private key file and the members'
+ * public keys. Throws with a message naming the file or member: the node must not start half-secured.
+ */
+function loadMessageAuth(config: NodeConfig): MessageAuth {
+  const path = config.authPrivateKeyFile;
+  if (path === undefined) throw new Error("loadMessageAuth without authPrivateKeyFile");
+  const privateKeyPem = readFileSync(path, "utf8");
+  const ownPublicKey = publicKeyOf(privateKeyPem);
+  if (config.self.publicKey !== undefined && config.self.publicKey !== ownPublicKey) {
+    throw new Error(`the private key in ${path} does not match member ${config.nodeId}'s publicKey`);
+  }
+  const peerPublicKeys: Record<string, string> = {};
+  for (const member of config.members) {
+    if (member.id !== config.nodeId && member.publicKey !== undefined) peerPublicKeys[member.id] = member.publicKey;
+  }
+  return MessageAuth.fromKeys({ privateKeyPem, peerPublicKeys });
 }

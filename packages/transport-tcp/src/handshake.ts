@@ -1,3 +1,4 @@
+import type { AuthCheck, MessageAuth } from "./message-auth.js";
 import { encodeEnvelopeFrame, protocolVersion, type Envelope, type Goodbye, type NodeId } from "@lockstep/protocol";
 
 export type GoodbyeReason = Goodbye["reason"];
@@ -21,14 +22,18 @@ const goodbyeDetailLengthMax = 512;
 export class Handshake {
   private readonly helloFrames = new Map<NodeId, Uint8Array>();
 
-  constructor(private readonly identity: HandshakeIdentity) {}
+  constructor(
+    private readonly identity: HandshakeIdentity,
+    /** When set, this node's control frames are signed and every frame from a peer must verify. */
+    readonly auth?: MessageAuth,
+  ) {}
 
   /** This node's Hello to `to`, encoded once: it is also re-sent as the connection heartbeat. */
   helloFrame(to: NodeId): Uint8Array {
     let frame = this.helloFrames.get(to);
     if (frame === undefined) {
       const { nodeId, cluster, definitionHash } = this.identity;
-      frame = encodeControlFrame({
+      frame = this.encodeControlFrame({
         v: protocolVersion,
         cluster,
         from: nodeId,
@@ -42,13 +47,25 @@ export class Handshake {
 
   goodbyeFrame(to: NodeId, reason: GoodbyeReason, detail: string): Uint8Array {
     const { nodeId, cluster } = this.identity;
-    return encodeControlFrame({
+    return this.encodeControlFrame({
       v: protocolVersion,
       cluster,
       from: nodeId,
       to,
       body: { type: "Goodbye", reason, detail: detail.slice(0, goodbyeDetailLengthMax) },
     });
+  }
+
+  /** Checks a frame's signature when authentication is on; always passes when it is off. */
+  verify(envelope: Envelope): AuthCheck {
+    return this.auth === undefined ? { ok: true } : this.auth.verify(envelope);
+  }
+
+  /** Control frames are tiny and built from validated options, so the frame limit cannot be exceeded. */
+  private encodeControlFrame(envelope: Envelope): Uint8Array {
+    const encoded = encodeEnvelopeFrame(this.auth === undefined ? envelope : this.auth.sign(envelope));
+    if (!encoded.ok) throw new Error(`control frame could not be encoded: ${encoded.detail}`);
+    return encoded.value;
   }
 
   /**
@@ -79,6 +96,8 @@ export class Handshake {
       return refuse("unknown_node", `dialed ${expectedPeer} but ${body.nodeId} answered`);
     }
     if (envelope.to !== nodeId) return refuse("unknown_node", `Hello is addressed to ${envelope.to}, not ${nodeId}`);
+    const signed = this.verify(envelope);
+    if (!signed.ok) return refuse("auth_failed", signed.detail);
     return { ok: true, peerId: body.nodeId };
   }
 }
@@ -87,9 +106,3 @@ function refuse(reason: GoodbyeReason, detail: string): HelloCheck {
   return { ok: false, reason, detail };
 }
 
-/** Control frames are tiny and built from validated options, so the frame limit cannot be exceeded. */
-function encodeControlFrame(envelope: Envelope): Uint8Array {
-  const encoded = encodeEnvelopeFrame(envelope);
-  if (!encoded.ok) throw new Error(`control frame could not be encoded: ${encoded.detail}`);
-  return encoded.value;
-}

@@ -64,6 +64,8 @@ export class InboundConnection {
     }
     const problem = this.checkAddressing(envelope, peerId);
     if (problem !== undefined) return this.refuseFrame(problem.reason, problem.detail);
+    const signed = this.context.handshake.verify(envelope);
+    if (!signed.ok) return this.refuseFrame("auth_failed", signed.detail);
     if (body.type === "Hello") return; // The peer's heartbeat: its arrival already reset the idle timer.
     this.context.metrics.increment("messages_received_total", { type: body.type, peer: peerId });
     this.context.deliver({ ...envelope, body }, peerId);

@@ -4,3 +4,4 @@ export { tcpTransportDefaults, type PeerAddress, type TcpTransportOptions } from
 export { exponentialBackoff, type BackoffOptions } from "./reconnect-delay.js";
 export { writeBatchBytesMax, type DeliveryFailureReason } from "./outbound-peer.js";
 export { unknownPeerLabel } from "./inbound-connection.js";
+export { MessageAuth, generateAuthKeyPair, publicKeyOf, type AuthCheck } from "./message-auth.js";

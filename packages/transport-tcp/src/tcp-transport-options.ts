@@ -1,3 +1,4 @@
+import type { MessageAuth } from "./message-auth.js";
 import type { Logger, MetricsSink } from "@lockstep/consensus";
 import { ClusterIdSchema, NodeIdSchema, defaultFrameBytesMax, frameLengthPrefixBytes, type NodeId } from "@lockstep/protocol";
 import { exponentialBackoff } from "./reconnect-delay.js";
@@ -42,9 +43,11 @@ export type TcpTransportOptions = {
   random?: (() => number) | undefined;
   metrics?: MetricsSink | undefined;
   logger?: Logger | undefined;
+  /** Sign every envelope sent and refuse every frame not signed by its sender's key. Default off. */
+  auth?: MessageAuth | undefined;
 };
 
-type ResolvedKey = Exclude<keyof TcpTransportOptions, "metrics" | "logger" | "random" | "reconnectDelay" | "peers">;
+type ResolvedKey = Exclude<keyof TcpTransportOptions, "metrics" | "logger" | "random" | "reconnectDelay" | "peers" | "auth">;
 
 export type ResolvedTcpTransportOptions = { [K in ResolvedKey]-?: Exclude<TcpTransportOptions[K], undefined> } & {
   peers: ReadonlyMap<NodeId, PeerAddress>;

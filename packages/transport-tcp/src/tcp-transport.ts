@@ -1,3 +1,4 @@
+import type { MessageAuth } from "./message-auth.js";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { noopMetrics, silentLogger, type Logger, type MetricsSink, type Transport } from "@lockstep/consensus";
 import { encodeEnvelopeFrame, type ConsensusEnvelope, type Envelope, type NodeId } from "@lockstep/protocol";
@@ -31,13 +32,17 @@ export class TcpTransport implements Transport {
     private readonly server: Server,
     private readonly metrics: MetricsSink,
     private readonly logger: Logger,
+    private readonly auth: MessageAuth | undefined,
   ) {
-    this.handshake = new Handshake({
-      nodeId: options.nodeId,
-      cluster: options.cluster,
-      definitionHash: options.definitionHash,
-      peerIds: new Set(options.peers.keys()),
-    });
+    this.handshake = new Handshake(
+      {
+        nodeId: options.nodeId,
+        cluster: options.cluster,
+        definitionHash: options.definitionHash,
+        peerIds: new Set(options.peers.keys()),
+      },
+      auth,
+    );
   }
 
   /** Validates the options, listens, and starts dialing every peer. Throws `TcpTransportError`. */
@@ -48,7 +53,8 @@ export class TcpTransport implements Transport {
     const server = createServer();
     server.maxConnections = resolved.inboundConnectionsMax;
     await listen(server, resolved.listen);
-    const transport = new TcpTransport(resolved, server, metrics, logger);
+    const transport = new TcpTransport(resolved, server, metrics, logger, options.auth);
+    if (options.auth !== undefined) logger.info({}, "peer messages are signed and verified (ed25519)");
     transport.begin();
     return transport;
   }
@@ -71,7 +77,8 @@ export class TcpTransport implements Transport {
     if (peer === undefined || this.closing !== undefined) {
       return this.countFailure(type, envelope.to, peer === undefined ? "unknown_peer" : "transport_closed");
     }
-    const encoded = encodeEnvelopeFrame(envelope, { frameBytesMax: this.options.frameBytesMax });
+    const signed = this.auth === undefined ? envelope : this.auth.sign(envelope);
+    const encoded = encodeEnvelopeFrame(signed, { frameBytesMax: this.options.frameBytesMax });
     if (!encoded.ok) {
       this.logger.warn({ peer: envelope.to, type, reason: encoded.reason, detail: encoded.detail }, "message not sent");
       return this.countFailure(type, envelope.to, "oversized");

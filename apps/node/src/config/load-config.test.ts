@@ -151,3 +151,19 @@ describe("loadConfig cross-field rules", () => {
     expect(message(load({ argv: ["--node-id", "n1", ...argv] }))).toBe(expected);
   });
 });
+
+describe("loadConfig peer authentication", () => {
+  const keyed = threeMembers.map((member, index) => ({ ...member, publicKey: `${"A".repeat(59)}${index}` }));
+
+  it("resolves authPrivateKeyFile against the config file's folder", () => {
+    const result = load({ file: { nodeId: "n1", members: keyed, authPrivateKeyFile: "keys/n1.pem" } });
+    expect(result.ok && result.config.authPrivateKeyFile).toBe("/etc/lockstep/keys/n1.pem");
+  });
+
+  it("refuses authPrivateKeyFile when a peer has no publicKey, naming the member", () => {
+    const members = [keyed[0], { ...threeMembers[1] }, keyed[2]];
+    expect(message(load({ file: { nodeId: "n1", members, authPrivateKeyFile: "n1.pem" } }))).toBe(
+      'config: members: member "n2" has no publicKey, which authPrivateKeyFile requires (from /etc/lockstep/n1.json)',
+    );
+  });
+});

@@ -26,6 +26,8 @@ export type NodeConfig = Omit<ParsedNodeConfig, "members" | "peerListenAddress" 
   dataDirectory: string;
   /** Absolute, when given. */
   definitionFile?: string;
+  /** Absolute, when given: peer messages are then signed and verified. */
+  authPrivateKeyFile?: string;
 };
 
 export interface LoadConfigInput {
@@ -81,7 +83,8 @@ function readConfigFile(path: string, readFile: (path: string) => string = (file
   for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
     if (!known.has(name)) return { ok: false, message: `config: ${name}: unknown option (from ${path})` };
     // Paths in a config file are relative to the file, so that a cluster's files can move together.
-    const resolved = (name === "dataDirectory" || name === "definitionFile") && typeof value === "string" ? resolve(dirname(path), value) : value;
+    const isPath = name === "dataDirectory" || name === "definitionFile" || name === "authPrivateKeyFile";
+    const resolved = isPath && typeof value === "string" ? resolve(dirname(path), value) : value;
     values[name as ConfigFieldName] = { value: resolved, source: path };
   }
   return { ok: true, value: values };
@@ -122,7 +125,13 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
   if (clientListen === null) return { ok: false, message: `config: clientListenAddress: port out of range${sourceOf(merged, "clientListenAddress")}` };
   const broken = firstBrokenRule(parsed);
   if (broken !== null) return { ok: false, message: `config: ${broken.field}: ${broken.reason}${sourceOf(merged, broken.field)}` };
-  const { peerListenAddress: _peer, clientListenAddress: _client, definitionFile, ...rest } = parsed;
+  if (parsed.authPrivateKeyFile !== undefined) {
+    const unkeyed = members.find((member) => member.id !== parsed.nodeId && member.publicKey === undefined);
+    if (unkeyed !== undefined) {
+      return { ok: false, message: `config: members: member "${unkeyed.id}" has no publicKey, which authPrivateKeyFile requires${sourceOf(merged, "members")}` };
+    }
+  }
+  const { peerListenAddress: _peer, clientListenAddress: _client, definitionFile, authPrivateKeyFile, ...rest } = parsed;
   return {
     ok: true,
     value: {
@@ -133,6 +142,7 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
       clientListen,
       dataDirectory: resolve(workingDirectory, parsed.dataDirectory ?? `lockstep-data/${parsed.nodeId}`),
       ...(definitionFile === undefined ? {} : { definitionFile: resolve(workingDirectory, definitionFile) }),
+      ...(authPrivateKeyFile === undefined ? {} : { authPrivateKeyFile: resolve(workingDirectory, authPrivateKeyFile) }),
     },
   };
 }

@@ -30,6 +30,8 @@ export const MemberSchema = z.strictObject({
   id: NodeIdSchema,
   peerAddress: HostPortSchema,
   clientUrl: ClientUrlSchema,
+  /** The member's Ed25519 public key (base64 SPKI, from `lockstep keygen`); required when `authPrivateKeyFile` is set. */
+  publicKey: z.string().min(40).max(100).regex(/^[A-Za-z0-9+/]+=*$/).optional(),
 });
 export type MemberConfig = z.infer<typeof MemberSchema>;
 
@@ -51,6 +53,7 @@ export const NodeConfigSchema = z.strictObject({
   dataDirectory: z.string().min(1).optional(),
   /** A JSON state-machine definition; default the built-in lifecycle. */
   definitionFile: z.string().min(1).optional(),
+  authPrivateKeyFile: z.string().min(1).optional(),
   fsyncPolicy: z.enum(["always", "none"]).default("always"),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 
@@ -109,6 +112,7 @@ export const configFieldExpectations: Record<ConfigFieldName, string> = {
   clientListenAddress: "host:port",
   dataDirectory: "a directory path",
   definitionFile: "a path to a JSON definition file",
+  authPrivateKeyFile: "a path to this node's Ed25519 private key (PEM, from lockstep keygen)",
   fsyncPolicy: "\"always\" or \"none\"",
   logLevel: "one of trace, debug, info, warn, error, fatal, silent",
   tickMs: "a positive integer",

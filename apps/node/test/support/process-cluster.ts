@@ -34,6 +34,10 @@ export interface ProcessClusterOptions {
   cluster?: string;
   /** Options for every node's config file (timing, log level, ...). */
   config?: Record<string, unknown>;
+  /** Options for one node's config file only, by node id (e.g. its authPrivateKeyFile). */
+  nodeConfig?: Record<string, Record<string, unknown>>;
+  /** Extra fields of a member's entry in every node's members list, by member id (e.g. publicKey). */
+  memberFields?: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -55,7 +59,7 @@ export class ProcessCluster {
   }
 
   static async prepare(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
-    const resolved = { nodeCount: 3, cluster: "test", config: {}, ...options };
+    const resolved = { nodeCount: 3, cluster: "test", config: {}, nodeConfig: {}, memberFields: {}, ...options };
     const root = mkdtempSync(join(tmpdir(), "lockstep-it-"));
     const ports = await freePorts(resolved.nodeCount * 2);
     const nodes = Array.from({ length: resolved.nodeCount }, (_, index): TestNode => {
@@ -144,6 +148,7 @@ export class ProcessCluster {
       id: member.id,
       peerAddress: view?.get(member.id) ?? `${host}:${member.peerPort}`,
       clientUrl: member.clientUrl,
+      ...this.options.memberFields[member.id],
     }));
     const config = {
       nodeId: node.id,
@@ -153,6 +158,7 @@ export class ProcessCluster {
       dataDirectory: node.dataDirectory,
       logLevel: "warn",
       ...this.options.config,
+      ...this.options.nodeConfig[node.id],
     };
     writeFileSync(node.configFile, `${JSON.stringify(config, null, 2)}\n`);
   }
