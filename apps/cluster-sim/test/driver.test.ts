@@ -1,12 +1,12 @@
 // The driver over the memory network: what a client of one ConsensusNode would notice.
-import { ConsensusNode } from "@lockstep/consensus";
+import { ConsensusNode, type DriverConfig } from "@lockstep/consensus";
 import type { NodeId } from "@lockstep/protocol";
 import { lifecycleDefinition } from "@lockstep/state-machine";
 import { MemoryStorage } from "@lockstep/storage";
 import { createRandom, fork, MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import { describe, expect, it } from "vitest";
 
-async function cluster(size: number, seed = 1) {
+async function cluster(size: number, seed = 1, config: Partial<DriverConfig> = {}) {
   const random = createRandom(seed);
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, random: fork(random) });
@@ -24,7 +24,7 @@ async function cluster(size: number, seed = 1) {
       storage: storages.get(id)!,
       clock,
       random: fork(random),
-      config: { tickMs: 10, consensusTimeoutMs: 2_000, snapshotEntriesThreshold: 50 },
+      config: { tickMs: 10, consensusTimeoutMs: 2_000, snapshotEntriesThreshold: 50, ...config },
     });
     nodes.set(id, node);
     return node;
@@ -139,6 +139,18 @@ describe("ConsensusNode over the memory network", () => {
     const restarted = await c.start(oldId);
     await c.run(5_000, () => restarted.status().appliedIndex >= leader.status().appliedIndex);
     expect(restarted.localStore.entries()).toEqual(leader.localStore.entries());
+  });
+
+  it("answers overloaded beyond pendingRequestsMax, and never applies what it called overloaded", async () => {
+    const c = await cluster(3, 13, { pendingRequestsMax: 1 });
+    await c.run(3_000, () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const first = leader.transition({ key: "kept", to: "Running" });
+    const second = await leader.transition({ key: "refused", to: "Running" });
+    expect(second).toEqual({ ok: false, code: "overloaded" });
+    expect((await c.settle(first)).ok).toBe(true);
+    await c.run(1_000);
+    for (const node of c.nodes.values()) expect(node.localStore.get("refused").state).toBe("Init");
   });
 
   it("hands leadership to a follower when the leader stops on purpose (Raft thesis §3.10)", async () => {

@@ -6,7 +6,8 @@ import { silentLogger } from "../interfaces.js";
 import type { MetricsSink } from "../metrics-sink.js";
 import { noopMetrics } from "../metrics-sink.js";
 import { RaftCore } from "../raft-core.js";
-import type { Ready, Role, SoftState } from "../ready.js";
+import type { CoreStatus } from "../raft-core.js";
+import type { Ready, SoftState } from "../ready.js";
 import { defaultDriverConfig } from "./driver-config.js";
 import type { DriverConfig } from "./driver-config.js";
 import { PendingReads } from "./pending-reads.js";
@@ -56,12 +57,9 @@ export interface AppliedEvent {
   result: ApplyResult;
 }
 
-export interface NodeStatus {
-  id: NodeId;
-  role: Role;
-  term: number;
-  leader: NodeId | null;
-  commitIndex: number;
+/** The core's view, with the applied index of this node's store and the driver's own facts. */
+export interface NodeStatus extends Pick<CoreStatus, "id" | "role" | "term" | "leader" | "commitIndex"> {
+  /** What the local store has applied (the core's applied index lags it inside a Ready). */
   appliedIndex: number;
   members: NodeId[];
   /** Replication progress of each follower; known only on the leader. */
@@ -188,10 +186,10 @@ export class ConsensusNode {
       ...(request.expect === undefined ? {} : { expect: request.expect }),
       session,
     };
-    const { outcome } = this.pendingRequests.add(command);
+    const { outcome, accepted } = this.pendingRequests.add(command);
     // A retry of a request still pending is proposed again too: its first proposal may have been
     // lost on the way to the leader, and the session makes a second copy harmless.
-    this.enqueueProposal(command);
+    if (accepted) this.enqueueProposal(command);
     return outcome.then((result) => {
       this.metrics.increment("proposals_total", { result: result.ok ? "ok" : resultCode(result) });
       return result;

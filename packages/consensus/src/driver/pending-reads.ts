@@ -24,6 +24,9 @@ export class PendingReads {
     private readonly timeoutMs: number,
   ) {}
 
+  /** Contexts of reads whose index is known; the only ones `serveUpTo` needs to look at. */
+  private readonly confirmed = new Set<number>();
+
   get size(): number {
     return this.byContext.size;
   }
@@ -38,7 +41,9 @@ export class PendingReads {
 
   confirm(context: number, readIndex: number): void {
     const pending = this.byContext.get(context);
-    if (pending !== undefined) pending.readIndex = readIndex;
+    if (pending === undefined) return;
+    pending.readIndex = readIndex;
+    this.confirmed.add(context);
   }
 
   /** Reads still waiting for a read index: asked again when a new leader appears. */
@@ -48,21 +53,26 @@ export class PendingReads {
     return contexts;
   }
 
-  /** Serves every confirmed read whose index is applied. */
+  /** Serves every confirmed read whose index is applied. Runs after every Ready: it looks at confirmed reads only. */
   serveUpTo(appliedIndex: number): void {
-    for (const [context, pending] of this.byContext) {
-      if (pending.readIndex !== null && pending.readIndex <= appliedIndex) {
-        this.byContext.delete(context);
-        pending.resolve({ ok: true });
-      }
+    for (const context of this.confirmed) {
+      const pending = this.byContext.get(context);
+      if (pending === undefined || pending.readIndex === null || pending.readIndex > appliedIndex) continue;
+      this.forget(context);
+      pending.resolve({ ok: true });
     }
   }
 
   fail(context: number, code: ReadFailureCode): void {
     const pending = this.byContext.get(context);
     if (pending === undefined) return;
-    this.byContext.delete(context);
+    this.forget(context);
     pending.resolve({ ok: false, code });
+  }
+
+  private forget(context: number): void {
+    this.byContext.delete(context);
+    this.confirmed.delete(context);
   }
 
   /** Fails every read whose deadline has passed with `timeout`. */

@@ -39,23 +39,24 @@ export class PendingRequests<Result> {
   }
 
   /**
-   * Registers a request. Returns the promise of its outcome and whether it is new (and so must
-   * be proposed) or joined an identical request already in flight.
+   * Registers a request, or joins an identical one already waiting (every waiter gets the one
+   * answer). `accepted` is false only when the bound is reached: the outcome is then `overloaded`
+   * and the caller must not propose the command, since `overloaded` promises it was not proposed.
    */
-  add(command: TransitionCommand & { session: ClientSession }): { outcome: Promise<Result | RequestFailure>; isNew: boolean } {
+  add(command: TransitionCommand & { session: ClientSession }): { outcome: Promise<Result | RequestFailure>; accepted: boolean } {
     const id = requestKey(command.session);
     const existing = this.byId.get(id);
     if (existing !== undefined) {
-      return { outcome: new Promise((resolve) => existing.waiters.push(resolve)), isNew: false };
+      return { outcome: new Promise((resolve) => existing.waiters.push(resolve)), accepted: true };
     }
     if (this.byId.size >= this.pendingMax) {
-      return { outcome: Promise.resolve({ ok: false, code: "overloaded" }), isNew: false };
+      return { outcome: Promise.resolve({ ok: false, code: "overloaded" }), accepted: false };
     }
     let resolveFirst!: (outcome: Result | RequestFailure) => void;
     const outcome = new Promise<Result | RequestFailure>((resolve) => (resolveFirst = resolve));
     const startedAtMs = this.clock.nowMs();
     this.byId.set(id, { command, waiters: [resolveFirst], deadlineMs: startedAtMs + this.timeoutMs, proposed: false, startedAtMs });
-    return { outcome, isNew: true };
+    return { outcome, accepted: true };
   }
 
   markProposed(session: ClientSession): void {
@@ -68,8 +69,7 @@ export class PendingRequests<Result> {
     const id = requestKey(session);
     const pending = this.byId.get(id);
     if (pending === undefined) return null;
-    this.byId.delete(id);
-    for (const waiter of pending.waiters) waiter(result);
+    this.finish(id, pending, result);
     return this.clock.nowMs() - pending.startedAtMs;
   }
 
@@ -77,9 +77,7 @@ export class PendingRequests<Result> {
   fail(session: ClientSession, failure: RequestFailure): void {
     const id = requestKey(session);
     const pending = this.byId.get(id);
-    if (pending === undefined) return;
-    this.byId.delete(id);
-    for (const waiter of pending.waiters) waiter(failure);
+    if (pending !== undefined) this.finish(id, pending, failure);
   }
 
   /** The commands still waiting, oldest first: re-proposed when a new leader appears (sessions make that safe). */
@@ -88,20 +86,20 @@ export class PendingRequests<Result> {
   }
 
   failAll(failure: RequestFailure): void {
-    for (const [id, pending] of this.byId) {
-      this.byId.delete(id);
-      for (const waiter of pending.waiters) waiter(failure);
-    }
+    for (const [id, pending] of this.byId) this.finish(id, pending, failure);
   }
 
   /** Fails every request whose deadline has passed: `timeout` if it was proposed, else `no_quorum`. */
   expireDue(nowMs: number): void {
     for (const [id, pending] of this.byId) {
       if (pending.deadlineMs > nowMs) return;
-      this.byId.delete(id);
-      const failure: RequestFailure = { ok: false, code: pending.proposed ? "timeout" : "no_quorum" };
-      for (const waiter of pending.waiters) waiter(failure);
+      this.finish(id, pending, { ok: false, code: pending.proposed ? "timeout" : "no_quorum" });
     }
+  }
+
+  private finish(id: string, pending: PendingRequest<Result>, outcome: Result | RequestFailure): void {
+    this.byId.delete(id);
+    for (const waiter of pending.waiters) waiter(outcome);
   }
 }
 
