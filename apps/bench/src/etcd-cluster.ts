@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ChildProcessGroup } from "./child-process-group.js";
-import { freePorts } from "./free-ports.js";
+import { freePorts } from "node";
 import { pollUntil } from "./poll-until.js";
 import type { RunningCluster } from "./lockstep-cluster.js";
 

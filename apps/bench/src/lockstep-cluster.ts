@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ChildProcessGroup } from "./child-process-group.js";
-import { freePorts } from "./free-ports.js";
+import { freePorts } from "node";
 import { pollUntil } from "./poll-until.js";
 
 export interface LockstepClusterOptions {

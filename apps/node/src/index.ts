@@ -10,3 +10,4 @@ export { createApiServer, type ApiServer, type ApiServerOptions } from "./server
 export { WatchHub, type WatchHubOptions, type WatchSocket } from "./server/watch-hub.js";
 export { LocalCluster, type LocalClusterOptions, type LocalNode } from "./cluster/local-cluster.js";
 export { fetchClusterStatus, waitForAgreedLeader } from "./cluster/cluster-probe.js";
+export { freePorts } from "./cluster/free-ports.js";

@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 
 /** Resolves true when `port` can be bound on `host` right now. */
 export function isPortFree(host: string, port: number): Promise<boolean> {
@@ -27,4 +27,33 @@ export async function findFreePortBlock(host: string, peerBase: number, clientBa
     if (free.every(Boolean)) return { peerPorts, clientPorts };
   }
   return null;
+}
+
+/**
+ * `count` distinct ports the kernel reports free on `host` right now: all are bound at once (so
+ * none repeats), then released. Another program could take one before it is used; that is
+ * rare, and a node that cannot bind exits with a message in its log.
+ */
+export async function freePorts(host: string, count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let index = 0; index < count; index++) {
+      const server = createServer();
+      servers.push(server);
+      ports.push(
+        await new Promise<number>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen(0, host, () => {
+            const address = server.address();
+            if (typeof address === "object" && address !== null) resolve(address.port);
+            else reject(new Error("listening socket has no port"));
+          });
+        }),
+      );
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  }
 }

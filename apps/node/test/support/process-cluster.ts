@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { freePorts } from "../../src/cluster/free-ports.js";
 
 /** The built `lockstep` command; test/global-setup.ts builds it before any test file runs. */
 export const cliPath = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
@@ -61,7 +61,7 @@ export class ProcessCluster {
   static async prepare(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
     const resolved = { nodeCount: 3, cluster: "test", config: {}, nodeConfig: {}, memberFields: {}, ...options };
     const root = mkdtempSync(join(tmpdir(), "lockstep-it-"));
-    const ports = await freePorts(resolved.nodeCount * 2);
+    const ports = await freePorts(host, resolved.nodeCount * 2);
     const nodes = Array.from({ length: resolved.nodeCount }, (_, index): TestNode => {
       const clientPort = ports[resolved.nodeCount + index]!;
       return {
@@ -174,27 +174,5 @@ export class ProcessCluster {
         }
       }
     });
-  }
-}
-
-/**
- * `count` distinct ports the OS handed out for port 0, all held open at once (so they differ) and
- * then released for the nodes to bind. Another program could take one in between; on a test
- * machine that is rare, and a node that cannot bind exits with a message in its log.
- */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let index = 0; index < count; index++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, host, () => resolve());
-      });
-    }
-    return servers.map((server) => (server.address() as AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }
 }
