@@ -82,15 +82,15 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
     const comparisons = compare(outcome.runs);
     const goals = clusterGoals(comparisons);
     const etcdLine =
-      outcome.etcd === null ? "" : "missing" in outcome.etcd ? `etcd: ${outcome.etcd.missing}` : `etcd ${outcome.etcd.version}, JSON gateway ${outcome.etcd.gatewayPath}, leader ${outcome.etcd.leader}`;
+      outcome.etcd === null ? "" : "missing" in outcome.etcd ? `etcd: ${outcome.etcd.missing}` : `etcd ${outcome.etcd.version}, leader ${outcome.etcd.leader}: rows \`etcd\` drive its native gRPC API (unary KV/Put, all calls multiplexed on one HTTP/2 connection), rows \`etcd-gateway\` its JSON gateway ${outcome.etcd.gatewayPath}`;
     const sections = [
       `## Real cluster: 3 processes on loopback, fsync on (${describeMachine(machine)})`,
       "",
-      `lockstep leader ${outcome.lockstepLeader}${etcdLine === "" ? "" : `; ${etcdLine}`}. Every request goes to the leader over keep-alive HTTP/1.1; ${args.warmupSeconds} s warm-up, ${args.seconds} s measured per row.`,
+      `lockstep leader ${outcome.lockstepLeader}${etcdLine === "" ? "" : `; ${etcdLine}`}. lockstep requests go to the leader over keep-alive HTTP/1.1, one socket per client; \`load gen CPU %\` is the generator's own CPU, which competes with the servers on this machine; ${args.warmupSeconds} s warm-up, ${args.seconds} s measured per row.`,
       "",
       clusterTable(outcome.runs),
     ];
-    if (comparisons.length > 0) sections.push("", "### lockstep as a ratio of etcd (same run)", "", comparisonTable(comparisons), "", goalLines(goals));
+    if (comparisons.length > 0) sections.push("", "### lockstep as a ratio of etcd through its native gRPC API (same run)", "", comparisonTable(comparisons), "", goalLines(goals));
     if (outcome.runs.some((run) => run.internals !== null)) {
       sections.push(
         "",
