@@ -10,7 +10,7 @@ export function throughputAndLatencyChart(runs: readonly ClusterRun[], caption: 
     systems.map((system) => ({
       name: system,
       color: colors[system],
-      points: runs.filter((run) => run.system === system).map((run) => ({ concurrency: run.concurrency, value: value(run) })),
+      points: runs.filter((run) => run.system === system).map((run) => ({ x: run.concurrency, value: value(run) })),
     }));
   return renderChart(
     [

@@ -101,7 +101,11 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
   }
 }
 
-async function measure(system: SystemName, cluster: RunningCluster, concurrency: number, options: ClusterBenchOptions): Promise<ClusterRun> {
+/** What one measured phase needs of the bench's options. */
+export type MeasureOptions = Pick<ClusterBenchOptions, "seconds" | "warmupSeconds" | "progress">;
+
+/** A warm-up and a measured phase of `concurrency` closed-loop clients against one system's leader. */
+export async function measure(system: SystemName, cluster: RunningCluster, concurrency: number, options: MeasureOptions): Promise<ClusterRun> {
   const http = new HttpJsonClient(cluster.leaderUrl, concurrency);
   const grpc = system === "etcd" ? new EtcdGrpcClient(cluster.leaderUrl) : null;
   try {
