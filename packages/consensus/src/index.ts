@@ -9,3 +9,4 @@ export { defaultDriverConfig, type DriverConfig } from "./driver/driver-config.j
 export type { RequestFailure, RequestFailureCode } from "./driver/pending-requests.js";
 export type { ReadFailureCode } from "./driver/pending-reads.js";
 export type { CommandOutcome } from "./driver/pending-commands.js";
+export { termMax, type DropReason } from "./message-validation.js";
