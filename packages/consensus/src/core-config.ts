@@ -55,8 +55,8 @@ export const defaultCoreConfig: Omit<CoreConfig, "id" | "cluster" | "members" | 
   entriesPerProposalMax: 1024,
   bytesPerProposalMax: 1024 * 1024,
   inflightProposalsMax: 64,
-  uncommittedEntriesMax: 10_000,
-  pendingReadsMax: 10_000,
+  uncommittedEntriesMax: 20_000,
+  pendingReadsMax: 20_000,
   snapshotChunkBytesMax: 512 * 1024,
 });
 
