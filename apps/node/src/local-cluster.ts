@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { waitForAgreedLeader } from "./cluster/cluster-probe.js";
 import { formatLogLine } from "./cluster/format-log-line.js";
+import { writeLocalJoinFile } from "./cluster/join-file.js";
 import { LocalCluster } from "./cluster/local-cluster.js";
 
 /** `pnpm start`: a 3-node cluster on loopback, its data under .lockstep-data/ in the repository. */
@@ -52,8 +53,30 @@ async function main(): Promise<number> {
     leaderWaitMs,
   );
   if (stopping) return 0;
+  const joinFile = leader === null ? null : await writeJoinFile(cluster, values["data-root"]);
   printEndpoints(cluster, leader);
+  if (joinFile !== null) process.stdout.write(`  join file  ${relative(process.cwd(), joinFile) || joinFile} (a one-time token for a fourth node: docs/operations.md)\n\n`);
   return new Promise<number>(() => undefined);
+}
+
+/** join.json for a fourth node: the next free ports after the three nodes'. A failure is reported, not fatal. */
+async function writeJoinFile(cluster: LocalCluster, dataRoot: string): Promise<string | null> {
+  const last = cluster.nodes.at(-1)!;
+  const port = (address: string) => Number(address.slice(address.lastIndexOf(":") + 1));
+  try {
+    return await writeLocalJoinFile({
+      dataRoot,
+      clientUrls: cluster.nodes.map((node) => node.clientUrl),
+      cluster: "local",
+      host: "127.0.0.1",
+      nextPeerPort: port(last.peerAddress) + 1,
+      nextClientPort: port(last.clientUrl) + 1,
+      nextNodeId: `n${cluster.nodes.length + 1}`,
+    });
+  } catch (error) {
+    process.stdout.write(`lockstep: could not write join.json: ${error instanceof Error ? error.message : String(error)}\n`);
+    return null;
+  }
 }
 
 function printEndpoints(cluster: LocalCluster, leader: string | null): void {

@@ -8,7 +8,8 @@ import { MessageAuth, publicKeyOf, TcpTransport, type PeerAddress } from "@locks
 import { parseHostPort, type NodeConfig } from "./config/load-config.js";
 import { CountingMetricsSink } from "./counting-metrics-sink.js";
 import type { ClusterIdentity } from "./membership/cluster-identity.js";
-import { resolveIdentity } from "./membership/resolve-identity.js";
+import type { MembershipControl } from "./membership/membership-control.js";
+import { establishMembership } from "./membership/establish-membership.js";
 import { cryptoRandom } from "./crypto-random.js";
 import { createApiServer, type ApiServer } from "./server/api-server.js";
 import { WatchHub } from "./server/watch-hub.js";
@@ -42,19 +43,21 @@ export interface StartNodeProcessOptions {
  * already started is closed first.
  */
 export async function startNodeProcess(options: StartNodeProcessOptions): Promise<NodeProcess> {
-  const { config, definition, logger } = options;
+  const { definition, logger } = options;
   const cleanup: Array<() => Promise<void>> = [];
   try {
-    const metrics = createMetrics({ defaultLabels: { node: config.nodeId } });
+    const metrics = createMetrics({ defaultLabels: { node: options.config.nodeId } });
     const sink = new CountingMetricsSink(metrics.sink);
     const storage = await FileStorage.open({
-      directory: config.dataDirectory,
-      fsyncPolicy: config.fsyncPolicy,
+      directory: options.config.dataDirectory,
+      fsyncPolicy: options.config.fsyncPolicy,
       metrics: sink,
       logger,
     });
     cleanup.push(() => storage.close());
-    const identity = clusterIdentityOf(config, storage);
+    const established = await establishMembership(options.config, definition, storage, logger);
+    const config: NodeConfig = { ...options.config, members: established.members };
+    const { identity } = established;
     logger.info({ cluster: identity.cluster, clusterUuid: identity.clusterUuid, origin: identity.origin }, "data directory identity");
     const transport = await TcpTransport.start({
       nodeId: config.nodeId,
@@ -144,6 +147,9 @@ function createNodeApi(parts: {
       metricsText: parts.metricsText,
       counters: () => parts.sink.counters,
       requestBodyBytesMax: config.requestBodyBytesMax,
+      membership: interimMembership(config),
+      forwardTimeoutMs: config.consensusTimeoutMs + 1_000,
+      nowMs: () => Date.now(),
     },
     hub: parts.hub,
     httpConnectionsMax: config.httpConnectionsMax,
@@ -155,26 +161,12 @@ function createNodeApi(parts: {
   });
 }
 
-/** Which cluster the data directory belongs to; a directory of another cluster or node stops the start. */
-function clusterIdentityOf(config: NodeConfig, storage: FileStorage): ClusterIdentity {
-  const status = storage.status();
-  const resolved = resolveIdentity({
-    dataDirectory: config.dataDirectory,
-    cluster: config.cluster,
-    nodeId: config.nodeId,
-    members: config.members,
-    dataDirectoryEmpty: status.lastIndex === 0 && status.snapshotIndex === 0,
-    joinRequested: false,
-  });
-  switch (resolved.kind) {
-    case "existing":
-    case "created":
-      return resolved.identity;
-    case "refused":
-      throw new Error(resolved.message);
-    case "needs_join":
-      throw new Error(`data directory ${config.dataDirectory} is empty and the node was asked to join`);
-  }
+// INTERIM until the core's membership lands: replaced by the ConsensusNode itself.
+function interimMembership(config: NodeConfig): MembershipControl {
+  return {
+    members: () => config.members.map((member) => ({ id: member.id, peerAddress: member.peerAddress, clientUrl: member.clientUrl, voter: true })),
+    changeMembership: () => Promise.resolve({ ok: false, reason: "change_in_progress" }),
+  };
 }
 
 function peerAddresses(config: NodeConfig): Record<string, PeerAddress> {

@@ -9,6 +9,7 @@ import {
   type SourceResult,
   type SourcedValues,
 } from "./config-sources.js";
+import { joinSelf, type JoinSelf } from "./join-self.js";
 import { nodeOption } from "./node-options.js";
 import { configFieldExpectations, configFieldNames, NodeConfigSchema, type ConfigFieldName, type MemberConfig, type ParsedNodeConfig } from "./node-config-schema.js";
 
@@ -106,7 +107,14 @@ function formatIssue(issue: z.core.$ZodIssue, merged: SourcedValues): string {
 }
 
 function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDirectory: string): SourceResult<NodeConfig> {
-  const members = parsed.members ?? [{ id: parsed.nodeId, peerAddress: "127.0.0.1:7401", clientUrl: "http://127.0.0.1:8401" }];
+  const joining = parsed.join !== undefined || parsed.joinDns !== undefined;
+  let joiner: JoinSelf | undefined;
+  if (joining) {
+    joiner = joinSelf(parsed);
+    if (!joiner.ok) return { ok: false, message: `config: ${joiner.field}: ${joiner.reason}${sourceOf(merged, joiner.field)}` };
+  }
+  // A joining node learns the members from the cluster; until then it knows only itself.
+  const members: MemberConfig[] = parsed.members ?? (joiner?.ok === true ? [joiner.self] : [{ id: parsed.nodeId, peerAddress: "127.0.0.1:7401", clientUrl: "http://127.0.0.1:8401" }]);
   const seen = new Set<string>();
   for (const member of members) {
     if (seen.has(member.id)) return { ok: false, message: `config: members: duplicate member id "${member.id}"${sourceOf(merged, "members")}` };
@@ -132,7 +140,7 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
       return { ok: false, message: `config: members: member "${unkeyed.id}" has no publicKey, which authPrivateKeyFile requires${sourceOf(merged, "members")}` };
     }
   }
-  const { peerListenAddress: _peer, clientListenAddress: _client, definitionFile, authPrivateKeyFile, ...rest } = parsed;
+  const { peerListenAddress: _peer, clientListenAddress: _client, definitionFile, authPrivateKeyFile, joinCaKeyFile, ...rest } = parsed;
   return {
     ok: true,
     value: {
@@ -144,6 +152,7 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
       dataDirectory: resolve(workingDirectory, parsed.dataDirectory ?? `lockstep-data/${parsed.nodeId}`),
       ...(definitionFile === undefined ? {} : { definitionFile: resolve(workingDirectory, definitionFile) }),
       ...(authPrivateKeyFile === undefined ? {} : { authPrivateKeyFile: resolve(workingDirectory, authPrivateKeyFile) }),
+      ...(joinCaKeyFile === undefined ? {} : { joinCaKeyFile: resolve(workingDirectory, joinCaKeyFile) }),
     },
   };
 }

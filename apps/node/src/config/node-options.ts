@@ -9,6 +9,7 @@ export const optionGroups = {
   consensus: "Consensus timing and limits",
   peer: "Peer transport",
   client: "HTTP and WebSocket API",
+  membership: "Joining a running cluster",
 } as const;
 export type OptionGroup = keyof typeof optionGroups;
 
@@ -293,6 +294,59 @@ export const nodeOptions = {
     min: 0,
     default: 2000,
     meaning: "On SIGTERM/SIGINT, how long the node keeps running consensus to finish transitions already in flight before it fails the rest with `shutting_down`.",
+  }),
+
+  // Joining a running cluster (DESIGN.md §9).
+  join: option({
+    schema: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, "expected URL[,URL...]").max(4096).optional(),
+    group: "membership",
+    unit: null,
+    expects: "client URLs of members, comma-separated (http://host:port,...)",
+    derivedDefault: "none: bootstrap from `members`",
+    meaning:
+      "Members to ask to join the cluster, e.g. `http://10.0.0.1:8401,http://10.0.0.2:8401`. Used only when the data directory is empty: the node is added as a learner, receives its certificate, the cluster uuid, the definition and the member list, catches up and is promoted by the cluster. A directory that already belongs to the cluster restarts normally and ignores it. Needs `joinToken` and the node's own `peerListenAddress`/`clientListenAddress` (or `advertise*`).",
+  }),
+  joinDns: option({
+    schema: z.string().min(1).max(260).optional(),
+    group: "membership",
+    unit: null,
+    expects: "NAME or NAME:PORT",
+    derivedDefault: "none",
+    meaning:
+      "Instead of `join`: the SRV records `_lockstep-client._tcp.NAME` give the members' client URLs; without SRV records, the A/AAAA records of NAME (a headless service) with PORT (default 8401).",
+  }),
+  joinToken: option({
+    schema: z.string().regex(/^[a-z0-9]{6}\.[a-z0-9]{32}$/, "expected <6 characters>.<32 characters>").optional(),
+    group: "membership",
+    unit: null,
+    expects: "a join token (lockstep member join-token)",
+    derivedDefault: "none",
+    meaning: "The one-time join token (`lockstep member join-token`, or `joinToken` in the local cluster's `.lockstep-data/join.json`). Spent through the log: no node accepts it twice.",
+  }),
+  advertisePeerAddress: option({
+    schema: HostPortSchema.optional(),
+    group: "membership",
+    unit: null,
+    expects: "host:port",
+    derivedDefault: "`peerListenAddress`, unless that is a wildcard (`0.0.0.0`, `::`): then required",
+    meaning: "The peer address the other members dial, when joining.",
+  }),
+  advertiseClientUrl: option({
+    schema: ClientUrlSchema.optional(),
+    group: "membership",
+    unit: null,
+    expects: "http://host:port",
+    derivedDefault: "`http://<clientListenAddress>`, unless that is a wildcard: then required",
+    meaning: "The client URL this node publishes in the member list, when joining.",
+  }),
+  joinAttemptsMax: integer({ group: "membership", unit: "attempts", default: 30, meaning: "Join requests before the node gives up (exit 1). Each round asks every URL once, following the leader hint; rounds are spaced by `joinRetryDelayMaxMs` at most." }),
+  joinRetryDelayMaxMs: integer({ group: "membership", unit: "ms", default: 2000, meaning: "Cap of the exponential backoff between join rounds (it starts at 100 ms)." }),
+  joinCaKeyFile: optionalPath({
+    group: "membership",
+    expects: "a path to the cluster CA's private key (PEM)",
+    derivedDefault: "none: this node certifies no joining node",
+    meaning:
+      "The CA key with which this node, as leader, signs the certificate of a node that joins with a valid token (its CA certificate is the first of `peerCaFile`). Give it to the nodes that may answer joins; a join answered by a leader without it carries no certificate, and the joining node must then have its own.",
   }),
 } satisfies Record<string, NodeOption>;
 

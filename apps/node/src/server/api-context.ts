@@ -2,6 +2,7 @@ import type { ConsensusNode } from "@lockstep/consensus";
 import type { MemberConfig } from "../config/node-config-schema.js";
 import type { DashboardCounters } from "../counting-metrics-sink.js";
 import type { ClusterIdentity } from "../membership/cluster-identity.js";
+import type { MembershipControl } from "../membership/membership-control.js";
 
 /** Everything the HTTP and WebSocket handlers need from the running node. */
 export interface ApiContext {
@@ -15,4 +16,14 @@ export interface ApiContext {
   /** A few counters the dashboard shows. */
   counters(): DashboardCounters;
   requestBodyBytesMax: number;
+  /** The configuration and its changes (DESIGN.md §9). */
+  membership: MembershipControl;
+  /** How long a follower waits for the leader's answer to a request it forwarded. */
+  forwardTimeoutMs: number;
+  /** Wall-clock milliseconds (join-token expiry is decided in wall-clock time). */
+  nowMs(): number;
+  /** Certifies a joining node's key with the cluster CA; absent on a node that holds no CA key. */
+  joinSigner?: (request: { nodeId: string; hosts: string[]; publicKeyPem: string }) => Promise<{ certPem: string; caCertPem: string }>;
+  /** Called once a node joined through this one (for logs). */
+  onJoined?: (nodeId: string) => void;
 }

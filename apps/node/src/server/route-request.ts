@@ -6,6 +6,8 @@ import { getLivez, getMetrics, getReadyz } from "./health-routes.js";
 import { getMachine, listMachines, postTransition } from "./machine-routes.js";
 import { sendError, sendJson } from "./send-json.js";
 import { getSnapshot } from "./snapshot-route.js";
+import { postJoin, postJoinToken } from "./join-routes.js";
+import { changeMember, getMembers, postMember } from "./member-routes.js";
 
 const machinesPrefix = "/v1/machines/";
 const transitionSuffix = "/transition";
@@ -21,6 +23,7 @@ export async function routeRequest(context: ApiContext, request: IncomingMessage
     if (path === "/readyz") return getReadyz(context, response);
     if (path === "/metrics") return getMetrics(context, response);
     if (path === "/v1/snapshot") return getSnapshot(context, response);
+    if (path === "/v1/members") return getMembers(context, response);
     if (path === "/v1/cluster") return sendJson(response, 200, clusterStatus(context), { cors: true });
     if (path === "/v1/machines") return listMachines(context, url, response);
     if (path.startsWith(machinesPrefix) && path.length > machinesPrefix.length) {
@@ -29,6 +32,8 @@ export async function routeRequest(context: ApiContext, request: IncomingMessage
       return getMachine(context, key, url, response);
     }
   }
+  const membershipRoute = routeMembership(context, method, path, request, response);
+  if (membershipRoute !== null) return membershipRoute;
   if (method === "POST" && path.startsWith(machinesPrefix) && path.endsWith(transitionSuffix)) {
     const key = decodeKey(path.slice(machinesPrefix.length, path.length - transitionSuffix.length));
     if (key === null || key === "") return sendError(response, "bad_request", "key: missing or invalid percent-encoding");
@@ -36,6 +41,21 @@ export async function routeRequest(context: ApiContext, request: IncomingMessage
   }
   request.resume();
   sendError(response, "not_found", `no route for ${method} ${path}`);
+}
+
+const memberPattern = /^\/v1\/members\/([^/]+)(\/promote)?$/;
+
+/** The membership and join routes (DESIGN.md §9); null when the request is not one of them. */
+function routeMembership(context: ApiContext, method: string, path: string, request: IncomingMessage, response: ServerResponse): Promise<void> | null {
+  if (method === "POST" && path === "/v1/members") return postMember(context, request, response);
+  if (method === "POST" && path === "/v1/join") return postJoin(context, request, response);
+  if (method === "POST" && path === "/v1/join-tokens") return postJoinToken(context, request, response);
+  const match = memberPattern.exec(path);
+  if (match === null) return null;
+  const id = decodeKey(match[1]!) ?? "";
+  if (method === "POST" && match[2] !== undefined) return changeMember(context, request, response, "promote", id);
+  if (method === "DELETE" && match[2] === undefined) return changeMember(context, request, response, "remove", id);
+  return null;
 }
 
 function decodeKey(text: string): string | null {

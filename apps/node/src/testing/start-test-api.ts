@@ -6,6 +6,9 @@ import { CountingMetricsSink } from "../counting-metrics-sink.js";
 import { createApiServer } from "../server/api-server.js";
 import { WatchHub } from "../server/watch-hub.js";
 import { createSystemClock } from "../system-clock.js";
+import type { MembershipControl } from "../membership/membership-control.js";
+import type { ApiContext } from "../server/api-context.js";
+import { FakeMembership } from "./fake-membership.js";
 import { LoopbackTransport } from "./loopback-transport.js";
 
 export interface TestApi {
@@ -19,6 +22,10 @@ export interface TestApiOptions {
   watchHistoryEventsMax?: number;
   requestBodyBytesMax?: number;
   leaderWaitMs?: number;
+  /** The configuration the membership routes see; default a FakeMembership holding n1. */
+  membership?: MembershipControl;
+  joinSigner?: ApiContext["joinSigner"];
+  nowMs?: () => number;
 }
 
 /**
@@ -57,6 +64,10 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }),
       counters: () => sink.counters,
       requestBodyBytesMax: options.requestBodyBytesMax ?? 64 * 1024,
+      membership: options.membership ?? new FakeMembership([{ id: "n1", peerAddress: "127.0.0.1:1", clientUrl: "http://127.0.0.1:2", voter: true }]),
+      forwardTimeoutMs: 2_000,
+      nowMs: options.nowMs ?? (() => Date.now()),
+      ...(options.joinSigner === undefined ? {} : { joinSigner: options.joinSigner }),
     },
     hub,
     httpConnectionsMax: 64,
