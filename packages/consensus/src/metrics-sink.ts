@@ -10,6 +10,7 @@ export type CounterName =
   | "messages_received_total"
   | "messages_invalid_total"
   | "peer_connections_refused_total"
+  | "peer_tls_reloads_total"
   | "proposals_total"
   | "transitions_total"
   | "leader_changes_total"
@@ -30,7 +31,8 @@ export type GaugeName =
   | "applied_index"
   | "is_leader"
   | "wal_segments"
-  | "send_queue_messages";
+  | "send_queue_messages"
+  | "peer_certificate_expiry_timestamp_seconds";
 
 export type MetricLabels = Readonly<Record<string, string>>;
 
