@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { runClientCommand } from "./cli/index.js";
 import { runCertsCommand } from "./commands/certs.js";
-import { runKeygenCommand } from "./commands/keygen.js";
 import { exitCodes, runStartCommand } from "./commands/start.js";
 
 const usage = `Usage: lockstep <command> [options]
@@ -12,7 +11,6 @@ Commands:
   get         read a key's state
   transition  move a key to another state
   watch       stream committed transitions
-  keygen      create an Ed25519 key for peer message authentication
   certs       create the cluster CA, node and client certificates (lockstep certs --help)
 `;
 
@@ -22,8 +20,6 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "start":
       return runStartCommand(rest);
-    case "keygen":
-      return runKeygenCommand(rest, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) });
     case "certs":
       return runCertsCommand(rest, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) });
     case "status":
