@@ -43,6 +43,7 @@ function fakeContext() {
   const context: ApiContext = {
     node,
     selfId: "n1",
+    identity: { format: 1, cluster: "test", clusterUuid: "6f1c2a3e-8d4b-4c2a-9f00-0123456789ab", nodeId: "n1", origin: "bootstrap" },
     members: ["n1", "n2", "n3"].map((id) => ({ id, peerAddress: `127.0.0.1:740${id[1]}`, clientUrl: `http://127.0.0.1:840${id[1]}` })),
     metricsText: () => Promise.resolve({ contentType: "text/plain", text: "" }),
     counters: () => ({ proposalsOk: 0, proposalsFailed: 0, transitionsOk: 0, transitionsRejected: 0, leaderChanges: 0, messagesSent: 0, messageDeliveryFailures: 0, peersConnected: 2 }),
