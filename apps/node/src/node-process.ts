@@ -155,6 +155,7 @@ function createNodeApi(parts: {
       members: config.members,
       metricsText: parts.metricsText,
       counters: () => parts.sink.counters,
+      commitLatenciesMs: () => parts.sink.drainCommitLatenciesMs(),
       requestBodyBytesMax: config.requestBodyBytesMax,
     },
     hub: parts.hub,
