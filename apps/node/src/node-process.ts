@@ -143,6 +143,7 @@ function createNodeApi(parts: {
       members: config.members,
       metricsText: parts.metricsText,
       counters: () => parts.sink.counters,
+      commitLatenciesMs: () => parts.sink.drainCommitLatenciesMs(),
       requestBodyBytesMax: config.requestBodyBytesMax,
     },
     hub: parts.hub,
