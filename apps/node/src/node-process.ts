@@ -1,18 +1,21 @@
-import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { signNodeCertificate } from "@lockstep/certs";
 import { ConsensusNode, type Logger } from "@lockstep/consensus";
 import { createMetrics } from "@lockstep/metrics";
 import { definitionHash, type Definition } from "@lockstep/state-machine";
 import { FileStorage } from "@lockstep/storage";
-import { MessageAuth, publicKeyOf, TcpTransport, type PeerAddress } from "@lockstep/transport-tcp";
+import { TcpTransport, type PeerAddress } from "@lockstep/transport-tcp";
 import { parseHostPort, type NodeConfig } from "./config/load-config.js";
 import { CountingMetricsSink } from "./counting-metrics-sink.js";
 import type { ClusterIdentity } from "./membership/cluster-identity.js";
 import type { MembershipControl } from "./membership/membership-control.js";
 import { establishMembership } from "./membership/establish-membership.js";
 import { cryptoRandom } from "./crypto-random.js";
+import type { ApiContext } from "./server/api-context.js";
 import { createApiServer, type ApiServer } from "./server/api-server.js";
 import { WatchHub } from "./server/watch-hub.js";
+import { PeerTlsReloader, readPeerTlsMaterial, type ReloadOutcome } from "./peer-tls-reloader.js";
 import { createSystemClock } from "./system-clock.js";
 
 export interface NodeProcess {
@@ -24,6 +27,8 @@ export interface NodeProcess {
    * `shutdownDrainMs`), then the transport and the storage close.
    */
   stop(): Promise<void>;
+  /** Re-reads the peer TLS files and applies them if they changed (SIGHUP). Never throws. */
+  reloadPeerTls(): Promise<ReloadOutcome>;
 }
 
 export interface StartNodeProcessOptions {
@@ -58,6 +63,7 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
     const established = await establishMembership(options.config, definition, storage, logger);
     const config: NodeConfig = { ...options.config, members: established.members };
     const { identity } = established;
+    const peerTls = await readPeerTlsMaterial(config.peerTls);
     logger.info({ cluster: identity.cluster, clusterUuid: identity.clusterUuid, origin: identity.origin }, "data directory identity");
     const transport = await TcpTransport.start({
       nodeId: config.nodeId,
@@ -76,12 +82,19 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       heartbeatIntervalMs: config.peerHeartbeatIntervalMs,
       idleTimeoutMs: config.peerIdleTimeoutMs,
       inboundConnectionsMax: config.peerInboundConnectionsMax,
+      connectionsPerSourceMax: config.peerConnectionsPerSourceMax,
+      handshakeTimeoutMs: config.peerHandshakeTimeoutMs,
+      handshakeBytesMax: config.peerHandshakeBytesMax,
+      tls: peerTls,
+      clock: createSystemClock(),
       random: cryptoRandom,
       metrics: sink,
       logger,
-      ...(config.authPrivateKeyFile === undefined ? {} : { auth: loadMessageAuth(config) }),
     });
     cleanup.push(() => transport.close());
+    const tlsReloader = new PeerTlsReloader({ files: config.peerTls, transport, metrics: sink, logger, intervalMs: config.peerTlsReloadIntervalMs, initial: peerTls });
+    tlsReloader.start();
+    cleanup.push(() => Promise.resolve(tlsReloader.stop()));
     const node = await ConsensusNode.start({
       id: config.nodeId,
       cluster: config.cluster,
@@ -114,7 +127,9 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
     return {
       node,
       clientAddress,
+      reloadPeerTls: () => tlsReloader.reload(),
       stop: async () => {
+        tlsReloader.stop();
         await api.close();
         await node.stop(config.shutdownDrainMs);
         unsubscribe();
@@ -146,10 +161,13 @@ function createNodeApi(parts: {
       members: config.members,
       metricsText: parts.metricsText,
       counters: () => parts.sink.counters,
+      commitLatenciesMs: () => parts.sink.drainCommitLatenciesMs(),
       requestBodyBytesMax: config.requestBodyBytesMax,
       membership: interimMembership(config),
       forwardTimeoutMs: config.consensusTimeoutMs + 1_000,
       nowMs: () => Date.now(),
+      ...(config.joinCaKeyFile === undefined ? {} : { joinSigner: joinSignerFrom(config.joinCaKeyFile, config.peerTls.caFile) }),
+      onJoined: (nodeId) => parts.logger.info({ joined: nodeId }, "a node joined as a learner"),
     },
     hub: parts.hub,
     httpConnectionsMax: config.httpConnectionsMax,
@@ -166,6 +184,18 @@ function interimMembership(config: NodeConfig): MembershipControl {
   return {
     members: () => config.members.map((member) => ({ id: member.id, peerAddress: member.peerAddress, clientUrl: member.clientUrl, voter: true })),
     changeMembership: () => Promise.resolve({ ok: false, reason: "change_in_progress" }),
+  };
+}
+
+/**
+ * Certifies joining nodes with the CA key in `joinCaKeyFile` and the CA bundle of `peerCaFile`,
+ * both read at each join so that a rotated CA is used at once.
+ */
+function joinSignerFrom(caKeyFile: string, caFile: string): NonNullable<ApiContext["joinSigner"]> {
+  return async ({ nodeId, hosts, publicKeyPem }) => {
+    const caCertPem = readFileSync(caFile, "utf8");
+    const signed = await signNodeCertificate({ caCertPem, caKeyPem: readFileSync(caKeyFile, "utf8"), nodeId, hosts, publicKeyPem });
+    return { certPem: signed.certPem, caCertPem };
   };
 }
 
@@ -196,23 +226,4 @@ function driverConfig(config: NodeConfig) {
     preVote: config.preVote,
     checkQuorum: config.checkQuorum,
   };
-}
-
-/**
- * The peer-message signer and verifier from this node's private key file and the members'
- * public keys. Throws with a message naming the file or member: the node must not start half-secured.
- */
-function loadMessageAuth(config: NodeConfig): MessageAuth {
-  const path = config.authPrivateKeyFile;
-  if (path === undefined) throw new Error("loadMessageAuth without authPrivateKeyFile");
-  const privateKeyPem = readFileSync(path, "utf8");
-  const ownPublicKey = publicKeyOf(privateKeyPem);
-  if (config.self.publicKey !== undefined && config.self.publicKey !== ownPublicKey) {
-    throw new Error(`the private key in ${path} does not match member ${config.nodeId}'s publicKey`);
-  }
-  const peerPublicKeys: Record<string, string> = {};
-  for (const member of config.members) {
-    if (member.id !== config.nodeId && member.publicKey !== undefined) peerPublicKeys[member.id] = member.publicKey;
-  }
-  return MessageAuth.fromKeys({ privateKeyPem, peerPublicKeys });
 }

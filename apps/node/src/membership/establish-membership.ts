@@ -1,3 +1,6 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { generateEd25519KeyPair } from "@lockstep/certs";
 import type { Logger } from "@lockstep/consensus";
 import type { FileStorage } from "@lockstep/storage";
 import { definitionHash, type Definition } from "@lockstep/state-machine";
@@ -52,9 +55,17 @@ export async function establishMembership(config: NodeConfig, definition: Defini
 async function join(config: NodeConfig, definition: Definition, logger: Logger): Promise<EstablishedMembership> {
   const urls = await joinUrls(config);
   logger.info({ urls }, "empty data directory: asking the cluster to join");
+  // The node's key never leaves it: the cluster certifies its public half.
+  const hasOwnCertificate = existsSync(config.peerTls.certFile) && existsSync(config.peerTls.keyFile) && existsSync(config.peerTls.caFile);
+  const keys = hasOwnCertificate ? null : generateEd25519KeyPair();
   const result = await joinCluster({
     urls,
-    request: { token: config.joinToken!, member: { id: config.self.id, peerAddress: config.self.peerAddress, clientUrl: config.self.clientUrl }, dataDirectoryEmpty: true },
+    request: {
+      token: config.joinToken!,
+      member: { id: config.self.id, peerAddress: config.self.peerAddress, clientUrl: config.self.clientUrl },
+      dataDirectoryEmpty: true,
+      ...(keys === null ? {} : { publicKeyPem: keys.publicKeyPem }),
+    },
     attemptsMax: config.joinAttemptsMax,
     retryDelayMinMs: joinRetryDelayMinMs,
     retryDelayMaxMs: config.joinRetryDelayMaxMs,
@@ -66,10 +77,37 @@ async function join(config: NodeConfig, definition: Definition, logger: Logger):
   if (answer.cluster !== config.cluster) throw new Error(`the cluster at ${result.url} is "${answer.cluster}", this node is configured for "${config.cluster}"`);
   const ours = definitionHash(definition);
   if (answer.definitionHash !== ours) throw new Error(`the cluster runs definition ${answer.definitionHash}, this node ${ours}: start it with the cluster's definitionFile`);
+  if (keys !== null) {
+    if (answer.certificatePem === undefined || answer.caCertificatePem === undefined) {
+      throw new Error(`the leader certified no key (it holds no joinCaKeyFile), and this node has no certificate at ${config.peerTls.certFile}`);
+    }
+    writeCertificateFiles(config.peerTls, { keyPem: keys.privateKeyPem, certPem: answer.certificatePem, caCertPem: answer.caCertificatePem });
+    logger.info({ certFile: config.peerTls.certFile }, "the cluster certified this node's key");
+  }
   const identity: ClusterIdentity = { format: 1, cluster: answer.cluster, clusterUuid: answer.clusterUuid, nodeId: config.nodeId, origin: "join" };
   writeClusterIdentity(config.dataDirectory, identity);
   logger.info({ clusterUuid: answer.clusterUuid, index: answer.index, members: answer.members.map((member) => `${member.id}${member.voter ? "" : " (learner)"}`) }, "joined the cluster as a learner");
   return { identity, members: answer.members.map((member) => ({ id: member.id, peerAddress: member.peerAddress, clientUrl: member.clientUrl })), joined: true };
+}
+
+/**
+ * Writes the key (mode 600), certificate and CA bundle where the peer TLS options expect them.
+ * A CA bundle already there (shared by the local nodes) is kept; a key or certificate already
+ * there is never overwritten.
+ */
+function writeCertificateFiles(files: { caFile: string; certFile: string; keyFile: string }, pems: { keyPem: string; certPem: string; caCertPem: string }): void {
+  for (const path of [files.keyFile, files.certFile]) {
+    if (existsSync(path)) throw new Error(`${path} exists but the rest of this node's certificate files do not; remove it or complete them`);
+  }
+  for (const [path, text, mode] of [
+    [files.keyFile, pems.keyPem, 0o600],
+    [files.certFile, pems.certPem, 0o644],
+    [files.caFile, pems.caCertPem, 0o644],
+  ] as const) {
+    if (path === files.caFile && existsSync(path)) continue;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text, { mode, flag: "wx" });
+  }
 }
 
 async function joinUrls(config: NodeConfig): Promise<string[]> {

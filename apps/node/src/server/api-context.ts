@@ -26,4 +26,8 @@ export interface ApiContext {
   joinSigner?: (request: { nodeId: string; hosts: string[]; publicKeyPem: string }) => Promise<{ certPem: string; caCertPem: string }>;
   /** Called once a node joined through this one (for logs). */
   onJoined?: (nodeId: string) => void;
+  /** Commit latencies (ms) observed since the last call, for the dashboard's chart; emptied by each call. */
+  commitLatenciesMs?: () => number[];
+  /** The dashboard's chart points (`GET /v1/dashboard-samples`); set by the API server. */
+  dashboardSamples?: () => unknown;
 }
