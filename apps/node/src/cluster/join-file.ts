@@ -34,7 +34,7 @@ export async function writeLocalJoinFile(options: { dataRoot: string; clientUrls
       "node apps/node/dist/cli.js start",
       `--node-id ${options.nextNodeId} --cluster ${options.cluster}`,
       `--peer-listen-address ${options.host}:${options.nextPeerPort} --client-listen-address ${options.host}:${options.nextClientPort}`,
-      `--data-directory ${dataDirectory}`,
+      `--data-directory ${dataDirectory} --certs-directory ${join(options.dataRoot, "certs", options.nextNodeId)}`,
       `--join ${options.clientUrls.join(",")} --join-token ${created.token}`,
     ].join(" "),
   };

@@ -71,6 +71,8 @@ export class LocalCluster {
         members,
         dataDirectory: `node-${node.index + 1}`,
         certsDirectory: relative(options.dataRoot, dirname(certificates.nodes[node.id]!.certFile)),
+        // The local nodes certify the nodes that join with a token (docs/operations.md, a fourth local node).
+        joinCaKeyFile: relative(options.dataRoot, certificates.caKeyFile),
         ...options.extraConfig,
       };
       writeFileSync(node.configFile, `${JSON.stringify(config, null, 2)}\n`);

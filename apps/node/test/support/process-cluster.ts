@@ -53,6 +53,7 @@ export class ProcessCluster {
   /** `dialAddresses.get(from)?.get(to)`: the address `from` dials to reach `to`, when not the real one. */
   private readonly dialAddresses = new Map<string, Map<string, string>>();
   private static readonly live = new Set<ChildProcess>();
+  private readonly joiners = new Map<string, { urls: string[]; token: string }>();
 
   private constructor(private readonly options: Required<ProcessClusterOptions>, nodes: TestNode[], root: string) {
     this.nodes = nodes;
@@ -89,6 +90,35 @@ export class ProcessCluster {
 
   get clientUrls(): string[] {
     return this.nodes.map((node) => node.clientUrl);
+  }
+
+  /**
+   * A new node that joins the running cluster (`--join` with `joinToken`) instead of founding it:
+   * its config names no members, only its own addresses, and an empty certificates folder (the
+   * cluster certifies its key). Its data directory may be wiped and it can join again.
+   */
+  async addJoiner(id: string, joining: { urls: readonly string[]; token: string }): Promise<TestNode> {
+    const [peerPort, clientPort] = await freePorts(host, 2);
+    const node: TestNode = {
+      id,
+      clientUrl: `http://${host}:${clientPort!}`,
+      peerPort: peerPort!,
+      clientPort: clientPort!,
+      configFile: join(this.root, `${id}.json`),
+      dataDirectory: join(this.root, id),
+      process: null,
+      log: [],
+    };
+    this.nodes.push(node);
+    this.joiners.set(id, { urls: [...joining.urls], token: joining.token });
+    return node;
+  }
+
+  /** A joiner's next start uses this token (a wiped node joins again with a new one). */
+  setJoinToken(id: string, token: string): void {
+    const joiner = this.joiners.get(id);
+    if (joiner === undefined) throw new Error(`${id} is not a joiner`);
+    joiner.token = token;
   }
 
   /** From now on (for configs written by later starts), `from` reaches `to` at `address` (a proxy). */
@@ -156,6 +186,24 @@ export class ProcessCluster {
   }
 
   private writeConfig(node: TestNode): void {
+    const joiner = this.joiners.get(node.id);
+    if (joiner !== undefined) {
+      const config = {
+        nodeId: node.id,
+        cluster: this.options.cluster,
+        peerListenAddress: `${host}:${node.peerPort}`,
+        clientListenAddress: `${host}:${node.clientPort}`,
+        dataDirectory: node.dataDirectory,
+        certsDirectory: this.certsDirectory(node.id),
+        join: joiner.urls.join(","),
+        joinToken: joiner.token,
+        logLevel: "warn",
+        ...this.options.config,
+        ...this.options.nodeConfig[node.id],
+      };
+      writeFileSync(node.configFile, `${JSON.stringify(config, null, 2)}\n`);
+      return;
+    }
     const view = this.dialAddresses.get(node.id);
     const members = this.nodes.map((member) => ({
       id: member.id,
@@ -170,6 +218,8 @@ export class ProcessCluster {
       peerListenAddress: `${host}:${node.peerPort}`,
       dataDirectory: node.dataDirectory,
       certsDirectory: this.certsDirectory(node.id),
+      // The founders certify the keys of nodes that join with a token.
+      joinCaKeyFile: this.caFiles.keyFile,
       logLevel: "warn",
       ...this.options.config,
       ...this.options.nodeConfig[node.id],
