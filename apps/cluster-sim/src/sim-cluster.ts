@@ -1,10 +1,11 @@
 import { ConsensusNode } from "@lockstep/consensus";
-import type { DriverConfig, RandomSource, Transport } from "@lockstep/consensus";
+import type { DriverConfig, RandomSource, Storage, Transport } from "@lockstep/consensus";
 import type { ConsensusEnvelope, Envelope, NodeId } from "@lockstep/protocol";
 import { lifecycleDefinition } from "@lockstep/state-machine";
 import { fork } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import { CommitQuorumCheck } from "./monitor/commit-quorum.js";
+import type { DurableLogView } from "./monitor/commit-quorum.js";
 import type { SafetyMonitor } from "./monitor/safety-monitor.js";
 import { NodeClock } from "./node-clock.js";
 import { SimStorage } from "./sim-storage.js";
@@ -27,6 +28,8 @@ interface SimMember {
   handler: ((envelope: ConsensusEnvelope) => void) | null;
   /** The network endpoint of the current incarnation. */
   endpoint: Transport | null;
+  /** The disk was replaced by an empty one: the next start reports a possible loss (it may have voted or acknowledged before). */
+  wiped: boolean;
   /** Bumped by every start: a transport of an older incarnation sends nothing. */
   incarnation: number;
   /** Set by `silence`: this incarnation sends nothing more (its crash falls right after a message). */
@@ -62,24 +65,48 @@ export class SimCluster {
     },
   ) {
     for (const id of context.ids) {
-      const storage = new SimStorage({
-        clock: context.clock,
-        random: fork(context.random),
-        ...(context.syncDelayMsMin === undefined ? {} : { syncDelayMsMin: context.syncDelayMsMin }),
-        ...(context.syncDelayMsMax === undefined ? {} : { syncDelayMsMax: context.syncDelayMsMax }),
-      });
+      const storage = this.newStorage();
       const clock = new NodeClock(context.clock);
       clock.setRate(context.clockRateOf(id));
-      const member: SimMember = { id, storage, node: null, clock, heldInbound: [], heldOutbound: [], handler: null, endpoint: null, incarnation: 0, silenced: false, networkCrashDeferred: false };
+      const member: SimMember = { id, storage, node: null, clock, heldInbound: [], heldOutbound: [], handler: null, endpoint: null, incarnation: 0, wiped: false, silenced: false, networkCrashDeferred: false };
       clock.onResume(() => this.releaseHeld(member));
       this.members.set(id, member);
       this.durableLogs.set(id, storage);
     }
   }
 
+  private newStorage(): SimStorage {
+    return new SimStorage({
+      clock: this.context.clock,
+      random: fork(this.context.random),
+      ...(this.context.syncDelayMsMin === undefined ? {} : { syncDelayMsMin: this.context.syncDelayMsMin }),
+      ...(this.context.syncDelayMsMax === undefined ? {} : { syncDelayMsMax: this.context.syncDelayMsMax }),
+    });
+  }
+
+  /**
+   * Replaces a crashed node's disk with an empty one (a machine whose disk died, started again
+   * under its old id). The node starts with `possibleLoss`: it may have voted and acknowledged
+   * before, so it must not vote until a leader has brought it up to date. For the commit-quorum
+   * check the old disk still counts for what it had acknowledged: a leader trusts acknowledgments,
+   * and losing one disk is one failure, which a majority quorum tolerates.
+   */
+  wipe(id: NodeId): void {
+    const member = this.member(id);
+    if (member.node !== null) throw new Error(`wipe: ${id} is running; crash it first`);
+    const old = this.durableLogs.get(id) ?? member.storage;
+    const fresh = this.newStorage();
+    member.storage = fresh;
+    member.wiped = true;
+    this.durableLogs.set(id, {
+      durableTermAt: (index) => fresh.durableTermAt(index) ?? old.durableTermAt(index),
+      durableSnapshotIndex: () => Math.max(fresh.durableSnapshotIndex(), old.durableSnapshotIndex()),
+    });
+  }
+
   private readonly interceptors: SendInterceptor[] = [];
   private readonly commitQuorum = new CommitQuorumCheck();
-  private readonly durableLogs = new Map<NodeId, SimStorage>();
+  private readonly durableLogs = new Map<NodeId, DurableLogView>();
 
   /** Adds a hook that sees (and may swallow) every message sent from now on. */
   interceptSends(interceptor: SendInterceptor): void {
@@ -107,6 +134,9 @@ export class SimCluster {
     member.silenced = false;
     member.incarnation++;
     this.context.network.restart(id);
+    // Only the first start after a wipe: once it has run, what it writes is its own again.
+    const wiped = member.wiped;
+    member.wiped = false;
     const transport = this.monitoredTransport(member, this.context.network.endpoint(id));
     const node = await ConsensusNode.start({
       id,
@@ -114,7 +144,7 @@ export class SimCluster {
       members: this.context.ids,
       definition: lifecycleDefinition,
       transport,
-      storage: member.storage,
+      storage: wiped ? reportingPossibleLoss(member.storage) : member.storage,
       clock: member.clock,
       random: fork(this.context.random),
       config: this.context.driverConfig,
@@ -234,4 +264,15 @@ export class SimCluster {
     for (const envelope of outbound) if (!member.silenced) member.endpoint?.send(envelope);
     for (const envelope of inbound) member.handler?.(envelope);
   }
+}
+
+/** The storage as a node started on a replaced, empty disk sees it: the load says data may be lost. */
+function reportingPossibleLoss(storage: Storage): Storage {
+  return {
+    load: async () => ({ ...(await storage.load()), possibleLoss: true }),
+    persist: (write) => storage.persist(write),
+    saveSnapshot: (snapshot) => storage.saveSnapshot(snapshot),
+    compact: (index) => storage.compact(index),
+    close: () => storage.close(),
+  };
 }

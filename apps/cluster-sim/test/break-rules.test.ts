@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { breakRuleNames, breakRules } from "../src/break-rules.js";
 import { nodesForSeed } from "../src/seed-run.js";
 import { runSimulation } from "../src/simulation.js";
+import { formatSwarmProfile, parseSwarmProfile, quietProfile } from "../src/swarm-profile.js";
+import type { SwarmProfile } from "../src/swarm-profile.js";
 
 /** The seed budget CI runs (test/simulation.test.ts); every broken rule must be caught inside it. */
 const ciSeedBudget = 300;
@@ -33,21 +35,37 @@ describe("every broken rule is caught within CI's seed budget", () => {
   }
 });
 
+/**
+ * A regression seed replays with the profile it failed with, so that a change in how profiles are
+ * drawn does not move it. Fields added to the profile later take `quietProfile()`'s values (their
+ * fault kinds off), and a field renamed or removed fails the parse loudly.
+ */
+function pinnedProfile(printed: string): SwarmProfile {
+  const parsed = parseSwarmProfile(`${formatSwarmProfile(quietProfile())},${printed}`);
+  if (!parsed.ok) throw new Error(`pinned profile no longer parses: ${parsed.reason}`);
+  return parsed.profile;
+}
+
 describe("regression seeds for broken rules", () => {
-  // Figure 8 (Raft §5.4.2): seed 13's stale-leader schedule lets a returned leader count its old
-  // tail as committed and apply it; the rival it displaced overwrites it with its own entries.
-  // (A pinned seed follows the core's behaviour: when a core change moves it, the search above
-  // still guards the rule, and the first seed it reports replaces this one.)
-  it("seed 13 (3 nodes) catches commit_old_term_by_count as two entries applied at one index", async () => {
-    const result = await runSimulation({ seed: 13, nodes: 3, faults: true, breakRule: "commit_old_term_by_count" });
+  // Figure 8 (Raft §5.4.2): seed 49's stale-leader schedule lets a returned leader count its old
+  // tail as committed and apply it; the rival it displaced overwrites index 44 with its no-op.
+  it("seed 49 (3 nodes) catches commit_old_term_by_count as two entries applied at one index", async () => {
+    const profile = pinnedProfile(
+      "latencyMsMin=3,latencyMsMax=8,lossProbabilityMax=0.037,duplicateProbabilityMax=0.114,reorderProbabilityMax=0.127,reorderDelayMsMax=37,faultIntervalMsMin=93,faultIntervalMsMax=472,partitionWeight=0,isolateWeight=7,oneWayCutWeight=0,bridgeWeight=1,healWeight=2,partitionMsMin=222,partitionMsMax=2856,crashWeight=10,restartWeight=9,wipeWeight=2,linkFaultsWeight=2,timedFaultWeight=0,clockFaultWeight=7,staleLeaderWeight=6,leaderCrashFraction=0.023,inflightSurvivesCrashProbability=0.693,clockSkewMax=0.018,clockPauseMsMax=1741,clockRateMin=0.729,clockRateMax=3.8,syncDelayMsMin=2,syncDelayMsMax=4,entriesPerProposalMax=1,inflightProposalsMax=1,electionTimeoutTicks=19,heartbeatTicks=3,snapshotEntriesThreshold=1000",
+    );
+    const result = await runSimulation({ seed: 49, nodes: 3, faults: true, profile, breakRule: "commit_old_term_by_count" });
     expect(result.violations.map((violation) => violation.rule)).toContain("state_machine_safety");
   });
 
-  // The election restriction (§5.4.1) switched off: seed 4 elects a leader with a stale log that
-  // overwrites committed entries.
-  it("seed 4 (5 nodes) catches vote_without_log_check as two entries applied at one index", async () => {
-    const result = await runSimulation({ seed: 4, nodes: 5, faults: true, breakRule: "vote_without_log_check" });
-    expect(result.violations.map((violation) => violation.rule)).toContain("state_machine_safety");
+  // The election restriction (§5.4.1) switched off: seed 5 elects n1 with a stale log; a follower
+  // that already committed more answers it with its own commit index, and n1 "commits" index 7,
+  // which only n1 holds with its term. The commit-quorum check sees it at the commit itself.
+  it("seed 5 (3 nodes) catches vote_without_log_check as a commit no majority holds", async () => {
+    const profile = pinnedProfile(
+      "latencyMsMin=1,latencyMsMax=14,lossProbabilityMax=0,duplicateProbabilityMax=0,reorderProbabilityMax=0,reorderDelayMsMax=37,faultIntervalMsMin=59,faultIntervalMsMax=267,partitionWeight=0,isolateWeight=3,oneWayCutWeight=5,bridgeWeight=0,healWeight=10,partitionMsMin=244,partitionMsMax=2512,crashWeight=2,restartWeight=4,wipeWeight=1,linkFaultsWeight=9,timedFaultWeight=1,clockFaultWeight=10,staleLeaderWeight=3,leaderCrashFraction=0.595,inflightSurvivesCrashProbability=0.83,clockSkewMax=0.11,clockPauseMsMax=1215,clockRateMin=0.306,clockRateMax=2.882,syncDelayMsMin=1,syncDelayMsMax=19,entriesPerProposalMax=2,inflightProposalsMax=1,electionTimeoutTicks=9,heartbeatTicks=2,snapshotEntriesThreshold=150",
+    );
+    const result = await runSimulation({ seed: 5, nodes: 3, faults: true, profile, breakRule: "vote_without_log_check" });
+    expect(result.violations.map((violation) => violation.rule)).toContain("commit_quorum");
   });
 
   // Votes and acknowledgments sent ahead of their write (Figure 2) are caught at seed 1's first election.
