@@ -100,6 +100,23 @@ describe("scanSegment", () => {
     expect(scan.damage).toMatchObject({ torn: true, provenSynced: false });
   });
 
+  it("calls a record torn when the few bytes it has before a sector boundary never reached the disk", () => {
+    // A record that starts 5 to 15 bytes before a sector boundary (segment sizes are tried until one has it).
+    const straddles = (offset: number): boolean => offset % 512 >= 512 - 15 && offset % 512 <= 512 - 5;
+    const shapes = Array.from({ length: 4 * 30 }, (_, shape) => ({ appends: 1 + (shape % 4), entries: 1 + Math.floor(shape / 4) }));
+    const found = shapes
+      .map(({ appends, entries }) => ({ bytes: segment(appends, entries).bytes }))
+      .map(({ bytes }) => ({ bytes, record: scanSegment(bytes, 1, payloadBytesMax).records.find((scanned) => straddles(scanned.offset)) }))
+      .find((candidate) => candidate.record !== undefined);
+    const record = found?.record;
+    const bytes = found?.bytes;
+    if (record === undefined || bytes === undefined) throw new Error("no record straddles a sector boundary here");
+    const damaged = Buffer.from(bytes);
+    damaged.fill(0, record.offset, Math.ceil(record.offset / 512) * 512);
+    const scan = scanSegment(damaged, 1, payloadBytesMax);
+    expect(scan.damage).toMatchObject({ offset: record.offset, torn: true });
+  });
+
   it("calls a flipped bit proven synced when a later sync mark covers it", () => {
     const { bytes, appendStarts } = segment(3, 4);
     const damaged = Buffer.from(bytes);

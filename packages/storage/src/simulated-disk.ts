@@ -104,7 +104,7 @@ const freedFilesMax = 16;
  * answering: its calls never settle, as they would not in a dead process.
  */
 export class SimulatedDisk {
-  readonly faults: DiskFaults;
+  private faults: DiskFaults;
   private readonly random: RandomSource;
   private readonly clock: Clock | undefined;
   private readonly root = new Directory();
@@ -155,6 +155,23 @@ export class SimulatedDisk {
     for (const inode of files) this.crashFile(inode);
     if (this.counters.writesTorn > tornBefore) this.counters.crashesWithTornWrites += 1;
     if (this.random() < this.faults.crashBitFlipProbability) this.flipBit([...files]);
+  }
+
+  /** Bit rot: one bit of synced data somewhere on the disk flips (found, or not, at the next read). */
+  flipRandomBit(): void {
+    const files = new Set<Inode>();
+    collectFiles(this.root, files);
+    this.flipBit([...files]);
+  }
+
+  /** Reads, writes and fsyncs stop failing (the simulator's liveness phase); crashes still tear. */
+  stopErrors(): void {
+    this.faults = { ...this.faults, readErrorProbability: 0, writeErrorProbability: 0, noSpaceProbability: 0, fsyncErrorProbability: 0, crashBitFlipProbability: 0 };
+  }
+
+  /** What this disk does wrong. */
+  describeFaults(): DiskFaults {
+    return { ...this.faults };
   }
 
   /** The process exited (or was killed) but the machine kept running: nothing written is lost. */
@@ -614,6 +631,13 @@ class SimulatedDirectoryHandle {
 
   private fileSystemDisk(): SimulatedDisk {
     return (this.fileSystem as unknown as { disk: SimulatedDisk }).disk;
+  }
+}
+
+function collectFiles(directory: Directory, files: Set<Inode>): void {
+  for (const entry of directory.current.values()) {
+    if (entry.kind === "file") files.add(entry.inode);
+    else collectFiles(entry.directory, files);
   }
 }
 

@@ -109,13 +109,22 @@ function nextSoundRecord(bytes: Uint8Array, from: number, nonce: number, payload
   return null;
 }
 
-/** Whether some sector overlapping `[from, to)` holds only zero bytes (what a sector that never reached the disk reads as). */
+/**
+ * Whether a sector overlapping `[from, to)` reads as zeros from where the record starts (or the
+ * sector starts) to the sector's end: what a sector that never reached the disk looks like, even
+ * one that also holds the synced end of an earlier write. Records never hold 16 zero bytes in a
+ * row (JSON has no zero bytes; headers carry checksums), and a record's first five bytes are
+ * never all zero (the fifth is its type), so a shorter run from the record's start counts too.
+ */
 export function overlapsZeroSector(bytes: Uint8Array, from: number, to: number): boolean {
+  const zeroRunBytesMin = 16;
+  const zeroRunFromRecordStartBytesMin = 5;
   for (let sector = Math.floor(from / sectorBytes) * sectorBytes; sector < to; sector += sectorBytes) {
+    const start = Math.max(from, sector);
     const end = Math.min(bytes.byteLength, sector + sectorBytes);
-    if (end <= sector) return false;
-    let zero = true;
-    for (let position = sector; position < end && zero; position += 1) zero = bytes[position] === 0;
+    if (end <= start) return false;
+    let zero = end - start >= zeroRunBytesMin || end === bytes.byteLength || (start === from && end - start >= zeroRunFromRecordStartBytesMin);
+    for (let position = start; position < end && zero; position += 1) zero = bytes[position] === 0;
     if (zero) return true;
   }
   return false;
