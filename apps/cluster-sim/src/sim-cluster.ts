@@ -5,6 +5,7 @@ import { lifecycleDefinition } from "@lockstep/state-machine";
 import type { DiskFaults } from "@lockstep/storage";
 import { fork } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
+import { CommitQuorumCheck } from "./monitor/commit-quorum.js";
 import type { SafetyMonitor } from "./monitor/safety-monitor.js";
 import { NodeClock } from "./node-clock.js";
 import { SimStorage } from "./sim-storage.js";
@@ -100,10 +101,13 @@ export class SimCluster {
       };
       clock.onResume(() => this.releaseHeld(member));
       this.members.set(id, member);
+      this.durableLogs.set(id, storage);
     }
   }
 
   private readonly interceptors: SendInterceptor[] = [];
+  private readonly commitQuorum = new CommitQuorumCheck();
+  private readonly durableLogs = new Map<NodeId, SimStorage>();
 
   /** Adds a hook that sees (and may swallow) every message sent from now on. */
   interceptSends(interceptor: SendInterceptor): void {
@@ -268,7 +272,10 @@ export class SimCluster {
   observeLeaders(): void {
     for (const node of this.liveNodes()) {
       const status = node.status();
-      if (status.role === "leader") this.context.monitor.observeLeader(status.id, status.term);
+      if (status.role !== "leader") continue;
+      this.context.monitor.observeLeader(status.id, status.term);
+      const problem = this.commitQuorum.observe(status.id, status.term, status.commitIndex, status.members, this.durableLogs);
+      if (problem !== null) this.context.monitor.report("commit_quorum", problem);
     }
   }
 

@@ -3,6 +3,13 @@ import { runClientCommand } from "./cli/index.js";
 import { runCertsCommand } from "./commands/certs.js";
 import { runKeygenCommand } from "./commands/keygen.js";
 import { exitCodes, runStartCommand } from "./commands/start.js";
+import { runMemberCommand } from "./cli/member-command.js";
+import { runRecoverCommand } from "./commands/recover.js";
+import { runSnapshotCommand, type CommandIo } from "./commands/snapshot.js";
+
+function commandIo(): CommandIo {
+  return { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env, workingDirectory: process.cwd() };
+}
 
 const usage = `Usage: lockstep <command> [options]
 
@@ -13,6 +20,9 @@ Commands:
   transition  move a key to another state
   watch       stream committed transitions
   keygen      create an Ed25519 key for peer message authentication
+  member      list, add, promote or remove members; create a join token
+  snapshot    save a backup from a running node, or restore one into a new cluster
+  recover     --force-new-cluster: restart one survivor as a one-member cluster
   certs       create the cluster CA, node and client certificates (lockstep certs --help)
 `;
 
@@ -26,6 +36,12 @@ async function main(argv: string[]): Promise<number> {
       return runKeygenCommand(rest, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) });
     case "certs":
       return runCertsCommand(rest, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) });
+    case "member":
+      return runMemberCommand(rest, commandIo());
+    case "snapshot":
+      return runSnapshotCommand(rest, commandIo());
+    case "recover":
+      return runRecoverCommand(rest, commandIo());
     case "status":
     case "get":
     case "transition":

@@ -7,6 +7,8 @@ import { FileStorage } from "@lockstep/storage";
 import { MessageAuth, publicKeyOf, TcpTransport, type PeerAddress } from "@lockstep/transport-tcp";
 import { parseHostPort, type NodeConfig } from "./config/load-config.js";
 import { CountingMetricsSink } from "./counting-metrics-sink.js";
+import type { ClusterIdentity } from "./membership/cluster-identity.js";
+import { resolveIdentity } from "./membership/resolve-identity.js";
 import { cryptoRandom } from "./crypto-random.js";
 import { createApiServer, type ApiServer } from "./server/api-server.js";
 import { WatchHub } from "./server/watch-hub.js";
@@ -52,6 +54,8 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       logger,
     });
     cleanup.push(() => storage.close());
+    const identity = clusterIdentityOf(config, storage);
+    logger.info({ cluster: identity.cluster, clusterUuid: identity.clusterUuid, origin: identity.origin }, "data directory identity");
     const transport = await TcpTransport.start({
       nodeId: config.nodeId,
       cluster: config.cluster,
@@ -101,7 +105,7 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
     const unsubscribe = node.onApplied((event) => hub.onApplied(event));
     cleanup.push(() => node.stop(0));
     options.onNodeStarted?.(node);
-    const api = createNodeApi({ config, node, hub, metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }), sink, logger });
+    const api = createNodeApi({ config, identity, node, hub, metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }), sink, logger });
     const clientAddress = await api.listen(config.clientListen.host, config.clientListen.port);
     logger.info({ clientAddress: `${clientAddress.address}:${clientAddress.port}`, peerAddress: `${config.peerListen.host}:${config.peerListen.port}`, dataDirectory: config.dataDirectory }, "node started");
     return {
@@ -123,6 +127,7 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
 
 function createNodeApi(parts: {
   config: NodeConfig;
+  identity: ClusterIdentity;
   node: ConsensusNode;
   hub: WatchHub;
   metricsText: () => Promise<{ contentType: string; text: string }>;
@@ -134,6 +139,7 @@ function createNodeApi(parts: {
     context: {
       node: parts.node,
       selfId: config.nodeId,
+      identity: parts.identity,
       members: config.members,
       metricsText: parts.metricsText,
       counters: () => parts.sink.counters,
@@ -147,6 +153,28 @@ function createNodeApi(parts: {
     dashboard: { intervalMs: config.dashboardFeedIntervalMs, clientsMax: config.dashboardClientsMax, bufferedBytesMax: config.watchBufferedBytesMax },
     onInternalError: (error) => parts.logger.error({ err: error }, "HTTP handler failed"),
   });
+}
+
+/** Which cluster the data directory belongs to; a directory of another cluster or node stops the start. */
+function clusterIdentityOf(config: NodeConfig, storage: FileStorage): ClusterIdentity {
+  const status = storage.status();
+  const resolved = resolveIdentity({
+    dataDirectory: config.dataDirectory,
+    cluster: config.cluster,
+    nodeId: config.nodeId,
+    members: config.members,
+    dataDirectoryEmpty: status.lastIndex === 0 && status.snapshotIndex === 0,
+    joinRequested: false,
+  });
+  switch (resolved.kind) {
+    case "existing":
+    case "created":
+      return resolved.identity;
+    case "refused":
+      throw new Error(resolved.message);
+    case "needs_join":
+      throw new Error(`data directory ${config.dataDirectory} is empty and the node was asked to join`);
+  }
 }
 
 function peerAddresses(config: NodeConfig): Record<string, PeerAddress> {
