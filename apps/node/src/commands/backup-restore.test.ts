@@ -1,9 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { silentLogger } from "@lockstep/consensus";
 import { lifecycleDefinition } from "@lockstep/state-machine";
 import { afterAll, describe, expect, it } from "vitest";
+import { ensureLocalCertificates } from "../certs/local-certificates.js";
 import { freePorts } from "../cluster/free-ports.js";
 import { loadConfig } from "../config/load-config.js";
 import { readClusterIdentity } from "../membership/cluster-identity.js";
@@ -21,8 +22,11 @@ afterAll(async () => {
 /** The node options of a one-member cluster on free loopback ports. */
 async function nodeArgs(cluster: string, dataDirectory: string): Promise<string[]> {
   const [peerPort, clientPort] = await freePorts("127.0.0.1", 2);
+  // The peer port is always mutual TLS, even for a one-member cluster.
+  const certificates = await ensureLocalCertificates({ directory: join(root, "certs"), nodeIds: ["n1"], hosts: ["127.0.0.1"] });
+  const certsDirectory = dirname(certificates.nodes.n1!.certFile);
   const members = [{ id: "n1", peerAddress: `127.0.0.1:${peerPort}`, clientUrl: `http://127.0.0.1:${clientPort}` }];
-  return ["--node-id", "n1", "--cluster", cluster, "--members", JSON.stringify(members), "--data-directory", dataDirectory, "--fsync-policy", "none", "--tick-ms", "10"];
+  return ["--node-id", "n1", "--cluster", cluster, "--members", JSON.stringify(members), "--data-directory", dataDirectory, "--fsync-policy", "none", "--tick-ms", "10", "--certs-directory", certsDirectory];
 }
 
 async function start(argv: string[]): Promise<{ node: NodeProcess; url: string }> {

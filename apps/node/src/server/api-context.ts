@@ -15,4 +15,8 @@ export interface ApiContext {
   /** A few counters the dashboard shows. */
   counters(): DashboardCounters;
   requestBodyBytesMax: number;
+  /** Commit latencies (ms) observed since the last call, for the dashboard's chart; emptied by each call. */
+  commitLatenciesMs?: () => number[];
+  /** The dashboard's chart points (`GET /v1/dashboard-samples`); set by the API server. */
+  dashboardSamples?: () => unknown;
 }

@@ -22,6 +22,7 @@ export async function routeRequest(context: ApiContext, request: IncomingMessage
     if (path === "/metrics") return getMetrics(context, response);
     if (path === "/v1/snapshot") return getSnapshot(context, response);
     if (path === "/v1/cluster") return sendJson(response, 200, clusterStatus(context), { cors: true });
+    if (path === "/v1/dashboard-samples" && context.dashboardSamples !== undefined) return sendJson(response, 200, context.dashboardSamples(), { cors: true });
     if (path === "/v1/machines") return listMachines(context, url, response);
     if (path.startsWith(machinesPrefix) && path.length > machinesPrefix.length) {
       const key = decodeKey(path.slice(machinesPrefix.length));

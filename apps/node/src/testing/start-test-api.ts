@@ -56,6 +56,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       members: [{ id: "n1", peerAddress: "127.0.0.1:1", clientUrl: "http://127.0.0.1:2" }],
       metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }),
       counters: () => sink.counters,
+      commitLatenciesMs: () => sink.drainCommitLatenciesMs(),
       requestBodyBytesMax: options.requestBodyBytesMax ?? 64 * 1024,
     },
     hub,
