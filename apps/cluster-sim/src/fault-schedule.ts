@@ -199,13 +199,17 @@ export class FaultSchedule {
       case "wipe": {
         this.noteRepairs();
         if (this.awaitingRepair.size > 0) return;
+        // A node its damaged disk keeps down gets the new disk first: what an operator would replace.
+        const down = this.context.cluster.downForGood()[0];
+        // Replacing a disk already damaged adds no damage; replacing a sound one spends the budget.
+        if (down === undefined && (!this.mayCrash() || !this.context.cluster.mayDamageDisk())) return;
         const commitIndex = Math.max(0, ...this.context.cluster.liveNodes().map((node) => node.status().commitIndex));
-        const id = this.crashOne();
-        if (id !== null) this.awaitingRepair.set(id, commitIndex);
-        if (id !== null) {
-          this.context.cluster.wipe(id);
-          this.stats.wipes++;
-        }
+        const id = down ?? this.crashOne();
+        if (id === null) return;
+        this.crashed.add(id);
+        this.awaitingRepair.set(id, commitIndex);
+        this.context.cluster.wipe(id);
+        this.stats.wipes++;
         return;
       }
       case "link_faults":
@@ -328,7 +332,9 @@ export class FaultSchedule {
 
   private mayCrash(): boolean {
     // Keep a majority able to run: crash at most a minority at a time.
-    return this.crashed.size + this.crashing.size < Math.floor((this.context.ids.length - 1) / 2);
+    // A node whose storage refused to start is down too.
+    const downForGood = this.context.cluster.downForGood().filter((id) => !this.crashed.has(id)).length;
+    return this.crashed.size + this.crashing.size + downForGood < Math.floor((this.context.ids.length - 1) / 2);
   }
 
   /** Crashes one node (the leader at the profile's rate); returns it, or null when a minority is already down. */
