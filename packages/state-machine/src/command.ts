@@ -2,6 +2,10 @@
 // (a protocol `Command` object is accepted as it is) without importing it: DESIGN.md §3 keeps
 // state-machine free of dependencies on our other packages.
 
+import type { TokenCreateCommand, TokenRevokeCommand } from "./token-table.js";
+
+export type { TokenCreateCommand, TokenRevokeCommand } from "./token-table.js";
+
 /** A client session (Raft thesis §6.3): `seq` is a positive safe integer, unique per `clientId`. */
 export interface ClientSession {
   readonly clientId: string;
@@ -28,4 +32,4 @@ export interface MembersCommand {
   readonly members: readonly string[];
 }
 
-export type Command = TransitionCommand | NoopCommand | MembersCommand;
+export type Command = TransitionCommand | NoopCommand | MembersCommand | TokenCreateCommand | TokenRevokeCommand;

@@ -25,6 +25,8 @@ class ReferenceStore {
       this.members = [...command.members];
       return { ok: true, kind: "members", members: [...command.members] };
     }
+    // token-table.test.ts covers tokens; this model is about transitions and sessions.
+    if (command.kind === "token_create" || command.kind === "token_revoke") throw new Error("the reference model has no tokens");
     if (command.session === undefined) return this.transition(index, command.key, command.to, command.expect);
     const { clientId, seq } = command.session;
     let client = this.clients.get(clientId);

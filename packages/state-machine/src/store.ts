@@ -5,6 +5,7 @@ import { compareStrings } from "./compare-strings.js";
 import { allowedTargets, parseDefinition, type Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
 import { SessionTable } from "./session-table.js";
+import { TokenTable } from "./token-table.js";
 import { decodeSnapshot, encodeSnapshot, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
 
 export const defaultSessionWindowSeqs = 64;
@@ -44,6 +45,7 @@ export class Store {
   readonly #allowedByState = new Map<string, readonly string[]>();
   readonly #machines = new Map<string, MachineRecord>();
   readonly #sessions: SessionTable;
+  readonly #tokens = new TokenTable();
   #members: readonly string[];
   #appliedIndex = 0;
 
@@ -91,6 +93,11 @@ export class Store {
     return this.#machines.size;
   }
 
+  /** The replicated client tokens (read-only use: change them only through `apply`). */
+  get tokens(): Pick<TokenTable, "get" | "list" | "size" | "bootstrapped"> {
+    return this.#tokens;
+  }
+
   get(key: string): MachineRecord {
     const record = this.#machines.get(key);
     if (record === undefined) return { state: this.definition.initial, revision: 0 };
@@ -126,6 +133,10 @@ export class Store {
         return noopResult;
       case "members":
         return this.#applyMembers(command.members);
+      case "token_create":
+        return this.#tokens.create(index, command);
+      case "token_revoke":
+        return this.#tokens.revoke(index, command);
       default:
         command satisfies never;
         throw new Error(`state-machine invariant violated: unknown command kind ${String((command as { kind: unknown }).kind)}`);
@@ -169,6 +180,7 @@ export class Store {
       assert(record.revision >= 1 && record.revision <= this.#appliedIndex, `key ${key} has revision ${record.revision} beyond ${this.#appliedIndex}`);
     }
     this.#sessions.assertInvariants(this.#appliedIndex);
+    this.#tokens.assertInvariants(this.#appliedIndex);
   }
 
   /** The whole store as checksummed UTF-8 JSON; `Store.restore` reads it back. */
@@ -190,6 +202,8 @@ export class Store {
       members: this.#members,
       machines: this.entries().map((entry) => [entry.key, entry.state, entry.revision] as const),
       sessions,
+      // Absent until the first token: a store without tokens snapshots exactly as before.
+      ...(this.#tokens.bootstrapped ? { tokens: this.#tokens.snapshot() } : {}),
     };
   }
 
@@ -208,6 +222,7 @@ export class Store {
     });
     store.#appliedIndex = content.appliedIndex;
     for (const [key, state, revision] of content.machines) store.#machines.set(key, { state, revision });
+    if (content.tokens !== undefined) store.#tokens.restore(content.tokens);
     for (const session of content.sessions) {
       store.#sessions.restoreClient(session.clientId, {
         lastActivityIndex: session.lastActivityIndex,

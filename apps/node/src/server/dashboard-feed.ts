@@ -1,6 +1,7 @@
 import type { MachineState } from "@lockstep/protocol";
 import type { DashboardCounters } from "../counting-metrics-sink.js";
 import type { ApiContext } from "./api-context.js";
+import type { BufferBudget } from "./buffer-budget.js";
 import { clusterStatus } from "./cluster-status.js";
 import type { WatchSocket } from "./watch-hub.js";
 
@@ -11,6 +12,8 @@ export interface DashboardFeedOptions {
   bufferedBytesMax: number;
   /** Keys listed per snapshot; the rest are counted, not sent. */
   keysMax?: number;
+  /** The node-wide budget of buffered bytes shared with the watches. */
+  budget?: BufferBudget;
 }
 
 /** What the dashboard page receives every `intervalMs`. */
@@ -45,12 +48,14 @@ export class DashboardFeed {
       return;
     }
     this.sockets.add(socket);
+    this.options.budget?.add(socket);
     this.sendTo(socket, JSON.stringify(this.snapshot()));
     this.timer ??= setInterval(() => this.broadcast(), this.options.intervalMs);
   }
 
   remove(socket: WatchSocket): void {
     this.sockets.delete(socket);
+    this.options.budget?.remove(socket);
     if (this.sockets.size === 0 && this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
@@ -87,6 +92,12 @@ export class DashboardFeed {
   }
 
   private sendTo(socket: WatchSocket, text: string): void {
+    if (this.options.budget?.shouldCut(socket, "dashboard") === true) {
+      this.remove(socket);
+      if (socket.terminate === undefined) socket.close(1013, "overloaded");
+      else socket.terminate();
+      return;
+    }
     if (socket.bufferedAmount > this.options.bufferedBytesMax) return;
     socket.send(text, (error) => {
       if (error instanceof Error) this.remove(socket);
