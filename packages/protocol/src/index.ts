@@ -3,6 +3,7 @@ export * from "./commands.js";
 export * from "./messages.js";
 export * from "./client-api.js";
 export * from "./token-commands.js";
+export * from "./membership-api.js";
 export {
   decodeDetailLengthMax,
   decodeEnvelope,

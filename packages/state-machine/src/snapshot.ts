@@ -4,6 +4,7 @@ import { crc32Hex } from "./crc32.js";
 import type { Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
 import { tokenTableProblem, type TokenTableSnapshot } from "./token-table.js";
+import { joinTokensMax, type JoinTokenRecord } from "./join-token-table.js";
 
 // Layout: `{"crc32":"<8 hex>","body":<body JSON>}`. The whole snapshot is one JSON document a
 // person can read, and the checksum covers the body's exact bytes, so verifying it needs no
@@ -34,6 +35,8 @@ export interface SnapshotContent {
   readonly sessions: readonly SessionSnapshot[];
   /** Present once the cluster has had a client token. */
   readonly tokens?: TokenTableSnapshot | undefined;
+  /** Join tokens, sorted by id (hashes only; DESIGN.md §9). */
+  readonly joinTokens: readonly JoinTokenRecord[];
 }
 
 export interface RestoreFailure {
@@ -85,6 +88,19 @@ const BodySchema = z.strictObject({
       tokens: z.array(z.tuple([z.string().min(1), z.string().regex(/^[0-9a-f]{64}$/), z.enum(["read", "write", "admin"]), z.array(z.string().min(1)), PositiveSchema])),
     })
     .optional(),
+  // Snapshots taken before join tokens existed have none.
+  joinTokens: z
+    .array(
+      z.strictObject({
+        tokenId: z.string().regex(/^[a-z0-9]{6}$/),
+        secretSha256: z.string().regex(/^[0-9a-f]{64}$/),
+        createdAtMs: CountSchema,
+        expiresAtMs: CountSchema,
+        usedBy: z.string().nullable(),
+      }),
+    )
+    .max(joinTokensMax)
+    .default([]),
 });
 
 /**

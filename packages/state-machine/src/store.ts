@@ -4,6 +4,7 @@ import type { Command, TransitionCommand } from "./command.js";
 import { compareStrings } from "./compare-strings.js";
 import { allowedTargets, parseDefinition, type Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
+import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
 import { SessionTable } from "./session-table.js";
 import { TokenTable } from "./token-table.js";
 import { decodeSnapshot, encodeSnapshot, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
@@ -47,6 +48,7 @@ export class Store {
   readonly #sessions: SessionTable;
   readonly #tokens = new TokenTable();
   #members: readonly string[];
+  readonly #joinTokens = new JoinTokenTable();
   #appliedIndex = 0;
 
   constructor(definition: Definition, options: StoreOptions = {}) {
@@ -81,6 +83,11 @@ export class Store {
 
   get sessionsMax(): number {
     return this.#sessions.sessionsMax;
+  }
+
+  /** The cluster's join tokens (hashes only), for the node that checks a join before proposing it. */
+  joinToken(tokenId: string): JoinTokenRecord | undefined {
+    return this.#joinTokens.get(tokenId);
   }
 
   /** How many client sessions are held. */
@@ -137,6 +144,12 @@ export class Store {
         return this.#tokens.create(index, command);
       case "token_revoke":
         return this.#tokens.revoke(index, command);
+      case "join_token_create":
+        return this.#joinTokens.create(command);
+      case "join_token_use":
+        return this.#joinTokens.use(command);
+      case "join_token_revoke":
+        return this.#joinTokens.revoke(command);
       default:
         command satisfies never;
         throw new Error(`state-machine invariant violated: unknown command kind ${String((command as { kind: unknown }).kind)}`);
@@ -204,6 +217,7 @@ export class Store {
       sessions,
       // Absent until the first token: a store without tokens snapshots exactly as before.
       ...(this.#tokens.bootstrapped ? { tokens: this.#tokens.snapshot() } : {}),
+      joinTokens: this.#joinTokens.records(),
     };
   }
 
@@ -223,6 +237,7 @@ export class Store {
     store.#appliedIndex = content.appliedIndex;
     for (const [key, state, revision] of content.machines) store.#machines.set(key, { state, revision });
     if (content.tokens !== undefined) store.#tokens.restore(content.tokens);
+    store.#joinTokens.restore(content.joinTokens);
     for (const session of content.sessions) {
       store.#sessions.restoreClient(session.clientId, {
         lastActivityIndex: session.lastActivityIndex,

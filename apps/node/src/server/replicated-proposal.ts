@@ -41,7 +41,7 @@ export function proposeAndWait(node: ConsensusNode, command: TokenCreateCommand 
     });
     const deadline = setTimeout(() => finish({ ok: false, code: accepted ? "timeout" : "no_quorum" }), options.timeoutMs);
     const propose = (): void => {
-      const proposed = node.proposeCommand(command);
+      const proposed = node.proposeDetached(command);
       if (proposed.ok) accepted = true;
       else if (proposed.reason === "overloaded" || proposed.reason === "shutting_down") return finish({ ok: false, code: proposed.reason });
       timer = setTimeout(propose, options.retryIntervalMs);
