@@ -21,7 +21,19 @@ export interface ListenAddress {
 /** A validated configuration with every derived default filled in. */
 export type NodeConfig = Omit<
   ParsedNodeConfig,
-  "members" | "peerListenAddress" | "clientListenAddress" | "dataDirectory" | "clientAuthentication" | "clientTlsCertFile" | "clientTlsKeyFile" | "clientTlsCaFile" | "initialAdminTokenFile"
+  | "members"
+  | "peerListenAddress"
+  | "clientListenAddress"
+  | "dataDirectory"
+  | "certsDirectory"
+  | "peerCaFile"
+  | "peerCertFile"
+  | "peerKeyFile"
+  | "clientAuthentication"
+  | "clientTlsCertFile"
+  | "clientTlsKeyFile"
+  | "clientTlsCaFile"
+  | "initialAdminTokenFile"
 > & {
   members: MemberConfig[];
   self: MemberConfig;
@@ -31,8 +43,8 @@ export type NodeConfig = Omit<
   dataDirectory: string;
   /** Absolute, when given. */
   definitionFile?: string;
-  /** Absolute, when given: peer messages are then signed and verified. */
-  authPrivateKeyFile?: string;
+  /** Absolute: the peer port's CA bundle, certificate and key. */
+  peerTls: PeerTlsFiles;
   /** Resolved: `none` only on loopback or with `insecure`. */
   clientAuthentication: "tokens" | "none";
   /** Absolute paths; present when the client port serves HTTPS. */
@@ -40,6 +52,12 @@ export type NodeConfig = Omit<
   /** Absolute; present when `clientAuthentication` is `tokens`. */
   initialAdminTokenFile?: string;
 };
+
+export interface PeerTlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
 
 export interface LoadConfigInput {
   argv: readonly string[];
@@ -136,19 +154,16 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
   if (clientListen === null) return { ok: false, message: `config: clientListenAddress: port out of range${sourceOf(merged, "clientListenAddress")}` };
   const broken = firstBrokenRule(parsed);
   if (broken !== null) return { ok: false, message: `config: ${broken.field}: ${broken.reason}${sourceOf(merged, broken.field)}` };
-  if (parsed.authPrivateKeyFile !== undefined) {
-    const unkeyed = members.find((member) => member.id !== parsed.nodeId && member.publicKey === undefined);
-    if (unkeyed !== undefined) {
-      return { ok: false, message: `config: members: member "${unkeyed.id}" has no publicKey, which authPrivateKeyFile requires${sourceOf(merged, "members")}` };
-    }
-  }
   const security = checkClientSecurity({ ...parsed, clientListen, selfClientUrl: self.clientUrl });
   if (!security.ok) return { ok: false, message: `config: ${security.field}: ${security.reason}${sourceOf(merged, security.field)}` };
   const {
     peerListenAddress: _peer,
     clientListenAddress: _client,
     definitionFile,
-    authPrivateKeyFile,
+    certsDirectory,
+    peerCaFile,
+    peerCertFile,
+    peerKeyFile,
     clientAuthentication: _authentication,
     clientTlsCertFile,
     clientTlsKeyFile,
@@ -156,6 +171,7 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
     initialAdminTokenFile,
     ...rest
   } = parsed;
+  const certs = resolve(workingDirectory, certsDirectory ?? "certs");
   const dataDirectory = resolve(workingDirectory, parsed.dataDirectory ?? `lockstep-data/${parsed.nodeId}`);
   const absolute = (path: string): string => resolve(workingDirectory, path);
   return {
@@ -173,7 +189,11 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
       clientListen,
       dataDirectory,
       ...(definitionFile === undefined ? {} : { definitionFile: resolve(workingDirectory, definitionFile) }),
-      ...(authPrivateKeyFile === undefined ? {} : { authPrivateKeyFile: resolve(workingDirectory, authPrivateKeyFile) }),
+      peerTls: {
+        caFile: peerCaFile === undefined ? resolve(certs, "ca.crt") : resolve(workingDirectory, peerCaFile),
+        certFile: peerCertFile === undefined ? resolve(certs, "node.crt") : resolve(workingDirectory, peerCertFile),
+        keyFile: peerKeyFile === undefined ? resolve(certs, "node.key") : resolve(workingDirectory, peerKeyFile),
+      },
     },
   };
 }

@@ -79,6 +79,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   server.maxConnections = options.httpConnectionsMax;
   limitConnectionsPerSource(server, options.connectionsPerSourceMax, () => options.security.countRefusal("too_many_connections"));
   const feed = new DashboardFeed(options.context, options.dashboard);
+  options.context.dashboardSamples = () => feed.samples();
   const webSockets: WebSocketRoutes = attachWebSocketRoutes(server, options.hub, feed, guard);
 
   return {
