@@ -1,6 +1,7 @@
 import type { ConsensusNode } from "@lockstep/consensus";
 import type { MemberConfig } from "../config/node-config-schema.js";
 import type { DashboardCounters } from "../counting-metrics-sink.js";
+import type { ProposeAndWaitOptions } from "./replicated-proposal.js";
 import type { ClusterIdentity } from "../membership/cluster-identity.js";
 import type { MembershipControl } from "../membership/membership-control.js";
 
@@ -26,6 +27,8 @@ export interface ApiContext {
   joinSigner?: (request: { nodeId: string; hosts: string[]; publicKeyPem: string }) => Promise<{ certPem: string; caCertPem: string }>;
   /** Called once a node joined through this one (for logs). */
   onJoined?: (nodeId: string) => void;
+  /** How token changes wait for their commit (consensusTimeoutMs, tickMs). */
+  proposal: ProposeAndWaitOptions;
   /** Commit latencies (ms) observed since the last call, for the dashboard's chart; emptied by each call. */
   commitLatenciesMs?: () => number[];
   /** The dashboard's chart points (`GET /v1/dashboard-samples`); set by the API server. */

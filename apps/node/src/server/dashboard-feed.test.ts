@@ -49,6 +49,7 @@ function fakeContext() {
     metricsText: () => Promise.resolve({ contentType: "text/plain", text: "" }),
     counters: () => ({ proposalsOk: 0, proposalsFailed: 0, transitionsOk: 0, transitionsRejected: 0, leaderChanges: 0, messagesSent: 0, messageDeliveryFailures: 0, peersConnected: 2 }),
     commitLatenciesMs: () => [1, 2, 3, 4, 100],
+    proposal: { timeoutMs: 1_000, retryIntervalMs: 50 },
     requestBodyBytesMax: 65_536,
     membership: new FakeMembership(["n1", "n2", "n3"].map((id) => ({ id, peerAddress: `127.0.0.1:740${id[1]}`, clientUrl: `http://127.0.0.1:840${id[1]}`, voter: true }))),
     forwardTimeoutMs: 1_000,

@@ -9,7 +9,7 @@ import { sendError, sendJson } from "./send-json.js";
 /** `GET /v1/members`: the configuration this node has applied. */
 export function getMembers(context: ApiContext, response: ServerResponse): void {
   const body: MembersResponse = { leader: context.node.status().leader, members: context.membership.members() };
-  sendJson(response, 200, body, { cors: true });
+  sendJson(response, 200, body);
 }
 
 /** `POST /v1/members` `{ id, peerAddress, clientUrl }`: adds a learner. */
