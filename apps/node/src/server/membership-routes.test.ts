@@ -150,11 +150,11 @@ describe("a follower forwards membership requests to the leader", () => {
     const followerApi = await startTestApi({ membership: follower });
     try {
       follower.scripted.push({ ok: false, reason: "not_leader", leader: "n9" });
-      const relayed = await fetch(`${followerApi.baseUrl}/v1/members/n1/promote`, { method: "POST" });
+      const relayed = await fetch(`${followerApi.baseUrl}/v1/members/n1/promote`, { method: "POST", headers: { "content-type": "application/json" } });
       expect([relayed.status, await relayed.json()]).toEqual([200, { index: 7, members: [] }]);
       expect(seen).toEqual([{ path: "/v1/members/n1/promote", forwardedBy: "n1" }]);
       follower.scripted.push({ ok: false, reason: "not_leader", leader: "n9" });
-      const looped = await fetch(`${followerApi.baseUrl}/v1/members/n1/promote`, { method: "POST", headers: { "x-lockstep-forwarded-by": "n3" } });
+      const looped = await fetch(`${followerApi.baseUrl}/v1/members/n1/promote`, { method: "POST", headers: { "content-type": "application/json", "x-lockstep-forwarded-by": "n3" } });
       expect(looped.status).toBe(503);
       expect(errorOf(await looped.json())).toMatchObject({ code: "no_leader" });
       expect(seen).toHaveLength(1);
