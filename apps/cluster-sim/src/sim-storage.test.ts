@@ -78,11 +78,11 @@ describe("SimStorage", () => {
     const { storage, run } = setup();
     void storage.persist({ entries: [entry(1, 1), entry(2, 1), entry(3, 2)] });
     await run(50);
-    void storage.saveSnapshot({ meta: { index: 2, term: 1, members: ["a"] }, data: new Uint8Array([1, 2]) });
+    void storage.saveSnapshot({ meta: { index: 2, term: 1, members: [{ id: "a", peerAddress: "", clientUrl: "", voter: true }] }, data: new Uint8Array([1, 2]) });
     void storage.compact(2);
     storage.crash();
     expect(storage.durableSnapshotIndex()).toBe(0);
-    void storage.saveSnapshot({ meta: { index: 2, term: 1, members: ["a"] }, data: new Uint8Array([1, 2]) });
+    void storage.saveSnapshot({ meta: { index: 2, term: 1, members: [{ id: "a", peerAddress: "", clientUrl: "", voter: true }] }, data: new Uint8Array([1, 2]) });
     void storage.compact(2);
     await run(100);
     expect(storage.durableSnapshotIndex()).toBe(2);
@@ -92,7 +92,7 @@ describe("SimStorage", () => {
     expect(storage.durableCovers(1)).toBe(true);
     expect(storage.durableCovers(4)).toBe(false);
     const loaded = await storage.load();
-    expect(loaded.snapshot?.meta).toEqual({ index: 2, term: 1, members: ["a"] });
+    expect(loaded.snapshot?.meta).toEqual({ index: 2, term: 1, members: [{ id: "a", peerAddress: "", clientUrl: "", voter: true }] });
   });
 
   it("rejects a write that would leave a gap in the log, changing nothing", async () => {

@@ -19,7 +19,7 @@ export function estimateCommandBytes(command: Command): number {
     case "noop":
       return 16;
     case "members":
-      return 24 + command.members.reduce((total, member) => total + member.length + 3, 0);
+      return 24 + command.members.reduce((total, member) => total + 48 + member.id.length + member.peerAddress.length + member.clientUrl.length, 0);
     case "transition": {
       let bytes = 40 + command.key.length + command.to.length;
       if (command.expect !== undefined) bytes += 12 + command.expect.length;

@@ -9,3 +9,7 @@ export { defaultDriverConfig, type DriverConfig } from "./driver/driver-config.j
 export type { RequestFailure, RequestFailureCode } from "./driver/pending-requests.js";
 export type { ReadFailureCode } from "./driver/pending-reads.js";
 export { termMax, type DropReason } from "./message-validation.js";
+export type { Member } from "@lockstep/protocol";
+export type { MembershipChange, MembershipChangeRefusal, ConfigurationChange } from "./configuration.js";
+export type { MembershipProposal } from "./raft-core.js";
+export type { MembershipChangeOutcome } from "./driver/consensus-node.js";
