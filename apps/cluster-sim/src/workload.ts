@@ -87,6 +87,8 @@ export class Workload {
           this.stats.failed++;
           this.context.history.fail(operation);
           return;
+        case "join_token_refused":
+          throw new Error("a transition was answered with a join-token result");
         case "session_expired":
         case "timeout":
         case "no_quorum":

@@ -9,7 +9,7 @@ export interface ResponseSchema<T> {
 export interface HttpAttemptRequest<T> {
   readonly fetch: typeof fetch;
   readonly url: string;
-  readonly method: "GET" | "POST";
+  readonly method: "GET" | "POST" | "DELETE";
   readonly body?: unknown;
   readonly timeoutMs: number;
   readonly responseBytesMax: number;
@@ -78,13 +78,14 @@ function decodeAnswer<T>(where: string, status: number, text: string, schema: Re
   }
   const parsed = ErrorResponseSchema.safeParse(json);
   if (!parsed.success) return protocolFailure(where, status, `status ${status} without a valid error body`);
-  const { code, message, from, to, allowed, actual, leader } = parsed.data.error;
+  const { code, message, from, to, allowed, actual, leader, reason } = parsed.data.error;
   const details = {
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
     ...(allowed === undefined ? {} : { allowed }),
     ...(actual === undefined ? {} : { actual }),
     ...(leader === undefined ? {} : { leader }),
+    ...(reason === undefined ? {} : { reason }),
   };
   return { kind: "api_error", error: new LockstepError(code, message, { status, details }) };
 }

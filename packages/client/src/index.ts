@@ -10,4 +10,15 @@ export {
 } from "./lockstep-error.js";
 export { computeRetryDelayMs } from "./retry-delay.js";
 export type { WatchHandle, WatchOptions } from "./watch-stream.js";
-export type { ClusterStatus, MachineList, MachineState, TransitionResponse, WatchEvent } from "@lockstep/protocol";
+export type {
+  AddMemberRequest,
+  ClusterStatus,
+  CreateJoinTokenResponse,
+  MachineList,
+  MachineState,
+  MemberInfo,
+  MembershipChangeResponse,
+  MembersResponse,
+  TransitionResponse,
+  WatchEvent,
+} from "@lockstep/protocol";

@@ -18,6 +18,8 @@ export interface LockstepErrorDetails {
   readonly allowed?: readonly StateName[];
   /** `expect_failed`: the state the key was actually in. */
   readonly actual?: StateName;
+  /** A refused membership change or join: what was refused, in one word (e.g. the join token was `used`). */
+  readonly reason?: string;
   /** The leader's node id, when the answering node knew one. */
   readonly leader?: string;
   /** `compacted`: the oldest revision a watch can still resume from. */

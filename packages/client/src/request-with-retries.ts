@@ -11,7 +11,7 @@ export interface RetryContext {
 }
 
 export interface RetriedRequest<T> {
-  readonly method: "GET" | "POST";
+  readonly method: "GET" | "POST" | "DELETE";
   /** Path and query, starting with `/`. */
   readonly path: string;
   readonly body?: unknown;
@@ -21,7 +21,7 @@ export interface RetriedRequest<T> {
 }
 
 /** 503 answers: the server could not tell whether it worked, so the same request may be retried. */
-const retryableCodes: ReadonlySet<LockstepErrorCode> = new Set(["no_quorum", "timeout", "shutting_down", "overloaded"]);
+const retryableCodes: ReadonlySet<LockstepErrorCode> = new Set(["no_quorum", "timeout", "shutting_down", "overloaded", "no_leader"]);
 
 /** Where the next attempt goes, and whether to wait first. */
 interface NextAttempt {

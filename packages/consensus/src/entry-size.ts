@@ -20,6 +20,10 @@ export function estimateCommandBytes(command: Command): number {
       return 16;
     case "members":
       return 24 + command.members.reduce((total, member) => total + 48 + member.id.length + member.peerAddress.length + member.clientUrl.length, 0);
+    case "join_token_create":
+    case "join_token_use":
+    case "join_token_revoke":
+      return 200;
     case "transition": {
       let bytes = 40 + command.key.length + command.to.length;
       if (command.expect !== undefined) bytes += 12 + command.expect.length;

@@ -11,6 +11,7 @@ export type CounterName =
   | "messages_invalid_total"
   | "messages_dropped_total"
   | "peer_connections_refused_total"
+  | "peer_tls_reloads_total"
   | "proposals_total"
   | "transitions_total"
   | "leader_changes_total"
@@ -31,7 +32,8 @@ export type GaugeName =
   | "applied_index"
   | "is_leader"
   | "wal_segments"
-  | "send_queue_messages";
+  | "send_queue_messages"
+  | "peer_certificate_expiry_timestamp_seconds";
 
 export type MetricLabels = Readonly<Record<string, string>>;
 

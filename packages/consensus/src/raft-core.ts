@@ -52,6 +52,8 @@ export interface CoreStatus {
   firstIndex: number;
   /** The configuration in effect here (the last one this node knows committed). */
   members: Member[];
+  /** Storage reported a possible loss at start; no votes until a leader has brought the log up to date. */
+  recovering: boolean;
   /** The leader's view of every member (itself included); empty on other roles. */
   progress: ProgressStatus[];
 }
@@ -102,6 +104,12 @@ export class RaftCore {
   private leader: NodeId | null = null;
   private readonly log: RaftLog;
   private appliedIndex: number;
+  /**
+   * Set when storage may have lost acknowledged entries or a vote (`PersistedState.possibleLoss`):
+   * voting or leading with such a log could elect a leader without a committed entry, so this node
+   * neither votes nor campaigns until a leader has brought it up to date (`finishRecovery`).
+   */
+  private recovering: boolean;
 
   private electionElapsedTicks = 0;
   private heartbeatElapsedTicks = 0;
@@ -149,6 +157,8 @@ export class RaftCore {
     if (config.unsafeBreakRule !== undefined) this.logger.error({ rule: config.unsafeBreakRule }, "UNSAFE: a Raft rule is broken on purpose (test-only setting)");
     this.term = persisted.hardState.term;
     this.votedFor = persisted.hardState.votedFor;
+    this.recovering = persisted.possibleLoss === true;
+    if (this.recovering) this.logger.warn({ term: this.term }, "storage may have lost acknowledged data: not voting until a leader brings this log up to date");
     const snapshotMeta = persisted.snapshot?.meta;
     this.log = new RaftLog(snapshotMeta?.index ?? 0, snapshotMeta?.term ?? 0, persisted.entries, persisted.hardState.commitIndex);
     // The driver restores the state machine from the persisted snapshot before the first Ready.
@@ -383,6 +393,7 @@ export class RaftCore {
       lastIndex: this.log.lastIndex(),
       firstIndex: this.log.firstIndex(),
       members: this.configuration.toMembers(),
+      recovering: this.recovering,
       progress,
     };
   }
@@ -682,6 +693,8 @@ export class RaftCore {
   // Ticks
 
   private tickElection(): void {
+    // A log that may have lost acknowledged entries must not lead (Raft §5.4.1 assumes it did not).
+    if (this.recovering) return;
     this.electionElapsedTicks++;
     // A learner, a removed node and a node that joins (no configuration yet) never campaign:
     // they count ticks only for the leader lease.
@@ -785,6 +798,7 @@ export class RaftCore {
   private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
     // Learners never vote (Raft thesis §4.2.1); nor does a node that was removed or is joining.
     if (!this.configuration.isVoter(this.id)) return "not a voter of the configuration";
+    if (this.recovering) return "recovering from a possible storage loss: no votes until a leader brings this log up to date";
     const canVote =
       this.votedFor === from ||
       (this.votedFor === null && this.leader === null) ||
@@ -851,6 +865,10 @@ export class RaftCore {
       this.drop(from, message, "timeout_now_not_from_leader");
       return;
     }
+    if (this.recovering) {
+      this.logger.info({ from }, "leadership transfer refused: recovering from a possible storage loss");
+      return;
+    }
     this.logger.info({ from }, "leadership transfer: starting election now");
     // A transfer skips pre-vote: the old leader asked for it, so nobody is partitioned.
     this.campaign("transfer");
@@ -876,6 +894,7 @@ export class RaftCore {
     }
     const result = this.log.maybeAppend(proposal.prevIndex, proposal.prevTerm, proposal.commitIndex, proposal.entries);
     if (result.ok) {
+      this.finishRecovery(proposal.commitIndex, result.lastNewIndex);
       this.sendAcknowledgment(from, result.lastNewIndex, proposal.context);
       return;
     }
@@ -890,6 +909,18 @@ export class RaftCore {
       hintTerm: this.log.term(hintIndex) ?? 0,
     };
     this.outbox.send(from, reject);
+  }
+
+  /**
+   * Ends the recovery from a possible storage loss once this log matches the leader's through the
+   * leader's commit index and that entry is of the leader's own term: by leader completeness
+   * (§5.4) the log then holds every entry committed before, lost ones included. Votes leave only
+   * after the Ready that holds those entries is persisted, so nothing is promised from memory.
+   */
+  private finishRecovery(leaderCommitIndex: number, matchedIndex: number): void {
+    if (!this.recovering || leaderCommitIndex > matchedIndex || this.log.term(leaderCommitIndex) !== this.term) return;
+    this.recovering = false;
+    this.logger.info({ term: this.term, commitIndex: leaderCommitIndex }, "recovered from a possible storage loss: the leader brought this log up to date");
   }
 
   private sendAcknowledgment(to: NodeId, matchIndex: number, context: number | undefined): void {
@@ -1104,6 +1135,14 @@ export class RaftCore {
       reject.hintIndex !== undefined && reject.hintTerm !== undefined
         ? this.log.findConflictByTerm(reject.hintIndex, reject.hintTerm) + 1
         : reject.rejectedIndex;
+    if (reject.rejectedIndex <= progress.matchIndex && progress.state !== "snapshot") {
+      // The follower lacks an entry it acknowledged: its disk lost it (PersistedState.possibleLoss),
+      // or this Reject is older than that acknowledgment. Probing again from below is safe either
+      // way; trusting the old match would count the lost entry and probe the same index forever.
+      progress.forgetMatch(Math.min(reject.rejectedIndex, nextProbeIndex) - 1);
+      this.sendProposals(from);
+      return;
+    }
     if (!progress.maybeDecrease(reject.rejectedIndex, nextProbeIndex)) {
       this.logger.debug({ from, rejectedIndex: reject.rejectedIndex }, "stale reject ignored");
       return;

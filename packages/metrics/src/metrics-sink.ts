@@ -13,6 +13,7 @@ export const counterNames = [
   "messages_invalid_total",
   "messages_dropped_total",
   "peer_connections_refused_total",
+  "peer_tls_reloads_total",
   "proposals_total",
   "transitions_total",
   "leader_changes_total",
@@ -38,6 +39,7 @@ export const gaugeNames = [
   "is_leader",
   "wal_segments",
   "send_queue_messages",
+  "peer_certificate_expiry_timestamp_seconds",
 ] as const;
 export type GaugeName = (typeof gaugeNames)[number];
 

@@ -54,7 +54,26 @@ export interface MembersResult {
   readonly members: readonly string[];
 }
 
+/** A join token was created, spent or revoked. */
+export interface JoinTokenOkResult {
+  readonly ok: true;
+  readonly kind: "join_token";
+  readonly action: "create" | "use" | "revoke";
+  readonly tokenId: string;
+}
+
+/** A join token command that every replica refused alike, with the reason. */
+export interface JoinTokenRefusedResult {
+  readonly ok: false;
+  readonly code: "join_token_refused";
+  readonly action: "create" | "use" | "revoke";
+  readonly tokenId: string;
+  readonly reason: "exists" | "unknown" | "used" | "expired" | "table_full";
+}
+
+export type JoinTokenResult = JoinTokenOkResult | JoinTokenRefusedResult;
+
 /** The answers a client session remembers: every outcome of a transition that was evaluated. */
 export type TransitionResult = TransitionOkResult | InvalidTransitionResult | ExpectFailedResult;
 
-export type ApplyResult = TransitionResult | SessionExpiredResult | NoopResult | MembersResult;
+export type ApplyResult = TransitionResult | SessionExpiredResult | NoopResult | MembersResult | JoinTokenResult;

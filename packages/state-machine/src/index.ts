@@ -12,11 +12,24 @@ export {
 export { canonicalDefinitionJson, definitionHash } from "./definition-hash.js";
 export { sha256, sha256Hex } from "./sha256.js";
 export { crc32, crc32Hex } from "./crc32.js";
-export type { ClientSession, Command, MembersCommand, NoopCommand, TransitionCommand } from "./command.js";
+export type {
+  ClientSession,
+  Command,
+  JoinTokenCreateCommand,
+  JoinTokenRevokeCommand,
+  JoinTokenUseCommand,
+  MembersCommand,
+  NoopCommand,
+  TransitionCommand,
+} from "./command.js";
+export { JoinTokenTable, joinTokensMax, type JoinTokenRecord } from "./join-token-table.js";
 export type {
   ApplyResult,
   ExpectFailedResult,
   InvalidTransitionResult,
+  JoinTokenOkResult,
+  JoinTokenRefusedResult,
+  JoinTokenResult,
   MembersResult,
   NoopResult,
   SessionExpiredResult,

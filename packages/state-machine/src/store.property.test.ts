@@ -25,6 +25,8 @@ class ReferenceStore {
       this.members = [...command.members];
       return { ok: true, kind: "members", members: [...command.members] };
     }
+    // Join-token commands have their own tests (join-token-table.test.ts); the generator never makes them.
+    if (command.kind !== "transition") throw new Error(`the reference model does not apply ${command.kind}`);
     if (command.session === undefined) return this.transition(index, command.key, command.to, command.expect);
     const { clientId, seq } = command.session;
     let client = this.clients.get(clientId);

@@ -4,6 +4,7 @@ import type { Command, TransitionCommand } from "./command.js";
 import { compareStrings } from "./compare-strings.js";
 import { allowedTargets, parseDefinition, type Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
+import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
 import { SessionTable } from "./session-table.js";
 import { decodeSnapshot, encodeSnapshot, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
 
@@ -45,6 +46,7 @@ export class Store {
   readonly #machines = new Map<string, MachineRecord>();
   readonly #sessions: SessionTable;
   #members: readonly string[];
+  readonly #joinTokens = new JoinTokenTable();
   #appliedIndex = 0;
 
   constructor(definition: Definition, options: StoreOptions = {}) {
@@ -79,6 +81,11 @@ export class Store {
 
   get sessionsMax(): number {
     return this.#sessions.sessionsMax;
+  }
+
+  /** The cluster's join tokens (hashes only), for the node that checks a join before proposing it. */
+  joinToken(tokenId: string): JoinTokenRecord | undefined {
+    return this.#joinTokens.get(tokenId);
   }
 
   /** How many client sessions are held. */
@@ -126,6 +133,12 @@ export class Store {
         return noopResult;
       case "members":
         return this.#applyMembers(command.members);
+      case "join_token_create":
+        return this.#joinTokens.create(command);
+      case "join_token_use":
+        return this.#joinTokens.use(command);
+      case "join_token_revoke":
+        return this.#joinTokens.revoke(command);
       default:
         command satisfies never;
         throw new Error(`state-machine invariant violated: unknown command kind ${String((command as { kind: unknown }).kind)}`);
@@ -190,6 +203,7 @@ export class Store {
       members: this.#members,
       machines: this.entries().map((entry) => [entry.key, entry.state, entry.revision] as const),
       sessions,
+      joinTokens: this.#joinTokens.records(),
     };
   }
 
@@ -208,6 +222,7 @@ export class Store {
     });
     store.#appliedIndex = content.appliedIndex;
     for (const [key, state, revision] of content.machines) store.#machines.set(key, { state, revision });
+    store.#joinTokens.restore(content.joinTokens);
     for (const session of content.sessions) {
       store.#sessions.restoreClient(session.clientId, {
         lastActivityIndex: session.lastActivityIndex,

@@ -29,6 +29,9 @@ export function sendTransitionOutcome(response: ServerResponse, outcome: Transit
     case "expect_failed":
       sendError(response, "expect_failed", `${outcome.key}: expected state ${outcome.expected}, but it is ${outcome.actual}`, { actual: outcome.actual });
       return;
+    case "join_token_refused":
+      sendError(response, "internal", "the state machine answered a transition with a join-token result");
+      return;
     case "session_expired":
       sendError(response, "session_expired", `request ${outcome.clientId}:${outcome.seq} is older than the session keeps (oldest known seq ${outcome.oldestSeq}); its outcome is unknown`);
       return;

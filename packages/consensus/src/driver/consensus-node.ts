@@ -7,11 +7,13 @@ import { silentLogger } from "../interfaces.js";
 import type { MetricsSink } from "../metrics-sink.js";
 import { noopMetrics } from "../metrics-sink.js";
 import { RaftCore } from "../raft-core.js";
+import { storeCommand } from "../store-command.js";
 import type { CoreStatus } from "../raft-core.js";
 import type { Ready, SoftState } from "../ready.js";
 import { defaultDriverConfig } from "./driver-config.js";
 import { DroppedMessageLog } from "./dropped-message-log.js";
 import type { DriverConfig } from "./driver-config.js";
+import { PendingCommands, type CommandOutcome } from "./pending-commands.js";
 import { PendingReads } from "./pending-reads.js";
 import type { ReadFailureCode } from "./pending-reads.js";
 import { PendingRequests } from "./pending-requests.js";
@@ -93,6 +95,12 @@ export type MembershipChangeOutcome =
  */
 const replicateTimingsMax = 10_000;
 
+/** Join-token commands a leader awaits at once; they are rare (one per join), so a small bound. */
+const pendingCommandsMax = 256;
+
+/** The commands `proposeCommand` appends: they carry no client session. */
+type JoinTokenCommand = Extract<Command, { kind: "join_token_create" | "join_token_use" | "join_token_revoke" }>;
+
 /**
  * Runs the pure core over a Transport, a Storage and a Clock: it ticks the core, feeds it
  * messages, persists and sends what each `Ready` asks in the order `Ready` documents, applies
@@ -107,6 +115,7 @@ export class ConsensusNode {
   private readonly logger: Logger;
   private readonly pendingRequests: PendingRequests<ApplyResult>;
   private readonly pendingReads: PendingReads;
+  private readonly pendingCommands: PendingCommands;
   private readonly appliedListeners = new Set<AppliedListener>();
   private readonly localClientId: string;
   private localSeq = 0;
@@ -143,6 +152,7 @@ export class ConsensusNode {
     this.logger = options.logger ?? silentLogger;
     this.pendingRequests = new PendingRequests(options.clock, this.config.pendingRequestsMax, this.config.consensusTimeoutMs);
     this.pendingReads = new PendingReads(options.clock, options.random, this.config.pendingReadsMax, this.config.consensusTimeoutMs);
+    this.pendingCommands = new PendingCommands(options.clock, pendingCommandsMax, this.config.consensusTimeoutMs);
     this.droppedMessageLog = new DroppedMessageLog(this.metrics, this.logger);
     // A fresh client id per incarnation: sequence numbers restart at 1, so reusing an id
     // would make the state machine answer new requests with old, cached results.
@@ -223,6 +233,25 @@ export class ConsensusNode {
       this.metrics.increment("proposals_total", { result: result.ok ? "ok" : resultCode(result) });
       return result;
     });
+  }
+
+  /**
+   * Appends a join-token command on the leader and resolves with the state machine's answer once
+   * it is applied here. Only a leader proposes these (a follower's caller forwards the request to
+   * the leader): `not_leader` names the leader when one is known.
+   */
+  proposeCommand(command: JoinTokenCommand): Promise<CommandOutcome | { ok: false; code: "not_leader"; leader: NodeId | null }> {
+    if (this.stopping) return Promise.resolve({ ok: false, code: "shutting_down" });
+    const status = this.core.status();
+    if (status.role !== "leader") return Promise.resolve({ ok: false, code: "not_leader", leader: status.leader });
+    if (this.pendingCommands.size >= pendingCommandsMax) return Promise.resolve({ ok: false, code: "overloaded" });
+    const proposed = this.core.propose([command]);
+    if (!proposed.ok || proposed.forwarded) {
+      return Promise.resolve(proposed.ok || proposed.reason !== "overloaded" ? { ok: false, code: "no_quorum" } : { ok: false, code: "overloaded" });
+    }
+    const outcome = this.pendingCommands.add(proposed.index, proposed.term)!;
+    this.kick();
+    return outcome;
   }
 
   /** Reads one key: linearizable (ReadIndex) unless `stale`, which answers from the local store at once. */
@@ -366,6 +395,7 @@ export class ConsensusNode {
     this.pendingReads.failAll("shutting_down");
     for (const pending of this.pendingChanges.values()) pending.resolve({ ok: false, reason: "timeout" });
     this.pendingChanges.clear();
+    this.pendingCommands.failAll({ ok: false, code: "shutting_down" });
   }
 
   /** For tests and the simulator: the core's own invariant checks. */
@@ -388,6 +418,7 @@ export class ConsensusNode {
       this.pendingRequests.expireDue(nowMs);
       this.pendingReads.expireDue(nowMs);
       this.expireMembershipChanges(nowMs);
+      this.pendingCommands.expireDue(nowMs);
       this.core.tick();
       this.kick();
       this.scheduleTick();
@@ -516,6 +547,7 @@ export class ConsensusNode {
       this.store = restored.store;
     }
     this.setAppliedMembers(members);
+    this.pendingCommands.skipTo(index);
     this.lastAppliedTerm = term;
     this.lastSnapshotIndex = index;
   }
@@ -530,10 +562,11 @@ export class ConsensusNode {
       this.observeReplicated(entry.index);
       const command = entry.command;
       // The store keeps the member ids; the configuration itself (roles, addresses) lives here.
-      const result = this.store.apply(entry.index, command.kind === "members" ? { kind: "members", members: command.members.map((member) => member.id) } : command);
+      const result = this.store.apply(entry.index, storeCommand(command));
       this.lastAppliedTerm = entry.term;
       if (command.kind === "members") this.onMembersApplied(entry, command.members);
       if (entry.command.kind === "transition") this.onTransitionApplied(entry.command, result);
+      else if (this.pendingCommands.size > 0) this.pendingCommands.settle(entry.index, entry.term, result);
       const event: AppliedEvent = { index: entry.index, term: entry.term, command: entry.command, result };
       for (const listener of this.appliedListeners) listener(event);
     }
@@ -624,6 +657,7 @@ function transitionSource(result: ApplyResult): string {
     case "expect_failed":
       return result.actual;
     case "session_expired":
+    case "join_token_refused":
       return "unknown";
   }
 }
