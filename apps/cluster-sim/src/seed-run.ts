@@ -25,11 +25,15 @@ export interface SeedSummary {
   simulatedMs: number;
   crashes: number;
   timedCrashes: number;
+  /** Crashes whose disk was replaced by an empty one. */
+  wipes: number;
   clockPauses: number;
   staleLeaderRuns: number;
   staleLeaderCompleted: number;
   /** Storage counters summed over the nodes, as the storage model names them. */
   storage: Record<string, number>;
+  /** What the simulated disks did wrong (drawn from the seed). */
+  disk: string;
   /** The one command that replays this seed exactly, profile included. */
   replay: string;
 }
@@ -60,10 +64,12 @@ export function summarize(result: SimulationResult, nodes: 3 | 5 | 7, options: S
     simulatedMs: result.simulatedMs,
     crashes: result.faults.crashes,
     timedCrashes: result.faults.timedCrashes,
+    wipes: result.faults.wipes,
     clockPauses: result.faults.clockPauses,
     staleLeaderRuns: result.faults.staleLeaderRuns,
     staleLeaderCompleted: result.faults.staleLeaderCompleted,
     storage: result.storage,
+    disk: result.disk,
     replay: replayCommand(result.seed, nodes, options.faults, options.breakRule, result.profile),
   };
 }
@@ -78,6 +84,7 @@ export function replayCommand(seed: number, nodes: number, faults: boolean, brea
 export function describeFailure(summary: SeedSummary): string {
   const lines = [`sim: seed ${summary.seed} (${summary.nodes} nodes) broke ${summary.violations.length} rule(s):`];
   for (const violation of summary.violations) lines.push(`  [${violation.rule}] at ${violation.atMs.toFixed(0)} ms: ${violation.detail}`);
+  lines.push(`  disk: ${summary.disk}`);
   lines.push(`  profile: ${formatSwarmProfile(summary.profile)}`);
   lines.push(`  replay: ${summary.replay}`);
   return lines.join("\n");

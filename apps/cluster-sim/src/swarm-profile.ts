@@ -36,6 +36,8 @@ export interface SwarmProfile {
   partitionMsMax: number;
   crashWeight: number;
   restartWeight: number;
+  /** A crash whose disk is then replaced by an empty one (the node returns under its old id, knowing it may have lost data). */
+  wipeWeight: number;
   linkFaultsWeight: number;
   /** Crashes and isolations timed against a message (right after an Acknowledgment, a Commit, a vote...). */
   timedFaultWeight: number;
@@ -89,6 +91,7 @@ export const SwarmProfileSchema = z
     partitionMsMax: nonNegativeInt,
     crashWeight: weight,
     restartWeight: weight,
+    wipeWeight: weight,
     linkFaultsWeight: weight,
     timedFaultWeight: weight,
     clockFaultWeight: weight,
@@ -147,6 +150,7 @@ export function drawSwarmProfile(seed: number): SwarmProfile {
     partitionMsMax: on() ? partitionMsMin + randomInt(random, 0, 3_001) : 0,
     crashWeight: kindWeight(),
     restartWeight: randomInt(random, 2, 11),
+    wipeWeight: on() ? randomInt(random, 1, 4) : 0,
     linkFaultsWeight: kindWeight(),
     timedFaultWeight: kindWeight(),
     clockFaultWeight: kindWeight(),
@@ -190,6 +194,7 @@ export function quietProfile(): SwarmProfile {
     partitionMsMax: 0,
     crashWeight: 0,
     restartWeight: 1,
+    wipeWeight: 0,
     linkFaultsWeight: 0,
     timedFaultWeight: 0,
     clockFaultWeight: 0,

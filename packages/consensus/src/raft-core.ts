@@ -174,6 +174,15 @@ export class RaftCore {
     this.randomizedElectionTimeoutTicks = this.randomElectionTimeout();
     this.lastSoftState = this.softState();
     this.lastHardState = this.hardState();
+    if (this.log.lastTerm() > this.term) {
+      // A power cut kept entries of a later term but not the hard state written with them (both
+      // were in one write that was never synced, so nothing was acknowledged or voted on their
+      // strength). Entries of term T come only from a leader of T, so this node had adopted T: it
+      // resumes in T with no vote, and writes that with its next Ready.
+      this.logger.warn({ term: this.term, lastTerm: this.log.lastTerm() }, "log holds a later term than the hard state: resuming in that term");
+      this.term = this.log.lastTerm();
+      this.votedFor = null;
+    }
     this.checked = { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
   }
 
