@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ClientSessionSchema } from "@lockstep/protocol";
+import { fetchTrusting } from "./ca-fetch.js";
 
 export interface LockstepClientOptions {
   /** Base URLs of the nodes' client API, e.g. `http://127.0.0.1:8401`. At least one. */
@@ -24,6 +25,16 @@ export interface LockstepClientOptions {
   readonly watchPingIntervalMs?: number;
   /** Consecutive failed watch connections before the watch gives up. Default 10. */
   readonly watchReconnectAttemptsMax?: number;
+  /**
+   * A bearer token (`lockstep token create`), sent as `Authorization: Bearer` on every request and
+   * watch. Give https:// endpoints with it: a token sent over plain HTTP can be read on the way.
+   */
+  readonly token?: string;
+  /**
+   * PEM certificates (the cluster CA) to trust for https:// endpoints instead of the system's;
+   * with it, only https:// endpoints are accepted.
+   */
+  readonly ca?: string;
   /** Injectable for tests; default the global `fetch`. */
   readonly fetch?: typeof fetch;
   /** A number in [0, 1) for retry jitter; default `Math.random`. */
@@ -41,6 +52,8 @@ export interface ResolvedClientOptions {
   readonly responseBytesMax: number;
   readonly watchPingIntervalMs: number;
   readonly watchReconnectAttemptsMax: number;
+  readonly token: string | undefined;
+  readonly ca: string | undefined;
   readonly fetch: typeof fetch;
   readonly random: () => number;
 }
@@ -87,8 +100,21 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
   if (!ClientSessionSchema.shape.clientId.safeParse(clientId).success) {
     throw new TypeError(`LockstepClient: clientId ${JSON.stringify(clientId)} must be 1-64 of [A-Za-z0-9_-]`);
   }
+  const endpoints = [...new Set(options.endpoints.map(checkEndpoint))];
+  // One scheme for the whole cluster: the client never moves from https to http (or back).
+  if (new Set(endpoints.map((endpoint) => new URL(endpoint).protocol)).size > 1) {
+    throw new TypeError("LockstepClient: endpoints mix http:// and https://; a cluster is reached by one scheme");
+  }
+  if (options.token !== undefined && !/^[\x21-\x7e]{1,256}$/.test(options.token)) {
+    throw new TypeError("LockstepClient: token must be 1-256 printable characters without spaces");
+  }
+  if (options.ca !== undefined && endpoints.some((endpoint) => !endpoint.startsWith("https://"))) {
+    throw new TypeError("LockstepClient: a ca is for https:// endpoints only");
+  }
   return {
-    endpoints: [...new Set(options.endpoints.map(checkEndpoint))],
+    endpoints,
+    token: options.token,
+    ca: options.ca,
     clientId,
     requestTimeoutMs: checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? clientDefaults.requestTimeoutMs, 1),
     retryAttemptsMax: checkInteger("retryAttemptsMax", options.retryAttemptsMax ?? clientDefaults.retryAttemptsMax, 0),
@@ -101,7 +127,7 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
       options.watchReconnectAttemptsMax ?? clientDefaults.watchReconnectAttemptsMax,
       0,
     ),
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch ?? (options.ca === undefined ? globalThis.fetch : fetchTrusting(options.ca)),
     random: options.random ?? Math.random,
   };
 }

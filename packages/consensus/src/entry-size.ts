@@ -30,5 +30,9 @@ export function estimateCommandBytes(command: Command): number {
       if (command.session !== undefined) bytes += sessionOverheadBytes + command.session.clientId.length;
       return bytes;
     }
+    case "token_create":
+      return 200 + command.name.length + command.prefixes.reduce((total, prefix) => total + prefix.length + 3, 0);
+    case "token_revoke":
+      return 60 + command.name.length;
   }
 }

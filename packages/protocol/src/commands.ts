@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { identifierLengthMax, IndexSchema, KeySchema, NodeIdSchema, StateNameSchema, TermSchema } from "./ids.js";
+import { TokenCreateCommandSchema, TokenRevokeCommandSchema } from "./token-commands.js";
 
 /**
  * A client session (Raft thesis §6.3): a retried request carries the same `clientId` and `seq`,
@@ -98,6 +99,8 @@ export const CommandSchema = z.discriminatedUnion("kind", [
   TransitionCommandSchema,
   NoopCommandSchema,
   MembersCommandSchema,
+  TokenCreateCommandSchema,
+  TokenRevokeCommandSchema,
   JoinTokenCreateCommandSchema,
   JoinTokenUseCommandSchema,
   JoinTokenRevokeCommandSchema,

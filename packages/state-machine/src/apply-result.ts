@@ -2,6 +2,8 @@
 // (STYLE.md §7). Every field is plain JSON data: results are stored in client sessions and
 // travel in snapshots.
 
+import type { TokenResult } from "./token-table.js";
+
 /** The key moved; `revision` is the log index of the entry that moved it. */
 export interface TransitionOkResult {
   readonly ok: true;
@@ -76,4 +78,4 @@ export type JoinTokenResult = JoinTokenOkResult | JoinTokenRefusedResult;
 /** The answers a client session remembers: every outcome of a transition that was evaluated. */
 export type TransitionResult = TransitionOkResult | InvalidTransitionResult | ExpectFailedResult;
 
-export type ApplyResult = TransitionResult | SessionExpiredResult | NoopResult | MembersResult | JoinTokenResult;
+export type ApplyResult = TransitionResult | SessionExpiredResult | NoopResult | MembersResult | JoinTokenResult | TokenResult;

@@ -2,6 +2,10 @@
 // (a protocol `Command` object is accepted as it is) without importing it: DESIGN.md §3 keeps
 // state-machine free of dependencies on our other packages.
 
+import type { TokenCreateCommand, TokenRevokeCommand } from "./token-table.js";
+
+export type { TokenCreateCommand, TokenRevokeCommand } from "./token-table.js";
+
 /** A client session (Raft thesis §6.3): `seq` is a positive safe integer, unique per `clientId`. */
 export interface ClientSession {
   readonly clientId: string;
@@ -51,4 +55,12 @@ export interface JoinTokenRevokeCommand {
   readonly tokenId: string;
 }
 
-export type Command = TransitionCommand | NoopCommand | MembersCommand | JoinTokenCreateCommand | JoinTokenUseCommand | JoinTokenRevokeCommand;
+export type Command =
+  | TransitionCommand
+  | NoopCommand
+  | MembersCommand
+  | JoinTokenCreateCommand
+  | JoinTokenUseCommand
+  | JoinTokenRevokeCommand
+  | TokenCreateCommand
+  | TokenRevokeCommand;

@@ -46,3 +46,14 @@ export {
   type StoreOptions,
 } from "./store.js";
 export type { RestoreFailure } from "./snapshot.js";
+export {
+  tokensMax,
+  type TokenCreateCommand,
+  type TokenCreatedResult,
+  type TokenRecord,
+  type TokenRejectedResult,
+  type TokenResult,
+  type TokenRevokeCommand,
+  type TokenRevokedResult,
+  type TokenRole,
+} from "./token-table.js";

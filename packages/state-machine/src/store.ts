@@ -6,6 +6,7 @@ import { allowedTargets, parseDefinition, type Definition } from "./definition.j
 import { definitionHash } from "./definition-hash.js";
 import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
 import { SessionTable } from "./session-table.js";
+import { TokenTable } from "./token-table.js";
 import { decodeSnapshot, encodeSnapshot, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
 
 export const defaultSessionWindowSeqs = 64;
@@ -45,6 +46,7 @@ export class Store {
   readonly #allowedByState = new Map<string, readonly string[]>();
   readonly #machines = new Map<string, MachineRecord>();
   readonly #sessions: SessionTable;
+  readonly #tokens = new TokenTable();
   #members: readonly string[];
   readonly #joinTokens = new JoinTokenTable();
   #appliedIndex = 0;
@@ -98,6 +100,11 @@ export class Store {
     return this.#machines.size;
   }
 
+  /** The replicated client tokens (read-only use: change them only through `apply`). */
+  get tokens(): Pick<TokenTable, "get" | "list" | "size" | "bootstrapped"> {
+    return this.#tokens;
+  }
+
   get(key: string): MachineRecord {
     const record = this.#machines.get(key);
     if (record === undefined) return { state: this.definition.initial, revision: 0 };
@@ -133,6 +140,10 @@ export class Store {
         return noopResult;
       case "members":
         return this.#applyMembers(command.members);
+      case "token_create":
+        return this.#tokens.create(index, command);
+      case "token_revoke":
+        return this.#tokens.revoke(index, command);
       case "join_token_create":
         return this.#joinTokens.create(command);
       case "join_token_use":
@@ -182,6 +193,7 @@ export class Store {
       assert(record.revision >= 1 && record.revision <= this.#appliedIndex, `key ${key} has revision ${record.revision} beyond ${this.#appliedIndex}`);
     }
     this.#sessions.assertInvariants(this.#appliedIndex);
+    this.#tokens.assertInvariants(this.#appliedIndex);
   }
 
   /** The whole store as checksummed UTF-8 JSON; `Store.restore` reads it back. */
@@ -203,6 +215,8 @@ export class Store {
       members: this.#members,
       machines: this.entries().map((entry) => [entry.key, entry.state, entry.revision] as const),
       sessions,
+      // Absent until the first token: a store without tokens snapshots exactly as before.
+      ...(this.#tokens.bootstrapped ? { tokens: this.#tokens.snapshot() } : {}),
       joinTokens: this.#joinTokens.records(),
     };
   }
@@ -222,6 +236,7 @@ export class Store {
     });
     store.#appliedIndex = content.appliedIndex;
     for (const [key, state, revision] of content.machines) store.#machines.set(key, { state, revision });
+    if (content.tokens !== undefined) store.#tokens.restore(content.tokens);
     store.#joinTokens.restore(content.joinTokens);
     for (const session of content.sessions) {
       store.#sessions.restoreClient(session.clientId, {

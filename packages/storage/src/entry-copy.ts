@@ -25,5 +25,12 @@ function copyCommand(command: Command): Command {
       if (command.session !== undefined) copy.session = { clientId: command.session.clientId, seq: command.session.seq };
       return copy;
     }
+    case "token_create": {
+      const copy: Command = { kind: "token_create", proposalId: command.proposalId, name: command.name, hash: command.hash, role: command.role, prefixes: [...command.prefixes] };
+      if (command.bootstrap !== undefined) copy.bootstrap = command.bootstrap;
+      return copy;
+    }
+    case "token_revoke":
+      return { kind: "token_revoke", proposalId: command.proposalId, name: command.name };
   }
 }

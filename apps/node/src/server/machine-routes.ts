@@ -21,26 +21,26 @@ function leaderDetail(context: ApiContext): { leader?: string } {
 /** `GET /v1/machines/:key`: linearizable (ReadIndex) unless `?consistency=stale`. */
 export async function getMachine(context: ApiContext, key: string, url: URL, response: ServerResponse): Promise<void> {
   const consistency = parseConsistency(url);
-  if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"', {}, { cors: true });
-  if (!KeySchema.safeParse(key).success) return sendError(response, "bad_request", `key: "${key}" is not a valid key`, {}, { cors: true });
+  if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"');
+  if (!KeySchema.safeParse(key).success) return sendError(response, "bad_request", `key: "${key}" is not a valid key`);
   const read = await context.node.read(key, consistency);
-  if (!read.ok) return sendError(response, read.code, `read failed: ${read.code}`, leaderDetail(context), { cors: true });
+  if (!read.ok) return sendError(response, read.code, `read failed: ${read.code}`, leaderDetail(context));
   const body: MachineState = { key, state: read.state, revision: read.revision };
-  sendJson(response, 200, body, { cors: true });
+  sendJson(response, 200, body);
 }
 
 /** `GET /v1/machines`: every key ever changed, at one store revision. */
 export async function listMachines(context: ApiContext, url: URL, response: ServerResponse): Promise<void> {
   const consistency = parseConsistency(url);
-  if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"', {}, { cors: true });
+  if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"');
   if (consistency === "linearizable") {
     const barrier = await context.node.readBarrier();
-    if (!barrier.ok) return sendError(response, barrier.code, `read failed: ${barrier.code}`, leaderDetail(context), { cors: true });
+    if (!barrier.ok) return sendError(response, barrier.code, `read failed: ${barrier.code}`, leaderDetail(context));
   }
   // Read right after the barrier, in the same turn, as readBarrier asks.
   const store = context.node.localStore;
   const body: MachineList = { revision: store.appliedIndex, machines: store.entries() };
-  sendJson(response, 200, body, { cors: true });
+  sendJson(response, 200, body);
 }
 
 /** `POST /v1/machines/:key/transition` `{ to, expect?, requestId? }`. */

@@ -3,19 +3,26 @@ import { createMetrics } from "@lockstep/metrics";
 import { lifecycleDefinition } from "@lockstep/state-machine";
 import { MemoryStorage } from "@lockstep/storage";
 import { CountingMetricsSink } from "../counting-metrics-sink.js";
-import { createApiServer } from "../server/api-server.js";
+import { createApiServer, type ApiTls } from "../server/api-server.js";
 import { WatchHub } from "../server/watch-hub.js";
 import { createSystemClock } from "../system-clock.js";
 import { LoopbackTransport } from "./loopback-transport.js";
 
 export interface TestApi {
   node: ConsensusNode;
+  /** The node's Prometheus text, to see what was counted. */
+  metricsText(): Promise<string>;
   baseUrl: string;
   webSocketUrl: string;
   stop(): Promise<void>;
 }
 
 export interface TestApiOptions {
+  /** Serve HTTPS with these PEMs (baseUrl is then https://). */
+  tls?: ApiTls;
+  authentication?: "tokens" | "none";
+  corsAllowedOrigins?: string[];
+  connectionsPerSourceMax?: number;
   watchHistoryEventsMax?: number;
   requestBodyBytesMax?: number;
   leaderWaitMs?: number;
@@ -58,8 +65,20 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       counters: () => sink.counters,
       commitLatenciesMs: () => sink.drainCommitLatenciesMs(),
       requestBodyBytesMax: options.requestBodyBytesMax ?? 64 * 1024,
+      proposal: { timeoutMs: 2_000, retryIntervalMs: 50 },
     },
     hub,
+    connectionsPerSourceMax: options.connectionsPerSourceMax ?? 64,
+    security: {
+      authentication: options.authentication ?? "none",
+      tls: options.tls !== undefined,
+      memberClientUrls: [`http://127.0.0.1:2`],
+      corsAllowedOrigins: options.corsAllowedOrigins ?? [],
+      hostAllowlist: [],
+      tokens: () => node.localStore.tokens,
+      countRefusal: (reason) => sink.increment("client_refusals_total", { reason }),
+    },
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
     httpConnectionsMax: 64,
     httpRequestsInflightMax: 64,
     httpRequestTimeoutMs: 10_000,
@@ -74,8 +93,9 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   }
   return {
     node,
-    baseUrl: `http://127.0.0.1:${address.port}`,
-    webSocketUrl: `ws://127.0.0.1:${address.port}`,
+    metricsText: () => metrics.text(),
+    baseUrl: `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${address.port}`,
+    webSocketUrl: `${options.tls === undefined ? "ws" : "wss"}://127.0.0.1:${address.port}`,
     stop: async () => {
       await api.close();
       await node.stop(0);

@@ -1,4 +1,4 @@
-import type { ClientSession, Command, Entry, Member, NodeId, TransitionCommand } from "@lockstep/protocol";
+import type { ClientSession, Command, Entry, Member, NodeId, TokenCreateCommand, TokenRevokeCommand, TransitionCommand } from "@lockstep/protocol";
 import type { MembershipChange, MembershipChangeRefusal } from "../configuration.js";
 import { Store } from "@lockstep/state-machine";
 import type { ApplyResult, Definition } from "@lockstep/state-machine";
@@ -252,6 +252,18 @@ export class ConsensusNode {
     const outcome = this.pendingCommands.add(proposed.index, proposed.term)!;
     this.kick();
     return outcome;
+  }
+
+  /**
+   * Proposes a command that carries no client session (a token change): it is forwarded to the
+   * leader like a transition, but nothing here waits for it. The caller learns the outcome from
+   * `onApplied` by matching the command's `proposalId`, and proposes again on `no_leader`.
+   */
+  proposeDetached(command: TokenCreateCommand | TokenRevokeCommand): { ok: true } | { ok: false; reason: "no_leader" | "overloaded" | "transfer_in_progress" | "shutting_down" } {
+    if (this.stopping || this.stopped) return { ok: false, reason: "shutting_down" };
+    const proposed = this.core.propose([command]);
+    this.kick();
+    return proposed.ok ? { ok: true } : { ok: false, reason: proposed.reason };
   }
 
   /** Reads one key: linearizable (ReadIndex) unless `stale`, which answers from the local store at once. */
@@ -657,6 +669,10 @@ function transitionSource(result: ApplyResult): string {
     case "expect_failed":
       return result.actual;
     case "session_expired":
+    case "token_exists":
+    case "token_not_found":
+    case "already_bootstrapped":
+    case "tokens_full":
     case "join_token_refused":
       return "unknown";
   }
