@@ -80,7 +80,7 @@ describe("nothing from the wire can crash or wedge a node", () => {
   it("drops a Forward that carries anything but client transitions (a member list, a no-op)", () => {
     const network = ledNetwork();
     const { term, lastIndex } = network.node("n1").status();
-    inject(network, "n2", "n1", { type: "Forward", term, commands: [transition("fine"), { kind: "members", members: ["n2"] }] });
+    inject(network, "n2", "n1", { type: "Forward", term, commands: [transition("fine"), { kind: "members", members: [{ id: "n2", peerAddress: "", clientUrl: "", voter: true }] }] });
     inject(network, "n2", "n1", { type: "Forward", term, commands: [{ kind: "noop" }] });
     expect(network.node("n1").status().lastIndex).toBe(lastIndex);
     expect(dropReasons(network, "n1")).toEqual(["Forward:forward_not_a_transition", "Forward:forward_not_a_transition"]);
@@ -154,7 +154,7 @@ describe("nothing from the wire can crash or wedge a node", () => {
     for (let round = 0; round < 50; round++) {
       hostile.push(envelope("n3", "n1", { type: "Acknowledgment", term, matchIndex: 10_000 + round }));
       hostile.push(envelope("n3", "n2", { type: "Proposal", term: termMax + 1 + round, prevIndex: 0, prevTerm: 0, entries: [], commitIndex: 0 }));
-      hostile.push(envelope("n3", "n1", { type: "Forward", term, commands: [{ kind: "members", members: ["n3"] }] }));
+      hostile.push(envelope("n3", "n1", { type: "Forward", term, commands: [{ kind: "members", members: [{ id: "n3", peerAddress: "", clientUrl: "", voter: true }] }] }));
     }
     for (const message of hostile) inject(network, message.from, message.to, message.body as ConsensusMessage);
     network.propose("n1", [transition("still-works")]);
