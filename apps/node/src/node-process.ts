@@ -9,7 +9,6 @@ import { TcpTransport, type PeerAddress } from "@lockstep/transport-tcp";
 import { parseHostPort, type NodeConfig } from "./config/load-config.js";
 import { CountingMetricsSink } from "./counting-metrics-sink.js";
 import type { ClusterIdentity } from "./membership/cluster-identity.js";
-import type { MembershipControl } from "./membership/membership-control.js";
 import { establishMembership } from "./membership/establish-membership.js";
 import { cryptoRandom } from "./crypto-random.js";
 import type { ApiContext } from "./server/api-context.js";
@@ -101,7 +100,9 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
     const node = await ConsensusNode.start({
       id: config.nodeId,
       cluster: config.cluster,
-      members: config.members.map((member) => member.id),
+      // The founders' configuration, written into the log once by the first leader; a node that
+      // joined starts with none and learns it from the leader (it never campaigns until a voter).
+      members: established.joined ? [] : config.members.map((member) => ({ id: member.id, peerAddress: member.peerAddress, clientUrl: member.clientUrl, voter: true })),
       definition,
       transport,
       storage,
@@ -113,6 +114,25 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       // Batch every request that arrived in one I/O turn into one append and one Proposal.
       schedule: setImmediate,
       ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
+    });
+    // The transport dials whom the configuration names, as it changes (DESIGN.md §9).
+    const followConfiguration = (members: readonly { id: string; peerAddress: string }[]): void => {
+      transport.setPeers(
+        Object.fromEntries(
+          members
+            .filter((member) => member.id !== config.nodeId)
+            .flatMap((member) => {
+              const address = parseHostPort(member.peerAddress);
+              return address === null ? [] : [[member.id, address] as const];
+            }),
+        ),
+      );
+    };
+    // A node that just joined has no configuration yet: it keeps the peers the join answer named.
+    if (node.members().length > 0) followConfiguration(node.members());
+    node.onMembersChanged((members) => {
+      logger.info({ members: members.map((member) => `${member.id}${member.voter ? "" : " (learner)"}`) }, "configuration changed");
+      followConfiguration(members);
     });
     const budget = new BufferBudget(config.clientBufferedBytesMax, (stream) => sink.increment("client_streams_cut_total", { stream }));
     // Subscribe in the same turn as reading the applied index: the history is complete after it.
@@ -180,7 +200,7 @@ function createNodeApi(parts: {
       counters: () => parts.sink.counters,
       commitLatenciesMs: () => parts.sink.drainCommitLatenciesMs(),
       requestBodyBytesMax: config.requestBodyBytesMax,
-      membership: interimMembership(config),
+      membership: parts.node,
       forwardTimeoutMs: config.consensusTimeoutMs + 1_000,
       nowMs: () => Date.now(),
       ...(config.joinCaKeyFile === undefined ? {} : { joinSigner: joinSignerFrom(config.joinCaKeyFile, config.peerTls.caFile) }),
@@ -206,14 +226,6 @@ function createNodeApi(parts: {
     dashboard: { intervalMs: config.dashboardFeedIntervalMs, clientsMax: config.dashboardClientsMax, bufferedBytesMax: config.watchBufferedBytesMax, budget: parts.budget },
     onInternalError: (error) => parts.logger.error({ err: error }, "HTTP handler failed"),
   });
-}
-
-// INTERIM until the core's membership lands: replaced by the ConsensusNode itself.
-function interimMembership(config: NodeConfig): MembershipControl {
-  return {
-    members: () => config.members.map((member) => ({ id: member.id, peerAddress: member.peerAddress, clientUrl: member.clientUrl, voter: true })),
-    changeMembership: () => Promise.resolve({ ok: false, reason: "change_in_progress" }),
-  };
 }
 
 /**

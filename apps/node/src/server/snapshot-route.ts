@@ -15,10 +15,7 @@ export async function getSnapshot(context: ApiContext, response: ServerResponse)
     return sendError(response, barrier.code, `snapshot not taken: ${barrier.code}`, leader === null ? {} : { leader });
   }
   const store = context.node.localStore;
-  const memberIds = new Set(store.members);
-  const members = context.members
-    .filter((member) => memberIds.size === 0 || memberIds.has(member.id))
-    .map((member) => ({ id: member.id, peerAddress: member.peerAddress, clientUrl: member.clientUrl, voter: true }));
+  const members = context.membership.members();
   const bytes = encodeBackup(
     {
       cluster: context.identity.cluster,
