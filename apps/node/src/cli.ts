@@ -10,6 +10,7 @@ Commands:
   status      show the cluster as a node sees it
   get         read a key's state
   transition  move a key to another state
+  delete      delete a key (it is back in the initial state)
   watch       stream committed transitions
   keygen      create an Ed25519 key for peer message authentication
 `;
@@ -25,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
     case "status":
     case "get":
     case "transition":
+    case "delete":
     case "watch":
       return runClientCommand(argv);
     case undefined:

@@ -9,7 +9,7 @@ export interface ResponseSchema<T> {
 export interface HttpAttemptRequest<T> {
   readonly fetch: typeof fetch;
   readonly url: string;
-  readonly method: "GET" | "POST";
+  readonly method: "GET" | "POST" | "DELETE";
   readonly body?: unknown;
   readonly timeoutMs: number;
   readonly responseBytesMax: number;
@@ -78,9 +78,13 @@ function decodeAnswer<T>(where: string, status: number, text: string, schema: Re
   }
   const parsed = ErrorResponseSchema.safeParse(json);
   if (!parsed.success) return protocolFailure(where, status, `status ${status} without a valid error body`);
-  const { code, message, from, to, allowed, actual, leader } = parsed.data.error;
+  const { code, message, from, to, allowed, actual, leader, reason, quota, limit, used } = parsed.data.error;
   const details = {
     ...(from === undefined ? {} : { from }),
+    ...(reason === undefined ? {} : { reason }),
+    ...(quota === undefined ? {} : { quota }),
+    ...(limit === undefined ? {} : { limit }),
+    ...(used === undefined ? {} : { used }),
     ...(to === undefined ? {} : { to }),
     ...(allowed === undefined ? {} : { allowed }),
     ...(actual === undefined ? {} : { actual }),

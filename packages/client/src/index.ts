@@ -1,4 +1,4 @@
-export { LockstepClient, type ClusterOptions, type GetOptions, type TransitionOptions } from "./lockstep-client.js";
+export { LockstepClient, type ClusterOptions, type DeleteOptions, type GetOptions, type ListOptions, type TransitionOptions } from "./lockstep-client.js";
 export { clientDefaults, type LockstepClientOptions } from "./client-options.js";
 export {
   isOutcomeUnknown,
@@ -10,4 +10,4 @@ export {
 } from "./lockstep-error.js";
 export { computeRetryDelayMs } from "./retry-delay.js";
 export type { WatchHandle, WatchOptions } from "./watch-stream.js";
-export type { ClusterStatus, MachineList, MachineState, TransitionResponse, WatchEvent } from "@lockstep/protocol";
+export type { ClusterStatus, DeleteResponse, MachineList, MachineState, TransitionResponse, WatchEvent } from "@lockstep/protocol";

@@ -11,7 +11,7 @@ export interface RetryContext {
 }
 
 export interface RetriedRequest<T> {
-  readonly method: "GET" | "POST";
+  readonly method: "GET" | "POST" | "DELETE";
   /** Path and query, starting with `/`. */
   readonly path: string;
   readonly body?: unknown;

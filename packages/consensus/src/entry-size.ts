@@ -20,11 +20,16 @@ export function estimateCommandBytes(command: Command): number {
       return 16;
     case "members":
       return 24 + command.members.reduce((total, member) => total + member.length + 3, 0);
-    case "transition": {
-      let bytes = 40 + command.key.length + command.to.length;
+    case "transition":
+    case "delete": {
+      let bytes = 40 + command.key.length + (command.kind === "transition" ? command.to.length : 0);
       if (command.expect !== undefined) bytes += 12 + command.expect.length;
       if (command.session !== undefined) bytes += sessionOverheadBytes + command.session.clientId.length;
       return bytes;
     }
+    case "register_session":
+      return 40 + command.nonce.length;
+    case "limits":
+      return 160;
   }
 }

@@ -12,17 +12,37 @@ export {
 export { canonicalDefinitionJson, definitionHash } from "./definition-hash.js";
 export { sha256, sha256Hex } from "./sha256.js";
 export { crc32, crc32Hex } from "./crc32.js";
-export type { ClientSession, Command, MembersCommand, NoopCommand, TransitionCommand } from "./command.js";
+export type {
+  ClientSession,
+  Command,
+  DeleteCommand,
+  LimitsCommand,
+  MembersCommand,
+  NoopCommand,
+  RegisterSessionCommand,
+  StoreLimitsValue,
+  TransitionCommand,
+  WriteCommand,
+} from "./command.js";
 export type {
   ApplyResult,
+  DeleteOkResult,
+  DeleteResult,
   ExpectFailedResult,
   InvalidTransitionResult,
+  LimitsResult,
   MembersResult,
   NoopResult,
+  QuotaExceededResult,
+  RegisterSessionResult,
+  RequestIdReusedResult,
   SessionExpiredResult,
+  SessionRefusal,
   TransitionOkResult,
   TransitionResult,
+  WriteResult,
 } from "./apply-result.js";
+export { defaultStoreLimits, keyBytes, keyOverheadBytes, sameStoreLimits, storeLimitsProblem, type StoreLimits } from "./store-limits.js";
 export {
   defaultSessionsMax,
   defaultSessionWindowSeqs,
@@ -31,5 +51,6 @@ export {
   type MachineRecord,
   type RestoreResult,
   type StoreOptions,
+  type StoreUsage,
 } from "./store.js";
 export type { RestoreFailure } from "./snapshot.js";

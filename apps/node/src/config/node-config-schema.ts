@@ -1,5 +1,6 @@
 import { ClusterIdSchema, NodeIdSchema } from "@lockstep/protocol";
 import { defaultDriverConfig } from "@lockstep/consensus";
+import { defaultStoreLimits } from "@lockstep/state-machine";
 import { z } from "zod";
 
 /** Peer transport defaults, mirrored from @lockstep/transport-tcp so this file documents them in one place. */
@@ -86,6 +87,13 @@ export const NodeConfigSchema = z.strictObject({
   peerIdleTimeoutMs: positiveInteger(transportDefaults.peerIdleTimeoutMs),
   peerInboundConnectionsMax: positiveInteger(transportDefaults.peerInboundConnectionsMax),
 
+  // Replicated store limits (quota and sessions): replicated state, the leader proposes its values.
+  keysMax: positiveInteger(defaultStoreLimits.keysMax),
+  stateBytesMax: positiveInteger(defaultStoreLimits.stateBytesMax),
+  sessionsMax: positiveInteger(defaultStoreLimits.sessionsMax),
+  sessionWindowSeqs: positiveInteger(defaultStoreLimits.sessionWindowSeqs),
+  sessionIdleEntriesMax: positiveInteger(defaultStoreLimits.sessionIdleEntriesMax),
+
   // HTTP and WebSocket API (DESIGN.md §5).
   requestBodyBytesMax: positiveInteger(64 * 1024),
   httpConnectionsMax: positiveInteger(1024),
@@ -140,6 +148,11 @@ export const configFieldExpectations: Record<ConfigFieldName, string> = {
   peerHeartbeatIntervalMs: "a positive integer",
   peerIdleTimeoutMs: "a positive integer",
   peerInboundConnectionsMax: "a positive integer",
+  keysMax: "a positive integer",
+  stateBytesMax: "a positive integer",
+  sessionsMax: "a positive integer",
+  sessionWindowSeqs: "a positive integer",
+  sessionIdleEntriesMax: "a positive integer",
   requestBodyBytesMax: "a positive integer",
   httpConnectionsMax: "a positive integer",
   httpRequestsInflightMax: "a positive integer",

@@ -1,6 +1,6 @@
 import { ConsensusNode } from "@lockstep/consensus";
 import { createMetrics } from "@lockstep/metrics";
-import { lifecycleDefinition } from "@lockstep/state-machine";
+import { lifecycleDefinition, sameStoreLimits, type StoreLimits } from "@lockstep/state-machine";
 import { MemoryStorage } from "@lockstep/storage";
 import { CountingMetricsSink } from "../counting-metrics-sink.js";
 import { createApiServer } from "../server/api-server.js";
@@ -19,6 +19,8 @@ export interface TestApiOptions {
   watchHistoryEventsMax?: number;
   requestBodyBytesMax?: number;
   leaderWaitMs?: number;
+  /** Store limits the node proposes once it leads; the API starts once they are applied. */
+  storeLimits?: StoreLimits;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     random: () => 0.5,
     config: { tickMs: 5, electionTimeoutTicks: 4, consensusTimeoutMs: 2_000 },
     metrics: sink,
+    ...(options.storeLimits === undefined ? {} : { storeLimits: options.storeLimits }),
   });
   const hub = new WatchHub({
     historyEventsMax: options.watchHistoryEventsMax ?? 1_000,
@@ -65,7 +68,8 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   });
   const address = await api.listen("127.0.0.1", 0);
   const deadline = Date.now() + (options.leaderWaitMs ?? 5_000);
-  while (node.status().leader !== "n1") {
+  const limits = options.storeLimits;
+  while (node.status().leader !== "n1" || (limits !== undefined && !sameStoreLimits(node.localStore.limits, limits))) {
     if (Date.now() > deadline) throw new Error("the single test node did not elect itself");
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
