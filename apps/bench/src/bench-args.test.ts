@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultClusterConcurrencies, defaultInProcessConcurrencies, parseBenchArgs } from "./bench-args.js";
+import { defaultClusterConcurrencies, defaultInProcessConcurrencies, defaultScalingConcurrencies, defaultScalingKeyCounts, parseBenchArgs } from "./bench-args.js";
 
 describe("parseBenchArgs", () => {
   it("defaults to the real cluster at 1, 16, 128, 256 clients for 10 s each", () => {
@@ -17,6 +17,11 @@ describe("parseBenchArgs", () => {
     expect(parsed).toMatchObject({ ok: true, args: { mode: "in-process", profile: true, concurrencies: defaultInProcessConcurrencies } });
   });
 
+  it("takes --scaling with its sweeps, defaulting to 1..1024 clients and 1e3..1e6 keys", () => {
+    expect(parseBenchArgs(["--scaling"])).toMatchObject({ ok: true, args: { mode: "scaling", concurrencies: defaultScalingConcurrencies, nodeCounts: [3, 5, 7], keyCounts: defaultScalingKeyCounts } });
+    expect(parseBenchArgs(["--scaling", "--nodes", "3,5", "--keys", "1000,20000"])).toMatchObject({ ok: true, args: { nodeCounts: [3, 5], keyCounts: [1000, 20000] } });
+  });
+
   it("refuses what it cannot honour, naming the option", () => {
     const cases: Array<[string[], RegExp]> = [
       [["--vs", "redis"], /^--vs: /],
@@ -25,6 +30,10 @@ describe("parseBenchArgs", () => {
       [["--clients", "1,0"], /^--clients: /],
       [["--clients", "1,,2"], /^--clients: /],
       [["--in-process", "--vs", "etcd"], /cannot be combined/],
+      [["--scaling", "--vs", "etcd"], /cannot be combined/],
+      [["--keys", "1000"], /belong to --scaling/],
+      [["--scaling", "--nodes", "3,0"], /^--nodes: /],
+      [["--scaling", "--keys", "1e9"], /^--keys: /],
       [["--frobnicate"], /frobnicate/],
     ];
     for (const [argv, reason] of cases) {

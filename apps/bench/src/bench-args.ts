@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 export interface BenchArgs {
-  mode: "cluster" | "in-process";
+  mode: "cluster" | "in-process" | "scaling";
   vsEtcd: boolean;
   seconds: number;
   warmupSeconds: number;
@@ -14,11 +14,21 @@ export interface BenchArgs {
   /** Parent of the clusters' data directories; default under the repository (the same disk as the code). */
   dataDirectory: string | null;
   keepData: boolean;
+  /** `--scaling`: cluster sizes and key counts of the sweeps. */
+  nodeCounts: number[];
+  keyCounts: number[];
   help: boolean;
 }
 
 export const defaultClusterConcurrencies = [1, 16, 128, 256];
 export const defaultInProcessConcurrencies = [1, 64, 256, 1024];
+export const defaultScalingConcurrencies = [1, 4, 16, 64, 256, 1024];
+export const defaultScalingNodeCounts = [3, 5, 7];
+export const defaultScalingKeyCounts = [1_000, 10_000, 100_000, 1_000_000];
+/** Cluster sizes `--nodes` accepts. */
+export const nodeCountMax = 9;
+/** Keys `--keys` may fill the store with. */
+export const keyCountMax = 10_000_000;
 /** Clients one phase may run; each holds a socket (or a pending request) open. */
 export const concurrencyMax = 4096;
 /** A phase may last at most this long; the whole run should stay within minutes. */
@@ -32,6 +42,12 @@ export const benchUsage = `pnpm bench [options]
                    v3 JSON gateway, alternating the two systems per concurrency level
   --in-process     3 ConsensusNodes in one process: memory storage, zero-latency network
                    (default clients 1, 64, 256, 1024)
+  --scaling        cost as the work grows: writes/s and p99 against clients (default 1 to 1024,
+                   3 nodes), against cluster size (--nodes, default 3,5,7) and against keys in
+                   the store (--keys, default 1e3,1e4,1e5,1e6; with RSS and snapshot time), at
+                   128 clients; SVG charts docs/benchmarks-{clients,nodes,keys}.svg
+  --nodes LIST     cluster sizes of the --scaling sweep
+  --keys LIST      key counts of the --scaling sweep
   --profile        CPU profiles: of the leader process (cluster) or of each measured phase
                    (in-process), written under the results directory, top functions printed
   --seconds N      measured seconds per phase (default 10)
@@ -52,6 +68,9 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
       options: {
         vs: { type: "string" },
         "in-process": { type: "boolean", default: false },
+        scaling: { type: "boolean", default: false },
+        nodes: { type: "string" },
+        keys: { type: "string" },
         profile: { type: "boolean", default: false },
         seconds: { type: "string", default: "10" },
         warmup: { type: "string", default: "2" },
@@ -72,16 +91,24 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
   if (values.vs !== undefined && values.vs !== "etcd") return { ok: false, reason: `--vs: only "etcd" is supported, got "${values.vs}"` };
   const inProcess = values["in-process"];
   if (inProcess && values.vs !== undefined) return { ok: false, reason: "--vs etcd compares real clusters; it cannot be combined with --in-process" };
+  const scaling = values.scaling;
+  if (scaling && (inProcess || values.vs !== undefined)) return { ok: false, reason: "--scaling runs lockstep clusters alone; it cannot be combined with --in-process or --vs" };
+  if (!scaling && (values.nodes !== undefined || values.keys !== undefined)) return { ok: false, reason: "--nodes and --keys belong to --scaling" };
+  const nodeCounts = values.nodes === undefined ? defaultScalingNodeCounts : parseIntegers(values.nodes, 1, nodeCountMax);
+  if (nodeCounts === null) return { ok: false, reason: `--nodes: expected comma-separated integers in [1, ${nodeCountMax}], got "${values.nodes}"` };
+  const keyCounts = values.keys === undefined ? defaultScalingKeyCounts : parseIntegers(values.keys, 1, keyCountMax);
+  if (keyCounts === null) return { ok: false, reason: `--keys: expected comma-separated integers in [1, ${keyCountMax}], got "${values.keys}"` };
   const seconds = Number(values.seconds);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > secondsMax) return { ok: false, reason: `--seconds: expected a number in (0, ${secondsMax}], got "${values.seconds}"` };
   const warmupSeconds = Number(values.warmup);
   if (!Number.isFinite(warmupSeconds) || warmupSeconds < 0 || warmupSeconds > secondsMax) return { ok: false, reason: `--warmup: expected a number in [0, ${secondsMax}], got "${values.warmup}"` };
-  const concurrencies = values.clients === undefined ? (inProcess ? defaultInProcessConcurrencies : defaultClusterConcurrencies) : parseConcurrencies(values.clients);
+  const defaultConcurrencies = inProcess ? defaultInProcessConcurrencies : scaling ? defaultScalingConcurrencies : defaultClusterConcurrencies;
+  const concurrencies = values.clients === undefined ? defaultConcurrencies : parseIntegers(values.clients, 1, concurrencyMax);
   if (concurrencies === null) return { ok: false, reason: `--clients: expected comma-separated integers in [1, ${concurrencyMax}], got "${values.clients}"` };
   return {
     ok: true,
     args: {
-      mode: inProcess ? "in-process" : "cluster",
+      mode: inProcess ? "in-process" : scaling ? "scaling" : "cluster",
       vsEtcd: values.vs === "etcd",
       seconds,
       warmupSeconds,
@@ -91,13 +118,15 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
       chartPath: values.chart === "none" ? null : values.chart,
       dataDirectory: values["data-dir"] ?? null,
       keepData: values["keep-data"],
+      nodeCounts,
+      keyCounts,
       help: values.help,
     },
   };
 }
 
-function parseConcurrencies(text: string): number[] | null {
+function parseIntegers(text: string, min: number, max: number): number[] | null {
   const values = text.split(",").map((part) => Number(part.trim()));
-  if (values.length === 0 || values.some((value) => !Number.isInteger(value) || value < 1 || value > concurrencyMax)) return null;
+  if (values.length === 0 || values.some((value) => !Number.isInteger(value) || value < min || value > max)) return null;
   return values;
 }

@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import { EtcdGrpcClient } from "./etcd-grpc-client.js";
+import { EtcdGrpcLoadClient } from "./etcd-grpc-load-client.js";
 import { EtcdLoadClient } from "./etcd-load-client.js";
 import { findEtcd, startEtcdCluster, type RunningEtcdCluster } from "./etcd-cluster.js";
 import { HttpJsonClient } from "./http-json-client.js";
@@ -9,7 +11,11 @@ import { internalsBetween, scrapeMetrics, type LockstepInternals } from "./locks
 import { processesCpuMs } from "./process-cpu.js";
 import type { ProgressLine } from "./progress-line.js";
 
-export type SystemName = "lockstep" | "etcd";
+/**
+ * `etcd` is etcd through its native gRPC API (how its own clients and benchmark tool use it);
+ * `etcd-gateway` the same cluster through its JSON gateway, a second, labelled row.
+ */
+export type SystemName = "lockstep" | "etcd" | "etcd-gateway";
 
 export interface ClusterBenchOptions {
   repositoryRoot: string;
@@ -77,6 +83,7 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
       } else {
         const running = await startEtcdCluster({ etcdPath: etcd.path, workDirectory: join(options.workDirectory, "etcd"), memberCount: clusterSize, leaderWaitMs }, etcd.version);
         clusters.set("etcd", running);
+        clusters.set("etcd-gateway", running);
         etcdInfo = { version: running.version, gatewayPath: running.gatewayPath, leader: running.leaderName };
         options.progress.done(`etcd ${running.version}: 3 members up (${etcd.path}), leader ${running.leaderName} at ${running.leaderUrl.origin}, gateway ${running.gatewayPath}`);
       }
@@ -90,17 +97,20 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
     return { runs, lockstepLeader: lockstep.leaderName, etcd: etcdInfo, leaderProfilePath: options.profileDirectory === null ? null : join(options.profileDirectory, `lockstep-${lockstep.leaderName}.cpuprofile`) };
   } finally {
     // Stopping lets a profiled node write its profile on exit.
-    await Promise.all([...clusters.values()].map((cluster) => cluster.stop()));
+    await Promise.all([...new Set(clusters.values())].map((cluster) => cluster.stop()));
   }
 }
 
-async function measure(system: SystemName, cluster: RunningCluster, concurrency: number, options: ClusterBenchOptions): Promise<ClusterRun> {
+/** What one measured phase needs of the bench's options. */
+export type MeasureOptions = Pick<ClusterBenchOptions, "seconds" | "warmupSeconds" | "progress">;
+
+/** A warm-up and a measured phase of `concurrency` closed-loop clients against one system's leader. */
+export async function measure(system: SystemName, cluster: RunningCluster, concurrency: number, options: MeasureOptions): Promise<ClusterRun> {
   const http = new HttpJsonClient(cluster.leaderUrl, concurrency);
+  const grpc = system === "etcd" ? new EtcdGrpcClient(cluster.leaderUrl) : null;
   try {
     const runId = `${system}-c${concurrency}-${Date.now().toString(36)}`;
-    const clients: LoadClient[] = Array.from({ length: concurrency }, (_, index) =>
-      system === "lockstep" ? new LockstepLoadClient(http, runId, index) : new EtcdLoadClient(http, (cluster as RunningEtcdCluster).gatewayPath, runId, index),
-    );
+    const clients: LoadClient[] = Array.from({ length: concurrency }, (_, index) => loadClient({ system, cluster, http, grpc, runId, index }));
     const label = `${system.padEnd(8)} ${String(concurrency).padStart(4)} clients`;
     await runPhase({ clients, durationMs: options.warmupSeconds * 1000, onProgress: (progress) => options.progress.update(`${label}  warm-up`, progress) });
     const metricsBefore = system === "lockstep" ? await scrapeMetrics(cluster.leaderUrl) : null;
@@ -131,5 +141,27 @@ async function measure(system: SystemName, cluster: RunningCluster, concurrency:
     return run;
   } finally {
     http.close();
+    grpc?.close();
+  }
+}
+
+interface LoadClientParts {
+  system: SystemName;
+  cluster: RunningCluster;
+  http: HttpJsonClient;
+  grpc: EtcdGrpcClient | null;
+  runId: string;
+  index: number;
+}
+
+function loadClient({ system, cluster, http, grpc, runId, index }: LoadClientParts): LoadClient {
+  switch (system) {
+    case "lockstep":
+      return new LockstepLoadClient(http, runId, index);
+    case "etcd":
+      if (grpc === null) throw new Error("etcd over gRPC needs its HTTP/2 session");
+      return new EtcdGrpcLoadClient(grpc, runId, index);
+    case "etcd-gateway":
+      return new EtcdLoadClient(http, (cluster as RunningEtcdCluster).gatewayPath, runId, index);
   }
 }

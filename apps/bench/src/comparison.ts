@@ -35,7 +35,13 @@ export function compare(runs: readonly ClusterRun[]): Comparison[] {
   return comparisons;
 }
 
-/** Issue 6's goals: at 128 clients >= 2x etcd's writes/s with p99 <= etcd's; at 1 client p50 <= etcd's. */
+/**
+ * The goals against etcd at its best (its native gRPC API, the `etcd` rows): at 128 clients >= 2x
+ * etcd's writes/s with p99 <= etcd's; at 1 client p50 <= 0.8x etcd's.
+ */
+/** At 1 client lockstep's median must be at most this fraction of etcd's. */
+export const oneClientP50RatioMax = 0.8;
+
 export function clusterGoals(comparisons: readonly Comparison[]): GoalCheck[] {
   const goals: GoalCheck[] = [];
   const at128 = comparisons.find((comparison) => comparison.concurrency === 128);
@@ -44,7 +50,7 @@ export function clusterGoals(comparisons: readonly Comparison[]): GoalCheck[] {
     goals.push({ goal: "128 clients: p99 <= etcd's", measured: `${at128.p99Ratio.toFixed(2)}x`, met: at128.p99Ratio <= 1 });
   }
   const at1 = comparisons.find((comparison) => comparison.concurrency === 1);
-  if (at1 !== undefined) goals.push({ goal: "1 client: p50 <= etcd's", measured: `${at1.p50Ratio.toFixed(2)}x`, met: at1.p50Ratio <= 1 });
+  if (at1 !== undefined) goals.push({ goal: "1 client: p50 <= 0.8x etcd's", measured: `${at1.p50Ratio.toFixed(2)}x`, met: at1.p50Ratio <= oneClientP50RatioMax });
   return goals;
 }
 

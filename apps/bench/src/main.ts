@@ -10,6 +10,8 @@ import { describeMachine, machineInfo, type MachineInfo } from "./machine-info.j
 import { clusterTable, comparisonTable, goalLines, hotFunctionsTable, inProcessTable, internalsTable } from "./markdown-report.js";
 import { ProgressLine } from "./progress-line.js";
 import { throughputAndLatencyChart } from "./bench-chart.js";
+import { runScalingBench } from "./scaling-bench.js";
+import { scalingCharts, scalingTables } from "./scaling-report.js";
 
 /** apps/bench/{src,dist}/main.* -> the repository root. */
 const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -34,7 +36,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const progress = new ProgressLine();
   progress.done(`bench: ${args.mode}${args.vsEtcd ? " vs etcd" : ""}, clients ${args.concurrencies.join(", ")}, ${args.warmupSeconds} s warm-up + ${args.seconds} s each`);
   progress.done(`machine: ${describeMachine(machine)}`);
-  const report = args.mode === "in-process" ? await inProcess(args, machine, profileDirectory, progress) : await cluster(args, machine, profileDirectory, progress);
+  const report =
+    args.mode === "in-process" ? await inProcess(args, machine, profileDirectory, progress) : args.mode === "scaling" ? await scaling(args, machine, progress) : await cluster(args, machine, profileDirectory, progress);
   const base = join(outDirectory, `${args.mode}${args.vsEtcd ? "-vs-etcd" : ""}-${stamp}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(report.json, null, 2)}\n`);
   writeFileSync(`${base}.md`, report.markdown);
@@ -65,9 +68,7 @@ async function inProcess(args: BenchArgs, machine: MachineInfo, profileDirectory
 }
 
 async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: string | null, progress: ProgressLine): Promise<Report> {
-  const dataParent = args.dataDirectory === null ? join(repositoryRoot, "apps", "bench", "node_modules", ".cache", "bench") : inRepository(args.dataDirectory);
-  mkdirSync(dataParent, { recursive: true });
-  const workDirectory = mkdtempSync(join(dataParent, "run-"));
+  const workDirectory = mkdtempSync(join(benchDataParent(args), "run-"));
   try {
     const outcome = await runClusterBench({
       repositoryRoot,
@@ -82,15 +83,15 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
     const comparisons = compare(outcome.runs);
     const goals = clusterGoals(comparisons);
     const etcdLine =
-      outcome.etcd === null ? "" : "missing" in outcome.etcd ? `etcd: ${outcome.etcd.missing}` : `etcd ${outcome.etcd.version}, JSON gateway ${outcome.etcd.gatewayPath}, leader ${outcome.etcd.leader}`;
+      outcome.etcd === null ? "" : "missing" in outcome.etcd ? `etcd: ${outcome.etcd.missing}` : `etcd ${outcome.etcd.version}, leader ${outcome.etcd.leader}: rows \`etcd\` drive its native gRPC API (unary KV/Put, all calls multiplexed on one HTTP/2 connection), rows \`etcd-gateway\` its JSON gateway ${outcome.etcd.gatewayPath}`;
     const sections = [
       `## Real cluster: 3 processes on loopback, fsync on (${describeMachine(machine)})`,
       "",
-      `lockstep leader ${outcome.lockstepLeader}${etcdLine === "" ? "" : `; ${etcdLine}`}. Every request goes to the leader over keep-alive HTTP/1.1; ${args.warmupSeconds} s warm-up, ${args.seconds} s measured per row.`,
+      `lockstep leader ${outcome.lockstepLeader}${etcdLine === "" ? "" : `; ${etcdLine}`}. lockstep requests go to the leader over keep-alive HTTP/1.1, one socket per client; \`load gen CPU %\` is the generator's own CPU, which competes with the servers on this machine; ${args.warmupSeconds} s warm-up, ${args.seconds} s measured per row.`,
       "",
       clusterTable(outcome.runs),
     ];
-    if (comparisons.length > 0) sections.push("", "### lockstep as a ratio of etcd (same run)", "", comparisonTable(comparisons), "", goalLines(goals));
+    if (comparisons.length > 0) sections.push("", "### lockstep as a ratio of etcd through its native gRPC API (same run)", "", comparisonTable(comparisons), "", goalLines(goals));
     if (outcome.runs.some((run) => run.internals !== null)) {
       sections.push(
         "",
@@ -116,6 +117,53 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
     if (args.keepData) progress.done(`data and server logs kept in ${workDirectory}`);
     else rmSync(workDirectory, { recursive: true, force: true });
   }
+}
+
+async function scaling(args: BenchArgs, machine: MachineInfo, progress: ProgressLine): Promise<Report> {
+  const workDirectory = mkdtempSync(join(benchDataParent(args), "scaling-"));
+  try {
+    const outcome = await runScalingBench({
+      repositoryRoot,
+      workDirectory,
+      clients: args.concurrencies,
+      nodes: args.nodeCounts,
+      keys: args.keyCounts,
+      sweepClients: scalingSweepClients,
+      seconds: args.seconds,
+      warmupSeconds: args.warmupSeconds,
+      progress,
+    });
+    const caption = `lockstep, fsync on; ${machine.cpuModel}, ${machine.cores} cores; ${machine.date.slice(0, 10)}`;
+    const charts = scalingCharts(outcome, caption);
+    if (args.chartPath !== null) {
+      for (const [name, svg] of Object.entries(charts)) {
+        const path = inRepository(join(dirname(args.chartPath), `benchmarks-${name}.svg`));
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, svg);
+        progress.done(`chart: ${path}`);
+      }
+    }
+    const sections = [
+      `## Cost as the work grows: lockstep processes on loopback, fsync on (${describeMachine(machine)})`,
+      "",
+      `Sweeps of cluster size and of keys run at ${scalingSweepClients} clients; ${args.warmupSeconds} s warm-up, ${args.seconds} s measured per row.`,
+      "",
+      scalingTables(outcome),
+    ];
+    return { json: { kind: "scaling", machine, args, outcome }, markdown: `${sections.join("\n")}\n` };
+  } finally {
+    if (args.keepData) progress.done(`data and server logs kept in ${workDirectory}`);
+    else rmSync(workDirectory, { recursive: true, force: true });
+  }
+}
+
+/** Concurrency of the cluster-size and key-count sweeps. */
+const scalingSweepClients = 128;
+
+function benchDataParent(args: BenchArgs): string {
+  const parent = args.dataDirectory === null ? join(repositoryRoot, "apps", "bench", "node_modules", ".cache", "bench") : inRepository(args.dataDirectory);
+  mkdirSync(parent, { recursive: true });
+  return parent;
 }
 
 function inRepository(path: string): string {

@@ -24,7 +24,7 @@ export function clusterTable(runs: readonly ClusterRun[]): string {
 
 export function comparisonTable(comparisons: readonly Comparison[]): string {
   const lines = [
-    "| clients | writes/s lockstep ÷ etcd | p50 lockstep ÷ etcd | p99 lockstep ÷ etcd | server CPU per write lockstep ÷ etcd |",
+    "| clients | writes/s lockstep ÷ etcd gRPC | p50 lockstep ÷ etcd gRPC | p99 lockstep ÷ etcd gRPC | server CPU per write lockstep ÷ etcd gRPC |",
     "|---:|---:|---:|---:|---:|",
   ];
   for (const comparison of comparisons) {

@@ -8,8 +8,8 @@ describe("renderChart", () => {
         title: "throughput",
         yLabel: "writes/s",
         series: [
-          { name: "lockstep", color: "#1f77b4", points: [{ concurrency: 1, value: 100 }, { concurrency: 16, value: 900 }, { concurrency: 256, value: 4000 }] },
-          { name: "etcd <3.4>", color: "#ff7f0e", points: [{ concurrency: 1, value: 80 }, { concurrency: 16, value: Number.NaN }] },
+          { name: "lockstep", color: "#1f77b4", points: [{ x: 1, value: 100 }, { x: 16, value: 900 }, { x: 256, value: 4000 }] },
+          { name: "etcd <3.4>", color: "#ff7f0e", points: [{ x: 1, value: 80 }, { x: 16, value: Number.NaN }] },
         ],
       },
     ],

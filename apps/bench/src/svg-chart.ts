@@ -1,13 +1,15 @@
-/** One line of a chart panel: a system's value at each concurrency. */
+/** One line of a chart panel: a system's value at each x (concurrency, key count, cluster size). */
 export interface ChartSeries {
   name: string;
   color: string;
-  points: ReadonlyArray<{ concurrency: number; value: number }>;
+  points: ReadonlyArray<{ x: number; value: number }>;
 }
 
 export interface ChartPanel {
   title: string;
   yLabel: string;
+  /** The x axis's label; default "concurrent clients". */
+  xLabel?: string;
   series: readonly ChartSeries[];
 }
 
@@ -18,7 +20,7 @@ const yTicks = 5;
 
 /**
  * A self-contained SVG (no script, no external font or stylesheet) of panels side by side, each
- * with concurrency on a log2 x axis. Written by hand so that the bench needs no charting package.
+ * with its x values (concurrency, keys, nodes) on a log2 x axis. Written by hand so that the bench needs no charting package.
  */
 export function renderChart(panels: readonly ChartPanel[], caption: string): string {
   const width = panelWidth * panels.length;
@@ -36,7 +38,7 @@ export function renderChart(panels: readonly ChartPanel[], caption: string): str
 function renderPanel(panel: ChartPanel): string {
   const plotWidth = panelWidth - margin.left - margin.right;
   const plotHeight = panelHeight - margin.top - margin.bottom;
-  const concurrencies = [...new Set(panel.series.flatMap((series) => series.points.map((point) => point.concurrency)))].sort((a, b) => a - b);
+  const concurrencies = [...new Set(panel.series.flatMap((series) => series.points.map((point) => point.x)))].sort((a, b) => a - b);
   const values = panel.series.flatMap((series) => series.points.map((point) => point.value)).filter(Number.isFinite);
   const yMax = niceCeiling(Math.max(0, ...values));
   const xMin = Math.log2(concurrencies[0] ?? 1);
@@ -50,17 +52,17 @@ function renderPanel(panel: ChartPanel): string {
     out.push(`<text x="${margin.left - 6}" y="${(y(value) + 4).toFixed(1)}" text-anchor="end">${formatTick(value)}</text>`);
   }
   for (const concurrency of concurrencies) {
-    out.push(`<text x="${x(concurrency).toFixed(1)}" y="${margin.top + plotHeight + 18}" text-anchor="middle">${concurrency}</text>`);
+    out.push(`<text x="${x(concurrency).toFixed(1)}" y="${margin.top + plotHeight + 18}" text-anchor="middle">${formatTick(concurrency)}</text>`);
   }
   out.push(`<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#333"/>`);
   out.push(`<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${margin.top + plotHeight}" y2="${margin.top + plotHeight}" stroke="#333"/>`);
-  out.push(`<text x="${margin.left + plotWidth / 2}" y="${panelHeight - 8}" text-anchor="middle">concurrent clients</text>`);
+  out.push(`<text x="${margin.left + plotWidth / 2}" y="${panelHeight - 8}" text-anchor="middle">${escapeXml(panel.xLabel ?? "concurrent clients")}</text>`);
   out.push(`<text transform="translate(16,${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(panel.yLabel)}</text>`);
   for (const [index, series] of panel.series.entries()) {
     const points = series.points.filter((point) => Number.isFinite(point.value));
-    const path = points.map((point) => `${x(point.concurrency).toFixed(1)},${y(point.value).toFixed(1)}`).join(" ");
+    const path = points.map((point) => `${x(point.x).toFixed(1)},${y(point.value).toFixed(1)}`).join(" ");
     out.push(`<polyline points="${path}" fill="none" stroke="${series.color}" stroke-width="2"/>`);
-    for (const point of points) out.push(`<circle cx="${x(point.concurrency).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="3" fill="${series.color}"/>`);
+    for (const point of points) out.push(`<circle cx="${x(point.x).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="3" fill="${series.color}"/>`);
     const legendY = margin.top + 4 + index * 16;
     out.push(`<rect x="${margin.left + 10}" y="${legendY - 8}" width="12" height="3" fill="${series.color}"/>`);
     out.push(`<text x="${margin.left + 28}" y="${legendY}">${escapeXml(series.name)}</text>`);
@@ -77,6 +79,7 @@ export function niceCeiling(value: number): number {
 }
 
 function formatTick(value: number): string {
+  if (value >= 1_000_000) return `${Number((value / 1_000_000).toFixed(1))}M`;
   if (value >= 1000) return `${Number((value / 1000).toFixed(1))}k`;
   return `${Number(value.toFixed(2))}`;
 }

@@ -1,30 +1,80 @@
 import type { RandomSource } from "@lockstep/consensus";
-import type { NodeId } from "@lockstep/protocol";
+import type { Envelope, NodeId } from "@lockstep/protocol";
 import { pickOne, randomInt } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import type { SimCluster } from "./sim-cluster.js";
+import { StaleLeaderScenario } from "./stale-leader-scenario.js";
+import { pickWeighted } from "./swarm-profile.js";
+import type { SwarmProfile } from "./swarm-profile.js";
+import { actionOf, matches, SendHistory, timedFaultKinds } from "./timed-faults.js";
+import type { TimedFaultKind } from "./timed-faults.js";
 
-/** Virtual ms between fault events: [min, max). */
-const faultIntervalMsMin = 100;
-const faultIntervalMsMax = 600;
+/** Timed faults waiting for their message at once, at most. */
+const armedTimedFaultsMax = 4;
+/** Virtual ms a timed fault waits for its message before it lapses. */
+const timedFaultArmedMsMax = 1_500;
+/** A clock running fast or slow does so for a virtual duration in [100, this]. */
+const clockRateFaultMsMax = 2_000;
+/** A burst of loss, duplication and reordering lasts a virtual duration in [50, this]. */
+const linkFaultsBurstMsMax = 1_500;
 
 export interface FaultStats {
   partitions: number;
   crashes: number;
+  /** Crashes timed against a message (part of `crashes`). */
+  timedCrashes: number;
+  /** Isolations timed against a message (not counted in `partitions`). */
+  timedIsolations: number;
   restarts: number;
   heals: number;
+  linkFaultBursts: number;
+  clockPauses: number;
+  clockRateChanges: number;
+  staleLeaderRuns: number;
+  /** Stale-leader runs that reached their last step (a returned leader moved its commit index and was cut off). */
+  staleLeaderCompleted: number;
+}
+
+type Operation = "partition" | "isolate" | "one_way_cut" | "bridge" | "heal" | "crash" | "restart" | "link_faults" | "timed_fault" | "clock_fault" | "stale_leader";
+
+interface ArmedFault {
+  kind: TimedFaultKind;
+  /** Only this node's message counts; null: any node's. */
+  node: NodeId | null;
+  expiresAtMs: number;
 }
 
 /**
- * Injects faults at random moments during the safety phase: partitions (symmetric, one-way,
- * isolation, bridges), crashes and restarts (losing unsynced writes), and bursts of loss,
- * duplication and reordering. A minority of nodes is kept crashed at most, so that the
+ * The nemesis: at random moments during the safety phase it injects one operation, drawn with the
+ * weights of the seed's swarm profile: partitions (symmetric, one-way, isolation, bridges),
+ * crashes (half aimed at the leader; packets on the wire kept or lost) and restarts, bursts of
+ * loss, duplication and reordering, clock faults (pauses, fast or slow clocks), faults timed
+ * against one message (a crash right after an Acknowledgment, between a write and its send...),
+ * and the stale-leader schedule of Figure 8. At most a minority is crashed at once, so the
  * liveness phase can always recover.
  */
 export class FaultSchedule {
-  readonly stats: FaultStats = { partitions: 0, crashes: 0, restarts: 0, heals: 0 };
+  readonly stats: FaultStats = {
+    partitions: 0,
+    crashes: 0,
+    timedCrashes: 0,
+    timedIsolations: 0,
+    restarts: 0,
+    heals: 0,
+    linkFaultBursts: 0,
+    clockPauses: 0,
+    clockRateChanges: 0,
+    staleLeaderRuns: 0,
+    staleLeaderCompleted: 0,
+  };
   private running = false;
   private readonly crashed = new Set<NodeId>();
+  /** Silenced by a timed fault, crashing at the end of the current instant. */
+  private readonly crashing = new Set<NodeId>();
+  private readonly armed: ArmedFault[] = [];
+  private readonly history = new SendHistory();
+  private readonly staleLeader: StaleLeaderScenario;
+  private readonly operations: ReadonlyArray<readonly [Operation, number]>;
 
   constructor(
     private readonly context: {
@@ -33,23 +83,55 @@ export class FaultSchedule {
       network: MemoryNetwork;
       cluster: SimCluster;
       ids: NodeId[];
+      profile: SwarmProfile;
     },
-  ) {}
+  ) {
+    const profile = context.profile;
+    this.operations = [
+      ["partition", profile.partitionWeight],
+      ["isolate", profile.isolateWeight],
+      ["one_way_cut", profile.oneWayCutWeight],
+      ["bridge", context.ids.length >= 3 ? profile.bridgeWeight : 0],
+      ["heal", profile.healWeight],
+      ["crash", profile.crashWeight],
+      ["restart", profile.restartWeight],
+      ["link_faults", profile.linkFaultsWeight],
+      ["timed_fault", profile.timedFaultWeight],
+      ["clock_fault", profile.clockFaultWeight],
+      ["stale_leader", profile.staleLeaderWeight],
+    ];
+    this.staleLeader = new StaleLeaderScenario({
+      clock: context.clock,
+      random: context.random,
+      network: context.network,
+      ids: context.ids,
+      onEnd: () => {
+        this.stats.staleLeaderCompleted = this.staleLeader.stats.completed;
+      },
+    });
+    context.cluster.interceptSends((from, envelope) => this.onSend(from, envelope));
+  }
 
   start(): void {
     this.running = true;
     this.scheduleNext();
   }
 
-  /** Ends the safety phase: stop injecting, heal the network, restart every crashed node. */
+  /** Ends the safety phase: stop injecting, heal the network and the clocks, restart every crashed node. */
   async stopAndHeal(): Promise<void> {
     this.running = false;
+    this.armed.length = 0;
+    this.staleLeader.abandon();
+    this.stats.staleLeaderCompleted = this.staleLeader.stats.completed;
     this.context.network.heal();
     this.context.network.setFaults({ lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 });
+    this.context.cluster.healClocks();
+    for (const id of [...this.crashing]) this.crashNow(id, false);
     for (const id of [...this.crashed]) await this.restart(id);
   }
 
   private scheduleNext(): void {
+    const { faultIntervalMsMin, faultIntervalMsMax } = this.context.profile;
     const delayMs = randomInt(this.context.random, faultIntervalMsMin, faultIntervalMsMax);
     this.context.clock.setTimeout(() => {
       if (!this.running) return;
@@ -58,60 +140,188 @@ export class FaultSchedule {
   }
 
   private async injectOne(): Promise<void> {
+    // The stale-leader schedule owns the network while it runs: a random heal would undo it.
+    if (this.staleLeader.active) return;
+    const operation = pickWeighted(this.context.random, this.operations);
+    if (operation === null) return;
     const { random, network, ids } = this.context;
-    const choice = random();
-    if (choice < 0.2) {
-      const shuffled = this.shuffle(ids);
-      const cut = randomInt(random, 1, ids.length);
-      network.partition(shuffled.slice(0, cut), shuffled.slice(cut));
-      this.stats.partitions++;
-    } else if (choice < 0.3) {
-      network.isolate(this.pick(ids));
-      this.stats.partitions++;
-    } else if (choice < 0.38) {
-      const [from, to] = this.shuffle(ids);
-      if (from !== undefined && to !== undefined) network.cutOneWay(from, to);
-      this.stats.partitions++;
-    } else if (choice < 0.45 && ids.length >= 3) {
-      const shuffled = this.shuffle(ids);
-      const [bridge, ...rest] = shuffled;
-      const half = Math.floor(rest.length / 2);
-      if (bridge !== undefined) network.bridge(rest.slice(0, half), rest.slice(half), bridge);
-      this.stats.partitions++;
-    } else if (choice < 0.6) {
-      network.heal();
-      this.stats.heals++;
-    } else if (choice < 0.75) {
-      this.crashOne();
-    } else if (choice < 0.88) {
-      const id = this.pickOrNull([...this.crashed]);
-      if (id !== null) await this.restart(id);
-    } else {
-      network.setFaults({
-        lossProbability: random() * 0.2,
-        duplicateProbability: random() * 0.1,
-        reorderProbability: random() * 0.3,
-      });
+    switch (operation) {
+      case "partition": {
+        const shuffled = this.shuffle(ids);
+        const cut = randomInt(random, 1, ids.length);
+        network.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+        this.stats.partitions++;
+        return;
+      }
+      case "isolate":
+        network.isolate(this.pickIsolationTarget());
+        this.stats.partitions++;
+        return;
+      case "one_way_cut": {
+        const [from, to] = this.shuffle(ids);
+        if (from !== undefined && to !== undefined) network.cutOneWay(from, to);
+        this.stats.partitions++;
+        return;
+      }
+      case "bridge": {
+        const [bridge, ...rest] = this.shuffle(ids);
+        const half = Math.floor(rest.length / 2);
+        if (bridge !== undefined) network.bridge(rest.slice(0, half), rest.slice(half), bridge);
+        this.stats.partitions++;
+        return;
+      }
+      case "heal":
+        network.heal();
+        this.stats.heals++;
+        return;
+      case "crash":
+        this.crashOne();
+        return;
+      case "restart": {
+        const id = this.pickOrNull([...this.crashed]);
+        if (id !== null) await this.restart(id);
+        return;
+      }
+      case "link_faults":
+        this.burstLinkFaults();
+        return;
+      case "timed_fault":
+        this.armTimedFault();
+        return;
+      case "clock_fault":
+        this.clockFault();
+        return;
+      case "stale_leader":
+        this.staleLeader.start();
+        this.stats.staleLeaderRuns++;
+        return;
     }
   }
 
-  private crashOne(): void {
+  /** Sees every message before the network does: timed faults and the stale-leader schedule act here. */
+  private onSend(from: NodeId, envelope: Envelope): "pass" | "drop" {
+    const facts = this.history.observe(from, envelope);
+    if (!this.running) return "pass";
+    this.staleLeader.observe(from, envelope, facts);
+    const nowMs = this.context.clock.nowMs();
+    for (let i = 0; i < this.armed.length; i++) {
+      const fault = this.armed[i] as ArmedFault;
+      if (fault.expiresAtMs < nowMs) {
+        this.armed.splice(i--, 1);
+        continue;
+      }
+      if ((fault.node !== null && fault.node !== from) || !matches(fault.kind, envelope, facts)) continue;
+      this.armed.splice(i, 1);
+      return this.fire(fault.kind, from);
+    }
+    return "pass";
+  }
+
+  private fire(kind: TimedFaultKind, node: NodeId): "pass" | "drop" {
+    const action = actionOf(kind);
+    if (action.effect === "isolate") {
+      // After the message: it was already handed over, so cut the links it did not use yet.
+      this.context.network.isolate(node);
+      this.stats.timedIsolations++;
+      return action.messageLeaves ? "pass" : "drop";
+    }
+    if (!this.mayCrash()) return "pass";
+    // Nothing after this message leaves; the crash itself falls at the same instant, once the
+    // node's current step has returned (a crash inside it would let the dead process write on).
+    this.context.cluster.silence(node);
+    this.crashing.add(node);
+    this.context.clock.setTimeout(() => {
+      if (this.crashing.has(node)) this.crashNow(node, this.context.random() < this.context.profile.inflightSurvivesCrashProbability);
+    }, 0);
+    return action.messageLeaves ? "pass" : "drop";
+  }
+
+  private armTimedFault(): void {
+    if (this.armed.length >= armedTimedFaultsMax) return;
+    const { random, ids, clock } = this.context;
+    const kind = pickOne(random, timedFaultKinds);
+    const node = random() < 0.5 ? pickOne(random, ids) : null;
+    this.armed.push({ kind, node, expiresAtMs: clock.nowMs() + timedFaultArmedMsMax });
+  }
+
+  private burstLinkFaults(): void {
+    const { random, network, profile, ids } = this.context;
+    const faults = {
+      lossProbability: random() * profile.lossProbabilityMax,
+      duplicateProbability: random() * profile.duplicateProbabilityMax,
+      reorderProbability: random() * profile.reorderProbabilityMax,
+    };
+    // Either one directed link turns bad, or every link does, for a while.
+    if (random() < 0.5) {
+      const [from, to] = this.shuffle(ids);
+      if (from !== undefined && to !== undefined) network.setLinkFaults(from, to, faults);
+    } else {
+      network.setFaults(faults);
+    }
+    this.stats.linkFaultBursts++;
+    this.context.clock.setTimeout(() => {
+      network.clearLinkFaults();
+      network.setFaults({ lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 });
+    }, randomInt(random, 50, linkFaultsBurstMsMax + 1));
+  }
+
+  private clockFault(): void {
+    const { random, cluster, profile, clock } = this.context;
+    const id = this.leaderOr(() => pickOne(random, this.context.ids));
+    if (this.crashed.has(id) || this.crashing.has(id)) return;
+    const nodeClock = cluster.clockOf(id);
+    if (random() < 0.5) {
+      nodeClock.pause(randomInt(random, 10, profile.clockPauseMsMax + 1));
+      this.stats.clockPauses++;
+      return;
+    }
+    const baseRate = nodeClock.currentRate;
+    nodeClock.setRate(profile.clockRateMin + random() * (profile.clockRateMax - profile.clockRateMin));
+    this.stats.clockRateChanges++;
+    clock.setTimeout(() => nodeClock.setRate(baseRate), randomInt(random, 100, clockRateFaultMsMax + 1));
+  }
+
+  private mayCrash(): boolean {
     // Keep a majority able to run: crash at most a minority at a time.
-    const minority = Math.floor((this.context.ids.length - 1) / 2);
-    if (this.crashed.size >= minority) return;
-    const candidates = this.context.ids.filter((id) => !this.crashed.has(id));
-    // Half the crashes hit the leader: leader changes are where replication bugs hide.
-    const leader = this.context.cluster.liveNodes().find((node) => node.status().role === "leader")?.status().id;
-    const id = leader !== undefined && this.context.random() < 0.5 ? leader : this.pick(candidates);
-    this.context.cluster.crash(id);
+    return this.crashed.size + this.crashing.size < Math.floor((this.context.ids.length - 1) / 2);
+  }
+
+  private crashOne(): void {
+    if (!this.mayCrash()) return;
+    const candidates = this.context.ids.filter((id) => !this.crashed.has(id) && !this.crashing.has(id));
+    const leader = this.currentLeader();
+    const aimAtLeader = this.context.random() < this.context.profile.leaderCrashFraction;
+    const id = leader !== null && aimAtLeader && !this.crashing.has(leader) ? leader : this.pick(candidates);
+    this.crashNow(id, this.context.random() < this.context.profile.inflightSurvivesCrashProbability);
+  }
+
+  private crashNow(id: NodeId, inflightSurvives: boolean): void {
+    const timed = this.crashing.delete(id);
+    this.context.cluster.crash(id, { inflightSurvives });
+    this.history.forget(id);
     this.crashed.add(id);
     this.stats.crashes++;
+    if (timed) this.stats.timedCrashes++;
   }
 
   private async restart(id: NodeId): Promise<void> {
     this.crashed.delete(id);
     await this.context.cluster.start(id);
     this.stats.restarts++;
+  }
+
+  private pickIsolationTarget(): NodeId {
+    return this.leaderOr(() => this.pick(this.context.ids));
+  }
+
+  /** The leader half of the time (leader changes are where replication bugs hide), else `other()`. */
+  private leaderOr(other: () => NodeId): NodeId {
+    const leader = this.currentLeader();
+    return leader !== null && this.context.random() < 0.5 ? leader : other();
+  }
+
+  private currentLeader(): NodeId | null {
+    return this.context.cluster.liveNodes().find((node) => node.status().role === "leader")?.status().id ?? null;
   }
 
   private pick<T>(items: readonly T[]): T {

@@ -1,102 +1,188 @@
 #!/usr/bin/env node
-// `pnpm sim`: run seeded simulations and report. A failing seed prints the command that replays it.
+// `pnpm sim`: run seeded simulations and report. A failing seed prints its swarm profile and the
+// one command that replays it exactly.
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
+import { breakRuleNames, isBreakRule } from "./break-rules.js";
 import { writeHistory } from "./history/index.js";
+import { runSeeds } from "./seed-pool.js";
+import type { SeedOutcome } from "./seed-pool.js";
+import { describeFailure, nodesForSeed, summarize } from "./seed-run.js";
+import type { SeedRunOptions, SeedSummary } from "./seed-run.js";
 import { runSimulation } from "./simulation.js";
-import type { SimulationResult } from "./simulation.js";
+import { parseSwarmProfile } from "./swarm-profile.js";
+import type { SwarmProfile } from "./swarm-profile.js";
 
-const usage = `usage: pnpm sim [--seed N | --seeds N] [--nodes 3|5|7] [--faults on|off] [--history FILE] [--first-seed N]
+/** Worker threads at most: beyond the machine's cores they only add scheduling noise. */
+const workersMax = 64;
+/** Progress goes to stderr at most this often. */
+const progressIntervalMs = 2_000;
+
+const usage = `usage: pnpm sim [--seed N | --seeds N [--first-seed N]] [--nodes 3|5|7] [--faults on|off] [--workers N]
+               [--profile P] [--history FILE] [--break-rule R]
   --seed N        run exactly this seed (replay)
   --seeds N       run N seeds, starting at --first-seed (default 1); nodes alternate 3 and 5 unless --nodes is given
   --nodes N       cluster size: 3, 5 or 7
-  --faults on|off partitions, crashes, loss, duplication, reordering, tick skew (default on)
+  --faults on|off each seed's swarm profile of faults (default on); off: no faults at all
+  --workers N     worker threads (default 1); results per seed are the same for every N
+  --profile P     the fault profile (key=value,... as a failing seed prints it) instead of the seed's own
   --history FILE  write the client history (DESIGN.md §8 JSON lines) of the run (with --seed)
-  --break-rule R  UNSAFE, for showing the checkers work: vote_without_log_check | commit_old_term_by_count | ack_before_persist`;
+  --break-rule R  UNSAFE, for showing the checkers work: ${breakRuleNames.join(" | ")}`;
 
-async function main(): Promise<number> {
-  let parsed;
+interface Parsed {
+  seeds: number[];
+  options: SeedRunOptions;
+  workers: number;
+  history: string | undefined;
+}
+
+function parse(argv: string[]): Parsed | string {
+  let values;
   try {
-    parsed = parseArgs({
+    values = parseArgs({
+      args: argv,
       options: {
         seed: { type: "string" },
         seeds: { type: "string" },
         "first-seed": { type: "string" },
         nodes: { type: "string" },
         faults: { type: "string" },
+        workers: { type: "string" },
+        profile: { type: "string" },
         history: { type: "string" },
         "break-rule": { type: "string" },
         help: { type: "boolean" },
       },
-    });
+    }).values;
   } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    console.error(usage);
-    return 2;
+    return `${error instanceof Error ? error.message : String(error)}\n${usage}`;
   }
-  const values = parsed.values;
-  if (values.help === true) {
-    console.log(usage);
-    return 0;
-  }
+  if (values.help === true) return usage;
   const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
-  if (nodes !== undefined && nodes !== 3 && nodes !== 5 && nodes !== 7) {
-    console.error(`--nodes: expected 3, 5 or 7, got ${values.nodes}`);
-    return 2;
-  }
-  const faults = values.faults === undefined || values.faults === "on";
-  if (values.faults !== undefined && values.faults !== "on" && values.faults !== "off") {
-    console.error(`--faults: expected on or off, got ${values.faults}`);
-    return 2;
-  }
+  if (nodes !== undefined && nodes !== 3 && nodes !== 5 && nodes !== 7) return `--nodes: expected 3, 5 or 7, got ${values.nodes}`;
+  if (values.faults !== undefined && values.faults !== "on" && values.faults !== "off") return `--faults: expected on or off, got ${values.faults}`;
+  const faults = values.faults !== "off";
   const breakRule = values["break-rule"];
-  if (breakRule !== undefined && breakRule !== "vote_without_log_check" && breakRule !== "commit_old_term_by_count" && breakRule !== "ack_before_persist") {
-    console.error(`--break-rule: expected vote_without_log_check, commit_old_term_by_count or ack_before_persist, got ${breakRule}`);
-    return 2;
+  if (breakRule !== undefined && !isBreakRule(breakRule)) return `--break-rule: expected one of ${breakRuleNames.join(", ")}, got ${breakRule}`;
+  let profile: SwarmProfile | undefined;
+  if (values.profile !== undefined) {
+    const parsed = parseSwarmProfile(values.profile);
+    if (!parsed.ok) return `--profile: ${parsed.reason}`;
+    profile = parsed.profile;
   }
-  const seeds = parseCount(values.seed ?? values.seeds ?? "1");
-  const firstSeed = values.seed !== undefined ? parseCount(values.seed) : parseCount(values["first-seed"] ?? "1");
-  if (seeds === null || firstSeed === null) {
-    console.error("--seed, --seeds and --first-seed take a positive integer");
-    return 2;
-  }
-  const count = values.seed !== undefined ? 1 : seeds;
-  const startedMs = performance.now();
-  let operations = 0;
-  let simulatedMs = 0;
-  let failures = 0;
-  let lastProgressMs = startedMs;
-  for (let i = 0; i < count; i++) {
-    const seed = firstSeed + i;
-    const size = (nodes ?? (seed % 2 === 0 ? 5 : 3));
-    const result = await runSimulation({ seed, nodes: size, faults, ...(breakRule === undefined ? {} : { breakRule }) });
-    operations += result.workload.operations;
-    simulatedMs += result.simulatedMs;
-    if (result.violations.length > 0) {
-      failures++;
-      report(result, size, faults, breakRule);
-    }
-    if (values.history !== undefined && count === 1) writeHistory(values.history, result.history);
-    const nowMs = performance.now();
-    if (nowMs - lastProgressMs > 2_000 || i === count - 1) {
-      lastProgressMs = nowMs;
-      const rate = ((i + 1) / ((nowMs - startedMs) / 1000)).toFixed(1);
-      process.stderr.write(`sim: ${i + 1}/${count} seeds, ${failures} with violations, ${rate} seeds/s\n`);
-    }
-  }
-  const wallMs = performance.now() - startedMs;
-  console.log(
-    `sim: ${count} seeds, ${operations} operations, ${failures} seeds with violations; ` +
-      `simulated ${(simulatedMs / 1000).toFixed(1)} s in ${(wallMs / 1000).toFixed(1)} s wall ` +
-      `(${(simulatedMs / wallMs).toFixed(1)}x)`,
-  );
-  return failures === 0 ? 0 : 1;
+  const count = parseCount(values.seeds ?? "1");
+  const firstSeed = parseCount(values.seed ?? values["first-seed"] ?? "1");
+  const workers = parseCount(values.workers ?? "1");
+  if (count === null || firstSeed === null || workers === null) return "--seed, --seeds, --first-seed and --workers take a positive integer";
+  if (workers > workersMax) return `--workers: at most ${workersMax} (this machine has ${availableParallelism()} cores)`;
+  const seeds = Array.from({ length: values.seed !== undefined ? 1 : count }, (_, i) => firstSeed + i);
+  const options: SeedRunOptions = {
+    faults,
+    ...(nodes === undefined ? {} : { nodes }),
+    ...(breakRule === undefined ? {} : { breakRule }),
+    ...(profile === undefined ? {} : { profile }),
+  };
+  return { seeds, options, workers, history: values.history };
 }
 
-function report(result: SimulationResult, nodes: number, faults: boolean, breakRule: string | undefined): void {
-  console.log(`sim: seed ${result.seed} (${nodes} nodes) broke ${result.violations.length} rule(s):`);
-  for (const violation of result.violations) console.log(`  [${violation.rule}] at ${violation.atMs.toFixed(0)} ms: ${violation.detail}`);
-  const broken = breakRule === undefined ? "" : ` --break-rule ${breakRule}`;
-  console.log(`  replay: pnpm sim --seed ${result.seed} --nodes ${nodes} --faults ${faults ? "on" : "off"}${broken} --history seed-${result.seed}.jsonl`);
+async function main(): Promise<number> {
+  const parsed = parse(process.argv.slice(2));
+  if (typeof parsed === "string") {
+    const help = parsed === usage;
+    (help ? console.log : console.error)(parsed);
+    return help ? 0 : 2;
+  }
+  const { seeds, options, workers, history } = parsed;
+  if (history !== undefined) {
+    if (seeds.length !== 1) {
+      console.error("--history goes with --seed (one run)");
+      return 2;
+    }
+    return await replayWithHistory(seeds[0] as number, options, history);
+  }
+  const startedMs = performance.now();
+  const totals = new Totals();
+  const failures: SeedSummary[] = [];
+  let lastProgressMs = startedMs;
+  await runSeeds(seeds, options, workers, (outcome: SeedOutcome) => {
+    if (!outcome.ok) {
+      console.error(`sim: seed ${outcome.seed} threw: ${outcome.error}`);
+      totals.errors++;
+    } else {
+      totals.add(outcome.summary);
+      if (outcome.summary.violations.length > 0) failures.push(outcome.summary);
+    }
+    const nowMs = performance.now();
+    if (nowMs - lastProgressMs > progressIntervalMs) {
+      lastProgressMs = nowMs;
+      process.stderr.write(`sim: ${totals.seeds}/${seeds.length} seeds, ${failures.length} with violations, ${(totals.seeds / ((nowMs - startedMs) / 1000)).toFixed(1)} seeds/s\n`);
+    }
+  });
+  failures.sort((a, b) => a.seed - b.seed);
+  for (const failure of failures) console.log(describeFailure(failure));
+  console.log(totals.describe(failures.length, performance.now() - startedMs, workers));
+  return failures.length === 0 && totals.errors === 0 ? 0 : 1;
+}
+
+/** One seed, its client history written to `file`. */
+async function replayWithHistory(seed: number, options: SeedRunOptions, file: string): Promise<number> {
+  const nodes = nodesForSeed(seed, options.nodes);
+  const startedMs = performance.now();
+  const result = await runSimulation({
+    seed,
+    nodes,
+    faults: options.faults,
+    ...(options.breakRule === undefined ? {} : { breakRule: options.breakRule }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+  });
+  writeHistory(file, result.history);
+  const summary = summarize(result, nodes, options);
+  const totals = new Totals();
+  totals.add(summary);
+  if (summary.violations.length > 0) console.log(describeFailure(summary));
+  console.log(totals.describe(summary.violations.length > 0 ? 1 : 0, performance.now() - startedMs, 1));
+  console.log(`sim: history of seed ${seed} written to ${file}`);
+  return summary.violations.length === 0 ? 0 : 1;
+}
+
+/** Sums over every seed run, for the closing summary line. */
+class Totals {
+  seeds = 0;
+  errors = 0;
+  operations = 0;
+  violations = 0;
+  crashes = 0;
+  timedCrashes = 0;
+  clockPauses = 0;
+  staleLeaderCompleted = 0;
+  simulatedMs = 0;
+  readonly storage: Record<string, number> = {};
+
+  add(summary: SeedSummary): void {
+    this.seeds++;
+    this.operations += summary.operations;
+    this.violations += summary.violations.length;
+    this.crashes += summary.crashes;
+    this.timedCrashes += summary.timedCrashes;
+    this.clockPauses += summary.clockPauses;
+    this.staleLeaderCompleted += summary.staleLeaderCompleted;
+    this.simulatedMs += summary.simulatedMs;
+    for (const [name, value] of Object.entries(summary.storage)) this.storage[name] = (this.storage[name] ?? 0) + value;
+  }
+
+  describe(failingSeeds: number, wallMs: number, workers: number): string {
+    const storage = Object.entries(this.storage)
+      .map(([name, value]) => `${name} ${value}`)
+      .join(", ");
+    return (
+      `sim: ${this.seeds} seeds, ${this.operations} operations, ${this.violations} violations in ${failingSeeds} seeds; ` +
+      `${this.crashes} crashes (${this.timedCrashes} timed against a message), ${this.clockPauses} clock pauses, ` +
+      `${this.staleLeaderCompleted} stale-leader schedules completed; storage: ${storage}; ` +
+      `simulated ${(this.simulatedMs / 1000).toFixed(1)} s in ${(wallMs / 1000).toFixed(1)} s wall ` +
+      `(${(this.simulatedMs / Math.max(1, wallMs)).toFixed(1)}x, ${workers} worker${workers === 1 ? "" : "s"})` +
+      (this.errors > 0 ? `; ${this.errors} seeds threw` : "")
+    );
+  }
 }
 
 function parseCount(text: string): number | null {

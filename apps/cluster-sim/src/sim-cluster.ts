@@ -5,15 +5,37 @@ import { lifecycleDefinition } from "@lockstep/state-machine";
 import { fork } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import type { SafetyMonitor } from "./monitor/safety-monitor.js";
+import { NodeClock } from "./node-clock.js";
 import { SimStorage } from "./sim-storage.js";
+
+/**
+ * Messages held for a paused node (in each direction) at most; beyond it they are dropped, as a
+ * full socket buffer would drop them.
+ */
+const heldMessagesMax = 10_000;
 
 interface SimMember {
   id: NodeId;
   storage: SimStorage;
   node: ConsensusNode | null;
-  /** Per-node tick length: clocks on real machines drift, and timeouts must tolerate it. */
-  tickMs: number;
+  /** The node's own clock: skewed, and paused by clock faults. Kept across restarts, as a machine's clock is. */
+  clock: NodeClock;
+  /** While the clock is paused nothing of the node runs: what it receives or sends waits here. */
+  heldInbound: ConsensusEnvelope[];
+  heldOutbound: Envelope[];
+  handler: ((envelope: ConsensusEnvelope) => void) | null;
+  /** The network endpoint of the current incarnation. */
+  endpoint: Transport | null;
+  /** Bumped by every start: a transport of an older incarnation sends nothing. */
+  incarnation: number;
+  /** Set by `silence`: this incarnation sends nothing more (its crash falls right after a message). */
+  silenced: boolean;
+  /** A crash whose packets already on the wire still arrive: the network forgets the node only at restart. */
+  networkCrashDeferred: boolean;
 }
+
+/** Sees every message a node sends, before the network: returns "drop" to swallow it. */
+export type SendInterceptor = (from: NodeId, envelope: Envelope) => "pass" | "drop";
 
 /**
  * The simulated cluster: nodes on one virtual clock and one memory network, each with a storage
@@ -32,13 +54,41 @@ export class SimCluster {
       cluster: string;
       ids: NodeId[];
       driverConfig: Partial<DriverConfig>;
-      tickMsOf: (id: NodeId) => number;
+      /** Each node's clock rate before any clock fault (skew). */
+      clockRateOf: (id: NodeId) => number;
+      syncDelayMsMin?: number;
+      syncDelayMsMax?: number;
     },
   ) {
     for (const id of context.ids) {
-      const storage = new SimStorage({ clock: context.clock, random: fork(context.random) });
-      this.members.set(id, { id, storage, node: null, tickMs: context.tickMsOf(id) });
+      const storage = new SimStorage({
+        clock: context.clock,
+        random: fork(context.random),
+        ...(context.syncDelayMsMin === undefined ? {} : { syncDelayMsMin: context.syncDelayMsMin }),
+        ...(context.syncDelayMsMax === undefined ? {} : { syncDelayMsMax: context.syncDelayMsMax }),
+      });
+      const clock = new NodeClock(context.clock);
+      clock.setRate(context.clockRateOf(id));
+      const member: SimMember = { id, storage, node: null, clock, heldInbound: [], heldOutbound: [], handler: null, endpoint: null, incarnation: 0, silenced: false, networkCrashDeferred: false };
+      clock.onResume(() => this.releaseHeld(member));
+      this.members.set(id, member);
     }
+  }
+
+  private readonly interceptors: SendInterceptor[] = [];
+
+  /** Adds a hook that sees (and may swallow) every message sent from now on. */
+  interceptSends(interceptor: SendInterceptor): void {
+    this.interceptors.push(interceptor);
+  }
+
+  clockOf(id: NodeId): NodeClock {
+    return this.member(id).clock;
+  }
+
+  /** The node's current incarnation sends nothing more: used to time a crash right after one message. */
+  silence(id: NodeId): void {
+    this.member(id).silenced = true;
   }
 
   async startAll(): Promise<void> {
@@ -48,8 +98,12 @@ export class SimCluster {
   async start(id: NodeId): Promise<void> {
     const member = this.member(id);
     if (member.node !== null) return;
+    if (member.networkCrashDeferred) this.context.network.crash(id);
+    member.networkCrashDeferred = false;
+    member.silenced = false;
+    member.incarnation++;
     this.context.network.restart(id);
-    const transport = this.monitoredTransport(id, member.storage, this.context.network.endpoint(id));
+    const transport = this.monitoredTransport(member, this.context.network.endpoint(id));
     const node = await ConsensusNode.start({
       id,
       cluster: this.context.cluster,
@@ -57,22 +111,51 @@ export class SimCluster {
       definition: lifecycleDefinition,
       transport,
       storage: member.storage,
-      clock: this.context.clock,
+      clock: member.clock,
       random: fork(this.context.random),
-      config: { ...this.context.driverConfig, tickMs: member.tickMs },
+      config: this.context.driverConfig,
+      // Batched proposals run as microtasks: one that throws is reported with the seed instead of
+      // escaping as an uncaught exception.
+      schedule: (callback) =>
+        queueMicrotask(() => {
+          try {
+            callback();
+          } catch (error) {
+            this.context.monitor.report("invariant", `${id} threw: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }),
     });
     node.onApplied((event) => this.context.monitor.observeApplied(id, event.index, event.term, event.command));
     member.node = node;
   }
 
-  /** Stops a node the way a power cut would: nothing more is sent or written, unsynced writes are lost. */
-  crash(id: NodeId): void {
+  /**
+   * Stops a node the way a power cut would: nothing more is sent or written, unsynced writes are
+   * lost, and a pause in progress ends with the machine. With `inflightSurvives`, messages already
+   * on the wire still arrive; otherwise they die with the node (its send buffers were in memory).
+   */
+  crash(id: NodeId, options: { inflightSurvives?: boolean } = {}): void {
     const member = this.member(id);
     if (member.node === null) return;
     member.node.halt();
     member.node = null;
+    member.incarnation++;
     member.storage.crash();
-    this.context.network.crash(id);
+    member.heldInbound = [];
+    member.heldOutbound = [];
+    member.handler = null;
+    member.endpoint = null;
+    member.clock.resume();
+    if (options.inflightSurvives === true) member.networkCrashDeferred = true;
+    else this.context.network.crash(id);
+  }
+
+  /** Ends every clock fault: pauses end now and every clock runs at its base rate again. */
+  healClocks(): void {
+    for (const member of this.members.values()) {
+      member.clock.resume();
+      member.clock.setRate(this.context.clockRateOf(member.id));
+    }
   }
 
   liveNodes(): ConsensusNode[] {
@@ -103,15 +186,45 @@ export class SimCluster {
     return member;
   }
 
-  private monitoredTransport(id: NodeId, storage: SimStorage, inner: Transport): Transport {
+  /**
+   * The node's transport: every send is checked by the monitor (against the durable state at that
+   * instant), shown to the interceptors, and held while the node is paused; every delivery is held
+   * while it is paused too.
+   */
+  private monitoredTransport(member: SimMember, inner: Transport): Transport {
     const monitor = this.context.monitor;
+    const incarnation = member.incarnation;
+    const alive = (): boolean => member.incarnation === incarnation && !member.silenced;
+    member.endpoint = inner;
     return {
       send: (envelope: Envelope) => {
-        monitor.observeSend(id, envelope, storage);
+        monitor.observeSend(member.id, envelope, member.storage);
+        if (!alive()) return;
+        for (const interceptor of this.interceptors) if (interceptor(member.id, envelope) === "drop") return;
+        if (member.clock.paused) {
+          if (member.heldOutbound.length < heldMessagesMax) member.heldOutbound.push(envelope);
+          return;
+        }
         inner.send(envelope);
       },
-      onMessage: (handler: (envelope: ConsensusEnvelope) => void) => inner.onMessage(handler),
+      onMessage: (handler: (envelope: ConsensusEnvelope) => void) => {
+        member.handler = handler;
+        inner.onMessage((envelope) => {
+          if (!member.clock.paused) return handler(envelope);
+          if (member.heldInbound.length < heldMessagesMax) member.heldInbound.push(envelope);
+        });
+      },
       close: () => inner.close(),
     };
+  }
+
+  private releaseHeld(member: SimMember): void {
+    const outbound = member.heldOutbound;
+    const inbound = member.heldInbound;
+    member.heldOutbound = [];
+    member.heldInbound = [];
+    if (member.node === null) return;
+    for (const envelope of outbound) if (!member.silenced) member.endpoint?.send(envelope);
+    for (const envelope of inbound) member.handler?.(envelope);
   }
 }

@@ -11,18 +11,21 @@ import type { Violation } from "./monitor/safety-monitor.js";
 import { SimCluster } from "./sim-cluster.js";
 import { defaultSimulationOptions } from "./sim-options.js";
 import type { SimulationOptions } from "./sim-options.js";
+import { drawSwarmProfile, quietProfile } from "./swarm-profile.js";
+import type { SwarmProfile } from "./swarm-profile.js";
 import { Workload } from "./workload.js";
 import type { WorkloadStats } from "./workload.js";
 
 /** Events one run may process before it is declared stuck: a bound on the event loop. */
 const eventsPerRunMax = 5_000_000;
-/** Entries per Proposal a seed may run with. */
-const entriesPerProposalChoices = [1, 2, 8, 64, 1024] as const;
 /** Bound on the linearizability search per run; healthy runs need a few thousand states. */
 const linearizabilityStatesMax = 500_000;
 
 export interface SimulationResult {
   seed: number;
+  nodes: number;
+  /** The fault probabilities and limits this run used (print it with a failing seed). */
+  profile: SwarmProfile;
   violations: Violation[];
   workload: WorkloadStats;
   faults: FaultStats;
@@ -31,6 +34,8 @@ export interface SimulationResult {
   /** Virtual ms from the end of faults to the first committed write. */
   recoveryMs: number | null;
   history: HistoryEvent[];
+  /** Storage counters summed over the nodes (operations, writes lost at crashes, ...). */
+  storage: Record<string, number>;
 }
 
 /**
@@ -41,16 +46,18 @@ export interface SimulationResult {
  */
 export async function runSimulation(partial: Partial<SimulationOptions> & { seed: number }): Promise<SimulationResult> {
   const options: SimulationOptions = { ...defaultSimulationOptions, ...partial };
+  const profile = options.profile ?? (options.faults ? drawSwarmProfile(options.seed) : quietProfile());
   const random = createRandom(options.seed);
   const clock = new VirtualClock();
-  const network = new MemoryNetwork({ clock, random: fork(random) });
+  const network = new MemoryNetwork({
+    clock,
+    random: fork(random),
+    faults: { latencyMsMin: profile.latencyMsMin, latencyMsMax: profile.latencyMsMax, reorderDelayMsMax: profile.reorderDelayMsMax },
+  });
   const monitor = new SafetyMonitor(() => clock.nowMs());
   const ids: NodeId[] = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const skewRandom = fork(random);
-  // Small batches split a new leader's no-op from the old entries before it, which is what lets
-  // Figure 8 (§5.4.2) happen at all; large ones exercise pipelining. Each seed draws one.
-  const entriesPerProposalMax = entriesPerProposalChoices[Math.floor(skewRandom() * entriesPerProposalChoices.length)] ?? 64;
-  const skews = new Map(ids.map((id) => [id, options.faults ? 0.8 + skewRandom() * 0.45 : 1]));
+  const rates = new Map(ids.map((id) => [id, 1 + (skewRandom() * 2 - 1) * profile.clockSkewMax]));
   const cluster = new SimCluster({
     clock,
     network,
@@ -59,24 +66,35 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
     cluster: "sim",
     ids,
     driverConfig: {
+      tickMs: options.tickMs,
       consensusTimeoutMs: 1_000,
-      snapshotEntriesThreshold: 150,
-      electionTimeoutTicks: 10,
-      entriesPerProposalMax,
+      snapshotEntriesThreshold: profile.snapshotEntriesThreshold,
+      electionTimeoutTicks: profile.electionTimeoutTicks,
+      heartbeatTicks: profile.heartbeatTicks,
+      entriesPerProposalMax: profile.entriesPerProposalMax,
+      inflightProposalsMax: profile.inflightProposalsMax,
       ...(options.breakRule === undefined ? {} : { unsafeBreakRule: options.breakRule }),
     },
-    tickMsOf: (id) => Math.max(1, Math.round(options.tickMs * (skews.get(id) ?? 1))),
+    clockRateOf: (id) => rates.get(id) ?? 1,
+    syncDelayMsMin: profile.syncDelayMsMin,
+    syncDelayMsMax: profile.syncDelayMsMax,
   });
   const history = new HistoryRecorder(() => Math.round(clock.nowMs() * 1_000_000));
   const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`);
   const workload = new Workload({ clock, random: fork(random), cluster, history, keys });
-  const faults = new FaultSchedule({ clock, random: fork(random), network, cluster, ids });
+  const faults = new FaultSchedule({ clock, random: fork(random), network, cluster, ids, profile });
   let events = 0;
 
   const runUntil = async (deadlineMs: number, done: () => boolean = () => false): Promise<void> => {
     // A run stops at its first violation: what follows a broken rule is noise, and the seed replays it.
     while (clock.nowMs() < deadlineMs && !done() && monitor.violations.length === 0) {
-      if (!clock.runNext()) break;
+      try {
+        if (!clock.runNext()) break;
+      } catch (error) {
+        // A node that throws (a broken rule can drive the core into states it refuses) is a finding, not a harness crash.
+        monitor.report("invariant", `an event threw: ${error instanceof Error ? error.message : String(error)}`);
+        break;
+      }
       // Let every promise chain the event started settle before the next event.
       await new Promise<void>((resolve) => setImmediate(resolve));
       cluster.observeLeaders();
@@ -126,6 +144,8 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
 
   return {
     seed: options.seed,
+    nodes: options.nodes,
+    profile,
     violations: monitor.violations,
     workload: workload.stats,
     faults: faults.stats,
@@ -133,6 +153,7 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
     events,
     recoveryMs,
     history: events_,
+    storage: sumStorageStats(cluster),
   };
 }
 
@@ -151,6 +172,18 @@ async function probeWrite(cluster: SimCluster, clock: VirtualClock, probe: { com
     }
     await new Promise<void>((resolve) => clock.setTimeout(resolve, 50));
   }
+}
+
+function sumStorageStats(cluster: SimCluster): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const member of cluster.members.values()) {
+    // Whatever numeric counters the storage model keeps, by its own names.
+    const stats: object = member.storage.stats();
+    for (const [name, value] of Object.entries(stats) as Array<[string, unknown]>) {
+      if (typeof value === "number") totals[name] = (totals[name] ?? 0) + value;
+    }
+  }
+  return totals;
 }
 
 function converged(cluster: SimCluster): boolean {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runClientCommand } from "./cli/index.js";
+import { runCertsCommand } from "./commands/certs.js";
 import { runKeygenCommand } from "./commands/keygen.js";
 import { exitCodes, runStartCommand } from "./commands/start.js";
 
@@ -13,6 +14,7 @@ Commands:
   delete      delete a key (it is back in the initial state)
   watch       stream committed transitions
   keygen      create an Ed25519 key for peer message authentication
+  certs       create the cluster CA, node and client certificates (lockstep certs --help)
 `;
 
 /** The `lockstep` command: `start` runs a node; the client commands talk to one over HTTP. */
@@ -23,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
       return runStartCommand(rest);
     case "keygen":
       return runKeygenCommand(rest, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) });
+    case "certs":
+      return runCertsCommand(rest, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) });
     case "status":
     case "get":
     case "transition":

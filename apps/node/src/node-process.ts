@@ -150,6 +150,7 @@ function createNodeApi(parts: {
     httpConnectionsMax: config.httpConnectionsMax,
     httpRequestsInflightMax: config.httpRequestsInflightMax,
     httpRequestTimeoutMs: config.httpRequestTimeoutMs,
+    httpHeadersTimeoutMs: config.httpHeadersTimeoutMs,
     dashboard: { intervalMs: config.dashboardFeedIntervalMs, clientsMax: config.dashboardClientsMax, bufferedBytesMax: config.watchBufferedBytesMax },
     onInternalError: (error) => parts.logger.error({ err: error }, "HTTP handler failed"),
   });

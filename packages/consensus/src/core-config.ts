@@ -1,5 +1,5 @@
 import { entriesPerMessageMax, snapshotChunkCharactersMax, type NodeId } from "@lockstep/protocol";
-import type { Logger, RandomSource } from "./interfaces.js";
+import type { Logger, RandomSource, Snapshot } from "./interfaces.js";
 
 /** How one RaftCore behaves. Every count is a bound with its unit last. */
 export interface CoreConfig {
@@ -32,6 +32,17 @@ export interface CoreConfig {
   snapshotChunkBytesMax: number;
   /** A follower refuses a snapshot larger than this; defaults to `defaultSnapshotBytesMax`. */
   snapshotBytesMax?: number;
+  /**
+   * A read forwarded to the leader that has no answer after this many ticks is failed with
+   * `timeout` and forgotten (the request or its answer was lost).
+   */
+  forwardedReadTimeoutTicks: number;
+  /**
+   * Checks a snapshot received from the leader (decodes it, verifies its checksum) before the core
+   * hands it out to be kept or acknowledges it. Without it every assembled snapshot is accepted.
+   * Must be pure and must not throw.
+   */
+  verifySnapshot?: (snapshot: Snapshot) => { ok: true } | { ok: false; reason: string };
   logger?: Logger;
   /**
    * Breaks one Raft rule on purpose, so that tests can show the simulator's checkers catch it.
@@ -55,9 +66,10 @@ export const defaultCoreConfig: Omit<CoreConfig, "id" | "cluster" | "members" | 
   entriesPerProposalMax: 1024,
   bytesPerProposalMax: 1024 * 1024,
   inflightProposalsMax: 64,
-  uncommittedEntriesMax: 10_000,
-  pendingReadsMax: 10_000,
+  uncommittedEntriesMax: 20_000,
+  pendingReadsMax: 20_000,
   snapshotChunkBytesMax: 512 * 1024,
+  forwardedReadTimeoutTicks: 100,
 });
 
 /** The largest snapshot a follower assembles unless `snapshotBytesMax` says otherwise. */
@@ -77,6 +89,7 @@ export function assertCoreConfig(config: CoreConfig): void {
     ["uncommittedEntriesMax", config.uncommittedEntriesMax],
     ["pendingReadsMax", config.pendingReadsMax],
     ["snapshotChunkBytesMax", config.snapshotChunkBytesMax],
+    ["forwardedReadTimeoutTicks", config.forwardedReadTimeoutTicks],
     ["snapshotBytesMax", config.snapshotBytesMax ?? defaultSnapshotBytesMax],
   ];
   for (const [name, value] of positive) {

@@ -9,6 +9,7 @@ export type CounterName =
   | "message_retries_total"
   | "messages_received_total"
   | "messages_invalid_total"
+  | "messages_dropped_total"
   | "peer_connections_refused_total"
   | "proposals_total"
   | "transitions_total"

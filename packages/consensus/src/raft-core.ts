@@ -14,13 +14,15 @@ import type {
   Reject,
   SnapshotAck,
   SnapshotChunk,
+  TimeoutNow,
   Vote,
   VoteRequest,
 } from "@lockstep/protocol";
-import { entriesPerMessageMax, protocolVersion } from "@lockstep/protocol";
+import { entriesPerMessageMax } from "@lockstep/protocol";
 import { encodeBase64 } from "./base64.js";
 import { assertCoreConfig, defaultSnapshotBytesMax, type CoreConfig } from "./core-config.js";
 import { silentLogger, type HardState, type Logger, type PersistedState, type Snapshot } from "./interfaces.js";
+import { checkEnvelope, DropCounter, termMax, type DropReason } from "./message-validation.js";
 import { Outbox } from "./outbox.js";
 import { Progress, type ProgressState } from "./progress.js";
 import { hasQuorum, majorityIndex, voteResult } from "./quorum.js";
@@ -83,8 +85,15 @@ export class RaftCore {
   private transferElapsedTicks = 0;
 
   private readonly reads = new ReadIndexTracker();
-  /** Reads this follower forwarded to `leader` in `term`, by context. */
-  private readonly forwardedReads = new Map<number, { term: number; leader: NodeId }>();
+  /**
+   * Reads this follower forwarded to `leader` in `term`, by context, in the order they were sent
+   * (`sentTick`): a read without an answer after `forwardedReadTimeoutTicks` is failed and
+   * forgotten, so that lost answers never fill the table.
+   */
+  private readonly forwardedReads = new Map<number, { term: number; leader: NodeId; sentTick: number }>();
+  /** Ticks since this core started: the clock of `forwardedReads`. */
+  private ticksElapsed = 0;
+  private readonly drops = new DropCounter();
 
   /** The latest snapshot this node holds, kept to send to followers that fell behind a compaction. */
   private retainedSnapshot: Snapshot | null;
@@ -131,14 +140,16 @@ export class RaftCore {
   // Inputs
 
   tick(): void {
+    this.ticksElapsed++;
+    this.expireForwardedReads();
     if (this.role === "leader") this.tickLeader();
     else this.tickElection();
   }
 
   step(envelope: ConsensusEnvelope): void {
-    const ignored = this.ignoreEnvelope(envelope);
-    if (ignored !== null) {
-      this.logger.debug({ from: envelope.from, type: envelope.body.type, reason: ignored }, "message ignored");
+    const refused = checkEnvelope(envelope, { cluster: this.config.cluster, self: this.id, isMember: (id) => this.members.includes(id) });
+    if (refused !== null) {
+      this.drop(envelope.from, envelope.body, refused);
       return;
     }
     const from = envelope.from;
@@ -181,8 +192,10 @@ export class RaftCore {
       return { ok: true };
     }
     if (this.leader === null) return { ok: false, reason: "no_leader" };
-    if (this.forwardedReads.size >= this.config.pendingReadsMax) return { ok: false, reason: "overloaded" };
-    this.forwardedReads.set(context, { term: this.term, leader: this.leader });
+    if (this.forwardedReads.size >= this.config.pendingReadsMax && !this.forwardedReads.has(context)) return { ok: false, reason: "overloaded" };
+    // Deleted first so that a retried read moves to the end of the send order.
+    this.forwardedReads.delete(context);
+    this.forwardedReads.set(context, { term: this.term, leader: this.leader, sentTick: this.ticksElapsed });
     const request: ReadIndexRequest = { type: "ReadIndexRequest", term: this.term, context };
     this.outbox.send(this.leader, request);
     return { ok: true };
@@ -233,38 +246,44 @@ export class RaftCore {
       this.leader !== this.lastSoftState.leader ||
       this.term !== this.lastHardState.term ||
       this.votedFor !== this.lastHardState.votedFor ||
-      this.log.commitIndex !== this.lastHardState.commitIndex ||
       this.pendingSnapshot !== null ||
       this.log.handedIndex < this.log.lastIndex() ||
       !this.outbox.isEmpty() ||
-      this.log.commitIndex > this.applyFloor() ||
+      this.applicableIndex() > this.applyFloor() ||
       this.readStates.length > 0 ||
-      this.readFailures.length > 0
+      this.readFailures.length > 0 ||
+      !this.drops.isEmpty
     );
   }
 
   ready(): Ready {
     if (this.outstandingReady !== null) throw new Error("ready: the previous Ready was not advanced");
     const softState = this.softState();
-    const hardState = this.hardState();
     const lastIndex = this.log.lastIndex();
-    const applyFrom = this.applyFloor() + 1;
+    const entries = this.log.slice(this.log.handedIndex + 1, lastIndex);
+    const snapshot = this.pendingSnapshot;
+    const hardState = this.hardStateToWrite(entries.length > 0 || snapshot !== null);
     const { messages, messagesAfterPersist } = this.outbox.take();
+    // Only entries already durable here: written by an earlier Ready (or read back at start).
+    // Committed entries of this Ready's own `entries` follow in the next Ready, once durable.
+    const committedEntries = this.log.slice(this.applyFloor() + 1, this.applicableIndex());
+    if (snapshot !== null && committedEntries.length > 0) throw new Error("ready: committed entries in a Ready that installs a snapshot");
     const ready: Ready = {
       softState: sameSoftState(softState, this.lastSoftState) ? null : softState,
-      hardState: sameHardState(hardState, this.lastHardState) ? null : hardState,
-      snapshot: this.pendingSnapshot,
-      entries: this.log.slice(this.log.handedIndex + 1, lastIndex),
+      mustSync: hardState !== null || entries.length > 0 || snapshot !== null,
+      hardState,
+      snapshot,
+      entries,
       messages,
       messagesAfterPersist,
-      // Entries handed out earlier were persisted before `advance`; the rest are in `entries`
-      // of this very Ready, which the driver persists before it applies anything.
-      committedEntries: this.log.slice(applyFrom, this.log.commitIndex),
+      committedEntries,
+      commitIndex: this.log.commitIndex,
       readStates: this.readStates,
       readFailures: this.readFailures,
+      droppedMessages: this.drops.take(),
     };
     this.lastSoftState = softState;
-    this.lastHardState = hardState;
+    if (hardState !== null) this.lastHardState = hardState;
     this.pendingSnapshot = null;
     this.log.handedIndex = lastIndex;
     this.readStates = [];
@@ -364,17 +383,6 @@ export class RaftCore {
 
   // ---------------------------------------------------------------------------------------------
   // Term rules (Raft §5.1, thesis §9.6 for pre-vote, §6.2 for the leader lease)
-
-  private ignoreEnvelope(envelope: ConsensusEnvelope): IgnoreReason {
-    // The type says v is always 1, but envelopes come off the wire: check what actually arrived.
-    const version: number = envelope.v;
-    if (version !== protocolVersion) return `protocol version ${version}`;
-    if (envelope.cluster !== this.config.cluster) return `cluster ${envelope.cluster}`;
-    if (envelope.to !== this.id) return `addressed to ${envelope.to}`;
-    if (envelope.from === this.id) return "from this node";
-    if (!this.members.includes(envelope.from)) return `from non-member ${envelope.from}`;
-    return null;
-  }
 
   /** Applies the rules every role shares; returns whether the role handler should see the message. */
   private stepTerm(from: NodeId, message: ConsensusMessage): boolean {
@@ -511,7 +519,7 @@ export class RaftCore {
         this.onSnapshotChunk(from, message);
         return;
       case "TimeoutNow":
-        this.onTimeoutNow(from);
+        this.onTimeoutNow(from, message);
         return;
       case "ReadIndexResponse":
         this.onReadIndexResponse(message);
@@ -679,6 +687,10 @@ export class RaftCore {
   // Elections (Raft §5.2, §5.4.1; thesis §9.6 pre-vote, §3.10 transfer)
 
   private campaign(kind: CampaignKind): void {
+    if (this.term >= termMax) {
+      this.logger.error({ term: this.term, termMax }, "not campaigning: the term reached its bound");
+      return;
+    }
     if (kind === "preVote") this.becomePreCandidate();
     else this.becomeCandidate();
     const voteTerm = kind === "preVote" ? this.term + 1 : this.term;
@@ -763,7 +775,12 @@ export class RaftCore {
     }
   }
 
-  private onTimeoutNow(from: NodeId): void {
+  private onTimeoutNow(from: NodeId, message: TimeoutNow): void {
+    // Only the leader of this term may hand its leadership over.
+    if (from !== this.leader) {
+      this.drop(from, message, "timeout_now_not_from_leader");
+      return;
+    }
     this.logger.info({ from }, "leadership transfer: starting election now");
     // A transfer skips pre-vote: the old leader asked for it, so nobody is partitioned.
     this.campaign("transfer");
@@ -835,9 +852,18 @@ export class RaftCore {
       case "partial":
         this.sendSnapshotAck(from, chunk.snapshotIndex, outcome.offset, true);
         return;
-      case "complete":
+      case "complete": {
+        // Checked before anything is kept or acknowledged: an undecodable snapshot made durable
+        // would stop this node on every restart. No answer: the leader resends after a timeout.
+        const verified = this.config.verifySnapshot?.(outcome.snapshot) ?? { ok: true };
+        if (!verified.ok) {
+          this.logger.warn({ from, snapshotIndex: chunk.snapshotIndex, reason: verified.reason }, "snapshot from the leader refused: it does not verify");
+          this.drop(from, chunk, "snapshot_invalid");
+          return;
+        }
         this.installSnapshot(from, outcome.snapshot);
         return;
+      }
     }
   }
 
@@ -960,6 +986,11 @@ export class RaftCore {
   }
 
   private onAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
+    // A follower acknowledges at most what this leader sent it; more would commit what nobody holds.
+    if (acknowledgment.matchIndex > this.log.lastIndex()) {
+      this.drop(from, acknowledgment, "index_beyond_log");
+      return;
+    }
     const progress = this.progressOf(from);
     progress.recentActive = true;
     if (acknowledgment.context !== undefined) this.onReadAcknowledgment(from, acknowledgment.context);
@@ -983,6 +1014,12 @@ export class RaftCore {
   }
 
   private onReject(from: NodeId, reject: Reject): void {
+    // This leader never sent a Proposal after its last index: a Reject of one would move the
+    // follower's next index past the log.
+    if (reject.rejectedIndex > this.log.lastIndex()) {
+      this.drop(from, reject, "index_beyond_log");
+      return;
+    }
     const progress = this.progressOf(from);
     progress.recentActive = true;
     if (reject.reason !== "log_mismatch") {
@@ -1147,6 +1184,39 @@ export class RaftCore {
     return Math.max(this.appliedIndex, this.log.snapshotIndex);
   }
 
+  /** The highest index that is both committed and durable here: what a Ready may hand out to apply. */
+  private applicableIndex(): number {
+    return Math.min(this.log.commitIndex, this.log.persistedIndex);
+  }
+
+  /**
+   * The hard state to write with this Ready, or null. A change of term or vote must be durable
+   * before any vote or acknowledgment leaves; a change of the commit index alone is not worth an
+   * fsync (Raft does not need it durable) and rides along with the next write of entries.
+   */
+  private hardStateToWrite(writesLog: boolean): HardState | null {
+    const current = this.hardState();
+    const last = this.lastHardState;
+    const termOrVoteChanged = current.term !== last.term || current.votedFor !== last.votedFor;
+    if (termOrVoteChanged || (writesLog && current.commitIndex !== last.commitIndex)) return current;
+    return null;
+  }
+
+  /** Counts and drops a peer message the core cannot accept (see message-validation.ts). */
+  private drop(from: NodeId, message: ConsensusMessage, reason: DropReason): void {
+    this.logger.debug({ from, type: message.type, term: message.term, reason }, "message dropped");
+    this.drops.add(from, message.type, reason);
+  }
+
+  /** Fails forwarded reads that got no answer within `forwardedReadTimeoutTicks` (the answer or the request was lost). */
+  private expireForwardedReads(): void {
+    for (const [context, pending] of this.forwardedReads) {
+      if (this.ticksElapsed - pending.sentTick < this.config.forwardedReadTimeoutTicks) return;
+      this.forwardedReads.delete(context);
+      this.readFailures.push({ context, reason: "timeout" });
+    }
+  }
+
   private randomElectionTimeout(): number {
     const base = this.config.electionTimeoutTicks;
     const offset = Math.floor(this.config.random() * base);
@@ -1167,6 +1237,7 @@ function isFromLeader(message: ConsensusMessage): boolean {
     message.type === "Proposal" ||
     message.type === "Commit" ||
     message.type === "SnapshotChunk" ||
+    message.type === "TimeoutNow" ||
     message.type === "ReadIndexResponse"
   );
 }
@@ -1175,6 +1246,4 @@ function sameSoftState(left: SoftState, right: SoftState): boolean {
   return left.role === right.role && left.leader === right.leader && left.term === right.term;
 }
 
-function sameHardState(left: HardState, right: HardState): boolean {
-  return left.term === right.term && left.votedFor === right.votedFor && left.commitIndex === right.commitIndex;
-}
+

@@ -34,6 +34,10 @@ export const counterDefinitions: Readonly<Record<CounterName, Definition>> = {
     help: "Frames from peers that failed validation (bad length, not JSON, schema, wrong sender or recipient); each closes its connection.",
     labelNames: ["reason", "peer"],
   },
+  messages_dropped_total: {
+    help: "Peer messages the consensus core dropped because it cannot accept them (not a member, a term past the bound, entries of a later term than their message, an index beyond the log, a snapshot that does not verify), by message type and reason.",
+    labelNames: ["type", "reason"],
+  },
   peer_connections_refused_total: {
     help: "Peer connections refused or closed by this node: handshake mismatches (cluster, definition, version, unknown node) and idle timeouts.",
     labelNames: ["reason"],

@@ -11,6 +11,7 @@ export const counterNames = [
   "message_retries_total",
   "messages_received_total",
   "messages_invalid_total",
+  "messages_dropped_total",
   "peer_connections_refused_total",
   "proposals_total",
   "transitions_total",

@@ -26,6 +26,8 @@ describe("SafetyMonitor", () => {
     monitor.observeSend("n2", vote, durable(0, 5, "n3"));
     expect(monitor.violations).toEqual([]);
     monitor.observeSend("n2", vote, durable(0, 4, "n3"));
+    // A later durable term also makes the vote safe: the node cannot vote in term 5 again.
+    monitor.observeSend("n2", vote, durable(0, 6, null));
     // A pre-vote promises nothing durable, so it is never flagged.
     monitor.observeSend("n2", envelope("n2", "n3", { type: "Vote", term: 6, granted: true, preVote: true }), durable(0, 4, null));
     expect(monitor.violations.map((violation) => violation.rule)).toEqual(["vote_before_persist"]);

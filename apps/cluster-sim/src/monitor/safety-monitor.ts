@@ -74,7 +74,11 @@ export class SafetyMonitor {
     }
     if (body.type === "Vote" && body.granted && !body.preVote) {
       const hard = durable.durableHardState();
-      if (hard.term !== body.term || hard.votedFor !== envelope.to) {
+      // Safe when the vote itself is durable, or when a later term is: either way a restarted
+      // node can never vote again in this term. (One Ready can grant a vote and then move on to
+      // a later term when several messages arrive at once, after a pause for instance.)
+      const voteDurable = hard.term === body.term && hard.votedFor === envelope.to;
+      if (!voteDurable && hard.term <= body.term) {
         this.report(
           "vote_before_persist",
           `${node} granted its term-${body.term} vote to ${envelope.to} while its durable hard state was term ${hard.term}, vote ${hard.votedFor ?? "none"}`,

@@ -1,10 +1,9 @@
 import type { ConsensusNode } from "@lockstep/consensus";
-import { configFieldNames, configFieldExpectations } from "../config/node-config-schema.js";
-import { toKebab, toUpperSnake } from "../config/config-sources.js";
 import { loadConfig } from "../config/load-config.js";
 import { createLogger } from "../create-logger.js";
 import { loadDefinition } from "../load-definition.js";
 import { startNodeProcess, type NodeProcess } from "../node-process.js";
+import { startHelp } from "./start-help.js";
 
 /** Exit codes: 0 clean stop, 1 the node could not start or failed, 2 invalid configuration. */
 export const exitCodes = { ok: 0, failed: 1, invalidConfig: 2 } as const;
@@ -97,20 +96,4 @@ function describeStartError(error: unknown): string {
   const code = "code" in error && typeof error.code === "string" ? ` [${error.name} ${error.code}]` : "";
   const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : "";
   return `${error.message}${code}${cause}`;
-}
-
-function startHelp(): string {
-  const lines = [
-    "Usage: lockstep start [--config FILE] [--option value ...]",
-    "",
-    "Options come from, lowest precedence first: defaults, the JSON config file (--config or",
-    "LOCKSTEP_CONFIG), LOCKSTEP_* environment variables, flags. An option named fooBarMs is",
-    "\"fooBarMs\" in the file, LOCKSTEP_FOO_BAR_MS in the environment and --foo-bar-ms on the",
-    "command line. Booleans also take --foo / --no-foo. Lists (members) are JSON.",
-    "",
-    "Options:",
-    ...configFieldNames.map((name) => `  --${toKebab(name).padEnd(30)} LOCKSTEP_${toUpperSnake(name).padEnd(30)} ${configFieldExpectations[name]}`),
-    "",
-  ];
-  return lines.join("\n");
 }

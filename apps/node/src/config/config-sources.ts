@@ -1,4 +1,7 @@
 import { configFieldKind, configFieldNames, type ConfigFieldName } from "./node-config-schema.js";
+import { environmentPrefix, environmentVariableOf, toKebab } from "./option-names.js";
+
+export { toKebab, toUpperSnake } from "./option-names.js";
 
 /** One option's value and where it came from, for error messages that say which source to fix. */
 export interface SourcedValue {
@@ -10,21 +13,10 @@ export type SourcedValues = Partial<Record<ConfigFieldName, SourcedValue>>;
 
 export type SourceResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const environmentPrefix = "LOCKSTEP_";
 /** LOCKSTEP_CONFIG names the config file (like `--config`); it is not an option itself. */
 export const configFileEnvironmentVariable = "LOCKSTEP_CONFIG";
 
-/** `tickMs` -> `TICK_MS`: every capital starts a new word. */
-export function toUpperSnake(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
-}
-
-/** `tickMs` -> `tick-ms`. */
-export function toKebab(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
-}
-
-const fieldByEnvironmentName = new Map(configFieldNames.map((name) => [environmentPrefix + toUpperSnake(name), name]));
+const fieldByEnvironmentName = new Map(configFieldNames.map((name) => [environmentVariableOf(name), name]));
 const fieldByFlag = new Map(configFieldNames.map((name) => [toKebab(name), name]));
 
 /**

@@ -147,6 +147,7 @@ describe("loadConfig cross-field rules", () => {
     [["--frame-bytes-max", "100"], "config: frameBytesMax: must be at least 1024, got 100 (from --frame-bytes-max)"],
     [["--frame-bytes-max", "4096", "--send-queue-bytes-max", "4099"], "config: sendQueueBytesMax: must hold at least one largest frame (frameBytesMax + 4 = 4100), got 4099 (from --send-queue-bytes-max)"],
     [["--peer-heartbeat-interval-ms", "500", "--peer-idle-timeout-ms", "600"], "config: peerIdleTimeoutMs: must be at least twice peerHeartbeatIntervalMs (1000), got 600 (from --peer-idle-timeout-ms)"],
+    [["--http-headers-timeout-ms", "40000"], "config: httpHeadersTimeoutMs: must be at most httpRequestTimeoutMs (30000), got 40000 (from --http-headers-timeout-ms)"],
   ])("refuses %j with a message naming the field", (argv, expected) => {
     expect(message(load({ argv: ["--node-id", "n1", ...argv] }))).toBe(expected);
   });

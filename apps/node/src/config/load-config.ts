@@ -9,6 +9,7 @@ import {
   type SourceResult,
   type SourcedValues,
 } from "./config-sources.js";
+import { nodeOption } from "./node-options.js";
 import { configFieldExpectations, configFieldNames, NodeConfigSchema, type ConfigFieldName, type MemberConfig, type ParsedNodeConfig } from "./node-config-schema.js";
 
 export interface ListenAddress {
@@ -83,7 +84,7 @@ function readConfigFile(path: string, readFile: (path: string) => string = (file
   for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
     if (!known.has(name)) return { ok: false, message: `config: ${name}: unknown option (from ${path})` };
     // Paths in a config file are relative to the file, so that a cluster's files can move together.
-    const isPath = name === "dataDirectory" || name === "definitionFile" || name === "authPrivateKeyFile";
+    const isPath = nodeOption(name as ConfigFieldName).path === true;
     const resolved = isPath && typeof value === "string" ? resolve(dirname(path), value) : value;
     values[name as ConfigFieldName] = { value: resolved, source: path };
   }

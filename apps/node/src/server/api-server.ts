@@ -16,6 +16,8 @@ export interface ApiServerOptions {
   httpRequestsInflightMax: number;
   /** A request (headers and body) must arrive within this time. */
   httpRequestTimeoutMs: number;
+  /** A request's headers must arrive within this time (at most httpRequestTimeoutMs). */
+  httpHeadersTimeoutMs: number;
   dashboard: DashboardFeedOptions;
   /** Told about a handler that threw (a bug): the request got a 500. */
   onInternalError?: (error: unknown) => void;
@@ -31,7 +33,7 @@ export interface ApiServer {
 /** The client-facing HTTP and WebSocket server of one node (DESIGN.md §5). */
 export function createApiServer(options: ApiServerOptions): ApiServer {
   let inflight = 0;
-  const server = createServer({ requestTimeout: options.httpRequestTimeoutMs, headersTimeout: Math.min(options.httpRequestTimeoutMs, 60_000) }, (request, response) => {
+  const server = createServer({ requestTimeout: options.httpRequestTimeoutMs, headersTimeout: options.httpHeadersTimeoutMs }, (request, response) => {
     if (inflight >= options.httpRequestsInflightMax) {
       request.resume();
       sendError(response, "overloaded", `too many requests in flight (httpRequestsInflightMax ${options.httpRequestsInflightMax}); retry later`);

@@ -64,6 +64,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     httpConnectionsMax: 64,
     httpRequestsInflightMax: 64,
     httpRequestTimeoutMs: 10_000,
+    httpHeadersTimeoutMs: 5_000,
     dashboard: { intervalMs: 50, clientsMax: 4, bufferedBytesMax: 1024 * 1024 },
   });
   const address = await api.listen("127.0.0.1", 0);

@@ -1,7 +1,7 @@
 import type { ClientSession, Command, DeleteCommand, Entry, NodeId, TransitionCommand } from "@lockstep/protocol";
 import { sameStoreLimits, Store } from "@lockstep/state-machine";
 import type { ApplyResult, Definition, StoreLimits } from "@lockstep/state-machine";
-import type { Clock, Logger, RandomSource, Storage, TimerHandle, Transport } from "../interfaces.js";
+import type { Clock, Logger, RandomSource, Snapshot, Storage, TimerHandle, Transport } from "../interfaces.js";
 import { silentLogger } from "../interfaces.js";
 import type { MetricsSink } from "../metrics-sink.js";
 import { noopMetrics } from "../metrics-sink.js";
@@ -9,6 +9,7 @@ import { RaftCore } from "../raft-core.js";
 import type { CoreStatus } from "../raft-core.js";
 import type { Ready, SoftState } from "../ready.js";
 import { defaultDriverConfig } from "./driver-config.js";
+import { DroppedMessageLog } from "./dropped-message-log.js";
 import type { DriverConfig } from "./driver-config.js";
 import { PendingReads } from "./pending-reads.js";
 import type { ReadFailureCode } from "./pending-reads.js";
@@ -113,11 +114,9 @@ export class ConsensusNode {
   private soft: SoftState;
   private lastAppliedTerm = 0;
   private lastSnapshotIndex = 0;
-  /** The last log index durable in storage: committed entries up to it need not wait for a write. */
-  private durableLastIndex = 0;
-  /** Term and vote as last written: a hard state that changes only the commit index is not written. */
-  private durableTerm = 0;
-  private durableVotedFor: NodeId | null = null;
+  /** The store the core's `verifySnapshot` decoded, kept so that restoring it does not decode it twice. */
+  private verifiedSnapshot: { data: Uint8Array; store: Store } | null = null;
+  private readonly droppedMessageLog: DroppedMessageLog;
   /** Transitions waiting for the next scheduled batch proposal. */
   private proposalBatch: PendingCommand[] = [];
   private readonly schedule: (callback: () => void) => void;
@@ -134,7 +133,8 @@ export class ConsensusNode {
     this.metrics = options.metrics ?? noopMetrics;
     this.logger = options.logger ?? silentLogger;
     this.pendingRequests = new PendingRequests(options.clock, this.config.pendingRequestsMax, this.config.consensusTimeoutMs);
-    this.pendingReads = new PendingReads(options.clock, this.config.pendingReadsMax, this.config.consensusTimeoutMs);
+    this.pendingReads = new PendingReads(options.clock, options.random, this.config.pendingReadsMax, this.config.consensusTimeoutMs);
+    this.droppedMessageLog = new DroppedMessageLog(this.metrics, this.logger);
     // Registration nonces unique per incarnation, so two incarnations never take each other's session.
     this.localClientId = `${options.id}-${Math.floor(options.random() * 2 ** 48).toString(36)}`;
     this.localSession = new LocalSession(() => this.registerSession());
@@ -156,6 +156,8 @@ export class ConsensusNode {
       if (!restored.ok) throw new Error(`snapshot at index ${persisted.snapshot.meta.index} cannot be restored: ${restored.reason}: ${restored.detail}`);
       store = restored.store;
     }
+    // Assigned once the node exists: the core calls it only from `step`, after construction.
+    let verifySnapshot: (snapshot: Snapshot) => { ok: true } | { ok: false; reason: string } = () => ({ ok: false, reason: "node not started" });
     const core = new RaftCore(
       {
         id: options.id,
@@ -172,16 +174,16 @@ export class ConsensusNode {
         uncommittedEntriesMax: config.uncommittedEntriesMax,
         pendingReadsMax: config.pendingReadsMax,
         snapshotChunkBytesMax: config.snapshotChunkBytesMax,
+        forwardedReadTimeoutTicks: Math.max(1, Math.ceil(config.consensusTimeoutMs / config.tickMs)),
+        verifySnapshot: (snapshot) => verifySnapshot(snapshot),
         ...(options.logger === undefined ? {} : { logger: options.logger }),
         ...(config.unsafeBreakRule === undefined ? {} : { unsafeBreakRule: config.unsafeBreakRule }),
       },
       persisted,
     );
     const node = new ConsensusNode(options, core, store, persisted.snapshot?.meta.index ?? 0);
+    verifySnapshot = (snapshot) => node.verifySnapshot(snapshot);
     node.lastAppliedTerm = persisted.snapshot?.meta.term ?? 0;
-    node.durableLastIndex = persisted.entries.at(-1)?.index ?? persisted.snapshot?.meta.index ?? 0;
-    node.durableTerm = persisted.hardState.term;
-    node.durableVotedFor = persisted.hardState.votedFor;
     options.transport.onMessage((envelope) => node.onEnvelope(envelope));
     node.metrics.set("cluster_members", {}, options.members.length);
     node.scheduleTick();
@@ -408,9 +410,7 @@ export class ConsensusNode {
     }
     if (!this.core.hasReady()) return;
     this.readyLoopRunning = true;
-    this.readyLoopIdle = this.runReadyLoop().finally(() => {
-      this.readyLoopRunning = false;
-    });
+    this.readyLoopIdle = this.runReadyLoop();
   }
 
   private async runReadyLoop(): Promise<void> {
@@ -427,89 +427,80 @@ export class ConsensusNode {
       this.logger.error({ err: error }, "consensus node stopping: storage or state machine failed");
       this.halt();
       this.options.onFatal?.(error);
+    } finally {
+      // Cleared in the same turn as the last `hasReady()` check: a `.finally()` on the promise
+      // would leave a window in which a kick finds the loop "running" and its Ready waits a tick.
+      this.readyLoopRunning = false;
     }
-  }
-
-  private async handleReady(ready: Ready): Promise<void> {
-    if (ready.softState !== null) this.onSoftState(ready.softState);
-    for (const message of ready.messages) this.options.transport.send(message);
-    const ackBeforePersist = this.config.unsafeBreakRule === "ack_before_persist";
-    if (ackBeforePersist) for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
-    if (ready.hardState !== null) this.metrics.set("commit_index", {}, ready.hardState.commitIndex);
-    // Committed entries that were durable here before this Ready are applied now, without
-    // waiting for this Ready's write: on a leader that write holds new entries, not these.
-    const appliedEarly = ready.snapshot === null ? this.countDurableCommitted(ready) : 0;
-    this.applyEntries(ready.committedEntries, 0, appliedEarly);
-    if (ready.snapshot !== null) await this.options.storage.saveSnapshot(ready.snapshot);
-    if (this.mustPersist(ready)) {
-      const startedMs = this.options.clock.nowMs();
-      await this.options.storage.persist({
-        ...(ready.hardState === null ? {} : { hardState: ready.hardState }),
-        entries: ready.entries,
-      });
-      const persistedMs = this.options.clock.nowMs();
-      this.metrics.observe("entry_stage_seconds", { stage: "persist" }, (persistedMs - startedMs) / 1000);
-      if (this.soft.role === "leader") this.notePersisted(ready.entries, persistedMs);
-    }
-    this.noteDurable(ready);
-    if (this.stopped) return;
-    if (!ackBeforePersist) for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
-    if (ready.snapshot !== null) this.restoreSnapshot(ready.snapshot.data, ready.snapshot.meta.index, ready.snapshot.meta.term);
-    this.applyEntries(ready.committedEntries, appliedEarly, ready.committedEntries.length);
-    for (const readState of ready.readStates) this.pendingReads.confirm(readState.context, readState.index);
-    for (const failure of ready.readFailures) this.pendingReads.fail(failure.context, "no_quorum");
-    await this.maybeSnapshot();
   }
 
   /**
-   * Whether this Ready needs a write. A hard state whose term and vote are unchanged carries only
-   * the commit index, which Raft does not need durable (a restarted node relearns it from the
-   * leader), so it rides along with the next write instead of costing an fsync of its own.
+   * Handles one Ready in the fixed order ready.ts documents. The core decided what must be durable
+   * before which message leaves; this only carries it out.
    */
-  private mustPersist(ready: Ready): boolean {
-    if (ready.entries.length > 0) return true;
-    return ready.hardState !== null && (ready.hardState.term !== this.durableTerm || ready.hardState.votedFor !== this.durableVotedFor);
+  private async handleReady(ready: Ready): Promise<void> {
+    if (ready.softState !== null) this.onSoftState(ready.softState);
+    this.metrics.set("commit_index", {}, ready.commitIndex);
+    if (ready.droppedMessages.length > 0) this.droppedMessageLog.record(ready.droppedMessages, this.options.clock.nowMs());
+    for (const message of ready.messages) this.options.transport.send(message);
+    const ackBeforePersist = this.config.unsafeBreakRule === "ack_before_persist";
+    if (ackBeforePersist) for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
+    // Already durable here (the core hands out nothing else): applied while this Ready's write runs.
+    this.applyEntries(ready.committedEntries);
+    if (ready.mustSync) await this.persist(ready);
+    if (this.stopped) return;
+    if (!ackBeforePersist) for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
+    if (ready.snapshot !== null) this.restoreSnapshot(ready.snapshot.data, ready.snapshot.meta.index, ready.snapshot.meta.term);
+    for (const readState of ready.readStates) this.pendingReads.confirm(readState.context, readState.index);
+    for (const failure of ready.readFailures) this.pendingReads.fail(failure.context, failure.reason === "timeout" ? "timeout" : "no_quorum");
+    await this.maybeSnapshot();
   }
 
-  /** Records what this Ready made durable. */
-  private noteDurable(ready: Ready): void {
-    if (ready.snapshot !== null) this.durableLastIndex = ready.snapshot.meta.index;
-    const last = ready.entries.at(-1);
-    if (last !== undefined) this.durableLastIndex = last.index;
-    if (ready.hardState !== null) {
-      this.durableTerm = ready.hardState.term;
-      this.durableVotedFor = ready.hardState.votedFor;
-    }
+  /** Step 3 of a Ready: the snapshot, then the hard state and entries, durably. */
+  private async persist(ready: Ready): Promise<void> {
+    if (ready.snapshot !== null) await this.options.storage.saveSnapshot(ready.snapshot);
+    if (ready.hardState === null && ready.entries.length === 0) return;
+    const startedMs = this.options.clock.nowMs();
+    await this.options.storage.persist({
+      ...(ready.hardState === null ? {} : { hardState: ready.hardState }),
+      entries: ready.entries,
+    });
+    const persistedMs = this.options.clock.nowMs();
+    this.metrics.observe("entry_stage_seconds", { stage: "persist" }, (persistedMs - startedMs) / 1000);
+    if (this.soft.role === "leader") this.notePersisted(ready.entries, persistedMs);
   }
 
-  /** How many of the Ready's committed entries (a prefix) were durable here before it. */
-  private countDurableCommitted(ready: Ready): number {
-    // An entry this Ready rewrites is not the durable one, even below durableLastIndex.
-    const firstRewritten = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
-    const limit = Math.min(this.durableLastIndex, firstRewritten - 1);
-    let count = 0;
-    for (const entry of ready.committedEntries) {
-      if (entry.index > limit) break;
-      count++;
+  /** The core's `verifySnapshot`: a snapshot from the leader must decode against our definition before it is kept. */
+  private verifySnapshot(snapshot: Snapshot): { ok: true } | { ok: false; reason: string } {
+    const restored = Store.restore(this.options.definition, snapshot.data);
+    if (!restored.ok) {
+      this.verifiedSnapshot = null;
+      return { ok: false, reason: `${restored.reason}: ${restored.detail}` };
     }
-    return count;
+    this.verifiedSnapshot = { data: snapshot.data, store: restored.store };
+    return { ok: true };
   }
 
   private restoreSnapshot(data: Uint8Array, index: number, term: number): void {
-    const restored = Store.restore(this.options.definition, data);
-    if (!restored.ok) throw new Error(`snapshot from the leader at index ${index} cannot be restored: ${restored.reason}`);
-    this.store = restored.store;
+    const verified = this.verifiedSnapshot;
+    this.verifiedSnapshot = null;
+    if (verified?.data === data) {
+      this.store = verified.store;
+    } else {
+      const restored = Store.restore(this.options.definition, data);
+      if (!restored.ok) throw new Error(`snapshot from the leader at index ${index} cannot be restored: ${restored.reason}`);
+      this.store = restored.store;
+    }
     this.storeMetrics.restored(this.store);
     this.lastAppliedTerm = term;
     this.lastSnapshotIndex = index;
   }
 
-  /** Applies `entries[from..to)` in order. */
-  private applyEntries(entries: Entry[], from: number, to: number): void {
-    if (from >= to) return;
+  /** Applies committed entries in order. */
+  private applyEntries(entries: Entry[]): void {
+    if (entries.length === 0) return;
     const startedMs = this.options.clock.nowMs();
-    for (let position = from; position < to; position++) {
-      const entry = entries[position] as Entry;
+    for (const entry of entries) {
       // Entries a restored snapshot already covers are skipped, never applied twice.
       if (entry.index <= this.store.appliedIndex) continue;
       this.observeReplicated(entry.index);

@@ -1,4 +1,4 @@
-import type { UnsafeBrokenRule } from "../core-config.js";
+import { defaultCoreConfig, type UnsafeBrokenRule } from "../core-config.js";
 
 /**
  * The driver's knobs (DESIGN.md §6). Every default works on loopback; each name carries its unit.
@@ -33,19 +33,23 @@ export interface DriverConfig {
   unsafeBreakRule?: UnsafeBrokenRule;
 }
 
+/**
+ * The knobs the driver passes on to the core take the core's defaults, so the two can never
+ * disagree; only the driver's own knobs are set here.
+ */
 export const defaultDriverConfig: DriverConfig = Object.freeze({
+  electionTimeoutTicks: defaultCoreConfig.electionTimeoutTicks,
+  heartbeatTicks: defaultCoreConfig.heartbeatTicks,
+  pendingReadsMax: defaultCoreConfig.pendingReadsMax,
+  entriesPerProposalMax: defaultCoreConfig.entriesPerProposalMax,
+  bytesPerProposalMax: defaultCoreConfig.bytesPerProposalMax,
+  inflightProposalsMax: defaultCoreConfig.inflightProposalsMax,
+  uncommittedEntriesMax: defaultCoreConfig.uncommittedEntriesMax,
+  snapshotChunkBytesMax: defaultCoreConfig.snapshotChunkBytesMax,
+  preVote: defaultCoreConfig.preVote,
+  checkQuorum: defaultCoreConfig.checkQuorum,
   tickMs: 50,
-  electionTimeoutTicks: 10,
-  heartbeatTicks: 1,
   consensusTimeoutMs: 5_000,
   pendingRequestsMax: 20_000,
-  pendingReadsMax: 20_000,
   snapshotEntriesThreshold: 100_000,
-  entriesPerProposalMax: 1_024,
-  bytesPerProposalMax: 1024 * 1024,
-  inflightProposalsMax: 64,
-  uncommittedEntriesMax: 20_000,
-  snapshotChunkBytesMax: 512 * 1024,
-  preVote: true,
-  checkQuorum: true,
 });

@@ -1,4 +1,7 @@
-import type { Clock } from "../interfaces.js";
+import type { Clock, RandomSource } from "../interfaces.js";
+
+/** Read contexts of one incarnation start at a random point below this; they stay safe integers for 2^52 reads. */
+export const readContextStartsMax = 2 ** 52;
 
 export type ReadFailureCode = "timeout" | "no_quorum" | "shutting_down" | "overloaded";
 
@@ -16,13 +19,19 @@ interface PendingRead {
  */
 export class PendingReads {
   private readonly byContext = new Map<number, PendingRead>();
-  private nextContext = 1;
+  private nextContext: number;
 
   constructor(
     private readonly clock: Clock,
+    random: RandomSource,
     private readonly pendingMax: number,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    // Contexts start at a random point of a 2^52 range, not at 1: a late answer to a read of an
+    // earlier incarnation of this node (same term, same leader) must not match a new read, or it
+    // would serve the new read at the old, lower index (a stale read).
+    this.nextContext = 1 + Math.floor(random() * readContextStartsMax);
+  }
 
   /** Contexts of reads whose index is known; the only ones `serveUpTo` needs to look at. */
   private readonly confirmed = new Set<number>();

@@ -2,7 +2,7 @@ import type { Command, ConsensusEnvelope, Entry, Envelope, NodeId } from "@locks
 import { defaultCoreConfig, type CoreConfig } from "../core-config.js";
 import type { HardState, PersistedState, Snapshot } from "../interfaces.js";
 import { RaftCore } from "../raft-core.js";
-import type { Ready, ReadFailure, ReadState } from "../ready.js";
+import type { DroppedMessages, Ready, ReadFailure, ReadState } from "../ready.js";
 import { seededRandom } from "./seeded-random.js";
 
 /** What a simulated node has made durable: what a restart reads back. */
@@ -39,6 +39,8 @@ export class Network {
   readonly readStates = new Map<NodeId, ReadState[]>();
   readonly readFailures = new Map<NodeId, ReadFailure[]>();
   readonly snapshotsInstalled = new Map<NodeId, Snapshot[]>();
+  /** What each node's core dropped (hostile or broken messages), in Ready order. */
+  readonly dropped = new Map<NodeId, DroppedMessages[]>();
   /** Every Ready processed, per node, for tests that inspect ordering. */
   readonly readyLog = new Map<NodeId, Ready[]>();
   keepReadyLog = false;
@@ -66,6 +68,7 @@ export class Network {
       this.readStates.set(id, []);
       this.readFailures.set(id, []);
       this.snapshotsInstalled.set(id, []);
+      this.dropped.set(id, []);
       this.readyLog.set(id, []);
       this.start(id);
     }
@@ -196,9 +199,14 @@ export class Network {
       const ready = node.ready();
       if (this.keepReadyLog) this.readyLog.get(id)?.push(ready);
       this.enqueue(ready.messages);
-      this.persist(id, ready);
-      this.enqueue(ready.messagesAfterPersist);
+      this.assertDurable(id, ready);
       this.apply(id, ready);
+      if (ready.mustSync !== (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null)) {
+        throw new Error(`${id}: mustSync ${ready.mustSync} does not match what the Ready holds`);
+      }
+      if (ready.mustSync) this.persist(id, ready);
+      this.enqueue(ready.messagesAfterPersist);
+      this.applyReads(id, ready);
       node.advance(ready);
       node.assertInvariants();
     }
@@ -280,8 +288,25 @@ export class Network {
       }
       applied.push(entry);
     }
+  }
+
+  private applyReads(id: NodeId, ready: Ready): void {
     this.readStates.get(id)?.push(...ready.readStates);
     this.readFailures.get(id)?.push(...ready.readFailures);
+    for (const dropped of ready.droppedMessages) this.dropped.get(id)?.push(dropped);
+  }
+
+  /** The Ready contract: every committed entry handed out is already durable, so it may be applied before the write. */
+  private assertDurable(id: NodeId, ready: Ready): void {
+    const stored = this.storage.get(id);
+    if (stored === undefined) throw new Error(`no storage for ${id}`);
+    const firstStored = stored.entries[0]?.index ?? 0;
+    for (const entry of ready.committedEntries) {
+      const durable = stored.entries[entry.index - firstStored];
+      if (durable?.index !== entry.index || durable.term !== entry.term) {
+        throw new Error(`${id}: committed entry ${entry.index} handed out before it is durable`);
+      }
+    }
   }
 }
 

@@ -1,0 +1,240 @@
+import type { RandomSource } from "@lockstep/consensus";
+import { createRandom, pickOne, randomInt } from "@lockstep/transport-memory";
+import { z } from "zod";
+
+/**
+ * Swarm testing (Groce et al., "Swarm Testing", ISSTA 2012): instead of every run mixing every
+ * fault at one fixed rate, each seed draws its own profile. Some fault kinds are switched off
+ * entirely, the others get their own intensity, and the cluster's batch limits and timeouts
+ * vary too. A bug that only one mix exposes (many small partitions and no crashes, say) is found
+ * by the seeds that happen to draw that mix, instead of being drowned by faults that mask it.
+ *
+ * A profile is flat numbers so that it prints on one line (`key=value,...`) beside a failing seed
+ * and parses back from `pnpm sim --profile`.
+ */
+export interface SwarmProfile {
+  // Network: every link's latency; loss, duplication and reordering bursts draw up to these.
+  latencyMsMin: number;
+  latencyMsMax: number;
+  lossProbabilityMax: number;
+  duplicateProbabilityMax: number;
+  reorderProbabilityMax: number;
+  reorderDelayMsMax: number;
+  // Fault schedule: virtual ms between nemesis operations, and each operation's relative weight.
+  faultIntervalMsMin: number;
+  faultIntervalMsMax: number;
+  partitionWeight: number;
+  isolateWeight: number;
+  oneWayCutWeight: number;
+  bridgeWeight: number;
+  healWeight: number;
+  crashWeight: number;
+  restartWeight: number;
+  linkFaultsWeight: number;
+  /** Crashes and isolations timed against a message (right after an Acknowledgment, a Commit, a vote...). */
+  timedFaultWeight: number;
+  clockFaultWeight: number;
+  /** The Figure 8 schedule (Raft §5.4.2): a leader's tail on a minority, a rival leader, the old one back. */
+  staleLeaderWeight: number;
+  /** Fraction of plain crashes aimed at the current leader. */
+  leaderCrashFraction: number;
+  /** Chance that what a crashing node already sent still arrives (packets on the wire), rather than dying with it. */
+  inflightSurvivesCrashProbability: number;
+  // Clocks: each node's base rate is in [1 - clockSkewMax, 1 + clockSkewMax]; a clock fault pauses
+  // a node (a GC pause or VM freeze) for up to clockPauseMsMax, or runs it at a rate in
+  // [clockRateMin, clockRateMax] for a while.
+  clockSkewMax: number;
+  clockPauseMsMax: number;
+  clockRateMin: number;
+  clockRateMax: number;
+  // Storage: each sync takes a whole number of virtual ms in [syncDelayMsMin, syncDelayMsMax].
+  syncDelayMsMin: number;
+  syncDelayMsMax: number;
+  // The cluster's own limits.
+  entriesPerProposalMax: number;
+  inflightProposalsMax: number;
+  electionTimeoutTicks: number;
+  heartbeatTicks: number;
+  snapshotEntriesThreshold: number;
+}
+
+const probability = z.number().min(0).max(1);
+const weight = z.number().min(0).max(100);
+const positiveInt = z.number().int().min(1);
+const nonNegativeInt = z.number().int().min(0);
+
+/** Parses a profile given on the command line; every field is required so a replay is exact. */
+export const SwarmProfileSchema = z
+  .strictObject({
+    latencyMsMin: nonNegativeInt,
+    latencyMsMax: nonNegativeInt,
+    lossProbabilityMax: probability,
+    duplicateProbabilityMax: probability,
+    reorderProbabilityMax: probability,
+    reorderDelayMsMax: nonNegativeInt,
+    faultIntervalMsMin: positiveInt,
+    faultIntervalMsMax: positiveInt,
+    partitionWeight: weight,
+    isolateWeight: weight,
+    oneWayCutWeight: weight,
+    bridgeWeight: weight,
+    healWeight: weight,
+    crashWeight: weight,
+    restartWeight: weight,
+    linkFaultsWeight: weight,
+    timedFaultWeight: weight,
+    clockFaultWeight: weight,
+    staleLeaderWeight: weight,
+    leaderCrashFraction: probability,
+    inflightSurvivesCrashProbability: probability,
+    clockSkewMax: z.number().min(0).max(0.5),
+    clockPauseMsMax: positiveInt,
+    clockRateMin: z.number().min(0.1).max(1),
+    clockRateMax: z.number().min(1).max(10),
+    syncDelayMsMin: nonNegativeInt,
+    syncDelayMsMax: nonNegativeInt,
+    entriesPerProposalMax: positiveInt.max(1024),
+    inflightProposalsMax: positiveInt.max(1024),
+    electionTimeoutTicks: z.number().int().min(3).max(100),
+    heartbeatTicks: positiveInt,
+    snapshotEntriesThreshold: positiveInt,
+  })
+  .refine((profile) => profile.latencyMsMin <= profile.latencyMsMax, "latencyMsMin must be <= latencyMsMax")
+  .refine((profile) => profile.faultIntervalMsMin < profile.faultIntervalMsMax, "faultIntervalMsMin must be < faultIntervalMsMax")
+  .refine((profile) => profile.syncDelayMsMin <= profile.syncDelayMsMax, "syncDelayMsMin must be <= syncDelayMsMax")
+  .refine((profile) => profile.heartbeatTicks < profile.electionTimeoutTicks, "heartbeatTicks must be < electionTimeoutTicks");
+
+/** Per-seed odds that a fault kind is switched on at all (swarm testing's feature omission). */
+const faultKindOnProbability = 0.65;
+/** Mixed into the seed so that the profile's stream is unrelated to the run's own stream. */
+const profileSeedSalt = 0x5a4e_3d21;
+
+/** The profile a seed runs with, drawn from its own stream (so `--profile` can replace it without shifting the run). */
+export function drawSwarmProfile(seed: number): SwarmProfile {
+  const random = createRandom((seed ^ profileSeedSalt) >>> 0);
+  const on = (): boolean => random() < faultKindOnProbability;
+  const kindWeight = (): number => (on() ? randomInt(random, 1, 11) : 0);
+  const latencyMsMin = randomInt(random, 0, 4);
+  const faultIntervalMsMin = randomInt(random, 20, 200);
+  const syncDelayMsMin = randomInt(random, 0, 3);
+  const electionTimeoutTicks = randomInt(random, 6, 21);
+  const profile: SwarmProfile = {
+    latencyMsMin,
+    latencyMsMax: latencyMsMin + randomInt(random, 1, 16),
+    lossProbabilityMax: on() ? round(random() * 0.3) : 0,
+    duplicateProbabilityMax: on() ? round(random() * 0.2) : 0,
+    reorderProbabilityMax: on() ? round(random() * 0.4) : 0,
+    reorderDelayMsMax: randomInt(random, 5, 101),
+    faultIntervalMsMin,
+    faultIntervalMsMax: faultIntervalMsMin + randomInt(random, 50, 601),
+    partitionWeight: kindWeight(),
+    isolateWeight: kindWeight(),
+    oneWayCutWeight: kindWeight(),
+    bridgeWeight: kindWeight(),
+    // Heals stay on: a seed whose first partition lasts the whole run would test little else.
+    healWeight: randomInt(random, 2, 11),
+    crashWeight: kindWeight(),
+    restartWeight: randomInt(random, 2, 11),
+    linkFaultsWeight: kindWeight(),
+    timedFaultWeight: kindWeight(),
+    clockFaultWeight: kindWeight(),
+    staleLeaderWeight: kindWeight(),
+    leaderCrashFraction: round(random()),
+    inflightSurvivesCrashProbability: round(random()),
+    clockSkewMax: on() ? round(random() * 0.3) : 0,
+    clockPauseMsMax: randomInt(random, 50, 3_001),
+    clockRateMin: round(0.25 + random() * 0.75),
+    clockRateMax: round(1 + random() * 3),
+    syncDelayMsMin,
+    syncDelayMsMax: syncDelayMsMin + randomInt(random, 0, 21),
+    // Small batches split a new leader's no-op from the old entries before it, which is what
+    // lets Figure 8 (§5.4.2) happen at all; large ones exercise pipelining.
+    entriesPerProposalMax: pickOne(random, [1, 2, 4, 8, 64, 1024]),
+    inflightProposalsMax: pickOne(random, [1, 4, 64]),
+    electionTimeoutTicks,
+    heartbeatTicks: randomInt(random, 1, Math.min(4, Math.floor(electionTimeoutTicks / 3)) + 1),
+    snapshotEntriesThreshold: pickOne(random, [20, 150, 1_000]),
+  };
+  return profile;
+}
+
+/** The profile every fault-free run and unit test uses: no faults, the cluster's usual limits. */
+export function quietProfile(): SwarmProfile {
+  return {
+    latencyMsMin: 1,
+    latencyMsMax: 5,
+    lossProbabilityMax: 0,
+    duplicateProbabilityMax: 0,
+    reorderProbabilityMax: 0,
+    reorderDelayMsMax: 50,
+    faultIntervalMsMin: 100,
+    faultIntervalMsMax: 600,
+    partitionWeight: 0,
+    isolateWeight: 0,
+    oneWayCutWeight: 0,
+    bridgeWeight: 0,
+    healWeight: 1,
+    crashWeight: 0,
+    restartWeight: 1,
+    linkFaultsWeight: 0,
+    timedFaultWeight: 0,
+    clockFaultWeight: 0,
+    staleLeaderWeight: 0,
+    leaderCrashFraction: 0,
+    inflightSurvivesCrashProbability: 0,
+    clockSkewMax: 0,
+    clockPauseMsMax: 50,
+    clockRateMin: 1,
+    clockRateMax: 1,
+    syncDelayMsMin: 1,
+    syncDelayMsMax: 10,
+    entriesPerProposalMax: 64,
+    inflightProposalsMax: 64,
+    electionTimeoutTicks: 10,
+    heartbeatTicks: 1,
+    snapshotEntriesThreshold: 150,
+  };
+}
+
+/** `key=value,...` in the field order above: what a failing seed prints. */
+export function formatSwarmProfile(profile: SwarmProfile): string {
+  return Object.entries(profile)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(",");
+}
+
+/** Parses `formatSwarmProfile`'s output; returns the reason when the text is not a whole, valid profile. */
+export function parseSwarmProfile(text: string): { ok: true; profile: SwarmProfile } | { ok: false; reason: string } {
+  const fields: Record<string, number> = {};
+  for (const pair of text.split(",")) {
+    const separator = pair.indexOf("=");
+    if (separator <= 0) return { ok: false, reason: `expected key=value, got "${pair}"` };
+    const value = Number(pair.slice(separator + 1));
+    if (!Number.isFinite(value)) return { ok: false, reason: `${pair.slice(0, separator)}: not a number` };
+    fields[pair.slice(0, separator)] = value;
+  }
+  const parsed = SwarmProfileSchema.safeParse(fields);
+  if (!parsed.success) return { ok: false, reason: parsed.error.issues.map((issue) => `${issue.path.join(".") || "profile"}: ${issue.message}`).join("; ") };
+  return { ok: true, profile: parsed.data };
+}
+
+/** Draws one of `choices` with probability proportional to its weight; null when every weight is 0. */
+export function pickWeighted<T>(random: RandomSource, choices: ReadonlyArray<readonly [T, number]>): T | null {
+  let total = 0;
+  for (const [, weightOf] of choices) total += weightOf;
+  if (total <= 0) return null;
+  let point = random() * total;
+  let last: T | null = null;
+  for (const [choice, weightOf] of choices) {
+    if (weightOf <= 0) continue;
+    if (point < weightOf) return choice;
+    point -= weightOf;
+    last = choice;
+  }
+  // Rounding can leave the point a hair past the end: it belongs to the last weighted choice.
+  return last;
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

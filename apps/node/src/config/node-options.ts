@@ -1,0 +1,341 @@
+import { defaultDriverConfig } from "@lockstep/consensus";
+import { ClusterIdSchema, NodeIdSchema } from "@lockstep/protocol";
+import { defaultStoreLimits } from "@lockstep/state-machine";
+import { tcpTransportDefaults } from "@lockstep/transport-tcp";
+import { z } from "zod";
+
+/** The sections of `lockstep start --help` and docs/configuration.md, in that order. */
+export const optionGroups = {
+  identity: "Node identity, addresses, files",
+  consensus: "Consensus timing and limits",
+  peer: "Peer transport",
+  store: "Replicated store limits (quota and sessions)",
+  client: "HTTP and WebSocket API",
+} as const;
+export type OptionGroup = keyof typeof optionGroups;
+
+/**
+ * One option of `lockstep start`, declared once. The config schema, the `LOCKSTEP_*` variable,
+ * the flag, `--help` and docs/configuration.md are all derived from it (the variable and the flag
+ * from the option's name: `tickMs` is `LOCKSTEP_TICK_MS` and `--tick-ms`).
+ */
+export interface NodeOption<Schema extends z.ZodType = z.ZodType> {
+  /** Type, range and default (`.default(...)`), or `.optional()` when the default is derived. */
+  readonly schema: Schema;
+  readonly group: OptionGroup;
+  /** What one unit of the value is (`ms`, `bytes`, `entries`); null for text, paths and flags. */
+  readonly unit: string | null;
+  /** The type in words, for error messages a user can act on ("a positive integer"). */
+  readonly expects: string;
+  /** What the option does, in full sentences (Markdown). */
+  readonly meaning: string;
+  /** For an option whose default depends on other options: that rule, in words. */
+  readonly derivedDefault?: string;
+  /** A path: relative to the config file's folder when given there, else to the working directory. */
+  readonly path?: true;
+}
+
+function option<Schema extends z.ZodType>(declaration: NodeOption<Schema>): NodeOption<Schema> {
+  return declaration;
+}
+
+const integerMax = Number.MAX_SAFE_INTEGER;
+
+/** An integer option with a lower bound: `count(...)` for `> 0`, `{ min: 0 }` for `>= 0`. */
+function integer(declaration: { group: OptionGroup; unit: string; default: number; meaning: string; min?: 0 | 1; max?: number }) {
+  const min = declaration.min ?? 1;
+  const max = declaration.max ?? integerMax;
+  const expects = max !== integerMax ? `an integer from ${min} to ${max}` : min === 0 ? "a non-negative integer" : "a positive integer";
+  return option({
+    schema: z.number().int().min(min).max(max).default(declaration.default),
+    group: declaration.group,
+    unit: declaration.unit,
+    expects,
+    meaning: declaration.meaning,
+  });
+}
+
+function boolean(declaration: { group: OptionGroup; default: boolean; meaning: string }) {
+  return option({ schema: z.boolean().default(declaration.default), group: declaration.group, unit: null, expects: "true or false", meaning: declaration.meaning });
+}
+
+function optionalPath(declaration: { group: OptionGroup; expects: string; derivedDefault: string; meaning: string }) {
+  return option({ schema: z.string().min(1).optional(), unit: null, path: true, ...declaration });
+}
+
+/** `host:port`, e.g. `127.0.0.1:7401`; IPv6 hosts in brackets (`[::1]:7401`). */
+export const HostPortSchema = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/, "expected host:port");
+
+/** `http://host:port` with no path. */
+export const ClientUrlSchema = z.string().regex(/^http:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})\/?$/, "expected http://host:port");
+
+export const MemberSchema = z.strictObject({
+  id: NodeIdSchema,
+  peerAddress: HostPortSchema,
+  clientUrl: ClientUrlSchema,
+  /** The member's Ed25519 public key (base64 SPKI, from `lockstep keygen`); required when `authPrivateKeyFile` is set. */
+  publicKey: z.string().min(40).max(100).regex(/^[A-Za-z0-9+/]+=*$/).optional(),
+});
+export type MemberConfig = z.infer<typeof MemberSchema>;
+
+const driver = defaultDriverConfig;
+const transport = tcpTransportDefaults;
+
+/**
+ * Every option of `lockstep start`, in the order `--help` and the documentation list them.
+ * Library defaults are imported, never restated: the node runs the consensus driver and the peer
+ * transport with exactly the defaults those packages document.
+ */
+export const nodeOptions = {
+  // Node identity, addresses, files.
+  nodeId: option({
+    schema: NodeIdSchema,
+    group: "identity",
+    unit: null,
+    expects: "a node id (1-64 letters, digits, '_', '.', '-', starting with a letter or digit)",
+    meaning: "This node's id: unique in the cluster, stable across restarts. 1–64 of `A-Z a-z 0-9 _ . -`, starting with a letter or digit. **Required.**",
+  }),
+  cluster: option({
+    schema: ClusterIdSchema.default("lockstep"),
+    group: "identity",
+    unit: null,
+    expects: "a cluster id (1-64 letters, digits, '_', '.', '-', starting with a letter or digit)",
+    meaning: "Checked in every peer handshake: nodes of different clusters refuse each other. Same syntax as `nodeId`.",
+  }),
+  members: option({
+    schema: z.array(MemberSchema).min(1).max(15).optional(),
+    group: "identity",
+    unit: null,
+    expects: 'a list of 1 to 15 members { id, peerAddress: "host:port", clientUrl: "http://host:port" }',
+    derivedDefault: 'this node alone: `[{ "id": nodeId, "peerAddress": "127.0.0.1:7401", "clientUrl": "http://127.0.0.1:8401" }]`',
+    meaning:
+      "Every voting member, this node included, each `{ id, peerAddress, clientUrl }` (JSON text in the environment and on the command line). `peerAddress` is `host:port` that the **other nodes** dial; `clientUrl` is `http://host:port` (no path) that **clients and browsers** use (it is published in `/v1/cluster` and the dashboard fetches it). Every node must have the same list. IPv6 hosts in brackets: `[::1]:7401`.",
+  }),
+  peerListenAddress: option({
+    schema: HostPortSchema.optional(),
+    group: "identity",
+    unit: null,
+    expects: "host:port",
+    derivedDefault: "this member's `peerAddress`",
+    meaning: "Where the peer TCP listener binds, e.g. `0.0.0.0:7401` behind NAT or to listen on every interface.",
+  }),
+  clientListenAddress: option({
+    schema: HostPortSchema.optional(),
+    group: "identity",
+    unit: null,
+    expects: "host:port",
+    derivedDefault: "host and port of this member's `clientUrl`",
+    meaning: "Where the HTTP/WebSocket API binds.",
+  }),
+  dataDirectory: optionalPath({
+    group: "identity",
+    expects: "a directory path",
+    derivedDefault: "`lockstep-data/<nodeId>`, relative to the working directory",
+    meaning:
+      "The node's write-ahead log and snapshots. Created if missing, **provided its parent exists** (so with the default, `lockstep-data/` must exist). One process per directory: a `LOCK` file refuses a second one (`StorageError locked`, exit 1).",
+  }),
+  definitionFile: optionalPath({
+    group: "identity",
+    expects: "a path to a JSON definition file",
+    derivedDefault: "none: the built-in lifecycle",
+    meaning: "A JSON state-machine definition (below). Every member must use the same one.",
+  }),
+  authPrivateKeyFile: optionalPath({
+    group: "identity",
+    expects: "a path to this node's Ed25519 private key (PEM, from lockstep keygen)",
+    derivedDefault: "none: peer messages unsigned",
+    meaning:
+      'This node\'s Ed25519 private key (PEM, from `lockstep keygen`). When set, every peer message this node sends is signed, and every frame from a peer must carry a valid signature by that member\'s `publicKey` (a member entry\'s optional field, base64 SPKI, printed by `lockstep keygen`); every other member must then have a `publicKey` (else exit 2), and this node\'s own `publicKey`, when listed, must match the key (else exit 1). A frame that fails is refused: `peer_connections_refused_total{reason="auth_failed"}` for a Hello, `messages_invalid_total{reason="auth_failed"}` afterwards. Turn it on for every member at once.',
+  }),
+  fsyncPolicy: option({
+    schema: z.enum(["always", "none"]).default("always"),
+    group: "identity",
+    unit: null,
+    expects: '"always" or "none"',
+    meaning:
+      "`always`: a write is acknowledged only after `fdatasync`; survives power loss. `none`: no syncs; survives a process crash but not a power loss or kernel crash; for tests and benchmarks (the node logs a warning).",
+  }),
+  logLevel: option({
+    schema: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+    group: "identity",
+    unit: null,
+    expects: "one of trace, debug, info, warn, error, fatal, silent",
+    meaning: "pino log level.",
+  }),
+
+  // Consensus driver (DESIGN.md §6); defaults from @lockstep/consensus's defaultDriverConfig.
+  tickMs: integer({ group: "consensus", unit: "ms", default: driver.tickMs, meaning: "Length of one consensus tick. Election and heartbeat timeouts are counted in ticks." }),
+  electionTimeoutTicks: integer({
+    group: "consensus",
+    unit: "ticks",
+    default: driver.electionTimeoutTicks,
+    meaning: "A follower that hears no leader for a random time in `[e, 2e)` ticks starts an election. Also the check-quorum window. Must exceed `heartbeatTicks`.",
+  }),
+  heartbeatTicks: integer({ group: "consensus", unit: "ticks", default: driver.heartbeatTicks, meaning: "The leader sends a heartbeat (an empty `Proposal`) every this many ticks." }),
+  consensusTimeoutMs: integer({
+    group: "consensus",
+    unit: "ms",
+    default: driver.consensusTimeoutMs,
+    meaning:
+      "How long a transition or a linearizable read may wait (checked on every tick, so up to `tickMs` more). Then a transition fails with `timeout` (it was proposed) or `no_quorum` (no leader accepted it), a read with `timeout` or `no_quorum`: outcome unknown.",
+  }),
+  pendingRequestsMax: integer({ group: "consensus", unit: "requests", default: driver.pendingRequestsMax, meaning: "Transitions waiting for an answer on this node; more fail with `overloaded`." }),
+  pendingReadsMax: integer({
+    group: "consensus",
+    unit: "reads",
+    default: driver.pendingReadsMax,
+    meaning: "Linearizable reads waiting on this node (and, on the leader, read-index requests); more fail with `overloaded`.",
+  }),
+  snapshotEntriesThreshold: integer({
+    group: "consensus",
+    unit: "entries",
+    default: driver.snapshotEntriesThreshold,
+    meaning:
+      "Every this many applied entries the node snapshots its store, saves it and deletes the log segments it covers. A follower that needs entries older than the leader's snapshot receives the snapshot.",
+  }),
+  entriesPerProposalMax: integer({ group: "consensus", unit: "entries", default: driver.entriesPerProposalMax, meaning: "Most entries one `Proposal` message carries." }),
+  bytesPerProposalMax: integer({ group: "consensus", unit: "bytes", default: driver.bytesPerProposalMax, meaning: "Most entry bytes one `Proposal` carries. Keep it below `frameBytesMax`." }),
+  inflightProposalsMax: integer({ group: "consensus", unit: "messages", default: driver.inflightProposalsMax, meaning: "Unacknowledged `Proposal`s per follower (pipelining) before the leader waits." }),
+  uncommittedEntriesMax: integer({
+    group: "consensus",
+    unit: "entries",
+    default: driver.uncommittedEntriesMax,
+    meaning: "Entries the leader has appended but not committed; more proposals fail with `overloaded`.",
+  }),
+  snapshotChunkBytesMax: integer({ group: "consensus", unit: "bytes", default: driver.snapshotChunkBytesMax, meaning: "Raw snapshot bytes per `SnapshotChunk` (sent base64-encoded)." }),
+  preVote: boolean({
+    group: "consensus",
+    default: driver.preVote,
+    meaning: 'Ask "would you vote for me?" before raising the term, so a node cut off from the cluster cannot disrupt it when it returns.',
+  }),
+  checkQuorum: boolean({
+    group: "consensus",
+    default: driver.checkQuorum,
+    meaning: "A leader that has not heard from a majority within an election timeout steps down; followers that recently heard a leader ignore vote requests.",
+  }),
+
+  // Peer transport (DESIGN.md §4); defaults from @lockstep/transport-tcp's tcpTransportDefaults.
+  frameBytesMax: integer({
+    group: "peer",
+    unit: "bytes",
+    default: transport.frameBytesMax,
+    meaning: "Largest frame payload sent or accepted. A peer announcing a larger one is disconnected; a larger outgoing message is dropped and counted (`oversized`).",
+  }),
+  sendQueueMessagesMax: integer({ group: "peer", unit: "messages", default: transport.sendQueueMessagesMax, meaning: "Messages waiting per peer; beyond it the oldest is dropped (`queue_full`)." }),
+  sendQueueBytesMax: integer({ group: "peer", unit: "bytes", default: transport.sendQueueBytesMax, meaning: "Bytes waiting per peer; beyond it the oldest are dropped. Must be ≥ `frameBytesMax + 4`." }),
+  peerConnectTimeoutMs: integer({ group: "peer", unit: "ms", default: transport.connectTimeoutMs, meaning: "One connection attempt to a peer: TCP connect plus the peer's `Hello`." }),
+  reconnectDelayMinMs: integer({
+    group: "peer",
+    unit: "ms",
+    default: transport.reconnectDelayMinMs,
+    meaning: "Reconnect backoff floor. The delay before attempt `n` (from 0) is uniform in `[min, min(max, min·2ⁿ)]` (full jitter); it resets after a successful handshake.",
+  }),
+  reconnectDelayMaxMs: integer({ group: "peer", unit: "ms", default: transport.reconnectDelayMaxMs, meaning: "Reconnect backoff cap. Must be ≥ `reconnectDelayMinMs`." }),
+  deliveryRetryAttemptsMax: integer({
+    group: "peer",
+    unit: "attempts",
+    min: 0,
+    default: transport.deliveryRetryAttemptsMax,
+    meaning: "Retries of a message whose peer connection is down before it is dropped (`peer_unreachable`). 0: drop at once.",
+  }),
+  deliveryRetryDelayMs: integer({ group: "peer", unit: "ms", default: transport.deliveryRetryDelayMs, meaning: "Time between those retries; consensus resends what still matters." }),
+  peerHeartbeatIntervalMs: integer({ group: "peer", unit: "ms", default: transport.heartbeatIntervalMs, meaning: "A connection on which nothing was written for this long re-sends its `Hello` as a keep-alive." }),
+  peerIdleTimeoutMs: integer({
+    group: "peer",
+    unit: "ms",
+    default: transport.idleTimeoutMs,
+    meaning: "A connection that received nothing for this long is closed as dead and redialed. Must be ≥ 2 × `peerHeartbeatIntervalMs`.",
+  }),
+  peerInboundConnectionsMax: integer({
+    group: "peer",
+    unit: "connections",
+    default: transport.inboundConnectionsMax,
+    meaning: "Accepted peer connections open at once, handshaken or not; more are refused (`too_many_connections`).",
+  }),
+
+  // Replicated store limits (DESIGN.md §10): replicated state, changed through the log.
+  keysMax: integer({
+    group: "store",
+    unit: "keys",
+    default: defaultStoreLimits.keysMax,
+    meaning: "Keys the replicated store holds at most. A write that would add one more is refused by every replica with `507 quota_exceeded`; deletes are always allowed. Replicated state, not a per-node setting: the leader proposes its value through the log (a `limits` entry) when the store's differs, so every replica decides every write the same way. Set the same value on every node.",
+  }),
+  stateBytesMax: integer({
+    group: "store",
+    unit: "bytes",
+    default: defaultStoreLimits.stateBytesMax,
+    meaning: "Bytes of replicated state at most, counted per key as its key's and state's UTF-8 length plus 16. A write that would grow it past this gets `507 quota_exceeded`. Replicated state, not a per-node setting: the leader proposes its value through the log (a `limits` entry) when the store's differs, so every replica decides every write the same way. Set the same value on every node.",
+  }),
+  sessionsMax: integer({
+    group: "store",
+    unit: "sessions",
+    default: defaultStoreLimits.sessionsMax,
+    meaning: "Client sessions held. Registering one more expires the least recently active; its requests then get `409 session_expired`. Replicated state, not a per-node setting: the leader proposes its value through the log (a `limits` entry) when the store's differs, so every replica decides every write the same way. Set the same value on every node.",
+  }),
+  sessionWindowSeqs: integer({
+    group: "store",
+    unit: "seqs",
+    default: defaultStoreLimits.sessionWindowSeqs,
+    meaning: "Answers each session keeps, for its most recent seqs: a client may have this many requests in flight. An older seq gets `409 session_expired`. Replicated state, not a per-node setting: the leader proposes its value through the log (a `limits` entry) when the store's differs, so every replica decides every write the same way. Set the same value on every node.",
+  }),
+  sessionIdleEntriesMax: integer({
+    group: "store",
+    unit: "entries",
+    default: defaultStoreLimits.sessionIdleEntriesMax,
+    meaning: "A session with no request for this many log entries expires (measured in log positions, never by a clock, so every replica expires it at the same entry). Replicated state, not a per-node setting: the leader proposes its value through the log (a `limits` entry) when the store's differs, so every replica decides every write the same way. Set the same value on every node.",
+  }),
+
+  // HTTP and WebSocket API (DESIGN.md §5).
+  requestBodyBytesMax: integer({ group: "client", unit: "bytes", default: 64 * 1024, meaning: "Larger bodies get `413 payload_too_large`." }),
+  httpConnectionsMax: integer({
+    group: "client",
+    unit: "connections",
+    default: 1024,
+    meaning: "Node.js `server.maxConnections`: connections beyond it are closed as soon as they are accepted.",
+  }),
+  httpRequestsInflightMax: integer({ group: "client", unit: "requests", default: 4096, meaning: "Requests being handled at once; more get `503 overloaded` at once." }),
+  httpHeadersTimeoutMs: integer({
+    group: "client",
+    unit: "ms",
+    default: 10_000,
+    meaning: "A request's headers must arrive within this time (node:http's `headersTimeout`), so a client that trickles headers cannot hold a connection. At most `httpRequestTimeoutMs`.",
+  }),
+  httpRequestTimeoutMs: integer({
+    group: "client",
+    unit: "ms",
+    default: 30_000,
+    meaning: "A request's headers and body must arrive within this time (node:http's `requestTimeout`). It does not bound how long the node takes to answer (that is `consensusTimeoutMs`).",
+  }),
+  watchHistoryEventsMax: integer({
+    group: "client",
+    unit: "events",
+    default: 100_000,
+    meaning: "Transitions kept in memory for resuming watches. A watch that falls this far behind is closed with `overloaded`.",
+  }),
+  watchBufferedBytesMax: integer({
+    group: "client",
+    unit: "bytes",
+    default: 1024 * 1024,
+    meaning: "Unsent bytes per watch (and dashboard) socket above which the node stops feeding it until it drains.",
+  }),
+  watchClientsMax: integer({ group: "client", unit: "sockets", default: 1024, meaning: "Watches open at once; more are refused with `overloaded`." }),
+  dashboardFeedIntervalMs: integer({ group: "client", unit: "ms", default: 500, meaning: "How often `/v1/dashboard-feed` sends a snapshot." }),
+  dashboardClientsMax: integer({ group: "client", unit: "sockets", default: 64, meaning: "Dashboard feeds open at once." }),
+  shutdownDrainMs: integer({
+    group: "client",
+    unit: "ms",
+    min: 0,
+    default: 2000,
+    meaning: "On SIGTERM/SIGINT, how long the node keeps running consensus to finish transitions already in flight before it fails the rest with `shutting_down`.",
+  }),
+} satisfies Record<string, NodeOption>;
+
+export type NodeOptionName = keyof typeof nodeOptions;
+export type NodeOptionSchemas = { [Name in NodeOptionName]: (typeof nodeOptions)[Name]["schema"] };
+
+export const nodeOptionNames = Object.keys(nodeOptions) as NodeOptionName[];
+
+/** The option's declaration, widened for code that walks every option. */
+export function nodeOption(name: NodeOptionName): NodeOption {
+  return nodeOptions[name];
+}

@@ -1,0 +1,3 @@
+import { lockstepConfig } from "@lockstep/eslint-config";
+
+export default lockstepConfig(import.meta.dirname);

@@ -1,0 +1,28 @@
+export {
+  certificateIdentities,
+  clientIdentityPrefix,
+  clientIdentityUri,
+  isValidIdentityName,
+  nodeIdOfCertificate,
+  nodeIdentityPrefix,
+  nodeIdentityUri,
+  type CertificateIdentity,
+} from "./certificate-identity.js";
+export { CertsError, type CertsErrorCode } from "./certs-error.js";
+export { generateEd25519KeyPair, readEd25519PrivateKey, readEd25519PublicKey, samePublicKey } from "./ed25519-keys.js";
+export {
+  backdateMs,
+  certificateHostsMax,
+  certificateValidityDefaults,
+  createCertificateAuthority,
+  createNodeCertificateRequest,
+  signClientCertificate,
+  signNodeCertificate,
+  validityDaysMax,
+  type IssuedCertificate,
+  type IssuedKeyPair,
+  type SigningAuthority,
+  type SubjectKeyOptions,
+  type ValidityOptions,
+} from "./issue-certificates.js";
+export { bundleCertificatesMax, issuedByOneOf, parseCertificate, parseCertificateBundle } from "./pem-bundle.js";

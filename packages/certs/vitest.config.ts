@@ -1,0 +1,3 @@
+import { lockstepProject } from "@lockstep/vitest-config";
+
+export default lockstepProject("certs");
