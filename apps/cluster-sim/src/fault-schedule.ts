@@ -151,16 +151,19 @@ export class FaultSchedule {
         const cut = randomInt(random, 1, ids.length);
         network.partition(shuffled.slice(0, cut), shuffled.slice(cut));
         this.stats.partitions++;
+        this.healLater();
         return;
       }
       case "isolate":
         network.isolate(this.pickIsolationTarget());
         this.stats.partitions++;
+        this.healLater();
         return;
       case "one_way_cut": {
         const [from, to] = this.shuffle(ids);
         if (from !== undefined && to !== undefined) network.cutOneWay(from, to);
         this.stats.partitions++;
+        this.healLater();
         return;
       }
       case "bridge": {
@@ -168,6 +171,7 @@ export class FaultSchedule {
         const half = Math.floor(rest.length / 2);
         if (bridge !== undefined) network.bridge(rest.slice(0, half), rest.slice(half), bridge);
         this.stats.partitions++;
+        this.healLater();
         return;
       }
       case "heal":
@@ -196,6 +200,17 @@ export class FaultSchedule {
         this.stats.staleLeaderRuns++;
         return;
     }
+  }
+
+  /** Heals the network after the profile's partition duration (unless cuts last until a heal operation). */
+  private healLater(): void {
+    const { partitionMsMin, partitionMsMax } = this.context.profile;
+    if (partitionMsMax === 0) return;
+    this.context.clock.setTimeout(() => {
+      if (!this.running || this.staleLeader.active) return;
+      this.context.network.heal();
+      this.stats.heals++;
+    }, randomInt(this.context.random, partitionMsMin, partitionMsMax + 1));
   }
 
   /** Sees every message before the network does: timed faults and the stale-leader schedule act here. */

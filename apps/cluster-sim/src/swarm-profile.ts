@@ -28,6 +28,12 @@ export interface SwarmProfile {
   oneWayCutWeight: number;
   bridgeWeight: number;
   healWeight: number;
+  /**
+   * Each cut heals by itself after a virtual duration in [partitionMsMin, partitionMsMax] (a
+   * flicker of 10 ms or a split of seconds); 0: cuts last until a heal operation.
+   */
+  partitionMsMin: number;
+  partitionMsMax: number;
   crashWeight: number;
   restartWeight: number;
   linkFaultsWeight: number;
@@ -79,6 +85,8 @@ export const SwarmProfileSchema = z
     oneWayCutWeight: weight,
     bridgeWeight: weight,
     healWeight: weight,
+    partitionMsMin: nonNegativeInt,
+    partitionMsMax: nonNegativeInt,
     crashWeight: weight,
     restartWeight: weight,
     linkFaultsWeight: weight,
@@ -101,6 +109,7 @@ export const SwarmProfileSchema = z
   })
   .refine((profile) => profile.latencyMsMin <= profile.latencyMsMax, "latencyMsMin must be <= latencyMsMax")
   .refine((profile) => profile.faultIntervalMsMin < profile.faultIntervalMsMax, "faultIntervalMsMin must be < faultIntervalMsMax")
+  .refine((profile) => profile.partitionMsMax === 0 || profile.partitionMsMin <= profile.partitionMsMax, "partitionMsMin must be <= partitionMsMax")
   .refine((profile) => profile.syncDelayMsMin <= profile.syncDelayMsMax, "syncDelayMsMin must be <= syncDelayMsMax")
   .refine((profile) => profile.heartbeatTicks < profile.electionTimeoutTicks, "heartbeatTicks must be < electionTimeoutTicks");
 
@@ -118,6 +127,7 @@ export function drawSwarmProfile(seed: number): SwarmProfile {
   const faultIntervalMsMin = randomInt(random, 20, 200);
   const syncDelayMsMin = randomInt(random, 0, 3);
   const electionTimeoutTicks = randomInt(random, 6, 21);
+  const partitionMsMin = randomInt(random, 10, 301);
   const profile: SwarmProfile = {
     latencyMsMin,
     latencyMsMax: latencyMsMin + randomInt(random, 1, 16),
@@ -133,6 +143,8 @@ export function drawSwarmProfile(seed: number): SwarmProfile {
     bridgeWeight: kindWeight(),
     // Heals stay on: a seed whose first partition lasts the whole run would test little else.
     healWeight: randomInt(random, 2, 11),
+    partitionMsMin,
+    partitionMsMax: on() ? partitionMsMin + randomInt(random, 0, 3_001) : 0,
     crashWeight: kindWeight(),
     restartWeight: randomInt(random, 2, 11),
     linkFaultsWeight: kindWeight(),
@@ -174,6 +186,8 @@ export function quietProfile(): SwarmProfile {
     oneWayCutWeight: 0,
     bridgeWeight: 0,
     healWeight: 1,
+    partitionMsMin: 0,
+    partitionMsMax: 0,
     crashWeight: 0,
     restartWeight: 1,
     linkFaultsWeight: 0,

@@ -105,6 +105,8 @@ export class Workload {
           this.stats.failed++;
           this.context.history.fail(operation);
           return;
+        case "join_token_refused":
+          throw new Error("a transition was answered with a join-token result");
         case "session_expired":
           if (mayHaveApplied) {
             this.stats.indeterminate++;

@@ -241,3 +241,41 @@ describe("ConsensusNode over the memory network", () => {
     for (const node of c.nodes.values()) expect(node.localStore.limits).toEqual(limits);
   });
 });
+
+describe("ConsensusNode.proposeCommand (join tokens through the log)", () => {
+  const hash = "c".repeat(64);
+
+  it("answers the leader with the state machine's result once applied; every replica spends the token alike", async () => {
+    const c = await cluster(3, 7);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const created = await c.settle(leader.proposeCommand({ kind: "join_token_create", tokenId: "abc123", secretSha256: hash, createdAtMs: 1, expiresAtMs: 1_000_000 }));
+    expect(created).toMatchObject({ ok: true, result: { ok: true, kind: "join_token", action: "create" } });
+    const used = await c.settle(leader.proposeCommand({ kind: "join_token_use", tokenId: "abc123", secretSha256: hash, nodeId: "n4", atMs: 5 }));
+    expect(used).toMatchObject({ ok: true, result: { ok: true, action: "use" } });
+    const again = await c.settle(leader.proposeCommand({ kind: "join_token_use", tokenId: "abc123", secretSha256: hash, nodeId: "n5", atMs: 6 }));
+    expect(again).toMatchObject({ ok: true, result: { ok: false, code: "join_token_refused", reason: "used" } });
+    await c.run(500, () => [...c.nodes.values()].every((node) => node.localStore.joinToken("abc123")?.usedBy === "n4"));
+    for (const node of c.nodes.values()) expect(node.localStore.joinToken("abc123")?.usedBy).toBe("n4");
+  });
+
+  it("refuses on a follower with not_leader and the leader's id", async () => {
+    const c = await cluster(3, 8);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const leaderId = c.leader()!.status().id;
+    await c.run(1_000, () => [...c.nodes.values()].every((node) => node.status().leader === leaderId));
+    const follower = [...c.nodes.values()].find((node) => node.status().role === "follower")!;
+    const outcome = await follower.proposeCommand({ kind: "join_token_revoke", tokenId: "abc123" });
+    expect(outcome).toEqual({ ok: false, code: "not_leader", leader: leaderId });
+  });
+
+  it("times out (outcome unknown) when the leader is cut off from its followers", async () => {
+    const c = await cluster(3, 9, { consensusTimeoutMs: 500 });
+    await c.run(3_000, () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    c.network.isolate(leader.status().id);
+    const outcome = await c.settle(leader.proposeCommand({ kind: "join_token_revoke", tokenId: "abc123" }), 3_000);
+    expect(outcome.ok).toBe(false);
+    expect(["timeout", "shutting_down", "no_quorum"]).toContain(outcome.ok ? "" : outcome.code);
+  });
+});

@@ -12,6 +12,7 @@ const status = {
     peerAddress: `127.0.0.1:740${index + 1}`,
     clientUrl: `http://127.0.0.1:840${index + 1}/`,
     role: id === "n3" ? ("leader" as const) : ("follower" as const),
+    voter: true,
     matchIndex: null,
     lag: null,
   })),

@@ -89,6 +89,7 @@ function decodeAnswer<T>(where: string, status: number, text: string, schema: Re
     ...(allowed === undefined ? {} : { allowed }),
     ...(actual === undefined ? {} : { actual }),
     ...(leader === undefined ? {} : { leader }),
+    ...(reason === undefined ? {} : { reason }),
   };
   return { kind: "api_error", error: new LockstepError(code, message, { status, details }) };
 }

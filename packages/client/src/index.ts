@@ -10,4 +10,16 @@ export {
 } from "./lockstep-error.js";
 export { computeRetryDelayMs } from "./retry-delay.js";
 export type { WatchHandle, WatchOptions } from "./watch-stream.js";
-export type { ClusterStatus, DeleteResponse, MachineList, MachineState, TransitionResponse, WatchEvent } from "@lockstep/protocol";
+export type {
+  AddMemberRequest,
+  ClusterStatus,
+  CreateJoinTokenResponse,
+  DeleteResponse,
+  MachineList,
+  MachineState,
+  MemberInfo,
+  MembershipChangeResponse,
+  MembersResponse,
+  TransitionResponse,
+  WatchEvent,
+} from "@lockstep/protocol";

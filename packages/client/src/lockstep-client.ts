@@ -1,6 +1,11 @@
 import {
+  AddMemberRequestSchema,
   ClusterStatusSchema,
-  DeleteResponseSchema,
+  CreateJoinTokenResponseSchema,
+DeleteResponseSchema,
+  MembershipChangeResponseSchema,
+  MembersResponseSchema,
+  NodeIdSchema,
   formatRequestId,
   KeySchema,
   MachineListSchema,
@@ -9,14 +14,19 @@ import {
   SessionResponseSchema,
   StateNameSchema,
   TransitionResponseSchema,
+  type AddMemberRequest,
   type ClusterStatus,
-  type DeleteResponse,
+  type CreateJoinTokenResponse,
+type DeleteResponse,
+  type MembershipChangeResponse,
+  type MembersResponse,
   type MachineList,
   type MachineState,
   type TransitionRequest,
   type TransitionResponse,
 } from "@lockstep/protocol";
 import { resolveClientOptions, normalizeEndpoint, type LockstepClientOptions, type ResolvedClientOptions } from "./client-options.js";
+import { downloadSnapshot, snapshotBytesMaxDefault } from "./download-snapshot.js";
 import { EndpointRouter } from "./endpoint-router.js";
 import { LockstepError } from "./lockstep-error.js";
 import { fetchClusterOnce, requestWithRetries, type RetriedRequest } from "./request-with-retries.js";
@@ -202,6 +212,48 @@ export class LockstepClient {
     );
     this.#router.noteCluster(status);
     return status;
+  }
+
+  /** The cluster's configuration: every member with its `voter` flag, and the leader. */
+  members(): Promise<MembersResponse> {
+    return this.#request({ method: "GET", path: "/v1/members", schema: MembersResponseSchema, mutating: false });
+  }
+
+  /**
+   * Adds a learner: it receives the log but does not vote until promoted (by the cluster once it
+   * has caught up, or with `promoteMember`). Refusals: `already_member`, `change_in_progress`.
+   */
+  async addMember(member: AddMemberRequest): Promise<MembershipChangeResponse> {
+    const parsed = AddMemberRequestSchema.safeParse(member);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new LockstepError("bad_request", `invalid member: ${issue.path.join(".")}: ${issue.message}`);
+    }
+    return this.#request({ method: "POST", path: "/v1/members", body: parsed.data, schema: MembershipChangeResponseSchema, mutating: true });
+  }
+
+  /** Makes a learner a voter. Refusals: `unknown_member`, `not_a_learner`, `change_in_progress`. */
+  async promoteMember(id: string): Promise<MembershipChangeResponse> {
+    checkInput("member id", id, NodeIdSchema);
+    return this.#request({ method: "POST", path: `/v1/members/${encodeURIComponent(id)}/promote`, schema: MembershipChangeResponseSchema, mutating: true });
+  }
+
+  /** Removes a voter or a learner, the leader too (it hands leadership over first). Refusals: `unknown_member`, `would_lose_quorum`. */
+  async removeMember(id: string): Promise<MembershipChangeResponse> {
+    checkInput("member id", id, NodeIdSchema);
+    return this.#request({ method: "DELETE", path: `/v1/members/${encodeURIComponent(id)}`, schema: MembershipChangeResponseSchema, mutating: true });
+  }
+
+  /** A new one-time join token for `lockstep start --join ... --join-token TOKEN` (shown once; the cluster keeps its hash). */
+  createJoinToken(options: { ttlSeconds?: number } = {}): Promise<CreateJoinTokenResponse> {
+    return this.#request({ method: "POST", path: "/v1/join-tokens", body: options, schema: CreateJoinTokenResponseSchema, mutating: true });
+  }
+
+  /** A consistent, checksummed backup of the replicated state (`GET /v1/snapshot`), as file bytes. */
+  async snapshot(options: { bytesMax?: number } = {}): Promise<Uint8Array> {
+    this.#discovery ??= this.#discoverLeader();
+    await this.#discovery;
+    return downloadSnapshot(this.#options, this.#router, options.bytesMax ?? snapshotBytesMaxDefault);
   }
 
   /** Streams committed transitions; resumes by itself after a lost connection. */

@@ -18,10 +18,14 @@ export interface LockstepErrorDetails {
   readonly allowed?: readonly StateName[];
   /** `expect_failed`: the state the key was actually in. */
   readonly actual?: StateName;
+  /**
+   * What was refused, in one word: `session_expired` says `unknown_session` (the cluster does not
+   * hold the session) or `seq_below_window`; a refused membership change or join its reason (e.g.
+   * the join token was `used`).
+   */
+  readonly reason?: string;
   /** The leader's node id, when the answering node knew one. */
   readonly leader?: string;
-  /** `session_expired`: `unknown_session` (the cluster does not hold the session) or `seq_below_window`. */
-  readonly reason?: "unknown_session" | "seq_below_window";
   /** `quota_exceeded`: the limit reached (`keys` or `state_bytes`), its value and the use then. */
   readonly quota?: "keys" | "state_bytes";
   readonly limit?: number;

@@ -21,7 +21,7 @@ export interface RetriedRequest<T> {
 }
 
 /** 503 answers: the server could not tell whether it worked, so the same request may be retried. */
-const retryableCodes: ReadonlySet<LockstepErrorCode> = new Set(["no_quorum", "timeout", "shutting_down", "overloaded"]);
+const retryableCodes: ReadonlySet<LockstepErrorCode> = new Set(["no_quorum", "timeout", "shutting_down", "overloaded", "no_leader"]);
 
 /** Where the next attempt goes, and whether to wait first. */
 interface NextAttempt {

@@ -20,6 +20,10 @@ export function estimateCommandBytes(command: Command): number {
       return 16;
     case "members":
       return 24 + command.members.reduce((total, member) => total + member.length + 3, 0);
+    case "join_token_create":
+    case "join_token_use":
+    case "join_token_revoke":
+      return 200;
     case "transition":
     case "delete": {
       let bytes = 40 + command.key.length + (command.kind === "transition" ? command.to.length : 0);

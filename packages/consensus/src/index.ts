@@ -8,4 +8,5 @@ export { ConsensusNode, type ConsensusNodeOptions, type TransitionOutcome, type 
 export { defaultDriverConfig, type DriverConfig } from "./driver/driver-config.js";
 export type { RequestFailure, RequestFailureCode } from "./driver/pending-requests.js";
 export type { ReadFailureCode } from "./driver/pending-reads.js";
+export type { CommandOutcome } from "./driver/pending-commands.js";
 export { termMax, type DropReason } from "./message-validation.js";

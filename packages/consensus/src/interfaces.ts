@@ -31,6 +31,12 @@ export interface PersistedState {
   hardState: HardState;
   snapshot: Snapshot | null;
   entries: Entry[];
+  /**
+   * True when the storage cut damaged data at the end of its log that it cannot prove was never
+   * synced: the node may have acknowledged (or voted with) what it lost. The core then refuses to
+   * vote or campaign until a leader has brought its log up to date.
+   */
+  possibleLoss?: boolean;
 }
 
 /** One durable write. Entries whose index already exists replace that entry and everything after it. */

@@ -89,6 +89,13 @@ export class Progress {
     return true;
   }
 
+  /** The follower no longer holds what it acknowledged past `index`: probe again from there. */
+  forgetMatch(index: number): void {
+    this.matchIndex = Math.max(0, Math.min(this.matchIndex, index));
+    this.resetState("probe");
+    this.nextIndex = this.matchIndex + 1;
+  }
+
   /** Whether the leader must hold back further Proposals to this member for now. */
   isPaused(): boolean {
     switch (this.state) {

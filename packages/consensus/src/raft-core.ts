@@ -47,6 +47,8 @@ export interface CoreStatus {
   appliedIndex: number;
   lastIndex: number;
   firstIndex: number;
+  /** Storage reported a possible loss at start; no votes until a leader has brought the log up to date. */
+  recovering: boolean;
   /** The leader's view of every member (itself included); empty on other roles. */
   progress: ProgressStatus[];
 }
@@ -74,6 +76,12 @@ export class RaftCore {
   private leader: NodeId | null = null;
   private readonly log: RaftLog;
   private appliedIndex: number;
+  /**
+   * Set when storage may have lost acknowledged entries or a vote (`PersistedState.possibleLoss`):
+   * voting or leading with such a log could elect a leader without a committed entry, so this node
+   * neither votes nor campaigns until a leader has brought it up to date (`finishRecovery`).
+   */
+  private recovering: boolean;
 
   private electionElapsedTicks = 0;
   private heartbeatElapsedTicks = 0;
@@ -123,6 +131,8 @@ export class RaftCore {
     if (config.unsafeBreakRule !== undefined) this.logger.error({ rule: config.unsafeBreakRule }, "UNSAFE: a Raft rule is broken on purpose (test-only setting)");
     this.term = persisted.hardState.term;
     this.votedFor = persisted.hardState.votedFor;
+    this.recovering = persisted.possibleLoss === true;
+    if (this.recovering) this.logger.warn({ term: this.term }, "storage may have lost acknowledged data: not voting until a leader brings this log up to date");
     const snapshotMeta = persisted.snapshot?.meta;
     this.log = new RaftLog(snapshotMeta?.index ?? 0, snapshotMeta?.term ?? 0, persisted.entries, persisted.hardState.commitIndex);
     // The driver restores the state machine from the persisted snapshot before the first Ready.
@@ -344,6 +354,7 @@ export class RaftCore {
       appliedIndex: this.appliedIndex,
       lastIndex: this.log.lastIndex(),
       firstIndex: this.log.firstIndex(),
+      recovering: this.recovering,
       progress,
     };
   }
@@ -622,6 +633,8 @@ export class RaftCore {
   // Ticks
 
   private tickElection(): void {
+    // A log that may have lost acknowledged entries must not lead (Raft §5.4.1 assumes it did not).
+    if (this.recovering) return;
     this.electionElapsedTicks++;
     if (this.electionElapsedTicks < this.randomizedElectionTimeoutTicks) return;
     this.electionElapsedTicks = 0;
@@ -715,6 +728,7 @@ export class RaftCore {
   }
 
   private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
+    if (this.recovering) return "recovering from a possible storage loss: no votes until a leader brings this log up to date";
     const canVote =
       this.votedFor === from ||
       (this.votedFor === null && this.leader === null) ||
@@ -781,6 +795,10 @@ export class RaftCore {
       this.drop(from, message, "timeout_now_not_from_leader");
       return;
     }
+    if (this.recovering) {
+      this.logger.info({ from }, "leadership transfer refused: recovering from a possible storage loss");
+      return;
+    }
     this.logger.info({ from }, "leadership transfer: starting election now");
     // A transfer skips pre-vote: the old leader asked for it, so nobody is partitioned.
     this.campaign("transfer");
@@ -806,6 +824,7 @@ export class RaftCore {
     }
     const result = this.log.maybeAppend(proposal.prevIndex, proposal.prevTerm, proposal.commitIndex, proposal.entries);
     if (result.ok) {
+      this.finishRecovery(proposal.commitIndex, result.lastNewIndex);
       this.sendAcknowledgment(from, result.lastNewIndex, proposal.context);
       return;
     }
@@ -820,6 +839,18 @@ export class RaftCore {
       hintTerm: this.log.term(hintIndex) ?? 0,
     };
     this.outbox.send(from, reject);
+  }
+
+  /**
+   * Ends the recovery from a possible storage loss once this log matches the leader's through the
+   * leader's commit index and that entry is of the leader's own term: by leader completeness
+   * (§5.4) the log then holds every entry committed before, lost ones included. Votes leave only
+   * after the Ready that holds those entries is persisted, so nothing is promised from memory.
+   */
+  private finishRecovery(leaderCommitIndex: number, matchedIndex: number): void {
+    if (!this.recovering || leaderCommitIndex > matchedIndex || this.log.term(leaderCommitIndex) !== this.term) return;
+    this.recovering = false;
+    this.logger.info({ term: this.term, commitIndex: leaderCommitIndex }, "recovered from a possible storage loss: the leader brought this log up to date");
   }
 
   private sendAcknowledgment(to: NodeId, matchIndex: number, context: number | undefined): void {
@@ -1031,6 +1062,14 @@ export class RaftCore {
       reject.hintIndex !== undefined && reject.hintTerm !== undefined
         ? this.log.findConflictByTerm(reject.hintIndex, reject.hintTerm) + 1
         : reject.rejectedIndex;
+    if (reject.rejectedIndex <= progress.matchIndex && progress.state !== "snapshot") {
+      // The follower lacks an entry it acknowledged: its disk lost it (PersistedState.possibleLoss),
+      // or this Reject is older than that acknowledgment. Probing again from below is safe either
+      // way; trusting the old match would count the lost entry and probe the same index forever.
+      progress.forgetMatch(Math.min(reject.rejectedIndex, nextProbeIndex) - 1);
+      this.sendProposals(from);
+      return;
+    }
     if (!progress.maybeDecrease(reject.rejectedIndex, nextProbeIndex)) {
       this.logger.debug({ from, rejectedIndex: reject.rejectedIndex }, "stale reject ignored");
       return;

@@ -96,6 +96,8 @@ export const ClusterStatusSchema = z.object({
       peerAddress: z.string(),
       clientUrl: z.string(),
       role: MemberRoleSchema,
+      /** False for a learner: it receives the log but does not vote or count toward a commit. */
+      voter: z.boolean(),
       /** Known only on the leader; null elsewhere. */
       matchIndex: IndexSchema.nullable(),
       lag: IndexSchema.nullable(),
@@ -111,6 +113,13 @@ export type ClusterStatus = z.infer<typeof ClusterStatusSchema>;
 export const errorHttpStatus = {
   bad_request: 400,
   not_found: 404,
+  unknown_member: 404,
+  join_token_refused: 403,
+  change_in_progress: 409,
+  would_lose_quorum: 409,
+  already_member: 409,
+  not_a_learner: 409,
+  no_leader: 503,
   invalid_transition: 409,
   expect_failed: 409,
   session_expired: 409,
@@ -140,8 +149,11 @@ export const ErrorResponseSchema = z.object({
     quota: z.enum(["keys", "state_bytes"]).optional(),
     limit: z.number().int().nonnegative().optional(),
     used: z.number().int().nonnegative().optional(),
-    /** For `session_expired`: `unknown_session` or `seq_below_window`. */
-    reason: z.enum(["unknown_session", "seq_below_window"]).optional(),
+    /**
+     * What was refused, in one word: for `session_expired`, `unknown_session` or
+     * `seq_below_window`; for a refused membership change or join, its reason.
+     */
+    reason: z.string().max(64).optional(),
     /** The leader this node knows of, when it knows one. */
     leader: NodeIdSchema.optional(),
   }),

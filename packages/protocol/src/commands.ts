@@ -75,6 +75,47 @@ export const MembersCommandSchema = z.object({
 });
 export type MembersCommand = z.infer<typeof MembersCommandSchema>;
 
+/** A join token's public half: 6 lowercase letters or digits (the Kubernetes bootstrap-token model). */
+export const JoinTokenIdSchema = z.string().regex(/^[a-z0-9]{6}$/);
+/** The hex SHA-256 of a join token's secret half: the cluster stores only this. */
+export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/);
+/** Wall-clock milliseconds since the epoch, as the leader read them when it proposed the entry. */
+const EpochMsSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Creates a one-time join token (DESIGN.md §9): the secret never enters the log, only its hash.
+ * `createdAtMs` and `expiresAtMs` come from the proposing leader's clock so that every replica
+ * decides expiry from the same numbers.
+ */
+export const JoinTokenCreateCommandSchema = z.object({
+  kind: z.literal("join_token_create"),
+  tokenId: JoinTokenIdSchema,
+  secretSha256: Sha256HexSchema,
+  createdAtMs: EpochMsSchema,
+  expiresAtMs: EpochMsSchema,
+});
+export type JoinTokenCreateCommand = z.infer<typeof JoinTokenCreateCommandSchema>;
+
+/**
+ * Consumes a join token for node `nodeId`. Applied through the log, so a token is spent once for
+ * the whole cluster: a second use, on any node, is refused by every replica alike.
+ */
+export const JoinTokenUseCommandSchema = z.object({
+  kind: z.literal("join_token_use"),
+  tokenId: JoinTokenIdSchema,
+  secretSha256: Sha256HexSchema,
+  nodeId: NodeIdSchema,
+  atMs: EpochMsSchema,
+});
+export type JoinTokenUseCommand = z.infer<typeof JoinTokenUseCommandSchema>;
+
+/** Deletes a join token, used or not. */
+export const JoinTokenRevokeCommandSchema = z.object({
+  kind: z.literal("join_token_revoke"),
+  tokenId: JoinTokenIdSchema,
+});
+export type JoinTokenRevokeCommand = z.infer<typeof JoinTokenRevokeCommandSchema>;
+
 export const CommandSchema = z.discriminatedUnion("kind", [
   TransitionCommandSchema,
   DeleteCommandSchema,
@@ -82,6 +123,9 @@ export const CommandSchema = z.discriminatedUnion("kind", [
   NoopCommandSchema,
   MembersCommandSchema,
   LimitsCommandSchema,
+  JoinTokenCreateCommandSchema,
+  JoinTokenUseCommandSchema,
+  JoinTokenRevokeCommandSchema,
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 

@@ -120,4 +120,23 @@ export type WriteResult = TransitionResult | DeleteResult;
 /** A session's refusal to evaluate a write at all. */
 export type SessionRefusal = SessionExpiredResult | RequestIdReusedResult;
 
-export type ApplyResult = WriteResult | SessionRefusal | RegisterSessionResult | NoopResult | MembersResult | LimitsResult;
+export type ApplyResult = WriteResult | SessionRefusal | RegisterSessionResult | NoopResult | MembersResult | LimitsResult | JoinTokenResult;
+
+/** A join token was created, spent or revoked. */
+export interface JoinTokenOkResult {
+  readonly ok: true;
+  readonly kind: "join_token";
+  readonly action: "create" | "use" | "revoke";
+  readonly tokenId: string;
+}
+
+/** A join token command that every replica refused alike, with the reason. */
+export interface JoinTokenRefusedResult {
+  readonly ok: false;
+  readonly code: "join_token_refused";
+  readonly action: "create" | "use" | "revoke";
+  readonly tokenId: string;
+  readonly reason: "exists" | "unknown" | "used" | "expired" | "table_full";
+}
+
+export type JoinTokenResult = JoinTokenOkResult | JoinTokenRefusedResult;

@@ -67,4 +67,37 @@ export interface StoreLimitsValue {
 /** The commands that carry a client session and are answered once per request id. */
 export type WriteCommand = TransitionCommand | DeleteCommand;
 
-export type Command = TransitionCommand | DeleteCommand | RegisterSessionCommand | NoopCommand | MembersCommand | LimitsCommand;
+
+/** Creates a one-time join token; only the secret's SHA-256 is replicated. Times are the proposer's clock. */
+export interface JoinTokenCreateCommand {
+  readonly kind: "join_token_create";
+  readonly tokenId: string;
+  readonly secretSha256: string;
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number;
+}
+
+/** Spends a join token for `nodeId` at the proposer's time `atMs`. */
+export interface JoinTokenUseCommand {
+  readonly kind: "join_token_use";
+  readonly tokenId: string;
+  readonly secretSha256: string;
+  readonly nodeId: string;
+  readonly atMs: number;
+}
+
+export interface JoinTokenRevokeCommand {
+  readonly kind: "join_token_revoke";
+  readonly tokenId: string;
+}
+
+export type Command =
+  | TransitionCommand
+  | DeleteCommand
+  | RegisterSessionCommand
+  | NoopCommand
+  | MembersCommand
+  | LimitsCommand
+  | JoinTokenCreateCommand
+  | JoinTokenUseCommand
+  | JoinTokenRevokeCommand;

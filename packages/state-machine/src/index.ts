@@ -16,6 +16,9 @@ export type {
   ClientSession,
   Command,
   DeleteCommand,
+  JoinTokenCreateCommand,
+  JoinTokenRevokeCommand,
+  JoinTokenUseCommand,
   LimitsCommand,
   MembersCommand,
   NoopCommand,
@@ -24,12 +27,16 @@ export type {
   TransitionCommand,
   WriteCommand,
 } from "./command.js";
+export { JoinTokenTable, joinTokensMax, type JoinTokenRecord } from "./join-token-table.js";
 export type {
   ApplyResult,
   DeleteOkResult,
   DeleteResult,
   ExpectFailedResult,
   InvalidTransitionResult,
+  JoinTokenOkResult,
+  JoinTokenRefusedResult,
+  JoinTokenResult,
   LimitsResult,
   MembersResult,
   NoopResult,

@@ -3,6 +3,7 @@ import type { WriteResult } from "./apply-result.js";
 import { crc32Hex } from "./crc32.js";
 import type { Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
+import { joinTokensMax, type JoinTokenRecord } from "./join-token-table.js";
 import { storeLimitsProblem, type StoreLimits } from "./store-limits.js";
 
 // Layout: `{"crc32":"<8 hex>","body":<body JSON>}`. The whole snapshot is one JSON document a
@@ -31,6 +32,8 @@ export interface SnapshotContent {
   readonly members: readonly string[];
   readonly machines: readonly (readonly [key: string, state: string, revision: number])[];
   readonly sessions: readonly SessionSnapshot[];
+  /** Join tokens, sorted by id (hashes only; DESIGN.md §9). */
+  readonly joinTokens: readonly JoinTokenRecord[];
 }
 
 export interface RestoreFailure {
@@ -90,6 +93,19 @@ const BodySchema = z.strictObject({
       answers: z.array(z.tuple([PositiveSchema, z.string(), WriteResultSchema])),
     }),
   ),
+  // Snapshots taken before join tokens existed have none.
+  joinTokens: z
+    .array(
+      z.strictObject({
+        tokenId: z.string().regex(/^[a-z0-9]{6}$/),
+        secretSha256: z.string().regex(/^[0-9a-f]{64}$/),
+        createdAtMs: CountSchema,
+        expiresAtMs: CountSchema,
+        usedBy: z.string().nullable(),
+      }),
+    )
+    .max(joinTokensMax)
+    .default([]),
 });
 
 /**

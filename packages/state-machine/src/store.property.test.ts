@@ -32,7 +32,11 @@ class ReferenceStore {
         this.members = [...command.members];
         return { ok: true, kind: "members", members: [...command.members] };
       case "limits":
-        throw new Error("the reference does not change limits");
+      case "join_token_create":
+      case "join_token_use":
+      case "join_token_revoke":
+        // Limits and join tokens have their own tests; the generator never makes them.
+        throw new Error(`the reference does not apply ${command.kind}`);
       case "register_session": {
         while (this.sessions.size >= this.limits.sessionsMax) {
           const [oldest] = [...this.sessions].sort((left, right) => left[1].lastActivityIndex - right[1].lastActivityIndex)[0]!;

@@ -13,6 +13,7 @@ import type { Command, WriteCommand } from "./command.js";
 import { compareStrings } from "./compare-strings.js";
 import { allowedTargets, parseDefinition, type Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
+import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
 import { SessionTable, type SessionExpirations } from "./session-table.js";
 import { decodeSnapshot, encodeSnapshot, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
 import { defaultStoreLimits, keyBytes, storeLimitsProblem, type StoreLimits } from "./store-limits.js";
@@ -76,6 +77,7 @@ export class Store {
   #limits: StoreLimits;
   #stateBytes = 0;
   #members: readonly string[];
+  readonly #joinTokens = new JoinTokenTable();
   #appliedIndex = 0;
   /** Keys sorted by code unit, rebuilt on demand after a key is added or deleted. */
   #sortedKeys: string[] | null = null;
@@ -122,6 +124,11 @@ export class Store {
 
   get sessionsMax(): number {
     return this.#limits.sessionsMax;
+  }
+
+  /** The cluster's join tokens (hashes only), for the node that checks a join before proposing it. */
+  joinToken(tokenId: string): JoinTokenRecord | undefined {
+    return this.#joinTokens.get(tokenId);
   }
 
   /** How many client sessions are held. */
@@ -217,6 +224,12 @@ export class Store {
         return this.#applyMembers(command.members);
       case "limits":
         return this.#applyLimits(index, command.limits);
+      case "join_token_create":
+        return this.#joinTokens.create(command);
+      case "join_token_use":
+        return this.#joinTokens.use(command);
+      case "join_token_revoke":
+        return this.#joinTokens.revoke(command);
       default:
         command satisfies never;
         throw new Error(`state-machine invariant violated: unknown command kind ${String((command as { kind: unknown }).kind)}`);
@@ -326,6 +339,7 @@ export class Store {
       members: this.#members,
       machines: this.entries().map((entry) => [entry.key, entry.state, entry.revision] as const),
       sessions,
+      joinTokens: this.#joinTokens.records(),
     };
   }
 
@@ -343,6 +357,7 @@ export class Store {
       store.#machines.set(key, { state, revision });
       store.#stateBytes += keyBytes(key, state);
     }
+    store.#joinTokens.restore(content.joinTokens);
     for (const session of content.sessions) {
       store.#sessions.restoreSession(session.clientId, {
         lastActivityIndex: session.lastActivityIndex,

@@ -8,6 +8,11 @@ import { StorageError, storageErrorFromSystem, systemErrorCode } from "./storage
 export const markerFileName = "LOCKSTEP";
 export const markerContent = "lockstep-storage 1\n";
 const temporarySuffix = ".tmp";
+/**
+ * Files the node application keeps beside the log (`CLUSTER`: which cluster and member the
+ * directory belongs to). Storage neither reads nor refuses them.
+ */
+export const applicationFileNames: readonly string[] = ["CLUSTER"];
 
 const segmentPattern = /^wal-(\d{16})\.log$/;
 const snapshotPattern = /^snapshot-(\d{20})\.snap$/;
@@ -87,7 +92,7 @@ function classify(directory: string, names: readonly string[]): Omit<DirectoryLi
     if (segment?.[1] !== undefined) listing.segmentSequences.push(Number(segment[1]));
     else if (snapshot?.[1] !== undefined) {
       if (!name.endsWith(temporarySuffix)) listing.snapshotIndexes.push(Number(snapshot[1]));
-    } else if (stripTemporary(name) !== markerFileName && name !== lockFileName) {
+    } else if (stripTemporary(name) !== markerFileName && name !== lockFileName && !applicationFileNames.includes(stripTemporary(name))) {
       throw new StorageError(
         "foreign_directory",
         directory,

@@ -14,6 +14,11 @@ function copyCommand(command: Command): Command {
       return { kind: "noop" };
     case "members":
       return { kind: "members", members: [...command.members] };
+    case "join_token_create":
+    case "join_token_use":
+    case "join_token_revoke":
+      // Flat records of strings and numbers: a spread copies them whole.
+      return { ...command };
     case "transition": {
       const copy: Command = { kind: "transition", key: command.key, to: command.to };
       if (command.expect !== undefined) copy.expect = command.expect;

@@ -118,6 +118,14 @@ describe("FileStorage data directory", () => {
     await expect(opening).rejects.toThrow(/notes\.txt/);
   });
 
+  it("leaves the node's CLUSTER identity file alone, beside the log", async () => {
+    const directory = await directories.create();
+    await writeFile(join(directory, "CLUSTER"), "{}\n");
+    const storage = await FileStorage.open({ directory });
+    await storage.close();
+    expect(await readdir(directory)).toContain("CLUSTER");
+  });
+
   it("refuses a directory whose marker names another format", async () => {
     const directory = await directories.create();
     await writeFile(join(directory, markerFileName), "lockstep-storage 2\n");

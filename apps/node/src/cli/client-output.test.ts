@@ -16,6 +16,7 @@ function view(self: string, overrides: Partial<ClusterStatus> = {}): ClusterStat
       peerAddress: `127.0.0.1:740${index + 1}`,
       clientUrl: `http://127.0.0.1:840${index + 1}`,
       role: id === "n1" ? ("leader" as const) : ("follower" as const),
+      voter: true,
       matchIndex: isLeader ? 12 - index : null,
       lag: isLeader ? index : null,
     })),

@@ -21,6 +21,7 @@ export function clusterStatus(context: ApiContext): ClusterStatus {
       peerAddress: member.peerAddress,
       clientUrl: member.clientUrl,
       role: roleOf(member.id, status.id, status.role, status.leader, isLeader && progress.has(member.id)),
+      voter: true,
       matchIndex: matchIndex,
       lag: matchIndex === null ? null : Math.max(0, status.commitIndex - matchIndex),
     };

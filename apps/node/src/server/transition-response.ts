@@ -58,6 +58,9 @@ export function sendTransitionOutcome(response: ServerResponse, outcome: Transit
     case "request_id_reused":
       sendError(response, "request_id_reused", `request ${outcome.clientId}:${outcome.seq} already answered a different command; use a new seq for a new command`);
       return;
+    case "join_token_refused":
+      sendError(response, "internal", "the state machine answered a write with a join-token result");
+      return;
     case "timeout":
       sendError(response, "timeout", "the write was not committed in time; its outcome is unknown: retry with the same requestId", leaderDetail);
       return;

@@ -141,6 +141,7 @@ export class FakeCluster {
         peerAddress: `127.0.0.1:${7400 + Number(node.id.slice(1))}`,
         clientUrl: node.url,
         role: node.id === this.leaderId ? ("leader" as const) : ("follower" as const),
+        voter: true,
         matchIndex: isLeader ? this.revision : null,
         lag: isLeader ? 0 : null,
       })),

@@ -11,6 +11,7 @@ import type { Ready, SoftState } from "../ready.js";
 import { defaultDriverConfig } from "./driver-config.js";
 import { DroppedMessageLog } from "./dropped-message-log.js";
 import type { DriverConfig } from "./driver-config.js";
+import { PendingCommands, type CommandOutcome } from "./pending-commands.js";
 import { PendingReads } from "./pending-reads.js";
 import type { ReadFailureCode } from "./pending-reads.js";
 import { LocalSession, type RegisterOutcome } from "./local-session.js";
@@ -87,6 +88,12 @@ type AppliedListener = (event: AppliedEvent) => void;
  */
 const replicateTimingsMax = 10_000;
 
+/** Join-token commands a leader awaits at once; they are rare (one per join), so a small bound. */
+const pendingCommandsMax = 256;
+
+/** The commands `proposeCommand` appends: they carry no client session. */
+type JoinTokenCommand = Extract<Command, { kind: "join_token_create" | "join_token_use" | "join_token_revoke" }>;
+
 /**
  * Runs the pure core over a Transport, a Storage and a Clock: it ticks the core, feeds it
  * messages, persists and sends what each `Ready` asks in the order `Ready` documents, applies
@@ -104,6 +111,7 @@ export class ConsensusNode {
   private readonly storeMetrics: StoreMetrics;
   private registrations = 0;
   private readonly pendingReads: PendingReads;
+  private readonly pendingCommands: PendingCommands;
   private readonly appliedListeners = new Set<AppliedListener>();
   private readonly localClientId: string;
   private tickTimer: TimerHandle | null = null;
@@ -134,6 +142,7 @@ export class ConsensusNode {
     this.logger = options.logger ?? silentLogger;
     this.pendingRequests = new PendingRequests(options.clock, this.config.pendingRequestsMax, this.config.consensusTimeoutMs);
     this.pendingReads = new PendingReads(options.clock, options.random, this.config.pendingReadsMax, this.config.consensusTimeoutMs);
+    this.pendingCommands = new PendingCommands(options.clock, pendingCommandsMax, this.config.consensusTimeoutMs);
     this.droppedMessageLog = new DroppedMessageLog(this.metrics, this.logger);
     // Registration nonces unique per incarnation, so two incarnations never take each other's session.
     this.localClientId = `${options.id}-${Math.floor(options.random() * 2 ** 48).toString(36)}`;
@@ -239,6 +248,25 @@ export class ConsensusNode {
       if (command.kind !== "register_session") this.metrics.increment("proposals_total", { result: result.ok ? "ok" : resultCode(result) });
       return result;
     });
+  }
+
+  /**
+   * Appends a join-token command on the leader and resolves with the state machine's answer once
+   * it is applied here. Only a leader proposes these (a follower's caller forwards the request to
+   * the leader): `not_leader` names the leader when one is known.
+   */
+  proposeCommand(command: JoinTokenCommand): Promise<CommandOutcome | { ok: false; code: "not_leader"; leader: NodeId | null }> {
+    if (this.stopping) return Promise.resolve({ ok: false, code: "shutting_down" });
+    const status = this.core.status();
+    if (status.role !== "leader") return Promise.resolve({ ok: false, code: "not_leader", leader: status.leader });
+    if (this.pendingCommands.size >= pendingCommandsMax) return Promise.resolve({ ok: false, code: "overloaded" });
+    const proposed = this.core.propose([command]);
+    if (!proposed.ok || proposed.forwarded) {
+      return Promise.resolve(proposed.ok || proposed.reason !== "overloaded" ? { ok: false, code: "no_quorum" } : { ok: false, code: "overloaded" });
+    }
+    const outcome = this.pendingCommands.add(proposed.index, proposed.term)!;
+    this.kick();
+    return outcome;
   }
 
   /** Reads one key: linearizable (ReadIndex) unless `stale`, which answers from the local store at once. */
@@ -351,6 +379,7 @@ export class ConsensusNode {
     this.tickTimer = null;
     this.pendingRequests.failAll({ ok: false, code: "shutting_down" });
     this.pendingReads.failAll("shutting_down");
+    this.pendingCommands.failAll({ ok: false, code: "shutting_down" });
   }
 
   /** For tests and the simulator: the core's own invariant checks. */
@@ -372,6 +401,7 @@ export class ConsensusNode {
       const nowMs = this.options.clock.nowMs();
       this.pendingRequests.expireDue(nowMs);
       this.pendingReads.expireDue(nowMs);
+      this.pendingCommands.expireDue(nowMs);
       this.core.tick();
       this.kick();
       this.scheduleTick();
@@ -492,6 +522,7 @@ export class ConsensusNode {
       this.store = restored.store;
     }
     this.storeMetrics.restored(this.store);
+    this.pendingCommands.skipTo(index);
     this.lastAppliedTerm = term;
     this.lastSnapshotIndex = index;
   }
@@ -506,7 +537,7 @@ export class ConsensusNode {
       this.observeReplicated(entry.index);
       const result = this.store.apply(entry.index, entry.command);
       this.lastAppliedTerm = entry.term;
-      this.onCommandApplied(entry.command, result);
+      this.onCommandApplied(entry, result);
       const event: AppliedEvent = { index: entry.index, term: entry.term, command: entry.command, result };
       for (const listener of this.appliedListeners) listener(event);
     }
@@ -529,7 +560,12 @@ export class ConsensusNode {
     this.metrics.observe("entry_stage_seconds", { stage: "replicate" }, (this.options.clock.nowMs() - persistedMs) / 1000);
   }
 
-  private onCommandApplied(command: Command, result: ApplyResult): void {
+  private onCommandApplied(entry: Entry, result: ApplyResult): void {
+    const command = entry.command;
+    if (command.kind.startsWith("join_token_")) {
+      if (this.pendingCommands.size > 0) this.pendingCommands.settle(entry.index, entry.term, result);
+      return;
+    }
     if (command.kind === "transition") this.storeMetrics.transitionApplied(command.to, result);
     if (!result.ok && (result.code === "session_expired" || result.code === "request_id_reused")) this.storeMetrics.sessionRefused(result);
     if (command.kind === "register_session" || ((command.kind === "transition" || command.kind === "delete") && command.session !== undefined)) {

@@ -74,6 +74,7 @@ function sourceOf(result: ApplyResult): string | undefined {
     case "quota_exceeded":
     case "session_expired":
     case "request_id_reused":
+    case "join_token_refused":
       return undefined;
   }
 }

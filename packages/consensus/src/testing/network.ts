@@ -81,10 +81,10 @@ export class Network {
   }
 
   /** (Re)creates a node from what its storage holds, as a process restart would. */
-  start(id: NodeId): void {
+  start(id: NodeId, possibleLoss = false): void {
     const stored = this.storage.get(id);
     if (stored === undefined) throw new Error(`no storage for ${id}`);
-    const persisted: PersistedState = { hardState: { ...stored.hardState }, snapshot: stored.snapshot, entries: [...stored.entries] };
+    const persisted: PersistedState = { hardState: { ...stored.hardState }, snapshot: stored.snapshot, entries: [...stored.entries], possibleLoss };
     const seed = Math.floor(this.random() * 2 ** 31);
     const config: CoreConfig = {
       ...defaultCoreConfig,
@@ -103,6 +103,19 @@ export class Network {
   restart(id: NodeId): void {
     this.queue = this.queue.filter((envelope) => envelope.to !== id);
     this.start(id);
+  }
+
+  /**
+   * Restarts `id` after its disk lost every durable entry above `keepThroughIndex` (damage at the
+   * end of its log that storage could not prove unsynced), reporting `possibleLoss` as storage would (`false`: a storage that cut it silently).
+   */
+  restartAfterLoss(id: NodeId, keepThroughIndex: number, possibleLoss = true): void {
+    const stored = this.storage.get(id);
+    if (stored === undefined) throw new Error(`no storage for ${id}`);
+    stored.entries = stored.entries.filter((entry) => entry.index <= keepThroughIndex);
+    stored.hardState = { ...stored.hardState, commitIndex: Math.min(stored.hardState.commitIndex, keepThroughIndex) };
+    this.queue = this.queue.filter((envelope) => envelope.to !== id);
+    this.start(id, possibleLoss);
   }
 
   leader(): NodeId | null {
