@@ -8,9 +8,10 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { validate } from "dockerfile-utils";
 import { afterAll, describe, expect, it } from "vitest";
+import { ensureLocalCertificates } from "../../apps/node/src/certs/local-certificates.js";
 import { freePorts } from "../../apps/node/src/cluster/free-ports.js";
 import { deployDirectory } from "./support/manifests.js";
 import { environmentNamesIn, knownEnvironmentNames } from "./support/option-names.js";
@@ -67,6 +68,7 @@ describe("the Dockerfile", () => {
     const output = join(scratch, "opt-lockstep");
     execFileSync("pnpm", ["--filter", "node", "deploy", "--prod", output], { cwd: repositoryRoot, stdio: "pipe", timeout: 120_000 });
     const [peerPort, clientPort] = await freePorts("127.0.0.1", 2);
+    const certificates = await ensureLocalCertificates({ directory: join(scratch, "certs"), nodeIds: ["n1"], hosts: ["127.0.0.1"] });
     const healthUrl = `http://127.0.0.1:${clientPort}/livez`;
     // The image's environment, with loopback addresses in place of 0.0.0.0 (this test stays on loopback).
     const environment = {
@@ -74,6 +76,8 @@ describe("the Dockerfile", () => {
       NODE_ENV: "production",
       LOCKSTEP_NODE_ID: "n1",
       LOCKSTEP_DATA_DIRECTORY: join(scratch, "data"),
+      // The image's /etc/lockstep/certs, made here for the test.
+      LOCKSTEP_CERTS_DIRECTORY: dirname(certificates.nodes.n1!.certFile),
       LOCKSTEP_MEMBERS: JSON.stringify([{ id: "n1", peerAddress: `127.0.0.1:${peerPort}`, clientUrl: `http://127.0.0.1:${clientPort}` }]),
       HEALTHCHECK_URL: healthUrl,
     };

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ChildProcessGroup } from "./child-process-group.js";
-import { freePorts } from "node";
+import { ensureLocalCertificates, freePorts } from "node";
 import { pollUntil } from "./poll-until.js";
 
 export interface LockstepClusterOptions {
@@ -43,10 +43,13 @@ export async function startLockstepCluster(options: LockstepClusterOptions): Pro
   }));
   // The nodes must not inherit this shell's LOCKSTEP_* settings: their config file says it all.
   const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("LOCKSTEP_")));
+  // The peer port is always mutual TLS, so the benchmark measures it.
+  const certificates = await ensureLocalCertificates({ directory: join(options.workDirectory, "certs"), nodeIds: members.map((member) => member.id), hosts: [host] });
   const processes = new ChildProcessGroup();
   for (const member of members) {
     const configFile = join(options.workDirectory, `${member.id}.json`);
-    const config = { nodeId: member.id, cluster: "bench", members, dataDirectory: join(options.workDirectory, member.id), fsyncPolicy: "always", logLevel: "warn" };
+    const certsDirectory = dirname(certificates.nodes[member.id]!.certFile);
+    const config = { nodeId: member.id, cluster: "bench", members, dataDirectory: join(options.workDirectory, member.id), certsDirectory, fsyncPolicy: "always", logLevel: "warn" };
     writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
     const profileArguments = options.profileDirectory === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDirectory}`, `--cpu-prof-name=lockstep-${member.id}.cpuprofile`];
     processes.spawn(`lockstep ${member.id}`, process.execPath, [...profileArguments, cliPath, "start", "--config", configFile], {

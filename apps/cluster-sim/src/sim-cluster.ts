@@ -4,6 +4,7 @@ import type { ConsensusEnvelope, Envelope, NodeId } from "@lockstep/protocol";
 import { lifecycleDefinition } from "@lockstep/state-machine";
 import { fork } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
+import { CommitQuorumCheck } from "./monitor/commit-quorum.js";
 import type { SafetyMonitor } from "./monitor/safety-monitor.js";
 import { NodeClock } from "./node-clock.js";
 import { SimStorage } from "./sim-storage.js";
@@ -72,10 +73,13 @@ export class SimCluster {
       const member: SimMember = { id, storage, node: null, clock, heldInbound: [], heldOutbound: [], handler: null, endpoint: null, incarnation: 0, silenced: false, networkCrashDeferred: false };
       clock.onResume(() => this.releaseHeld(member));
       this.members.set(id, member);
+      this.durableLogs.set(id, storage);
     }
   }
 
   private readonly interceptors: SendInterceptor[] = [];
+  private readonly commitQuorum = new CommitQuorumCheck();
+  private readonly durableLogs = new Map<NodeId, SimStorage>();
 
   /** Adds a hook that sees (and may swallow) every message sent from now on. */
   interceptSends(interceptor: SendInterceptor): void {
@@ -172,7 +176,10 @@ export class SimCluster {
   observeLeaders(): void {
     for (const node of this.liveNodes()) {
       const status = node.status();
-      if (status.role === "leader") this.context.monitor.observeLeader(status.id, status.term);
+      if (status.role !== "leader") continue;
+      this.context.monitor.observeLeader(status.id, status.term);
+      const problem = this.commitQuorum.observe(status.id, status.term, status.commitIndex, status.members, this.durableLogs);
+      if (problem !== null) this.context.monitor.report("commit_quorum", problem);
     }
   }
 

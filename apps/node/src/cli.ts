@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 import { runClientCommand } from "./cli/index.js";
 import { runCertsCommand } from "./commands/certs.js";
-import { runKeygenCommand } from "./commands/keygen.js";
 import { exitCodes, runStartCommand } from "./commands/start.js";
+import { runMemberCommand } from "./cli/member-command.js";
+import { runRecoverCommand } from "./commands/recover.js";
+import { runSnapshotCommand, type CommandIo } from "./commands/snapshot.js";
+
+function commandIo(): CommandIo {
+  return { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env, workingDirectory: process.cwd() };
+}
 
 const usage = `Usage: lockstep <command> [options]
 
@@ -13,7 +19,9 @@ Commands:
   transition  move a key to another state
   delete      delete a key (it is back in the initial state)
   watch       stream committed transitions
-  keygen      create an Ed25519 key for peer message authentication
+  member      list, add, promote or remove members; create a join token
+  snapshot    save a backup from a running node, or restore one into a new cluster
+  recover     --force-new-cluster: restart one survivor as a one-member cluster
   certs       create the cluster CA, node and client certificates (lockstep certs --help)
 `;
 
@@ -23,10 +31,14 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "start":
       return runStartCommand(rest);
-    case "keygen":
-      return runKeygenCommand(rest, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) });
     case "certs":
       return runCertsCommand(rest, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) });
+    case "member":
+      return runMemberCommand(rest, commandIo());
+    case "snapshot":
+      return runSnapshotCommand(rest, commandIo());
+    case "recover":
+      return runRecoverCommand(rest, commandIo());
     case "status":
     case "get":
     case "transition":

@@ -1,5 +1,8 @@
 import type { CounterName, GaugeName, HistogramName, MetricLabels, MetricsSink } from "@lockstep/consensus";
 
+/** Commit latencies kept between two dashboard samples (one a second); beyond it they are not kept. */
+const commitLatenciesKeptMax = 20_000;
+
 /** The handful of numbers the dashboard shows, counted since this process started. */
 export interface DashboardCounters {
   proposalsOk: number;
@@ -57,7 +60,15 @@ export class CountingMetricsSink implements MetricsSink {
 
   observe(name: HistogramName, labels: MetricLabels, value: number): void {
     this.inner.observe(name, labels, value);
+    if (name === "entry_stage_seconds" && labels.stage === "commit" && this.commitLatencies.length < commitLatenciesKeptMax) this.commitLatencies.push(value * 1000);
   }
+
+  /** The commit latencies (ms) observed since the last call (at most `commitLatenciesKeptMax` of them). */
+  drainCommitLatenciesMs(): number[] {
+    return this.commitLatencies.splice(0);
+  }
+
+  private readonly commitLatencies: number[] = [];
 
   set(name: GaugeName, labels: MetricLabels, value: number): void {
     this.inner.set(name, labels, value);

@@ -11,3 +11,4 @@ export { WatchHub, type WatchHubOptions, type WatchSocket } from "./server/watch
 export { LocalCluster, type LocalClusterOptions, type LocalNode } from "./cluster/local-cluster.js";
 export { fetchClusterStatus, waitForAgreedLeader } from "./cluster/cluster-probe.js";
 export { freePorts } from "./cluster/free-ports.js";
+export { ensureLocalCertificates, type LocalCertificates, type NodeCertificateFiles } from "./certs/local-certificates.js";

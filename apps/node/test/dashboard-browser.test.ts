@@ -80,6 +80,21 @@ describe("the dashboard in headless Chromium", () => {
     await page.locator('[data-key="web-1"] .state').filter({ hasText: "Stopped" }).waitFor({ timeout: pageWaitMs });
     expect((await page.locator(`#events li[data-revision="${revision}"]`).textContent({ timeout: pageWaitMs }))?.replace(/\s+/g, " ")).toBe(`#${revision} web-1: Running → Stopped`);
     expect(pageErrors).toEqual([]);
+    // Charts (a flat line has no height, so "attached" rather than "visible"): commits/s and commit latency from this node's feed, follower lag from the leader's samples.
+    for (let index = 0; index < 12; index++) {
+      const answer = await postTransition(served.clientUrl, `chart-${index % 3}`, { to: ["Running", "Stopped", "Init"][Math.floor(index / 3) % 3]! });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    await expect.poll(async () => Number(await page.locator("#chart-commits").getAttribute("data-points")), { timeout: pageWaitMs }).toBeGreaterThan(1);
+    await page.locator('#chart-commits polyline[data-series="commits/s"]').waitFor({ state: "attached", timeout: pageWaitMs });
+    await page.locator('#chart-latency polyline[data-series="p99"]').waitFor({ state: "attached", timeout: pageWaitMs });
+    const followers = cluster.nodes.filter((node) => node.id !== leader).map((node) => node.id);
+    for (const follower of followers) await page.locator(`#chart-lag polyline[data-series="${follower}"]`).waitFor({ state: "attached", timeout: pageWaitMs });
+    // Membership: every member a voter here; the leader election the page saw, with its term.
+    expect(await page.locator("#nodes td.voter").allTextContents()).toEqual(["voter", "voter", "voter"]);
+    expect(await page.locator("#leader-changes li").first().textContent()).toContain(leader!);
+    expect(await page.locator("#page-info").textContent()).toMatch(/^Page 1 of 1 \([0-9]+ keys\)$/);
     // The nodes table polls every member once a second; wait until it caught up with the commit, so the screenshot is consistent.
     const commitShown = async (): Promise<string[]> => [(await page.locator("#commit-index").textContent()) ?? "", ...(await page.locator("#nodes td.commit").allTextContents())];
     await expect.poll(async () => new Set(await commitShown()).size, { timeout: pageWaitMs }).toBe(1);

@@ -1,9 +1,14 @@
 /**
- * Bytes that are not a lockstep peer, sent to a node's PEER port while the cluster takes writes:
- * garbage, an oversized length prefix and a Hello from another cluster. Each connection is closed
- * and counted; the cluster keeps committing and the three nodes still agree (issue 5, item 6).
+ * Strangers on a node's PEER port while the cluster takes writes: plaintext garbage and an
+ * oversized length prefix (no TLS at all), TLS without a certificate, with a certificate of
+ * another CA, with an expired one, and a member's real certificate used to say Hello from
+ * another cluster. Each connection is closed and counted; the cluster keeps committing and the
+ * three nodes still agree.
  */
+import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
+import { createCertificateAuthority, signNodeCertificate } from "@lockstep/certs";
 import { encodeEnvelopeFrame, protocolVersion } from "@lockstep/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForAgreedLeader } from "../src/cluster/cluster-probe.js";
@@ -24,14 +29,22 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
-/** Connects to `port`, writes `bytes`, and resolves what came back once the node closed the socket. */
-async function sendAndAwaitClose(port: number, bytes: Buffer): Promise<{ closedByNode: boolean; received: Buffer }> {
-  const socket: Socket = connect({ host: "127.0.0.1", port });
+type Credentials = { cert: string; key: string };
+
+/**
+ * Connects to `port` (plain TCP, or TLS presenting `credentials` or no certificate), writes
+ * `bytes`, and resolves what came back once the node closed the socket.
+ */
+async function sendAndAwaitClose(port: number, bytes: Buffer, tls?: Credentials | "no-certificate"): Promise<{ closedByNode: boolean; received: Buffer }> {
+  const socket: Socket =
+    tls === undefined
+      ? connect({ host: "127.0.0.1", port })
+      : connectTls({ host: "127.0.0.1", port, rejectUnauthorized: false, ...(tls === "no-certificate" ? {} : tls) });
   const chunks: Buffer[] = [];
   socket.on("data", (chunk: Buffer) => chunks.push(chunk));
   socket.on("error", () => undefined);
   await new Promise<void>((resolve, reject) => {
-    socket.once("connect", () => resolve());
+    socket.once(tls === undefined ? "connect" : "secureConnect", () => resolve());
     socket.once("error", reject);
   });
   socket.write(bytes);
@@ -64,6 +77,16 @@ function foreignHello(from: string, to: string): Buffer {
   return Buffer.from(encoded.value);
 }
 
+async function strangerCertificates(): Promise<{ otherCa: Credentials; expired: Credentials; stolen: Credentials }> {
+  const caCertPem = readFileSync(cluster.caFiles.certFile, "utf8");
+  const caKeyPem = readFileSync(cluster.caFiles.keyFile, "utf8");
+  const foreign = await createCertificateAuthority();
+  const otherCa = await signNodeCertificate({ caCertPem: foreign.certPem, caKeyPem: foreign.keyPem, nodeId: "n2", hosts: [] });
+  const expired = await signNodeCertificate({ caCertPem, caKeyPem, nodeId: "n2", hosts: [], validFrom: new Date(Date.now() - 3 * 86_400_000), validityDays: 1 });
+  const stolen = { cert: readFileSync(`${cluster.certsDirectory("n2")}/node.crt`, "utf8"), key: readFileSync(`${cluster.certsDirectory("n2")}/node.key`, "utf8") };
+  return { otherCa: { cert: otherCa.certPem, key: otherCa.keyPem! }, expired: { cert: expired.certPem, key: expired.keyPem! }, stolen };
+}
+
 describe("a hostile peer on the peer port", () => {
   it("is refused and counted while the cluster keeps committing", async () => {
     const leader = (await waitForAgreedLeader(cluster.clientUrls, 10_000))!;
@@ -71,21 +94,34 @@ describe("a hostile peer on the peer port", () => {
     const load = new HistoryWorkload({ endpoints: cluster.clientUrls, keys: ["h-1", "h-2"], processCount: 2, operationsPerProcessMax: 20_000 });
     await waitFor("the load to get going", () => (load.acknowledgedCount >= 5 ? true : undefined), 10_000);
 
+    const certificates = await strangerCertificates();
     for (const target of [leader, follower]) {
       const node = cluster.node(target);
       const before = await metricsText(node.clientUrl);
-      const garbage = await sendAndAwaitClose(node.peerPort, lengthPrefixed(Buffer.from("{this is not JSON", "utf8")));
-      const oversized = await sendAndAwaitClose(node.peerPort, Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4]));
-      const wrongCluster = await sendAndAwaitClose(node.peerPort, foreignHello("n2", target));
-      expect([garbage.closedByNode, oversized.closedByNode, wrongCluster.closedByNode], `${target} closes all three connections`).toEqual([true, true, true]);
-      expect(wrongCluster.received.toString("utf8"), "the foreign Hello gets a Goodbye naming the reason").toContain("cluster_mismatch");
+      const attempts = {
+        garbage: await sendAndAwaitClose(node.peerPort, lengthPrefixed(Buffer.from("{this is not JSON", "utf8"))),
+        oversized: await sendAndAwaitClose(node.peerPort, Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4])),
+        noCertificate: await sendAndAwaitClose(node.peerPort, foreignHello("n2", target), "no-certificate"),
+        otherCa: await sendAndAwaitClose(node.peerPort, foreignHello("n2", target), certificates.otherCa),
+        expired: await sendAndAwaitClose(node.peerPort, foreignHello("n2", target), certificates.expired),
+        wrongCluster: await sendAndAwaitClose(node.peerPort, foreignHello("n2", target), target === "n2" ? certificates.otherCa : certificates.stolen),
+      };
+      for (const [name, attempt] of Object.entries(attempts)) expect(attempt.closedByNode, `${target} closes the ${name} connection`).toBe(true);
+      expect(attempts.otherCa.received.toString("utf8"), "a TLS stranger is told why").toContain("certificate_untrusted");
 
       const after = await metricsText(node.clientUrl);
-      const invalid = (text: string, reason: string): number => metricSum(text, "lockstep_messages_invalid_total", { reason });
-      expect(invalid(after, "not_json") - invalid(before, "not_json"), `${target}: garbage counted`).toBe(1);
-      expect(invalid(after, "oversized") - invalid(before, "oversized"), `${target}: oversized prefix counted`).toBe(1);
-      const refused = (text: string): number => metricSum(text, "lockstep_peer_connections_refused_total", { reason: "cluster_mismatch" });
-      expect(refused(after) - refused(before), `${target}: foreign cluster refused`).toBe(1);
+      const refused = (text: string, reason: string): number => metricSum(text, "lockstep_peer_connections_refused_total", { reason });
+      const delta = (reason: string): number => refused(after, reason) - refused(before, reason);
+      expect(delta("tls_failed"), `${target}: plaintext refused`).toBe(2);
+      expect(delta("no_certificate"), `${target}: no certificate refused`).toBe(1);
+      expect(delta("certificate_expired"), `${target}: expired certificate refused`).toBe(1);
+      if (target === "n2") {
+        expect(delta("certificate_untrusted"), `${target}: other CAs refused`).toBe(2);
+      } else {
+        expect(delta("certificate_untrusted"), `${target}: other CA refused`).toBe(1);
+        expect(attempts.wrongCluster.received.toString("utf8"), "a member's key cannot join another cluster").toContain("cluster_mismatch");
+        expect(delta("cluster_mismatch"), `${target}: foreign cluster refused`).toBe(1);
+      }
       expect(metricSum(after, "lockstep_peers_connected"), `${target} keeps its real peers`).toBe(2);
     }
 

@@ -11,6 +11,7 @@ export type CounterName =
   | "messages_invalid_total"
   | "messages_dropped_total"
   | "peer_connections_refused_total"
+  | "peer_tls_reloads_total"
   | "proposals_total"
   | "transitions_total"
   | "session_expirations_total"
@@ -40,7 +41,9 @@ export type GaugeName =
   | "state_keys_max"
   | "state_bytes_max"
   | "sessions_active"
-  | "sessions_max";
+  | "sessions_max"
+
+  | "peer_certificate_expiry_timestamp_seconds";
 
 export type MetricLabels = Readonly<Record<string, string>>;
 

@@ -39,8 +39,12 @@ export const counterDefinitions: Readonly<Record<CounterName, Definition>> = {
     labelNames: ["type", "reason"],
   },
   peer_connections_refused_total: {
-    help: "Peer connections refused or closed by this node: handshake mismatches (cluster, definition, version, unknown node) and idle timeouts.",
+    help: "Peer connections refused or closed by this node, by reason: connection limits (too_many_connections, too_many_from_source), TLS and certificates (tls_failed, no_certificate, certificate_untrusted, certificate_expired, certificate_identity, certificate_revoked), the Hello (handshake_timeout, handshake_too_large, auth_failed, malformed, version_mismatch, cluster_mismatch, definition_mismatch, unknown_node) and idle_timeout.",
     labelNames: ["reason"],
+  },
+  peer_tls_reloads_total: {
+    help: "Reloads of the peer port's CA bundle, certificate and key (SIGHUP or a changed file), by result: ok, failed (the old material stays in use).",
+    labelNames: ["result"],
   },
   proposals_total: {
     help: "Client transition requests answered by this node, by result: ok, invalid_transition, expect_failed, session_expired, timeout, no_quorum, shutting_down, overloaded.",
@@ -116,4 +120,8 @@ export const gaugeDefinitions: Readonly<Record<GaugeName, Definition>> = {
   state_bytes_max: { help: "The stateBytesMax quota in force (replicated).", labelNames: [] },
   sessions_active: { help: "Client sessions the store holds.", labelNames: [] },
   sessions_max: { help: "The sessionsMax limit in force (replicated).", labelNames: [] },
+  peer_certificate_expiry_timestamp_seconds: {
+    help: "When this node's peer certificate expires, in seconds since the epoch: alert well before it.",
+    labelNames: [],
+  },
 };

@@ -13,6 +13,7 @@ export const counterNames = [
   "messages_invalid_total",
   "messages_dropped_total",
   "peer_connections_refused_total",
+  "peer_tls_reloads_total",
   "proposals_total",
   "transitions_total",
   "session_expirations_total",
@@ -47,6 +48,7 @@ export const gaugeNames = [
   "state_bytes_max",
   "sessions_active",
   "sessions_max",
+  "peer_certificate_expiry_timestamp_seconds",
 ] as const;
 export type GaugeName = (typeof gaugeNames)[number];
 

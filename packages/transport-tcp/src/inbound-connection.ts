@@ -1,8 +1,11 @@
 import type { Socket } from "node:net";
-import type { Logger, MetricsSink } from "@lockstep/consensus";
+import { TLSSocket } from "node:tls";
+import type { Logger, MetricsSink, TimerHandle } from "@lockstep/consensus";
 import type { ConsensusEnvelope, DecodeFailureReason, Envelope, Hello, NodeId } from "@lockstep/protocol";
 import { FramedConnection } from "./framed-connection.js";
-import type { GoodbyeReason, Handshake } from "./handshake.js";
+import type { Handshake, PeerSession } from "./handshake.js";
+import type { PeerRefusalReason } from "./peer-refusal.js";
+import type { PeerTls } from "./peer-tls.js";
 import type { ResolvedTcpTransportOptions } from "./tcp-transport-options.js";
 
 /** The `peer` label before a connection has said who it is. */
@@ -10,6 +13,8 @@ export const unknownPeerLabel = "unknown";
 
 export type InboundConnectionContext = {
   options: ResolvedTcpTransportOptions;
+  /** The TLS identity in force now (it changes on reload; a connection keeps the one it was accepted with). */
+  tls: PeerTls;
   handshake: Handshake;
   metrics: MetricsSink;
   logger: Logger;
@@ -20,37 +25,64 @@ export type InboundConnectionContext = {
 };
 
 /**
- * An accepted connection, used only for receiving. Its first frame must be an acceptable Hello;
- * after that every frame must be a consensus message from that peer to this node (or the peer's
- * Hello again, as a heartbeat). Anything else is counted, logged and answered by closing this
- * connection only.
+ * An accepted connection, used only for receiving. TLS first (this node's certificate, the
+ * peer's checked by `PeerTls.checkPeer`), then the first frame must be an acceptable Hello signed
+ * for this session, all within `handshakeTimeoutMs` and `handshakeBytesMax`. After that every
+ * frame must be a consensus message from that peer to this node (or the peer's Hello again, as a
+ * heartbeat). Anything else is counted, logged and answered by closing this connection only.
  */
 export class InboundConnection {
   readonly connection: FramedConnection;
+  readonly socket: TLSSocket;
+  private session: PeerSession | undefined;
   private hello: Hello | undefined;
+  private deadline: TimerHandle | undefined;
+  private refused = false;
+  private secured = false;
   private readonly logger: Logger;
 
   constructor(
-    socket: Socket,
+    raw: Socket,
     private readonly context: InboundConnectionContext,
   ) {
-    this.logger = context.logger.child({ remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}` });
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, context.options.idleTimeoutMs);
-    this.connection = new FramedConnection(socket, context.options, {
+    const { options, tls } = context;
+    this.logger = context.logger.child({ remote: `${raw.remoteAddress ?? "?"}:${raw.remotePort ?? "?"}` });
+    raw.setNoDelay(true);
+    raw.setKeepAlive(true, options.idleTimeoutMs);
+    this.socket = new TLSSocket(raw, { isServer: true, secureContext: tls.secureContext, requestCert: true, rejectUnauthorized: false });
+    this.connection = new FramedConnection(this.socket, options, {
       onEnvelope: (envelope) => this.onEnvelope(envelope),
       onInvalid: (reason, detail) => this.onUndecodable(reason, detail),
+      onHandshakeTooLarge: (bytes) => this.count("handshake_too_large", `${bytes} bytes before the Hello was accepted (handshakeBytesMax ${options.handshakeBytesMax})`),
       onIdle: () => this.onIdle(),
-      onClose: () => context.onClose(this),
+      onClose: (error) => this.onClose(error),
     });
+    this.deadline = options.clock.setTimeout(() => {
+      this.deadline = undefined;
+      this.refuseConnection("handshake_timeout", `no accepted Hello within ${options.handshakeTimeoutMs} ms`);
+    }, options.handshakeTimeoutMs);
+    this.socket.once("secure", () => this.onSecure());
   }
 
   get peerId(): NodeId | undefined {
     return this.hello?.nodeId;
   }
 
-  close(): void {
+  /** The certificate the peer authenticated with, once TLS is done. */
+  get peerCertificate(): PeerSession["certificate"] | undefined {
+    return this.session?.certificate;
+  }
+
+  close(reason?: PeerRefusalReason, detail?: string): void {
+    if (reason !== undefined) return this.refuseConnection(reason, detail ?? reason);
     this.connection.closeWith();
+  }
+
+  private onSecure(): void {
+    this.secured = true;
+    const check = this.context.tls.checkPeer(this.socket);
+    if (!check.ok) return this.refuseConnection(check.reason, check.detail);
+    this.session = { socket: this.socket, peerId: check.peerId, certificate: check.certificate };
   }
 
   private onEnvelope(envelope: Envelope): void {
@@ -64,20 +96,23 @@ export class InboundConnection {
     }
     const problem = this.checkAddressing(envelope, peerId);
     if (problem !== undefined) return this.refuseFrame(problem.reason, problem.detail);
-    const signed = this.context.handshake.verify(envelope);
-    if (!signed.ok) return this.refuseFrame("auth_failed", signed.detail);
     if (body.type === "Hello") return; // The peer's heartbeat: its arrival already reset the idle timer.
     this.context.metrics.increment("messages_received_total", { type: body.type, peer: peerId });
     this.context.deliver({ ...envelope, body }, peerId);
   }
 
   private onFirstFrame(envelope: Envelope): void {
-    const { handshake } = this.context;
-    const check = handshake.check(envelope);
-    if (!check.ok) return this.refuseConnection(envelope.from, check.reason, check.detail);
+    const { handshake, tls } = this.context;
+    // Application data only flows after the TLS handshake, so a session exists unless it was refused.
+    if (this.session === undefined) return this.refuseConnection("malformed", "a frame before the TLS handshake completed");
+    const check = handshake.check(envelope, this.session);
+    if (!check.ok) return this.refuseConnection(check.reason, check.detail);
+    if (this.deadline !== undefined) this.context.options.clock.clearTimeout(this.deadline);
+    this.deadline = undefined;
     this.hello = envelope.body.type === "Hello" ? envelope.body : undefined;
-    this.connection.write(handshake.helloFrame(check.peerId));
-    this.connection.startHeartbeat(handshake.helloFrame(check.peerId));
+    const helloFrame = handshake.helloFrame(tls, this.socket, check.peerId);
+    this.connection.write(helloFrame);
+    this.connection.authenticated(helloFrame);
     this.logger.info({ peer: check.peerId }, "accepted peer connection");
     this.context.onHandshake(this);
   }
@@ -101,9 +136,7 @@ export class InboundConnection {
     this.logger.warn({ peer, reason, detail }, "invalid frame from peer; closing the connection");
     if (this.hello !== undefined) return;
     // A connection that never said Hello is also a refused handshake; tell the other side why.
-    const goodbyeReason: GoodbyeReason = reason === "unsupported_version" ? "version_mismatch" : "malformed";
-    this.context.metrics.increment("peer_connections_refused_total", { reason: goodbyeReason });
-    this.connection.closeWith(this.context.handshake.goodbyeFrame(unknownPeerLabel, goodbyeReason, detail));
+    this.refuseConnection(reason === "unsupported_version" ? "version_mismatch" : "malformed", detail);
   }
 
   private refuseFrame(reason: string, detail: string): void {
@@ -113,14 +146,40 @@ export class InboundConnection {
     this.connection.closeWith(this.context.handshake.goodbyeFrame(peer, "malformed", `${reason}: ${detail}`));
   }
 
-  private refuseConnection(claimedId: NodeId, reason: GoodbyeReason, detail: string): void {
+  /** Counts once, logs, and closes; over an established TLS session the peer is told why in a Goodbye. */
+  private refuseConnection(reason: PeerRefusalReason, detail: string): void {
+    this.count(reason, detail);
+    const goodbye = this.secured ? this.context.handshake.goodbyeFrame(this.session?.peerId ?? unknownPeerLabel, reason, detail) : undefined;
+    this.connection.closeWith(goodbye);
+  }
+
+  private count(reason: PeerRefusalReason, detail: string): void {
+    if (this.refused) return;
+    this.refused = true;
     this.context.metrics.increment("peer_connections_refused_total", { reason });
-    this.logger.warn({ claimedId, reason, detail }, "refused peer connection");
-    this.connection.closeWith(this.context.handshake.goodbyeFrame(claimedId, reason, detail));
+    this.logger.warn({ reason, detail, claimedId: this.session?.peerId }, "refused peer connection");
   }
 
   private onIdle(): void {
-    this.context.metrics.increment("peer_connections_refused_total", { reason: "idle_timeout" });
-    this.logger.warn({ peer: this.peerId, idleTimeoutMs: this.context.options.idleTimeoutMs }, "peer connection idle; closing it");
+    this.count("idle_timeout", `nothing received for ${this.context.options.idleTimeoutMs} ms`);
   }
+
+  private onClose(error: Error | undefined): void {
+    if (this.deadline !== undefined) this.context.options.clock.clearTimeout(this.deadline);
+    this.deadline = undefined;
+    // A TLS handshake that failed (a plaintext client, no shared version) ends here without a check.
+    if (!this.secured && !this.refused) this.count("tls_failed", error?.message ?? "closed during the TLS handshake");
+    // A record that fails TLS's integrity check (altered or lost on the path) ends the connection: count it like a bad frame.
+    if (this.hello !== undefined && isTlsError(error)) {
+      this.context.metrics.increment("messages_invalid_total", { reason: "tls_error", peer: this.hello.nodeId });
+      this.logger.warn({ peer: this.hello.nodeId, error: error.message }, "TLS error on a peer connection; closed");
+    }
+    this.context.onClose(this);
+  }
+}
+
+/** OpenSSL errors surface with codes like `ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC`. */
+export function isTlsError(error: Error | undefined): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && code.startsWith("ERR_SSL");
 }

@@ -1,7 +1,10 @@
-export { TcpTransport } from "./tcp-transport.js";
+export { TcpTransport, type TlsReloadSummary } from "./tcp-transport.js";
 export { TcpTransportError, type TcpTransportErrorCode } from "./tcp-transport-error.js";
 export { tcpTransportDefaults, type PeerAddress, type TcpTransportOptions } from "./tcp-transport-options.js";
 export { exponentialBackoff, type BackoffOptions } from "./reconnect-delay.js";
 export { writeBatchBytesMax, type DeliveryFailureReason } from "./outbound-peer.js";
+export type { OutboundState, OutboundStateKind } from "./outbound-state.js";
 export { unknownPeerLabel } from "./inbound-connection.js";
-export { MessageAuth, generateAuthKeyPair, publicKeyOf, type AuthCheck } from "./message-auth.js";
+export { peerRefusalReasons, type PeerRefusalReason } from "./peer-refusal.js";
+export { PeerTls, type PeerTlsMaterial } from "./peer-tls.js";
+export { systemClock } from "./system-clock.js";

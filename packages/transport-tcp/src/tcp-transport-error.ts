@@ -1,8 +1,9 @@
 /**
- * Why the transport threw. Only starting can throw (a bad option, a port that cannot be bound);
+ * Why the transport threw. Only starting (a bad option, unusable TLS material, a port that cannot be
+ * bound) and `reloadTls` (unusable material: the old stays in use) can throw;
  * once running, `send` never throws and peer trouble is counted and logged, not thrown.
  */
-export type TcpTransportErrorCode = "listen_failed" | "invalid_option" | "already_closed";
+export type TcpTransportErrorCode = "listen_failed" | "invalid_option" | "invalid_tls" | "already_closed";
 
 export class TcpTransportError extends Error {
   override readonly name = "TcpTransportError";

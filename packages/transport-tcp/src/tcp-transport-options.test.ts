@@ -7,6 +7,8 @@ const valid: TcpTransportOptions = {
   definitionHash: "0".repeat(64),
   listen: { host: "127.0.0.1", port: 0 },
   peers: { n1: { host: "127.0.0.1", port: 7001 }, n2: { host: "127.0.0.1", port: 7002 } },
+  // Options are resolved before the TLS material is read, so none is needed here.
+  tls: { caPem: "", certPem: "", keyPem: "" },
 };
 
 describe("resolveTcpTransportOptions", () => {

@@ -1,7 +1,8 @@
-import type { MessageAuth } from "./message-auth.js";
-import type { Logger, MetricsSink } from "@lockstep/consensus";
+import type { Clock, Logger, MetricsSink } from "@lockstep/consensus";
 import { ClusterIdSchema, NodeIdSchema, defaultFrameBytesMax, frameLengthPrefixBytes, type NodeId } from "@lockstep/protocol";
+import type { PeerTlsMaterial } from "./peer-tls.js";
 import { exponentialBackoff } from "./reconnect-delay.js";
+import { systemClock } from "./system-clock.js";
 import { TcpTransportError } from "./tcp-transport-error.js";
 
 export type PeerAddress = { host: string; port: number };
@@ -21,7 +22,12 @@ export type TcpTransportOptions = {
   sendQueueMessagesMax?: number | undefined;
   /** Bytes waiting per peer; past it the oldest are dropped. Default 32 MiB. */
   sendQueueBytesMax?: number | undefined;
-  /** Time for a connection attempt, TCP connect and the peer's Hello included. Default 2000. */
+  /**
+   * The peer port's TLS identity: the CA bundle, this node's certificate (naming `lockstep://node/<nodeId>`)
+   * and its Ed25519 key, as PEM. Required: there is no plaintext mode. Replace it at run time with `reloadTls`.
+   */
+  tls: PeerTlsMaterial;
+  /** Time for a dialed connection: TCP connect, TLS and the peer's Hello. Default 2000. */
   connectTimeoutMs?: number | undefined;
   /** Reconnect backoff floor. Default 50. */
   reconnectDelayMinMs?: number | undefined;
@@ -39,19 +45,26 @@ export type TcpTransportOptions = {
   idleTimeoutMs?: number | undefined;
   /** Accepted connections open at once, handshaken or not; more are refused. Default 64. */
   inboundConnectionsMax?: number | undefined;
+  /** Accepted connections open at once from one IP address; more are refused before any TLS work. Default 8. */
+  connectionsPerSourceMax?: number | undefined;
+  /** An accepted connection must finish TLS and have its Hello accepted within this time. Default 5000. */
+  handshakeTimeoutMs?: number | undefined;
+  /** Bytes a connection may send before its Hello is accepted (a Hello is about 400). Default 4096. */
+  handshakeBytesMax?: number | undefined;
+  /** Every timer (deadlines, heartbeats, reconnect delays, retries) comes from it. Default: the system clock. */
+  clock?: Clock | undefined;
   /** Uniform in [0, 1), for the default backoff's jitter. Default `Math.random`. */
   random?: (() => number) | undefined;
   metrics?: MetricsSink | undefined;
   logger?: Logger | undefined;
-  /** Sign every envelope sent and refuse every frame not signed by its sender's key. Default off. */
-  auth?: MessageAuth | undefined;
 };
 
-type ResolvedKey = Exclude<keyof TcpTransportOptions, "metrics" | "logger" | "random" | "reconnectDelay" | "peers" | "auth">;
+type ResolvedKey = Exclude<keyof TcpTransportOptions, "metrics" | "logger" | "random" | "reconnectDelay" | "peers" | "tls" | "clock">;
 
 export type ResolvedTcpTransportOptions = { [K in ResolvedKey]-?: Exclude<TcpTransportOptions[K], undefined> } & {
   peers: ReadonlyMap<NodeId, PeerAddress>;
   reconnectDelay: (attempt: number) => number;
+  clock: Clock;
 };
 
 export const tcpTransportDefaults = {
@@ -66,7 +79,13 @@ export const tcpTransportDefaults = {
   heartbeatIntervalMs: 500,
   idleTimeoutMs: 3000,
   inboundConnectionsMax: 64,
+  connectionsPerSourceMax: 8,
+  handshakeTimeoutMs: 5000,
+  handshakeBytesMax: 4096,
 } as const;
+
+/** A signed Hello is about 400 bytes; the budget must leave room for it. */
+const handshakeBytesFloor = 1024;
 
 /** A Hello or Goodbye must always fit, or no connection could ever be set up. */
 const frameBytesFloor = 1024;
@@ -107,6 +126,9 @@ export function resolveTcpTransportOptions(options: TcpTransportOptions): Resolv
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? tcpTransportDefaults.heartbeatIntervalMs,
     idleTimeoutMs: options.idleTimeoutMs ?? tcpTransportDefaults.idleTimeoutMs,
     inboundConnectionsMax: options.inboundConnectionsMax ?? tcpTransportDefaults.inboundConnectionsMax,
+    connectionsPerSourceMax: options.connectionsPerSourceMax ?? tcpTransportDefaults.connectionsPerSourceMax,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? tcpTransportDefaults.handshakeTimeoutMs,
+    handshakeBytesMax: options.handshakeBytesMax ?? tcpTransportDefaults.handshakeBytesMax,
   };
   for (const name of [
     "frameBytesMax",
@@ -119,6 +141,9 @@ export function resolveTcpTransportOptions(options: TcpTransportOptions): Resolv
     "heartbeatIntervalMs",
     "idleTimeoutMs",
     "inboundConnectionsMax",
+    "connectionsPerSourceMax",
+    "handshakeTimeoutMs",
+    "handshakeBytesMax",
   ] as const) {
     requireValid(Number.isSafeInteger(resolved[name]) && resolved[name] > 0, name, resolved[name]);
   }
@@ -132,6 +157,7 @@ export function resolveTcpTransportOptions(options: TcpTransportOptions): Resolv
     "frameBytesMax",
     resolved.frameBytesMax,
   );
+  requireValid(resolved.handshakeBytesMax >= handshakeBytesFloor, "handshakeBytesMax", resolved.handshakeBytesMax);
   requireRelation(
     resolved.sendQueueBytesMax >= resolved.frameBytesMax + frameLengthPrefixBytes,
     "sendQueueBytesMax must hold at least one frame of frameBytesMax",
@@ -150,7 +176,7 @@ export function resolveTcpTransportOptions(options: TcpTransportOptions): Resolv
       delayMaxMs: resolved.reconnectDelayMaxMs,
       random: options.random ?? Math.random,
     });
-  return { ...resolved, reconnectDelay };
+  return { ...resolved, reconnectDelay, clock: options.clock ?? systemClock() };
 }
 
 function isPort(port: unknown): port is number {

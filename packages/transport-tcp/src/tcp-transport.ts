@@ -1,10 +1,12 @@
-import type { MessageAuth } from "./message-auth.js";
-import { createServer, type AddressInfo, type Server } from "node:net";
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { noopMetrics, silentLogger, type Logger, type MetricsSink, type Transport } from "@lockstep/consensus";
 import { encodeEnvelopeFrame, type ConsensusEnvelope, type Envelope, type NodeId } from "@lockstep/protocol";
 import { Handshake } from "./handshake.js";
 import { InboundConnection } from "./inbound-connection.js";
 import { OutboundPeer, type DeliveryFailureReason } from "./outbound-peer.js";
+import type { OutboundStateKind } from "./outbound-state.js";
+import type { PeerRefusalReason } from "./peer-refusal.js";
+import { PeerTls, type PeerTlsMaterial } from "./peer-tls.js";
 import { TcpTransportError } from "./tcp-transport-error.js";
 import {
   resolveTcpTransportOptions,
@@ -13,16 +15,21 @@ import {
   type TcpTransportOptions,
 } from "./tcp-transport-options.js";
 
+/** What a reload changed, for the caller's log line. */
+export type TlsReloadSummary = { expiresAtSeconds: number; authorities: number; connectionsClosed: number };
+
 /**
- * `Transport` over TCP (DESIGN.md §4). Each node dials one connection to every peer and sends on
- * it only; it receives on the connections its peers dialed. With one direction per connection
- * there is no question of which of two simultaneous dials wins and no reader ever waits on its
- * own writer (the layout of etcd's rafthttp streams).
+ * `Transport` over mutual TLS 1.3 on TCP (DESIGN.md §4, §10). Each node dials one connection to
+ * every peer and sends on it only; it receives on the connections its peers dialed. With one
+ * direction per connection there is no question of which of two simultaneous dials wins and no
+ * reader ever waits on its own writer (the layout of etcd's rafthttp streams).
  */
 export class TcpTransport implements Transport {
   private readonly outbound = new Map<NodeId, OutboundPeer>();
   private readonly inbound = new Set<InboundConnection>();
   private readonly inboundByPeer = new Map<NodeId, InboundConnection>();
+  /** Open accepted connections per remote IP address (bounded by `inboundConnectionsMax` entries). */
+  private readonly connectionsBySource = new Map<string, number>();
   private readonly handshake: Handshake;
   private handler: ((envelope: ConsensusEnvelope) => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -32,29 +39,28 @@ export class TcpTransport implements Transport {
     private readonly server: Server,
     private readonly metrics: MetricsSink,
     private readonly logger: Logger,
-    private readonly auth: MessageAuth | undefined,
+    private tls: PeerTls,
   ) {
-    this.handshake = new Handshake(
-      {
-        nodeId: options.nodeId,
-        cluster: options.cluster,
-        definitionHash: options.definitionHash,
-        peerIds: new Set(options.peers.keys()),
-      },
-      auth,
-    );
+    this.handshake = new Handshake({
+      nodeId: options.nodeId,
+      cluster: options.cluster,
+      definitionHash: options.definitionHash,
+      peerIds: new Set(options.peers.keys()),
+    });
   }
 
-  /** Validates the options, listens, and starts dialing every peer. Throws `TcpTransportError`. */
+  /** Validates the options and the TLS material, listens, and starts dialing every peer. Throws `TcpTransportError`. */
   static async start(options: TcpTransportOptions): Promise<TcpTransport> {
     const resolved = resolveTcpTransportOptions(options);
+    const tls = PeerTls.create(resolved.nodeId, options.tls);
     const metrics = options.metrics ?? noopMetrics;
     const logger = (options.logger ?? silentLogger).child({ component: "transport-tcp", nodeId: resolved.nodeId });
     const server = createServer();
     server.maxConnections = resolved.inboundConnectionsMax;
     await listen(server, resolved.listen);
-    const transport = new TcpTransport(resolved, server, metrics, logger, options.auth);
-    if (options.auth !== undefined) logger.info({}, "peer messages are signed and verified (ed25519)");
+    const transport = new TcpTransport(resolved, server, metrics, logger, tls);
+    metrics.set("peer_certificate_expiry_timestamp_seconds", {}, tls.expiresAtSeconds);
+    logger.info({ certificateExpires: tls.certificate.validTo, authorities: tls.authorities.length }, "peer port: mutual TLS 1.3");
     transport.begin();
     return transport;
   }
@@ -66,9 +72,44 @@ export class TcpTransport implements Transport {
     return { host: bound.address, port: bound.port };
   }
 
+  /** The lifecycle state of the outbound connection to each peer (`open`, `backoff`, ...), for diagnostics. */
+  peerConnectionStates(): Record<NodeId, OutboundStateKind> {
+    return Object.fromEntries([...this.outbound.values()].map((peer) => [peer.peerId, peer.stateKind]));
+  }
+
   /** Peers whose outbound connection is open (handshake done). */
   connectedPeers(): NodeId[] {
     return [...this.outbound.values()].filter((peer) => peer.isOpen).map((peer) => peer.peerId);
+  }
+
+  /**
+   * Replaces the CA bundle, certificate and key without a restart. New connections, dialed and
+   * accepted, use the new material; established ones stay up unless the peer's certificate no
+   * longer chains to a CA of the new bundle, in which case they are closed
+   * (`certificate_revoked`) and redialed. Throws `TcpTransportError` `invalid_tls` and keeps the
+   * old material when the new one is unusable.
+   */
+  reloadTls(material: PeerTlsMaterial): TlsReloadSummary {
+    const next = PeerTls.create(this.options.nodeId, material);
+    this.tls = next;
+    this.metrics.set("peer_certificate_expiry_timestamp_seconds", {}, next.expiresAtSeconds);
+    let connectionsClosed = 0;
+    const detail = "its certificate no longer chains to a CA of the reloaded bundle";
+    for (const connection of this.inbound) {
+      const certificate = connection.peerCertificate;
+      if (certificate !== undefined && !next.trusts(certificate)) {
+        connection.close("certificate_revoked", detail);
+        connectionsClosed++;
+      }
+    }
+    for (const peer of this.outbound.values()) {
+      const certificate = peer.peerCertificate;
+      if (certificate !== undefined && !next.trusts(certificate)) {
+        peer.drop("certificate_revoked", detail);
+        connectionsClosed++;
+      }
+    }
+    return { expiresAtSeconds: next.expiresAtSeconds, authorities: next.authorities.length, connectionsClosed };
   }
 
   send(envelope: Envelope): void {
@@ -77,8 +118,7 @@ export class TcpTransport implements Transport {
     if (peer === undefined || this.closing !== undefined) {
       return this.countFailure(type, envelope.to, peer === undefined ? "unknown_peer" : "transport_closed");
     }
-    const signed = this.auth === undefined ? envelope : this.auth.sign(envelope);
-    const encoded = encodeEnvelopeFrame(signed, { frameBytesMax: this.options.frameBytesMax });
+    const encoded = encodeEnvelopeFrame(envelope, { frameBytesMax: this.options.frameBytesMax });
     if (!encoded.ok) {
       this.logger.warn({ peer: envelope.to, type, reason: encoded.reason, detail: encoded.detail }, "message not sent");
       return this.countFailure(type, envelope.to, "oversized");
@@ -97,27 +137,13 @@ export class TcpTransport implements Transport {
   }
 
   private begin(): void {
-    this.server.on("connection", (socket) => {
-      if (this.closing !== undefined) return void socket.destroy();
-      const connection = new InboundConnection(socket, {
-        options: this.options,
-        handshake: this.handshake,
-        metrics: this.metrics,
-        logger: this.logger,
-        onHandshake: (accepted) => this.onInboundHandshake(accepted),
-        deliver: (envelope, peerId) => this.deliver(envelope, peerId),
-        onClose: (closed) => this.onInboundClose(closed),
-      });
-      this.inbound.add(connection);
-    });
-    this.server.on("drop", () => {
-      this.metrics.increment("peer_connections_refused_total", { reason: "too_many_connections" });
-      this.logger.warn({ inboundConnectionsMax: this.options.inboundConnectionsMax }, "refused a connection: too many open");
-    });
+    this.server.on("connection", (socket) => this.onConnection(socket));
+    this.server.on("drop", () => this.countRefusal("too_many_connections", { inboundConnectionsMax: this.options.inboundConnectionsMax }));
     this.server.on("error", (error) => this.logger.error({ error: error.message }, "peer listener failed"));
     for (const [peerId, address] of this.options.peers) {
       const peer = new OutboundPeer(peerId, address, {
         options: this.options,
+        tls: () => this.tls,
         handshake: this.handshake,
         metrics: this.metrics,
         logger: this.logger,
@@ -128,6 +154,43 @@ export class TcpTransport implements Transport {
       peer.start();
     }
     this.metrics.set("peers_connected", {}, 0);
+  }
+
+  /**
+   * A raw TCP connection: the per-source limit is checked before any TLS work, so one address
+   * cannot make this node run handshakes for it without bound.
+   */
+  private onConnection(socket: Socket): void {
+    if (this.closing !== undefined) return void socket.destroy();
+    const source = socket.remoteAddress ?? "unknown";
+    const open = this.connectionsBySource.get(source) ?? 0;
+    if (open >= this.options.connectionsPerSourceMax) {
+      this.countRefusal("too_many_from_source", { source, connectionsPerSourceMax: this.options.connectionsPerSourceMax });
+      return void socket.destroy();
+    }
+    this.connectionsBySource.set(source, open + 1);
+    socket.once("close", () => {
+      const remaining = (this.connectionsBySource.get(source) ?? 1) - 1;
+      if (remaining <= 0) this.connectionsBySource.delete(source);
+      else this.connectionsBySource.set(source, remaining);
+    });
+    socket.on("error", () => undefined);
+    const connection = new InboundConnection(socket, {
+      options: this.options,
+      tls: this.tls,
+      handshake: this.handshake,
+      metrics: this.metrics,
+      logger: this.logger,
+      onHandshake: (accepted) => this.onInboundHandshake(accepted),
+      deliver: (envelope, peerId) => this.deliver(envelope, peerId),
+      onClose: (closed) => this.onInboundClose(closed),
+    });
+    this.inbound.add(connection);
+  }
+
+  private countRefusal(reason: PeerRefusalReason, fields: object): void {
+    this.metrics.increment("peer_connections_refused_total", { reason });
+    this.logger.warn({ reason, ...fields }, "refused a peer connection");
   }
 
   /** A peer that reconnects (it restarted, or its old connection is half-dead) replaces its old connection. */
@@ -161,7 +224,7 @@ export class TcpTransport implements Transport {
   private async closeAll(): Promise<void> {
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const inboundClosed = [...this.inbound].map((connection) => {
-      connection.connection.socket.destroy();
+      connection.socket.destroy();
       return connection.connection.closed;
     });
     await Promise.all([...[...this.outbound.values()].map((peer) => peer.close()), ...inboundClosed, serverClosed]);

@@ -1,13 +1,14 @@
-import { createServer, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { FrameParser, type Envelope } from "@lockstep/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { acknowledgment, frame, freePorts, heartbeat, hello, loopback, sleep, startNode, waitFor, type TestNode } from "./loopback.js";
+import { acknowledgment, fakePeer, freePorts, heartbeat, loopback, sleep, startNode, waitFor, type TestNode } from "./loopback.js";
+import { nodeTls } from "./test-certificates.js";
 
 const running: TestNode[] = [];
-const servers: Server[] = [];
+const servers: Array<{ close(callback: () => void): void }> = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((node) => node.transport.close()));
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(() => resolve(undefined)))));
 });
 
 describe("the bounded send queue and delivery retries", () => {
@@ -59,22 +60,19 @@ describe("the bounded send queue and delivery retries", () => {
 
   it("keeps the queue bounded when the peer stops reading (socket backpressure)", async () => {
     let stalledSocket: Socket | undefined;
-    const stalled = createServer((socket) => {
+    const { server: stalled, port } = await fakePeer("n2", await nodeTls("n2"), (socket, answerHello) => {
       const parser = new FrameParser();
       socket.on("data", (chunk: Buffer) => {
         for (const event of parser.push(chunk)) {
           if (!event.ok || event.value.body.type !== "Hello") continue;
           // Complete the handshake, then never read again: TCP's window fills and writes back up.
-          socket.write(frame(hello("n2", "n1")));
+          answerHello("n1");
           socket.pause();
           stalledSocket = socket;
         }
       });
-      socket.on("error", () => undefined);
     });
     servers.push(stalled);
-    await new Promise<void>((resolve) => stalled.listen(0, loopback, resolve));
-    const port = (stalled.address() as { port: number }).port;
     const queueMax = 100;
     const n1 = await startNode("n1", { n2: { host: loopback, port } }, { sendQueueMessagesMax: queueMax, heartbeatIntervalMs: 1000, idleTimeoutMs: 60_000 });
     running.push(n1);

@@ -21,6 +21,19 @@ async function throughProxy(): Promise<{ n1: TestNode; n2: TestNode; proxy: Faul
   return { n1, n2, proxy };
 }
 
+/**
+ * Sends term `term` and higher until one arrives: the first sends after a broken record may go
+ * out on the connection TLS is about to close, as consensus's own resends would.
+ */
+async function deliverEventually(n1: TestNode, n2: TestNode, term: number): Promise<void> {
+  for (let next = term; next < term + 100 && n2.received.length === 0; next++) {
+    n1.transport.send(heartbeat("n1", "n2", next));
+    await sleep(50);
+  }
+  expect(n2.received.length).toBeGreaterThan(0);
+  expect(n2.received[0]!.body.term).toBeGreaterThanOrEqual(term);
+}
+
 describe("FaultProxy", () => {
   it("pass forwards frames in order", async () => {
     const { n1, n2, proxy } = await throughProxy();
@@ -30,17 +43,28 @@ describe("FaultProxy", () => {
     expect(proxy.connectionCount).toBe(1);
   });
 
-  it("drop loses whole frames without corrupting the stream, and pass restores delivery", async () => {
+  it("drop loses a TLS record, which breaks the connection (TLS notices the gap); the transport redials and pass restores delivery", async () => {
     const { n1, n2, proxy } = await throughProxy();
     proxy.setMode({ kind: "drop" });
     n1.transport.send(heartbeat("n1", "n2", 1));
     await sleep(100);
     expect(n2.received).toEqual([]);
     proxy.setMode({ kind: "pass" });
-    n1.transport.send(heartbeat("n1", "n2", 2));
-    await waitFor("delivered after drop ended", () => n2.received.length === 1);
-    expect(n2.received[0]?.body.term).toBe(2);
-    expect(n2.metrics.sum("messages_invalid_total")).toBe(0);
+    await deliverEventually(n1, n2, 2);
+    expect(n2.received.map((envelope) => envelope.body.term)).not.toContain(1);
+  });
+
+  it("a tampered record is never delivered: the receiver closes the connection and counts it, then the transport redials", async () => {
+    const { n1, n2, proxy } = await throughProxy();
+    proxy.setMode({ kind: "tamper" });
+    n1.transport.send(heartbeat("n1", "n2", 1));
+    // Whichever end reads an altered record first (n1's message, or n2's heartbeat back) closes the connection.
+    const tlsErrors = (): number => n1.metrics.sum("messages_invalid_total", { reason: "tls_error" }) + n2.metrics.sum("messages_invalid_total", { reason: "tls_error" });
+    await waitFor("an altered record closed the connection and was counted", () => tlsErrors() >= 1);
+    await waitFor("n1 lost n2", () => !n1.transport.connectedPeers().includes("n2"));
+    expect(n2.received).toEqual([]);
+    proxy.setMode({ kind: "pass" });
+    await deliverEventually(n1, n2, 2);
   });
 
   it("delay holds frames for at least the delay, keeping their order", async () => {

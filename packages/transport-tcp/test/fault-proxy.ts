@@ -1,16 +1,20 @@
 /**
  * A TCP proxy that sits between two lockstep endpoints and injects network faults, for
- * integration tests: `pass` forwards, `drop` loses whole frames (with a probability), `delay`
- * holds every frame for a time (order preserved, as TCP would), `cut` destroys every connection
- * and refuses new ones until the mode changes. It understands only the 4-byte length prefix, so
- * that a dropped message is a lost message and not a corrupted stream; a prefix larger than
- * `frameBytesMax` switches that direction to raw forwarding (the garbage passes through untouched).
+ * integration tests: `pass` forwards, `drop` loses whole TLS records (with a probability),
+ * `tamper` flips a bit in every application-data record, `delay` holds every record for a time
+ * (order preserved, as TCP would), `cut` destroys every connection and refuses new ones until the
+ * mode changes. Peer traffic is TLS, so the proxy splits the stream on TLS record headers (5
+ * bytes: type, version, length): a lost or altered record is exactly what TLS detects, so
+ * `drop` and `tamper` break the connection (the transport then redials) rather than lose or
+ * corrupt one message. A header announcing more than `recordBytesMax` switches that direction
+ * to raw forwarding (the garbage passes through untouched).
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 
 export type FaultMode =
   | { kind: "pass" }
   | { kind: "drop"; probability?: number }
+  | { kind: "tamper" }
   | { kind: "delay"; delayMs: number }
   | { kind: "cut" };
 
@@ -23,13 +27,14 @@ export type FaultProxyOptions = {
   mode?: FaultMode;
   /** For `drop` with a probability below 1. Default `Math.random`. */
   random?: () => number;
-  /** Larger prefixes are not frames: the direction falls back to raw forwarding. Default 4 MiB. */
-  frameBytesMax?: number;
+  /** Larger record lengths are not TLS: the direction falls back to raw forwarding. Default 18 432 (2^14 + 2048, RFC 8446 §5.2). */
+  recordBytesMax?: number;
   /** Bytes held back per direction (delayed or awaiting 'drain'); past it the source is paused. Default 8 MiB. */
   heldBytesMax?: number;
 };
 
-const lengthPrefixBytes = 4;
+const recordHeaderBytes = 5;
+const applicationDataRecord = 23;
 
 export class FaultProxy {
   private currentMode: FaultMode;
@@ -56,7 +61,7 @@ export class FaultProxy {
       {
         target: options.target,
         random: options.random ?? Math.random,
-        frameBytesMax: options.frameBytesMax ?? 4 * 1024 * 1024,
+        recordBytesMax: options.recordBytesMax ?? 18_432,
         heldBytesMax: options.heldBytesMax ?? 8 * 1024 * 1024,
       },
       options.mode ?? { kind: "pass" },
@@ -126,7 +131,7 @@ class ProxyLink {
   }
 }
 
-/** One direction of a link: split into frames, apply the mode, release in order. */
+/** One direction of a link: split into TLS records, apply the mode, release in order. */
 class ProxyDirection {
   private pending: Buffer = Buffer.alloc(0);
   private raw = false;
@@ -152,17 +157,17 @@ class ProxyDirection {
   private onData(chunk: Buffer): void {
     if (this.raw) return this.admit(chunk);
     this.pending = this.pending.byteLength === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    while (this.pending.byteLength >= lengthPrefixBytes) {
-      const payloadBytes = this.pending.readUInt32BE(0);
-      if (payloadBytes > this.options.frameBytesMax) {
+    while (this.pending.byteLength >= recordHeaderBytes) {
+      const payloadBytes = this.pending.readUInt16BE(3);
+      if (payloadBytes > this.options.recordBytesMax) {
         this.raw = true;
         this.admit(this.pending);
         this.pending = Buffer.alloc(0);
         return;
       }
-      if (this.pending.byteLength < lengthPrefixBytes + payloadBytes) return;
-      this.admit(this.pending.subarray(0, lengthPrefixBytes + payloadBytes));
-      this.pending = this.pending.subarray(lengthPrefixBytes + payloadBytes);
+      if (this.pending.byteLength < recordHeaderBytes + payloadBytes) return;
+      this.admit(this.pending.subarray(0, recordHeaderBytes + payloadBytes));
+      this.pending = this.pending.subarray(recordHeaderBytes + payloadBytes);
     }
   }
 
@@ -175,6 +180,12 @@ class ProxyDirection {
         return;
       case "drop":
         if (this.options.random() < (mode.probability ?? 1)) return;
+        break;
+      case "tamper":
+        if (!this.raw && bytes[0] === applicationDataRecord && bytes.byteLength > recordHeaderBytes) {
+          bytes = Buffer.from(bytes);
+          bytes[bytes.byteLength - 1] = bytes[bytes.byteLength - 1]! ^ 0x01;
+        }
         break;
       case "delay":
         releaseAtMs = nowMs + mode.delayMs;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { RawPeer, acknowledgment, frame, freePorts, hello, loopback, startCluster, startNode, waitFor, type TestNode } from "./loopback.js";
+import { RawPeer, acknowledgment, frame, freePorts, hello, loopback, signedFor, startCluster, startNode, waitFor, type TestNode } from "./loopback.js";
+import { nodeTls } from "./test-certificates.js";
 
 const running: TestNode[] = [];
 const raws: RawPeer[] = [];
@@ -17,7 +18,10 @@ function lengthPrefixed(payload: Uint8Array, announcedBytes = payload.byteLength
 
 const encoder = new TextEncoder();
 
-/** n1 and n2 are a healthy pair; n3 is in n1's address book but played by a raw socket. */
+/**
+ * n1 and n2 are a healthy pair; n3 is in n1's address book but played by a raw socket that holds
+ * n3's real certificate: a member that misbehaves (a bug, or a stolen key) after authenticating.
+ */
 async function setup(): Promise<{ n1: TestNode; n2: TestNode; impostor: RawPeer }> {
   const [port1, port2, port3] = (await freePorts(3)) as [number, number, number];
   const book = { n1: { host: loopback, port: port1 }, n2: { host: loopback, port: port2 }, n3: { host: loopback, port: port3 } };
@@ -25,7 +29,7 @@ async function setup(): Promise<{ n1: TestNode; n2: TestNode; impostor: RawPeer 
   const n2 = await startNode("n2", book, { frameBytesMax: 64 * 1024, listen: book.n2 });
   running.push(n1, n2);
   await waitFor("n1 and n2 connected", () => n1.transport.connectedPeers().includes("n2"));
-  const impostor = await RawPeer.connect(n1.transport.address().port);
+  const impostor = await RawPeer.connect(n1.transport.address().port, await nodeTls("n3"));
   raws.push(impostor);
   return { n1, n2, impostor };
 }
@@ -57,7 +61,7 @@ describe("invalid frames on an inbound connection", () => {
     { case: "a message for another node", bytes: () => frame(acknowledgment("n3", "n2", 1)), reason: "wrong_recipient" },
   ])("$case after a valid handshake: counted under the peer, closed; n2 keeps working", async ({ bytes, reason }) => {
     const { n1, n2, impostor } = await setup();
-    impostor.write(frame(hello("n3", "n1")));
+    impostor.write(frame(signedFor(impostor.tlsSocket, hello("n3", "n1"), { id: "n3", material: await nodeTls("n3") })));
     await waitFor("handshake answered", () => impostor.envelopes.length === 1);
     impostor.write(bytes());
     await waitFor("impostor disconnected", () => impostor.closed);
@@ -67,12 +71,12 @@ describe("invalid frames on an inbound connection", () => {
     await waitFor("n2's message delivered", () => n1.received.length === 1);
   });
 
-  it("closes a connection that says nothing for idleTimeoutMs", async () => {
-    const nodes = await startCluster(["n1"], { heartbeatIntervalMs: 20, idleTimeoutMs: 100 });
+  it("closes a connection that completes TLS but sends no Hello within handshakeTimeoutMs", async () => {
+    const nodes = await startCluster(["n1"], { handshakeTimeoutMs: 100 });
     running.push(...nodes);
-    const silent = await RawPeer.connect(nodes[0]!.transport.address().port);
+    const silent = await RawPeer.connect(nodes[0]!.transport.address().port, await nodeTls("n2"));
     raws.push(silent);
     await waitFor("silent socket closed", () => silent.closed, 2000);
-    expect(nodes[0]!.metrics.get("peer_connections_refused_total", { reason: "idle_timeout" })).toBe(1);
+    expect(nodes[0]!.metrics.get("peer_connections_refused_total", { reason: "handshake_timeout" })).toBe(1);
   });
 });

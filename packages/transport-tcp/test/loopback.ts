@@ -2,7 +2,8 @@
  * Helpers for tests over real loopback sockets: a recording metrics sink, transports on port 0,
  * raw sockets that speak (or deliberately mangle) the wire format, and polling with a deadline.
  */
-import { connect, type Socket } from "node:net";
+import { connect as connectPlain, type Socket } from "node:net";
+import { connect as connectTls, createServer as createTlsServer, type TLSSocket } from "node:tls";
 import type { MetricLabels, MetricsSink } from "@lockstep/consensus";
 import {
   FrameParser,
@@ -12,8 +13,12 @@ import {
   type Envelope,
   type NodeId,
 } from "@lockstep/protocol";
+import { canonicalJson } from "../src/canonical-json.js";
+import { createPrivateKey } from "node:crypto";
+import { signHelloBytes, type PeerTlsMaterial } from "../src/peer-tls.js";
 import { TcpTransport } from "../src/tcp-transport.js";
 import type { PeerAddress, TcpTransportOptions } from "../src/tcp-transport-options.js";
+import { nodeTls } from "./test-certificates.js";
 
 export const cluster = "lab";
 export const definitionHash = "a".repeat(64);
@@ -85,6 +90,7 @@ export async function startNode(
     listen: { host: loopback, port: 0 },
     peers,
     metrics,
+    tls: await nodeTls(id),
     ...fastTimings,
     ...overrides,
   });
@@ -145,7 +151,10 @@ export function frame(envelope: Envelope): Uint8Array {
   return encoded.value;
 }
 
-/** A hand-driven peer connection: write raw bytes, read back decoded envelopes, see when it closes. */
+/**
+ * A hand-driven peer connection: write raw bytes, read back decoded envelopes, see when it
+ * closes. Over TLS with the given material (a certificate, or none), or plain TCP.
+ */
 export class RawPeer {
   readonly envelopes: Envelope[] = [];
   closed = false;
@@ -159,11 +168,24 @@ export class RawPeer {
     socket.on("close", () => (this.closed = true));
   }
 
-  static connect(port: number): Promise<RawPeer> {
+  /** TLS 1.3 to `port`, presenting `material`'s certificate (or none); the node's certificate is not checked. */
+  static connect(port: number, material: PeerTlsMaterial | { caPem: string } | "no-certificate"): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: loopback, port }, () => resolve(new RawPeer(socket)));
+      const credentials = material === "no-certificate" || !("certPem" in material) ? {} : { cert: material.certPem, key: material.keyPem };
+      const socket = connectTls({ host: loopback, port, rejectUnauthorized: false, minVersion: "TLSv1.3", ...credentials }, () => resolve(new RawPeer(socket)));
       socket.once("error", reject);
     });
+  }
+
+  static connectPlain(port: number): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = connectPlain({ host: loopback, port }, () => resolve(new RawPeer(socket)));
+      socket.once("error", reject);
+    });
+  }
+
+  get tlsSocket(): TLSSocket {
+    return this.socket as TLSSocket;
   }
 
   write(bytes: Uint8Array): void {
@@ -173,6 +195,13 @@ export class RawPeer {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/** `envelope` (a Hello) signed with `material`'s key for the TLS session of `socket`, as a real node would. */
+export function signedFor(socket: TLSSocket, envelope: Envelope, signer: { id: NodeId; material: PeerTlsMaterial }): Envelope {
+  const { auth: _ignored, ...unsigned } = envelope;
+  const sig = signHelloBytes(socket, createPrivateKey(signer.material.keyPem), Buffer.from(canonicalJson(unsigned), "utf8"));
+  return { ...unsigned, auth: { alg: "ed25519", sig } };
 }
 
 /** Polls `condition` until it holds; fails with `description` after `timeoutMs`. */
@@ -187,3 +216,33 @@ export async function waitFor(description: string, condition: () => boolean, tim
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * A fake peer on loopback: a TLS 1.3 server with `id`'s certificate that asks for the dialer's
+ * certificate (and trusts any: it is the node under test that must check). `onConnection` gets
+ * each socket once TLS is done; `answerHello` sends the fake's signed Hello on it.
+ */
+export async function fakePeer(
+  id: NodeId,
+  material: PeerTlsMaterial,
+  onConnection: (socket: TLSSocket, answerHello: (to: NodeId) => void) => void,
+): Promise<{ server: FakePeerServer; port: number }> {
+  const sockets = new Set<TLSSocket>();
+  const tlsServer = createTlsServer({ cert: material.certPem, key: material.keyPem, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.3" }, (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => undefined);
+    onConnection(socket, (to) => socket.write(frame(signedFor(socket, hello(id, to), { id, material }))));
+  });
+  await new Promise<void>((resolve) => tlsServer.listen(0, loopback, resolve));
+  const server: FakePeerServer = {
+    close(callback) {
+      for (const socket of sockets) socket.destroy();
+      tlsServer.close(() => callback());
+    },
+  };
+  return { server, port: (tlsServer.address() as { port: number }).port };
+}
+
+/** Closing it also destroys the connections it accepted, so a test's cleanup never waits on them. */
+export type FakePeerServer = { close(callback: () => void): void };

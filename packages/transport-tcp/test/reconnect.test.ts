@@ -1,38 +1,37 @@
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { FrameParser } from "@lockstep/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { frame, freePorts, hello, loopback, startNode, waitFor, type TestNode } from "./loopback.js";
+import { fakePeer, freePorts, loopback, startNode, waitFor, type TestNode } from "./loopback.js";
+import { nodeTls } from "./test-certificates.js";
 
 const running: TestNode[] = [];
-const servers: Server[] = [];
+const servers: Array<{ close(callback: () => void): void }> = [];
 const sockets: Socket[] = [];
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
   await Promise.all(running.splice(0).map((node) => node.transport.close()));
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(() => resolve(undefined)))));
 });
 
 /** A fake n2 that answers the handshake and then says nothing at all, like a hung process. */
 async function silentPeer(): Promise<{ port: number; accepted: () => number }> {
   let accepted = 0;
-  const server = createServer((socket) => {
+  const { server, port } = await fakePeer("n2", await nodeTls("n2"), (socket, answerHello) => {
     accepted++;
     sockets.push(socket);
     const parser = new FrameParser();
     let answered = false;
-    socket.on("error", () => undefined);
     socket.on("data", (chunk: Buffer) => {
       for (const event of parser.push(chunk)) {
         if (answered || !event.ok || event.value.body.type !== "Hello") continue;
         // Only the handshake is answered; n1's later Hellos are its heartbeats.
         answered = true;
-        socket.write(frame(hello("n2", "n1")));
+        answerHello("n1");
       }
     });
   });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, loopback, resolve));
-  return { port: (server.address() as { port: number }).port, accepted: () => accepted };
+  return { port, accepted: () => accepted };
 }
 
 describe("reconnection", () => {

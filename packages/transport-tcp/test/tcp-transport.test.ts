@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { TcpTransportError } from "../src/tcp-transport-error.js";
 import { TcpTransport } from "../src/tcp-transport.js";
 import { acknowledgment, cluster, definitionHash, heartbeat, loopback, startCluster, startNode, waitFor, type TestNode } from "./loopback.js";
+import { nodeTls } from "./test-certificates.js";
 
 const running: TestNode[] = [];
 afterEach(async () => {
@@ -86,7 +87,7 @@ describe("TcpTransport over loopback", () => {
   it("refuses to start on a port in use, with listen_failed", async () => {
     const [n1] = await startCluster(["n1"]);
     running.push(n1!);
-    const start = TcpTransport.start({ nodeId: "n2", cluster, definitionHash, listen: { host: loopback, port: n1!.transport.address().port }, peers: {} });
+    const start = TcpTransport.start({ nodeId: "n2", cluster, definitionHash, listen: { host: loopback, port: n1!.transport.address().port }, peers: {}, tls: await nodeTls("n2") });
     await expect(start).rejects.toMatchObject({ name: "TcpTransportError", code: "listen_failed" });
     await expect(start).rejects.toBeInstanceOf(TcpTransportError);
   });

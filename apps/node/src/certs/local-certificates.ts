@@ -18,14 +18,14 @@ export type LocalCertificates = {
 const renewBeforeMs = 7 * 86_400_000;
 
 /**
- * The local cluster's certificates under `<root>/certs/`: a CA (`ca.crt`, `ca.key`) and one
+ * A loopback cluster's certificates in `directory`: a CA (`ca.crt`, `ca.key`) and one
  * directory per node (`<id>/ca.crt`, `node.crt`, `node.key`) in the `lockstep certs` layout.
  * Made on first run and kept after; a node certificate that is missing, does not chain to the CA,
  * names another member or is about to expire is issued again. Only for a loopback cluster: the
  * CA key sits beside the node keys, which a production cluster must never do.
  */
-export async function ensureLocalCertificates(options: { root: string; nodeIds: readonly string[]; hosts: readonly string[] }): Promise<LocalCertificates> {
-  const directory = join(options.root, "certs");
+export async function ensureLocalCertificates(options: { directory: string; nodeIds: readonly string[]; hosts: readonly string[] }): Promise<LocalCertificates> {
+  const { directory } = options;
   const caFile = join(directory, certsFileNames.ca);
   const caKeyFile = join(directory, "ca.key");
   const created: string[] = [];

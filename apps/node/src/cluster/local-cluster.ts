@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { ensureLocalCertificates } from "../certs/local-certificates.js";
 import { findFreePortBlock } from "./free-ports.js";
 
 export interface LocalClusterOptions {
@@ -46,7 +47,7 @@ export class LocalCluster {
     this.nodes = nodes;
   }
 
-  /** Picks free ports and writes the config files; starts nothing yet. */
+  /** Picks free ports, makes the certificates if missing and writes the config files; starts nothing yet. */
   static async prepare(options: LocalClusterOptions): Promise<LocalCluster> {
     const ports = await findFreePortBlock(options.host, options.peerPortBase, options.clientPortBase, options.nodeCount);
     if (ports === null) throw new Error(`no free block of ports near ${options.peerPortBase} and ${options.clientPortBase} on ${options.host}`);
@@ -61,8 +62,17 @@ export class LocalCluster {
       process: null,
     }));
     const members = nodes.map((node) => ({ id: node.id, peerAddress: node.peerAddress, clientUrl: node.clientUrl }));
+    // Peer traffic is mutual TLS: a CA and one certificate per node, made on first run and kept.
+    const certificates = await ensureLocalCertificates({ directory: join(options.dataRoot, "certs"), nodeIds: nodes.map((node) => node.id), hosts: [options.host, "localhost"] });
     for (const node of nodes) {
-      const config = { nodeId: node.id, cluster: options.cluster, members, dataDirectory: `node-${node.index + 1}`, ...options.extraConfig };
+      const config = {
+        nodeId: node.id,
+        cluster: options.cluster,
+        members,
+        dataDirectory: `node-${node.index + 1}`,
+        certsDirectory: relative(options.dataRoot, dirname(certificates.nodes[node.id]!.certFile)),
+        ...options.extraConfig,
+      };
       writeFileSync(node.configFile, `${JSON.stringify(config, null, 2)}\n`);
     }
     return new LocalCluster(options, nodes);

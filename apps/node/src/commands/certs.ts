@@ -10,6 +10,7 @@ import {
   signNodeCertificate,
 } from "@lockstep/certs";
 import { certsFileNames, certsPath, readTextFile, writeFilesAtomically, type PlannedFile } from "../certs/certs-directory.js";
+import { ensureLocalCertificates } from "../certs/local-certificates.js";
 import { parseLifetime } from "../certs/parse-lifetime.js";
 
 const usage = `Usage: lockstep certs <command> [options]
@@ -19,6 +20,8 @@ Commands:
   create-node ID --host H... a node certificate for member ID: <certs-dir>/node.crt, node.key
   create-client NAME         a client certificate: <certs-dir>/client.NAME.crt, .key
   list                       the certificates of a certs directory, their identity and expiry
+  create-local --nodes IDS   for a loopback cluster only: a CA (ca.crt, ca.key) and <certs-dir>/<id>/
+                             for each node, made if missing and kept (pnpm start uses it)
 
 Options:
   --certs-dir DIR   where certificates go (required)
@@ -50,6 +53,7 @@ export async function runCertsCommand(argv: readonly string[], output: Output): 
         lifetime: { type: "string" },
         overwrite: { type: "boolean", default: false },
         rotate: { type: "boolean", default: false },
+        nodes: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -91,6 +95,8 @@ export async function runCertsCommand(argv: readonly string[], output: Output): 
         return await createClient(request, name, output);
       case "list":
         return listCertificates(certsDirectory, output);
+      case "create-local":
+        return await createLocal(request, values.nodes, output);
       default:
         return usageError(output, `unknown command "${command}"`);
     }
@@ -165,6 +171,15 @@ async function createClient(request: CertsRequest, name: string, output: Output)
     request.overwrite,
   );
   output.stdout(`wrote ${certPath} and ${keyPath} (mode 600)\n${describe(issued.certPem)}\n`);
+  return 0;
+}
+
+async function createLocal(request: CertsRequest, nodes: string | undefined, output: Output): Promise<number> {
+  const nodeIds = (nodes ?? "").split(",").map((id) => id.trim()).filter((id) => id !== "");
+  if (nodeIds.length === 0) return usageError(output, "create-local needs --nodes ID[,ID...]");
+  const hosts = request.hosts.length === 0 ? ["127.0.0.1", "localhost"] : request.hosts;
+  const made = await ensureLocalCertificates({ directory: request.certsDirectory, nodeIds, hosts });
+  output.stdout(made.created.length === 0 ? `certificates in ${request.certsDirectory} are in place\n` : `created ${made.created.join(", ")}\n`);
   return 0;
 }
 

@@ -15,12 +15,15 @@ export interface CrossFieldValues {
   reconnectDelayMaxMs: number;
   httpHeadersTimeoutMs: number;
   httpRequestTimeoutMs: number;
+  peerHandshakeBytesMax: number;
 }
 
 /** Raw snapshot bytes whose base64 fits in one SnapshotChunk's `data`. */
 const snapshotChunkBytesLimit = Math.floor((snapshotChunkCharactersMax * 3) / 4);
 /** A frame must at least hold a Hello and a small Proposal. */
 const frameBytesMin = 1024;
+/** A signed Hello is about 400 bytes; the budget before it must leave room. */
+const handshakeBytesMin = 1024;
 
 /**
  * Rules that relate two options, checked when the config loads so that a bad combination exits
@@ -74,6 +77,12 @@ export const crossFieldRules: ReadonlyArray<{
     summary: `reconnectDelayMaxMs ≥ reconnectDelayMinMs`,
     why: "the backoff's cap is above its floor",
     broken: (v) => (v.reconnectDelayMaxMs >= v.reconnectDelayMinMs ? null : `must be >= reconnectDelayMinMs (${v.reconnectDelayMinMs}), got ${v.reconnectDelayMaxMs}`),
+  },
+  {
+    field: "peerHandshakeBytesMax",
+    summary: `peerHandshakeBytesMax ≥ ${handshakeBytesMin}`,
+    why: "a signed `Hello` must fit",
+    broken: (v) => (v.peerHandshakeBytesMax >= handshakeBytesMin ? null : `must be at least ${handshakeBytesMin}, got ${v.peerHandshakeBytesMax}`),
   },
   {
     field: "httpHeadersTimeoutMs",

@@ -153,18 +153,21 @@ describe("loadConfig cross-field rules", () => {
   });
 });
 
-describe("loadConfig peer authentication", () => {
-  const keyed = threeMembers.map((member, index) => ({ ...member, publicKey: `${"A".repeat(59)}${index}` }));
-
-  it("resolves authPrivateKeyFile against the config file's folder", () => {
-    const result = load({ file: { nodeId: "n1", members: keyed, authPrivateKeyFile: "keys/n1.pem" } });
-    expect(result.ok && result.config.authPrivateKeyFile).toBe("/etc/lockstep/keys/n1.pem");
+describe("loadConfig peer TLS files", () => {
+  it("defaults to ca.crt, node.crt and node.key in certsDirectory, resolved against the config file's folder", () => {
+    const result = load({ file: { nodeId: "n1", members: threeMembers, certsDirectory: "certs/n1" } });
+    expect(result.ok && result.config.peerTls).toEqual({
+      caFile: "/etc/lockstep/certs/n1/ca.crt",
+      certFile: "/etc/lockstep/certs/n1/node.crt",
+      keyFile: "/etc/lockstep/certs/n1/node.key",
+    });
   });
 
-  it("refuses authPrivateKeyFile when a peer has no publicKey, naming the member", () => {
-    const members = [keyed[0], { ...threeMembers[1] }, keyed[2]];
-    expect(message(load({ file: { nodeId: "n1", members, authPrivateKeyFile: "n1.pem" } }))).toBe(
-      'config: members: member "n2" has no publicKey, which authPrivateKeyFile requires (from /etc/lockstep/n1.json)',
+  it("takes each file on its own, and refuses a handshake budget that cannot hold a Hello", () => {
+    const result = load({ file: { nodeId: "n1", members: threeMembers, peerCaFile: "/pki/bundle.pem" } });
+    expect(result.ok && result.config.peerTls.caFile).toBe("/pki/bundle.pem");
+    expect(message(load({ argv: ["--node-id", "n1", "--peer-handshake-bytes-max", "100"] }))).toBe(
+      "config: peerHandshakeBytesMax: must be at least 1024, got 100 (from --peer-handshake-bytes-max)",
     );
   });
 });

@@ -18,7 +18,10 @@ export interface ListenAddress {
 }
 
 /** A validated configuration with every derived default filled in. */
-export type NodeConfig = Omit<ParsedNodeConfig, "members" | "peerListenAddress" | "clientListenAddress" | "dataDirectory"> & {
+export type NodeConfig = Omit<
+  ParsedNodeConfig,
+  "members" | "peerListenAddress" | "clientListenAddress" | "dataDirectory" | "certsDirectory" | "peerCaFile" | "peerCertFile" | "peerKeyFile"
+> & {
   members: MemberConfig[];
   self: MemberConfig;
   peerListen: ListenAddress;
@@ -27,9 +30,15 @@ export type NodeConfig = Omit<ParsedNodeConfig, "members" | "peerListenAddress" 
   dataDirectory: string;
   /** Absolute, when given. */
   definitionFile?: string;
-  /** Absolute, when given: peer messages are then signed and verified. */
-  authPrivateKeyFile?: string;
+  /** Absolute: the peer port's CA bundle, certificate and key. */
+  peerTls: PeerTlsFiles;
 };
+
+export interface PeerTlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
 
 export interface LoadConfigInput {
   argv: readonly string[];
@@ -126,13 +135,8 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
   if (clientListen === null) return { ok: false, message: `config: clientListenAddress: port out of range${sourceOf(merged, "clientListenAddress")}` };
   const broken = firstBrokenRule(parsed);
   if (broken !== null) return { ok: false, message: `config: ${broken.field}: ${broken.reason}${sourceOf(merged, broken.field)}` };
-  if (parsed.authPrivateKeyFile !== undefined) {
-    const unkeyed = members.find((member) => member.id !== parsed.nodeId && member.publicKey === undefined);
-    if (unkeyed !== undefined) {
-      return { ok: false, message: `config: members: member "${unkeyed.id}" has no publicKey, which authPrivateKeyFile requires${sourceOf(merged, "members")}` };
-    }
-  }
-  const { peerListenAddress: _peer, clientListenAddress: _client, definitionFile, authPrivateKeyFile, ...rest } = parsed;
+  const { peerListenAddress: _peer, clientListenAddress: _client, definitionFile, certsDirectory, peerCaFile, peerCertFile, peerKeyFile, ...rest } = parsed;
+  const certs = resolve(workingDirectory, certsDirectory ?? "certs");
   return {
     ok: true,
     value: {
@@ -143,7 +147,11 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
       clientListen,
       dataDirectory: resolve(workingDirectory, parsed.dataDirectory ?? `lockstep-data/${parsed.nodeId}`),
       ...(definitionFile === undefined ? {} : { definitionFile: resolve(workingDirectory, definitionFile) }),
-      ...(authPrivateKeyFile === undefined ? {} : { authPrivateKeyFile: resolve(workingDirectory, authPrivateKeyFile) }),
+      peerTls: {
+        caFile: peerCaFile === undefined ? resolve(certs, "ca.crt") : resolve(workingDirectory, peerCaFile),
+        certFile: peerCertFile === undefined ? resolve(certs, "node.crt") : resolve(workingDirectory, peerCertFile),
+        keyFile: peerKeyFile === undefined ? resolve(certs, "node.key") : resolve(workingDirectory, peerKeyFile),
+      },
     },
   };
 }

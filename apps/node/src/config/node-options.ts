@@ -73,8 +73,6 @@ export const MemberSchema = z.strictObject({
   id: NodeIdSchema,
   peerAddress: HostPortSchema,
   clientUrl: ClientUrlSchema,
-  /** The member's Ed25519 public key (base64 SPKI, from `lockstep keygen`); required when `authPrivateKeyFile` is set. */
-  publicKey: z.string().min(40).max(100).regex(/^[A-Za-z0-9+/]+=*$/).optional(),
 });
 export type MemberConfig = z.infer<typeof MemberSchema>;
 
@@ -139,13 +137,6 @@ export const nodeOptions = {
     expects: "a path to a JSON definition file",
     derivedDefault: "none: the built-in lifecycle",
     meaning: "A JSON state-machine definition (below). Every member must use the same one.",
-  }),
-  authPrivateKeyFile: optionalPath({
-    group: "identity",
-    expects: "a path to this node's Ed25519 private key (PEM, from lockstep keygen)",
-    derivedDefault: "none: peer messages unsigned",
-    meaning:
-      'This node\'s Ed25519 private key (PEM, from `lockstep keygen`). When set, every peer message this node sends is signed, and every frame from a peer must carry a valid signature by that member\'s `publicKey` (a member entry\'s optional field, base64 SPKI, printed by `lockstep keygen`); every other member must then have a `publicKey` (else exit 2), and this node\'s own `publicKey`, when listed, must match the key (else exit 1). A frame that fails is refused: `peer_connections_refused_total{reason="auth_failed"}` for a Hello, `messages_invalid_total{reason="auth_failed"}` afterwards. Turn it on for every member at once.',
   }),
   fsyncPolicy: option({
     schema: z.enum(["always", "none"]).default("always"),
@@ -251,6 +242,58 @@ export const nodeOptions = {
     unit: "connections",
     default: transport.inboundConnectionsMax,
     meaning: "Accepted peer connections open at once, handshaken or not; more are refused (`too_many_connections`).",
+  }),
+  // Peer TLS (DESIGN.md §10): the peer port is always mutual TLS 1.3. Kept together so they move as one.
+  certsDirectory: optionalPath({
+    group: "peer",
+    expects: "a directory path",
+    derivedDefault: "`certs`, relative to the working directory",
+    meaning:
+      "This node's certificates in the `lockstep certs` layout: `ca.crt` (the CA bundle: every CA this node trusts), `node.crt` (this node's certificate, naming `lockstep://node/<nodeId>`) and `node.key` (its Ed25519 key, mode 600). The three `peer*File` options below default to these files. A node without them does not start (exit 1): the peer port has no plaintext mode.",
+  }),
+  peerCaFile: optionalPath({
+    group: "peer",
+    expects: "a path to a PEM file of CA certificates",
+    derivedDefault: "`<certsDirectory>/ca.crt`",
+    meaning: "The CAs a peer's certificate may be issued by. During a CA rotation it holds the old and the new CA.",
+  }),
+  peerCertFile: optionalPath({
+    group: "peer",
+    expects: "a path to a PEM certificate",
+    derivedDefault: "`<certsDirectory>/node.crt`",
+    meaning: "This node's certificate; it must name this node's id and be issued by a CA of `peerCaFile`.",
+  }),
+  peerKeyFile: optionalPath({
+    group: "peer",
+    expects: "a path to a PEM Ed25519 private key",
+    derivedDefault: "`<certsDirectory>/node.key`",
+    meaning: "The key of `peerCertFile`. It also signs this node's `Hello` for each TLS session.",
+  }),
+  peerTlsReloadIntervalMs: integer({
+    group: "peer",
+    unit: "ms",
+    min: 0,
+    default: 10_000,
+    meaning:
+      "How often the node checks the three files for a change and reloads them (as on `SIGHUP`): new connections use the new material; connections whose peer certificate no longer chains to the bundle are closed. Unusable files are refused and the old material stays (`peer_tls_reloads_total{result=\"failed\"}`). 0: only on `SIGHUP`.",
+  }),
+  peerHandshakeTimeoutMs: integer({
+    group: "peer",
+    unit: "ms",
+    default: transport.handshakeTimeoutMs,
+    meaning: "An accepted peer connection must finish TLS and have its `Hello` accepted within this time, or it is closed (`handshake_timeout`).",
+  }),
+  peerHandshakeBytesMax: integer({
+    group: "peer",
+    unit: "bytes",
+    default: transport.handshakeBytesMax,
+    meaning: "Bytes a peer connection may send before its `Hello` is accepted (a `Hello` is about 400); more closes it (`handshake_too_large`). At least 1024.",
+  }),
+  peerConnectionsPerSourceMax: integer({
+    group: "peer",
+    unit: "connections",
+    default: transport.connectionsPerSourceMax,
+    meaning: "Accepted peer connections open at once from one IP address; more are closed before any TLS work (`too_many_from_source`). A member needs one, two while it reconnects.",
   }),
 
   // Replicated store limits (DESIGN.md §10): replicated state, changed through the log.

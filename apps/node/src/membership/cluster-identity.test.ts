@@ -34,18 +34,20 @@ describe("cluster identity file", () => {
 });
 
 describe("bootstrap cluster uuid", () => {
-  const base = { cluster: "prod", memberIds: ["n1", "n2", "n3"], bootstrapToken: "" };
+  const founders = ["n1", "n2", "n3"].map((id, index) => ({ id, peerAddress: `10.0.0.${index + 1}:7401` }));
+  const base = { cluster: "prod", members: founders, bootstrapToken: "" };
 
   it("is the same for every founding member whatever order they list each other in", () => {
     const uuid = bootstrapClusterUuid(base);
     expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(bootstrapClusterUuid({ ...base, memberIds: ["n3", "n1", "n2"] })).toBe(uuid);
+    expect(bootstrapClusterUuid({ ...base, members: [...founders].reverse() })).toBe(uuid);
   });
 
   it("differs for another name, another member list or another bootstrap token", () => {
     const uuid = bootstrapClusterUuid(base);
     expect(bootstrapClusterUuid({ ...base, cluster: "staging" })).not.toBe(uuid);
-    expect(bootstrapClusterUuid({ ...base, memberIds: ["n1", "n2"] })).not.toBe(uuid);
+    expect(bootstrapClusterUuid({ ...base, members: founders.slice(0, 2) })).not.toBe(uuid);
+    expect(bootstrapClusterUuid({ ...base, members: founders.map((member) => ({ ...member, peerAddress: member.peerAddress.replace("7401", "7501") })) })).not.toBe(uuid);
     expect(bootstrapClusterUuid({ ...base, bootstrapToken: "x7" })).not.toBe(uuid);
     expect(newClusterUuid()).not.toBe(newClusterUuid());
   });

@@ -45,6 +45,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
   server.maxConnections = options.httpConnectionsMax;
   const feed = new DashboardFeed(options.context, options.dashboard);
+  options.context.dashboardSamples = () => feed.samples();
   const webSockets: WebSocketRoutes = attachWebSocketRoutes(server, options.hub, feed);
 
   return {

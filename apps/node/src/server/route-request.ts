@@ -6,6 +6,7 @@ import { getLivez, getMetrics, getReadyz } from "./health-routes.js";
 import { deleteMachine, getMachine, listMachines, postTransition } from "./machine-routes.js";
 import { postSession } from "./session-routes.js";
 import { sendError, sendJson } from "./send-json.js";
+import { getSnapshot } from "./snapshot-route.js";
 
 const machinesPrefix = "/v1/machines/";
 const transitionSuffix = "/transition";
@@ -20,7 +21,9 @@ export async function routeRequest(context: ApiContext, request: IncomingMessage
     if (path === "/livez") return getLivez(response);
     if (path === "/readyz") return getReadyz(context, response);
     if (path === "/metrics") return getMetrics(context, response);
+    if (path === "/v1/snapshot") return getSnapshot(context, response);
     if (path === "/v1/cluster") return sendJson(response, 200, clusterStatus(context), { cors: true });
+    if (path === "/v1/dashboard-samples" && context.dashboardSamples !== undefined) return sendJson(response, 200, context.dashboardSamples(), { cors: true });
     if (path === "/v1/machines") return listMachines(context, url, response);
     if (path.startsWith(machinesPrefix) && path.length > machinesPrefix.length) {
       const key = decodeKey(path.slice(machinesPrefix.length));

@@ -108,6 +108,14 @@ describe("/v1/watch", () => {
   });
 });
 
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe("/v1/dashboard-feed", () => {
   it("pushes snapshots of the cluster and the states", async () => {
     const api = await start();
@@ -120,7 +128,28 @@ describe("/v1/dashboard-feed", () => {
       });
       socket.on("error", reject);
     });
-    expect(snapshot).toMatchObject({ type: "snapshot", cluster: { self: "n1", leader: "n1" }, machines: [{ key: "web-1", state: "Running" }] });
+    expect(snapshot).toMatchObject({ type: "snapshot", cluster: { self: "n1", leader: "n1" }, page: { index: 0, pageCount: 1, machines: [{ key: "web-1", state: "Running" }] } });
     expect(snapshot.counters).toMatchObject({ proposalsOk: 1 });
+  });
+
+  it("then sends only the keys that changed, and a page of keys when asked", async () => {
+    const api = await start();
+    for (const key of ["a", "b", "c"]) await transition(api, key, "Running");
+    const socket = new WebSocket(`${api.webSocketUrl}/v1/dashboard-feed`);
+    const messages: Array<Record<string, unknown>> = [];
+    socket.on("message", (data: Buffer) => messages.push(JSON.parse(data.toString("utf8")) as Record<string, unknown>));
+    await new Promise((resolve) => socket.once("open", resolve));
+    await waitUntil(() => messages.length >= 1);
+    await transition(api, "b", "Stopped");
+    await waitUntil(() => messages.some((message) => message.type === "update" && (message.changed as unknown[]).length > 0));
+    const update = messages.find((message) => message.type === "update" && (message.changed as unknown[]).length > 0)!;
+    expect(update.changed).toEqual([{ key: "b", state: "Stopped", revision: expect.any(Number) }]);
+    expect(update.machineCount).toBe(3);
+    expect(messages.filter((message) => message.type === "update").every((message) => !("machines" in message) && !("page" in message))).toBe(true);
+    socket.send(JSON.stringify({ type: "page", index: 0 }));
+    await waitUntil(() => messages.some((message) => message.type === "page"));
+    const page = messages.find((message) => message.type === "page")!.page as { machines: Array<{ key: string }> };
+    expect(page.machines.map((machine) => machine.key)).toEqual(["a", "b", "c"]);
+    socket.close();
   });
 });

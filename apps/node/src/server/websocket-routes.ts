@@ -28,6 +28,9 @@ export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: Dashb
       if (url.pathname === "/v1/watch") startWatch(webSocket, url, hub);
       else {
         webSocket.on("close", () => feed.remove(webSocket));
+        webSocket.on("message", (data: Buffer, isBinary: boolean) => {
+          if (!isBinary) feed.onMessage(webSocket, data.toString("utf8"));
+        });
         feed.add(webSocket);
       }
     });

@@ -55,9 +55,11 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     context: {
       node,
       selfId: "n1",
+      identity: { format: 1, cluster: "test", clusterUuid: "6f1c2a3e-8d4b-4c2a-9f00-0123456789ab", nodeId: "n1", origin: "bootstrap" },
       members: [{ id: "n1", peerAddress: "127.0.0.1:1", clientUrl: "http://127.0.0.1:2" }],
       metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }),
       counters: () => sink.counters,
+      commitLatenciesMs: () => sink.drainCommitLatenciesMs(),
       requestBodyBytesMax: options.requestBodyBytesMax ?? 64 * 1024,
     },
     hub,

@@ -18,6 +18,7 @@
  * resolver file the test made is removed afterwards, also when it fails (and leftovers of a killed
  * earlier run are removed first). Needs root and iproute2, nftables, dnsmasq (setup.sh installs them).
  */
+import { ensureLocalCertificates } from "../../src/certs/local-certificates.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -109,6 +110,7 @@ function writeConfig(host: LabHost): string {
     peerListenAddress: `0.0.0.0:${peerPort}`,
     clientListenAddress: `0.0.0.0:${clientPort}`,
     dataDirectory: join(scratch, host.id),
+    certsDirectory: join(scratch, "certs", host.id),
     logLevel: "info",
   };
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
@@ -213,6 +215,8 @@ const host = (id: string): LabHost => lab.hosts.find((candidate) => candidate.id
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), "lockstep-hosts-"));
   lab = await NetworkLab.create(hostCount);
+  // The peer port is always mutual TLS: one CA, a certificate per member naming its host name.
+  await ensureLocalCertificates({ directory: join(scratch, "certs"), nodeIds: lab.hosts.map((member) => member.id), hosts: [...lab.hosts.map((member) => member.name), "127.0.0.1"] });
   for (const member of lab.hosts) {
     lab.setInputRules(member, []);
     await startRelay(member);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { ensureLocalCertificates } from "../../src/certs/local-certificates.js";
 import { freePorts } from "../../src/cluster/free-ports.js";
 
 /** The built `lockstep` command; test/global-setup.ts builds it before any test file runs. */
@@ -34,9 +35,9 @@ export interface ProcessClusterOptions {
   cluster?: string;
   /** Options for every node's config file (timing, log level, ...). */
   config?: Record<string, unknown>;
-  /** Options for one node's config file only, by node id (e.g. its authPrivateKeyFile). */
+  /** Options for one node's config file only, by node id (e.g. its certsDirectory). */
   nodeConfig?: Record<string, Record<string, unknown>>;
-  /** Extra fields of a member's entry in every node's members list, by member id (e.g. publicKey). */
+  /** Extra fields of a member's entry in every node's members list, by member id. */
   memberFields?: Record<string, Record<string, unknown>>;
 }
 
@@ -62,6 +63,8 @@ export class ProcessCluster {
     const resolved = { nodeCount: 3, cluster: "test", config: {}, nodeConfig: {}, memberFields: {}, ...options };
     const root = mkdtempSync(join(tmpdir(), "lockstep-it-"));
     const ports = await freePorts(host, resolved.nodeCount * 2);
+    // Every cluster gets its own CA under <root>/certs, and each node <root>/certs/<id>/ (a few ms).
+    await ensureLocalCertificates({ directory: join(root, "certs"), nodeIds: Array.from({ length: resolved.nodeCount }, (_, index) => `n${index + 1}`), hosts: [host, "localhost"] });
     const nodes = Array.from({ length: resolved.nodeCount }, (_, index): TestNode => {
       const clientPort = ports[resolved.nodeCount + index]!;
       return {
@@ -137,6 +140,16 @@ export class ProcessCluster {
     rmSync(this.root, { recursive: true, force: true });
   }
 
+  /** Where node `id`'s CA bundle, certificate and key are (`ca.crt`, `node.crt`, `node.key`). */
+  certsDirectory(id: string): string {
+    return join(this.root, "certs", id);
+  }
+
+  /** The cluster CA's certificate and key files, to issue more certificates in a test. */
+  get caFiles(): { certFile: string; keyFile: string } {
+    return { certFile: join(this.root, "certs", "ca.crt"), keyFile: join(this.root, "certs", "ca.key") };
+  }
+
   /** The last log lines of every node, for a failure message. */
   logTail(linesPerNodeMax = 30): string {
     return this.nodes.map((node) => `--- ${node.id}\n${node.log.slice(-linesPerNodeMax).join("\n")}`).join("\n");
@@ -156,6 +169,7 @@ export class ProcessCluster {
       members,
       peerListenAddress: `${host}:${node.peerPort}`,
       dataDirectory: node.dataDirectory,
+      certsDirectory: this.certsDirectory(node.id),
       logLevel: "warn",
       ...this.options.config,
       ...this.options.nodeConfig[node.id],
