@@ -86,6 +86,15 @@ describe("the Kubernetes manifests", () => {
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
   });
 
+  it("give each member its own peer certificate from the lockstep-peer-tls Secret", () => {
+    const spec = (byKind("StatefulSet")[0]!.spec as StatefulSetSpec & { template: { spec: { volumes?: Array<{ name: string; secret?: { secretName: string } }> } } }).template.spec;
+    const env = new Map((spec.containers[0]!.env ?? []).map((variable) => [variable.name, variable.value]));
+    expect(env.get("LOCKSTEP_PEER_CERT_FILE")).toBe("/etc/lockstep/certs/$(LOCKSTEP_NODE_ID).crt");
+    expect(env.get("LOCKSTEP_PEER_KEY_FILE")).toBe("/etc/lockstep/certs/$(LOCKSTEP_NODE_ID).key");
+    expect(env.get("LOCKSTEP_PEER_CA_FILE")).toBe("/etc/lockstep/certs/ca.crt");
+    expect(spec.volumes?.find((volume) => volume.name === "peer-tls")?.secret?.secretName).toBe("lockstep-peer-tls");
+  });
+
   it("set only options lockstep start knows", () => {
     const known = knownEnvironmentNames();
     const container = (byKind("StatefulSet")[0]!.spec as StatefulSetSpec).template.spec.containers[0]!;

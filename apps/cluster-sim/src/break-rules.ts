@@ -15,6 +15,10 @@ export const breakRules: Readonly<Record<UnsafeBrokenRule, { caughtBy: ReadonlyA
     caughtBy: ["state_machine_safety", "leader_completeness", "linearizability", "log_matching"],
     what: "commits an entry of an earlier term by counting replicas (Raft §5.4.2, Figure 8)",
   },
+  hard_state_before_entries: {
+    caughtBy: ["state_machine_safety", "leader_completeness", "linearizability", "log_matching", "storage_durability"],
+    what: "storage writes a batch's hard state before the entries it covers and trusts its commit index at recovery",
+  },
   ack_before_persist: {
     caughtBy: ["ack_before_persist", "vote_before_persist"],
     what: "answers (votes, acknowledgments) before the write they promise is durable (Raft Figure 2)",

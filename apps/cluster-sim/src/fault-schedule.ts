@@ -298,7 +298,9 @@ export class FaultSchedule {
 
   private mayCrash(): boolean {
     // Keep a majority able to run: crash at most a minority at a time.
-    return this.crashed.size + this.crashing.size < Math.floor((this.context.ids.length - 1) / 2);
+    // A node whose storage refused to start is down too.
+    const downForGood = this.context.cluster.downForGood().filter((id) => !this.crashed.has(id)).length;
+    return this.crashed.size + this.crashing.size + downForGood < Math.floor((this.context.ids.length - 1) / 2);
   }
 
   private crashOne(): void {

@@ -30,6 +30,8 @@ export interface SeedSummary {
   staleLeaderCompleted: number;
   /** Storage counters summed over the nodes, as the storage model names them. */
   storage: Record<string, number>;
+  /** What the simulated disks did wrong (drawn from the seed). */
+  disk: string;
   /** The one command that replays this seed exactly, profile included. */
   replay: string;
 }
@@ -64,6 +66,7 @@ export function summarize(result: SimulationResult, nodes: 3 | 5 | 7, options: S
     staleLeaderRuns: result.faults.staleLeaderRuns,
     staleLeaderCompleted: result.faults.staleLeaderCompleted,
     storage: result.storage,
+    disk: result.disk,
     replay: replayCommand(result.seed, nodes, options.faults, options.breakRule, result.profile),
   };
 }
@@ -78,6 +81,7 @@ export function replayCommand(seed: number, nodes: number, faults: boolean, brea
 export function describeFailure(summary: SeedSummary): string {
   const lines = [`sim: seed ${summary.seed} (${summary.nodes} nodes) broke ${summary.violations.length} rule(s):`];
   for (const violation of summary.violations) lines.push(`  [${violation.rule}] at ${violation.atMs.toFixed(0)} ms: ${violation.detail}`);
+  lines.push(`  disk: ${summary.disk}`);
   lines.push(`  profile: ${formatSwarmProfile(summary.profile)}`);
   lines.push(`  replay: ${summary.replay}`);
   return lines.join("\n");

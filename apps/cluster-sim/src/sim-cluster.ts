@@ -2,6 +2,7 @@ import { ConsensusNode } from "@lockstep/consensus";
 import type { DriverConfig, RandomSource, Transport } from "@lockstep/consensus";
 import type { ConsensusEnvelope, Envelope, NodeId } from "@lockstep/protocol";
 import { lifecycleDefinition } from "@lockstep/state-machine";
+import type { DiskFaults } from "@lockstep/storage";
 import { fork } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import { CommitQuorumCheck } from "./monitor/commit-quorum.js";
@@ -14,6 +15,8 @@ import { SimStorage } from "./sim-storage.js";
  * full socket buffer would drop them.
  */
 const heldMessagesMax = 10_000;
+/** A node that exited after an I/O error is started again this long after, as a supervisor would. */
+const supervisorRestartDelayMs = 300;
 
 interface SimMember {
   id: NodeId;
@@ -33,15 +36,19 @@ interface SimMember {
   silenced: boolean;
   /** A crash whose packets already on the wire still arrive: the network forgets the node only at restart. */
   networkCrashDeferred: boolean;
+  /** Storage refused to start (damage it will not repair): the node stays down, it did not lose data while up. */
+  downForGood: string | null;
+  /** A supervisor restart is scheduled (the node exited after an I/O error). */
+  restartScheduled: boolean;
 }
 
 /** Sees every message a node sends, before the network: returns "drop" to swallow it. */
 export type SendInterceptor = (from: NodeId, envelope: Envelope) => "pass" | "drop";
 
 /**
- * The simulated cluster: nodes on one virtual clock and one memory network, each with a storage
- * that loses unsynced writes when the node crashes. Crash and restart keep the storage object, as
- * a real disk would be kept.
+ * The simulated cluster: nodes on one virtual clock and one memory network, each running the real
+ * `FileStorage` over its own simulated disk, which tears and loses unsynced writes when the node
+ * crashes (and fails I/O or rots synced bits, per the seed). Crash and restart keep the disk.
  */
 export class SimCluster {
   readonly members = new Map<NodeId, SimMember>();
@@ -57,20 +64,41 @@ export class SimCluster {
       driverConfig: Partial<DriverConfig>;
       /** Each node's clock rate before any clock fault (skew). */
       clockRateOf: (id: NodeId) => number;
-      syncDelayMsMin?: number;
-      syncDelayMsMax?: number;
+      /** What every node's simulated disk does wrong (drawn per seed). */
+      diskFaults: DiskFaults;
+      /** Test-only broken rule `hard_state_before_entries`, applied in storage. */
+      hardStateBeforeEntries?: boolean;
     },
   ) {
+    // Rot of synced data hits at most a minority of nodes: more would be data loss no protocol survives.
+    let rotBudget = Math.floor((context.ids.length - 1) / 2);
     for (const id of context.ids) {
       const storage = new SimStorage({
         clock: context.clock,
         random: fork(context.random),
-        ...(context.syncDelayMsMin === undefined ? {} : { syncDelayMsMin: context.syncDelayMsMin }),
-        ...(context.syncDelayMsMax === undefined ? {} : { syncDelayMsMax: context.syncDelayMsMax }),
+        faults: context.diskFaults,
+        ...(context.hardStateBeforeEntries === true ? { hardStateBeforeEntries: true } : {}),
+        mayRot: () => rotBudget > 0 && rotBudget-- > 0,
+        onViolation: (detail) => context.monitor.report("storage_durability", `${id}: ${detail}`),
+        onPowerCut: () => this.cutPowerDuringWrite(id),
       });
       const clock = new NodeClock(context.clock);
       clock.setRate(context.clockRateOf(id));
-      const member: SimMember = { id, storage, node: null, clock, heldInbound: [], heldOutbound: [], handler: null, endpoint: null, incarnation: 0, silenced: false, networkCrashDeferred: false };
+      const member: SimMember = {
+        id,
+        storage,
+        node: null,
+        clock,
+        heldInbound: [],
+        heldOutbound: [],
+        handler: null,
+        endpoint: null,
+        incarnation: 0,
+        silenced: false,
+        networkCrashDeferred: false,
+        downForGood: null,
+        restartScheduled: false,
+      };
       clock.onResume(() => this.releaseHeld(member));
       this.members.set(id, member);
       this.durableLogs.set(id, storage);
@@ -99,15 +127,38 @@ export class SimCluster {
     for (const id of this.context.ids) await this.start(id);
   }
 
+  /** Nodes whose storage refused to start: down for good, not nodes that lost data while up. */
+  downForGood(): NodeId[] {
+    return [...this.members.values()].filter((member) => member.downForGood !== null).map((member) => member.id);
+  }
+
+  /** The liveness phase: disks stop failing I/O and rotting; nodes that exited start again now. */
+  async stopStorageFaults(): Promise<void> {
+    for (const member of this.members.values()) member.storage.stopFaults();
+    for (const member of this.members.values()) if (member.restartScheduled) await this.start(member.id);
+  }
+
+  /**
+   * Starts a node: storage recovers from what its disk holds. A refusal (`corrupt`) keeps the
+   * node down for good; a failed read at start makes it exit, and its supervisor tries again.
+   */
   async start(id: NodeId): Promise<void> {
     const member = this.member(id);
-    if (member.node !== null) return;
+    if (member.node !== null || member.downForGood !== null) return;
+    member.restartScheduled = false;
+    const opened = await member.storage.open();
+    if (!opened.ok) {
+      if (opened.permanent) member.downForGood = opened.reason;
+      else this.scheduleSupervisorRestart(member);
+      return;
+    }
     if (member.networkCrashDeferred) this.context.network.crash(id);
     member.networkCrashDeferred = false;
     member.silenced = false;
     member.incarnation++;
     this.context.network.restart(id);
     const transport = this.monitoredTransport(member, this.context.network.endpoint(id));
+    const incarnation = member.incarnation;
     const node = await ConsensusNode.start({
       id,
       cluster: this.context.cluster,
@@ -118,6 +169,8 @@ export class SimCluster {
       clock: member.clock,
       random: fork(this.context.random),
       config: this.context.driverConfig,
+      // Storage failed (EIO, ENOSPC): the process exits, as a real node does, and is restarted.
+      onFatal: () => this.exitAfterIoError(member, incarnation),
       // Batched proposals run as microtasks: one that throws is reported with the seed instead of
       // escaping as an uncaught exception.
       schedule: (callback) =>
@@ -128,9 +181,51 @@ export class SimCluster {
             this.context.monitor.report("invariant", `${id} threw: ${error instanceof Error ? error.message : String(error)}`);
           }
         }),
+    }).catch((error: unknown) => {
+      // A read failed while loading (a latent sector error): the process exits before it runs.
+      member.storage.detach();
+      this.scheduleSupervisorRestart(member);
+      return error instanceof Error ? error : new Error(String(error));
     });
+    if (node instanceof Error) return;
     node.onApplied((event) => this.context.monitor.observeApplied(id, event.index, event.term, event.command));
     member.node = node;
+  }
+
+  /**
+   * A power cut while a write is in flight: at the same instant, once the current step is done
+   * (its bytes are in the page cache, its fsync is not done), then a restart a little later.
+   */
+  private cutPowerDuringWrite(id: NodeId): void {
+    const member = this.member(id);
+    const incarnation = member.incarnation;
+    this.context.clock.setTimeout(() => {
+      if (member.incarnation !== incarnation || member.node === null) return;
+      this.crash(id);
+      this.scheduleSupervisorRestart(member);
+    }, 0);
+  }
+
+  private exitAfterIoError(member: SimMember, incarnation: number): void {
+    if (member.incarnation !== incarnation || member.node === null) return;
+    member.node.halt();
+    member.node = null;
+    member.incarnation++;
+    member.storage.detach();
+    member.heldInbound = [];
+    member.heldOutbound = [];
+    member.handler = null;
+    member.endpoint = null;
+    this.context.network.crash(member.id);
+    this.scheduleSupervisorRestart(member);
+  }
+
+  private scheduleSupervisorRestart(member: SimMember): void {
+    if (member.restartScheduled) return;
+    member.restartScheduled = true;
+    this.context.clock.setTimeout(() => {
+      if (member.restartScheduled) void this.start(member.id);
+    }, supervisorRestartDelayMs);
   }
 
   /**
@@ -144,6 +239,7 @@ export class SimCluster {
     member.node.halt();
     member.node = null;
     member.incarnation++;
+    // A power cut: the disk keeps what its model says of every write not yet synced.
     member.storage.crash();
     member.heldInbound = [];
     member.heldOutbound = [];

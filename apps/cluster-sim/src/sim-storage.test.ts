@@ -1,142 +1,96 @@
 import type { Entry } from "@lockstep/protocol";
+import { crashOnlyDiskFaults } from "@lockstep/storage";
 import { createRandom, VirtualClock } from "@lockstep/transport-memory";
 import { describe, expect, it } from "vitest";
-import { SimStorage, SimStorageError } from "./sim-storage.js";
+import { SimStorage } from "./sim-storage.js";
 
 function entry(index: number, term: number): Entry {
   return { index, term, command: { kind: "noop" } };
 }
 
-function setup(options: { fsyncFailureProbability?: number } = {}) {
+function setup(faults = crashOnlyDiskFaults) {
   const clock = new VirtualClock();
-  const storage = new SimStorage({ clock, random: createRandom(5), syncDelayMsMin: 2, syncDelayMsMax: 9, ...options });
-  const settled: string[] = [];
-  const track = (name: string, promise: Promise<void>): void => {
-    promise.then(
-      () => settled.push(`${name}:ok`),
-      (error: unknown) => settled.push(`${name}:${error instanceof SimStorageError ? error.code : String(error)}`),
-    );
-  };
-  // Let promise callbacks run after each virtual event.
+  const violations: string[] = [];
+  const storage = new SimStorage({ clock, random: createRandom(5), faults: { ...faults, fsyncDelayMsMin: 2, fsyncDelayMsMax: 9 }, mayRot: () => false, onViolation: (detail) => violations.push(detail) });
   const run = async (untilMs: number): Promise<void> => {
-    clock.advanceTo(untilMs);
+    while (clock.nowMs() < untilMs && clock.runNext()) await new Promise<void>((resolve) => setImmediate(resolve));
     await new Promise<void>((resolve) => setImmediate(resolve));
   };
-  return { clock, storage, settled, track, run };
+  const start = async (): Promise<void> => {
+    const opening = storage.open();
+    let opened: Awaited<typeof opening> | null = null;
+    void opening.then((result) => (opened = result));
+    while (opened === null) await run(clock.nowMs() + 10);
+    expect(opened).toEqual({ ok: true });
+    const loading = storage.load();
+    await run(clock.nowMs() + 50);
+    await loading;
+  };
+  const settle = async <T,>(promise: Promise<T>): Promise<T> => {
+    let done = false;
+    void promise.finally(() => (done = true)).catch(() => undefined);
+    while (!done) await run(clock.nowMs() + 10);
+    return promise;
+  };
+  return { clock, storage, violations, run, start, settle };
 }
 
-describe("SimStorage", () => {
-  it("resolves a persist only after a virtual sync delay, in call order, and only then makes it durable", async () => {
-    const { storage, settled, track, run } = setup();
-    track("w1", storage.persist({ hardState: { term: 1, votedFor: "a", commitIndex: 0 }, entries: [entry(1, 1)] }));
-    track("w2", storage.persist({ entries: [entry(2, 1), entry(3, 1)] }));
-    track("w3", storage.persist({ entries: [entry(3, 2)] }));
-    await run(1);
-    expect(settled).toEqual([]);
-    expect(storage.durableEntries()).toEqual([]);
-    expect(storage.durableTermAt(1)).toBeNull();
-    expect(storage.durableHardState().term).toBe(0);
-    await run(100);
-    expect(settled).toEqual(["w1:ok", "w2:ok", "w3:ok"]);
-    expect(storage.durableEntries()).toEqual([entry(1, 1), entry(2, 1), entry(3, 2)]);
+describe("SimStorage (FileStorage over a SimulatedDisk, with the durable view the checkers use)", () => {
+  it("makes a write durable only when FileStorage resolves it, after the virtual fsync", async () => {
+    const { storage, run, start } = setup();
+    await start();
+    let resolved = false;
+    void storage.persist({ hardState: { term: 1, votedFor: "a", commitIndex: 0 }, entries: [entry(1, 1)] }).then(() => (resolved = true));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(resolved).toBe(false);
+    expect(storage.durableCovers(1)).toBe(false);
+    await run(1_000);
+    expect(resolved).toBe(true);
+    expect(storage.durableEntries()).toEqual([entry(1, 1)]);
     expect(storage.durableHardState()).toEqual({ term: 1, votedFor: "a", commitIndex: 0 });
   });
 
-  it("loses on crash every write whose promise had not resolved, and keeps every one that had", async () => {
-    const { clock, storage, settled, track, run } = setup();
-    track("w1", storage.persist({ entries: [entry(1, 1)] }));
-    await run(20);
-    expect(settled).toEqual(["w1:ok"]);
-    track("w2", storage.persist({ hardState: { term: 2, votedFor: "b", commitIndex: 1 }, entries: [entry(2, 2)] }));
+  it("restarts over what a power cut left, and finds everything that was durable still there", async () => {
+    const { storage, run, start, violations } = setup({ ...crashOnlyDiskFaults, crashWriteKeptProbability: 0.3, crashWriteTornProbability: 0.5 });
+    await start();
+    for (let round = 0; round < 5; round++) {
+      const first = storage.durableEntries().length + 1;
+      const writes = Array.from({ length: 4 }, (_, write) => storage.persist({ entries: [entry(first + write * 2, 1), entry(first + write * 2 + 1, 1)] }));
+      void writes;
+      await run(6);
+      storage.crash();
+      await start();
+    }
+    expect(violations).toEqual([]);
+    expect(storage.stats().crashes).toBe(5);
+  });
+
+  it("reports a restart that lost what had been durable (here: the last segment deleted behind storage's back)", async () => {
+    const { storage, start, violations, settle } = setup();
+    await start();
+    await settle(storage.persist({ entries: [entry(1, 1), entry(2, 1)] }));
     storage.crash();
-    await run(100);
-    expect(settled).toEqual(["w1:ok"]);
-    expect(clock.pendingTimers()).toBe(0);
-    const loaded = await storage.load();
-    expect(loaded.entries).toEqual([entry(1, 1)]);
-    expect(loaded.hardState.term).toBe(0);
-    expect(storage.stats()).toMatchObject({ synced: 1, lost: 1 });
-    // The restarted node can write again.
-    track("w3", storage.persist({ entries: [entry(2, 3)] }));
-    await run(200);
-    expect(storage.durableEntries()).toEqual([entry(1, 1), entry(2, 3)]);
+    const fileSystem = storage.disk.fileSystem();
+    const names = await fileSystem.readdir("/var/lib/lockstep");
+    for (const name of names.filter((file) => file.startsWith("wal-"))) await fileSystem.unlink(`/var/lib/lockstep/${name}`);
+    await settle(fileSystem.syncDirectory("/var/lib/lockstep"));
+    storage.detach();
+    await start();
+    expect(violations.join("\n")).toMatch(/storage lost what it had made durable: entry 1/);
   });
 
-  it("load shows the writes already issued, and copies so a caller cannot change what is stored", async () => {
-    const { storage, run } = setup();
-    const written = entry(1, 1);
-    void storage.persist({ entries: [written] });
-    written.term = 9;
-    await run(100);
-    const loaded = await storage.load();
-    loaded.entries[0]!.term = 7;
-    expect(storage.durableTermAt(1)).toBe(1);
-    expect((await storage.load()).entries).toEqual([entry(1, 1)]);
-  });
-
-  it("keeps snapshots and compaction durable only after their sync", async () => {
-    const { storage, run } = setup();
-    void storage.persist({ entries: [entry(1, 1), entry(2, 1), entry(3, 2)] });
-    await run(50);
-    void storage.saveSnapshot({ meta: { index: 2, term: 1, members: ["a"] }, data: new Uint8Array([1, 2]) });
-    void storage.compact(2);
+  it("keeps a node down when its storage refuses to start (corrupt), and says why", async () => {
+    const { storage, start, settle } = setup();
+    await start();
+    await settle(storage.persist({ entries: [entry(1, 1)] }));
     storage.crash();
-    expect(storage.durableSnapshotIndex()).toBe(0);
-    void storage.saveSnapshot({ meta: { index: 2, term: 1, members: ["a"] }, data: new Uint8Array([1, 2]) });
-    void storage.compact(2);
-    await run(100);
-    expect(storage.durableSnapshotIndex()).toBe(2);
-    expect(storage.durableEntries()).toEqual([entry(3, 2)]);
-    expect(storage.durableTermAt(2)).toBe(1);
-    expect(storage.durableTermAt(1)).toBeNull();
-    expect(storage.durableCovers(1)).toBe(true);
-    expect(storage.durableCovers(4)).toBe(false);
-    const loaded = await storage.load();
-    expect(loaded.snapshot?.meta).toEqual({ index: 2, term: 1, members: ["a"] });
-  });
-
-  it("rejects a write that would leave a gap in the log, changing nothing", async () => {
-    const { storage, run } = setup();
-    await expect(storage.persist({ entries: [entry(2, 1)] })).rejects.toThrow(/gap/);
-    void storage.persist({ entries: [entry(1, 1)] });
-    await run(100);
-    expect(storage.durableEntries()).toEqual([entry(1, 1)]);
-  });
-
-  it("rejects an fsync failure, keeps that write and every later one non-durable, and refuses more until a crash", async () => {
-    const { storage, settled, track, run } = setup();
-    track("w1", storage.persist({ entries: [entry(1, 1)] }));
-    storage.failNextSync();
-    track("w2", storage.persist({ entries: [entry(2, 1)] }));
-    track("w3", storage.persist({ entries: [entry(3, 1)] }));
-    await run(100);
-    expect(settled).toEqual(["w1:ok", "w2:fsync_failed", "w3:failed"]);
-    track("w4", storage.persist({ entries: [entry(2, 1)] }));
-    await run(200);
-    expect(settled.at(-1)).toBe("w4:failed");
-    expect(storage.durableEntries()).toEqual([entry(1, 1)]);
-    storage.crash();
-    track("w5", storage.persist({ entries: [entry(2, 1)] }));
-    await run(300);
-    expect(settled.at(-1)).toBe("w5:ok");
-  });
-
-  it("fails syncs at the configured probability", async () => {
-    const { storage, settled, track, run } = setup({ fsyncFailureProbability: 1 });
-    track("w1", storage.persist({ entries: [entry(1, 1)] }));
-    await run(100);
-    expect(settled).toEqual(["w1:fsync_failed"]);
-  });
-
-  it("close waits for pending syncs, then refuses more", async () => {
-    const { storage, run } = setup();
-    void storage.persist({ entries: [entry(1, 1)] });
-    let closed = false;
-    void storage.close().then(() => (closed = true));
-    await run(0);
-    expect(closed).toBe(false);
-    await run(100);
-    expect(closed).toBe(true);
-    await expect(storage.persist({ entries: [] })).rejects.toMatchObject({ code: "closed" });
+    const fileSystem = storage.disk.fileSystem();
+    const handle = await fileSystem.open("/var/lib/lockstep/LOCKSTEP", "create");
+    await handle.write(Buffer.from("something else\n"), 0, 15, 0);
+    await settle(handle.sync());
+    storage.detach();
+    const opened = await settle(storage.open());
+    expect(opened).toMatchObject({ ok: false, permanent: true });
+    expect(storage.stats().refusedCorrupt).toBe(1);
   });
 });

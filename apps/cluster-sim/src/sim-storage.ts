@@ -1,143 +1,156 @@
 import { AssertionError } from "node:assert";
 import { emptyHardState } from "@lockstep/consensus";
-import type { HardState, PersistedState, RandomSource, Snapshot, Storage, StorageWrite, TimerHandle } from "@lockstep/consensus";
+import type { Clock, HardState, PersistedState, RandomSource, Snapshot, Storage, StorageWrite } from "@lockstep/consensus";
 import type { Entry } from "@lockstep/protocol";
-import { randomInt } from "@lockstep/transport-memory";
-import type { VirtualClock } from "@lockstep/transport-memory";
+import { FileStorage, SimulatedDisk, StorageError } from "@lockstep/storage";
+import type { DiskFaults, SimulatedDiskStats } from "@lockstep/storage";
+
+/** Where a simulated node keeps its data, on its own simulated disk. */
+const dataDirectory = "/var/lib/lockstep";
+/** Small segments, so that runs cross segment rotation and compaction (segment deletion) often. */
+const segmentBytesMax = 16 * 1024;
 
 export interface SimStorageOptions {
-  clock: VirtualClock;
-  /** Draws each write's sync delay and, when on, its fsync failure. */
+  clock: Clock;
   random: RandomSource;
-  /** A sync takes a whole number of virtual ms in [syncDelayMsMin, syncDelayMsMax]. */
-  syncDelayMsMin?: number;
-  syncDelayMsMax?: number;
-  /** Chance that a sync fails (the write is then not durable, and the storage refuses everything after). */
-  fsyncFailureProbability?: number;
-  /** Unsynced operations at most; more are refused with `overloaded`. */
-  pendingWritesMax?: number;
+  /** What this node's disk does wrong; errors and bit flips stop with `stopFaults()`. */
+  faults: DiskFaults;
+  /** Test-only broken rule: storage writes the hard state before its entries and trusts it at recovery. */
+  hardStateBeforeEntries?: boolean;
+  /** Whether a crash may flip a bit of synced data now (the cluster keeps rot to a minority of nodes). */
+  mayRot: () => boolean;
+  /** Reports a broken storage promise: something whose write had resolved is gone after a restart. */
+  onViolation: (detail: string) => void;
+  /** Asks for a power cut now, while a write is in flight (`DiskFaults.powerCutDuringWriteProbability`). */
+  onPowerCut?: () => void;
 }
 
-/**
- * - `fsync_failed`: this write's sync failed; it is not durable and the node must stop.
- * - `failed`: an earlier sync failed, so nothing after it can be promised (fsyncgate semantics).
- * - `closed`: used after `close()`.
- * - `overloaded`: more than `pendingWritesMax` operations waiting for their sync.
- */
-export type SimStorageErrorCode = "fsync_failed" | "failed" | "closed" | "overloaded";
+/** Why a node did not start: its data is damaged (it stays down) or I/O failed (its supervisor retries). */
+export type SimStorageOpenResult = { ok: true } | { ok: false; permanent: boolean; reason: string };
 
-export class SimStorageError extends Error {
-  override readonly name = "SimStorageError";
-  constructor(
-    readonly code: SimStorageErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export interface SimStorageStats {
-  /** Operations accepted (persist, saveSnapshot, compact). */
-  operations: number;
-  /** Operations that became durable. */
-  synced: number;
-  /** Operations lost to a crash before their sync. */
-  lost: number;
-  /** Operations refused or rejected by an fsync failure. */
-  failed: number;
+export interface SimStorageStats extends SimulatedDiskStats {
+  /** Starts refused because storage found damage it will not repair (`corrupt`, a damaged marker). */
+  refusedCorrupt: number;
+  /** Starts whose storage reported a possible loss of acknowledged data. */
+  possibleLosses: number;
+  /** Process exits after a failed read, write or fsync (EIO, ENOSPC). */
+  ioExits: number;
+  /** Writes that replaced entries already in the log (a follower repairing a divergent tail). */
+  replacingWrites: number;
+  /** Of those, writes whose hard state commits some of the entries they replace (what `hard_state_before_entries` breaks). */
+  replacingCommittingWrites: number;
+  /** Power cuts asked for while a write was in flight. */
+  powerCutsDuringWrites: number;
 }
 
 type Operation = { kind: "persist"; write: StorageWrite } | { kind: "snapshot"; snapshot: Snapshot } | { kind: "compact"; index: number };
 
-interface Pending {
-  operation: Operation;
-  fails: boolean;
-  timer: TimerHandle;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 /**
- * The simulator's disk: memory that behaves like a disk under power cuts. Each operation takes
- * effect in call order, but becomes durable only when its promise resolves, after a sync delay
- * drawn on the virtual clock; syncs complete in call order. `crash()` loses every operation not
- * yet resolved (its promise never settles: the process is gone) and keeps everything resolved.
- * The durable view (`durable...` methods) lets checkers confirm that a node never acknowledged an
- * entry or granted a vote before it was durable.
+ * One node's storage in the simulator: the real `FileStorage` over a `SimulatedDisk`. A crash
+ * crashes the disk (unsynced writes kept, lost or torn) and a restart opens `FileStorage` over
+ * what survived, as a real process would. Beside it, a model of what the node was promised is
+ * durable (every operation whose promise resolved) serves the checkers (`durable...`: nothing
+ * acknowledged or voted before it is durable; log matching; leader completeness), and every
+ * restart checks that storage kept those promises.
  */
 export class SimStorage implements Storage {
+  readonly disk: SimulatedDisk;
+  private inner: FileStorage | null = null;
   private durable = new LogModel();
-  /** The durable state plus every operation still waiting for its sync. */
-  private latest = new LogModel();
-  private pending: Pending[] = [];
-  private lastSyncDueMs = 0;
-  private failed = false;
-  private closed = false;
-  private closeWaiters: (() => void)[] = [];
-  private fsyncFailureProbability: number;
-  private failNextSyncs = 0;
-  private readonly counters: SimStorageStats = { operations: 0, synced: 0, lost: 0, failed: 0 };
-  private readonly syncDelayMsMin: number;
-  private readonly syncDelayMsMax: number;
-  private readonly pendingWritesMax: number;
+  /** Operations handed to storage whose promise has not resolved (they may or may not survive a crash). */
+  private pending: Operation[] = [];
+  private readonly counters = { refusedCorrupt: 0, possibleLosses: 0, ioExits: 0, replacingWrites: 0, replacingCommittingWrites: 0, powerCutsDuringWrites: 0 };
+  private faultsStopped = false;
 
   constructor(private readonly options: SimStorageOptions) {
-    this.syncDelayMsMin = options.syncDelayMsMin ?? 1;
-    this.syncDelayMsMax = options.syncDelayMsMax ?? 10;
-    this.pendingWritesMax = options.pendingWritesMax ?? 10_000;
-    this.fsyncFailureProbability = options.fsyncFailureProbability ?? 0;
-    if (!(this.syncDelayMsMin >= 0 && this.syncDelayMsMin <= this.syncDelayMsMax)) {
-      throw new Error(`SimStorage: need 0 <= syncDelayMsMin <= syncDelayMsMax, got ${this.syncDelayMsMin}, ${this.syncDelayMsMax}`);
+    // Bit flips are this class's to draw (bounded by `mayRot`), not the disk's.
+    this.disk = new SimulatedDisk({ clock: options.clock, random: options.random, faults: { ...options.faults, crashBitFlipProbability: 0 } });
+  }
+
+  /** Opens the storage for a starting process: recovery runs over what the disk holds now. */
+  async open(): Promise<SimStorageOpenResult> {
+    const fileSystem = this.disk.fileSystem();
+    try {
+      if ((await fileSystem.readdir("/var/lib").catch(() => null)) === null) {
+        await fileSystem.mkdir("/var").catch(() => undefined);
+        await fileSystem.mkdir("/var/lib");
+        await fileSystem.syncDirectory("/var");
+        await fileSystem.syncDirectory("/");
+      }
+      this.inner = await FileStorage.open({
+        directory: dataDirectory,
+        fileSystem,
+        random: this.options.random,
+        segmentBytesMax,
+        entriesInMemoryMax: 256,
+        ...(process.env["SIM_STORAGE_DEBUG"] === undefined ? {} : { logger: debugLogger }),
+        ...(this.options.hardStateBeforeEntries === true ? { unsafeHardStateBeforeEntries: true } : {}),
+      });
+    } catch (error) {
+      const code = error instanceof StorageError ? error.code : "unknown";
+      const permanent = code === "corrupt" || code === "foreign_directory";
+      if (permanent) this.counters.refusedCorrupt += 1;
+      else this.counters.ioExits += 1;
+      return { ok: false, permanent, reason: error instanceof Error ? error.message : String(error) };
     }
+    const unsynced = this.disk.unsyncedPaths(dataDirectory);
+    if (unsynced.length > 0) this.options.onViolation(`storage recovery left unsynced data behind: ${unsynced.join(", ")}`);
+    return { ok: true };
   }
 
-  /** What a restarted process reads back: every operation it issued that the crash did not take. */
-  load(): Promise<PersistedState> {
-    if (this.closed) return Promise.reject(new SimStorageError("closed", "SimStorage used after close()"));
-    return Promise.resolve(this.latest.persistedState());
+  /** The process exited (after an I/O error) but the machine did not lose power. */
+  detach(): void {
+    this.disk.detach();
+    this.inner = null;
+    this.counters.ioExits += 1;
   }
 
-  persist(write: StorageWrite): Promise<void> {
-    return this.enqueue({ kind: "persist", write: { ...(write.hardState === undefined ? {} : { hardState: { ...write.hardState } }), entries: write.entries.map(copyEntry) } });
+  /** A power cut: the disk keeps what its model says; operations in flight may or may not have made it. */
+  crash(): void {
+    this.disk.crash();
+    if (!this.faultsStopped && this.options.faults.crashBitFlipProbability > 0 && this.options.random() < this.options.faults.crashBitFlipProbability && this.options.mayRot()) {
+      this.disk.flipRandomBit();
+    }
+    this.inner = null;
   }
 
-  saveSnapshot(snapshot: Snapshot): Promise<void> {
-    return this.enqueue({ kind: "snapshot", snapshot: copySnapshot(snapshot) });
-  }
-
-  compact(index: number): Promise<void> {
-    return this.enqueue({ kind: "compact", index });
-  }
-
-  /** Resolves once every accepted operation has synced or failed; later operations are refused. */
-  close(): Promise<void> {
-    this.closed = true;
-    if (this.pending.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.closeWaiters.push(resolve));
+  /** The liveness phase: the disk stops failing I/O and rotting; crashes still tear what is unsynced. */
+  stopFaults(): void {
+    this.faultsStopped = true;
+    this.disk.stopErrors();
   }
 
   /**
-   * A power cut: every unsynced operation is lost and its promise never settles. What was synced
-   * stays. The storage is then ready for the restarted node (not closed, not failed).
+   * What a restarted process reads back. Checks, before the node sees it, that everything whose
+   * write resolved is still there (unless storage said it may have lost the tail), then takes it
+   * as the new durable state: recovery synced it all.
    */
-  crash(): void {
-    for (const waiting of this.pending) this.options.clock.clearTimeout(waiting.timer);
-    this.counters.lost += this.pending.length;
+  async load(): Promise<PersistedState> {
+    const state = await this.storage().load();
+    if (state.possibleLoss === true) this.counters.possibleLosses += 1;
+    else this.checkKept(state);
+    this.durable = LogModel.from(state);
     this.pending = [];
-    this.closeWaiters = [];
-    this.latest = this.durable.clone();
-    this.failed = false;
-    this.closed = false;
+    return state;
   }
 
-  /** Makes the next `count` syncs fail with `fsync_failed`. */
-  failNextSync(count = 1): void {
-    this.failNextSyncs += count;
+  persist(write: StorageWrite): Promise<void> {
+    this.maybeCutPower(write);
+    return this.track({ kind: "persist", write: { ...(write.hardState === undefined ? {} : { hardState: { ...write.hardState } }), entries: write.entries.map(copyEntry) } }, () =>
+      this.storage().persist(write),
+    );
   }
 
-  setFsyncFailureProbability(probability: number): void {
-    this.fsyncFailureProbability = probability;
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    return this.track({ kind: "snapshot", snapshot: copySnapshot(snapshot) }, () => this.storage().saveSnapshot(snapshot));
+  }
+
+  compact(index: number): Promise<void> {
+    return this.track({ kind: "compact", index }, () => this.storage().compact(index));
+  }
+
+  close(): Promise<void> {
+    return this.inner?.close() ?? Promise.resolve();
   }
 
   durableHardState(): HardState {
@@ -163,70 +176,86 @@ export class SimStorage implements Storage {
     return index <= this.durableSnapshotIndex() || this.durable.termAt(index) !== null;
   }
 
-  pendingOperations(): number {
-    return this.pending.length;
-  }
-
   stats(): SimStorageStats {
-    return { ...this.counters };
+    return { ...this.disk.stats(), ...this.counters };
   }
 
-  private enqueue(operation: Operation): Promise<void> {
-    if (this.closed) return this.refuse("closed", "SimStorage used after close()");
-    if (this.failed) return this.refuse("failed", "an earlier sync failed; nothing more can be made durable");
-    if (this.pending.length >= this.pendingWritesMax) return this.refuse("overloaded", `more than ${this.pendingWritesMax} operations waiting to sync`);
-    try {
-      this.latest.apply(operation);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  private maybeCutPower(write: StorageWrite): void {
+    const base = this.options.faults.powerCutDuringWriteProbability;
+    if (this.faultsStopped || base === 0 || this.options.onPowerCut === undefined) return;
+    const first = write.entries[0];
+    const replacing = first !== undefined && first.index <= this.durable.firstIndex + this.durable.entries.length - 1;
+    if (replacing) this.counters.replacingWrites += 1;
+    if (replacing && write.hardState !== undefined && first !== undefined && write.hardState.commitIndex >= first.index) this.counters.replacingCommittingWrites += 1;
+    // A write that replaces entries is where the order of records matters most: cut it every time.
+    const chance = replacing ? 1 : write.hardState !== undefined ? Math.min(0.5, base * 20) : base;
+    if (this.options.random() < chance) {
+      this.counters.powerCutsDuringWrites += 1;
+      this.options.onPowerCut();
     }
-    this.counters.operations++;
-    const { clock, random } = this.options;
-    // Syncs complete in call order, as one disk queue would: never before the previous one.
-    const dueMs = Math.max(this.lastSyncDueMs, clock.nowMs() + randomInt(random, this.syncDelayMsMin, this.syncDelayMsMax + 1));
-    this.lastSyncDueMs = dueMs;
-    const fails = this.failNextSyncs > 0 || (this.fsyncFailureProbability > 0 && random() < this.fsyncFailureProbability);
-    if (this.failNextSyncs > 0) this.failNextSyncs--;
-    return new Promise<void>((resolve, reject) => {
-      const timer = clock.setTimeout(() => this.sync(), dueMs - clock.nowMs());
-      this.pending.push({ operation, fails, timer, resolve, reject });
+  }
+
+  private storage(): FileStorage {
+    if (this.inner === null) throw new AssertionError({ message: "SimStorage used while its node is not running" });
+    return this.inner;
+  }
+
+  /** Runs an operation; once its promise resolves it is durable, in call order, as storage promises. */
+  private track(operation: Operation, run: () => Promise<void>): Promise<void> {
+    this.pending.push(operation);
+    return run().then(() => {
+      const position = this.pending.indexOf(operation);
+      if (position !== 0) throw new AssertionError({ message: `storage resolved an operation out of call order (position ${position})` });
+      this.pending.shift();
+      this.durable.apply(operation);
     });
   }
 
-  private sync(): void {
-    const head = this.pending.shift();
-    if (head === undefined) throw new AssertionError({ message: "SimStorage: a sync fired with nothing pending" });
-    if (head.fails) {
-      this.failAll(head);
-    } else {
-      this.durable.apply(head.operation);
-      this.counters.synced++;
-      head.resolve();
+  /** Every durable entry below what an unresolved write could replace must have survived, and so must term and vote. */
+  private checkKept(state: PersistedState): void {
+    const { durable } = this;
+    const problems: string[] = [];
+    if (state.hardState.term < durable.hardState.term) problems.push(`term ${state.hardState.term} < durable term ${durable.hardState.term}`);
+    if (state.hardState.term === durable.hardState.term && durable.hardState.votedFor !== null && state.hardState.votedFor !== durable.hardState.votedFor) {
+      problems.push(`vote in term ${durable.hardState.term} was ${durable.hardState.votedFor}, read back ${String(state.hardState.votedFor)}`);
     }
-    if (this.pending.length === 0) this.wakeCloseWaiters();
-  }
-
-  /** After a failed sync nothing later can be promised: reject it and everything queued behind it. */
-  private failAll(head: Pending): void {
-    this.failed = true;
-    this.counters.failed += 1 + this.pending.length;
-    head.reject(new SimStorageError("fsync_failed", "simulated fsync failure"));
-    for (const waiting of this.pending) {
-      this.options.clock.clearTimeout(waiting.timer);
-      waiting.reject(new SimStorageError("failed", "an earlier sync failed"));
+    const floor = this.pending.reduce((lowest, operation) => Math.min(lowest, operation.kind === "persist" ? (operation.write.entries[0]?.index ?? lowest) : lowest), Number.POSITIVE_INFINITY);
+    const snapshotIndex = state.snapshot?.meta.index ?? 0;
+    if (snapshotIndex < (durable.snapshot?.meta.index ?? 0)) problems.push(`snapshot ${snapshotIndex} older than the durable snapshot ${durable.snapshot?.meta.index ?? 0}`);
+    const loaded = new Map(state.entries.map((entry) => [entry.index, entry.term]));
+    for (const entry of durable.entries) {
+      if (entry.index >= floor || entry.index <= snapshotIndex) continue;
+      const term = loaded.get(entry.index);
+      if (term !== entry.term) {
+        problems.push(`entry ${entry.index} (term ${entry.term}) was durable, read back ${term === undefined ? "nothing" : `term ${term}`}`);
+        break;
+      }
     }
-    this.pending = [];
+    if (problems.length > 0) this.options.onViolation(`storage lost what it had made durable: ${problems.join("; ")}`);
+    this.checkHardStateCameWithItsEntries(state);
   }
 
-  private refuse(code: SimStorageErrorCode, message: string): Promise<void> {
-    this.counters.failed++;
-    return Promise.reject(new SimStorageError(code, message));
-  }
-
-  private wakeCloseWaiters(): void {
-    const waiters = this.closeWaiters;
-    this.closeWaiters = [];
-    for (const wake of waiters) wake();
+  /**
+   * A hard state from a write that was in flight at the crash may survive only with the entries
+   * of the same write (they precede it): a commit index read without them could name entries it
+   * was never written for.
+   */
+  private checkHardStateCameWithItsEntries(state: PersistedState): void {
+    const persists = this.pending.flatMap((operation) => (operation.kind === "persist" ? [operation.write] : []));
+    const position = persists.findLastIndex((write) => write.hardState !== undefined && sameHardState(write.hardState, state.hardState));
+    const write = persists[position];
+    if (write?.hardState === undefined || sameHardState(write.hardState, this.durable.hardState) || write.entries.length === 0) return;
+    const last = write.entries.at(-1)?.index ?? 0;
+    // A later write in flight that replaces these entries makes their absence explainable.
+    if (persists.slice(position + 1).some((later) => (later.entries[0]?.index ?? Number.POSITIVE_INFINITY) <= last)) return;
+    const loaded = new Map(state.entries.map((entry) => [entry.index, entry.term]));
+    const snapshotIndex = state.snapshot?.meta.index ?? 0;
+    const missing = write.entries.find((entry) => entry.index > snapshotIndex && loaded.get(entry.index) !== entry.term);
+    if (missing !== undefined) {
+      this.options.onViolation(
+        `the hard state (term ${write.hardState.term}, commit ${write.hardState.commitIndex}) of an unsynced write survived the crash without entry ${missing.index} of the same write`,
+      );
+    }
   }
 }
 
@@ -237,17 +266,13 @@ class LogModel {
   entries: Entry[] = [];
   firstIndex = 1;
 
-  clone(): LogModel {
-    const copy = new LogModel();
-    copy.hardState = { ...this.hardState };
-    copy.snapshot = this.snapshot === null ? null : copySnapshot(this.snapshot);
-    copy.entries = this.entries.map(copyEntry);
-    copy.firstIndex = this.firstIndex;
-    return copy;
-  }
-
-  persistedState(): PersistedState {
-    return { hardState: { ...this.hardState }, snapshot: this.snapshot === null ? null : copySnapshot(this.snapshot), entries: this.entries.map(copyEntry) };
+  static from(state: PersistedState): LogModel {
+    const model = new LogModel();
+    model.hardState = { ...state.hardState };
+    model.snapshot = state.snapshot === null ? null : copySnapshot(state.snapshot);
+    model.entries = state.entries.map(copyEntry);
+    model.firstIndex = state.entries[0]?.index ?? (state.snapshot?.meta.index ?? 0) + 1;
+    return model;
   }
 
   termAt(index: number): number | null {
@@ -256,7 +281,6 @@ class LogModel {
     return this.snapshot !== null && this.snapshot.meta.index === index ? this.snapshot.meta.term : null;
   }
 
-  /** Applies one operation; a misuse of the Storage contract throws an AssertionError and changes nothing. */
   apply(operation: Operation): void {
     switch (operation.kind) {
       case "persist":
@@ -269,24 +293,16 @@ class LogModel {
   }
 
   private applyWrite(write: StorageWrite): void {
-    const snapshotIndex = this.snapshot?.meta.index ?? 0;
-    const lastIndex = this.firstIndex + this.entries.length - 1;
-    const first = write.entries[0];
-    if (first !== undefined) {
-      assertStorage(first.index > snapshotIndex, `entry ${first.index} is at or below the snapshot (index ${snapshotIndex})`);
-      assertStorage(first.index <= lastIndex + 1, `entry ${first.index} would leave a gap after the last entry ${lastIndex}`);
-      write.entries.forEach((entry, position) => assertStorage(entry.index === first.index + position, `entries are not contiguous at ${entry.index}`));
-    }
     if (write.hardState !== undefined) this.hardState = { ...write.hardState };
+    const first = write.entries[0];
     if (first === undefined) return;
+    if (this.entries.length === 0) this.firstIndex = first.index;
     // Raft §5.3: a write at an existing index replaces that entry and everything after it.
     this.entries.length = Math.max(0, first.index - this.firstIndex);
-    this.entries.push(...write.entries);
+    this.entries.push(...write.entries.map(copyEntry));
   }
 
   private applySnapshot(snapshot: Snapshot): void {
-    const snapshotIndex = this.snapshot?.meta.index ?? 0;
-    assertStorage(snapshot.meta.index > snapshotIndex, `snapshot ${snapshot.meta.index} is not newer than ${snapshotIndex}`);
     // Raft §7: keep the log after the snapshot only if it holds the snapshot's last entry with its term.
     if (this.termAt(snapshot.meta.index) !== snapshot.meta.term) {
       this.entries = [];
@@ -296,16 +312,22 @@ class LogModel {
   }
 
   private applyCompact(index: number): void {
-    const snapshotIndex = this.snapshot?.meta.index ?? 0;
-    assertStorage(index <= snapshotIndex, `compact(${index}) beyond the snapshot ${snapshotIndex}`);
     if (index < this.firstIndex) return;
     this.entries = this.entries.slice(index + 1 - this.firstIndex);
     this.firstIndex = index + 1;
   }
 }
 
-function assertStorage(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new AssertionError({ message: `storage misuse: ${message}` });
+const debugLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (fields: object, message: string) => console.error("WARN", message, JSON.stringify(fields)),
+  error: (fields: object, message: string) => console.error("ERROR", message, JSON.stringify(fields)),
+  child: () => debugLogger,
+};
+
+function sameHardState(left: HardState, right: HardState): boolean {
+  return left.term === right.term && left.votedFor === right.votedFor && left.commitIndex === right.commitIndex;
 }
 
 function copyEntry(entry: Entry): Entry {

@@ -3,6 +3,7 @@ import { createRandom, fork, MemoryNetwork, VirtualClock } from "@lockstep/trans
 import { checkLinearizability, HistoryRecorder } from "./checkers/index.js";
 import type { HistoryEvent } from "./history/index.js";
 import { lifecycleDefinition } from "@lockstep/state-machine";
+import { describeDiskFaults, drawDiskFaults, perfectDiskFaults } from "@lockstep/storage";
 import { FaultSchedule } from "./fault-schedule.js";
 import type { FaultStats } from "./fault-schedule.js";
 import { checkFinalLogs } from "./monitor/final-checks.js";
@@ -36,7 +37,12 @@ export interface SimulationResult {
   history: HistoryEvent[];
   /** Storage counters summed over the nodes (operations, writes lost at crashes, ...). */
   storage: Record<string, number>;
+  /** What the nodes' simulated disks did wrong this run (drawn from the seed; print it with a failure). */
+  disk: string;
 }
+
+/** Mixed into the seed for the disk's fault draw, so that it does not shift the run's own stream. */
+const diskSeedSalt = 0x6d15_c0de;
 
 /**
  * One seeded run: a safety phase (client load under faults, checked after every event), then a
@@ -58,6 +64,11 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
   const ids: NodeId[] = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const skewRandom = fork(random);
   const rates = new Map(ids.map((id) => [id, 1 + (skewRandom() * 2 - 1) * profile.clockSkewMax]));
+  const diskFaults = {
+    ...(options.faults ? drawDiskFaults(createRandom((options.seed ^ diskSeedSalt) >>> 0)) : perfectDiskFaults),
+    fsyncDelayMsMin: profile.syncDelayMsMin,
+    fsyncDelayMsMax: profile.syncDelayMsMax,
+  };
   const cluster = new SimCluster({
     clock,
     network,
@@ -76,8 +87,8 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
       ...(options.breakRule === undefined ? {} : { unsafeBreakRule: options.breakRule }),
     },
     clockRateOf: (id) => rates.get(id) ?? 1,
-    syncDelayMsMin: profile.syncDelayMsMin,
-    syncDelayMsMax: profile.syncDelayMsMax,
+    diskFaults,
+    hardStateBeforeEntries: options.breakRule === "hard_state_before_entries",
   });
   const history = new HistoryRecorder(() => Math.round(clock.nowMs() * 1_000_000));
   const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`);
@@ -110,14 +121,23 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
     }
   };
 
-  await cluster.startAll();
+  /** Runs virtual time until `work` settles: starting a node recovers its storage, and fsyncs take virtual time. */
+  const drive = async (work: Promise<void>): Promise<void> => {
+    let settled = false;
+    const watched = work.finally(() => (settled = true));
+    await runUntil(Number.POSITIVE_INFINITY, () => settled);
+    if (settled) await watched;
+  };
+
+  await drive(cluster.startAll());
   if (options.faults) faults.start();
   const clientsDone = workload.start(options.clients);
   await runUntil(options.safetyPhaseMs);
 
   // Liveness phase: heal everything and require progress within the bound.
   workload.stop();
-  await faults.stopAndHeal();
+  await drive(faults.stopAndHeal());
+  await drive(cluster.stopStorageFaults());
   const healedAtMs = clock.nowMs();
   const probe = { committed: false, atMs: 0 };
   void probeWrite(cluster, clock, probe);
@@ -154,6 +174,7 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
     recoveryMs,
     history: events_,
     storage: sumStorageStats(cluster),
+    disk: describeDiskFaults(diskFaults),
   };
 }
 

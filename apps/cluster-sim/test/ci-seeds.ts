@@ -11,7 +11,7 @@ export const ciSeeds = Number(process.env.SIM_SEEDS ?? 300);
 /** Seeds [first, last] of CI's budget, each with its own swarm profile: no violations, and every fault kind happened. */
 export async function expectCleanSeeds(first: number, last: number): Promise<void> {
   const failures: string[] = [];
-  const totals = { operations: 0, partitions: 0, crashes: 0, timedCrashes: 0, timedIsolations: 0, clockPauses: 0, clockRateChanges: 0, staleLeaderCompleted: 0, lostWrites: 0 };
+  const totals = { operations: 0, partitions: 0, crashes: 0, timedCrashes: 0, timedIsolations: 0, clockPauses: 0, clockRateChanges: 0, staleLeaderCompleted: 0, lostWrites: 0, tornWrites: 0, refusedCorrupt: 0 };
   for (let seed = first; seed <= last; seed++) {
     const nodes = nodesForSeed(seed, undefined);
     const result = await runSimulation({ seed, nodes, faults: true });
@@ -23,7 +23,9 @@ export async function expectCleanSeeds(first: number, last: number): Promise<voi
     totals.clockPauses += result.faults.clockPauses;
     totals.clockRateChanges += result.faults.clockRateChanges;
     totals.staleLeaderCompleted += result.faults.staleLeaderCompleted;
-    totals.lostWrites += result.storage.lost ?? 0;
+    totals.lostWrites += result.storage["writesLost"] ?? 0;
+    totals.tornWrites += result.storage["writesTorn"] ?? 0;
+    totals.refusedCorrupt += result.storage["refusedCorrupt"] ?? 0;
     if (result.violations.length > 0) {
       failures.push(
         `seed ${seed}: ${result.violations.map((v) => `[${v.rule}] ${v.detail}`).join("; ")}\n` +
@@ -42,5 +44,8 @@ export async function expectCleanSeeds(first: number, last: number): Promise<voi
   expect(totals.clockPauses).toBeGreaterThan(count / 10);
   expect(totals.clockRateChanges).toBeGreaterThan(count / 10);
   expect(totals.staleLeaderCompleted).toBeGreaterThan(count / 10);
+  // Power cuts lost and tore unsynced writes, and rot in synced data was found (a node refused to start).
   expect(totals.lostWrites).toBeGreaterThan(0);
+  expect(totals.tornWrites).toBeGreaterThan(0);
+  expect(totals.refusedCorrupt).toBeGreaterThan(0);
 }

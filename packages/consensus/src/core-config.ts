@@ -54,9 +54,11 @@ export interface CoreConfig {
 
 /**
  * The rules `unsafeBreakRule` can break: the election restriction (§5.4.1), Figure 8's commit rule
- * (§5.4.2), and (in the driver) "persist before you answer" (Figure 2).
+ * (§5.4.2), (in the driver) "persist before you answer" (Figure 2), and (in storage, which the
+ * simulator configures from it; the core ignores it) "write the hard state after the entries it
+ * covers and never trust a commit index you cannot prove" (`hard_state_before_entries`).
  */
-export type UnsafeBrokenRule = "vote_without_log_check" | "commit_old_term_by_count" | "ack_before_persist";
+export type UnsafeBrokenRule = "vote_without_log_check" | "commit_old_term_by_count" | "ack_before_persist" | "hard_state_before_entries";
 
 export const defaultCoreConfig: Omit<CoreConfig, "id" | "cluster" | "members" | "random"> = Object.freeze({
   electionTimeoutTicks: 10,

@@ -46,7 +46,7 @@ async function rawLoop(directory: string, durationMs: number): Promise<Result> {
   const started = performance.now();
   try {
     while (performance.now() - started < durationMs && latenciesMs.length < latencySamplesMax) {
-      const record = encodeEntryRecord(entryAt(index));
+      const record = encodeEntryRecord(entryAt(index), { nonce: 1, offset: position });
       const before = performance.now();
       await handle.write(record, 0, record.byteLength, position);
       await handle.datasync();

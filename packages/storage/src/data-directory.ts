@@ -1,12 +1,13 @@
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { acquireDirectoryLock, lockFileName } from "./directory-lock.js";
-import type { DirectoryLock } from "./directory-lock.js";
+import { lockFileName } from "./directory-lock.js";
+import type { DirectoryLock, FileSystem } from "./file-system.js";
 import { StorageError, storageErrorFromSystem, systemErrorCode } from "./storage-error.js";
 
-/** The marker that says "this directory is a lockstep data directory, format 1". */
+/** The marker that says "this directory is a lockstep data directory, format 2". */
 export const markerFileName = "LOCKSTEP";
-export const markerContent = "lockstep-storage 1\n";
+export const markerContent = "lockstep-storage 2\n";
+/** Format 1 (before salted, header-checked records and sync marks): named in the refusal. */
+const formerMarkerContent = "lockstep-storage 1\n";
 const temporarySuffix = ".tmp";
 /**
  * Files the node application keeps beside the log (`CLUSTER`: which cluster and member the
@@ -38,50 +39,54 @@ export interface DirectoryListing {
  * proves it writable, removes temporary files a crash left behind and writes the format marker
  * into an empty directory.
  */
-export async function prepareDirectory(directory: string): Promise<DirectoryListing> {
-  await ensureDirectoryExists(directory);
-  const names = await readdir(directory).catch((error: unknown) => {
+export async function prepareDirectory(fs: FileSystem, directory: string): Promise<DirectoryListing> {
+  await ensureDirectoryExists(fs, directory);
+  const names = await fs.readdir(directory).catch((error: unknown) => {
     throw storageErrorFromSystem(error, directory, "cannot list");
   });
   const found = classify(directory, names);
-  await requireMarker(directory, names, found);
+  await requireMarker(fs, directory, names, found);
   // Lock before changing anything: recovery truncates torn tails, which must never race a live writer.
-  const lock = await acquireDirectoryLock(directory);
+  const lock = await fs.lockDirectory(directory).catch((error: unknown) => {
+    throw storageErrorFromSystem(error, directory, "cannot lock data directory");
+  });
   const listing = { ...found, lock };
   try {
-    await probeWritable(directory);
+    await probeWritable(fs, directory);
+    const leftovers = names.filter((name) => name.endsWith(temporarySuffix));
+    for (const name of leftovers) await removeFile(fs, join(directory, name));
+    if (!names.includes(markerFileName)) {
+      await writeFileAtomically(fs, directory, markerFileName, Buffer.from(markerContent, "utf8"), true);
+    } else {
+      // The listing just read may hold creates, renames or removals that a process which exited
+      // (without a power cut) never synced: make them durable before trusting them.
+      await syncDirectory(fs, directory);
+    }
   } catch (error) {
     await lock.release();
     throw error;
   }
-  const leftovers = names.filter((name) => name.endsWith(temporarySuffix));
-  for (const name of leftovers) await removeFile(join(directory, name));
-  if (!names.includes(markerFileName)) {
-    await writeFileAtomically(directory, markerFileName, Buffer.from(markerContent, "utf8"), true);
-  } else if (leftovers.length > 0) {
-    await syncDirectory(directory);
-  }
   return listing;
 }
 
-async function ensureDirectoryExists(directory: string): Promise<void> {
-  const found = await stat(directory).catch((error: unknown) => {
+async function ensureDirectoryExists(fs: FileSystem, directory: string): Promise<void> {
+  const found = await fs.stat(directory).catch((error: unknown) => {
     if (systemErrorCode(error) === "ENOENT") return null;
     throw storageErrorFromSystem(error, directory, "cannot inspect");
   });
   if (found !== null) {
-    if (!found.isDirectory()) throw new StorageError("foreign_directory", directory, `${directory} is not a directory`);
+    if (found.kind !== "directory") throw new StorageError("foreign_directory", directory, `${directory} is not a directory`);
     return;
   }
   const parent = dirname(directory);
-  const parentFound = await stat(parent).catch(() => null);
-  if (parentFound === null || !parentFound.isDirectory()) {
+  const parentFound = await fs.stat(parent).catch(() => null);
+  if (parentFound?.kind !== "directory") {
     throw new StorageError("not_found", directory, `data directory ${directory} is missing and so is its parent ${parent}`);
   }
-  await mkdir(directory).catch((error: unknown) => {
+  await fs.mkdir(directory).catch((error: unknown) => {
     throw storageErrorFromSystem(error, directory, "cannot create data directory");
   });
-  await syncDirectory(parent);
+  await syncDirectory(fs, parent);
 }
 
 function classify(directory: string, names: readonly string[]): Omit<DirectoryListing, "lock"> {
@@ -105,7 +110,7 @@ function classify(directory: string, names: readonly string[]): Omit<DirectoryLi
   return listing;
 }
 
-async function requireMarker(directory: string, names: readonly string[], listing: Omit<DirectoryListing, "lock">): Promise<void> {
+async function requireMarker(fs: FileSystem, directory: string, names: readonly string[], listing: Omit<DirectoryListing, "lock">): Promise<void> {
   const markerPath = join(directory, markerFileName);
   if (!names.includes(markerFileName)) {
     // The marker is written before any other file, so without it only temporary files may exist.
@@ -114,9 +119,18 @@ async function requireMarker(directory: string, names: readonly string[], listin
     }
     return;
   }
-  const content = await readFile(markerPath, "utf8").catch((error: unknown) => {
+  const bytes = await fs.readFile(markerPath).catch((error: unknown) => {
     throw storageErrorFromSystem(error, markerPath, "cannot read format marker");
   });
+  const content = Buffer.from(bytes).toString("utf8");
+  if (content === formerMarkerContent) {
+    throw new StorageError(
+      "foreign_directory",
+      markerPath,
+      `${markerPath} names storage format 1, which this version of lockstep does not read (format 2 checks every record's place and header); ` +
+        "rebuild this node from its peers: stop it, move the directory aside, and start it empty",
+    );
+  }
   if (content !== markerContent) {
     throw new StorageError(
       "foreign_directory",
@@ -127,52 +141,47 @@ async function requireMarker(directory: string, names: readonly string[], listin
 }
 
 /** `access()` says yes to root even on a read-only directory, so try the real thing. */
-async function probeWritable(directory: string): Promise<void> {
+async function probeWritable(fs: FileSystem, directory: string): Promise<void> {
   const probePath = join(directory, `${markerFileName}${temporarySuffix}`);
   try {
-    const handle = await open(probePath, "w");
+    const handle = await fs.open(probePath, "create");
     await handle.close();
-    await rm(probePath, { force: true });
+    await fs.unlink(probePath);
   } catch (error) {
     throw storageErrorFromSystem(error, directory, "cannot write in data directory");
   }
 }
 
 /** Writes `name` through a temporary file: a crash leaves the old file or the new, never half. */
-export async function writeFileAtomically(directory: string, name: string, bytes: Uint8Array, sync: boolean): Promise<void> {
+export async function writeFileAtomically(fs: FileSystem, directory: string, name: string, bytes: Uint8Array, sync: boolean): Promise<void> {
   const finalPath = join(directory, name);
   const temporaryPath = `${finalPath}${temporarySuffix}`;
   try {
-    const handle = await open(temporaryPath, "w");
+    const handle = await fs.open(temporaryPath, "create");
     try {
       await writeAll(handle, bytes, 0);
       if (sync) await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temporaryPath, finalPath);
+    await fs.rename(temporaryPath, finalPath);
   } catch (error) {
     throw storageErrorFromSystem(error, finalPath, "cannot write");
   }
-  if (sync) await syncDirectory(directory);
+  if (sync) await syncDirectory(fs, directory);
 }
 
 /** Makes a creation, rename or removal in `directory` durable. */
-export async function syncDirectory(directory: string): Promise<void> {
-  try {
-    const handle = await open(directory, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
+export async function syncDirectory(fs: FileSystem, directory: string): Promise<void> {
+  await fs.syncDirectory(directory).catch((error: unknown) => {
     throw storageErrorFromSystem(error, directory, "cannot sync directory");
-  }
+  });
 }
 
-export async function removeFile(path: string): Promise<void> {
-  await rm(path, { force: true }).catch((error: unknown) => {
+/** Removes a file; one that is already gone is fine. */
+export async function removeFile(fs: FileSystem, path: string): Promise<void> {
+  await fs.unlink(path).catch((error: unknown) => {
+    if (systemErrorCode(error) === "ENOENT") return;
     throw storageErrorFromSystem(error, path, "cannot remove");
   });
 }

@@ -1,4 +1,7 @@
-import type { Logger, MetricsSink } from "@lockstep/consensus";
+import { randomInt } from "node:crypto";
+import type { Logger, MetricsSink, RandomSource } from "@lockstep/consensus";
+import type { FileSystem } from "./file-system.js";
+import { nodeFileSystem } from "./node-file-system.js";
 import { assertStorage } from "./log-rules.js";
 import type { FsyncPolicy } from "./wal-writer.js";
 
@@ -19,6 +22,15 @@ export interface FileStorageOptions {
   pendingWritesMax?: number;
   metrics?: MetricsSink;
   logger?: Logger;
+  /** Where the files live: node:fs by default; the simulator passes a `SimulatedDisk`'s file system. */
+  fileSystem?: FileSystem;
+  /** Draws the nonce of each new segment; crypto randomness by default, seeded in the simulator. */
+  random?: RandomSource;
+  /**
+   * Test-only broken rule (`pnpm sim --break-rule hard_state_before_entries`): write a batch's hard
+   * state before its entries and trust its commit index at recovery. Never set it elsewhere.
+   */
+  unsafeHardStateBeforeEntries?: boolean;
 }
 
 export interface ResolvedFileStorageOptions {
@@ -29,6 +41,10 @@ export interface ResolvedFileStorageOptions {
   recordBytesMax: number;
   batchBytesMax: number;
   pendingWritesMax: number;
+  fileSystem: FileSystem;
+  /** A fresh 32-bit segment nonce. */
+  nonce: () => number;
+  unsafeHardStateBeforeEntries: boolean;
 }
 
 export function resolveFileStorageOptions(options: FileStorageOptions): ResolvedFileStorageOptions {
@@ -40,6 +56,9 @@ export function resolveFileStorageOptions(options: FileStorageOptions): Resolved
     recordBytesMax: options.recordBytesMax ?? 8 * 1024 * 1024,
     batchBytesMax: options.batchBytesMax ?? 16 * 1024 * 1024,
     pendingWritesMax: options.pendingWritesMax ?? 65536,
+    fileSystem: options.fileSystem ?? nodeFileSystem,
+    nonce: nonceSource(options.random),
+    unsafeHardStateBeforeEntries: options.unsafeHardStateBeforeEntries === true,
   };
   assertStorage(resolved.directory.length > 0, "directory is empty");
   assertStorage(resolved.fsyncPolicy === "always" || resolved.fsyncPolicy === "none", `fsyncPolicy ${String(resolved.fsyncPolicy)}`);
@@ -47,4 +66,9 @@ export function resolveFileStorageOptions(options: FileStorageOptions): Resolved
     assertStorage(Number.isSafeInteger(resolved[name]) && resolved[name] > 0, `${name} must be a positive integer, got ${resolved[name]}`);
   }
   return resolved;
+}
+
+function nonceSource(random: RandomSource | undefined): () => number {
+  if (random === undefined) return () => randomInt(0, 2 ** 32 - 1);
+  return () => Math.floor(random() * 2 ** 32) >>> 0;
 }

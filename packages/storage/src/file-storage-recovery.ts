@@ -1,22 +1,34 @@
-import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger, SnapshotMeta } from "@lockstep/consensus";
-import type { DirectoryLock } from "./directory-lock.js";
 import type { DirectoryListing } from "./data-directory.js";
 import { prepareDirectory, removeFile, segmentFileName, snapshotFileName, syncDirectory, writeAll } from "./data-directory.js";
+import type { DirectoryLock, FileSystem } from "./file-system.js";
 import { readSnapshotFile } from "./snapshot-file.js";
 import { StorageError, storageErrorFromSystem } from "./storage-error.js";
 import { LogReplay } from "./wal-replay.js";
 import { encodeLogResetRecord, encodeSegmentHeader, walFormat, walFormatVersion } from "./wal-records.js";
 import { scanSegment, segmentPath } from "./wal-segment.js";
+import type { SegmentScan } from "./wal-segment.js";
 import type { OpenSegment, FsyncPolicy } from "./wal-writer.js";
 
 export interface RecoveryOptions {
+  fileSystem: FileSystem;
   directory: string;
   fsyncPolicy: FsyncPolicy;
   entriesInMemoryMax: number;
   recordBytesMax: number;
   logger: Logger;
+  /** Draws the nonce of the segment recovery starts. */
+  nonce: () => number;
+  /** Test-only broken rule `hard_state_before_entries`: trust a hard state's commit index as written. */
+  trustCommitIndex: boolean;
+}
+
+/** Damage cut from the end of the log that recovery could not prove had never been synced. */
+export interface PossibleLoss {
+  file: string;
+  offset: number;
+  detail: string;
 }
 
 export interface RecoveredStorage {
@@ -24,15 +36,18 @@ export interface RecoveredStorage {
   snapshotMeta: SnapshotMeta | null;
   /** A fresh segment, already durable, that the writer appends to from now on. */
   active: OpenSegment;
+  possibleLoss: PossibleLoss | null;
 }
 
 /**
- * Rebuilds the state a directory holds. A torn record at the very tail of the last segment is the
- * one damage a crash explains; it is cut off with a warning. Any other damage stops the start with
- * a `corrupt` error naming the file and byte offset: those bytes were acknowledged.
+ * Rebuilds the state a directory holds. Damage at the end of the last segment that a crash
+ * explains is cut off with a warning. Damage that a later sync mark proves was synced, damage in
+ * a closed segment, and records that do not fit the log stop the start with `corrupt`, naming the
+ * file and byte offset. Damage at the very end that is neither (it could be a tear that exposed
+ * stale bytes, or rot in the last synced write) is cut and reported as a possible loss.
  */
 export async function recoverDirectory(options: RecoveryOptions): Promise<RecoveredStorage & { lock: DirectoryLock }> {
-  const listing = await prepareDirectory(options.directory);
+  const listing = await prepareDirectory(options.fileSystem, options.directory);
   try {
     return { ...(await recoverLocked(options, listing)), lock: listing.lock };
   } catch (error) {
@@ -43,7 +58,7 @@ export async function recoverDirectory(options: RecoveryOptions): Promise<Recove
 
 async function recoverLocked(options: RecoveryOptions, listing: DirectoryListing): Promise<RecoveredStorage> {
   const { directory } = options;
-  const snapshotMeta = await recoverSnapshot(directory, listing.snapshotIndexes);
+  const snapshotMeta = await recoverSnapshot(options, listing.snapshotIndexes);
   const sequences = listing.segmentSequences;
   sequences.forEach((sequence, position) => {
     const previous = sequences[position - 1];
@@ -51,9 +66,10 @@ async function recoverLocked(options: RecoveryOptions, listing: DirectoryListing
       throw new StorageError("corrupt", directory, `segment ${segmentFileName(previous + 1)} is missing from ${directory}`);
     }
   });
-  const replay = new LogReplay(options.entriesInMemoryMax);
+  const replay = new LogReplay(options.entriesInMemoryMax, options.trustCommitIndex);
+  let possibleLoss: PossibleLoss | null = null;
   for (const [position, sequence] of sequences.entries()) {
-    await replaySegment(options, replay, sequence, position === sequences.length - 1);
+    possibleLoss = await replaySegment(options, replay, sequence, position === sequences.length - 1);
   }
   const lastIndexReplayed = replay.index.lastIndex;
   const reconciliation = replay.reconcile(snapshotMeta);
@@ -63,90 +79,112 @@ async function recoverLocked(options: RecoveryOptions, listing: DirectoryListing
     throw new StorageError("corrupt", path, `${path} is corrupt at byte 0: ${reconciliation.detail}`);
   }
   const sequence = (replay.segments.at(-1)?.sequence ?? sequences.at(-1) ?? 0) + 1;
+  const nonce = options.nonce();
   const header = encodeSegmentHeader({
     format: walFormat,
     version: walFormatVersion,
     sequence,
+    nonce,
     lastIndexBefore: lastIndexReplayed,
-    hardState: replay.hardState,
+    hardState: { ...replay.hardState, commitIndex: Math.min(replay.hardState.commitIndex, lastIndexReplayed) },
   });
   // A reset decided here (the snapshot replaced the log) must be durable before new entries
   // follow it, or the next start would see them after a gap.
-  const firstBytes = reconciliation.kind === "reset" ? Buffer.concat([header, encodeLogResetRecord(replay.index.lastIndex)]) : header;
-  const active = await createSegment(options, sequence, firstBytes);
-  replay.segments.push({ sequence, maxEntryIndex: 0 });
-  return { replay, snapshotMeta, active };
+  const firstBytes =
+    reconciliation.kind === "reset" ? Buffer.concat([header, encodeLogResetRecord(replay.index.lastIndex, { nonce, offset: header.byteLength })]) : header;
+  const active = await createSegment(options, sequence, nonce, firstBytes);
+  replay.segments.push({ sequence, nonce, maxEntryIndex: 0 });
+  return { replay, snapshotMeta, active, possibleLoss };
 }
 
-async function recoverSnapshot(directory: string, indexes: readonly number[]): Promise<SnapshotMeta | null> {
+async function recoverSnapshot(options: RecoveryOptions, indexes: readonly number[]): Promise<SnapshotMeta | null> {
+  const { fileSystem, directory } = options;
   const newest = indexes.at(-1);
   if (newest === undefined) return null;
   // The newest must be sound: entries it covers may already be compacted away, so falling back
   // to an older snapshot could silently lose acknowledged state.
-  const { meta } = await readSnapshotFile(directory, newest);
+  const { meta } = await readSnapshotFile(fileSystem, directory, newest);
   const older = indexes.slice(0, -1);
-  for (const index of older) await removeFile(join(directory, snapshotFileName(index)));
-  if (older.length > 0) await syncDirectory(directory);
+  for (const index of older) await removeFile(fileSystem, join(directory, snapshotFileName(index)));
+  if (older.length > 0) await syncDirectory(fileSystem, directory);
   return meta;
 }
 
-async function replaySegment(options: RecoveryOptions, replay: LogReplay, sequence: number, isLast: boolean): Promise<void> {
+async function replaySegment(options: RecoveryOptions, replay: LogReplay, sequence: number, isLast: boolean): Promise<PossibleLoss | null> {
   const path = segmentPath(options.directory, sequence);
-  const bytes = await readFile(path).catch((error: unknown) => {
+  const bytes = await options.fileSystem.readFile(path).catch((error: unknown) => {
     throw storageErrorFromSystem(error, path, "cannot read segment");
   });
-  const scan = scanSegment(bytes, options.recordBytesMax);
-  const { damage } = scan;
-  if (damage !== null && !(isLast && damage.tornTail)) {
-    const where = isLast ? "before the tail of the last segment" : "in a closed segment";
-    throw new StorageError("corrupt", path, `${path} is corrupt at byte ${damage.offset} (${where}): ${damage.detail}`);
-  }
-  if (damage !== null) {
-    options.logger.warn(
-      { file: path, offset: damage.offset, droppedBytes: bytes.byteLength - damage.offset, detail: damage.detail },
-      "storage: cutting off a torn record at the tail of the last segment (a write a crash interrupted)",
-    );
-  }
-  if (scan.records.length === 0) {
+  const scan = scanSegment(bytes, sequence, options.recordBytesMax);
+  const possibleLoss = judgeDamage(options, path, bytes.byteLength, scan, isLast);
+  if (scan.records.length === 0 || scan.nonce === null) {
     // Only the newest segment can be empty: a crash between creating it and its first sync.
     if (!isLast) throw new StorageError("corrupt", path, `${path} is corrupt at byte 0: a closed segment with no records`);
-    await removeFile(path);
-    await syncDirectory(options.directory);
-    return;
+    await removeFile(options.fileSystem, path);
+    await syncDirectory(options.fileSystem, options.directory);
+    return possibleLoss;
   }
-  if (damage !== null) await truncateFile(path, scan.validBytes);
-  const mismatch = replay.applySegment(sequence, scan.records);
+  // The last segment may hold bytes that a process which exited (without a power cut) wrote but
+  // never synced: sync what is kept before anything is acknowledged on top of it.
+  if (isLast) await cutAndSync(options.fileSystem, path, scan.damage === null ? null : scan.validBytes);
+  const mismatch = replay.applySegment(sequence, scan.nonce, scan.records);
   if (mismatch !== null) {
     throw new StorageError("corrupt", path, `${path} is corrupt at byte ${mismatch.offset}: ${mismatch.detail}`);
   }
+  return possibleLoss;
 }
 
-async function truncateFile(path: string, bytes: number): Promise<void> {
+/** Throws `corrupt` for damage a crash cannot explain; returns the possible loss of an ambiguous tail. */
+function judgeDamage(options: RecoveryOptions, path: string, fileBytes: number, scan: SegmentScan, isLast: boolean): PossibleLoss | null {
+  const { damage } = scan;
+  if (damage === null) return null;
+  const where = !isLast
+    ? "in a closed segment, which was synced whole"
+    : damage.provenSynced
+      ? "in bytes that a later sync mark says were synced"
+      : damage.contentError
+        ? "a record whose checksums hold but which does not fit"
+        : null;
+  if (where !== null) throw new StorageError("corrupt", path, `${path} is corrupt at byte ${damage.offset} (${where}): ${damage.detail}`);
+  const fields = { file: path, offset: damage.offset, droppedBytes: fileBytes - damage.offset, detail: damage.detail };
+  if (damage.torn) {
+    options.logger.warn(fields, "storage: cutting off a torn write at the tail of the last segment (a crash interrupted it before its sync)");
+    return null;
+  }
+  options.logger.error(
+    fields,
+    "storage: cutting off damage at the tail of the last segment that cannot be told from a torn write; " +
+      "it may have been synced and acknowledged, so this node will not vote until a leader brings it up to date",
+  );
+  return { file: path, offset: damage.offset, detail: damage.detail };
+}
+
+async function cutAndSync(fileSystem: FileSystem, path: string, bytes: number | null): Promise<void> {
   try {
-    const handle = await open(path, "r+");
+    const handle = await fileSystem.open(path, "readWrite");
     try {
-      await handle.truncate(bytes);
+      if (bytes !== null) await handle.truncate(bytes);
       await handle.sync();
     } finally {
       await handle.close();
     }
   } catch (error) {
-    throw storageErrorFromSystem(error, path, "cannot cut the torn tail of");
+    throw storageErrorFromSystem(error, path, bytes === null ? "cannot sync" : "cannot cut the torn tail of");
   }
 }
 
-async function createSegment(options: RecoveryOptions, sequence: number, bytes: Buffer): Promise<OpenSegment> {
+async function createSegment(options: RecoveryOptions, sequence: number, nonce: number, bytes: Buffer): Promise<OpenSegment> {
   const path = segmentPath(options.directory, sequence);
   try {
-    const handle = await open(path, "wx");
+    const handle = await options.fileSystem.open(path, "createExclusive");
     await writeAll(handle, bytes, 0);
     if (options.fsyncPolicy === "always") {
       await handle.datasync();
-      await syncDirectory(options.directory);
+      await syncDirectory(options.fileSystem, options.directory);
     }
-    return { sequence, handle, bytes: bytes.byteLength };
+    const synced = options.fsyncPolicy === "always" ? bytes.byteLength : 0;
+    return { sequence, nonce, handle, bytes: bytes.byteLength, syncedBytes: synced };
   } catch (error) {
     throw storageErrorFromSystem(error, path, "cannot create segment");
   }
 }
-

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileStorage } from "./file-storage.js";
@@ -28,6 +28,60 @@ describeStorageConformance("FileStorage", {
     await storage.close();
     return openAt(directoryOf.get(storage) ?? "");
   },
+});
+
+/** Writes two batches, closes, and returns the last segment's path and where the second batch starts. */
+async function twoBatches(directory: string): Promise<{ path: string; secondStart: number; bytes: number }> {
+  const storage = await openAt(directory, { segmentBytesMax: 1 << 20 });
+  await storage.persist({ entries: entriesFrom(1, 20, 1) });
+  const segment = (await readdir(directory)).filter((name) => name.startsWith("wal-")).sort().at(-1) ?? "";
+  const path = join(directory, segment);
+  const secondStart = (await readFile(path)).byteLength;
+  await storage.persist({ entries: entriesFrom(21, 20, 1) });
+  await storage.close();
+  return { path, secondStart, bytes: (await readFile(path)).byteLength };
+}
+
+describe("FileStorage recovery from a disk that tears and rots", () => {
+  it("cuts a write whose middle sector never reached the disk (zeros), although sound records follow it", async () => {
+    const directory = await directories.create();
+    const { path, secondStart, bytes } = await twoBatches(directory);
+    const content = await readFile(path);
+    const hole = Math.ceil((secondStart + 200) / 512) * 512;
+    expect(hole + 512).toBeLessThan(bytes);
+    content.fill(0, hole, hole + 512);
+    await writeFile(path, content);
+    const logger = recordingLogger();
+    const storage = await openAt(directory, { logger });
+    const state = await storage.load();
+    expect(state.possibleLoss).toBeUndefined();
+    expect(state.entries.at(-1)?.index).toBeGreaterThanOrEqual(20);
+    expect(state.entries.at(-1)?.index).toBeLessThan(40);
+    expect(logger.lines.some((line) => line.level === "warn" && /torn write/.test(line.message))).toBe(true);
+    await storage.close();
+  });
+
+  it("reports a possible loss, rather than cutting silently, when the last synced record is damaged", async () => {
+    const directory = await directories.create();
+    const { path, bytes } = await twoBatches(directory);
+    const content = await readFile(path);
+    content[bytes - 30] = (content[bytes - 30] ?? 0) ^ 0x04;
+    await writeFile(path, content);
+    const storage = await openAt(directory);
+    const state = await storage.load();
+    expect(state.possibleLoss).toBe(true);
+    expect(state.entries.at(-1)?.index).toBe(39);
+    await storage.close();
+  });
+
+  it("refuses damage that a later sync mark proves was synced, naming the file and byte offset", async () => {
+    const directory = await directories.create();
+    const { path, secondStart } = await twoBatches(directory);
+    const content = await readFile(path);
+    content[secondStart - 30] = (content[secondStart - 30] ?? 0) ^ 0x04;
+    await writeFile(path, content);
+    await expect(openAt(directory)).rejects.toMatchObject({ code: "corrupt", message: expect.stringMatching(/wal-\d+\.log is corrupt at byte \d+ \(in bytes that a later sync mark says were synced\)/) });
+  });
 });
 
 describe("FileStorage", () => {
@@ -128,8 +182,14 @@ describe("FileStorage data directory", () => {
 
   it("refuses a directory whose marker names another format", async () => {
     const directory = await directories.create();
-    await writeFile(join(directory, markerFileName), "lockstep-storage 2\n");
+    await writeFile(join(directory, markerFileName), "lockstep-storage 3\n");
     await expect(FileStorage.open({ directory })).rejects.toMatchObject({ code: "foreign_directory" });
+  });
+
+  it("refuses a format-1 directory with the way out in the message", async () => {
+    const directory = await directories.create();
+    await writeFile(join(directory, markerFileName), "lockstep-storage 1\n");
+    await expect(FileStorage.open({ directory })).rejects.toMatchObject({ code: "foreign_directory", message: expect.stringMatching(/format 1.*rebuild this node from its peers/) });
   });
 
   it("refuses a path that is a file", async () => {

@@ -1,4 +1,3 @@
-import type { DirectoryLock } from "./directory-lock.js";
 import { copyEntry } from "./entry-copy.js";
 import { performance } from "node:perf_hooks";
 import type { Entry } from "@lockstep/protocol";
@@ -17,15 +16,25 @@ import type {
 import { removeFile, snapshotFileName, syncDirectory, writeFileAtomically } from "./data-directory.js";
 import type { EntryCache } from "./entry-cache.js";
 import type { EntryIndex } from "./entry-index.js";
+import type { DirectoryLock } from "./file-system.js";
 import { recoverDirectory } from "./file-storage-recovery.js";
+import type { PossibleLoss } from "./file-storage-recovery.js";
 import { assertStorage, snapshotKeepsLog, whyEntriesDoNotFit } from "./log-rules.js";
 import type { LogBounds } from "./log-rules.js";
-import { recordHeaderBytes } from "./record-codec.js";
 import { readEntriesFromSegments } from "./segment-reader.js";
 import type { LocatedEntry } from "./segment-reader.js";
 import { encodeSnapshotFile, readSnapshotFile, snapshotPath } from "./snapshot-file.js";
 import { StorageError } from "./storage-error.js";
-import { encodeEntryRecord, encodeHardStateRecord, encodeLogResetRecord, encodeSegmentHeader, walFormat, walFormatVersion } from "./wal-records.js";
+import {
+  encodeEntryRecord,
+  encodeHardStateRecord,
+  encodeLogResetRecord,
+  encodeSegmentHeader,
+  encodeSyncMark,
+  syncMarkRecordBytes,
+  walFormat,
+  walFormatVersion,
+} from "./wal-records.js";
 import type { SegmentSummary } from "./wal-replay.js";
 import { segmentPath } from "./wal-segment.js";
 import { WalWriter } from "./wal-writer.js";
@@ -67,7 +76,10 @@ export class FileStorage implements Storage {
   /** A snapshot whose file is not written yet; `load()` answers from it meanwhile. */
   private snapshotInFlight: Snapshot | null = null;
   private activeSequence: number;
+  private activeNonce: number;
   private activeBytes: number;
+  /** Damage recovery cut that may have been acknowledged: reported by every `load()`. */
+  private readonly possibleLoss: PossibleLoss | null;
   /** First entry index of each persist not yet durable, in call order (those must stay cached). */
   private readonly unwrittenFirstIndexes: number[] = [];
   private activeReads = 0;
@@ -78,7 +90,12 @@ export class FileStorage implements Storage {
   static async open(options: FileStorageOptions): Promise<FileStorage> {
     const resolved = resolveFileStorageOptions(options);
     const logger = (options.logger ?? silentLogger).child({ component: "storage", fsync_policy: resolved.fsyncPolicy });
-    const recovered = await recoverDirectory({ ...resolved, logger });
+    const recovered = await recoverDirectory({
+      ...resolved,
+      logger,
+      nonce: resolved.nonce,
+      trustCommitIndex: resolved.unsafeHardStateBeforeEntries,
+    });
     return new FileStorage(resolved, logger, options.metrics ?? noopMetrics, recovered);
   }
 
@@ -96,13 +113,18 @@ export class FileStorage implements Storage {
     this.index = replay.index;
     this.cache = replay.cache;
     this.segments = replay.segments;
-    this.hardState = replay.hardState;
+    this.hardState = { ...replay.hardState, commitIndex: replay.provenCommitIndex() };
     this.snapshotMeta = snapshotMeta;
+    this.possibleLoss = recovered.possibleLoss;
     this.activeSequence = active.sequence;
+    this.activeNonce = active.nonce;
     this.activeBytes = active.bytes;
     this.writer = new WalWriter({ ...options, metrics, metricLabels: this.metricLabels }, active);
     this.lock = recovered.lock;
     this.metrics.set("wal_segments", this.metricLabels, this.segments.length);
+    if (options.unsafeHardStateBeforeEntries) {
+      logger.error({}, "UNSAFE: storage writes the hard state before the entries it covers and trusts it at recovery (test-only setting)");
+    }
     if (options.fsyncPolicy === "none") {
       logger.warn({}, "storage: fsync_policy none: writes are NOT durable across a power loss; for tests and benchmarks only");
     }
@@ -126,21 +148,37 @@ export class FileStorage implements Storage {
   async load(): Promise<PersistedState> {
     this.throwIfUnusable();
     const snapshotIndex = this.snapshotMeta?.index ?? 0;
-    const snapshot = this.snapshotInFlight ?? (this.snapshotMeta === null ? null : await readSnapshotFile(this.options.directory, snapshotIndex));
+    const snapshot =
+      this.snapshotInFlight ?? (this.snapshotMeta === null ? null : await readSnapshotFile(this.options.fileSystem, this.options.directory, snapshotIndex));
     const entries = await this.readEntries(Math.max(this.index.firstIndex, snapshotIndex + 1), this.index.lastIndex + 1);
-    return { hardState: { ...this.hardState }, snapshot: snapshot === null ? null : copySnapshot(snapshot), entries };
+    const state: PersistedState = { hardState: { ...this.hardState }, snapshot: snapshot === null ? null : copySnapshot(snapshot), entries };
+    if (this.possibleLoss !== null) state.possibleLoss = true;
+    return state;
   }
 
   persist(write: StorageWrite): Promise<void> {
     const refusal = this.refusal() ?? this.overload() ?? misuse(whyEntriesDoNotFit(this.bounds(), write.entries));
     if (refusal !== null) return Promise.reject(refusal);
-    const hardStateRecord = write.hardState === undefined ? null : encodeHardStateRecord(write.hardState);
-    const entryRecords = write.entries.map(encodeEntryRecord);
-    const oversized = entryRecords.find((record) => record.byteLength - recordHeaderBytes > this.options.recordBytesMax);
-    if (oversized !== undefined) return Promise.reject(misuseError(`an entry of ${oversized.byteLength} bytes exceeds recordBytesMax`));
+    const payloads = write.entries.map((entry) => JSON.stringify(entry));
+    const oversized = payloads.find((payload) => Buffer.byteLength(payload, "utf8") > this.options.recordBytesMax);
+    if (oversized !== undefined) return Promise.reject(misuseError(`an entry of ${Buffer.byteLength(oversized, "utf8")} bytes exceeds recordBytesMax`));
 
-    const { sequence, position, prefix } = this.reserveAppend();
-    let offset = position + (prefix?.byteLength ?? 0) + (hardStateRecord?.byteLength ?? 0);
+    const { sequence, nonce, position, prefix } = this.reserveAppend();
+    // The hard state goes after the entries it covers: recovery reads a record only if every
+    // record before it is sound, so a commit index is never read without its entries.
+    const hardStateFirst = this.options.unsafeHardStateBeforeEntries;
+    const parts: Buffer[] = prefix === null ? [] : [prefix];
+    let offset = position + (prefix?.byteLength ?? 0);
+    const markOffset = offset - position;
+    parts.push(encodeSyncMark(0, { nonce, offset }));
+    offset += syncMarkRecordBytes;
+    const appendHardState = (): void => {
+      if (write.hardState === undefined) return;
+      const record = encodeHardStateRecord(write.hardState, { nonce, offset });
+      parts.push(record);
+      offset += record.byteLength;
+    };
+    if (hardStateFirst) appendHardState();
     if (write.hardState !== undefined) this.hardState = { ...write.hardState };
     const [first] = write.entries;
     if (first !== undefined) {
@@ -148,18 +186,19 @@ export class FileStorage implements Storage {
       this.cache.truncateFrom(first.index);
       this.unwrittenFirstIndexes.push(first.index);
     } else this.unwrittenFirstIndexes.push(Number.POSITIVE_INFINITY);
-    write.entries.forEach((entry, position) => {
-      const bytes = entryRecords[position]?.byteLength ?? 0;
-      this.index.append(entry.index, entry.term, { sequence, offset, bytes });
+    for (const entry of write.entries) {
+      const record = encodeEntryRecord(entry, { nonce, offset });
+      this.index.append(entry.index, entry.term, { sequence, offset, bytes: record.byteLength });
       this.cache.append(copyEntry(entry));
-      offset += bytes;
-    });
+      parts.push(record);
+      offset += record.byteLength;
+    }
+    if (!hardStateFirst) appendHardState();
     const last = write.entries.at(-1);
     const summary = this.segments.at(-1);
     if (last !== undefined && summary !== undefined) summary.maxEntryIndex = Math.max(summary.maxEntryIndex, last.index);
-    const parts = [prefix, hardStateRecord, ...entryRecords].filter((part): part is Buffer => part !== null);
     this.activeBytes = offset;
-    return this.writer.append(sequence, position, Buffer.concat(parts)).then(() => {
+    return this.writer.append({ sequence, nonce, position, bytes: Buffer.concat(parts), markOffsets: [markOffset] }).then(() => {
       this.unwrittenFirstIndexes.shift();
       this.trimCache();
     });
@@ -178,13 +217,16 @@ export class FileStorage implements Storage {
     // Raft §7: the log does not lead to this snapshot, so it restarts after it. The reset record
     // follows the snapshot file in the queue: a crash between them is repaired by recovery.
     // Reserve first: a new segment's header must state the log as it was before the reset.
-    const { sequence, position, prefix } = this.reserveAppend();
+    const { sequence, nonce, position, prefix } = this.reserveAppend();
     this.index.resetAfter(copy.meta.index);
     this.cache.resetAfter(copy.meta.index);
-    const reset = encodeLogResetRecord(copy.meta.index);
-    const bytes = prefix === null ? reset : Buffer.concat([prefix, reset]);
+    const markAt = position + (prefix?.byteLength ?? 0);
+    const mark = encodeSyncMark(0, { nonce, offset: markAt });
+    const reset = encodeLogResetRecord(copy.meta.index, { nonce, offset: markAt + mark.byteLength });
+    const bytes = Buffer.concat(prefix === null ? [mark, reset] : [prefix, mark, reset]);
     this.activeBytes = position + bytes.byteLength;
-    return Promise.all([written, this.writer.append(sequence, position, bytes)]).then(() => undefined);
+    const append = { sequence, nonce, position, bytes, markOffsets: [markAt - position] };
+    return Promise.all([written, this.writer.append(append)]).then(() => undefined);
   }
 
   compact(index: number): Promise<void> {
@@ -202,8 +244,9 @@ export class FileStorage implements Storage {
     if (covered.length === 0) return Promise.resolve();
     return this.writer.runTask(async () => {
       await this.readsDrained();
-      for (const segment of covered) await removeFile(segmentPath(this.options.directory, segment.sequence));
-      if (this.options.fsyncPolicy === "always") await syncDirectory(this.options.directory);
+      const { fileSystem, directory } = this.options;
+      for (const segment of covered) await removeFile(fileSystem, segmentPath(directory, segment.sequence));
+      if (this.options.fsyncPolicy === "always") await syncDirectory(fileSystem, directory);
       this.metrics.set("wal_segments", this.metricLabels, this.segments.length);
       this.logger.info({ throughIndex: index, segmentsRemoved: covered.length }, "storage: compacted");
     });
@@ -234,7 +277,15 @@ export class FileStorage implements Storage {
     }
     this.activeReads += 1;
     try {
-      const fromDisk = await readEntriesFromSegments(this.options.directory, located, this.options.recordBytesMax);
+      const fromDisk = await readEntriesFromSegments(
+        {
+          fileSystem: this.options.fileSystem,
+          directory: this.options.directory,
+          recordBytesMax: this.options.recordBytesMax,
+          nonceOf: (sequence) => this.nonceOf(sequence),
+        },
+        located,
+      );
       return [...fromDisk, ...cached];
     } finally {
       this.activeReads -= 1;
@@ -259,22 +310,30 @@ export class FileStorage implements Storage {
    * Where the next append goes. Once the active segment has reached `segmentBytesMax`, the append
    * starts a new segment whose header restates the log's end and the hard state as of now.
    */
-  private reserveAppend(): { sequence: number; position: number; prefix: Buffer | null } {
+  private reserveAppend(): { sequence: number; nonce: number; position: number; prefix: Buffer | null } {
     if (this.activeBytes < this.options.segmentBytesMax) {
-      return { sequence: this.activeSequence, position: this.activeBytes, prefix: null };
+      return { sequence: this.activeSequence, nonce: this.activeNonce, position: this.activeBytes, prefix: null };
     }
     this.activeSequence += 1;
+    this.activeNonce = this.options.nonce();
     this.activeBytes = 0;
-    this.segments.push({ sequence: this.activeSequence, maxEntryIndex: 0 });
+    this.segments.push({ sequence: this.activeSequence, nonce: this.activeNonce, maxEntryIndex: 0 });
     this.metrics.set("wal_segments", this.metricLabels, this.segments.length);
     const prefix = encodeSegmentHeader({
       format: walFormat,
       version: walFormatVersion,
       sequence: this.activeSequence,
+      nonce: this.activeNonce,
       lastIndexBefore: this.index.lastIndex,
-      hardState: { ...this.hardState },
+      hardState: { ...this.hardState, commitIndex: Math.min(this.hardState.commitIndex, this.index.lastIndex) },
     });
-    return { sequence: this.activeSequence, position: 0, prefix };
+    return { sequence: this.activeSequence, nonce: this.activeNonce, position: 0, prefix };
+  }
+
+  private nonceOf(sequence: number): number {
+    const summary = this.segments.find((segment) => segment.sequence === sequence);
+    assertStorage(summary !== undefined, `segment ${sequence} is not part of the log`);
+    return summary.nonce;
   }
 
   private trimCache(): void {
@@ -286,11 +345,11 @@ export class FileStorage implements Storage {
   private async writeSnapshotFile(snapshot: Snapshot, previousIndex: number): Promise<void> {
     const started = performance.now();
     const sync = this.options.fsyncPolicy === "always";
-    const { directory } = this.options;
-    await writeFileAtomically(directory, snapshotFileName(snapshot.meta.index), encodeSnapshotFile(snapshot), sync);
+    const { directory, fileSystem } = this.options;
+    await writeFileAtomically(fileSystem, directory, snapshotFileName(snapshot.meta.index), encodeSnapshotFile(snapshot), sync);
     if (previousIndex > 0) {
-      await removeFile(snapshotPath(directory, previousIndex));
-      if (sync) await syncDirectory(directory);
+      await removeFile(fileSystem, snapshotPath(directory, previousIndex));
+      if (sync) await syncDirectory(fileSystem, directory);
     }
     if (this.snapshotInFlight === snapshot) this.snapshotInFlight = null;
     const seconds = (performance.now() - started) / 1000;

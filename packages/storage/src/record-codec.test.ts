@@ -1,80 +1,137 @@
 import { describe, expect, it } from "vitest";
 import { decodeRecordAt, encodeJsonRecord, findRecordAfter, recordHeaderBytes, RecordType } from "./record-codec.js";
 import { scanSegment } from "./wal-segment.js";
-import { encodeEntryRecord, encodeSegmentHeader } from "./wal-records.js";
+import { encodeEntryRecord, encodeSegmentHeader, encodeSyncMark, syncMarkRecordBytes } from "./wal-records.js";
 import { entryAt } from "./testing/storage-conformance.js";
 
 const payloadBytesMax = 1 << 20;
+const at0 = { nonce: 9, offset: 0 };
 
 describe("record codec", () => {
   it("round-trips a record", () => {
-    const record = encodeJsonRecord(RecordType.hardState, { term: 3, votedFor: "n1", commitIndex: 2 });
-    const decoded = decodeRecordAt(record, 0, payloadBytesMax);
+    const record = encodeJsonRecord(RecordType.hardState, { term: 3, votedFor: "n1", commitIndex: 2 }, at0);
+    const decoded = decodeRecordAt(record, at0, payloadBytesMax);
     expect(decoded).toMatchObject({ kind: "record", type: RecordType.hardState, end: record.byteLength });
-    expect(decodeRecordAt(record, record.byteLength, payloadBytesMax)).toEqual({ kind: "end" });
+    expect(decodeRecordAt(record, { nonce: 9, offset: record.byteLength }, payloadBytesMax)).toEqual({ kind: "end" });
   });
 
   it("reports a record cut at every offset as short, never as a record", () => {
-    const record = encodeEntryRecord(entryAt(7, 2));
+    const record = encodeEntryRecord(entryAt(7, 2), at0);
     for (let length = 1; length < record.byteLength; length += 1) {
-      expect(decodeRecordAt(record.subarray(0, length), 0, payloadBytesMax).kind).toBe("short");
+      expect(decodeRecordAt(record.subarray(0, length), at0, payloadBytesMax).kind).toBe("short");
     }
   });
 
-  it("detects every single flipped byte", () => {
-    const record = encodeEntryRecord(entryAt(7, 2));
+  it("detects every single flipped byte, and tells a damaged header from a damaged payload", () => {
+    const record = encodeEntryRecord(entryAt(7, 2), at0);
     for (let offset = 0; offset < record.byteLength; offset += 1) {
       const damaged = Buffer.from(record);
       damaged[offset] = (damaged[offset] ?? 0) ^ 0x20;
-      expect(["short", "invalid"]).toContain(decodeRecordAt(damaged, 0, payloadBytesMax).kind);
+      const decoded = decodeRecordAt(damaged, at0, payloadBytesMax);
+      expect(decoded.kind).toBe("invalid");
+      if (decoded.kind === "invalid") expect(decoded.part).toBe(offset < recordHeaderBytes ? "header" : "payload");
     }
   });
 
+  it("never verifies a record in another file or at another offset (stale bytes cannot splice in)", () => {
+    const record = encodeEntryRecord(entryAt(7, 2), { nonce: 9, offset: 512 });
+    const placed = Buffer.concat([Buffer.alloc(512, 1), record]);
+    expect(decodeRecordAt(placed, { nonce: 9, offset: 512 }, payloadBytesMax).kind).toBe("record");
+    expect(decodeRecordAt(placed, { nonce: 10, offset: 512 }, payloadBytesMax).kind).toBe("invalid");
+    const moved = Buffer.concat([Buffer.alloc(1024, 1), record]);
+    expect(decodeRecordAt(moved, { nonce: 9, offset: 1024 }, payloadBytesMax).kind).toBe("invalid");
+  });
+
   it("refuses a length above the limit before reading further", () => {
-    const record = encodeJsonRecord(RecordType.entry, { padding: "x".repeat(100) });
-    expect(decodeRecordAt(record, 0, 50)).toEqual({ kind: "invalid", detail: "record length 114 exceeds 50" });
+    const record = encodeJsonRecord(RecordType.entry, { padding: "x".repeat(100) }, at0);
+    expect(decodeRecordAt(record, at0, 50)).toMatchObject({ kind: "invalid", detail: "record length 114 exceeds 50", part: "header" });
   });
 
   it("finds a good record after damage, and none in garbage", () => {
-    const good = encodeEntryRecord(entryAt(1, 1));
+    const good = encodeEntryRecord(entryAt(1, 1), { nonce: 9, offset: 8 });
     const bytes = Buffer.concat([Buffer.from("garbage!"), good]);
-    expect(findRecordAfter(bytes, 0, payloadBytesMax)).toBe(8);
-    expect(findRecordAfter(Buffer.alloc(64), 0, payloadBytesMax)).toBeNull();
+    expect(findRecordAfter(bytes, 0, 9, payloadBytesMax)).toBe(8);
+    expect(findRecordAfter(Buffer.alloc(64), 0, 9, payloadBytesMax)).toBeNull();
   });
 });
 
 describe("scanSegment", () => {
-  const header = encodeSegmentHeader({
-    format: "lockstep-wal",
-    version: 1,
-    sequence: 1,
-    lastIndexBefore: 0,
-    hardState: { term: 0, votedFor: null, commitIndex: 0 },
-  });
-  const records = [header, encodeEntryRecord(entryAt(1, 1)), encodeEntryRecord(entryAt(2, 1))];
-  const segment = Buffer.concat(records);
-  const secondEnd = (records[0]?.byteLength ?? 0) + (records[1]?.byteLength ?? 0);
+  const nonce = 77;
+  /** A segment built like the writer builds one: each append starts with a sync mark. */
+  function segment(appends: number, entriesPerAppend: number): { bytes: Buffer; appendStarts: number[] } {
+    const parts: Buffer[] = [
+      encodeSegmentHeader({ format: "lockstep-wal", version: 2, sequence: 1, nonce, lastIndexBefore: 0, hardState: { term: 0, votedFor: null, commitIndex: 0 } }),
+    ];
+    let offset = parts[0]?.byteLength ?? 0;
+    const appendStarts: number[] = [];
+    let index = 1;
+    for (let append = 0; append < appends; append++) {
+      appendStarts.push(offset);
+      // Everything before this append was synced when it was written.
+      parts.push(encodeSyncMark(offset, { nonce, offset }));
+      offset += syncMarkRecordBytes;
+      for (let entry = 0; entry < entriesPerAppend; entry++) {
+        const record = encodeEntryRecord(entryAt(index++, 1), { nonce, offset });
+        parts.push(record);
+        offset += record.byteLength;
+      }
+    }
+    return { bytes: Buffer.concat(parts), appendStarts };
+  }
 
   it("calls a tail cut anywhere inside the last record torn", () => {
-    for (let length = secondEnd + 1; length < segment.byteLength; length += 1) {
-      const scan = scanSegment(segment.subarray(0, length), payloadBytesMax);
-      expect(scan.records).toHaveLength(2);
-      expect(scan.damage).toMatchObject({ offset: secondEnd, tornTail: true });
+    const { bytes } = segment(1, 2);
+    const full = scanSegment(bytes, 1, payloadBytesMax);
+    const lastStart = full.records.at(-1)?.offset ?? 0;
+    for (let length = lastStart + 1; length < bytes.byteLength; length += 1) {
+      const scan = scanSegment(bytes.subarray(0, length), 1, payloadBytesMax);
+      expect(scan.records).toHaveLength(3);
+      expect(scan.damage).toMatchObject({ offset: lastStart, torn: true, provenSynced: false });
     }
   });
 
-  it("calls zeros after the last record a torn tail", () => {
-    const scan = scanSegment(Buffer.concat([segment, Buffer.alloc(300)]), payloadBytesMax);
-    expect(scan.records).toHaveLength(3);
-    expect(scan.damage).toMatchObject({ offset: segment.byteLength, tornTail: true });
+  it("calls a missing (zeroed) sector torn even when sound records follow it", () => {
+    const { bytes, appendStarts } = segment(2, 12);
+    const secondAppend = appendStarts[1] ?? 0;
+    const damaged = Buffer.from(bytes);
+    const sector = Math.ceil((secondAppend + 40) / 512) * 512;
+    damaged.fill(0, sector, sector + 512);
+    const scan = scanSegment(damaged, 1, payloadBytesMax);
+    expect(scan.damage).toMatchObject({ torn: true, provenSynced: false });
   });
 
-  it("calls damage followed by a good record not torn", () => {
-    const damaged = Buffer.from(segment);
-    const at = (records[0]?.byteLength ?? 0) + recordHeaderBytes + 3;
+  it("calls a record torn when the few bytes it has before a sector boundary never reached the disk", () => {
+    // A record that starts 5 to 15 bytes before a sector boundary (segment sizes are tried until one has it).
+    const straddles = (offset: number): boolean => offset % 512 >= 512 - 15 && offset % 512 <= 512 - 5;
+    const shapes = Array.from({ length: 4 * 30 }, (_, shape) => ({ appends: 1 + (shape % 4), entries: 1 + Math.floor(shape / 4) }));
+    const found = shapes
+      .map(({ appends, entries }) => ({ bytes: segment(appends, entries).bytes }))
+      .map(({ bytes }) => ({ bytes, record: scanSegment(bytes, 1, payloadBytesMax).records.find((scanned) => straddles(scanned.offset)) }))
+      .find((candidate) => candidate.record !== undefined);
+    const record = found?.record;
+    const bytes = found?.bytes;
+    if (record === undefined || bytes === undefined) throw new Error("no record straddles a sector boundary here");
+    const damaged = Buffer.from(bytes);
+    damaged.fill(0, record.offset, Math.ceil(record.offset / 512) * 512);
+    const scan = scanSegment(damaged, 1, payloadBytesMax);
+    expect(scan.damage).toMatchObject({ offset: record.offset, torn: true });
+  });
+
+  it("calls a flipped bit proven synced when a later sync mark covers it", () => {
+    const { bytes, appendStarts } = segment(3, 4);
+    const damaged = Buffer.from(bytes);
+    const at = (appendStarts[0] ?? 0) + syncMarkRecordBytes + recordHeaderBytes + 3;
     damaged[at] = (damaged[at] ?? 0) ^ 0x01;
-    const scan = scanSegment(damaged, payloadBytesMax);
-    expect(scan.records).toHaveLength(1);
-    expect(scan.damage).toMatchObject({ offset: records[0]?.byteLength, tornTail: false, detail: "checksum mismatch" });
+    const scan = scanSegment(damaged, 1, payloadBytesMax);
+    expect(scan.damage).toMatchObject({ provenSynced: true, torn: false, detail: "payload checksum mismatch" });
+  });
+
+  it("cannot tell a flipped bit in the last append from stale bytes: neither proven nor torn", () => {
+    const { bytes, appendStarts } = segment(3, 4);
+    const damaged = Buffer.from(bytes);
+    const at = (appendStarts[2] ?? 0) + syncMarkRecordBytes + recordHeaderBytes + 3;
+    damaged[at] = (damaged[at] ?? 0) ^ 0x01;
+    const scan = scanSegment(damaged, 1, payloadBytesMax);
+    expect(scan.damage).toMatchObject({ provenSynced: false, torn: false });
   });
 });

@@ -1,11 +1,17 @@
 import { crc32 } from "./crc32.js";
 
 /**
- * One framed record: `[payload bytes: u32 BE][crc32: u32 BE][type: u8][payload]`. The checksum
- * covers the type byte and the payload, so a flipped type is caught like a flipped payload byte.
- * Every record the log, and a snapshot file, hold uses this frame.
+ * One framed record:
+ * `[payload bytes: u32 BE][type: u8][0: u8 x3][header crc: u32 BE][payload crc: u32 BE][payload]`.
+ *
+ * Both checksums are salted with where the record belongs: the nonce of its file and its byte
+ * offset in that file. A record left over from another file, or from another place in this one
+ * (stale bytes that a crash exposes in a region never written again), never verifies. The header
+ * has its own checksum so that a damaged length is told apart from a record the file ends inside
+ * of: a record with a sound header that runs past the end of the file was cut short by a crash,
+ * since a synced record is always whole.
  */
-export const recordHeaderBytes = 9;
+export const recordHeaderBytes = 16;
 
 export const RecordType = {
   segmentHeader: 1,
@@ -13,71 +19,105 @@ export const RecordType = {
   hardState: 3,
   logReset: 4,
   snapshotMeta: 5,
+  syncMark: 6,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 const recordTypes: ReadonlySet<number> = new Set(Object.values(RecordType));
 
-export function encodeRecord(type: RecordType, payload: Uint8Array): Buffer {
-  const record = Buffer.allocUnsafe(recordHeaderBytes + payload.byteLength);
+/** Where a record belongs: the nonce of its file and its offset in it (both in every checksum). */
+export interface RecordSalt {
+  nonce: number;
+  offset: number;
+}
+
+export function encodeRecord(type: RecordType, payload: Uint8Array, salt: RecordSalt): Buffer {
+  const record = Buffer.alloc(recordHeaderBytes + payload.byteLength);
   record.writeUInt32BE(payload.byteLength, 0);
-  record.writeUInt8(type, 8);
+  record.writeUInt8(type, 4);
   record.set(payload, recordHeaderBytes);
-  record.writeUInt32BE(recordChecksum(type, payload), 4);
+  const payloadCrc = payloadChecksum(type, payload, salt);
+  record.writeUInt32BE(payloadCrc, 12);
+  record.writeUInt32BE(headerChecksum(record, salt), 8);
   return record;
 }
 
-export function encodeJsonRecord(type: RecordType, value: unknown): Buffer {
-  return encodeRecord(type, Buffer.from(JSON.stringify(value), "utf8"));
+export function encodeJsonRecord(type: RecordType, value: unknown, salt: RecordSalt): Buffer {
+  return encodeRecord(type, Buffer.from(JSON.stringify(value), "utf8"), salt);
 }
 
 /**
- * What `decodeRecordAt` found. `short` means the bytes end inside the record (a torn write looks
- * like this); `invalid` means the bytes are there but wrong (bad length, type or checksum).
+ * What `decodeRecordAt` found.
+ * - `short`: the bytes end inside the record: inside its header, or after a sound header inside
+ *   its payload. Only a crash leaves this (a synced record is whole).
+ * - `invalid`: the bytes are there but wrong; `part` says whether the header or the payload.
  */
 export type DecodedRecord =
   | { kind: "record"; type: RecordType; payload: Uint8Array; end: number }
   | { kind: "end" }
-  | { kind: "short"; detail: string }
-  | { kind: "invalid"; detail: string };
+  | { kind: "short"; detail: string; headerSound: boolean }
+  | { kind: "invalid"; detail: string; part: "header" | "payload"; end: number | null };
 
-/** Decodes the record starting at `offset`. Never throws: bad bytes come back as a result. */
-export function decodeRecordAt(bytes: Uint8Array, offset: number, payloadBytesMax: number): DecodedRecord {
+/**
+ * Decodes the record that belongs at `salt.offset` of its file, found at `position` of `bytes`
+ * (the same unless `bytes` is a slice of the file); `end` is a position in `bytes`.
+ * Never throws: bad bytes come back as a result.
+ */
+export function decodeRecordAt(bytes: Uint8Array, salt: RecordSalt, payloadBytesMax: number, position = salt.offset): DecodedRecord {
+  const offset = position;
   const available = bytes.byteLength - offset;
   if (available === 0) return { kind: "end" };
   if (available < recordHeaderBytes) {
-    return { kind: "short", detail: `${available} bytes left, a record header needs ${recordHeaderBytes}` };
+    return { kind: "short", detail: `${available} bytes left, a record header needs ${recordHeaderBytes}`, headerSound: false };
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, recordHeaderBytes);
+  const header = bytes.subarray(offset, offset + recordHeaderBytes);
+  const view = new DataView(header.buffer, header.byteOffset, recordHeaderBytes);
   const payloadBytes = view.getUint32(0, false);
-  const checksum = view.getUint32(4, false);
-  const type = view.getUint8(8);
-  if (payloadBytes > payloadBytesMax) {
-    return { kind: "invalid", detail: `record length ${payloadBytes} exceeds ${payloadBytesMax}` };
+  const type = view.getUint8(4);
+  if (view.getUint32(8, false) !== headerChecksum(header, salt)) {
+    return { kind: "invalid", detail: "header checksum mismatch", part: "header", end: null };
   }
-  if (!recordTypes.has(type)) return { kind: "invalid", detail: `unknown record type ${type}` };
+  if (!recordTypes.has(type)) return { kind: "invalid", detail: `unknown record type ${type}`, part: "header", end: null };
+  if (payloadBytes > payloadBytesMax) {
+    return { kind: "invalid", detail: `record length ${payloadBytes} exceeds ${payloadBytesMax}`, part: "header", end: null };
+  }
   const end = offset + recordHeaderBytes + payloadBytes;
   if (end > bytes.byteLength) {
-    return { kind: "short", detail: `record needs ${end - offset} bytes, ${available} left` };
+    return { kind: "short", detail: `record needs ${end - offset} bytes, ${available} left`, headerSound: true };
   }
   const payload = bytes.subarray(offset + recordHeaderBytes, end);
-  if (recordChecksum(type, payload) !== checksum) return { kind: "invalid", detail: "checksum mismatch" };
+  if (payloadChecksum(type, payload, salt) !== view.getUint32(12, false)) {
+    return { kind: "invalid", detail: "payload checksum mismatch", part: "payload", end };
+  }
   return { kind: "record", type: type as RecordType, payload, end };
 }
 
 /**
- * Whether any well-formed record starts after `offset`. Recovery uses it to tell a torn tail
- * (garbage up to the end of the file) from damage followed by records that were acknowledged.
- * Most offsets fail on the length or type check before a checksum is computed.
+ * The first offset after `offset` where a record of this file verifies, or null. Recovery uses
+ * it to look past damage for records that prove the damage was in synced bytes. The header
+ * checksum fails fast on almost every offset.
  */
-export function findRecordAfter(bytes: Uint8Array, offset: number, payloadBytesMax: number): number | null {
+export function findRecordAfter(bytes: Uint8Array, offset: number, nonce: number, payloadBytesMax: number): number | null {
   for (let candidate = offset + 1; candidate + recordHeaderBytes <= bytes.byteLength; candidate += 1) {
-    const decoded = decodeRecordAt(bytes, candidate, payloadBytesMax);
+    const decoded = decodeRecordAt(bytes, { nonce, offset: candidate }, payloadBytesMax);
     if (decoded.kind === "record") return candidate;
   }
   return null;
 }
 
-function recordChecksum(type: number, payload: Uint8Array): number {
-  return crc32(payload, crc32(Uint8Array.of(type)));
+function saltBytes(salt: RecordSalt): Uint8Array {
+  const bytes = Buffer.alloc(12);
+  bytes.writeUInt32BE(salt.nonce >>> 0, 0);
+  bytes.writeUInt32BE(Math.floor(salt.offset / 2 ** 32), 4);
+  bytes.writeUInt32BE(salt.offset >>> 0, 8);
+  return bytes;
+}
+
+function payloadChecksum(type: number, payload: Uint8Array, salt: RecordSalt): number {
+  return crc32(payload, crc32(Uint8Array.of(type), crc32(saltBytes(salt))));
+}
+
+/** Covers the length, the type, the payload checksum and the salt. */
+function headerChecksum(header: Uint8Array, salt: RecordSalt): number {
+  return crc32(header.subarray(12, 16), crc32(header.subarray(0, 8), crc32(saltBytes(salt))));
 }

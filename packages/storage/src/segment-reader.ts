@@ -1,7 +1,6 @@
-import type { FileHandle } from "node:fs/promises";
-import { open } from "node:fs/promises";
 import type { Entry } from "@lockstep/protocol";
 import type { EntryLocation } from "./entry-index.js";
+import type { FileHandle, FileSystem } from "./file-system.js";
 import { decodeRecordAt } from "./record-codec.js";
 import { StorageError, storageErrorFromSystem } from "./storage-error.js";
 import { decodeWalRecord } from "./wal-records.js";
@@ -20,11 +19,15 @@ export interface LocatedEntry {
  * position). Every record is checked again: a checksum or index mismatch is `corrupt`, naming the
  * file and offset, because these entries were acknowledged.
  */
-export async function readEntriesFromSegments(
-  directory: string,
-  located: readonly LocatedEntry[],
-  recordBytesMax: number,
-): Promise<Entry[]> {
+export interface SegmentReadOptions {
+  fileSystem: FileSystem;
+  directory: string;
+  recordBytesMax: number;
+  /** The nonce that salts the records of each segment. */
+  nonceOf: (sequence: number) => number;
+}
+
+export async function readEntriesFromSegments(options: SegmentReadOptions, located: readonly LocatedEntry[]): Promise<Entry[]> {
   const handles = new Map<number, FileHandle>();
   const entries: Entry[] = [];
   try {
@@ -32,7 +35,7 @@ export async function readEntriesFromSegments(
     // Each pass reads one span of at least one record; `located.length` bounds the loop.
     while (start < located.length) {
       const end = spanEnd(located, start);
-      entries.push(...(await readSpan(directory, handles, located.slice(start, end), recordBytesMax)));
+      entries.push(...(await readSpan(options, handles, located.slice(start, end))));
       start = end;
     }
   } finally {
@@ -53,23 +56,18 @@ function spanEnd(located: readonly LocatedEntry[], start: number): number {
   return end;
 }
 
-async function readSpan(
-  directory: string,
-  handles: Map<number, FileHandle>,
-  span: readonly LocatedEntry[],
-  recordBytesMax: number,
-): Promise<Entry[]> {
+async function readSpan(options: SegmentReadOptions, handles: Map<number, FileHandle>, span: readonly LocatedEntry[]): Promise<Entry[]> {
   const first = span[0];
   const last = span.at(-1);
   if (first === undefined || last === undefined) return [];
   const { sequence } = first.location;
-  const path = segmentPath(directory, sequence);
+  const path = segmentPath(options.directory, sequence);
   const spanStart = first.location.offset;
   const bytes = Buffer.alloc(last.location.offset + last.location.bytes - spanStart);
   try {
     let handle = handles.get(sequence);
     if (handle === undefined) {
-      handle = await open(path, "r");
+      handle = await options.fileSystem.open(path, "read");
       handles.set(sequence, handle);
     }
     const { bytesRead } = await handle.read(bytes, 0, bytes.byteLength, spanStart);
@@ -79,11 +77,15 @@ async function readSpan(
   } catch (error) {
     throw storageErrorFromSystem(error, path, "cannot read");
   }
-  return span.map(({ index, location }) => decodeEntryAt(path, bytes, location.offset - spanStart, location.offset, index, recordBytesMax));
+  const nonce = options.nonceOf(sequence);
+  return span.map(({ index, location }) => {
+    const record = bytes.subarray(location.offset - spanStart, location.offset - spanStart + location.bytes);
+    return decodeEntryAt(path, record, nonce, location.offset, index, options.recordBytesMax);
+  });
 }
 
-function decodeEntryAt(path: string, bytes: Buffer, at: number, offset: number, index: number, recordBytesMax: number): Entry {
-  const decoded = decodeRecordAt(bytes, at, recordBytesMax);
+function decodeEntryAt(path: string, record: Uint8Array, nonce: number, offset: number, index: number, recordBytesMax: number): Entry {
+  const decoded = decodeRecordAt(record, { nonce, offset }, recordBytesMax, 0);
   const parsed = decoded.kind === "record" ? decodeWalRecord(decoded.type, decoded.payload) : null;
   if (parsed?.ok === true && parsed.record.type === "entry" && parsed.record.entry.index === index) return parsed.record.entry;
   const detail =
@@ -94,3 +96,4 @@ function decodeEntryAt(path: string, bytes: Buffer, at: number, offset: number, 
       : decoded.detail;
   throw new StorageError("corrupt", path, `${path} is corrupt at byte ${offset}: ${detail}`);
 }
+

@@ -1,11 +1,12 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Snapshot, SnapshotMeta } from "@lockstep/consensus";
 import { IndexSchema, NodeIdSchema, TermSchema } from "@lockstep/protocol";
 import { z } from "zod";
 import { crc32 } from "./crc32.js";
 import { snapshotFileName } from "./data-directory.js";
+import type { FileSystem } from "./file-system.js";
 import { decodeRecordAt, encodeJsonRecord, RecordType } from "./record-codec.js";
+import type { RecordSalt } from "./record-codec.js";
 import { StorageError, storageErrorFromSystem } from "./storage-error.js";
 
 /**
@@ -14,7 +15,7 @@ import { StorageError, storageErrorFromSystem } from "./storage-error.js";
  */
 const SnapshotHeaderSchema = z.object({
   format: z.literal("lockstep-snapshot"),
-  version: z.literal(1),
+  version: z.literal(2),
   index: IndexSchema,
   term: TermSchema,
   members: z.array(NodeIdSchema),
@@ -23,27 +24,29 @@ const SnapshotHeaderSchema = z.object({
 });
 
 const snapshotHeaderBytesMax = 64 * 1024;
+/** A snapshot file is written whole and renamed into place, so its one record needs no per-file nonce. */
+const snapshotSalt: RecordSalt = { nonce: 0x534e4150, offset: 0 };
 
 export function encodeSnapshotFile(snapshot: Snapshot): Buffer {
   const header = encodeJsonRecord(RecordType.snapshotMeta, {
     format: "lockstep-snapshot",
-    version: 1,
+    version: 2,
     index: snapshot.meta.index,
     term: snapshot.meta.term,
     members: snapshot.meta.members,
     dataBytes: snapshot.data.byteLength,
     dataCrc32: crc32(snapshot.data),
-  });
+  }, snapshotSalt);
   return Buffer.concat([header, snapshot.data]);
 }
 
 /** Reads and verifies the snapshot covering `index`; damage is a `corrupt` error naming the offset. */
-export async function readSnapshotFile(directory: string, index: number): Promise<Snapshot> {
+export async function readSnapshotFile(fileSystem: FileSystem, directory: string, index: number): Promise<Snapshot> {
   const path = join(directory, snapshotFileName(index));
-  const bytes = await readFile(path).catch((error: unknown) => {
+  const bytes = await fileSystem.readFile(path).catch((error: unknown) => {
     throw storageErrorFromSystem(error, path, "cannot read snapshot");
   });
-  const decoded = decodeRecordAt(bytes, 0, snapshotHeaderBytesMax);
+  const decoded = decodeRecordAt(bytes, snapshotSalt, snapshotHeaderBytesMax);
   if (decoded.kind !== "record" || decoded.type !== RecordType.snapshotMeta) {
     const detail = decoded.kind === "record" ? `record type ${decoded.type}` : decoded.kind === "end" ? "empty file" : decoded.detail;
     throw corruptSnapshot(path, 0, detail);

@@ -6,6 +6,7 @@
  * - `foreign_directory`: the directory holds files that are not ours, or another format's marker.
  * - `corrupt`: acknowledged data failed its checksum or does not fit the log; never repaired silently.
  * - `io_failed`: a read, write or sync failed; after a failed sync nothing can be promised any more.
+ * - `no_space`: the file system is full (ENOSPC); free space, then restart the node.
  * - `closed`: the storage was used after `close()`.
  * - `overloaded`: more writes were queued than `pendingWritesMax` allows.
  */
@@ -17,7 +18,8 @@ export type StorageErrorCode =
   | "io_failed"
   | "closed"
   | "overloaded"
-  | "locked";
+  | "locked"
+  | "no_space";
 
 export class StorageError extends Error {
   override readonly name = "StorageError";
@@ -42,6 +44,9 @@ export function storageErrorFromSystem(error: unknown, path: string, action: str
     case "EPERM":
     case "EROFS":
       return new StorageError("not_writable", path, `${action} ${path}: not writable (${detail})`, { cause: error });
+    case "ENOSPC":
+    case "EDQUOT":
+      return new StorageError("no_space", path, `${action} ${path}: the file system is full (${detail})`, { cause: error });
     default:
       return new StorageError("io_failed", path, `${action} ${path}: ${detail}`, { cause: error });
   }

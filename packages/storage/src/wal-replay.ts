@@ -6,6 +6,8 @@ import type { ScannedRecord } from "./wal-segment.js";
 
 export interface SegmentSummary {
   sequence: number;
+  /** Salts the checksum of every record after the segment's header. */
+  nonce: number;
   /** The highest entry index ever written to this segment (0 for none): compaction's test. */
   maxEntryIndex: number;
 }
@@ -30,9 +32,16 @@ export class LogReplay {
   readonly cache = new EntryCache(1);
   readonly segments: SegmentSummary[] = [];
 
-  constructor(private readonly entriesInMemoryMax: number) {}
+  /**
+   * `trustCommitIndex` is the test-only broken rule `hard_state_before_entries`: take a hard
+   * state's commit index as it was written, capped only at the end of the replayed log.
+   */
+  constructor(
+    private readonly entriesInMemoryMax: number,
+    private readonly trustCommitIndex = false,
+  ) {}
 
-  applySegment(sequence: number, records: readonly ScannedRecord[]): ReplayMismatch | null {
+  applySegment(sequence: number, nonce: number, records: readonly ScannedRecord[]): ReplayMismatch | null {
     const [first, ...rest] = records;
     if (first?.record.type !== "segment_header") return { offset: 0, detail: "segment does not start with a header" };
     const { header } = first.record;
@@ -43,8 +52,8 @@ export class LogReplay {
     } else if (header.lastIndexBefore !== this.index.lastIndex) {
       return { offset: 0, detail: `header says the log ended at ${header.lastIndexBefore}, replay reached ${this.index.lastIndex}` };
     }
-    this.hardState = header.hardState;
-    const summary: SegmentSummary = { sequence, maxEntryIndex: 0 };
+    this.adoptHardState(header.hardState);
+    const summary: SegmentSummary = { sequence, nonce, maxEntryIndex: 0 };
     this.segments.push(summary);
     for (const scanned of rest) {
       const mismatch = this.applyRecord(scanned, summary);
@@ -58,7 +67,9 @@ export class LogReplay {
       case "segment_header":
         return { offset, detail: "a second segment header" };
       case "hard_state":
-        this.hardState = record.hardState;
+        this.adoptHardState(record.hardState);
+        return null;
+      case "sync_mark":
         return null;
       case "log_reset":
         this.index.resetAfter(record.afterIndex);
@@ -78,6 +89,21 @@ export class LogReplay {
         return null;
       }
     }
+  }
+
+  /**
+   * A hard state's commit index counts only as far as the log reached where it was written: the
+   * writer puts it after the entries it covers, and a record is read only if everything before
+   * it was, so a commit index is never taken for entries that did not make it to the disk.
+   */
+  private adoptHardState(hardState: HardState): void {
+    const commitIndex = this.trustCommitIndex ? hardState.commitIndex : Math.min(hardState.commitIndex, this.index.lastIndex);
+    this.hardState = { ...hardState, commitIndex };
+  }
+
+  /** The commit index a restarted node may act on: never above the replayed log. */
+  provenCommitIndex(): number {
+    return Math.min(this.hardState.commitIndex, this.index.lastIndex);
   }
 
   /** Decides what the newest snapshot means for the replayed log, and applies a reset. */

@@ -1,15 +1,16 @@
-import type { FileHandle } from "node:fs/promises";
-import { open } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import type { MetricLabels, MetricsSink } from "@lockstep/consensus";
 import { syncDirectory, writeAll } from "./data-directory.js";
+import type { FileHandle, FileSystem } from "./file-system.js";
 import type { StorageError} from "./storage-error.js";
 import { storageErrorFromSystem } from "./storage-error.js";
+import { encodeSyncMark, syncMarkRecordBytes } from "./wal-records.js";
 import { segmentPath } from "./wal-segment.js";
 
 export type FsyncPolicy = "always" | "none";
 
 export interface WalWriterOptions {
+  fileSystem: FileSystem;
   directory: string;
   fsyncPolicy: FsyncPolicy;
   /** One flush writes at most this many bytes (one write and one fdatasync per segment touched). */
@@ -18,11 +19,22 @@ export interface WalWriterOptions {
   metricLabels: MetricLabels;
 }
 
-/** The segment the writer appends to; `bytes` is its length on disk. */
+/** The segment the writer appends to; `bytes` is its length on disk, `syncedBytes` how much of it is synced. */
 export interface OpenSegment {
   sequence: number;
+  nonce: number;
   handle: FileHandle;
   bytes: number;
+  syncedBytes: number;
+}
+
+/** One append: `bytes` go at `position` of segment `sequence`; sync marks sit at `markOffsets` within them. */
+export interface Append {
+  sequence: number;
+  nonce: number;
+  position: number;
+  bytes: Buffer;
+  markOffsets: readonly number[];
 }
 
 interface Waiter {
@@ -31,7 +43,7 @@ interface Waiter {
 }
 
 type QueueItem =
-  | { kind: "append"; sequence: number; position: number; bytes: Buffer; waiter: Waiter }
+  | ({ kind: "append"; waiter: Waiter } & Append)
   | { kind: "task"; run: () => Promise<void>; waiter: Waiter };
 
 /**
@@ -61,9 +73,9 @@ export class WalWriter {
     return this.failure;
   }
 
-  /** Writes `bytes` at `position` of segment `sequence` (the active one, or the next: a new file). */
-  append(sequence: number, position: number, bytes: Buffer): Promise<void> {
-    return this.enqueue((waiter) => ({ kind: "append", sequence, position, bytes, waiter }));
+  /** Writes an append to the active segment, or to the next one (a new file). */
+  append(append: Append): Promise<void> {
+    return this.enqueue((waiter) => ({ kind: "append", ...append, waiter }));
   }
 
   runTask(run: () => Promise<void>): Promise<void> {
@@ -130,7 +142,7 @@ export class WalWriter {
       let end = start;
       while (end < batch.length && appendAt(batch, end).sequence === sequence) end += 1;
       if (sequence !== this.active.sequence) {
-        await this.rotateTo(sequence);
+        await this.rotateTo(sequence, appendAt(batch, start).nonce);
         createdSegment = true;
       }
       const group = batch.slice(start, end).map((_, offset) => appendAt(batch, start + offset));
@@ -138,14 +150,15 @@ export class WalWriter {
       start = end;
     }
     await this.syncActive();
-    if (createdSegment && this.options.fsyncPolicy === "always") await syncDirectory(this.options.directory);
+    if (createdSegment && this.options.fsyncPolicy === "always") await syncDirectory(this.options.fileSystem, this.options.directory);
   }
 
-  private async writeGroup(group: ReadonlyArray<{ position: number; bytes: Buffer }>): Promise<void> {
+  private async writeGroup(group: readonly Append[]): Promise<void> {
     const position = group[0]?.position ?? this.active.bytes;
     if (position !== this.active.bytes) {
       throw new Error(`log writer: append at ${position} but segment ${this.active.sequence} is ${this.active.bytes} bytes`);
     }
+    for (const item of group) this.stampSyncMarks(item);
     const bytes = group.length === 1 ? (group[0]?.bytes ?? Buffer.alloc(0)) : Buffer.concat(group.map((item) => item.bytes));
     await writeAll(this.active.handle, bytes, position);
     this.active.bytes += bytes.byteLength;
@@ -153,12 +166,24 @@ export class WalWriter {
     this.options.metrics.increment("wal_bytes_written_total", this.options.metricLabels, bytes.byteLength);
   }
 
-  private async rotateTo(sequence: number): Promise<void> {
+  /**
+   * Writes into each sync mark how far the segment is synced right now: recovery reads a sound
+   * mark after damaged bytes as proof that the disk lost what it had promised (not a crash).
+   */
+  private stampSyncMarks(item: Append): void {
+    for (const markOffset of item.markOffsets) {
+      const mark = encodeSyncMark(this.active.syncedBytes, { nonce: this.active.nonce, offset: item.position + markOffset });
+      if (mark.byteLength !== syncMarkRecordBytes) throw new Error("log writer: a sync mark of the wrong size");
+      item.bytes.set(mark, markOffset);
+    }
+  }
+
+  private async rotateTo(sequence: number, nonce: number): Promise<void> {
     if (sequence !== this.active.sequence + 1) throw new Error(`log writer: segment ${sequence} after ${this.active.sequence}`);
     await this.syncActive();
     await this.active.handle.close();
-    const handle = await open(segmentPath(this.options.directory, sequence), "wx");
-    this.active = { sequence, handle, bytes: 0 };
+    const handle = await this.options.fileSystem.open(segmentPath(this.options.directory, sequence), "createExclusive");
+    this.active = { sequence, nonce, handle, bytes: 0, syncedBytes: 0 };
   }
 
   private async syncActive(): Promise<void> {
@@ -168,6 +193,7 @@ export class WalWriter {
     this.options.metrics.observe("wal_fsync_seconds", this.options.metricLabels, (performance.now() - started) / 1000);
     this.options.metrics.increment("wal_fsyncs_total", this.options.metricLabels);
     this.unsynced = false;
+    this.active.syncedBytes = this.active.bytes;
   }
 
   private fail(error: StorageError, batch: readonly QueueItem[]): void {

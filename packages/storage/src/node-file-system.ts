@@ -1,0 +1,40 @@
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { acquireDirectoryLock } from "./directory-lock.js";
+import type { FileHandle, FileStat, FileSystem, OpenMode } from "./file-system.js";
+
+const flagsOf: Record<OpenMode, string> = { read: "r", readWrite: "r+", create: "w", createExclusive: "wx" };
+
+/** The production file system: node:fs promises (libuv's thread pool, never the event loop). */
+export const nodeFileSystem: FileSystem = {
+  open: async (path, mode): Promise<FileHandle> => {
+    const handle = await open(path, flagsOf[mode]);
+    return {
+      read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
+      write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
+      datasync: () => handle.datasync(),
+      sync: () => handle.sync(),
+      truncate: (bytes) => handle.truncate(bytes),
+      close: () => handle.close(),
+    };
+  },
+  readFile: (path) => readFile(path),
+  readdir: (path) => readdir(path),
+  mkdir: async (path) => {
+    await mkdir(path);
+  },
+  stat: async (path): Promise<FileStat> => {
+    const found = await stat(path);
+    return { kind: found.isFile() ? "file" : found.isDirectory() ? "directory" : "other", bytes: found.size };
+  },
+  rename: (from, to) => rename(from, to),
+  unlink: (path) => unlink(path),
+  syncDirectory: async (path) => {
+    const handle = await open(path, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  lockDirectory: (directory) => acquireDirectoryLock(directory),
+};
