@@ -8,11 +8,11 @@ import type { Violation } from "./monitor/safety-monitor.js";
  */
 export const breakRules: Readonly<Record<UnsafeBrokenRule, { caughtBy: ReadonlyArray<Violation["rule"]>; what: string }>> = {
   vote_without_log_check: {
-    caughtBy: ["state_machine_safety", "leader_completeness", "linearizability", "log_matching"],
+    caughtBy: ["state_machine_safety", "commit_quorum", "leader_completeness", "linearizability", "log_matching"],
     what: "votes without the election restriction (Raft §5.4.1): a stale log can win and overwrite committed entries",
   },
   commit_old_term_by_count: {
-    caughtBy: ["state_machine_safety", "leader_completeness", "linearizability", "log_matching"],
+    caughtBy: ["state_machine_safety", "commit_quorum", "leader_completeness", "linearizability", "log_matching"],
     what: "commits an entry of an earlier term by counting replicas (Raft §5.4.2, Figure 8)",
   },
   hard_state_before_entries: {

@@ -26,6 +26,8 @@ export interface FaultStats {
   /** Isolations timed against a message (not counted in `partitions`). */
   timedIsolations: number;
   restarts: number;
+  /** Crashes after which the node's disk was replaced by an empty one (part of `crashes`). */
+  wipes: number;
   heals: number;
   linkFaultBursts: number;
   clockPauses: number;
@@ -35,7 +37,7 @@ export interface FaultStats {
   staleLeaderCompleted: number;
 }
 
-type Operation = "partition" | "isolate" | "one_way_cut" | "bridge" | "heal" | "crash" | "restart" | "link_faults" | "timed_fault" | "clock_fault" | "stale_leader";
+type Operation = "partition" | "isolate" | "one_way_cut" | "bridge" | "heal" | "crash" | "restart" | "wipe" | "link_faults" | "timed_fault" | "clock_fault" | "stale_leader";
 
 interface ArmedFault {
   kind: TimedFaultKind;
@@ -60,6 +62,7 @@ export class FaultSchedule {
     timedCrashes: 0,
     timedIsolations: 0,
     restarts: 0,
+    wipes: 0,
     heals: 0,
     linkFaultBursts: 0,
     clockPauses: 0,
@@ -72,6 +75,12 @@ export class FaultSchedule {
   /** Silenced by a timed fault, crashing at the end of the current instant. */
   private readonly crashing = new Set<NodeId>();
   private readonly armed: ArmedFault[] = [];
+  /**
+   * Wiped nodes not yet repaired, with the cluster's commit index when their disk went. One lost
+   * disk is one failure; a second before the first is repaired could be the loss of every copy
+   * of a committed entry, which no protocol survives (that is `lockstep recover`'s case).
+   */
+  private readonly awaitingRepair = new Map<NodeId, number>();
   private readonly history = new SendHistory();
   private readonly staleLeader: StaleLeaderScenario;
   private readonly operations: ReadonlyArray<readonly [Operation, number]>;
@@ -95,6 +104,7 @@ export class FaultSchedule {
       ["heal", profile.healWeight],
       ["crash", profile.crashWeight],
       ["restart", profile.restartWeight],
+      ["wipe", profile.wipeWeight],
       ["link_faults", profile.linkFaultsWeight],
       ["timed_fault", profile.timedFaultWeight],
       ["clock_fault", profile.clockFaultWeight],
@@ -184,6 +194,22 @@ export class FaultSchedule {
       case "restart": {
         const id = this.pickOrNull([...this.crashed]);
         if (id !== null) await this.restart(id);
+        return;
+      }
+      case "wipe": {
+        this.noteRepairs();
+        if (this.awaitingRepair.size > 0) return;
+        // A node its damaged disk keeps down gets the new disk first: what an operator would replace.
+        const down = this.context.cluster.downForGood()[0];
+        // Replacing a disk already damaged adds no damage; replacing a sound one spends the budget.
+        if (down === undefined && (!this.mayCrash() || !this.context.cluster.mayDamageDisk())) return;
+        const commitIndex = Math.max(0, ...this.context.cluster.liveNodes().map((node) => node.status().commitIndex));
+        const id = down ?? this.crashOne();
+        if (id === null) return;
+        this.crashed.add(id);
+        this.awaitingRepair.set(id, commitIndex);
+        this.context.cluster.wipe(id);
+        this.stats.wipes++;
         return;
       }
       case "link_faults":
@@ -296,6 +322,14 @@ export class FaultSchedule {
     clock.setTimeout(() => nodeClock.setRate(baseRate), randomInt(random, 100, clockRateFaultMsMax + 1));
   }
 
+  /** A wiped node is repaired once a leader has brought it to the commit index of when its disk went. */
+  private noteRepairs(): void {
+    for (const [id, commitIndex] of this.awaitingRepair) {
+      const node = this.context.cluster.node(id);
+      if (node !== null && node.status().commitIndex >= commitIndex) this.awaitingRepair.delete(id);
+    }
+  }
+
   private mayCrash(): boolean {
     // Keep a majority able to run: crash at most a minority at a time.
     // A node whose storage refused to start is down too.
@@ -303,13 +337,15 @@ export class FaultSchedule {
     return this.crashed.size + this.crashing.size + downForGood < Math.floor((this.context.ids.length - 1) / 2);
   }
 
-  private crashOne(): void {
-    if (!this.mayCrash()) return;
+  /** Crashes one node (the leader at the profile's rate); returns it, or null when a minority is already down. */
+  private crashOne(): NodeId | null {
+    if (!this.mayCrash()) return null;
     const candidates = this.context.ids.filter((id) => !this.crashed.has(id) && !this.crashing.has(id));
     const leader = this.currentLeader();
     const aimAtLeader = this.context.random() < this.context.profile.leaderCrashFraction;
     const id = leader !== null && aimAtLeader && !this.crashing.has(leader) ? leader : this.pick(candidates);
     this.crashNow(id, this.context.random() < this.context.profile.inflightSurvivesCrashProbability);
+    return id;
   }
 
   private crashNow(id: NodeId, inflightSurvives: boolean): void {

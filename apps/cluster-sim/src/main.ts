@@ -153,6 +153,7 @@ class Totals {
   violations = 0;
   crashes = 0;
   timedCrashes = 0;
+  wipes = 0;
   clockPauses = 0;
   staleLeaderCompleted = 0;
   simulatedMs = 0;
@@ -164,6 +165,7 @@ class Totals {
     this.violations += summary.violations.length;
     this.crashes += summary.crashes;
     this.timedCrashes += summary.timedCrashes;
+    this.wipes += summary.wipes;
     this.clockPauses += summary.clockPauses;
     this.staleLeaderCompleted += summary.staleLeaderCompleted;
     this.simulatedMs += summary.simulatedMs;
@@ -176,7 +178,7 @@ class Totals {
       .join(", ");
     return (
       `sim: ${this.seeds} seeds, ${this.operations} operations, ${this.violations} violations in ${failingSeeds} seeds; ` +
-      `${this.crashes} crashes (${this.timedCrashes} timed against a message), ${this.clockPauses} clock pauses, ` +
+      `${this.crashes} crashes (${this.timedCrashes} timed against a message, ${this.wipes} with the disk replaced by an empty one), ${this.clockPauses} clock pauses, ` +
       `${this.staleLeaderCompleted} stale-leader schedules completed; storage: ${storage}; ` +
       `simulated ${(this.simulatedMs / 1000).toFixed(1)} s in ${(wallMs / 1000).toFixed(1)} s wall ` +
       `(${(this.simulatedMs / Math.max(1, wallMs)).toFixed(1)}x, ${workers} worker${workers === 1 ? "" : "s"})` +

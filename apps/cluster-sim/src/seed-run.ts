@@ -25,6 +25,8 @@ export interface SeedSummary {
   simulatedMs: number;
   crashes: number;
   timedCrashes: number;
+  /** Crashes whose disk was replaced by an empty one. */
+  wipes: number;
   clockPauses: number;
   staleLeaderRuns: number;
   staleLeaderCompleted: number;
@@ -62,6 +64,7 @@ export function summarize(result: SimulationResult, nodes: 3 | 5 | 7, options: S
     simulatedMs: result.simulatedMs,
     crashes: result.faults.crashes,
     timedCrashes: result.faults.timedCrashes,
+    wipes: result.faults.wipes,
     clockPauses: result.faults.clockPauses,
     staleLeaderRuns: result.faults.staleLeaderRuns,
     staleLeaderCompleted: result.faults.staleLeaderCompleted,

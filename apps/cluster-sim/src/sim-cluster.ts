@@ -1,11 +1,12 @@
 import { ConsensusNode } from "@lockstep/consensus";
-import type { DriverConfig, RandomSource, Transport } from "@lockstep/consensus";
+import type { DriverConfig, RandomSource, Storage, Transport } from "@lockstep/consensus";
 import type { ConsensusEnvelope, Envelope, NodeId } from "@lockstep/protocol";
 import { lifecycleDefinition } from "@lockstep/state-machine";
 import type { DiskFaults } from "@lockstep/storage";
 import { fork } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import { CommitQuorumCheck } from "./monitor/commit-quorum.js";
+import type { DurableLogView } from "./monitor/commit-quorum.js";
 import type { SafetyMonitor } from "./monitor/safety-monitor.js";
 import { NodeClock } from "./node-clock.js";
 import { SimStorage } from "./sim-storage.js";
@@ -30,6 +31,8 @@ interface SimMember {
   handler: ((envelope: ConsensusEnvelope) => void) | null;
   /** The network endpoint of the current incarnation. */
   endpoint: Transport | null;
+  /** The disk was replaced by an empty one: the next start reports a possible loss (it may have voted or acknowledged before). */
+  wiped: boolean;
   /** Bumped by every start: a transport of an older incarnation sends nothing. */
   incarnation: number;
   /** Set by `silence`: this incarnation sends nothing more (its crash falls right after a message). */
@@ -70,18 +73,9 @@ export class SimCluster {
       hardStateBeforeEntries?: boolean;
     },
   ) {
-    // Rot of synced data hits at most a minority of nodes: more would be data loss no protocol survives.
-    let rotBudget = Math.floor((context.ids.length - 1) / 2);
+    this.diskDamageBudget = Math.floor((context.ids.length - 1) / 2);
     for (const id of context.ids) {
-      const storage = new SimStorage({
-        clock: context.clock,
-        random: fork(context.random),
-        faults: context.diskFaults,
-        ...(context.hardStateBeforeEntries === true ? { hardStateBeforeEntries: true } : {}),
-        mayRot: () => rotBudget > 0 && rotBudget-- > 0,
-        onViolation: (detail) => context.monitor.report("storage_durability", `${id}: ${detail}`),
-        onPowerCut: () => this.cutPowerDuringWrite(id),
-      });
+      const storage = this.newStorage(id);
       const clock = new NodeClock(context.clock);
       clock.setRate(context.clockRateOf(id));
       const member: SimMember = {
@@ -94,6 +88,7 @@ export class SimCluster {
         handler: null,
         endpoint: null,
         incarnation: 0,
+        wiped: false,
         silenced: false,
         networkCrashDeferred: false,
         downForGood: null,
@@ -105,9 +100,56 @@ export class SimCluster {
     }
   }
 
+  /**
+   * Rot of synced data and replaced disks together hit at most a minority of nodes: more would be
+   * data loss no protocol survives.
+   */
+  private diskDamageBudget: number;
+
+  /** Takes one unit of the disk-damage budget; false when a minority of disks is already damaged. */
+  mayDamageDisk(): boolean {
+    if (this.diskDamageBudget <= 0) return false;
+    this.diskDamageBudget--;
+    return true;
+  }
+
+  private newStorage(id: NodeId): SimStorage {
+    return new SimStorage({
+      clock: this.context.clock,
+      random: fork(this.context.random),
+      faults: this.context.diskFaults,
+      ...(this.context.hardStateBeforeEntries === true ? { hardStateBeforeEntries: true } : {}),
+      mayRot: () => this.mayDamageDisk(),
+      onViolation: (detail) => this.context.monitor.report("storage_durability", `${id}: ${detail}`),
+      onPowerCut: () => this.cutPowerDuringWrite(id),
+    });
+  }
+
+  /**
+   * Replaces a crashed node's disk with an empty one (a machine whose disk died, started again
+   * under its old id). The node starts with `possibleLoss`: it may have voted and acknowledged
+   * before, so it must not vote until a leader has brought it up to date. For the commit-quorum
+   * check the old disk still counts for what it had acknowledged: a leader trusts acknowledgments,
+   * and losing one disk is one failure, which a majority quorum tolerates.
+   */
+  wipe(id: NodeId): void {
+    const member = this.member(id);
+    if (member.node !== null) throw new Error(`wipe: ${id} is running; crash it first`);
+    const old = this.durableLogs.get(id) ?? member.storage;
+    const fresh = this.newStorage(id);
+    member.storage = fresh;
+    member.wiped = true;
+    // A node its damaged disk kept down comes back on the new one.
+    member.downForGood = null;
+    this.durableLogs.set(id, {
+      durableTermAt: (index) => fresh.durableTermAt(index) ?? old.durableTermAt(index),
+      durableSnapshotIndex: () => Math.max(fresh.durableSnapshotIndex(), old.durableSnapshotIndex()),
+    });
+  }
+
   private readonly interceptors: SendInterceptor[] = [];
   private readonly commitQuorum = new CommitQuorumCheck();
-  private readonly durableLogs = new Map<NodeId, SimStorage>();
+  private readonly durableLogs = new Map<NodeId, DurableLogView>();
 
   /** Adds a hook that sees (and may swallow) every message sent from now on. */
   interceptSends(interceptor: SendInterceptor): void {
@@ -157,6 +199,9 @@ export class SimCluster {
     member.silenced = false;
     member.incarnation++;
     this.context.network.restart(id);
+    // Only the first start after a wipe: once it has run, what it writes is its own again.
+    const wiped = member.wiped;
+    member.wiped = false;
     const transport = this.monitoredTransport(member, this.context.network.endpoint(id));
     const incarnation = member.incarnation;
     const node = await ConsensusNode.start({
@@ -165,7 +210,7 @@ export class SimCluster {
       members: this.context.ids,
       definition: lifecycleDefinition,
       transport,
-      storage: member.storage,
+      storage: wiped ? reportingPossibleLoss(member.storage) : member.storage,
       clock: member.clock,
       random: fork(this.context.random),
       config: this.context.driverConfig,
@@ -330,4 +375,15 @@ export class SimCluster {
     for (const envelope of outbound) if (!member.silenced) member.endpoint?.send(envelope);
     for (const envelope of inbound) member.handler?.(envelope);
   }
+}
+
+/** The storage as a node started on a replaced, empty disk sees it: the load says data may be lost. */
+function reportingPossibleLoss(storage: Storage): Storage {
+  return {
+    load: async () => ({ ...(await storage.load()), possibleLoss: true }),
+    persist: (write) => storage.persist(write),
+    saveSnapshot: (snapshot) => storage.saveSnapshot(snapshot),
+    compact: (index) => storage.compact(index),
+    close: () => storage.close(),
+  };
 }

@@ -3,7 +3,7 @@ import { createRandom, fork, MemoryNetwork, VirtualClock } from "@lockstep/trans
 import { checkLinearizability, HistoryRecorder } from "./checkers/index.js";
 import type { HistoryEvent } from "./history/index.js";
 import { lifecycleDefinition } from "@lockstep/state-machine";
-import { describeDiskFaults, drawDiskFaults, perfectDiskFaults } from "@lockstep/storage";
+import { describeDiskFaults } from "@lockstep/storage";
 import { FaultSchedule } from "./fault-schedule.js";
 import type { FaultStats } from "./fault-schedule.js";
 import { checkFinalLogs } from "./monitor/final-checks.js";
@@ -12,7 +12,7 @@ import type { Violation } from "./monitor/safety-monitor.js";
 import { SimCluster } from "./sim-cluster.js";
 import { defaultSimulationOptions } from "./sim-options.js";
 import type { SimulationOptions } from "./sim-options.js";
-import { drawSwarmProfile, quietProfile } from "./swarm-profile.js";
+import { diskFaultsOf, drawSwarmProfile, quietProfile } from "./swarm-profile.js";
 import type { SwarmProfile } from "./swarm-profile.js";
 import { Workload } from "./workload.js";
 import type { WorkloadStats } from "./workload.js";
@@ -41,9 +41,6 @@ export interface SimulationResult {
   disk: string;
 }
 
-/** Mixed into the seed for the disk's fault draw, so that it does not shift the run's own stream. */
-const diskSeedSalt = 0x6d15_c0de;
-
 /**
  * One seeded run: a safety phase (client load under faults, checked after every event), then a
  * liveness phase (faults stop; a leader must be elected and a write committed within the bound,
@@ -64,11 +61,7 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
   const ids: NodeId[] = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const skewRandom = fork(random);
   const rates = new Map(ids.map((id) => [id, 1 + (skewRandom() * 2 - 1) * profile.clockSkewMax]));
-  const diskFaults = {
-    ...(options.faults ? drawDiskFaults(createRandom((options.seed ^ diskSeedSalt) >>> 0)) : perfectDiskFaults),
-    fsyncDelayMsMin: profile.syncDelayMsMin,
-    fsyncDelayMsMax: profile.syncDelayMsMax,
-  };
+  const diskFaults = diskFaultsOf(profile);
   const cluster = new SimCluster({
     clock,
     network,

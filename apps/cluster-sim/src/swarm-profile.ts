@@ -1,4 +1,6 @@
 import type { RandomSource } from "@lockstep/consensus";
+import { drawDiskFaults, perfectDiskFaults } from "@lockstep/storage";
+import type { DiskFaults } from "@lockstep/storage";
 import { createRandom, pickOne, randomInt } from "@lockstep/transport-memory";
 import { z } from "zod";
 
@@ -36,6 +38,8 @@ export interface SwarmProfile {
   partitionMsMax: number;
   crashWeight: number;
   restartWeight: number;
+  /** A crash whose disk is then replaced by an empty one (the node returns under its old id, knowing it may have lost data). */
+  wipeWeight: number;
   linkFaultsWeight: number;
   /** Crashes and isolations timed against a message (right after an Acknowledgment, a Commit, a vote...). */
   timedFaultWeight: number;
@@ -56,6 +60,19 @@ export interface SwarmProfile {
   // Storage: each sync takes a whole number of virtual ms in [syncDelayMsMin, syncDelayMsMax].
   syncDelayMsMin: number;
   syncDelayMsMax: number;
+  // The simulated disk (see @lockstep/storage's DiskFaults, whose fields these are with a "disk"
+  // prefix): what a power cut keeps, tears or loses of unsynced writes, rot of synced data, I/O errors.
+  diskCrashWriteKeptProbability: number;
+  diskCrashWriteTornProbability: number;
+  diskCrashSizeWithoutDataProbability: number;
+  diskCrashStaleSectorProbability: number;
+  diskCrashDirectoryChangeKeptProbability: number;
+  diskCrashBitFlipProbability: number;
+  diskReadErrorProbability: number;
+  diskWriteErrorProbability: number;
+  diskNoSpaceProbability: number;
+  diskFsyncErrorProbability: number;
+  diskPowerCutDuringWriteProbability: number;
   // The cluster's own limits.
   entriesPerProposalMax: number;
   inflightProposalsMax: number;
@@ -89,6 +106,7 @@ export const SwarmProfileSchema = z
     partitionMsMax: nonNegativeInt,
     crashWeight: weight,
     restartWeight: weight,
+    wipeWeight: weight,
     linkFaultsWeight: weight,
     timedFaultWeight: weight,
     clockFaultWeight: weight,
@@ -101,6 +119,17 @@ export const SwarmProfileSchema = z
     clockRateMax: z.number().min(1).max(10),
     syncDelayMsMin: nonNegativeInt,
     syncDelayMsMax: nonNegativeInt,
+    diskCrashWriteKeptProbability: probability,
+    diskCrashWriteTornProbability: probability,
+    diskCrashSizeWithoutDataProbability: probability,
+    diskCrashStaleSectorProbability: probability,
+    diskCrashDirectoryChangeKeptProbability: probability,
+    diskCrashBitFlipProbability: probability,
+    diskReadErrorProbability: probability,
+    diskWriteErrorProbability: probability,
+    diskNoSpaceProbability: probability,
+    diskFsyncErrorProbability: probability,
+    diskPowerCutDuringWriteProbability: probability,
     entriesPerProposalMax: positiveInt.max(1024),
     inflightProposalsMax: positiveInt.max(1024),
     electionTimeoutTicks: z.number().int().min(3).max(100),
@@ -117,6 +146,8 @@ export const SwarmProfileSchema = z
 const faultKindOnProbability = 0.65;
 /** Mixed into the seed so that the profile's stream is unrelated to the run's own stream. */
 const profileSeedSalt = 0x5a4e_3d21;
+/** The disk's faults are drawn from a stream of their own (as they were before they joined the profile). */
+const diskSeedSalt = 0x6d15_c0de;
 
 /** The profile a seed runs with, drawn from its own stream (so `--profile` can replace it without shifting the run). */
 export function drawSwarmProfile(seed: number): SwarmProfile {
@@ -128,6 +159,7 @@ export function drawSwarmProfile(seed: number): SwarmProfile {
   const syncDelayMsMin = randomInt(random, 0, 3);
   const electionTimeoutTicks = randomInt(random, 6, 21);
   const partitionMsMin = randomInt(random, 10, 301);
+  const disk = diskFields(drawDiskFaults(createRandom((seed ^ diskSeedSalt) >>> 0)));
   const profile: SwarmProfile = {
     latencyMsMin,
     latencyMsMax: latencyMsMin + randomInt(random, 1, 16),
@@ -147,6 +179,7 @@ export function drawSwarmProfile(seed: number): SwarmProfile {
     partitionMsMax: on() ? partitionMsMin + randomInt(random, 0, 3_001) : 0,
     crashWeight: kindWeight(),
     restartWeight: randomInt(random, 2, 11),
+    wipeWeight: on() ? randomInt(random, 1, 4) : 0,
     linkFaultsWeight: kindWeight(),
     timedFaultWeight: kindWeight(),
     clockFaultWeight: kindWeight(),
@@ -159,6 +192,7 @@ export function drawSwarmProfile(seed: number): SwarmProfile {
     clockRateMax: round(1 + random() * 3),
     syncDelayMsMin,
     syncDelayMsMax: syncDelayMsMin + randomInt(random, 0, 21),
+    ...disk,
     // Small batches split a new leader's no-op from the old entries before it, which is what
     // lets Figure 8 (§5.4.2) happen at all; large ones exercise pipelining.
     entriesPerProposalMax: pickOne(random, [1, 2, 4, 8, 64, 1024]),
@@ -190,6 +224,7 @@ export function quietProfile(): SwarmProfile {
     partitionMsMax: 0,
     crashWeight: 0,
     restartWeight: 1,
+    wipeWeight: 0,
     linkFaultsWeight: 0,
     timedFaultWeight: 0,
     clockFaultWeight: 0,
@@ -202,6 +237,7 @@ export function quietProfile(): SwarmProfile {
     clockRateMax: 1,
     syncDelayMsMin: 1,
     syncDelayMsMax: 10,
+    ...diskFields(perfectDiskFaults),
     entriesPerProposalMax: 64,
     inflightProposalsMax: 64,
     electionTimeoutTicks: 10,
@@ -251,4 +287,41 @@ export function pickWeighted<T>(random: RandomSource, choices: ReadonlyArray<rea
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+type DiskFields = Pick<SwarmProfile, "diskCrashWriteKeptProbability" | "diskCrashWriteTornProbability" | "diskCrashSizeWithoutDataProbability" | "diskCrashStaleSectorProbability" | "diskCrashDirectoryChangeKeptProbability" | "diskCrashBitFlipProbability" | "diskReadErrorProbability" | "diskWriteErrorProbability" | "diskNoSpaceProbability" | "diskFsyncErrorProbability" | "diskPowerCutDuringWriteProbability">;
+
+function diskFields(faults: DiskFaults): DiskFields {
+  return {
+    diskCrashWriteKeptProbability: faults.crashWriteKeptProbability,
+    diskCrashWriteTornProbability: faults.crashWriteTornProbability,
+    diskCrashSizeWithoutDataProbability: faults.crashSizeWithoutDataProbability,
+    diskCrashStaleSectorProbability: faults.crashStaleSectorProbability,
+    diskCrashDirectoryChangeKeptProbability: faults.crashDirectoryChangeKeptProbability,
+    diskCrashBitFlipProbability: faults.crashBitFlipProbability,
+    diskReadErrorProbability: faults.readErrorProbability,
+    diskWriteErrorProbability: faults.writeErrorProbability,
+    diskNoSpaceProbability: faults.noSpaceProbability,
+    diskFsyncErrorProbability: faults.fsyncErrorProbability,
+    diskPowerCutDuringWriteProbability: faults.powerCutDuringWriteProbability,
+  };
+}
+
+/** The simulated disk's faults of a profile; its syncs take the profile's sync delays. */
+export function diskFaultsOf(profile: SwarmProfile): DiskFaults {
+  return {
+    fsyncDelayMsMin: profile.syncDelayMsMin,
+    fsyncDelayMsMax: profile.syncDelayMsMax,
+    crashWriteKeptProbability: profile.diskCrashWriteKeptProbability,
+    crashWriteTornProbability: profile.diskCrashWriteTornProbability,
+    crashSizeWithoutDataProbability: profile.diskCrashSizeWithoutDataProbability,
+    crashStaleSectorProbability: profile.diskCrashStaleSectorProbability,
+    crashDirectoryChangeKeptProbability: profile.diskCrashDirectoryChangeKeptProbability,
+    crashBitFlipProbability: profile.diskCrashBitFlipProbability,
+    readErrorProbability: profile.diskReadErrorProbability,
+    writeErrorProbability: profile.diskWriteErrorProbability,
+    noSpaceProbability: profile.diskNoSpaceProbability,
+    fsyncErrorProbability: profile.diskFsyncErrorProbability,
+    powerCutDuringWriteProbability: profile.diskPowerCutDuringWriteProbability,
+  };
 }

@@ -106,7 +106,11 @@ export class Workload {
           this.context.history.fail(operation);
           return;
         case "join_token_refused":
-          throw new Error("a transition was answered with a join-token result");
+        case "token_exists":
+        case "token_not_found":
+        case "already_bootstrapped":
+        case "tokens_full":
+          throw new Error(`a transition was answered with a token result (${outcome.code})`);
         case "session_expired":
           if (mayHaveApplied) {
             this.stats.indeterminate++;

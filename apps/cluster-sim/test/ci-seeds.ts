@@ -11,7 +11,7 @@ export const ciSeeds = Number(process.env.SIM_SEEDS ?? 300);
 /** Seeds [first, last] of CI's budget, each with its own swarm profile: no violations, and every fault kind happened. */
 export async function expectCleanSeeds(first: number, last: number): Promise<void> {
   const failures: string[] = [];
-  const totals = { operations: 0, partitions: 0, crashes: 0, timedCrashes: 0, timedIsolations: 0, clockPauses: 0, clockRateChanges: 0, staleLeaderCompleted: 0, lostWrites: 0, tornWrites: 0, refusedCorrupt: 0 };
+  const totals = { operations: 0, partitions: 0, crashes: 0, timedCrashes: 0, timedIsolations: 0, wipes: 0, clockPauses: 0, clockRateChanges: 0, staleLeaderCompleted: 0, lostWrites: 0, tornWrites: 0, refusedCorrupt: 0 };
   for (let seed = first; seed <= last; seed++) {
     const nodes = nodesForSeed(seed, undefined);
     const result = await runSimulation({ seed, nodes, faults: true });
@@ -20,6 +20,7 @@ export async function expectCleanSeeds(first: number, last: number): Promise<voi
     totals.crashes += result.faults.crashes;
     totals.timedCrashes += result.faults.timedCrashes;
     totals.timedIsolations += result.faults.timedIsolations;
+    totals.wipes += result.faults.wipes;
     totals.clockPauses += result.faults.clockPauses;
     totals.clockRateChanges += result.faults.clockRateChanges;
     totals.staleLeaderCompleted += result.faults.staleLeaderCompleted;
@@ -41,6 +42,7 @@ export async function expectCleanSeeds(first: number, last: number): Promise<voi
   expect(totals.crashes).toBeGreaterThan(count / 2);
   expect(totals.timedCrashes).toBeGreaterThan(count / 10);
   expect(totals.timedIsolations).toBeGreaterThan(count / 20);
+  expect(totals.wipes).toBeGreaterThan(count / 20);
   expect(totals.clockPauses).toBeGreaterThan(count / 10);
   expect(totals.clockRateChanges).toBeGreaterThan(count / 10);
   expect(totals.staleLeaderCompleted).toBeGreaterThan(count / 10);

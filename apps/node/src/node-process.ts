@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { ConsensusNode, type Logger } from "@lockstep/consensus";
 import { createMetrics } from "@lockstep/metrics";
@@ -9,7 +10,9 @@ import { CountingMetricsSink } from "./counting-metrics-sink.js";
 import type { ClusterIdentity } from "./membership/cluster-identity.js";
 import { resolveIdentity } from "./membership/resolve-identity.js";
 import { cryptoRandom } from "./crypto-random.js";
-import { createApiServer, type ApiServer } from "./server/api-server.js";
+import { createApiServer, type ApiServer, type ApiTls } from "./server/api-server.js";
+import { BufferBudget } from "./server/buffer-budget.js";
+import { watchInitialAdminToken } from "./server/initial-admin-token.js";
 import { WatchHub } from "./server/watch-hub.js";
 import { PeerTlsReloader, readPeerTlsMaterial, type ReloadOutcome } from "./peer-tls-reloader.js";
 import { createSystemClock } from "./system-clock.js";
@@ -112,24 +115,37 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       schedule: setImmediate,
       ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
     });
+    const budget = new BufferBudget(config.clientBufferedBytesMax, (stream) => sink.increment("client_streams_cut_total", { stream }));
     // Subscribe in the same turn as reading the applied index: the history is complete after it.
     const hub = new WatchHub({
       historyEventsMax: config.watchHistoryEventsMax,
       bufferedBytesMax: config.watchBufferedBytesMax,
       clientsMax: config.watchClientsMax,
       appliedIndex: node.localStore.appliedIndex,
+      budget,
     });
     const unsubscribe = node.onApplied((event) => hub.onApplied(event));
     cleanup.push(() => node.stop(0));
     options.onNodeStarted?.(node);
-    const api = createNodeApi({ config, identity, node, hub, metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }), sink, logger });
+    const api = createNodeApi({ config, identity, node, hub, budget, metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }), sink, logger });
     const clientAddress = await api.listen(config.clientListen.host, config.clientListen.port);
+    const stopBootstrap =
+      config.initialAdminTokenFile === undefined
+        ? () => undefined
+        : watchInitialAdminToken({ node, file: config.initialAdminTokenFile, logger, proposal: { timeoutMs: config.consensusTimeoutMs, retryIntervalMs: config.tickMs * config.electionTimeoutTicks } });
+    if (config.clientAuthentication === "none" || config.clientTls === undefined) {
+      logger.warn(
+        { clientAddress: `${clientAddress.address}:${clientAddress.port}`, tls: config.clientTls !== undefined, authentication: config.clientAuthentication },
+        config.insecure ? "the client port is not fully secured (--insecure): anyone who can reach it may read or change state" : "the client port is on loopback without HTTPS or tokens: only this machine can reach it",
+      );
+    }
     logger.info({ clientAddress: `${clientAddress.address}:${clientAddress.port}`, peerAddress: `${config.peerListen.host}:${config.peerListen.port}`, dataDirectory: config.dataDirectory }, "node started");
     return {
       node,
       clientAddress,
       reloadPeerTls: () => tlsReloader.reload(),
       stop: async () => {
+        stopBootstrap();
         tlsReloader.stop();
         await api.close();
         await node.stop(config.shutdownDrainMs);
@@ -149,6 +165,7 @@ function createNodeApi(parts: {
   identity: ClusterIdentity;
   node: ConsensusNode;
   hub: WatchHub;
+  budget: BufferBudget;
   metricsText: () => Promise<{ contentType: string; text: string }>;
   sink: CountingMetricsSink;
   logger: Logger;
@@ -164,13 +181,25 @@ function createNodeApi(parts: {
       counters: () => parts.sink.counters,
       commitLatenciesMs: () => parts.sink.drainCommitLatenciesMs(),
       requestBodyBytesMax: config.requestBodyBytesMax,
+      proposal: { timeoutMs: config.consensusTimeoutMs, retryIntervalMs: config.tickMs * config.electionTimeoutTicks },
     },
     hub: parts.hub,
+    connectionsPerSourceMax: config.clientConnectionsPerSourceMax,
+    security: {
+      authentication: config.clientAuthentication,
+      tls: config.clientTls !== undefined,
+      memberClientUrls: config.members.map((member) => member.clientUrl),
+      corsAllowedOrigins: config.corsAllowedOrigins,
+      hostAllowlist: config.hostAllowlist,
+      tokens: () => parts.node.localStore.tokens,
+      countRefusal: (reason) => parts.sink.increment("client_refusals_total", { reason }),
+    },
+    ...(config.clientTls === undefined ? {} : { tls: readClientTls(config.clientTls) }),
     httpConnectionsMax: config.httpConnectionsMax,
     httpRequestsInflightMax: config.httpRequestsInflightMax,
     httpRequestTimeoutMs: config.httpRequestTimeoutMs,
     httpHeadersTimeoutMs: config.httpHeadersTimeoutMs,
-    dashboard: { intervalMs: config.dashboardFeedIntervalMs, clientsMax: config.dashboardClientsMax, bufferedBytesMax: config.watchBufferedBytesMax },
+    dashboard: { intervalMs: config.dashboardFeedIntervalMs, clientsMax: config.dashboardClientsMax, bufferedBytesMax: config.watchBufferedBytesMax, budget: parts.budget },
     onInternalError: (error) => parts.logger.error({ err: error }, "HTTP handler failed"),
   });
 }
@@ -195,6 +224,15 @@ function clusterIdentityOf(config: NodeConfig, storage: FileStorage): ClusterIde
     case "needs_join":
       throw new Error(`data directory ${config.dataDirectory} is empty and the node was asked to join`);
   }
+}
+
+/** The client port's PEM files, read once at start (a missing file stops the start with its path). */
+function readClientTls(files: NonNullable<NodeConfig["clientTls"]>): ApiTls {
+  return {
+    cert: readFileSync(files.certFile, "utf8"),
+    key: readFileSync(files.keyFile, "utf8"),
+    ...(files.caFile === undefined ? {} : { ca: readFileSync(files.caFile, "utf8") }),
+  };
 }
 
 function peerAddresses(config: NodeConfig): Record<string, PeerAddress> {

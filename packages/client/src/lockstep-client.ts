@@ -117,7 +117,8 @@ export class LockstepClient {
     if (options.expect !== undefined) checkInput("expected state", options.expect, StateNameSchema);
     const response = await this.#write((requestId) => {
       const query = new URLSearchParams({ ...(options.expect === undefined ? {} : { expect: options.expect }), requestId });
-      return { method: "DELETE", path: `/v1/machines/${encodeURIComponent(key)}?${query.toString()}`, schema: DeleteResponseSchema, mutating: true };
+      // An empty JSON body: the server asks every state-changing request for `Content-Type: application/json`.
+      return { method: "DELETE", path: `/v1/machines/${encodeURIComponent(key)}?${query.toString()}`, body: {}, schema: DeleteResponseSchema, mutating: true };
     });
     if (response.key !== key) throw new LockstepError("protocol", `delete of ${key} answered for ${response.key}`, { status: 200, outcomeUnknown: true });
     return response;
@@ -154,7 +155,7 @@ export class LockstepClient {
 
   /** Registering is safe to retry: a session registered twice leaves one unused, which expires. */
   async #register(): Promise<{ id: string; seq: number }> {
-    const answer = await this.#request({ method: "POST", path: "/v1/sessions", schema: SessionResponseSchema, mutating: false });
+    const answer = await this.#request({ method: "POST", path: "/v1/sessions", body: {}, schema: SessionResponseSchema, mutating: false });
     const session = { id: answer.sessionId, seq: 0 };
     this.#session = session;
     return session;

@@ -35,5 +35,9 @@ export function estimateCommandBytes(command: Command): number {
       return 40 + command.nonce.length;
     case "limits":
       return 160;
+    case "token_create":
+      return 200 + command.name.length + command.prefixes.reduce((total, prefix) => total + prefix.length + 3, 0);
+    case "token_revoke":
+      return 60 + command.name.length;
   }
 }

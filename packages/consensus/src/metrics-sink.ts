@@ -19,7 +19,9 @@ export type CounterName =
   | "sessions_registered_total"
   | "leader_changes_total"
   | "wal_bytes_written_total"
-  | "wal_fsyncs_total";
+  | "wal_fsyncs_total"
+  | "client_refusals_total"
+  | "client_streams_cut_total";
 
 export type HistogramName =
   | "message_processing_seconds"

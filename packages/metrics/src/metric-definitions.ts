@@ -78,6 +78,14 @@ export const counterDefinitions: Readonly<Record<CounterName, Definition>> = {
     help: "fsync calls on the write-ahead log (one per group commit).",
     labelNames: ["fsync_policy"],
   },
+  client_refusals_total: {
+    help: "Client-port requests and connections refused: no token, invalid or revoked token, role or key prefix not covering the request, Host or Origin not allowed, a state-changing request that is not application/json, too many connections from one address.",
+    labelNames: ["reason"],
+  },
+  client_streams_cut_total: {
+    help: "Watch and dashboard sockets cut because the node-wide buffer budget (clientBufferedBytesMax) was spent while they lagged.",
+    labelNames: ["stream"],
+  },
 };
 
 export const histogramDefinitions: Readonly<Record<HistogramName, Definition>> = {

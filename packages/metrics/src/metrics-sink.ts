@@ -22,6 +22,8 @@ export const counterNames = [
   "leader_changes_total",
   "wal_bytes_written_total",
   "wal_fsyncs_total",
+  "client_refusals_total",
+  "client_streams_cut_total",
 ] as const;
 export type CounterName = (typeof counterNames)[number];
 

@@ -112,7 +112,14 @@ export type ClusterStatus = z.infer<typeof ClusterStatusSchema>;
  */
 export const errorHttpStatus = {
   bad_request: 400,
+  /** No token, or one that is unknown or revoked. */
+  unauthenticated: 401,
+  /** The token's role or key prefixes do not cover the request, or the Host or Origin is not allowed. */
+  forbidden: 403,
   not_found: 404,
+  token_exists: 409,
+  /** A POST or DELETE whose Content-Type is not application/json (a browser's cross-site "simple" request). */
+  unsupported_media_type: 415,
   unknown_member: 404,
   join_token_refused: 403,
   change_in_progress: 409,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { identifierLengthMax, IndexSchema, KeySchema, NodeIdSchema, StateNameSchema, TermSchema } from "./ids.js";
+import { TokenCreateCommandSchema, TokenRevokeCommandSchema } from "./token-commands.js";
 
 /**
  * A client session (Raft thesis §6.3): `clientId` is the session id a `register_session` entry
@@ -123,6 +124,8 @@ export const CommandSchema = z.discriminatedUnion("kind", [
   NoopCommandSchema,
   MembersCommandSchema,
   LimitsCommandSchema,
+  TokenCreateCommandSchema,
+  TokenRevokeCommandSchema,
   JoinTokenCreateCommandSchema,
   JoinTokenUseCommandSchema,
   JoinTokenRevokeCommandSchema,

@@ -2,6 +2,7 @@ export * from "./ids.js";
 export * from "./commands.js";
 export * from "./messages.js";
 export * from "./client-api.js";
+export * from "./token-commands.js";
 export * from "./membership-api.js";
 export {
   decodeDetailLengthMax,

@@ -3,6 +3,7 @@
 // travel in snapshots.
 
 import type { StoreLimitsValue } from "./command.js";
+import type { TokenResult } from "./token-table.js";
 
 /** The key moved; `revision` is the log index of the entry that moved it. */
 export interface TransitionOkResult {
@@ -120,7 +121,7 @@ export type WriteResult = TransitionResult | DeleteResult;
 /** A session's refusal to evaluate a write at all. */
 export type SessionRefusal = SessionExpiredResult | RequestIdReusedResult;
 
-export type ApplyResult = WriteResult | SessionRefusal | RegisterSessionResult | NoopResult | MembersResult | LimitsResult | JoinTokenResult;
+export type ApplyResult = WriteResult | SessionRefusal | RegisterSessionResult | NoopResult | MembersResult | LimitsResult | JoinTokenResult | TokenResult;
 
 /** A join token was created, spent or revoked. */
 export interface JoinTokenOkResult {

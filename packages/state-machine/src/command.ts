@@ -2,6 +2,10 @@
 // (a protocol `Command` object is accepted as it is) without importing it: DESIGN.md §3 keeps
 // state-machine free of dependencies on our other packages.
 
+import type { TokenCreateCommand, TokenRevokeCommand } from "./token-table.js";
+
+export type { TokenCreateCommand, TokenRevokeCommand } from "./token-table.js";
+
 /**
  * A client session (Raft thesis §6.3): `clientId` is the id a `register_session` entry gave the
  * client (the decimal log index of that entry); `seq` is a positive safe integer, unique per
@@ -100,4 +104,6 @@ export type Command =
   | LimitsCommand
   | JoinTokenCreateCommand
   | JoinTokenUseCommand
-  | JoinTokenRevokeCommand;
+  | JoinTokenRevokeCommand
+  | TokenCreateCommand
+  | TokenRevokeCommand;

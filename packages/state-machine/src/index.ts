@@ -61,3 +61,14 @@ export {
   type StoreUsage,
 } from "./store.js";
 export type { RestoreFailure } from "./snapshot.js";
+export {
+  tokensMax,
+  type TokenCreateCommand,
+  type TokenCreatedResult,
+  type TokenRecord,
+  type TokenRejectedResult,
+  type TokenResult,
+  type TokenRevokeCommand,
+  type TokenRevokedResult,
+  type TokenRole,
+} from "./token-table.js";

@@ -3,6 +3,7 @@ import type { WriteResult } from "./apply-result.js";
 import { crc32Hex } from "./crc32.js";
 import type { Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
+import { tokenTableProblem, type TokenTableSnapshot } from "./token-table.js";
 import { joinTokensMax, type JoinTokenRecord } from "./join-token-table.js";
 import { storeLimitsProblem, type StoreLimits } from "./store-limits.js";
 
@@ -32,6 +33,8 @@ export interface SnapshotContent {
   readonly members: readonly string[];
   readonly machines: readonly (readonly [key: string, state: string, revision: number])[];
   readonly sessions: readonly SessionSnapshot[];
+  /** Present once the cluster has had a client token. */
+  readonly tokens?: TokenTableSnapshot | undefined;
   /** Join tokens, sorted by id (hashes only; DESIGN.md §9). */
   readonly joinTokens: readonly JoinTokenRecord[];
 }
@@ -93,6 +96,12 @@ const BodySchema = z.strictObject({
       answers: z.array(z.tuple([PositiveSchema, z.string(), WriteResultSchema])),
     }),
   ),
+  tokens: z
+    .strictObject({
+      bootstrapped: z.boolean(),
+      tokens: z.array(z.tuple([z.string().min(1), z.string().regex(/^[0-9a-f]{64}$/), z.enum(["read", "write", "admin"]), z.array(z.string().min(1)), PositiveSchema])),
+    })
+    .optional(),
   // Snapshots taken before join tokens existed have none.
   joinTokens: z
     .array(
@@ -132,7 +141,11 @@ export function decodeSnapshot(definition: Definition, bytes: Uint8Array): Decod
   if (content.definitionHash !== expectedHash) {
     return { ok: false, reason: "definition_mismatch", detail: `snapshot definition ${content.definitionHash}, ours ${expectedHash}` };
   }
-  const problem = storeLimitsProblem(content.limits) ?? machinesProblem(definition, content) ?? sessionsProblem(content);
+  const problem =
+    storeLimitsProblem(content.limits) ??
+    machinesProblem(definition, content) ??
+    sessionsProblem(content) ??
+    (content.tokens === undefined ? undefined : tokenTableProblem(content.tokens, content.appliedIndex));
   if (problem !== undefined) return malformed(problem);
   return { ok: true, content };
 }

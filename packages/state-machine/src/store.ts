@@ -15,6 +15,7 @@ import { allowedTargets, parseDefinition, type Definition } from "./definition.j
 import { definitionHash } from "./definition-hash.js";
 import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
 import { SessionTable, type SessionExpirations } from "./session-table.js";
+import { TokenTable } from "./token-table.js";
 import { decodeSnapshot, encodeSnapshot, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
 import { defaultStoreLimits, keyBytes, storeLimitsProblem, type StoreLimits } from "./store-limits.js";
 
@@ -76,6 +77,7 @@ export class Store {
   readonly #sessions: SessionTable;
   #limits: StoreLimits;
   #stateBytes = 0;
+  readonly #tokens = new TokenTable();
   #members: readonly string[];
   readonly #joinTokens = new JoinTokenTable();
   #appliedIndex = 0;
@@ -156,6 +158,11 @@ export class Store {
     };
   }
 
+  /** The replicated client tokens (read-only use: change them only through `apply`). */
+  get tokens(): Pick<TokenTable, "get" | "list" | "size" | "bootstrapped"> {
+    return this.#tokens;
+  }
+
   get(key: string): MachineRecord {
     const record = this.#machines.get(key);
     if (record === undefined) return { state: this.definition.initial, revision: 0 };
@@ -224,6 +231,10 @@ export class Store {
         return this.#applyMembers(command.members);
       case "limits":
         return this.#applyLimits(index, command.limits);
+      case "token_create":
+        return this.#tokens.create(index, command);
+      case "token_revoke":
+        return this.#tokens.revoke(index, command);
       case "join_token_create":
         return this.#joinTokens.create(command);
       case "join_token_use":
@@ -317,6 +328,7 @@ export class Store {
     assert(stateBytes === this.#stateBytes, `stateBytes ${this.#stateBytes} but the keys add up to ${stateBytes}`);
     if (this.#sortedKeys !== null) assert(this.#sortedKeys.length === this.#machines.size, "the sorted key cache is stale");
     this.#sessions.assertInvariants(this.#appliedIndex);
+    this.#tokens.assertInvariants(this.#appliedIndex);
   }
 
   /** The whole store as checksummed UTF-8 JSON; `Store.restore` reads it back. */
@@ -339,6 +351,8 @@ export class Store {
       members: this.#members,
       machines: this.entries().map((entry) => [entry.key, entry.state, entry.revision] as const),
       sessions,
+      // Absent until the first token: a store without tokens snapshots exactly as before.
+      ...(this.#tokens.bootstrapped ? { tokens: this.#tokens.snapshot() } : {}),
       joinTokens: this.#joinTokens.records(),
     };
   }
@@ -357,6 +371,7 @@ export class Store {
       store.#machines.set(key, { state, revision });
       store.#stateBytes += keyBytes(key, state);
     }
+    if (content.tokens !== undefined) store.#tokens.restore(content.tokens);
     store.#joinTokens.restore(content.joinTokens);
     for (const session of content.sessions) {
       store.#sessions.restoreSession(session.clientId, {

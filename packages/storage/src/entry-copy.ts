@@ -35,5 +35,12 @@ function copyCommand(command: Command): Command {
       return { kind: "register_session", nonce: command.nonce };
     case "limits":
       return { kind: "limits", limits: { ...command.limits } };
+    case "token_create": {
+      const copy: Command = { kind: "token_create", proposalId: command.proposalId, name: command.name, hash: command.hash, role: command.role, prefixes: [...command.prefixes] };
+      if (command.bootstrap !== undefined) copy.bootstrap = command.bootstrap;
+      return copy;
+    }
+    case "token_revoke":
+      return { kind: "token_revoke", proposalId: command.proposalId, name: command.name };
   }
 }

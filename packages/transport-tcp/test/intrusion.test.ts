@@ -3,6 +3,7 @@
  * `peer_connections_refused_total{reason}` and leave the node serving its real peers. (A tampered
  * record is in fault-proxy.test.ts, a forged `from` after the Hello in invalid-frames.test.ts.)
  */
+import { connect as connectTls } from "node:tls";
 import { createCertificateAuthority } from "@lockstep/certs";
 import { afterEach, describe, expect, it } from "vitest";
 import { RawPeer, acknowledgment, fakePeer, frame, hello, signedFor, sleep, startCluster, startNode, waitFor, type TestNode } from "./loopback.js";
@@ -104,6 +105,19 @@ describe("the accepting side refuses", () => {
     raw.write(frame(hello("n2", "n1")));
     await waitFor("refused", () => raw.closed);
     expect(n1.metrics.get("peer_connections_refused_total", { reason: "tls_failed" })).toBe(1);
+    await stillServes(n1, n2);
+  });
+
+  it("TLS 1.2 (with a valid certificate): only TLS 1.3 is spoken", async () => {
+    const [n1, n2] = await healthyPair();
+    const material = await nodeTls("n2");
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connectTls({ host: "127.0.0.1", port: n1.transport.address().port, rejectUnauthorized: false, maxVersion: "TLSv1.2", cert: material.certPem, key: material.keyPem });
+      socket.once("secureConnect", () => resolve(`connected with ${socket.getProtocol() ?? "?"}`));
+      socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    expect(outcome).toMatch(/^ERR_SSL/);
+    await waitFor("counted", () => n1.metrics.get("peer_connections_refused_total", { reason: "tls_failed" }) === 1);
     await stillServes(n1, n2);
   });
 

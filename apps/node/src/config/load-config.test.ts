@@ -171,3 +171,41 @@ describe("loadConfig peer TLS files", () => {
     );
   });
 });
+
+describe("loadConfig client port security (secure unless told otherwise)", () => {
+  const wide = [{ id: "n1", peerAddress: "10.0.0.1:7401", clientUrl: "http://10.0.0.1:8401" }];
+  const wideTls = [{ id: "n1", peerAddress: "10.0.0.1:7401", clientUrl: "https://10.0.0.1:8401" }];
+
+  it("serves loopback without tokens by default, and asks for tokens elsewhere", () => {
+    const loopback = load({ argv: ["--node-id", "n1"] });
+    expect(loopback.ok && loopback.config.clientAuthentication).toBe("none");
+    expect(loopback.ok && loopback.config.initialAdminTokenFile).toBeUndefined();
+    const secure = load({ file: { nodeId: "n1", members: wideTls, clientTlsCertFile: "n1.crt", clientTlsKeyFile: "n1.key" } });
+    expect(secure.ok).toBe(true);
+    if (!secure.ok) return;
+    expect(secure.config.clientAuthentication).toBe("tokens");
+    expect(secure.config.clientTls).toEqual({ certFile: "/etc/lockstep/n1.crt", keyFile: "/etc/lockstep/n1.key" });
+    expect(secure.config.initialAdminTokenFile).toBe("/srv/lockstep-data/n1/initial-admin-token");
+  });
+
+  it("refuses a non-loopback client port without HTTPS, in one line that says why and how to override", () => {
+    expect(message(load({ file: { nodeId: "n1", members: wide } }))).toBe(
+      "config: clientListenAddress: 10.0.0.1:8401 is not a loopback address, so the client port needs HTTPS (clientTlsCertFile, clientTlsKeyFile); pass --insecure to serve it without",
+    );
+    expect(message(load({ file: { nodeId: "n1", members: wideTls, clientTlsCertFile: "c", clientTlsKeyFile: "k", clientAuthentication: "none" } }))).toMatch(
+      /needs tokens \(clientAuthentication "tokens"\); pass --insecure/,
+    );
+    expect(message(load({ file: { nodeId: "n1", members: wide }, argv: ["--client-listen-address", "0.0.0.0:8401"] }))).toMatch(/^config: clientListenAddress: 0\.0\.0\.0:8401 is not a loopback address/);
+  });
+
+  it("starts a non-loopback client port without HTTPS when --insecure is said out loud", () => {
+    const result = load({ file: { nodeId: "n1", members: wide }, argv: ["--insecure"] });
+    expect(result.ok && result.config.insecure).toBe(true);
+  });
+
+  it("refuses half a TLS setup and a clientUrl whose scheme does not match", () => {
+    expect(message(load({ argv: ["--node-id", "n1", "--client-tls-cert-file", "c.pem"] }))).toMatch(/^config: clientTlsKeyFile: clientTlsCertFile and clientTlsKeyFile go together/);
+    expect(message(load({ argv: ["--node-id", "n1", "--client-tls-ca-file", "ca.pem"] }))).toMatch(/^config: clientTlsCaFile: client certificates need HTTPS/);
+    expect(message(load({ argv: ["--node-id", "n1", "--client-tls-cert-file", "c.pem", "--client-tls-key-file", "k.pem"] }))).toMatch(/clientUrl http:\/\/127\.0\.0\.1:8401 must be https:\/\//);
+  });
+});

@@ -1,3 +1,4 @@
+import { checkClientSecurity } from "./client-security-rules.js";
 import { firstBrokenRule } from "./cross-field-rules.js";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -20,7 +21,19 @@ export interface ListenAddress {
 /** A validated configuration with every derived default filled in. */
 export type NodeConfig = Omit<
   ParsedNodeConfig,
-  "members" | "peerListenAddress" | "clientListenAddress" | "dataDirectory" | "certsDirectory" | "peerCaFile" | "peerCertFile" | "peerKeyFile"
+  | "members"
+  | "peerListenAddress"
+  | "clientListenAddress"
+  | "dataDirectory"
+  | "certsDirectory"
+  | "peerCaFile"
+  | "peerCertFile"
+  | "peerKeyFile"
+  | "clientAuthentication"
+  | "clientTlsCertFile"
+  | "clientTlsKeyFile"
+  | "clientTlsCaFile"
+  | "initialAdminTokenFile"
 > & {
   members: MemberConfig[];
   self: MemberConfig;
@@ -32,6 +45,12 @@ export type NodeConfig = Omit<
   definitionFile?: string;
   /** Absolute: the peer port's CA bundle, certificate and key. */
   peerTls: PeerTlsFiles;
+  /** Resolved: `none` only on loopback or with `insecure`. */
+  clientAuthentication: "tokens" | "none";
+  /** Absolute paths; present when the client port serves HTTPS. */
+  clientTls?: { certFile: string; keyFile: string; caFile?: string };
+  /** Absolute; present when `clientAuthentication` is `tokens`. */
+  initialAdminTokenFile?: string;
 };
 
 export interface PeerTlsFiles {
@@ -120,7 +139,7 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
   for (const member of members) {
     if (seen.has(member.id)) return { ok: false, message: `config: members: duplicate member id "${member.id}"${sourceOf(merged, "members")}` };
     seen.add(member.id);
-    const clientAddress = member.clientUrl.replace(/^http:\/\//, "").replace(/\/$/, "");
+    const clientAddress = hostPortOfUrl(member.clientUrl);
     if (parseHostPort(member.peerAddress) === null || parseHostPort(clientAddress) === null) {
       return { ok: false, message: `config: members: member "${member.id}" has a port out of range${sourceOf(merged, "members")}` };
     }
@@ -130,22 +149,45 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
     return { ok: false, message: `config: nodeId: "${parsed.nodeId}" is not one of the members (${members.map((member) => member.id).join(", ")})${sourceOf(merged, "nodeId")}` };
   }
   const peerListen = parseHostPort(parsed.peerListenAddress ?? self.peerAddress);
-  const clientListen = parseHostPort(parsed.clientListenAddress ?? self.clientUrl.replace(/^http:\/\//, "").replace(/\/$/, ""));
+  const clientListen = parseHostPort(parsed.clientListenAddress ?? hostPortOfUrl(self.clientUrl));
   if (peerListen === null) return { ok: false, message: `config: peerListenAddress: port out of range${sourceOf(merged, "peerListenAddress")}` };
   if (clientListen === null) return { ok: false, message: `config: clientListenAddress: port out of range${sourceOf(merged, "clientListenAddress")}` };
   const broken = firstBrokenRule(parsed);
   if (broken !== null) return { ok: false, message: `config: ${broken.field}: ${broken.reason}${sourceOf(merged, broken.field)}` };
-  const { peerListenAddress: _peer, clientListenAddress: _client, definitionFile, certsDirectory, peerCaFile, peerCertFile, peerKeyFile, ...rest } = parsed;
+  const security = checkClientSecurity({ ...parsed, clientListen, selfClientUrl: self.clientUrl });
+  if (!security.ok) return { ok: false, message: `config: ${security.field}: ${security.reason}${sourceOf(merged, security.field)}` };
+  const {
+    peerListenAddress: _peer,
+    clientListenAddress: _client,
+    definitionFile,
+    certsDirectory,
+    peerCaFile,
+    peerCertFile,
+    peerKeyFile,
+    clientAuthentication: _authentication,
+    clientTlsCertFile,
+    clientTlsKeyFile,
+    clientTlsCaFile,
+    initialAdminTokenFile,
+    ...rest
+  } = parsed;
   const certs = resolve(workingDirectory, certsDirectory ?? "certs");
+  const dataDirectory = resolve(workingDirectory, parsed.dataDirectory ?? `lockstep-data/${parsed.nodeId}`);
+  const absolute = (path: string): string => resolve(workingDirectory, path);
   return {
     ok: true,
     value: {
       ...rest,
+      clientAuthentication: security.authentication,
+      ...(clientTlsCertFile === undefined || clientTlsKeyFile === undefined
+        ? {}
+        : { clientTls: { certFile: absolute(clientTlsCertFile), keyFile: absolute(clientTlsKeyFile), ...(clientTlsCaFile === undefined ? {} : { caFile: absolute(clientTlsCaFile) }) } }),
+      ...(security.authentication === "tokens" ? { initialAdminTokenFile: absolute(initialAdminTokenFile ?? resolve(dataDirectory, "initial-admin-token")) } : {}),
       members,
       self,
       peerListen,
       clientListen,
-      dataDirectory: resolve(workingDirectory, parsed.dataDirectory ?? `lockstep-data/${parsed.nodeId}`),
+      dataDirectory,
       ...(definitionFile === undefined ? {} : { definitionFile: resolve(workingDirectory, definitionFile) }),
       peerTls: {
         caFile: peerCaFile === undefined ? resolve(certs, "ca.crt") : resolve(workingDirectory, peerCaFile),
@@ -159,6 +201,11 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
 function sourceOf(merged: SourcedValues, name: ConfigFieldName): string {
   const sourced = merged[name];
   return sourced === undefined ? "" : ` (from ${sourced.source})`;
+}
+
+/** `http://host:port/` -> `host:port`. */
+function hostPortOfUrl(url: string): string {
+  return url.replace(/^https?:\/\//, "").replace(/\/$/, "");
 }
 
 /** `host:port` -> parts, with IPv6 brackets removed; null for a port above 65535. */

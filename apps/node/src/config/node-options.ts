@@ -11,6 +11,7 @@ export const optionGroups = {
   peer: "Peer transport",
   store: "Replicated store limits (quota and sessions)",
   client: "HTTP and WebSocket API",
+  clientSecurity: "Client port security",
 } as const;
 export type OptionGroup = keyof typeof optionGroups;
 
@@ -66,8 +67,8 @@ function optionalPath(declaration: { group: OptionGroup; expects: string; derive
 /** `host:port`, e.g. `127.0.0.1:7401`; IPv6 hosts in brackets (`[::1]:7401`). */
 export const HostPortSchema = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/, "expected host:port");
 
-/** `http://host:port` with no path. */
-export const ClientUrlSchema = z.string().regex(/^http:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})\/?$/, "expected http://host:port");
+/** `http://host:port` or `https://host:port` with no path. */
+export const ClientUrlSchema = z.string().regex(/^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})\/?$/, "expected http://host:port or https://host:port");
 
 export const MemberSchema = z.strictObject({
   id: NodeIdSchema,
@@ -104,10 +105,10 @@ export const nodeOptions = {
     schema: z.array(MemberSchema).min(1).max(15).optional(),
     group: "identity",
     unit: null,
-    expects: 'a list of 1 to 15 members { id, peerAddress: "host:port", clientUrl: "http://host:port" }',
+    expects: 'a list of 1 to 15 members { id, peerAddress: "host:port", clientUrl: "http(s)://host:port" }',
     derivedDefault: 'this node alone: `[{ "id": nodeId, "peerAddress": "127.0.0.1:7401", "clientUrl": "http://127.0.0.1:8401" }]`',
     meaning:
-      "Every voting member, this node included, each `{ id, peerAddress, clientUrl }` (JSON text in the environment and on the command line). `peerAddress` is `host:port` that the **other nodes** dial; `clientUrl` is `http://host:port` (no path) that **clients and browsers** use (it is published in `/v1/cluster` and the dashboard fetches it). Every node must have the same list. IPv6 hosts in brackets: `[::1]:7401`.",
+      "Every voting member, this node included, each `{ id, peerAddress, clientUrl }` (JSON text in the environment and on the command line). `peerAddress` is `host:port` that the **other nodes** dial; `clientUrl` is `http://host:port`, or `https://host:port` when the client port has TLS (no path), that **clients and browsers** use (it is published in `/v1/cluster` and the dashboard fetches it). Every node must have the same list. IPv6 hosts in brackets: `[::1]:7401`.",
   }),
   peerListenAddress: option({
     schema: HostPortSchema.optional(),
@@ -370,6 +371,79 @@ export const nodeOptions = {
     min: 0,
     default: 2000,
     meaning: "On SIGTERM/SIGINT, how long the node keeps running consensus to finish transitions already in flight before it fails the rest with `shutting_down`.",
+  }),
+
+  // Client port security (DESIGN.md §10, docs/security.md).
+  insecure: boolean({
+    group: "clientSecurity",
+    default: false,
+    meaning:
+      "Lets a client port on a non-loopback address serve plain HTTP or go without tokens. Without it such a node refuses to start and says why in one line. Never needed on loopback (`127.0.0.0/8`, `::1`, `localhost`).",
+  }),
+  clientTlsCertFile: optionalPath({
+    group: "clientSecurity",
+    expects: "a path to a PEM certificate (chain)",
+    derivedDefault: "none: plain HTTP",
+    meaning:
+      "The client port's certificate (PEM, leaf first). With `clientTlsKeyFile` the port serves only HTTPS (TLS 1.2 or later), and this member's `clientUrl` must be `https://`. The node's own certificate from `lockstep certs create-node` will do when it names the client host.",
+  }),
+  clientTlsKeyFile: optionalPath({
+    group: "clientSecurity",
+    expects: "a path to a PEM private key",
+    derivedDefault: "none",
+    meaning: "The private key of `clientTlsCertFile`. Both are given or neither.",
+  }),
+  clientTlsCaFile: optionalPath({
+    group: "clientSecurity",
+    expects: "a path to PEM CA certificates",
+    derivedDefault: "none: no client certificates asked for",
+    meaning:
+      "Requires a client certificate signed by one of these CAs (normally the cluster CA) during the TLS handshake; a client without one cannot connect at all. Tokens are still checked on top. Needs `clientTlsCertFile`.",
+  }),
+  clientAuthentication: option({
+    schema: z.enum(["tokens", "none"]).optional(),
+    group: "clientSecurity",
+    unit: null,
+    expects: '"tokens" or "none"',
+    derivedDefault: '`"none"` when the client port listens on loopback, else `"tokens"`',
+    meaning:
+      "`tokens`: every API request but `/`, `/livez`, `/readyz` and `/metrics` needs `Authorization: Bearer <token>` with a role that covers it (`read`, `write`, `admin`, optionally limited to key prefixes); `401 unauthenticated` without a valid one, `403 forbidden` when its role or prefixes fall short. Tokens are replicated through the log (`lockstep token create\|list\|revoke`). `none`: anyone who reaches the port may do anything.",
+  }),
+  initialAdminTokenFile: optionalPath({
+    group: "clientSecurity",
+    expects: "a file path",
+    derivedDefault: "`<dataDirectory>/initial-admin-token` when `clientAuthentication` is `tokens`",
+    meaning:
+      "The bootstrap admin token of a new cluster. When a leader finds that the cluster has never had a token, it reads this file (or, if it does not exist, writes a fresh token into it, mode 0600) and proposes that token as `initial-admin` with role `admin`. It is created once per cluster: after the first token, the file is never used again, so revoking `initial-admin` is final. Give every member the same file to know in advance which token it will be.",
+  }),
+  corsAllowedOrigins: option({
+    schema: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "expected an origin like https://ops.example.com")).max(64).default([]),
+    group: "clientSecurity",
+    unit: null,
+    expects: 'a JSON list of origins, e.g. ["https://ops.example.com"]',
+    meaning:
+      "Web origins whose pages may call the API from a browser (CORS). Besides these only the members' own `clientUrl` origins are allowed (the dashboard of one member reads the others). A request that carries any other `Origin` is refused (`403 forbidden`), WebSocket upgrades included. Every answer carries `Vary: Origin`.",
+  }),
+  hostAllowlist: option({
+    schema: z.array(z.string().min(1).max(253).regex(/^(\*|[A-Za-z0-9.-]+)$/, "expected a host name or *")).max(64).default([]),
+    group: "clientSecurity",
+    unit: null,
+    expects: 'a JSON list of host names, or ["*"]',
+    meaning:
+      "Host names the client port answers to (`Host` header), against DNS rebinding (etcd's `--host-whitelist`). Always allowed: IP literals (a rebinding page cannot use one), `localhost`, and the hosts of the members' `clientUrl`s. Add the names of a load balancer here; `[\"*\"]` turns the check off. Others get `403 forbidden`.",
+  }),
+  clientConnectionsPerSourceMax: integer({
+    group: "clientSecurity",
+    unit: "connections",
+    default: 256,
+    meaning: "Client-port connections open at once from one source IP address; more are closed as soon as they are accepted (`client_refusals_total{reason=\"too_many_connections\"}`).",
+  }),
+  clientBufferedBytesMax: integer({
+    group: "clientSecurity",
+    unit: "bytes",
+    default: 64 * 1024 * 1024,
+    meaning:
+      "All bytes buffered for watches and dashboard feeds together. When they exceed it, a socket that still has unsent bytes is cut (close code 1013; `client_streams_cut_total`) rather than the node holding more: a watch may reconnect from its last revision.",
   }),
 } satisfies Record<string, NodeOption>;
 

@@ -1,11 +1,22 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { ApiContext } from "./api-context.js";
+import { ClientGuard, type ClientGuardOptions } from "./client-guard.js";
+import { limitConnectionsPerSource } from "./connection-limiter.js";
 import { DashboardFeed, type DashboardFeedOptions } from "./dashboard-feed.js";
 import { routeRequest } from "./route-request.js";
 import { sendError } from "./send-json.js";
 import type { WatchHub } from "./watch-hub.js";
 import { attachWebSocketRoutes, type WebSocketRoutes } from "./websocket-routes.js";
+
+/** PEM texts of the client port's certificate, key and (for client certificates) CAs. */
+export interface ApiTls {
+  cert: string;
+  key: string;
+  /** When given, a client must present a certificate signed by one of these. */
+  ca?: string;
+}
 
 export interface ApiServerOptions {
   context: ApiContext;
@@ -18,7 +29,13 @@ export interface ApiServerOptions {
   httpRequestTimeoutMs: number;
   /** A request's headers must arrive within this time (at most httpRequestTimeoutMs). */
   httpHeadersTimeoutMs: number;
+  /** Connections open at once from one source address. */
+  connectionsPerSourceMax: number;
   dashboard: DashboardFeedOptions;
+  /** Host, Origin, Content-Type and token checks (everything but the counter, which `security.countRefusal` is). */
+  security: ClientGuardOptions;
+  /** Serve HTTPS instead of HTTP. */
+  tls?: ApiTls;
   /** Told about a handler that threw (a bug): the request got a 500. */
   onInternalError?: (error: unknown) => void;
 }
@@ -30,10 +47,12 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** The client-facing HTTP and WebSocket server of one node (DESIGN.md §5). */
+/** The client-facing HTTP(S) and WebSocket server of one node (DESIGN.md §5, §10). */
 export function createApiServer(options: ApiServerOptions): ApiServer {
   let inflight = 0;
-  const server = createServer({ requestTimeout: options.httpRequestTimeoutMs, headersTimeout: options.httpHeadersTimeoutMs }, (request, response) => {
+  const guard = new ClientGuard(options.security);
+  const listener: RequestListener = (request, response) => {
+    if (!guard.admitRequest(request, response)) return;
     if (inflight >= options.httpRequestsInflightMax) {
       request.resume();
       sendError(response, "overloaded", `too many requests in flight (httpRequestsInflightMax ${options.httpRequestsInflightMax}); retry later`);
@@ -42,11 +61,26 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     inflight++;
     response.once("close", () => inflight--);
     handle(options, request, response);
-  });
+  };
+  const timeouts: ServerOptions = { requestTimeout: options.httpRequestTimeoutMs, headersTimeout: options.httpHeadersTimeoutMs };
+  const server: Server =
+    options.tls === undefined
+      ? createServer(timeouts, listener)
+      : createHttpsServer(
+          {
+            ...timeouts,
+            cert: options.tls.cert,
+            key: options.tls.key,
+            minVersion: "TLSv1.2",
+            ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca, requestCert: true, rejectUnauthorized: true }),
+          },
+          listener,
+        );
   server.maxConnections = options.httpConnectionsMax;
+  limitConnectionsPerSource(server, options.connectionsPerSourceMax, () => options.security.countRefusal("too_many_connections"));
   const feed = new DashboardFeed(options.context, options.dashboard);
   options.context.dashboardSamples = () => feed.samples();
-  const webSockets: WebSocketRoutes = attachWebSocketRoutes(server, options.hub, feed);
+  const webSockets: WebSocketRoutes = attachWebSocketRoutes(server, options.hub, feed, guard);
 
   return {
     server,

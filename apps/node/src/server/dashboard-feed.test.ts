@@ -48,6 +48,7 @@ function fakeContext() {
     metricsText: () => Promise.resolve({ contentType: "text/plain", text: "" }),
     counters: () => ({ proposalsOk: 0, proposalsFailed: 0, transitionsOk: 0, transitionsRejected: 0, leaderChanges: 0, messagesSent: 0, messageDeliveryFailures: 0, peersConnected: 2 }),
     commitLatenciesMs: () => [1, 2, 3, 4, 100],
+    proposal: { timeoutMs: 1_000, retryIntervalMs: 50 },
     requestBodyBytesMax: 65_536,
   };
   const apply = (key: string, to: string): void => {

@@ -2,6 +2,7 @@ import type { AppliedEvent } from "@lockstep/consensus";
 import type { MachineState } from "@lockstep/protocol";
 import type { DashboardCounters } from "../counting-metrics-sink.js";
 import type { ApiContext } from "./api-context.js";
+import type { BufferBudget } from "./buffer-budget.js";
 import { clusterStatus } from "./cluster-status.js";
 import type { WatchSocket } from "./watch-hub.js";
 
@@ -20,6 +21,8 @@ export interface DashboardFeedOptions {
   samplesMax?: number;
   /** Leader changes kept. Default 20. */
   leaderChangesMax?: number;
+  /** The node-wide budget of buffered bytes shared with the watches. */
+  budget?: BufferBudget;
 }
 
 /** One point of the dashboard's charts. */
@@ -119,12 +122,14 @@ export class DashboardFeed {
       return;
     }
     this.sockets.add(socket);
+    this.options.budget?.add(socket);
     this.sendTo(socket, JSON.stringify(this.snapshot()));
     this.timer ??= setInterval(() => this.broadcast(), this.options.intervalMs);
   }
 
   remove(socket: WatchSocket): void {
     this.sockets.delete(socket);
+    this.options.budget?.remove(socket);
     if (this.sockets.size === 0 && this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
@@ -247,6 +252,12 @@ export class DashboardFeed {
   }
 
   private sendTo(socket: WatchSocket, text: string): void {
+    if (this.options.budget?.shouldCut(socket, "dashboard") === true) {
+      this.remove(socket);
+      if (socket.terminate === undefined) socket.close(1013, "overloaded");
+      else socket.terminate();
+      return;
+    }
     if (socket.bufferedAmount > this.options.bufferedBytesMax) return;
     socket.send(text, (error) => {
       if (error instanceof Error) this.remove(socket);

@@ -4,7 +4,7 @@ import { sendJson } from "./send-json.js";
 
 /** `GET /livez`: the process is up and its event loop answers. */
 export function getLivez(response: ServerResponse): void {
-  sendJson(response, 200, { status: "ok" }, { cors: true });
+  sendJson(response, 200, { status: "ok" });
 }
 
 /**
@@ -21,7 +21,7 @@ export function getReadyz(context: ApiContext, response: ServerResponse): void {
         ? `applied index ${status.appliedIndex} behind commit index ${status.commitIndex}`
         : null;
   const body = { ready: reason === null, leader: status.leader, term: status.term, commitIndex: status.commitIndex, appliedIndex: status.appliedIndex };
-  sendJson(response, reason === null ? 200 : 503, reason === null ? body : { ...body, reason }, { cors: true });
+  sendJson(response, reason === null ? 200 : 503, reason === null ? body : { ...body, reason });
 }
 
 /** `GET /metrics`: Prometheus text exposition. */
@@ -29,6 +29,5 @@ export async function getMetrics(context: ApiContext, response: ServerResponse):
   const { contentType, text } = await context.metricsText();
   response.statusCode = 200;
   response.setHeader("Content-Type", contentType);
-  response.setHeader("Access-Control-Allow-Origin", "*");
   response.end(text);
 }

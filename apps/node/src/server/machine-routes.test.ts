@@ -24,7 +24,7 @@ async function post(key: string, body: object): Promise<{ status: number; json: 
 }
 
 async function remove(key: string, query = ""): Promise<{ status: number; json: unknown }> {
-  const response = await fetch(`${api.baseUrl}/v1/machines/${key}${query}`, { method: "DELETE" });
+  const response = await fetch(`${api.baseUrl}/v1/machines/${key}${query}`, { method: "DELETE", headers: { "Content-Type": "application/json" } });
   return { status: response.status, json: await response.json() };
 }
 

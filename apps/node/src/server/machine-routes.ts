@@ -31,12 +31,12 @@ function leaderDetail(context: ApiContext): { leader?: string } {
 /** `GET /v1/machines/:key`: linearizable (ReadIndex) unless `?consistency=stale`. */
 export async function getMachine(context: ApiContext, key: string, url: URL, response: ServerResponse): Promise<void> {
   const consistency = parseConsistency(url);
-  if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"', {}, { cors: true });
-  if (!KeySchema.safeParse(key).success) return sendError(response, "bad_request", `key: "${key}" is not a valid key`, {}, { cors: true });
+  if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"');
+  if (!KeySchema.safeParse(key).success) return sendError(response, "bad_request", `key: "${key}" is not a valid key`);
   const read = await context.node.read(key, consistency);
-  if (!read.ok) return sendError(response, read.code, `read failed: ${read.code}`, leaderDetail(context), { cors: true });
+  if (!read.ok) return sendError(response, read.code, `read failed: ${read.code}`, leaderDetail(context));
   const body: MachineState = { key, state: read.state, revision: read.revision };
-  sendJson(response, 200, body, { cors: true });
+  sendJson(response, 200, body);
 }
 
 /**
@@ -45,23 +45,23 @@ export async function getMachine(context: ApiContext, key: string, url: URL, res
  */
 export async function listMachines(context: ApiContext, url: URL, response: ServerResponse): Promise<void> {
   const consistency = parseConsistency(url);
-  if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"', {}, { cors: true });
+  if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"');
   const limitText = url.searchParams.get("limit");
   const limit = limitText === null ? machineListLimitDefault : /^[1-9][0-9]{0,5}$/.test(limitText) ? Number(limitText) : Number.NaN;
   if (!(limit >= 1 && limit <= machineListLimitMax)) {
-    return sendError(response, "bad_request", `limit: expected an integer from 1 to ${machineListLimitMax}, got ${JSON.stringify(limitText)}`, {}, { cors: true });
+    return sendError(response, "bad_request", `limit: expected an integer from 1 to ${machineListLimitMax}, got ${JSON.stringify(limitText)}`);
   }
   const after = url.searchParams.get("after") ?? undefined;
-  if (after !== undefined && !KeySchema.safeParse(after).success) return sendError(response, "bad_request", `after: "${after}" is not a valid key`, {}, { cors: true });
+  if (after !== undefined && !KeySchema.safeParse(after).success) return sendError(response, "bad_request", `after: "${after}" is not a valid key`);
   if (consistency === "linearizable") {
     const barrier = await context.node.readBarrier();
-    if (!barrier.ok) return sendError(response, barrier.code, `read failed: ${barrier.code}`, leaderDetail(context), { cors: true });
+    if (!barrier.ok) return sendError(response, barrier.code, `read failed: ${barrier.code}`, leaderDetail(context));
   }
   // Read right after the barrier, in the same turn, as readBarrier asks.
   const store = context.node.localStore;
   const page = store.page(after, limit);
   const body: MachineList = { revision: store.appliedIndex, machines: page.entries, next: page.more ? page.entries.at(-1)!.key : null };
-  sendJson(response, 200, body, { cors: true });
+  sendJson(response, 200, body);
 }
 
 /** `POST /v1/machines/:key/transition` `{ to, expect?, requestId? }`. */

@@ -6,10 +6,12 @@ import { getLivez, getMetrics, getReadyz } from "./health-routes.js";
 import { deleteMachine, getMachine, listMachines, postTransition } from "./machine-routes.js";
 import { postSession } from "./session-routes.js";
 import { sendError, sendJson } from "./send-json.js";
+import { deleteToken, listTokens, postToken } from "./token-routes.js";
 import { getSnapshot } from "./snapshot-route.js";
 
 const machinesPrefix = "/v1/machines/";
 const transitionSuffix = "/transition";
+const tokensPrefix = "/v1/tokens/";
 
 /** Dispatches one HTTP request to its handler (DESIGN.md §5); 404 for anything else. */
 export async function routeRequest(context: ApiContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -22,12 +24,13 @@ export async function routeRequest(context: ApiContext, request: IncomingMessage
     if (path === "/readyz") return getReadyz(context, response);
     if (path === "/metrics") return getMetrics(context, response);
     if (path === "/v1/snapshot") return getSnapshot(context, response);
-    if (path === "/v1/cluster") return sendJson(response, 200, clusterStatus(context), { cors: true });
-    if (path === "/v1/dashboard-samples" && context.dashboardSamples !== undefined) return sendJson(response, 200, context.dashboardSamples(), { cors: true });
+    if (path === "/v1/cluster") return sendJson(response, 200, clusterStatus(context));
+    if (path === "/v1/dashboard-samples" && context.dashboardSamples !== undefined) return sendJson(response, 200, context.dashboardSamples());
     if (path === "/v1/machines") return listMachines(context, url, response);
+    if (path === "/v1/tokens") return listTokens(context, response);
     if (path.startsWith(machinesPrefix) && path.length > machinesPrefix.length) {
       const key = decodeKey(path.slice(machinesPrefix.length));
-      if (key === null) return sendError(response, "bad_request", "key: invalid percent-encoding", {}, { cors: true });
+      if (key === null) return sendError(response, "bad_request", "key: invalid percent-encoding");
       return getMachine(context, key, url, response);
     }
   }
@@ -35,6 +38,12 @@ export async function routeRequest(context: ApiContext, request: IncomingMessage
     const key = decodeKey(path.slice(machinesPrefix.length, path.length - transitionSuffix.length));
     if (key === null || key === "") return sendError(response, "bad_request", "key: missing or invalid percent-encoding");
     return postTransition(context, key, request, response);
+  }
+  if (method === "POST" && path === "/v1/tokens") return postToken(context, request, response);
+  if (method === "DELETE" && path.startsWith(tokensPrefix) && path.length > tokensPrefix.length) {
+    const name = decodeKey(path.slice(tokensPrefix.length));
+    if (name === null) return sendError(response, "bad_request", "name: invalid percent-encoding");
+    return deleteToken(context, name, request, response);
   }
   if (method === "POST" && path === "/v1/sessions") return postSession(context, request, response);
   if (method === "DELETE" && path.startsWith(machinesPrefix) && path.length > machinesPrefix.length) {

@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 async function register(): Promise<string> {
-  const response = await fetch(`${api.baseUrl}/v1/sessions`, { method: "POST" });
+  const response = await fetch(`${api.baseUrl}/v1/sessions`, { method: "POST", headers: { "Content-Type": "application/json" } });
   expect(response.status).toBe(200);
   return SessionResponseSchema.parse(await response.json()).sessionId;
 }
@@ -58,7 +58,7 @@ describe("exactly-once over HTTP (Raft thesis §6.3)", () => {
       expect(refused.status).toBe(409);
       expect(ErrorResponseSchema.parse(refused.json).error.code).toBe("request_id_reused");
     }
-    const deleteReused = await fetch(`${api.baseUrl}/v1/machines/reuse-a?requestId=${session}:1`, { method: "DELETE" });
+    const deleteReused = await fetch(`${api.baseUrl}/v1/machines/reuse-a?requestId=${session}:1`, { method: "DELETE", headers: { "Content-Type": "application/json" } });
     expect(deleteReused.status).toBe(409);
     expect(await state("reuse-b")).toMatchObject({ state: "Init" });
     expect(await state("reuse-a")).toMatchObject({ state: "Running" });

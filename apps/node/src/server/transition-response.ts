@@ -73,5 +73,11 @@ export function sendTransitionOutcome(response: ServerResponse, outcome: Transit
     case "overloaded":
       sendError(response, "overloaded", "this node has too many requests in flight; retry later with the same requestId", leaderDetail);
       return;
+    case "token_exists":
+    case "token_not_found":
+    case "already_bootstrapped":
+    case "tokens_full":
+      sendError(response, "internal", `the state machine answered a transition with a token result (${outcome.code})`);
+      return;
   }
 }

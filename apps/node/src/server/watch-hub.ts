@@ -1,5 +1,6 @@
 import type { AppliedEvent } from "@lockstep/consensus";
 import type { WatchError, WatchEvent } from "@lockstep/protocol";
+import type { BufferBudget } from "./buffer-budget.js";
 import { WatchHistory } from "./watch-history.js";
 
 /** The part of a WebSocket the hub uses; `ws` sockets satisfy it, and tests pass fakes. */
@@ -8,6 +9,8 @@ export interface WatchSocket {
   /** `ws` calls back with null or undefined on success, an Error on failure. */
   send(data: string, callback: (error?: Error | null) => void): void;
   close(code: number, reason: string): void;
+  /** Drops the connection without flushing what is buffered (`ws` has it). */
+  terminate?(): void;
 }
 
 export interface WatchHubOptions {
@@ -21,6 +24,8 @@ export interface WatchHubOptions {
   appliedIndex: number;
   /** Events sent in one turn of the event loop, so a long replay does not starve the rest of the node. */
   sendBatchEventsMax?: number;
+  /** The node-wide budget of buffered bytes shared with the dashboard feeds. */
+  budget?: BufferBudget;
 }
 
 interface Watcher {
@@ -92,6 +97,7 @@ export class WatchHub {
     const cursor = fromRevision === undefined ? this.history.nextSequence : this.history.sequenceFor(fromRevision);
     const watcher: Watcher = { socket, cursor, paused: false, closed: false };
     this.watchers.add(watcher);
+    this.options.budget?.add(socket);
     this.pump(watcher);
   }
 
@@ -102,6 +108,7 @@ export class WatchHub {
       watcher.closed = true;
       this.watchers.delete(watcher);
     }
+    this.options.budget?.remove(socket);
   }
 
   /** Closes every watch (node shutdown). */
@@ -116,6 +123,12 @@ export class WatchHub {
       if (watcher.socket.bufferedAmount >= this.options.bufferedBytesMax) {
         // The send callback of what is buffered resumes this watcher once it drains.
         watcher.paused = true;
+        return;
+      }
+      if (this.options.budget?.shouldCut(watcher.socket, "watch") === true) {
+        // The node's buffer budget is spent and this watch is behind: drop it, unflushed, rather
+        // than hold more. Its client resumes from the last revision it saw.
+        this.cut(watcher);
         return;
       }
       if (sent >= this.sendBatchEventsMax) {
@@ -166,12 +179,21 @@ export class WatchHub {
   private sendAndEnd(watcher: Watcher, error: WatchError, code: number): void {
     watcher.closed = true;
     this.watchers.delete(watcher);
+    this.options.budget?.remove(watcher.socket);
     watcher.socket.send(JSON.stringify(error), () => watcher.socket.close(code, error.code));
+  }
+
+  private cut(watcher: Watcher): void {
+    watcher.closed = true;
+    this.watchers.delete(watcher);
+    if (watcher.socket.terminate === undefined) watcher.socket.close(closeTryAgainLater, "overloaded");
+    else watcher.socket.terminate();
   }
 
   private end(watcher: Watcher, code: number, reason: string): void {
     watcher.closed = true;
     this.watchers.delete(watcher);
+    this.options.budget?.remove(watcher.socket);
     watcher.socket.close(code, reason);
   }
 }

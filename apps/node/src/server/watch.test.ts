@@ -16,7 +16,7 @@ async function start(options: Parameters<typeof startTestApi>[0] = {}): Promise<
 }
 
 async function transition(api: TestApi, key: string, to: string): Promise<number> {
-  const response = await fetch(`${api.baseUrl}/v1/machines/${key}/transition`, { method: "POST", body: JSON.stringify({ to }) });
+  const response = await fetch(`${api.baseUrl}/v1/machines/${key}/transition`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ to }) });
   expect(response.status).toBe(200);
   return ((await response.json()) as { revision: number }).revision;
 }
@@ -59,7 +59,7 @@ describe("/v1/watch", () => {
     const api = await start();
     const firstBatch = await moveKeys(api, 3);
     // A rejected transition is not an event.
-    const rejected = await fetch(`${api.baseUrl}/v1/machines/a/transition`, { method: "POST", body: JSON.stringify({ to: "Stopped" }) });
+    const rejected = await fetch(`${api.baseUrl}/v1/machines/a/transition`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ to: "Stopped" }) });
     expect(rejected.status).toBe(409);
 
     const first = await watch(api, "?from=1", 4);

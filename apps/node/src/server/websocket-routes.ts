@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
+import { refusalHttpText, webSocketProtocol, type ClientGuard } from "./client-guard.js";
 import type { DashboardFeed } from "./dashboard-feed.js";
 import type { WatchHub } from "./watch-hub.js";
 
@@ -15,12 +16,24 @@ export interface WebSocketRoutes {
  * Serves the WebSocket routes on the HTTP server's port: `/v1/watch?from=REVISION` (applied
  * transitions, resumable) and `/v1/dashboard-feed` (periodic snapshots for the dashboard).
  */
-export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: DashboardFeed): WebSocketRoutes {
-  const webSockets = new WebSocketServer({ noServer: true, maxPayload: clientMessageBytesMax, perMessageDeflate: false });
+export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: DashboardFeed, guard: ClientGuard): WebSocketRoutes {
+  const webSockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: clientMessageBytesMax,
+    perMessageDeflate: false,
+    // A browser that offered subprotocols (one of them carrying its token) must get one back.
+    handleProtocols: (protocols) => (protocols.has(webSocketProtocol) ? webSocketProtocol : false),
+  });
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== "/v1/watch" && url.pathname !== "/v1/dashboard-feed") {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    // Browsers send cookies and reach loopback on a WebSocket from any page: Host, Origin and token first.
+    const refusal = guard.admitUpgrade(request);
+    if (refusal !== null) {
+      socket.end(refusalHttpText(refusal));
       return;
     }
     webSockets.handleUpgrade(request, socket, head, (webSocket) => {

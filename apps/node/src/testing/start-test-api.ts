@@ -10,12 +10,17 @@ import { LoopbackTransport } from "./loopback-transport.js";
 
 export interface TestApi {
   node: ConsensusNode;
+  /** The node's Prometheus text, to see what was counted. */
+  metricsText(): Promise<string>;
   baseUrl: string;
   webSocketUrl: string;
   stop(): Promise<void>;
 }
 
 export interface TestApiOptions {
+  authentication?: "tokens" | "none";
+  corsAllowedOrigins?: string[];
+  connectionsPerSourceMax?: number;
   watchHistoryEventsMax?: number;
   requestBodyBytesMax?: number;
   leaderWaitMs?: number;
@@ -61,8 +66,19 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       counters: () => sink.counters,
       commitLatenciesMs: () => sink.drainCommitLatenciesMs(),
       requestBodyBytesMax: options.requestBodyBytesMax ?? 64 * 1024,
+      proposal: { timeoutMs: 2_000, retryIntervalMs: 50 },
     },
     hub,
+    connectionsPerSourceMax: options.connectionsPerSourceMax ?? 64,
+    security: {
+      authentication: options.authentication ?? "none",
+      tls: false,
+      memberClientUrls: [`http://127.0.0.1:2`],
+      corsAllowedOrigins: options.corsAllowedOrigins ?? [],
+      hostAllowlist: [],
+      tokens: () => node.localStore.tokens,
+      countRefusal: (reason) => sink.increment("client_refusals_total", { reason }),
+    },
     httpConnectionsMax: 64,
     httpRequestsInflightMax: 64,
     httpRequestTimeoutMs: 10_000,
@@ -78,6 +94,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   }
   return {
     node,
+    metricsText: () => metrics.text(),
     baseUrl: `http://127.0.0.1:${address.port}`,
     webSocketUrl: `ws://127.0.0.1:${address.port}`,
     stop: async () => {

@@ -19,7 +19,7 @@ export async function postTransition(clientUrl: string, key: string, body: { to:
 
 /** Registers a client session (`POST /v1/sessions`) and returns its id; throws unless it is answered 200. */
 export async function registerSession(clientUrl: string): Promise<string> {
-  const response = await fetch(`${clientUrl}/v1/sessions`, { method: "POST", signal: AbortSignal.timeout(requestTimeoutMs) });
+  const response = await fetch(`${clientUrl}/v1/sessions`, { method: "POST", headers: { "Content-Type": "application/json" }, signal: AbortSignal.timeout(requestTimeoutMs) });
   const body: unknown = await response.json();
   if (response.status !== 200) throw new Error(`POST ${clientUrl}/v1/sessions answered ${response.status}: ${JSON.stringify(body)}`);
   return SessionResponseSchema.parse(body).sessionId;

@@ -1,4 +1,4 @@
-import type { ClientSession, Command, DeleteCommand, Entry, NodeId, TransitionCommand } from "@lockstep/protocol";
+import type { ClientSession, Command, DeleteCommand, Entry, NodeId, TokenCreateCommand, TokenRevokeCommand, TransitionCommand } from "@lockstep/protocol";
 import { sameStoreLimits, Store } from "@lockstep/state-machine";
 import type { ApplyResult, Definition, StoreLimits } from "@lockstep/state-machine";
 import type { Clock, Logger, RandomSource, Snapshot, Storage, TimerHandle, Transport } from "../interfaces.js";
@@ -267,6 +267,18 @@ export class ConsensusNode {
     const outcome = this.pendingCommands.add(proposed.index, proposed.term)!;
     this.kick();
     return outcome;
+  }
+
+  /**
+   * Proposes a command that carries no client session (a token change): it is forwarded to the
+   * leader like a transition, but nothing here waits for it. The caller learns the outcome from
+   * `onApplied` by matching the command's `proposalId`, and proposes again on `no_leader`.
+   */
+  proposeDetached(command: TokenCreateCommand | TokenRevokeCommand): { ok: true } | { ok: false; reason: "no_leader" | "overloaded" | "transfer_in_progress" | "shutting_down" } {
+    if (this.stopping || this.stopped) return { ok: false, reason: "shutting_down" };
+    const proposed = this.core.propose([command]);
+    this.kick();
+    return proposed.ok ? { ok: true } : { ok: false, reason: proposed.reason };
   }
 
   /** Reads one key: linearizable (ReadIndex) unless `stale`, which answers from the local store at once. */
@@ -562,7 +574,8 @@ export class ConsensusNode {
 
   private onCommandApplied(entry: Entry, result: ApplyResult): void {
     const command = entry.command;
-    if (command.kind.startsWith("join_token_")) {
+    // Commands proposed by `proposeCommand` (join tokens, client tokens) are answered by log position.
+    if (command.kind.startsWith("join_token_") || command.kind.startsWith("token_")) {
       if (this.pendingCommands.size > 0) this.pendingCommands.settle(entry.index, entry.term, result);
       return;
     }

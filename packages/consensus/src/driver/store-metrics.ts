@@ -75,6 +75,10 @@ function sourceOf(result: ApplyResult): string | undefined {
     case "session_expired":
     case "request_id_reused":
     case "join_token_refused":
+    case "token_exists":
+    case "token_not_found":
+    case "already_bootstrapped":
+    case "tokens_full":
       return undefined;
   }
 }

@@ -1,0 +1,207 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isIP } from "node:net";
+import type { ErrorCode } from "@lockstep/protocol";
+import type { ClientRefusalReason, CountClientRefusal } from "./client-refusals.js";
+import { authorize, routeAccess } from "./route-access.js";
+import { parseBearer } from "./token-secret.js";
+import { authenticate, type TokenLookup } from "./token-verifier.js";
+
+export interface ClientGuardOptions {
+  authentication: "tokens" | "none";
+  /** The port serves HTTPS: same-origin pages are `https://<Host>`. */
+  tls: boolean;
+  /** Every member's `clientUrl`: their hosts and origins are always allowed (the dashboard reads them all). */
+  memberClientUrls: readonly string[];
+  corsAllowedOrigins: readonly string[];
+  /** Extra `Host` names; `*` allows any. */
+  hostAllowlist: readonly string[];
+  /** The replicated token table, as of now. */
+  tokens: () => TokenLookup;
+  countRefusal: CountClientRefusal;
+}
+
+/** A refused request: the answer to send and the reason to count. */
+export interface Refusal {
+  code: Extract<ErrorCode, "unauthenticated" | "forbidden" | "unsupported_media_type">;
+  reason: ClientRefusalReason;
+  message: string;
+}
+
+/** The subprotocol a browser's WebSocket offers to carry its token (it cannot set `Authorization`). */
+export const webSocketBearerProtocolPrefix = "lockstep.bearer.";
+/** The subprotocol the server selects when a client offered protocols. */
+export const webSocketProtocol = "lockstep.v1";
+
+const stateChangingMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const preflightMaxAgeSeconds = 600;
+
+/**
+ * Every check the client port makes before a handler runs (DESIGN.md §10), in this order: the
+ * `Host` (DNS rebinding), the `Origin` (CORS and cross-site WebSockets), the `Content-Type` of a
+ * state-changing request (a cross-site "simple" POST), then the bearer token and its role and
+ * prefixes. Each refusal is counted by reason.
+ */
+export class ClientGuard {
+  private readonly allowedHosts: ReadonlySet<string>;
+  private readonly anyHost: boolean;
+  private readonly allowedOrigins: ReadonlySet<string>;
+
+  constructor(private readonly options: ClientGuardOptions) {
+    const memberUrls = options.memberClientUrls.map((url) => new URL(url));
+    this.anyHost = options.hostAllowlist.includes("*");
+    this.allowedHosts = new Set(["localhost", ...memberUrls.map((url) => bareHost(url.hostname)), ...options.hostAllowlist.map((host) => host.toLowerCase())]);
+    this.allowedOrigins = new Set([...memberUrls.map((url) => url.origin), ...options.corsAllowedOrigins.map((origin) => new URL(origin).origin)]);
+  }
+
+  /**
+   * Checks an HTTP request and sets its CORS headers. Returns true when the handler may run;
+   * otherwise the answer (a refusal, or a CORS preflight) has been sent.
+   */
+  admitRequest(request: IncomingMessage, response: ServerResponse): boolean {
+    response.setHeader("Vary", "Origin");
+    const method = request.method ?? "GET";
+    const origin = request.headers.origin;
+    const refusal = this.checkHost(request) ?? this.checkOrigin(request);
+    if (refusal !== null) return this.refuse(request, response, refusal);
+    if (origin !== undefined) {
+      response.setHeader("Access-Control-Allow-Origin", origin);
+      response.setHeader("Access-Control-Expose-Headers", "Content-Type");
+    }
+    if (method === "OPTIONS") {
+      answerPreflight(request, response);
+      return false;
+    }
+    const rest = this.checkContentType(request) ?? this.checkToken(request, method);
+    return rest === null ? true : this.refuse(request, response, rest);
+  }
+
+  /** Checks a WebSocket upgrade; the caller answers a refusal and closes the socket. */
+  admitUpgrade(request: IncomingMessage): Refusal | null {
+    const refusal = this.checkHost(request) ?? this.checkOrigin(request) ?? this.checkToken(request, "GET");
+    if (refusal !== null) this.options.countRefusal(refusal.reason);
+    return refusal;
+  }
+
+  private refuse(request: IncomingMessage, response: ServerResponse, refusal: Refusal): false {
+    this.options.countRefusal(refusal.reason);
+    request.resume();
+    sendRefusal(response, refusal);
+    return false;
+  }
+
+  private checkHost(request: IncomingMessage): Refusal | null {
+    if (this.anyHost) return null;
+    const host = hostName(request.headers.host ?? "");
+    // An IP literal cannot be the product of DNS rebinding: a page can only reach it under that origin.
+    if (host !== null && (isIP(host) !== 0 || this.allowedHosts.has(host) || host.endsWith(".localhost"))) return null;
+    return {
+      code: "forbidden",
+      reason: "host_not_allowed",
+      message: `Host ${JSON.stringify(request.headers.host ?? "")} is not one this node answers to (add it to hostAllowlist)`,
+    };
+  }
+
+  private checkOrigin(request: IncomingMessage): Refusal | null {
+    const origin = request.headers.origin;
+    if (origin === undefined) return null;
+    const sameOrigin = `${this.options.tls ? "https" : "http"}://${(request.headers.host ?? "").toLowerCase()}`;
+    if (origin.toLowerCase() === sameOrigin || this.allowedOrigins.has(normalOrigin(origin))) return null;
+    return { code: "forbidden", reason: "origin_not_allowed", message: `Origin ${JSON.stringify(origin)} is not allowed (add it to corsAllowedOrigins)` };
+  }
+
+  private checkContentType(request: IncomingMessage): Refusal | null {
+    if (!stateChangingMethods.has(request.method ?? "GET")) return null;
+    const mediaType = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    if (mediaType === "application/json") return null;
+    return {
+      code: "unsupported_media_type",
+      reason: "content_type",
+      message: `${request.method ?? "POST"} needs Content-Type: application/json, got ${JSON.stringify(request.headers["content-type"] ?? "none")}`,
+    };
+  }
+
+  private checkToken(request: IncomingMessage, method: string): Refusal | null {
+    if (this.options.authentication === "none") return null;
+    const access = routeAccess(method, new URL(request.url ?? "/", "http://localhost").pathname);
+    if (access.level === "open") return null;
+    const authenticated = authenticate(presentedToken(request), this.options.tokens());
+    if (!authenticated.ok) {
+      const message =
+        authenticated.reason === "unauthenticated"
+          ? "this request needs a token: Authorization: Bearer <token> (lockstep token create)"
+          : "the token is unknown or revoked";
+      return { code: "unauthenticated", reason: authenticated.reason, message };
+    }
+    const authorized = authorize(authenticated.token, access);
+    return authorized.ok ? null : { code: "forbidden", reason: authorized.reason, message: authorized.message };
+  }
+}
+
+/** The token from `Authorization: Bearer`, or from a WebSocket subprotocol `lockstep.bearer.<token>`. */
+function presentedToken(request: IncomingMessage): string | null {
+  const fromHeader = parseBearer(request.headers.authorization);
+  if (fromHeader !== null) return fromHeader;
+  const protocols = request.headers["sec-websocket-protocol"];
+  if (protocols === undefined || protocols.length > 1024) return null;
+  const offered = protocols.split(",").map((protocol) => protocol.trim());
+  const bearer = offered.find((protocol) => protocol.startsWith(webSocketBearerProtocolPrefix));
+  return bearer === undefined ? null : bearer.slice(webSocketBearerProtocolPrefix.length);
+}
+
+function answerPreflight(request: IncomingMessage, response: ServerResponse): void {
+  request.resume();
+  response.statusCode = 204;
+  response.setHeader("Allow", "GET, HEAD, POST, DELETE, OPTIONS");
+  if (request.headers.origin !== undefined) {
+    response.setHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE");
+    response.setHeader("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    response.setHeader("Access-Control-Max-Age", String(preflightMaxAgeSeconds));
+  }
+  response.end();
+}
+
+const refusalStatus = { unauthenticated: 401, forbidden: 403, unsupported_media_type: 415 } as const;
+
+/** Writes a refusal as the API's JSON error. */
+export function sendRefusal(response: ServerResponse, refusal: Refusal): void {
+  const text = JSON.stringify({ error: { code: refusal.code, message: refusal.message } });
+  response.statusCode = refusalStatus[refusal.code];
+  if (refusal.code === "unauthenticated") response.setHeader("WWW-Authenticate", 'Bearer realm="lockstep"');
+  response.setHeader("Content-Type", "application/json; charset=utf-8");
+  response.setHeader("Content-Length", Buffer.byteLength(text));
+  response.setHeader("Cache-Control", "no-store");
+  response.end(text);
+}
+
+/** The same refusal written on a raw socket, for a WebSocket upgrade that is not accepted. */
+export function refusalHttpText(refusal: Refusal): string {
+  const text = JSON.stringify({ error: { code: refusal.code, message: refusal.message } });
+  const status = refusalStatus[refusal.code];
+  const reason = status === 401 ? "Unauthorized" : status === 403 ? "Forbidden" : "Unsupported Media Type";
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`;
+}
+
+/** `Example.COM:8401` -> `example.com`; `[::1]:8401` -> `::1`; null when unreadable. */
+export function hostName(hostHeader: string): string | null {
+  const text = hostHeader.trim().toLowerCase();
+  if (text === "") return null;
+  if (text.startsWith("[")) {
+    const end = text.indexOf("]");
+    return end === -1 ? null : text.slice(1, end);
+  }
+  const colon = text.indexOf(":");
+  const host = colon === -1 ? text : text.slice(0, colon);
+  return host.replace(/\.$/, "");
+}
+
+function bareHost(hostname: string): string {
+  return hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+}
+
+function normalOrigin(origin: string): string {
+  try {
+    return new URL(origin).origin;
+  } catch {
+    return origin;
+  }
+}
