@@ -77,6 +77,9 @@ export class SimStorage implements Storage {
         await fileSystem.syncDirectory("/var");
         await fileSystem.syncDirectory("/");
       }
+      if (process.env["SIM_STORAGE_DEBUG"] !== undefined) {
+        console.error("OPEN", JSON.stringify(await fileSystem.readdir(dataDirectory).catch((error: unknown) => String(error))), JSON.stringify(this.disk.stats()));
+      }
       this.inner = await FileStorage.open({
         directory: dataDirectory,
         fileSystem,

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runClientCommand } from "./cli/index.js";
+import { runTokenCommand } from "./cli/token-command.js";
 import { runCertsCommand } from "./commands/certs.js";
 import { exitCodes, runStartCommand } from "./commands/start.js";
 import { runMemberCommand } from "./cli/member-command.js";
@@ -19,6 +20,7 @@ Commands:
   transition  move a key to another state
   delete      delete a key (it is back in the initial state)
   watch       stream committed transitions
+  token       create, list and revoke client tokens (lockstep token --help)
   member      list, add, promote or remove members; create a join token
   snapshot    save a backup from a running node, or restore one into a new cluster
   recover     --force-new-cluster: restart one survivor as a one-member cluster
@@ -39,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return runSnapshotCommand(rest, commandIo());
     case "recover":
       return runRecoverCommand(rest, commandIo());
+    case "token":
+      return runTokenCommand(rest, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env });
     case "status":
     case "get":
     case "transition":

@@ -1,3 +1,4 @@
+import { fetchTrusting } from "./ca-fetch.js";
 
 export interface LockstepClientOptions {
   /** Base URLs of the nodes' client API, e.g. `http://127.0.0.1:8401`. At least one. */
@@ -16,6 +17,16 @@ export interface LockstepClientOptions {
   readonly watchPingIntervalMs?: number;
   /** Consecutive failed watch connections before the watch gives up. Default 10. */
   readonly watchReconnectAttemptsMax?: number;
+  /**
+   * A bearer token (`lockstep token create`), sent as `Authorization: Bearer` on every request and
+   * watch. Give https:// endpoints with it: a token sent over plain HTTP can be read on the way.
+   */
+  readonly token?: string;
+  /**
+   * PEM certificates (the cluster CA) to trust for https:// endpoints instead of the system's;
+   * with it, only https:// endpoints are accepted.
+   */
+  readonly ca?: string;
   /** Injectable for tests; default the global `fetch`. */
   readonly fetch?: typeof fetch;
   /** A number in [0, 1) for retry jitter; default `Math.random`. */
@@ -32,6 +43,8 @@ export interface ResolvedClientOptions {
   readonly responseBytesMax: number;
   readonly watchPingIntervalMs: number;
   readonly watchReconnectAttemptsMax: number;
+  readonly token: string | undefined;
+  readonly ca: string | undefined;
   readonly fetch: typeof fetch;
   readonly random: () => number;
 }
@@ -74,8 +87,21 @@ function checkEndpoint(endpoint: string): string {
 /** Bad options are a programmer error: they throw a `TypeError` from the constructor. */
 export function resolveClientOptions(options: LockstepClientOptions): ResolvedClientOptions {
   if (options.endpoints.length === 0) throw new TypeError("LockstepClient: endpoints must not be empty");
+  const endpoints = [...new Set(options.endpoints.map(checkEndpoint))];
+  // One scheme for the whole cluster: the client never moves from https to http (or back).
+  if (new Set(endpoints.map((endpoint) => new URL(endpoint).protocol)).size > 1) {
+    throw new TypeError("LockstepClient: endpoints mix http:// and https://; a cluster is reached by one scheme");
+  }
+  if (options.token !== undefined && !/^[\x21-\x7e]{1,256}$/.test(options.token)) {
+    throw new TypeError("LockstepClient: token must be 1-256 printable characters without spaces");
+  }
+  if (options.ca !== undefined && endpoints.some((endpoint) => !endpoint.startsWith("https://"))) {
+    throw new TypeError("LockstepClient: a ca is for https:// endpoints only");
+  }
   return {
-    endpoints: [...new Set(options.endpoints.map(checkEndpoint))],
+    endpoints,
+    token: options.token,
+    ca: options.ca,
     requestTimeoutMs: checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? clientDefaults.requestTimeoutMs, 1),
     retryAttemptsMax: checkInteger("retryAttemptsMax", options.retryAttemptsMax ?? clientDefaults.retryAttemptsMax, 0),
     retryDelayMs: checkInteger("retryDelayMs", options.retryDelayMs ?? clientDefaults.retryDelayMs, 0),
@@ -87,7 +113,7 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
       options.watchReconnectAttemptsMax ?? clientDefaults.watchReconnectAttemptsMax,
       0,
     ),
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch ?? (options.ca === undefined ? globalThis.fetch : fetchTrusting(options.ca)),
     random: options.random ?? Math.random,
   };
 }

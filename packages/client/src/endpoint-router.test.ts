@@ -35,4 +35,14 @@ describe("EndpointRouter", () => {
     expect(router.noteLeaderId("n2")).toBe("http://127.0.0.1:8402");
     expect(router.pick(new Set(["http://127.0.0.1:8402"]))).toBe("http://127.0.0.1:8401");
   });
+
+  it("never follows a leader hint from https to http", () => {
+    const router = new EndpointRouter(["https://127.0.0.1:8401"]);
+    router.noteCluster(status);
+    expect(router.leaderUrl).toBeUndefined();
+    expect(router.candidates()).toEqual(["https://127.0.0.1:8401"]);
+    const secure = { ...status, members: status.members.map((member) => ({ ...member, clientUrl: member.clientUrl.replace("http:", "https:") })) };
+    router.noteCluster(secure);
+    expect(router.leaderUrl).toBe("https://127.0.0.1:8403");
+  });
 });

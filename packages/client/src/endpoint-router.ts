@@ -11,8 +11,12 @@ export class EndpointRouter {
   readonly #clientUrlByNodeId = new Map<string, string>();
   #leaderUrl: string | undefined;
 
+  /** The configured endpoints' scheme: a member URL of another scheme is never followed. */
+  readonly #protocol: string | undefined;
+
   constructor(endpoints: readonly string[]) {
     this.#endpoints = endpoints;
+    this.#protocol = endpoints[0] === undefined ? undefined : new URL(endpoints[0]).protocol;
   }
 
   get leaderUrl(): string | undefined {
@@ -32,6 +36,8 @@ export class EndpointRouter {
 
   noteCluster(status: ClusterStatus): void {
     for (const member of status.members) {
+      // A leader hint must not downgrade https to http (nor lead elsewhere than the configured scheme).
+      if (!URL.canParse(member.clientUrl) || new URL(member.clientUrl).protocol !== this.#protocol) continue;
       this.#clientUrlByNodeId.set(member.id, normalizeEndpoint(member.clientUrl));
     }
     if (status.leader !== null) this.noteLeaderId(status.leader);

@@ -14,6 +14,8 @@ export interface HttpAttemptRequest<T> {
   readonly timeoutMs: number;
   readonly responseBytesMax: number;
   readonly schema: ResponseSchema<T>;
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string | undefined;
 }
 
 /**
@@ -44,9 +46,13 @@ export async function httpAttempt<T>(request: HttpAttemptRequest<T>): Promise<Ht
     response = await request.fetch(request.url, {
       method: request.method,
       signal: AbortSignal.timeout(request.timeoutMs),
-      ...(request.body === undefined
-        ? {}
-        : { body: JSON.stringify(request.body), headers: { "content-type": "application/json" } }),
+      // POST and DELETE always say application/json: the node refuses any other (a browser's
+      // cross-site "simple" request would not).
+      headers: {
+        ...(request.method === "GET" ? {} : { "content-type": "application/json" }),
+        ...(request.token === undefined ? {} : { authorization: `Bearer ${request.token}` }),
+      },
+      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
     });
     text = await readBodyText(response, request.responseBytesMax);
   } catch (error) {

@@ -1,4 +1,11 @@
 import {
+  TokenCreatedSchema,
+  TokenListSchema,
+  TokenRevokedSchema,
+  type TokenCreateRequest,
+  type TokenCreated,
+  type TokenList,
+  type TokenRevoked,
   AddMemberRequestSchema,
   ClusterStatusSchema,
   CreateJoinTokenResponseSchema,
@@ -243,6 +250,21 @@ export class LockstepClient {
   async removeMember(id: string): Promise<MembershipChangeResponse> {
     checkInput("member id", id, NodeIdSchema);
     return this.#request({ method: "DELETE", path: `/v1/members/${encodeURIComponent(id)}`, schema: MembershipChangeResponseSchema, mutating: true });
+  }
+
+  /** Creates a client token (needs an admin token); the answer holds the token, shown this once. */
+  createToken(request: TokenCreateRequest): Promise<TokenCreated> {
+    return this.#request({ method: "POST", path: "/v1/tokens", body: request, schema: TokenCreatedSchema, mutating: true });
+  }
+
+  /** Every client token: names, roles, prefixes, creation revisions (never secrets). */
+  listTokens(): Promise<TokenList> {
+    return this.#request({ method: "GET", path: "/v1/tokens", schema: TokenListSchema, mutating: false });
+  }
+
+  /** Revokes a client token on every node (through the log). */
+  revokeToken(name: string): Promise<TokenRevoked> {
+    return this.#request({ method: "DELETE", path: `/v1/tokens/${encodeURIComponent(name)}`, schema: TokenRevokedSchema, mutating: true });
   }
 
   /** A new one-time join token for `lockstep start --join ... --join-token TOKEN` (shown once; the cluster keeps its hash). */

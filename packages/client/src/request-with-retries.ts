@@ -86,6 +86,7 @@ function attemptRequest<T>(options: ResolvedClientOptions, url: string, request:
     timeoutMs: options.requestTimeoutMs,
     responseBytesMax: options.responseBytesMax,
     schema: request.schema,
+    token: options.token,
   };
 }
 
@@ -142,6 +143,7 @@ export function fetchClusterOnce(options: ResolvedClientOptions, url: string) {
     timeoutMs: options.requestTimeoutMs,
     responseBytesMax: options.responseBytesMax,
     schema: ClusterStatusSchema,
+    token: options.token,
   });
 }
 

@@ -92,6 +92,8 @@ export class WatchStream implements WatchHandle {
     const socket = new WebSocket(watchUrl(endpoint, this.#lastRevision + 1), {
       maxPayload: watchMessageBytesMax,
       handshakeTimeout: this.#dependencies.options.requestTimeoutMs,
+      ...(this.#dependencies.options.token === undefined ? {} : { headers: { authorization: `Bearer ${this.#dependencies.options.token}` } }),
+      ...(this.#dependencies.options.ca === undefined ? {} : { ca: this.#dependencies.options.ca }),
     });
     this.#socket = socket;
     let openedAtMs: number | undefined;

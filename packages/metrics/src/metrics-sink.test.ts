@@ -12,7 +12,9 @@ describe("MetricsSink matches @lockstep/consensus", () => {
     expectTypeOf<CounterName>().toEqualTypeOf<consensus.CounterName>();
     expectTypeOf<HistogramName>().toEqualTypeOf<consensus.HistogramName>();
     expectTypeOf<GaugeName>().toEqualTypeOf<consensus.GaugeName>();
-    expect(new Set(counterNames).size + new Set(histogramNames).size + new Set(gaugeNames).size).toBe(35);
+    // The runtime lists name each metric once; the type assertions above make them complete.
+    const names = [...counterNames, ...histogramNames, ...gaugeNames];
+    expect(new Set(names).size).toBe(names.length);
   });
 
   it("is assignable in both directions, so createMetrics().sink plugs into consensus", () => {

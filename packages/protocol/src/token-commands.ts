@@ -61,7 +61,7 @@ export const TokenInfoSchema = z.object({
 });
 export type TokenInfo = z.infer<typeof TokenInfoSchema>;
 
-/** `201` answer of `POST /v1/tokens`: the secret is shown this once and stored nowhere. */
+/** Answer of `POST /v1/tokens`: the secret is shown this once and stored nowhere. */
 export const TokenCreatedSchema = TokenInfoSchema.extend({ token: z.string() });
 export type TokenCreated = z.infer<typeof TokenCreatedSchema>;
 

@@ -76,6 +76,13 @@ async function ensureDirectoryExists(fs: FileSystem, directory: string): Promise
   });
   if (found !== null) {
     if (found.kind !== "directory") throw new StorageError("foreign_directory", directory, `${directory} is not a directory`);
+    // The directory's own entry may never have been synced (a start whose sync of the parent
+    // failed, or a directory made by hand): sync it before trusting anything inside. A parent we
+    // may not open is left as it is.
+    await syncDirectory(fs, dirname(directory)).catch((error: unknown) => {
+      if (error instanceof StorageError && error.code === "not_writable") return;
+      throw error;
+    });
     return;
   }
   const parent = dirname(directory);

@@ -94,6 +94,22 @@ describe("FileStorage over a disk that loses, tears and rots", () => {
     }
   });
 
+  it("syncs the data directory's own entry at every start, so a start whose first sync failed loses nothing later", async () => {
+    const { disk, clock } = simulated(1, { fsyncErrorProbability: 1, crashDirectoryChangeKeptProbability: 0 });
+    await clock.settle(disk.fileSystem().mkdir("/var").then(() => disk.fileSystem().syncDirectory("/")).catch(() => undefined));
+    disk.stopErrors();
+    await clock.settle(disk.fileSystem().syncDirectory("/"));
+    // A first start created the directory, and the fsync of its parent failed (or never came).
+    await clock.settle(disk.fileSystem().mkdir("/var/lockstep"));
+    disk.detach();
+    // The supervisor starts it again: the directory is there (in the page cache), its entry not durable.
+    const storage = await open(disk, clock);
+    await clock.settle(storage.persist({ hardState: { term: 1, votedFor: "n1", commitIndex: 2 }, entries: entriesFrom(1, 2, 1) }));
+    disk.crash();
+    const state = await clock.settle((await open(disk, clock)).load());
+    expect(state.entries.map((entry) => entry.index)).toEqual([1, 2]);
+  });
+
   it("refuses to start when a later sync mark proves the damaged bytes were synced, naming the file and offset", async () => {
     let refusals = 0;
     for (let seed = 1; seed <= 60; seed++) {

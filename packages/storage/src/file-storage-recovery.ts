@@ -86,7 +86,7 @@ async function recoverLocked(options: RecoveryOptions, listing: DirectoryListing
     sequence,
     nonce,
     lastIndexBefore: lastIndexReplayed,
-    hardState: { ...replay.hardState, commitIndex: Math.min(replay.hardState.commitIndex, lastIndexReplayed) },
+    hardState: replay.provenHardState(snapshotMeta),
   });
   // A reset decided here (the snapshot replaced the log) must be durable before new entries
   // follow it, or the next start would see them after a gap.

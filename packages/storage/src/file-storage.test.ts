@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FileStorage } from "./file-storage.js";
 import type { FileStorageOptions } from "./file-storage-options.js";
 import { markerFileName } from "./data-directory.js";
+import { encodeHardStateRecord } from "./wal-records.js";
 import { RecordingMetrics, recordingLogger } from "./testing/recording-sinks.js";
 import { describeStorageConformance, entriesFrom, entryAt } from "./testing/storage-conformance.js";
 import { TemporaryDirectories } from "./testing/temporary-directory.js";
@@ -72,6 +73,24 @@ describe("FileStorage recovery from a disk that tears and rots", () => {
     expect(state.possibleLoss).toBe(true);
     expect(state.entries.at(-1)?.index).toBe(39);
     await storage.close();
+  });
+
+  it("raises the term to the last entry's when a crash kept a new term's entries but not the hard state after them", async () => {
+    const directory = await directories.create();
+    const storage = await openAt(directory, { segmentBytesMax: 1 << 20 });
+    await storage.persist({ hardState: { term: 1, votedFor: "n1", commitIndex: 0 }, entries: entriesFrom(1, 3, 1) });
+    const hardState = { term: 2, votedFor: null, commitIndex: 4 };
+    await storage.persist({ hardState, entries: entriesFrom(4, 2, 2) });
+    await storage.close();
+    const segment = (await readdir(directory)).filter((name) => name.startsWith("wal-")).sort()[0] ?? "";
+    const content = await readFile(join(directory, segment));
+    // The write's last record, its hard state, never reached the disk.
+    await writeFile(join(directory, segment), content.subarray(0, content.byteLength - encodeHardStateRecord(hardState, { nonce: 0, offset: 0 }).byteLength));
+    const reopened = await openAt(directory);
+    const state = await reopened.load();
+    expect(state.entries.at(-1)).toMatchObject({ index: 5, term: 2 });
+    expect(state.hardState).toEqual({ term: 2, votedFor: null, commitIndex: 0 });
+    await reopened.close();
   });
 
   it("refuses damage that a later sync mark proves was synced, naming the file and byte offset", async () => {

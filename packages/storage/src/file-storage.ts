@@ -113,7 +113,7 @@ export class FileStorage implements Storage {
     this.index = replay.index;
     this.cache = replay.cache;
     this.segments = replay.segments;
-    this.hardState = { ...replay.hardState, commitIndex: replay.provenCommitIndex() };
+    this.hardState = replay.provenHardState(snapshotMeta);
     this.snapshotMeta = snapshotMeta;
     this.possibleLoss = recovered.possibleLoss;
     this.activeSequence = active.sequence;

@@ -134,6 +134,21 @@ describe("SimulatedDisk", () => {
     expect(answered).toBe(false);
   });
 
+  it("keeps a change made while two directory fsyncs overlap, once a later fsync covers it", async () => {
+    const clock = new ManualClock();
+    const simulated = disk({ fsyncDelayMsMin: 5, fsyncDelayMsMax: 5, crashDirectoryChangeKeptProbability: 0 }, 1, clock);
+    const fs = simulated.fileSystem();
+    await (await fs.open("/a", "create")).close();
+    const first = fs.syncDirectory("/");
+    await (await fs.open("/b", "create")).close();
+    const second = fs.syncDirectory("/");
+    await (await fs.open("/c", "create")).close();
+    await clock.settle(Promise.all([first, second]));
+    await clock.settle(fs.syncDirectory("/"));
+    simulated.crash();
+    expect(await simulated.fileSystem().readdir("/")).toEqual(["a", "b", "c"]);
+  });
+
   it("gives the same disk for the same seed", async () => {
     const run = async (seed: number): Promise<string> => {
       const simulated = disk({ crashWriteTornProbability: 0.5, crashStaleSectorProbability: 0.5, crashBitFlipProbability: 0.5 }, seed);

@@ -404,21 +404,24 @@ export class SimulatedDisk {
 
   /** Covers the changes made before the call: applied to the durable bytes when the sync completes. */
   syncFile(generation: number, inode: Inode): Promise<void> {
-    const covered = inode.pending.slice();
+    const covered = new Set(inode.pending);
     return this.sync(generation, () => {
-      for (const change of covered) inode.durable.apply(change);
-      inode.pending = inode.pending.slice(covered.length);
+      // An earlier sync may have completed meanwhile and made some of these durable already.
+      for (const change of inode.pending) if (covered.has(change)) inode.durable.apply(change);
+      inode.pending = inode.pending.filter((change) => !covered.has(change));
     });
   }
 
   syncDirectoryEntries(generation: number, directory: Directory): Promise<void> {
-    const covered = directory.pending.slice();
+    const covered = new Set(directory.pending);
     return this.sync(generation, () => {
-      for (const change of covered) {
+      // An earlier sync may have completed meanwhile and made some of these durable already.
+      for (const change of directory.pending) {
+        if (!covered.has(change)) continue;
         if (change.kind === "link") directory.durable.set(change.name, change.entry);
         else directory.durable.delete(change.name);
       }
-      directory.pending = directory.pending.slice(covered.length);
+      directory.pending = directory.pending.filter((change) => !covered.has(change));
     });
   }
 }

@@ -101,9 +101,19 @@ export class LogReplay {
     this.hardState = { ...hardState, commitIndex };
   }
 
-  /** The commit index a restarted node may act on: never above the replayed log. */
-  provenCommitIndex(): number {
-    return Math.min(this.hardState.commitIndex, this.index.lastIndex);
+  /**
+   * The hard state a restarted node may act on: a commit index never above the replayed log, and
+   * a term at least that of the last entry. A write holds its entries before its hard state, so a
+   * crash can keep entries of a new term and lose the hard state that named it; the vote of that
+   * lost hard state was never sent (votes leave after their write), so the term is raised with no
+   * vote.
+   */
+  provenHardState(snapshot: SnapshotMeta | null): HardState {
+    const commitIndex = Math.min(this.hardState.commitIndex, this.index.lastIndex);
+    const lastIndex = this.index.lastIndex;
+    const lastTerm = Math.max(this.index.term(lastIndex) ?? 0, snapshot !== null && snapshot.index >= lastIndex ? snapshot.term : 0);
+    if (lastTerm > this.hardState.term) return { term: lastTerm, votedFor: null, commitIndex };
+    return { ...this.hardState, commitIndex };
   }
 
   /** Decides what the newest snapshot means for the replayed log, and applies a reset. */

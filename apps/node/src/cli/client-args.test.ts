@@ -60,3 +60,18 @@ describe("parseClientArgs", () => {
     expect(parsed.kind === "usage_error" && parsed.message).toMatch(message);
   });
 });
+
+describe("connection flags", () => {
+  it("takes the token and CA file from flags or LOCKSTEP_TOKEN / LOCKSTEP_CACERT, flags first", () => {
+    const fromEnvironment = parseClientArgs(["status", "--endpoints", "https://n1:8401"], { LOCKSTEP_TOKEN: "app.env", LOCKSTEP_CACERT: "/etc/lockstep/ca.crt" });
+    expect(fromEnvironment).toMatchObject({ kind: "run", token: "app.env", caFile: "/etc/lockstep/ca.crt" });
+    const fromFlags = parseClientArgs(["status", "--endpoints", "https://n1:8401", "--token", "app.flag", "--cacert", "ca.pem"], { LOCKSTEP_TOKEN: "app.env" });
+    expect(fromFlags).toMatchObject({ kind: "run", token: "app.flag", caFile: "ca.pem" });
+  });
+
+  it("refuses a CA file with http:// endpoints instead of sending in the clear", () => {
+    const parsed = parseClientArgs(["status", "--cacert", "ca.pem"], {});
+    expect(parsed.kind).toBe("usage_error");
+    expect(parsed.kind === "usage_error" && parsed.message).toMatch(/--cacert: every endpoint must be https/);
+  });
+});

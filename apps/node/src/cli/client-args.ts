@@ -14,7 +14,16 @@ export type ClientCommand =
   | { readonly name: "watch"; readonly from?: number };
 
 export type ParsedClientArgs =
-  | { readonly kind: "run"; readonly command: ClientCommand; readonly endpoints: readonly string[]; readonly json: boolean }
+  | {
+      readonly kind: "run";
+      readonly command: ClientCommand;
+      readonly endpoints: readonly string[];
+      readonly json: boolean;
+      /** `--token` or LOCKSTEP_TOKEN. */
+      readonly token?: string;
+      /** `--cacert` or LOCKSTEP_CACERT: a PEM file of CAs to trust for https:// endpoints. */
+      readonly caFile?: string;
+    }
   | { readonly kind: "help"; readonly text: string }
   | { readonly kind: "usage_error"; readonly message: string; readonly help: string };
 
@@ -22,6 +31,8 @@ type OptionValues = Record<string, string | boolean | (string | boolean)[] | und
 
 const commonOptions = {
   endpoints: { type: "string" },
+  token: { type: "string" },
+  cacert: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -59,7 +70,19 @@ export function parseClientArgs(argv: readonly string[], env: Readonly<Record<st
   if (typeof endpoints === "string") return usageError(name, endpoints);
   const command = parseCommand(name, positionals, values);
   if (typeof command === "string") return usageError(name, command);
-  return { kind: "run", command, endpoints, json: values.json === true };
+  const token = stringValue(values.token) ?? env.LOCKSTEP_TOKEN;
+  const caFile = stringValue(values.cacert) ?? env.LOCKSTEP_CACERT;
+  if (caFile !== undefined && endpoints.some((endpoint) => !endpoint.startsWith("https://"))) {
+    return usageError(name, "--cacert: every endpoint must be https:// (lockstep never sends to http:// what should go over TLS)");
+  }
+  return {
+    kind: "run",
+    command,
+    endpoints,
+    json: values.json === true,
+    ...(token === undefined || token === "" ? {} : { token }),
+    ...(caFile === undefined || caFile === "" ? {} : { caFile }),
+  };
 }
 
 function usageError(name: ClientCommandName, message: string): ParsedClientArgs {

@@ -7,7 +7,7 @@ import { newProposalId, proposeAndWait, type ProposalOutcome } from "./replicate
 import { sendError, sendJson } from "./send-json.js";
 import { createTokenSecret, hashTokenSecret } from "./token-secret.js";
 
-/** `POST /v1/tokens` `{ name, role, prefixes? }` -> 201 with the token, shown this once. */
+/** `POST /v1/tokens` `{ name, role, prefixes? }` -> 200 with the token, shown this once. */
 export async function postToken(context: ApiContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const body = await readJsonBody(request, context.requestBodyBytesMax);
   if (!body.ok) return sendError(response, body.code, body.message);
@@ -25,7 +25,7 @@ export async function postToken(context: ApiContext, request: IncomingMessage, r
     const record = context.node.localStore.tokens.get(name);
     if (record === undefined) return sendError(response, "internal", `token ${name} was created but is not in the table`);
     const created: TokenCreated = { ...tokenInfo(record), token };
-    return sendJson(response, 201, created);
+    return sendJson(response, 200, created);
   }
   if (result.code === "token_exists") return sendError(response, "token_exists", `a token named "${name}" exists; revoke it first or pick another name`);
   if (result.code === "tokens_full") return sendError(response, "bad_request", "the cluster holds as many tokens as it can; revoke unused ones first");

@@ -3,7 +3,7 @@ import { createMetrics } from "@lockstep/metrics";
 import { lifecycleDefinition, sameStoreLimits, type StoreLimits } from "@lockstep/state-machine";
 import { MemoryStorage } from "@lockstep/storage";
 import { CountingMetricsSink } from "../counting-metrics-sink.js";
-import { createApiServer } from "../server/api-server.js";
+import { createApiServer, type ApiTls } from "../server/api-server.js";
 import { WatchHub } from "../server/watch-hub.js";
 import { createSystemClock } from "../system-clock.js";
 import { LoopbackTransport } from "./loopback-transport.js";
@@ -18,6 +18,8 @@ export interface TestApi {
 }
 
 export interface TestApiOptions {
+  /** Serve HTTPS with these PEMs (baseUrl is then https://). */
+  tls?: ApiTls;
   authentication?: "tokens" | "none";
   corsAllowedOrigins?: string[];
   connectionsPerSourceMax?: number;
@@ -72,13 +74,14 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     connectionsPerSourceMax: options.connectionsPerSourceMax ?? 64,
     security: {
       authentication: options.authentication ?? "none",
-      tls: false,
+      tls: options.tls !== undefined,
       memberClientUrls: [`http://127.0.0.1:2`],
       corsAllowedOrigins: options.corsAllowedOrigins ?? [],
       hostAllowlist: [],
       tokens: () => node.localStore.tokens,
       countRefusal: (reason) => sink.increment("client_refusals_total", { reason }),
     },
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
     httpConnectionsMax: 64,
     httpRequestsInflightMax: 64,
     httpRequestTimeoutMs: 10_000,
@@ -95,8 +98,8 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   return {
     node,
     metricsText: () => metrics.text(),
-    baseUrl: `http://127.0.0.1:${address.port}`,
-    webSocketUrl: `ws://127.0.0.1:${address.port}`,
+    baseUrl: `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${address.port}`,
+    webSocketUrl: `${options.tls === undefined ? "ws" : "wss"}://127.0.0.1:${address.port}`,
     stop: async () => {
       await api.close();
       await node.stop(0);
