@@ -65,6 +65,7 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
     const transport = await TcpTransport.start({
       nodeId: config.nodeId,
       cluster: config.cluster,
+      clusterUuid: identity.clusterUuid,
       definitionHash: definitionHash(definition),
       listen: config.peerListen,
       peers: peerAddresses(config),

@@ -243,7 +243,7 @@ export class LockstepClient {
   /** Makes a learner a voter. Refusals: `unknown_member`, `not_a_learner`, `change_in_progress`. */
   async promoteMember(id: string): Promise<MembershipChangeResponse> {
     checkInput("member id", id, NodeIdSchema);
-    return this.#request({ method: "POST", path: `/v1/members/${encodeURIComponent(id)}/promote`, schema: MembershipChangeResponseSchema, mutating: true });
+    return this.#request({ method: "POST", path: `/v1/members/${encodeURIComponent(id)}/promote`, body: {}, schema: MembershipChangeResponseSchema, mutating: true });
   }
 
   /** Removes a voter or a learner, the leader too (it hands leadership over first). Refusals: `unknown_member`, `would_lose_quorum`. */

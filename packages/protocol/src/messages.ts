@@ -165,6 +165,11 @@ export const HelloSchema = z.object({
   cluster: ClusterIdSchema,
   protocolVersion: z.number().int().positive(),
   definitionHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * The uuid stored when the cluster was bootstrapped (DESIGN.md §9): two clusters that share a
+   * name never merge. Optional on the wire so that a node that does not know it yet can speak.
+   */
+  clusterUuid: z.uuid().optional(),
 });
 export type Hello = z.infer<typeof HelloSchema>;
 

@@ -12,6 +12,7 @@ export type HelloCheck = { ok: true; peerId: NodeId } | { ok: false; reason: Pee
 export type HandshakeIdentity = {
   nodeId: NodeId;
   cluster: string;
+  clusterUuid?: string | undefined;
   definitionHash: string;
   peerIds: ReadonlySet<NodeId>;
 };
@@ -34,13 +35,13 @@ export class Handshake {
 
   /** This node's Hello to `to` on this session. Re-sent as the heartbeat, so callers keep it. */
   helloFrame(tls: PeerTls, socket: TLSSocket, to: NodeId): Uint8Array {
-    const { nodeId, cluster, definitionHash } = this.identity;
+    const { nodeId, cluster, definitionHash, clusterUuid } = this.identity;
     const hello: Envelope = {
       v: protocolVersion,
       cluster,
       from: nodeId,
       to,
-      body: { type: "Hello", nodeId, cluster, protocolVersion, definitionHash },
+      body: { type: "Hello", nodeId, cluster, protocolVersion, definitionHash, ...(clusterUuid === undefined ? {} : { clusterUuid }) },
     };
     const signature = tls.signHello(socket, helloBytes(hello));
     return encodeControlFrame({ ...hello, auth: { alg: "ed25519", sig: signature } });
@@ -72,6 +73,11 @@ export class Handshake {
     const { cluster, definitionHash, nodeId, peerIds } = this.identity;
     if (body.cluster !== cluster || envelope.cluster !== cluster) {
       return refuse("cluster_mismatch", `peer is in cluster ${body.cluster}; this node is in ${cluster}`);
+    }
+    // Two clusters bootstrapped under one name never merge (DESIGN.md §9).
+    const ownUuid = this.identity.clusterUuid;
+    if (ownUuid !== undefined && body.clusterUuid !== undefined && body.clusterUuid !== ownUuid) {
+      return refuse("cluster_mismatch", `peer is in cluster ${body.cluster} uuid ${body.clusterUuid}; this node is in uuid ${ownUuid}`);
     }
     if (body.definitionHash !== definitionHash) {
       return refuse("definition_mismatch", `peer definition ${body.definitionHash}; this node runs ${definitionHash}`);

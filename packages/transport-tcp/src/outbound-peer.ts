@@ -49,7 +49,7 @@ export class OutboundPeer {
 
   constructor(
     readonly peerId: NodeId,
-    private readonly address: PeerAddress,
+    readonly address: PeerAddress,
     private readonly context: OutboundPeerContext,
   ) {
     const { options } = context;

@@ -10,6 +10,8 @@ export type PeerAddress = { host: string; port: number };
 export type TcpTransportOptions = {
   nodeId: NodeId;
   cluster: string;
+  /** The cluster's uuid (stored when it was bootstrapped): a peer that presents another one is refused. */
+  clusterUuid?: string | undefined;
   /** SHA-256 (64 lowercase hex digits) of the state-machine definition; peers must present the same. */
   definitionHash: string;
   /** Port 0 picks a free port; read it back with `address()`. */
@@ -59,10 +61,11 @@ export type TcpTransportOptions = {
   logger?: Logger | undefined;
 };
 
-type ResolvedKey = Exclude<keyof TcpTransportOptions, "metrics" | "logger" | "random" | "reconnectDelay" | "peers" | "tls" | "clock">;
+type ResolvedKey = Exclude<keyof TcpTransportOptions, "metrics" | "logger" | "random" | "reconnectDelay" | "peers" | "tls" | "clock" | "clusterUuid">;
 
 export type ResolvedTcpTransportOptions = { [K in ResolvedKey]-?: Exclude<TcpTransportOptions[K], undefined> } & {
   peers: ReadonlyMap<NodeId, PeerAddress>;
+  clusterUuid: string | undefined;
   reconnectDelay: (attempt: number) => number;
   clock: Clock;
 };
@@ -112,6 +115,7 @@ export function resolveTcpTransportOptions(options: TcpTransportOptions): Resolv
   const resolved = {
     nodeId: options.nodeId,
     cluster: options.cluster,
+    clusterUuid: options.clusterUuid,
     definitionHash: options.definitionHash,
     listen: { host: options.listen.host, port: options.listen.port },
     peers,

@@ -31,6 +31,8 @@ export class TcpTransport implements Transport {
   /** Open accepted connections per remote IP address (bounded by `inboundConnectionsMax` entries). */
   private readonly connectionsBySource = new Map<string, number>();
   private readonly handshake: Handshake;
+  /** The members a Hello may come from; `setPeers` changes it as the configuration changes. */
+  private readonly peerIds = new Set<NodeId>();
   private handler: ((envelope: ConsensusEnvelope) => void) | undefined;
   private closing: Promise<void> | undefined;
 
@@ -41,11 +43,13 @@ export class TcpTransport implements Transport {
     private readonly logger: Logger,
     private tls: PeerTls,
   ) {
+    for (const peerId of options.peers.keys()) this.peerIds.add(peerId);
     this.handshake = new Handshake({
       nodeId: options.nodeId,
       cluster: options.cluster,
+      clusterUuid: options.clusterUuid,
       definitionHash: options.definitionHash,
-      peerIds: new Set(options.peers.keys()),
+      peerIds: this.peerIds,
     });
   }
 
@@ -140,20 +144,47 @@ export class TcpTransport implements Transport {
     this.server.on("connection", (socket) => this.onConnection(socket));
     this.server.on("drop", () => this.countRefusal("too_many_connections", { inboundConnectionsMax: this.options.inboundConnectionsMax }));
     this.server.on("error", (error) => this.logger.error({ error: error.message }, "peer listener failed"));
-    for (const [peerId, address] of this.options.peers) {
-      const peer = new OutboundPeer(peerId, address, {
-        options: this.options,
-        tls: () => this.tls,
-        handshake: this.handshake,
-        metrics: this.metrics,
-        logger: this.logger,
-        onOpenChange: () => this.metrics.set("peers_connected", {}, this.connectedPeers().length),
-      });
-      this.outbound.set(peerId, peer);
-      this.metrics.set("send_queue_messages", { peer: peerId }, 0);
-      peer.start();
-    }
+    for (const [peerId, address] of this.options.peers) this.dial(peerId, address);
     this.metrics.set("peers_connected", {}, 0);
+  }
+
+  private dial(peerId: NodeId, address: PeerAddress): void {
+    const peer = new OutboundPeer(peerId, address, {
+      options: this.options,
+      tls: () => this.tls,
+      handshake: this.handshake,
+      metrics: this.metrics,
+      logger: this.logger,
+      onOpenChange: () => this.metrics.set("peers_connected", {}, this.connectedPeers().length),
+    });
+    this.outbound.set(peerId, peer);
+    this.metrics.set("send_queue_messages", { peer: peerId }, 0);
+    peer.start();
+  }
+
+  /**
+   * Follows a configuration change (DESIGN.md §9): dials members that joined, hangs up on members
+   * that left (their Hellos are refused from now on), and redials a member whose address changed.
+   * An entry for this node itself is ignored.
+   */
+  setPeers(peers: Readonly<Record<NodeId, PeerAddress>>): void {
+    if (this.closing !== undefined) return;
+    const wanted = new Map(Object.entries(peers).filter(([peerId]) => peerId !== this.options.nodeId));
+    for (const [peerId, peer] of [...this.outbound]) {
+      const address = wanted.get(peerId);
+      if (address !== undefined && address.host === peer.address.host && address.port === peer.address.port) continue;
+      this.outbound.delete(peerId);
+      void peer.close();
+      if (address === undefined) {
+        this.peerIds.delete(peerId);
+        this.inboundByPeer.get(peerId)?.close();
+      }
+    }
+    for (const [peerId, address] of wanted) {
+      this.peerIds.add(peerId);
+      if (!this.outbound.has(peerId)) this.dial(peerId, { host: address.host, port: address.port });
+    }
+    this.metrics.set("peers_connected", {}, this.connectedPeers().length);
   }
 
   /**

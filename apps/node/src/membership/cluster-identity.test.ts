@@ -47,7 +47,8 @@ describe("bootstrap cluster uuid", () => {
     const uuid = bootstrapClusterUuid(base);
     expect(bootstrapClusterUuid({ ...base, cluster: "staging" })).not.toBe(uuid);
     expect(bootstrapClusterUuid({ ...base, members: founders.slice(0, 2) })).not.toBe(uuid);
-    expect(bootstrapClusterUuid({ ...base, members: founders.map((member) => ({ ...member, peerAddress: member.peerAddress.replace("7401", "7501") })) })).not.toBe(uuid);
+    // Members may dial each other at different addresses (NAT, proxies): the uuid depends on ids only.
+    expect(bootstrapClusterUuid({ ...base, members: founders.map((member) => ({ ...member, peerAddress: member.peerAddress.replace("7401", "7501") })) })).toBe(uuid);
     expect(bootstrapClusterUuid({ ...base, bootstrapToken: "x7" })).not.toBe(uuid);
     expect(newClusterUuid()).not.toBe(newClusterUuid());
   });

@@ -76,10 +76,11 @@ export function newClusterUuid(): string {
 /**
  * The uuid of a cluster bootstrapped from a static member list: every founding member computes
  * the same one without talking to the others (etcd's `--initial-cluster-token` model). A
- * different `bootstrapToken`, cluster name, member list or peer address gives another cluster.
+ * different `bootstrapToken`, cluster name or member id list gives another cluster.
  */
 export function bootstrapClusterUuid(input: { cluster: string; members: ReadonlyArray<{ id: string; peerAddress: string }>; bootstrapToken: string }): string {
-  const founders = input.members.map((member) => `${member.id}@${member.peerAddress}`).sort();
+  // Ids only: members may see each other at different addresses (NAT, proxies), and must agree.
+  const founders = input.members.map((member) => member.id).sort();
   const material = JSON.stringify([input.cluster, founders, input.bootstrapToken]);
   const hex = createHash("sha256").update(material, "utf8").digest("hex");
   // RFC 9562 version 8 (custom) with the RFC variant bits, so it parses as a uuid everywhere.
