@@ -262,5 +262,9 @@ function driverConfig(config: NodeConfig) {
     snapshotChunkBytesMax: config.snapshotChunkBytesMax,
     preVote: config.preVote,
     checkQuorum: config.checkQuorum,
+    autoPromote: config.autoPromote,
+    promoteLagEntriesMax: config.promoteLagEntriesMax,
+    promoteStableMs: config.promoteStableMs,
+    votersMin: config.votersMin,
   };
 }

@@ -1,4 +1,4 @@
-import { entriesPerMessageMax, snapshotChunkCharactersMax, type NodeId } from "@lockstep/protocol";
+import { entriesPerMessageMax, snapshotChunkCharactersMax, type Member, type NodeId } from "@lockstep/protocol";
 import type { Logger, RandomSource, Snapshot } from "./interfaces.js";
 
 /** How one RaftCore behaves. Every count is a bound with its unit last. */
@@ -6,10 +6,12 @@ export interface CoreConfig {
   id: NodeId;
   cluster: string;
   /**
-   * The fixed membership, including `id`. The core does not change membership: a `members`
-   * entry in the log or the member list of a snapshot is carried but not acted upon.
+   * The bootstrap configuration: used only while neither the persisted snapshot nor a committed
+   * `members` entry names one (a new cluster's first leader writes it into the log at index 1).
+   * A bare id is a voter whose addresses are unknown. Empty for a node that joins a running
+   * cluster: it learns its configuration from the leader and never campaigns until it is a voter.
    */
-  members: NodeId[];
+  members: ReadonlyArray<NodeId | Member>;
   /** A follower starts an election after a random timeout in [e, 2e) ticks without a leader. */
   electionTimeoutTicks: number;
   /** The leader sends a heartbeat every this many ticks. */
@@ -43,6 +45,16 @@ export interface CoreConfig {
    * Must be pure and must not throw.
    */
   verifySnapshot?: (snapshot: Snapshot) => { ok: true } | { ok: false; reason: string };
+  /** The leader promotes a learner that stays caught up (below) by itself. */
+  autoPromote: boolean;
+  /** A learner within this many entries of the leader's last index counts as caught up. */
+  promoteLagEntriesMax: number;
+  /** ...and is promoted once it has stayed caught up for this many ticks in a row. */
+  promoteStableTicks: number;
+  /** When set, the leader removes a voter it has not heard from for this many ticks (dead-server cleanup). */
+  deadMemberRemoveAfterTicks?: number;
+  /** Dead-server cleanup never takes the number of voters below this. */
+  votersMin: number;
   logger?: Logger;
   /**
    * Breaks one Raft rule on purpose, so that tests can show the simulator's checkers catch it.
@@ -72,6 +84,10 @@ export const defaultCoreConfig: Omit<CoreConfig, "id" | "cluster" | "members" | 
   pendingReadsMax: 20_000,
   snapshotChunkBytesMax: 512 * 1024,
   forwardedReadTimeoutTicks: 100,
+  autoPromote: true,
+  promoteLagEntriesMax: 64,
+  promoteStableTicks: 20,
+  votersMin: 3,
 });
 
 /** The largest snapshot a follower assembles unless `snapshotBytesMax` says otherwise. */
@@ -80,8 +96,8 @@ export const defaultSnapshotBytesMax = 1024 * 1024 * 1024;
 /** Throws on a configuration that cannot work (a programmer error: the caller validates user input). */
 export function assertCoreConfig(config: CoreConfig): void {
   const problems: string[] = [];
-  if (!config.members.includes(config.id)) problems.push(`members must include id ${config.id}`);
-  if (new Set(config.members).size !== config.members.length) problems.push("members must be unique");
+  const ids = config.members.map((member) => (typeof member === "string" ? member : member.id));
+  if (new Set(ids).size !== ids.length) problems.push("members must be unique");
   const positive: Array<[string, number]> = [
     ["electionTimeoutTicks", config.electionTimeoutTicks],
     ["heartbeatTicks", config.heartbeatTicks],
@@ -92,11 +108,15 @@ export function assertCoreConfig(config: CoreConfig): void {
     ["pendingReadsMax", config.pendingReadsMax],
     ["snapshotChunkBytesMax", config.snapshotChunkBytesMax],
     ["forwardedReadTimeoutTicks", config.forwardedReadTimeoutTicks],
+    ["promoteStableTicks", config.promoteStableTicks],
+    ["votersMin", config.votersMin],
+    ["deadMemberRemoveAfterTicks", config.deadMemberRemoveAfterTicks ?? 1],
     ["snapshotBytesMax", config.snapshotBytesMax ?? defaultSnapshotBytesMax],
   ];
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a positive integer, got ${value}`);
   }
+  if (!Number.isInteger(config.promoteLagEntriesMax) || config.promoteLagEntriesMax < 0) problems.push(`promoteLagEntriesMax must be a non-negative integer, got ${config.promoteLagEntriesMax}`);
   if (config.heartbeatTicks >= config.electionTimeoutTicks) problems.push("heartbeatTicks must be below electionTimeoutTicks");
   if (config.entriesPerProposalMax > entriesPerMessageMax) problems.push(`entriesPerProposalMax must be <= ${entriesPerMessageMax}`);
   if (Math.ceil(config.snapshotChunkBytesMax / 3) * 4 > snapshotChunkCharactersMax) {

@@ -22,7 +22,7 @@ function voteRequest(from: string, term: number): ConsensusEnvelope {
 }
 
 describe("leader election (Raft §5.2)", () => {
-  it.each([3, 5])("elects one leader in a %i-node cluster and replicates through it", (size) => {
+  it.each([3, 5])("elects one leader in a %i-node cluster and replicates through it (its first entry: the bootstrap configuration)", (size) => {
     const network = new Network(size, { seed: size });
     network.campaign("n1");
     expect(network.leader()).toBe("n1");
@@ -31,7 +31,7 @@ describe("leader election (Raft §5.2)", () => {
     expect(network.propose("n1", [transition("web-1")])).toMatchObject({ ok: true, forwarded: false, index: 2, term });
     network.deliverAll();
     for (const id of network.ids) {
-      expect(network.applied.get(id)?.map((entry) => entry.command.kind)).toEqual(["noop", "transition"]);
+      expect(network.applied.get(id)?.map((entry) => entry.command.kind)).toEqual(["members", "transition"]);
     }
   });
 

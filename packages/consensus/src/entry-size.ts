@@ -19,7 +19,7 @@ export function estimateCommandBytes(command: Command): number {
     case "noop":
       return 16;
     case "members":
-      return 24 + command.members.reduce((total, member) => total + member.length + 3, 0);
+      return 24 + command.members.reduce((total, member) => total + 48 + member.id.length + member.peerAddress.length + member.clientUrl.length, 0);
     case "join_token_create":
     case "join_token_use":
     case "join_token_revoke":

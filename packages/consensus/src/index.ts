@@ -10,3 +10,8 @@ export type { RequestFailure, RequestFailureCode } from "./driver/pending-reques
 export type { ReadFailureCode } from "./driver/pending-reads.js";
 export type { CommandOutcome } from "./driver/pending-commands.js";
 export { termMax, type DropReason } from "./message-validation.js";
+export type { Member } from "@lockstep/protocol";
+export { storeCommand } from "./store-command.js";
+export type { MembershipChange, MembershipChangeRefusal, ConfigurationChange } from "./configuration.js";
+export type { MembershipProposal } from "./raft-core.js";
+export type { MembershipChangeOutcome } from "./driver/consensus-node.js";

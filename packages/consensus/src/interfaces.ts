@@ -1,4 +1,4 @@
-import type { ConsensusEnvelope, Entry, Envelope, NodeId } from "@lockstep/protocol";
+import type { ConsensusEnvelope, Entry, Envelope, Member, NodeId } from "@lockstep/protocol";
 
 /**
  * The part of a node's state that must survive a crash before it answers anyone (Raft Figure 2):
@@ -13,11 +13,11 @@ export interface HardState {
 
 export const emptyHardState: HardState = Object.freeze({ term: 0, votedFor: null, commitIndex: 0 });
 
-/** What a snapshot covers: every entry up to `index` (whose term was `term`), and the member list then. */
+/** What a snapshot covers: every entry up to `index` (whose term was `term`), and the configuration then (voters, learners, their addresses). */
 export interface SnapshotMeta {
   index: number;
   term: number;
-  members: NodeId[];
+  members: Member[];
 }
 
 /** A snapshot: its metadata and the state machine's serialized store (opaque bytes to consensus). */

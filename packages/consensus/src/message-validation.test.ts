@@ -81,7 +81,7 @@ describe("nothing from the wire can crash or wedge a node", () => {
     const network = ledNetwork();
     const { term, lastIndex } = network.node("n1").status();
     const limits = { keysMax: 1, stateBytesMax: 1, sessionsMax: 1, sessionWindowSeqs: 1, sessionIdleEntriesMax: 1 };
-    inject(network, "n2", "n1", { type: "Forward", term, commands: [transition("fine"), { kind: "members", members: ["n2"] }] });
+    inject(network, "n2", "n1", { type: "Forward", term, commands: [transition("fine"), { kind: "members", members: [{ id: "n2", peerAddress: "", clientUrl: "", voter: true }] }] });
     inject(network, "n2", "n1", { type: "Forward", term, commands: [{ kind: "noop" }] });
     inject(network, "n2", "n1", { type: "Forward", term, commands: [{ kind: "limits", limits }] });
     expect(network.node("n1").status().lastIndex).toBe(lastIndex);
@@ -159,7 +159,7 @@ describe("nothing from the wire can crash or wedge a node", () => {
     for (let round = 0; round < 50; round++) {
       hostile.push(envelope("n3", "n1", { type: "Acknowledgment", term, matchIndex: 10_000 + round }));
       hostile.push(envelope("n3", "n2", { type: "Proposal", term: termMax + 1 + round, prevIndex: 0, prevTerm: 0, entries: [], commitIndex: 0 }));
-      hostile.push(envelope("n3", "n1", { type: "Forward", term, commands: [{ kind: "members", members: ["n3"] }] }));
+      hostile.push(envelope("n3", "n1", { type: "Forward", term, commands: [{ kind: "members", members: [{ id: "n3", peerAddress: "", clientUrl: "", voter: true }] }] }));
     }
     for (const message of hostile) inject(network, message.from, message.to, message.body as ConsensusMessage);
     network.propose("n1", [transition("still-works")]);

@@ -7,6 +7,7 @@ import type {
   Entry,
   Envelope,
   Forward,
+  Member,
   NodeId,
   Proposal,
   ReadIndexRequest,
@@ -22,6 +23,7 @@ import { entriesPerMessageMax } from "@lockstep/protocol";
 import { encodeBase64 } from "./base64.js";
 import { assertCoreConfig, defaultSnapshotBytesMax, type CoreConfig } from "./core-config.js";
 import { silentLogger, type HardState, type Logger, type PersistedState, type Snapshot } from "./interfaces.js";
+import { Configuration, type ConfigurationChange, type MembershipChangeRefusal } from "./configuration.js";
 import { checkEnvelope, DropCounter, termMax, type DropReason } from "./message-validation.js";
 import { Outbox } from "./outbox.js";
 import { Progress, type ProgressState } from "./progress.js";
@@ -33,6 +35,7 @@ import { SnapshotAssembler } from "./snapshot-assembler.js";
 
 export interface ProgressStatus {
   id: NodeId;
+  voter: boolean;
   matchIndex: number;
   nextIndex: number;
   state: ProgressState;
@@ -47,6 +50,8 @@ export interface CoreStatus {
   appliedIndex: number;
   lastIndex: number;
   firstIndex: number;
+  /** The configuration in effect here (the last one this node knows committed). */
+  members: Member[];
   /** Storage reported a possible loss at start; no votes until a leader has brought the log up to date. */
   recovering: boolean;
   /** The leader's view of every member (itself included); empty on other roles. */
@@ -54,6 +59,11 @@ export interface CoreStatus {
 }
 
 type CampaignKind = "preVote" | "election" | "transfer";
+
+/** The answer of `proposeMembershipChange`. */
+export type MembershipProposal =
+  | { ok: true; index: number; members: Member[] }
+  | { ok: false; reason: MembershipChangeRefusal; leader?: NodeId };
 
 /** Why a message was not acted upon; `null` means it was. Logged at debug. */
 type IgnoreReason = string | null;
@@ -67,8 +77,26 @@ export class RaftCore {
   private readonly config: CoreConfig;
   private readonly logger: Logger;
   private readonly id: NodeId;
-  private readonly members: readonly NodeId[];
-  private readonly peers: readonly NodeId[];
+  /**
+   * The configuration in effect: the one of the last `members` entry this node knows committed
+   * (or of its snapshot, or the bootstrap list while the log holds none). Single-server changes
+   * take effect at commit (README: "Membership").
+   */
+  private configuration: Configuration;
+  /** Every member but this node (voters and learners): whom a leader replicates to. */
+  private peers: NodeId[] = [];
+  /** Voters but this node: whom a candidate asks for votes. */
+  private voterPeers: NodeId[] = [];
+  /** Committed entries up to here were looked at for configuration changes. */
+  private configurationScannedIndex: number;
+  /** Leader: the index of its last configuration entry (its whole log at election); no new change until it commits. */
+  private pendingConfigurationIndex = 0;
+  /** Leader: the tick each member was last heard from (for `would_lose_quorum` and dead-member removal). */
+  private readonly lastHeardTick = new Map<NodeId, number>();
+  /** Leader: for each learner, how many ticks in a row it has been within `promoteLagEntriesMax`. */
+  private readonly learnerCaughtUpTicks = new Map<NodeId, number>();
+  /** Leader: the tick it was elected (a member never heard from counts as silent since then). */
+  private leaderSinceTick = 0;
 
   private term: number;
   private votedFor: NodeId | null;
@@ -125,8 +153,6 @@ export class RaftCore {
     assertCoreConfig(config);
     this.config = config;
     this.id = config.id;
-    this.members = [...config.members];
-    this.peers = this.members.filter((member) => member !== config.id);
     this.logger = (config.logger ?? silentLogger).child({ nodeId: config.id });
     if (config.unsafeBreakRule !== undefined) this.logger.error({ rule: config.unsafeBreakRule }, "UNSAFE: a Raft rule is broken on purpose (test-only setting)");
     this.term = persisted.hardState.term;
@@ -140,9 +166,23 @@ export class RaftCore {
     this.retainedSnapshot = persisted.snapshot;
     this.assembler = new SnapshotAssembler(config.snapshotBytesMax ?? defaultSnapshotBytesMax);
     this.outbox = new Outbox(config.cluster, config.id);
+    // The bootstrap list counts only while neither a snapshot nor a committed entry says otherwise.
+    this.configuration = persisted.snapshot === null ? Configuration.fromBootstrap(config.members) : new Configuration(persisted.snapshot.meta.members);
+    this.configurationScannedIndex = this.log.snapshotIndex;
+    this.setConfiguration(this.configuration);
+    this.noteCommitted();
     this.randomizedElectionTimeoutTicks = this.randomElectionTimeout();
     this.lastSoftState = this.softState();
     this.lastHardState = this.hardState();
+    if (this.log.lastTerm() > this.term) {
+      // A power cut kept entries of a later term but not the hard state written with them (both
+      // were in one write that was never synced, so nothing was acknowledged or voted on their
+      // strength). Entries of term T come only from a leader of T, so this node had adopted T: it
+      // resumes in T with no vote, and writes that with its next Ready.
+      this.logger.warn({ term: this.term, lastTerm: this.log.lastTerm() }, "log holds a later term than the hard state: resuming in that term");
+      this.term = this.log.lastTerm();
+      this.votedFor = null;
+    }
     this.checked = { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
   }
 
@@ -154,19 +194,24 @@ export class RaftCore {
     this.expireForwardedReads();
     if (this.role === "leader") this.tickLeader();
     else this.tickElection();
+    this.noteCommitted();
   }
 
   step(envelope: ConsensusEnvelope): void {
-    const refused = checkEnvelope(envelope, { cluster: this.config.cluster, self: this.id, isMember: (id) => this.members.includes(id) });
+    const refused = checkEnvelope(envelope, { cluster: this.config.cluster, self: this.id, isMember: (id) => this.configuration.isMember(id) });
     if (refused !== null) {
       this.drop(envelope.from, envelope.body, refused);
       return;
     }
-    const from = envelope.from;
-    const message = envelope.body;
+    this.stepRole(envelope.from, envelope.body);
+    this.noteCommitted();
+  }
+
+  private stepRole(from: NodeId, message: ConsensusMessage): void {
     if (!this.stepTerm(from, message)) return;
     switch (this.role) {
       case "leader":
+        this.lastHeardTick.set(from, this.ticksElapsed);
         this.stepLeader(from, message);
         return;
       case "candidate":
@@ -185,6 +230,7 @@ export class RaftCore {
       if (this.leadTransferee !== null) return { ok: false, reason: "transfer_in_progress" };
       if (this.isOverloaded(commands.length)) return { ok: false, reason: "overloaded" };
       const last = this.appendCommands(commands);
+      this.noteCommitted();
       return { ok: true, forwarded: false, index: last.index, term: last.term };
     }
     if (this.leader === null) return { ok: false, reason: "no_leader" };
@@ -212,7 +258,7 @@ export class RaftCore {
   }
 
   transferLeadership(to: NodeId): boolean {
-    if (this.role !== "leader" || to === this.id || !this.members.includes(to)) return false;
+    if (this.role !== "leader" || to === this.id || !this.configuration.isVoter(to)) return false;
     if (this.leadTransferee === to) return true;
     this.leadTransferee = to;
     this.transferElapsedTicks = 0;
@@ -327,11 +373,12 @@ export class RaftCore {
     if (lastPersisted !== undefined) this.log.persistedTo(lastPersisted.index, lastPersisted.term);
     const lastApplied = ready.committedEntries.at(-1);
     if (lastApplied !== undefined) this.appliedIndex = Math.max(this.appliedIndex, lastApplied.index);
-    if (this.role === "leader") {
+    if (this.role === "leader" && this.progress.has(this.id)) {
       // The leader counts its own log toward a majority only once it is durable (Raft §10.2.1).
       this.progressOf(this.id).maybeUpdate(this.log.persistedIndex);
       if (this.maybeCommit()) this.broadcastCommit();
     }
+    this.noteCommitted();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -340,9 +387,9 @@ export class RaftCore {
   status(): CoreStatus {
     const progress: ProgressStatus[] = [];
     if (this.role === "leader") {
-      for (const member of this.members) {
-        const entry = this.progressOf(member);
-        progress.push({ id: member, matchIndex: entry.matchIndex, nextIndex: entry.nextIndex, state: entry.state });
+      for (const member of this.configuration.members) {
+        const entry = this.progressOf(member.id);
+        progress.push({ id: member.id, voter: member.voter, matchIndex: entry.matchIndex, nextIndex: entry.nextIndex, state: entry.state });
       }
     }
     return {
@@ -354,6 +401,7 @@ export class RaftCore {
       appliedIndex: this.appliedIndex,
       lastIndex: this.log.lastIndex(),
       firstIndex: this.log.firstIndex(),
+      members: this.configuration.toMembers(),
       recovering: this.recovering,
       progress,
     };
@@ -374,7 +422,9 @@ export class RaftCore {
     switch (this.role) {
       case "leader":
         if (this.leader !== this.id) fail("leader does not know itself as leader");
-        for (const member of this.members) {
+        if (!this.configuration.isVoter(this.id)) fail("leader is not a voter of its configuration");
+        if (this.countConfigurationEntries(this.log.commitIndex + 1, this.log.lastIndex()) > 1) fail("more than one configuration change uncommitted");
+        for (const { id: member } of this.configuration.members) {
           const entry = this.progressOf(member);
           if (entry.matchIndex > this.log.lastIndex()) fail(`match of ${member} ${entry.matchIndex} > last ${this.log.lastIndex()}`);
           if (entry.nextIndex < 1 || entry.nextIndex > this.log.lastIndex() + 1) fail(`next of ${member} is ${entry.nextIndex}`);
@@ -383,8 +433,11 @@ export class RaftCore {
         break;
       case "candidate":
         if (this.votedFor !== this.id) fail("candidate did not vote for itself");
+        if (!this.configuration.isVoter(this.id)) fail("a non-voter campaigns");
         break;
       case "precandidate":
+        if (!this.configuration.isVoter(this.id)) fail("a non-voter campaigns");
+        break;
       case "follower":
         break;
     }
@@ -591,19 +644,35 @@ export class RaftCore {
     this.role = "leader";
     this.leader = this.id;
     this.resetRoleState();
-    const nextIndex = this.log.lastIndex() + 1;
-    for (const member of this.members) {
-      const progress = new Progress(nextIndex, this.config.inflightProposalsMax);
-      progress.recentActive = true;
-      if (member === this.id) {
-        progress.matchIndex = this.log.persistedIndex;
-        progress.state = "replicate";
-      }
-      this.progress.set(member, progress);
-    }
+    this.leaderSinceTick = this.ticksElapsed;
+    for (const { id: member } of this.configuration.members) this.addProgress(member);
+    this.lastHeardTick.clear();
+    this.learnerCaughtUpTicks.clear();
+    // No configuration change until everything in the log at election is committed, which the
+    // entry appended below implies (the fix to single-server changes published in 2015: a leader
+    // changes the configuration only after committing an entry of its own term).
+    this.pendingConfigurationIndex = this.log.lastIndex();
     this.logger.info({ term: this.term }, "became leader");
+    if (this.log.lastIndex() === 0) {
+      // The cluster's first entry: the bootstrap configuration, written once into the log so that
+      // from now on the configuration comes from the log, never from flags. Being of this term it
+      // also serves as the new leader's no-op.
+      this.appendCommands([{ kind: "members", members: this.configuration.toMembers() }]);
+      this.pendingConfigurationIndex = 1;
+      return;
+    }
     // A no-op of the new term lets the leader commit everything before it (Raft §5.4.2, §8).
     this.appendCommands([{ kind: "noop" }]);
+  }
+
+  private addProgress(member: NodeId): void {
+    const progress = new Progress(this.log.lastIndex() + 1, this.config.inflightProposalsMax);
+    progress.recentActive = true;
+    if (member === this.id) {
+      progress.matchIndex = this.log.persistedIndex;
+      progress.state = "replicate";
+    }
+    this.progress.set(member, progress);
   }
 
   private resetRoleState(): void {
@@ -636,6 +705,9 @@ export class RaftCore {
     // A log that may have lost acknowledged entries must not lead (Raft §5.4.1 assumes it did not).
     if (this.recovering) return;
     this.electionElapsedTicks++;
+    // A learner, a removed node and a node that joins (no configuration yet) never campaign:
+    // they count ticks only for the leader lease.
+    if (!this.configuration.isVoter(this.id)) return;
     if (this.electionElapsedTicks < this.randomizedElectionTimeoutTicks) return;
     this.electionElapsedTicks = 0;
     this.campaign(this.config.preVote ? "preVote" : "election");
@@ -657,6 +729,7 @@ export class RaftCore {
       }
     }
     for (const peer of this.peers) this.tickProgress(peer, this.progressOf(peer));
+    this.tickMembership();
     if (this.heartbeatElapsedTicks >= this.config.heartbeatTicks) {
       this.heartbeatElapsedTicks = 0;
       this.broadcastHeartbeat(undefined);
@@ -688,18 +761,22 @@ export class RaftCore {
   /** Every member heard from in the last election timeout, the leader included (thesis §6.2). */
   private checkQuorumActive(): boolean {
     let active = 0;
-    for (const member of this.members) {
+    for (const { id: member } of this.configuration.members) {
       const progress = this.progressOf(member);
-      if (member === this.id || progress.recentActive) active++;
+      if (this.configuration.isVoter(member) && (member === this.id || progress.recentActive)) active++;
       progress.recentActive = false;
     }
-    return hasQuorum(active, this.members.length);
+    return hasQuorum(active, this.configuration.voters.length);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Elections (Raft §5.2, §5.4.1; thesis §9.6 pre-vote, §3.10 transfer)
 
   private campaign(kind: CampaignKind): void {
+    if (!this.configuration.isVoter(this.id)) {
+      this.logger.debug({ kind }, "not campaigning: not a voter of the configuration");
+      return;
+    }
     if (this.term >= termMax) {
       this.logger.error({ term: this.term, termMax }, "not campaigning: the term reached its bound");
       return;
@@ -707,14 +784,14 @@ export class RaftCore {
     if (kind === "preVote") this.becomePreCandidate();
     else this.becomeCandidate();
     const voteTerm = kind === "preVote" ? this.term + 1 : this.term;
-    if (voteResult(this.members, this.votes) === "won") {
+    if (voteResult(this.configuration.voters, this.votes) === "won") {
       // A single-member cluster wins at once.
       if (kind === "preVote") this.campaign("election");
       else this.becomeLeader();
       return;
     }
     this.logger.info({ term: voteTerm, kind }, "starting election");
-    for (const peer of this.peers) {
+    for (const peer of this.voterPeers) {
       const request: VoteRequest = {
         type: "VoteRequest",
         term: voteTerm,
@@ -728,6 +805,8 @@ export class RaftCore {
   }
 
   private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
+    // Learners never vote (Raft thesis §4.2.1); nor does a node that was removed or is joining.
+    if (!this.configuration.isVoter(this.id)) return "not a voter of the configuration";
     if (this.recovering) return "recovering from a possible storage loss: no votes until a leader brings this log up to date";
     const canVote =
       this.votedFor === from ||
@@ -776,7 +855,7 @@ export class RaftCore {
       return;
     }
     this.votes.set(from, vote.granted);
-    switch (voteResult(this.members, this.votes)) {
+    switch (voteResult(this.configuration.voters, this.votes)) {
       case "won":
         if (this.role === "precandidate") this.campaign("election");
         else this.becomeLeader();
@@ -874,7 +953,7 @@ export class RaftCore {
       this.sendAcknowledgment(from, this.log.commitIndex, undefined);
       return;
     }
-    const outcome = this.assembler.accept(chunk, this.members);
+    const outcome = this.assembler.accept(chunk, chunk.members ?? this.configuration.toMembers());
     switch (outcome.kind) {
       case "refused":
         this.logger.debug({ from, snapshotIndex: chunk.snapshotIndex, reason: outcome.reason }, "snapshot chunk refused");
@@ -913,6 +992,9 @@ export class RaftCore {
       this.log.restore(index, term);
       this.pendingSnapshot = snapshot;
       this.retainedSnapshot = snapshot;
+      // The snapshot's configuration is the one at its index; later entries may change it again.
+      this.configurationScannedIndex = index;
+      if (snapshot.meta.members.length > 0) this.setConfiguration(new Configuration(snapshot.meta.members));
     }
     // In messagesAfterPersist: the leader learns of the snapshot only once it is durable here.
     this.sendAcknowledgment(from, index, undefined);
@@ -1080,7 +1162,8 @@ export class RaftCore {
   /** Raft §5.4.2 / Figure 8: commit only an index a majority holds whose entry is of this term. */
   private maybeCommit(): boolean {
     this.matchScratch.length = 0;
-    for (const member of this.members) this.matchScratch.push(this.progressOf(member).matchIndex);
+    // Voters only: a learner's log never counts toward a commit (thesis §4.2.1).
+    for (const member of this.configuration.voters) this.matchScratch.push(this.progressOf(member).matchIndex);
     const index = majorityIndex(this.matchScratch, this.sortScratch);
     const figure8Broken = this.config.unsafeBreakRule === "commit_old_term_by_count";
     if (index <= this.log.commitIndex || (!figure8Broken && this.log.term(index) !== this.term)) return false;
@@ -1101,7 +1184,10 @@ export class RaftCore {
   /** Sends `peer` its next entries if it may take them, else a `Commit` if it lags our commit index. */
   private sendAppendOrCommit(peer: NodeId): void {
     const progress = this.progressOf(peer);
-    if (!progress.isPaused() && progress.nextIndex <= this.log.lastIndex()) {
+    // A probe goes even with nothing new to send when the member may lack entries: a member added
+    // to the configuration starts probing at the end of the log, and its answer backs it up.
+    const lastIndex = this.log.lastIndex();
+    if (!progress.isPaused() && (progress.nextIndex <= lastIndex || (progress.state === "probe" && progress.matchIndex < lastIndex))) {
       this.sendProposals(peer);
       return;
     }
@@ -1137,7 +1223,7 @@ export class RaftCore {
     }
     const round = this.reads.openRound();
     for (const request of requests) this.reads.add(request.context, request.origin, this.log.commitIndex, round);
-    if (this.peers.length === 0) this.releaseReads();
+    if (this.voterPeers.length === 0) this.releaseReads();
     else this.broadcastHeartbeat(round);
   }
 
@@ -1147,7 +1233,7 @@ export class RaftCore {
   }
 
   private releaseReads(): void {
-    for (const read of this.reads.releaseConfirmed(this.members, this.id)) {
+    for (const read of this.reads.releaseConfirmed(this.configuration.voters, this.id)) {
       if (read.origin === this.id) {
         this.readStates.push({ context: read.context, index: read.index });
       } else {
@@ -1155,6 +1241,184 @@ export class RaftCore {
         this.outbox.send(read.origin, response);
       }
     }
+  }
+
+  // Membership (Raft thesis §4: single-server changes, in effect once committed)
+
+  /**
+   * Proposes one configuration change. Only a leader that has committed an entry of its own term
+   * and has no other change uncommitted may propose one (thesis §4.1 and its 2015 fix); a
+   * removal must leave a majority of the remaining voters reachable from this leader.
+   */
+  proposeMembershipChange(change: ConfigurationChange): MembershipProposal {
+    if (this.role !== "leader") return this.leader === null ? { ok: false, reason: "no_leader" } : { ok: false, reason: "not_leader", leader: this.leader };
+    if (this.leadTransferee !== null || this.configurationChangePending()) return { ok: false, reason: "change_in_progress" };
+    const next = this.configuration.apply(change);
+    if (!next.ok) return next;
+    const nextConfiguration = new Configuration(next.members);
+    if (!this.keepsReachableMajority(nextConfiguration)) return { ok: false, reason: "would_lose_quorum" };
+    const entry = this.appendCommands([{ kind: "members", members: next.members }]);
+    this.pendingConfigurationIndex = entry.index;
+    this.logger.info({ change, index: entry.index }, "configuration change proposed");
+    this.noteCommitted();
+    return { ok: true, index: entry.index, members: next.members };
+  }
+
+  /** The configuration in effect on this node (the last it knows committed). */
+  members(): Member[] {
+    return this.configuration.toMembers();
+  }
+
+  /**
+   * The configuration as of `index` (at or after this node's snapshot, at most its last index):
+   * what a state-machine snapshot taken at `index` must carry.
+   */
+  configurationAt(index: number): Member[] {
+    if (index < this.log.snapshotIndex || index > this.log.lastIndex()) throw new Error(`configurationAt: ${index} outside [${this.log.snapshotIndex}, ${this.log.lastIndex()}]`);
+    for (let position = index; position > this.log.snapshotIndex; position--) {
+      const command = this.log.entryAt(position)?.command;
+      if (command?.kind === "members") return command.members.map((member) => ({ ...member }));
+    }
+    const snapshot = this.retainedSnapshot;
+    if (snapshot !== null && snapshot.meta.index === this.log.snapshotIndex && snapshot.meta.members.length > 0) return snapshot.meta.members.map((member) => ({ ...member }));
+    return Configuration.fromBootstrap(this.config.members).toMembers();
+  }
+
+  private configurationChangePending(): boolean {
+    return this.pendingConfigurationIndex > this.log.commitIndex || this.log.term(this.log.commitIndex) !== this.term;
+  }
+
+  /**
+   * `would_lose_quorum`: the voters of `next` that this leader heard from within an election
+   * timeout (itself included, if it stays a voter) must be a majority of `next`'s voters.
+   */
+  private keepsReachableMajority(next: Configuration): boolean {
+    if (next.voters.length === 0) return false;
+    let reachable = 0;
+    for (const voter of next.voters) {
+      if (voter === this.id || this.ticksElapsed - (this.lastHeardTick.get(voter) ?? Number.NEGATIVE_INFINITY) < this.config.electionTimeoutTicks) reachable++;
+    }
+    return hasQuorum(reachable, next.voters.length);
+  }
+
+  /** Looks at newly committed entries for configuration changes and puts each into effect, in order. */
+  private noteCommitted(): void {
+    const commitIndex = this.log.commitIndex;
+    if (this.configurationScannedIndex >= commitIndex) return;
+    let changed: Configuration | null = null;
+    for (let index = Math.max(this.configurationScannedIndex, this.log.snapshotIndex) + 1; index <= commitIndex; index++) {
+      const command = this.log.entryAt(index)?.command;
+      if (command?.kind === "members") changed = new Configuration(command.members);
+    }
+    this.configurationScannedIndex = commitIndex;
+    if (changed !== null && !changed.equals(this.configuration)) this.setConfiguration(changed);
+  }
+
+  /** Puts a configuration into effect: who is replicated to, who votes, and whether this node still may lead. */
+  private setConfiguration(next: Configuration): void {
+    const previous = this.configuration;
+    this.configuration = next;
+    this.peers = next.members.map((member) => member.id).filter((id) => id !== this.id);
+    this.voterPeers = next.voters.filter((id) => id !== this.id);
+    if (previous !== next) this.logger.info({ voters: next.voters, learners: next.learners }, "configuration in effect");
+    switch (this.role) {
+      case "leader":
+        this.onLeaderConfiguration(next);
+        return;
+      case "candidate":
+      case "precandidate":
+        if (!next.isVoter(this.id)) this.becomeFollower(this.term, null);
+        return;
+      case "follower":
+        return;
+    }
+  }
+
+  private onLeaderConfiguration(next: Configuration): void {
+    for (const member of next.members) {
+      if (this.progress.has(member.id)) continue;
+      this.addProgress(member.id);
+      // A new member gets its first probe now rather than at the next heartbeat.
+      if (member.id !== this.id) this.sendProposals(member.id);
+    }
+    for (const [member, progress] of [...this.progress]) {
+      if (next.isMember(member)) continue;
+      // A last word to the removed member: one probe with the log from its match point and the
+      // commit index, so that it learns of its removal and stops campaigning (thesis §4.2.3).
+      progress.becomeProbe();
+      this.sendProposal(member);
+      this.progress.delete(member);
+      this.learnerCaughtUpTicks.delete(member);
+    }
+    for (const learner of next.learners) if (!this.learnerCaughtUpTicks.has(learner)) this.learnerCaughtUpTicks.set(learner, 0);
+    for (const voter of next.voters) this.learnerCaughtUpTicks.delete(voter);
+    if (next.isVoter(this.id)) {
+      // New learners get their first entries now rather than at the next heartbeat.
+      for (const peer of this.peers) this.sendAppendOrCommit(peer);
+      return;
+    }
+    this.stepDownRemoved();
+  }
+
+  /**
+   * This leader's own removal is committed: it tells every member, hands leadership to the most
+   * caught-up remaining voter (TimeoutNow, thesis §3.10) and steps down. It no longer counts
+   * toward anything and, not being a voter, never campaigns again.
+   */
+  private stepDownRemoved(): void {
+    this.broadcastCommit();
+    let successor: NodeId | null = null;
+    let successorMatch = -1;
+    for (const voter of this.voterPeers) {
+      const match = this.progressOf(voter).matchIndex;
+      if (match > successorMatch) {
+        successor = voter;
+        successorMatch = match;
+      }
+    }
+    if (successor !== null && successorMatch === this.log.lastIndex()) this.sendTimeoutNow(successor);
+    this.logger.info({ successor, handedOver: successorMatch === this.log.lastIndex() }, "stepping down: this node's removal or demotion is committed");
+    this.becomeFollower(this.term, null);
+  }
+
+  /**
+   * The leader's share of membership upkeep, once per tick: promote a learner that has stayed
+   * within `promoteLagEntriesMax` of the log for `promoteStableTicks`, and (when enabled) remove
+   * a voter not heard from for `deadMemberRemoveAfterTicks`, never below `votersMin` voters.
+   */
+  private tickMembership(): void {
+    const lastIndex = this.log.lastIndex();
+    for (const learner of this.configuration.learners) {
+      const caughtUp = lastIndex - this.progressOf(learner).matchIndex <= this.config.promoteLagEntriesMax;
+      this.learnerCaughtUpTicks.set(learner, caughtUp ? (this.learnerCaughtUpTicks.get(learner) ?? 0) + 1 : 0);
+    }
+    if (this.configurationChangePending() || this.leadTransferee !== null) return;
+    if (this.config.autoPromote) {
+      for (const learner of this.configuration.learners) {
+        if ((this.learnerCaughtUpTicks.get(learner) ?? 0) < this.config.promoteStableTicks) continue;
+        const proposed = this.proposeMembershipChange({ kind: "promote", id: learner });
+        this.logger.info({ learner, proposed: proposed.ok }, "learner caught up: promoting it to voter");
+        return;
+      }
+    }
+    const removeAfterTicks = this.config.deadMemberRemoveAfterTicks;
+    if (removeAfterTicks === undefined || this.configuration.voters.length <= this.config.votersMin) return;
+    for (const voter of this.voterPeers) {
+      const silentTicks = this.ticksElapsed - (this.lastHeardTick.get(voter) ?? this.leaderSinceTick);
+      if (silentTicks < removeAfterTicks) continue;
+      const proposed = this.proposeMembershipChange({ kind: "remove", id: voter });
+      this.logger.warn({ voter, silentTicks, proposed: proposed.ok ? true : proposed.reason }, "voter unreachable too long: removing it");
+      if (proposed.ok) return;
+    }
+  }
+
+  /** How many configuration entries lie in `[from, to]` of the log. */
+  private countConfigurationEntries(from: number, to: number): number {
+    let count = 0;
+    for (let index = Math.max(from, this.log.firstIndex()); index <= to; index++) {
+      if (this.log.entryAt(index)?.command.kind === "members") count++;
+    }
+    return count;
   }
 
   // Snapshots (Raft §7)
@@ -1187,6 +1451,7 @@ export class RaftCore {
       offset,
       data: encodeBase64(snapshot.data.subarray(offset, end)),
       done: end >= snapshot.data.length,
+      members: snapshot.meta.members,
     };
     this.outbox.send(peer, chunk);
     progress.snapshotIdleTicks = 0;

@@ -134,3 +134,16 @@ describe("snapshots are checked before they are kept (Raft §7)", () => {
     expect(accepted.messagesAfterPersist.map((envelope) => envelope.body)).toEqual([{ type: "Acknowledgment", term: 1, matchIndex: 10 }]);
   });
 });
+
+describe("a restart after a power cut that kept entries but not their hard state", () => {
+  it("resumes in the entries' term with no vote, instead of breaking the log's term invariant", () => {
+    const config: CoreConfig = { ...defaultCoreConfig, id: "n2", cluster: "c", members: ["n1", "n2", "n3"], random: seededRandom(9) };
+    // The write of term 6's first entries held the hard state too; only the entries survived.
+    const node = new RaftCore(config, { hardState: { ...emptyHardState }, snapshot: null, entries: [{ index: 1, term: 6, command: { kind: "noop" } }] });
+    node.assertInvariants();
+    expect(node.status()).toMatchObject({ term: 6, lastIndex: 1 });
+    const ready = node.ready();
+    expect(ready.hardState).toEqual({ term: 6, votedFor: null, commitIndex: 0 });
+    expect(ready.mustSync).toBe(true);
+  });
+});

@@ -1,4 +1,4 @@
-import type { NodeId, SnapshotChunk } from "@lockstep/protocol";
+import type { Member, SnapshotChunk } from "@lockstep/protocol";
 import { decodeBase64 } from "./base64.js";
 import type { Snapshot } from "./interfaces.js";
 
@@ -24,7 +24,8 @@ export class SnapshotAssembler {
 
   constructor(private readonly snapshotBytesMax: number) {}
 
-  accept(chunk: SnapshotChunk, members: readonly NodeId[]): ChunkOutcome {
+  /** `members`: the configuration the snapshot carries (the chunk's, else the follower's own). */
+  accept(chunk: SnapshotChunk, members: readonly Member[]): ChunkOutcome {
     const decoded = decodeBase64(chunk.data);
     if (!decoded.ok) return this.refuse(chunk, `chunk is not base64: ${decoded.reason}`);
     if (chunk.offset === 0) {
@@ -49,8 +50,7 @@ export class SnapshotAssembler {
       data.set(part, written);
       written += part.length;
     }
-    // Membership is fixed, so the snapshot's member list is the configured one.
-    return { kind: "complete", snapshot: { meta: { index: assembly.index, term: assembly.term, members: [...members] }, data } };
+    return { kind: "complete", snapshot: { meta: { index: assembly.index, term: assembly.term, members: members.map((member) => ({ ...member })) }, data } };
   }
 
   reset(): void {

@@ -66,13 +66,31 @@ export type LimitsCommand = z.infer<typeof LimitsCommandSchema>;
 export const NoopCommandSchema = z.object({ kind: z.literal("noop") });
 export type NoopCommand = z.infer<typeof NoopCommandSchema>;
 
+/** Bound on the members (voters and learners) of one configuration. */
+export const configurationMembersMax = 15;
+
 /**
- * The cluster's member list, replicated through the log. Membership is fixed today; the
- * entry exists so that the member list is replicated state that a later change can move.
+ * One member of a cluster's configuration: its id, the addresses other nodes and clients reach it
+ * at (nodes that join are in no config file, so the configuration carries them), and whether it
+ * votes. A learner (`voter: false`) receives the log but never counts toward an election or a commit.
+ * An address is empty when nobody told the cluster (a simulator, a test).
+ */
+export const MemberSchema = z.object({
+  id: NodeIdSchema,
+  peerAddress: z.string().max(255),
+  clientUrl: z.string().max(2048),
+  voter: z.boolean(),
+});
+export type Member = z.infer<typeof MemberSchema>;
+
+/**
+ * The cluster's configuration, replicated through the log (DESIGN.md §9): the whole member list
+ * after one change. A node's configuration is the one in the last such entry it knows committed
+ * (or in its snapshot); it is never read from flags once the log or a snapshot holds one.
  */
 export const MembersCommandSchema = z.object({
   kind: z.literal("members"),
-  members: z.array(NodeIdSchema).min(1).max(15),
+  members: z.array(MemberSchema).min(1).max(configurationMembersMax),
 });
 export type MembersCommand = z.infer<typeof MembersCommandSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CommandSchema, EntrySchema } from "./commands.js";
+import { CommandSchema, configurationMembersMax, EntrySchema, MemberSchema } from "./commands.js";
 import { ClusterIdSchema, IndexSchema, NodeIdSchema, TermSchema } from "./ids.js";
 
 /** The one wire protocol version this build speaks. */
@@ -93,6 +93,8 @@ export const SnapshotChunkSchema = z.object({
   offset: z.number().int().nonnegative(),
   data: z.string().max(snapshotChunkCharactersMax),
   done: z.boolean(),
+  /** The configuration the snapshot covers (its members then); a follower installing it adopts it. */
+  members: z.array(MemberSchema).max(configurationMembersMax).optional(),
 });
 export type SnapshotChunk = z.infer<typeof SnapshotChunkSchema>;
 

@@ -154,7 +154,7 @@ describe("FileStorage", () => {
     const segmentsBefore = (await readdir(directory)).filter((name) => name.startsWith("wal-"));
     expect(segmentsBefore.length).toBeGreaterThan(5);
     expect(metrics.last("wal_segments")?.value).toBe(segmentsBefore.length);
-    await storage.saveSnapshot({ meta: { index: 150, term: 1, members: ["n1"] }, data: new Uint8Array([1, 2, 3]) });
+    await storage.saveSnapshot({ meta: { index: 150, term: 1, members: [{ id: "n1", peerAddress: "", clientUrl: "", voter: true }] }, data: new Uint8Array([1, 2, 3]) });
     await storage.compact(150);
     const segmentsAfter = (await readdir(directory)).filter((name) => name.startsWith("wal-"));
     expect(segmentsAfter.length).toBeLessThan(segmentsBefore.length);

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Snapshot, SnapshotMeta } from "@lockstep/consensus";
-import { IndexSchema, NodeIdSchema, TermSchema } from "@lockstep/protocol";
+import { IndexSchema, MemberSchema, TermSchema } from "@lockstep/protocol";
 import { z } from "zod";
 import { crc32 } from "./crc32.js";
 import { snapshotFileName } from "./data-directory.js";
@@ -18,7 +18,7 @@ const SnapshotHeaderSchema = z.object({
   version: z.literal(2),
   index: IndexSchema,
   term: TermSchema,
-  members: z.array(NodeIdSchema),
+  members: z.array(MemberSchema),
   dataBytes: z.number().int().nonnegative(),
   dataCrc32: z.number().int().nonnegative(),
 });

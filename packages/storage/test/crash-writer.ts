@@ -62,7 +62,7 @@ async function snapshotter(): Promise<void> {
     const entryTerm = termOf.get(index);
     if (index - snapshotIndex < snapshotDistanceEntries || entryTerm === undefined) continue;
     const data = new TextEncoder().encode(JSON.stringify({ index }));
-    await storage.saveSnapshot({ meta: { index, term: entryTerm, members: ["n1"] }, data });
+    await storage.saveSnapshot({ meta: { index, term: entryTerm, members: [{ id: "n1", peerAddress: "", clientUrl: "", voter: true }] }, data });
     await storage.compact(index);
     for (const known of termOf.keys()) if (known <= index) termOf.delete(known);
     snapshotIndex = index;

@@ -197,7 +197,7 @@ describe("recovery from damage", () => {
     const storage = await FileStorage.open({ directory, segmentBytesMax: 2048 });
     for (let first = 1; first <= 300; first += 10) await storage.persist({ entries: entriesFrom(first, 10, 1) });
     await storage.persist({ hardState: { term: 1, votedFor: "n2", commitIndex: 290 }, entries: [] });
-    await storage.saveSnapshot({ meta: { index: 250, term: 1, members: ["n1", "n2"] }, data: new Uint8Array([7]) });
+    await storage.saveSnapshot({ meta: { index: 250, term: 1, members: [{ id: "n1", peerAddress: "", clientUrl: "", voter: true }, { id: "n2", peerAddress: "", clientUrl: "", voter: true }] }, data: new Uint8Array([7]) });
     await storage.compact(250);
     const before = await storage.load();
     const segmentsBefore = (await readdir(directory)).filter((name) => name.startsWith("wal-")).length;
@@ -216,7 +216,7 @@ describe("recovery from damage", () => {
     const directory = await directories.create();
     const storage = await FileStorage.open({ directory });
     await storage.persist({ entries: entriesFrom(1, 5, 1) });
-    await storage.saveSnapshot({ meta: { index: 4, term: 1, members: ["n1"] }, data: new Uint8Array(100).fill(9) });
+    await storage.saveSnapshot({ meta: { index: 4, term: 1, members: [{ id: "n1", peerAddress: "", clientUrl: "", voter: true }] }, data: new Uint8Array(100).fill(9) });
     await storage.close();
     const name = (await readdir(directory)).find((file) => file.startsWith("snapshot-")) ?? "";
     const bytes = await readFile(join(directory, name));

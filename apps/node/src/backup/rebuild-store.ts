@@ -1,4 +1,4 @@
-import type { PersistedState } from "@lockstep/consensus";
+import { storeCommand, type PersistedState } from "@lockstep/consensus";
 import { Store, type Definition } from "@lockstep/state-machine";
 
 export type RebuildResult = { ok: true; store: Store; appliedEntries: number } | { ok: false; message: string };
@@ -19,7 +19,7 @@ export function rebuildStore(definition: Definition, persisted: PersistedState):
   let appliedEntries = 0;
   for (const entry of persisted.entries) {
     if (entry.index <= store.appliedIndex) continue;
-    store.apply(entry.index, entry.command);
+    store.apply(entry.index, storeCommand(entry.command));
     appliedEntries++;
   }
   return { ok: true, store, appliedEntries };

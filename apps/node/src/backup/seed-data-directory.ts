@@ -32,7 +32,8 @@ export async function seedDataDirectory(options: { directory: string; store: Sto
     const index = store.appliedIndex + 1;
     const memberIds = members.map((member) => member.id);
     store.apply(index, { kind: "members", members: memberIds });
-    await storage.saveSnapshot({ meta: { index, term: 1, members: memberIds }, data: store.snapshot() });
+    const configuration = members.map((member) => ({ id: member.id, peerAddress: member.peerAddress, clientUrl: member.clientUrl, voter: member.voter }));
+    await storage.saveSnapshot({ meta: { index, term: 1, members: configuration }, data: store.snapshot() });
     await storage.persist({ hardState: { term: 1, votedFor: null, commitIndex: index }, entries: [] });
     writeClusterIdentity(directory, identity);
     return { index };

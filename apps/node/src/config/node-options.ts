@@ -205,6 +205,14 @@ export const nodeOptions = {
     default: driver.checkQuorum,
     meaning: "A leader that has not heard from a majority within an election timeout steps down; followers that recently heard a leader ignore vote requests.",
   }),
+  autoPromote: boolean({
+    group: "consensus",
+    default: driver.autoPromote,
+    meaning: "The leader promotes a learner to voter by itself once it has stayed within `promoteLagEntriesMax` of the log for `promoteStableMs`.",
+  }),
+  promoteLagEntriesMax: integer({ group: "consensus", unit: "entries", min: 0, default: driver.promoteLagEntriesMax, meaning: "A learner this close to the leader's last index counts as caught up." }),
+  promoteStableMs: integer({ group: "consensus", unit: "ms", default: driver.promoteStableMs, meaning: "How long a learner must stay caught up before it is promoted." }),
+  votersMin: integer({ group: "consensus", unit: "voters", default: driver.votersMin, meaning: "Dead-server cleanup never removes a voter below this many voters." }),
 
   // Peer transport (DESIGN.md §4); defaults from @lockstep/transport-tcp's tcpTransportDefaults.
   frameBytesMax: integer({

@@ -1,4 +1,5 @@
-import type { ClientSession, Command, DeleteCommand, Entry, NodeId, TokenCreateCommand, TokenRevokeCommand, TransitionCommand } from "@lockstep/protocol";
+import type { ClientSession, Command, DeleteCommand, Entry, Member, NodeId, TokenCreateCommand, TokenRevokeCommand, TransitionCommand } from "@lockstep/protocol";
+import type { MembershipChange, MembershipChangeRefusal } from "../configuration.js";
 import { sameStoreLimits, Store } from "@lockstep/state-machine";
 import type { ApplyResult, Definition, StoreLimits } from "@lockstep/state-machine";
 import type { Clock, Logger, RandomSource, Snapshot, Storage, TimerHandle, Transport } from "../interfaces.js";
@@ -6,6 +7,7 @@ import { silentLogger } from "../interfaces.js";
 import type { MetricsSink } from "../metrics-sink.js";
 import { noopMetrics } from "../metrics-sink.js";
 import { RaftCore } from "../raft-core.js";
+import { storeCommand } from "../store-command.js";
 import type { CoreStatus } from "../raft-core.js";
 import type { Ready, SoftState } from "../ready.js";
 import { defaultDriverConfig } from "./driver-config.js";
@@ -22,8 +24,12 @@ import { StoreMetrics } from "./store-metrics.js";
 export interface ConsensusNodeOptions {
   id: NodeId;
   cluster: string;
-  /** Every member's id, this node's included. */
-  members: NodeId[];
+  /**
+   * The bootstrap configuration (DESIGN.md §9): used only while this node's storage holds no
+   * configuration (a new cluster's first leader writes it into the log once); ignored after that.
+   * A bare id is a voter with unknown addresses. Empty for a node that joins a running cluster.
+   */
+  members: ReadonlyArray<NodeId | Member>;
   definition: Definition;
   transport: Transport;
   storage: Storage;
@@ -73,13 +79,24 @@ export interface AppliedEvent {
 export interface NodeStatus extends Pick<CoreStatus, "id" | "role" | "term" | "leader" | "commitIndex"> {
   /** What the local store has applied (the core's applied index lags it inside a Ready). */
   appliedIndex: number;
+  /** Ids of the configuration this node has applied. */
   members: NodeId[];
+  /**
+   * The configuration this node has applied, each member with its replication progress: its
+   * `matchIndex` and `lag` (entries behind the leader's last index) are known on the leader only.
+   */
+  configuration: Array<Member & { matchIndex: number | null; lag: number | null }>;
   /** Replication progress of each follower; known only on the leader. */
   progress: Array<{ id: NodeId; matchIndex: number }>;
   stopped: boolean;
 }
 
 type AppliedListener = (event: AppliedEvent) => void;
+
+/** The answer of `changeMembership`. `timeout`: the outcome is unknown (look at `members()`). */
+export type MembershipChangeOutcome =
+  | { ok: true; index: number; members: Member[] }
+  | { ok: false; reason: MembershipChangeRefusal | "timeout"; leader?: NodeId };
 
 /**
  * Leader entries whose local write finished and whose commit is awaited, for the
@@ -125,6 +142,11 @@ export class ConsensusNode {
   /** The store the core's `verifySnapshot` decoded, kept so that restoring it does not decode it twice. */
   private verifiedSnapshot: { data: Uint8Array; store: Store } | null = null;
   private readonly droppedMessageLog: DroppedMessageLog;
+  /** The configuration as of the store's applied index (what `members()` answers). */
+  private appliedMembers: Member[];
+  private readonly membersListeners = new Set<(members: Member[]) => void>();
+  /** Membership changes proposed here, by log index, waiting to be applied (or to time out). */
+  private readonly pendingChanges = new Map<number, { term: number; deadlineMs: number; resolve: (outcome: MembershipChangeOutcome) => void }>();
   /** Transitions waiting for the next scheduled batch proposal. */
   private proposalBatch: PendingCommand[] = [];
   private readonly schedule: (callback: () => void) => void;
@@ -153,13 +175,14 @@ export class ConsensusNode {
     this.schedule = options.schedule ?? queueMicrotask;
     const status = core.status();
     this.soft = { role: status.role, leader: status.leader, term: status.term };
+    this.appliedMembers = core.configurationAt(snapshotIndex);
   }
 
   /** Loads durable state, restores the store from the latest snapshot and starts ticking. */
   static async start(options: ConsensusNodeOptions): Promise<ConsensusNode> {
     const config = { ...defaultDriverConfig, ...options.config };
     const persisted = await options.storage.load();
-    let store = new Store(options.definition, { members: options.members });
+    let store = new Store(options.definition, { members: options.members.map((member) => (typeof member === "string" ? member : member.id)) });
     if (persisted.snapshot !== null) {
       const restored = Store.restore(options.definition, persisted.snapshot.data);
       if (!restored.ok) throw new Error(`snapshot at index ${persisted.snapshot.meta.index} cannot be restored: ${restored.reason}: ${restored.detail}`);
@@ -183,6 +206,11 @@ export class ConsensusNode {
         uncommittedEntriesMax: config.uncommittedEntriesMax,
         pendingReadsMax: config.pendingReadsMax,
         snapshotChunkBytesMax: config.snapshotChunkBytesMax,
+        autoPromote: config.autoPromote,
+        promoteLagEntriesMax: config.promoteLagEntriesMax,
+        promoteStableTicks: Math.max(1, Math.ceil(config.promoteStableMs / config.tickMs)),
+        votersMin: config.votersMin,
+        ...(config.deadMemberRemoveAfterMs === undefined ? {} : { deadMemberRemoveAfterTicks: Math.max(1, Math.ceil(config.deadMemberRemoveAfterMs / config.tickMs)) }),
         forwardedReadTimeoutTicks: Math.max(1, Math.ceil(config.consensusTimeoutMs / config.tickMs)),
         verifySnapshot: (snapshot) => verifySnapshot(snapshot),
         ...(options.logger === undefined ? {} : { logger: options.logger }),
@@ -194,7 +222,7 @@ export class ConsensusNode {
     verifySnapshot = (snapshot) => node.verifySnapshot(snapshot);
     node.lastAppliedTerm = persisted.snapshot?.meta.term ?? 0;
     options.transport.onMessage((envelope) => node.onEnvelope(envelope));
-    node.metrics.set("cluster_members", {}, options.members.length);
+    node.metrics.set("cluster_members", {}, node.appliedMembers.filter((member) => member.voter).length);
     node.scheduleTick();
     node.kick();
     return node;
@@ -324,7 +352,11 @@ export class ConsensusNode {
       leader: core.leader,
       commitIndex: core.commitIndex,
       appliedIndex: this.store.appliedIndex,
-      members: [...this.options.members],
+      members: this.appliedMembers.map((member) => member.id),
+      configuration: this.appliedMembers.map((member) => {
+        const progress = core.progress.find((entry) => entry.id === member.id);
+        return { ...member, matchIndex: progress?.matchIndex ?? null, lag: progress === undefined ? null : core.lastIndex - progress.matchIndex };
+      }),
       progress: core.progress.map((progress) => ({ id: progress.id, matchIndex: progress.matchIndex })),
       stopped: this.stopped,
     };
@@ -334,6 +366,31 @@ export class ConsensusNode {
   onApplied(listener: AppliedListener): () => void {
     this.appliedListeners.add(listener);
     return () => this.appliedListeners.delete(listener);
+  }
+
+  /**
+   * Proposes one configuration change (single-server, through the log) and resolves once it is
+   * applied here, or with the reason it was refused. Only the leader proposes: elsewhere the
+   * answer is `not_leader` with the leader's id (the caller forwards), or `no_leader`.
+   */
+  changeMembership(change: MembershipChange): Promise<MembershipChangeOutcome> {
+    if (this.stopping) return Promise.resolve({ ok: false, reason: "timeout" });
+    const proposed = this.core.proposeMembershipChange(change);
+    if (!proposed.ok) return Promise.resolve(proposed);
+    this.kick();
+    return new Promise((resolve) => {
+      this.pendingChanges.set(proposed.index, { term: this.core.status().term, deadlineMs: this.options.clock.nowMs() + this.config.consensusTimeoutMs, resolve });
+    });
+  }
+
+  /** The configuration this node has applied: every member, voter or learner, with its addresses. */
+  members(): Member[] {
+    return this.appliedMembers.map((member) => ({ ...member }));
+  }
+
+  /** Calls `listener` with the new member list each time this node applies a configuration change. */
+  onMembersChanged(listener: (members: Member[]) => void): void {
+    this.membersListeners.add(listener);
   }
 
   transferLeadership(to: NodeId): boolean {
@@ -391,6 +448,8 @@ export class ConsensusNode {
     this.tickTimer = null;
     this.pendingRequests.failAll({ ok: false, code: "shutting_down" });
     this.pendingReads.failAll("shutting_down");
+    for (const pending of this.pendingChanges.values()) pending.resolve({ ok: false, reason: "timeout" });
+    this.pendingChanges.clear();
     this.pendingCommands.failAll({ ok: false, code: "shutting_down" });
   }
 
@@ -413,11 +472,20 @@ export class ConsensusNode {
       const nowMs = this.options.clock.nowMs();
       this.pendingRequests.expireDue(nowMs);
       this.pendingReads.expireDue(nowMs);
+      this.expireMembershipChanges(nowMs);
       this.pendingCommands.expireDue(nowMs);
       this.core.tick();
       this.kick();
       this.scheduleTick();
     }, this.config.tickMs);
+  }
+
+  private expireMembershipChanges(nowMs: number): void {
+    for (const [index, pending] of this.pendingChanges) {
+      if (pending.deadlineMs > nowMs) continue;
+      this.pendingChanges.delete(index);
+      pending.resolve({ ok: false, reason: "timeout" });
+    }
   }
 
   /** Queues a transition for the next batch: one log append and one Proposal per follower for many requests. */
@@ -492,7 +560,7 @@ export class ConsensusNode {
     if (ready.mustSync) await this.persist(ready);
     if (this.stopped) return;
     if (!ackBeforePersist) for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
-    if (ready.snapshot !== null) this.restoreSnapshot(ready.snapshot.data, ready.snapshot.meta.index, ready.snapshot.meta.term);
+    if (ready.snapshot !== null) this.restoreSnapshot(ready.snapshot.data, ready.snapshot.meta.index, ready.snapshot.meta.term, ready.snapshot.meta.members);
     for (const readState of ready.readStates) this.pendingReads.confirm(readState.context, readState.index);
     for (const failure of ready.readFailures) this.pendingReads.fail(failure.context, failure.reason === "timeout" ? "timeout" : "no_quorum");
     await this.maybeSnapshot();
@@ -523,7 +591,7 @@ export class ConsensusNode {
     return { ok: true };
   }
 
-  private restoreSnapshot(data: Uint8Array, index: number, term: number): void {
+  private restoreSnapshot(data: Uint8Array, index: number, term: number, members: readonly Member[]): void {
     const verified = this.verifiedSnapshot;
     this.verifiedSnapshot = null;
     if (verified?.data === data) {
@@ -534,6 +602,7 @@ export class ConsensusNode {
       this.store = restored.store;
     }
     this.storeMetrics.restored(this.store);
+    this.setAppliedMembers(members);
     this.pendingCommands.skipTo(index);
     this.lastAppliedTerm = term;
     this.lastSnapshotIndex = index;
@@ -547,8 +616,11 @@ export class ConsensusNode {
       // Entries a restored snapshot already covers are skipped, never applied twice.
       if (entry.index <= this.store.appliedIndex) continue;
       this.observeReplicated(entry.index);
-      const result = this.store.apply(entry.index, entry.command);
+      const command = entry.command;
+      // The store keeps the member ids; the configuration itself (roles, addresses) lives here.
+      const result = this.store.apply(entry.index, storeCommand(command));
       this.lastAppliedTerm = entry.term;
+      if (command.kind === "members") this.onMembersApplied(entry, command.members);
       this.onCommandApplied(entry, result);
       const event: AppliedEvent = { index: entry.index, term: entry.term, command: entry.command, result };
       for (const listener of this.appliedListeners) listener(event);
@@ -556,6 +628,22 @@ export class ConsensusNode {
     this.metrics.observe("entry_stage_seconds", { stage: "apply" }, (this.options.clock.nowMs() - startedMs) / 1000);
     this.metrics.set("applied_index", {}, this.store.appliedIndex);
     this.storeMetrics.update(this.store);
+  }
+
+  private onMembersApplied(entry: Entry, members: Member[]): void {
+    this.setAppliedMembers(members);
+    const pending = this.pendingChanges.get(entry.index);
+    if (pending === undefined) return;
+    this.pendingChanges.delete(entry.index);
+    // Another entry at that index means the change was overwritten: it did not take effect.
+    pending.resolve(pending.term === entry.term ? { ok: true, index: entry.index, members: this.members() } : { ok: false, reason: "not_leader" });
+  }
+
+  private setAppliedMembers(members: readonly Member[]): void {
+    this.appliedMembers = members.map((member) => ({ ...member }));
+    this.metrics.set("cluster_members", {}, this.appliedMembers.filter((member) => member.voter).length);
+    this.logger.info({ members: this.appliedMembers }, "configuration applied");
+    for (const listener of this.membersListeners) listener(this.members());
   }
 
   /** Starts the replicate-stage clock of the leader's own entries once they are durable here. */
@@ -574,8 +662,8 @@ export class ConsensusNode {
 
   private onCommandApplied(entry: Entry, result: ApplyResult): void {
     const command = entry.command;
-    // Commands proposed by `proposeCommand` (join tokens, client tokens) are answered by log position.
-    if (command.kind.startsWith("join_token_") || command.kind.startsWith("token_")) {
+    // Commands proposed by `proposeCommand` (membership, join tokens, client tokens) are answered by log position.
+    if (command.kind !== "transition" && command.kind !== "delete" && command.kind !== "register_session") {
       if (this.pendingCommands.size > 0) this.pendingCommands.settle(entry.index, entry.term, result);
       return;
     }
@@ -625,7 +713,7 @@ export class ConsensusNode {
     if (appliedIndex - this.lastSnapshotIndex < this.config.snapshotEntriesThreshold) return;
     const startedMs = this.options.clock.nowMs();
     const snapshot = {
-      meta: { index: appliedIndex, term: this.lastAppliedTerm, members: [...this.options.members] },
+      meta: { index: appliedIndex, term: this.lastAppliedTerm, members: this.members() },
       data: this.store.snapshot(),
     };
     await this.options.storage.saveSnapshot(snapshot);

@@ -29,6 +29,16 @@ export interface DriverConfig {
   snapshotChunkBytesMax: number;
   preVote: boolean;
   checkQuorum: boolean;
+  /** The leader promotes a learner by itself once it has caught up (below). On by default. */
+  autoPromote: boolean;
+  /** A learner within this many entries of the leader's log counts as caught up. */
+  promoteLagEntriesMax: number;
+  /** ...and is promoted once it has stayed caught up this long. */
+  promoteStableMs: number;
+  /** Dead-server cleanup (off unless set): the leader removes a voter it has not heard from for this long. */
+  deadMemberRemoveAfterMs?: number;
+  /** Dead-server cleanup never takes the number of voters below this. */
+  votersMin: number;
   /** Test-only: break one Raft rule on purpose (see CoreConfig.unsafeBreakRule). */
   unsafeBreakRule?: UnsafeBrokenRule;
 }
@@ -48,6 +58,10 @@ export const defaultDriverConfig: DriverConfig = Object.freeze({
   snapshotChunkBytesMax: defaultCoreConfig.snapshotChunkBytesMax,
   preVote: defaultCoreConfig.preVote,
   checkQuorum: defaultCoreConfig.checkQuorum,
+  autoPromote: defaultCoreConfig.autoPromote,
+  promoteLagEntriesMax: defaultCoreConfig.promoteLagEntriesMax,
+  votersMin: defaultCoreConfig.votersMin,
+  promoteStableMs: 1_000,
   tickMs: 50,
   consensusTimeoutMs: 5_000,
   pendingRequestsMax: 20_000,

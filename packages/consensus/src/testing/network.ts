@@ -50,6 +50,9 @@ export class Network {
   /** Probability that any message is lost; may be changed between phases of a test. */
   dropRate: number;
 
+  /** The bootstrap list every original node starts with; a node that joined starts with none. */
+  private readonly initialIds: NodeId[];
+  private readonly bootstrapMembers = new Map<NodeId, NodeId[]>();
   private queue: Envelope[] = [];
   private readonly cuts = new Set<string>();
   private readonly isolated = new Set<NodeId>();
@@ -61,6 +64,7 @@ export class Network {
     this.options = options;
     this.dropRate = options.dropRate ?? 0;
     this.ids = Array.from({ length: size }, (_, position) => `n${position + 1}`);
+    this.initialIds = [...this.ids];
     this.random = seededRandom(options.seed ?? 1);
     for (const id of this.ids) {
       this.storage.set(id, { hardState: { term: 0, votedFor: null, commitIndex: 0 }, snapshot: null, entries: [] });
@@ -80,6 +84,24 @@ export class Network {
     return node;
   }
 
+  /**
+   * Starts a new node with an empty data directory and no configuration, as a node that joins a
+   * running cluster does: it takes part once the leader has added it (`add_learner`).
+   */
+  join(id: NodeId): void {
+    if (this.storage.has(id)) throw new Error(`${id} exists`);
+    this.ids.push(id);
+    this.bootstrapMembers.set(id, []);
+    this.storage.set(id, { hardState: { term: 0, votedFor: null, commitIndex: 0 }, snapshot: null, entries: [] });
+    for (const map of [this.applied, this.readStates, this.readFailures, this.snapshotsInstalled, this.readyLog, this.dropped] as Array<Map<NodeId, unknown[]>>) map.set(id, []);
+    this.start(id);
+  }
+
+  /** The bootstrap list `id` starts with from now on (the flags of its next restart). */
+  setBootstrap(id: NodeId, members: NodeId[]): void {
+    this.bootstrapMembers.set(id, members);
+  }
+
   /** (Re)creates a node from what its storage holds, as a process restart would. */
   start(id: NodeId, possibleLoss = false): void {
     const stored = this.storage.get(id);
@@ -91,7 +113,7 @@ export class Network {
       ...this.options.config,
       id,
       cluster: this.cluster,
-      members: this.ids,
+      members: this.bootstrapMembers.get(id) ?? this.initialIds,
       random: seededRandom(seed),
     };
     this.nodes.set(id, new RaftCore(config, persisted));
@@ -196,7 +218,7 @@ export class Network {
     const node = this.node(id);
     const entry = this.applied.get(id)?.find((applied) => applied.index === index);
     if (entry === undefined) throw new Error(`${id} has not applied index ${index}`);
-    const snapshot: Snapshot = { meta: { index, term: entry.term, members: this.ids }, data };
+    const snapshot: Snapshot = { meta: { index, term: entry.term, members: node.configurationAt(index) }, data };
     const stored = this.storage.get(id);
     if (stored === undefined) throw new Error(`no storage for ${id}`);
     stored.snapshot = snapshot;

@@ -81,7 +81,15 @@ export const transitionCommandArbitrary: fc.Arbitrary<TransitionCommand> = recor
 );
 export const noopCommandArbitrary: fc.Arbitrary<NoopCommand> = fc.constant<NoopCommand>({ kind: "noop" });
 export const membersCommandArbitrary: fc.Arbitrary<MembersCommand> = record<MembersCommand>(
-  { kind: fc.constant("members"), members: fc.array(nodeIdArbitrary, { minLength: 1, maxLength: 15 }) },
+  {
+    kind: fc.constant("members"),
+    members: fc.array(
+      fc
+        .record({ id: nodeIdArbitrary, peerAddress: fc.string({ maxLength: 40 }), clientUrl: fc.string({ maxLength: 40 }), voter: fc.boolean() })
+        .map((member) => ({ ...member })),
+      { minLength: 1, maxLength: 15 },
+    ),
+  },
   ["kind", "members"],
 );
 export const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(

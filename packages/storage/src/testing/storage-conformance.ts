@@ -26,7 +26,7 @@ export function entriesFrom(first: number, count: number, term: number, tag = "a
 }
 
 function snapshotAt(index: number, term: number): Snapshot {
-  return { meta: { index, term, members: ["n1", "n2", "n3"] }, data: new TextEncoder().encode(`store@${index}`) };
+  return { meta: { index, term, members: [{ id: "n1", peerAddress: "", clientUrl: "", voter: true }, { id: "n2", peerAddress: "", clientUrl: "", voter: true }, { id: "n3", peerAddress: "", clientUrl: "", voter: true }] }, data: new TextEncoder().encode(`store@${index}`) };
 }
 
 /** What a restarted node may assume: the next entry it appends goes right after these. */
@@ -143,7 +143,7 @@ export function describeStorageConformance<S extends RangeStorage>(name: string,
       entries[1] = entryAt(2, 9, "mutated");
       (entries[0]?.command as { key: string }).key = "mutated";
       snapshot.data[0] = 0;
-      snapshot.meta.members.push("n9");
+      snapshot.meta.members.push({ id: "n9", peerAddress: "", clientUrl: "", voter: true });
       const loaded = await storage.load();
       (loaded.entries[0]?.command as { key: string }).key = "mutated-too";
       expect(await storage.load()).toEqual({ hardState: emptyHardState, snapshot: snapshotAt(1, 1), entries: [entryAt(2, 1)] });

@@ -1,0 +1,244 @@
+import type { Member, NodeId } from "@lockstep/protocol";
+import { describe, expect, it } from "vitest";
+import { defaultCoreConfig } from "./core-config.js";
+import { Network, transition } from "./testing/network.js";
+
+const member = (id: NodeId, voter = true): Member => ({ id, peerAddress: "", clientUrl: "", voter });
+const newcomer = (id: NodeId) => ({ id, peerAddress: `127.0.0.1:7${id.slice(1)}00`, clientUrl: `http://127.0.0.1:8${id.slice(1)}00` });
+
+function voters(network: Network, id: NodeId): NodeId[] {
+  return network.node(id).status().members.filter((entry) => entry.voter).map((entry) => entry.id);
+}
+
+function learners(network: Network, id: NodeId): NodeId[] {
+  return network.node(id).status().members.filter((entry) => !entry.voter).map((entry) => entry.id);
+}
+
+/** A 3-node cluster led by n1 with its bootstrap configuration committed; auto-promotion off unless asked. */
+function cluster(options: { autoPromote?: boolean; size?: number; seed?: number; deadMemberRemoveAfterTicks?: number } = {}): Network {
+  const network = new Network(options.size ?? 3, {
+    seed: options.seed ?? 111,
+    config: {
+      autoPromote: options.autoPromote ?? false,
+      ...(options.deadMemberRemoveAfterTicks === undefined ? {} : { deadMemberRemoveAfterTicks: options.deadMemberRemoveAfterTicks }),
+    },
+  });
+  network.campaign("n1");
+  network.deliverAll();
+  return network;
+}
+
+/** Adds n4 as a learner through n1 and lets it catch up. */
+function withLearner(network: Network): void {
+  network.join("n4");
+  const proposed = network.node("n1").proposeMembershipChange({ kind: "add_learner", member: newcomer("n4") });
+  expect(proposed).toMatchObject({ ok: true });
+  network.processReady("n1");
+  network.deliverAll();
+  network.tick("n1");
+  network.deliverAll();
+}
+
+describe("configuration changes through the log (Raft thesis §4.1-4.4, single-server changes)", () => {
+  it("writes the bootstrap configuration as the cluster's first entry, and the configuration comes from the log after that (§4.1)", () => {
+    const network = cluster();
+    for (const id of network.ids) {
+      expect(network.applied.get(id)?.[0]?.command).toEqual({ kind: "members", members: [member("n1"), member("n2"), member("n3")] });
+      expect(voters(network, id)).toEqual(["n1", "n2", "n3"]);
+    }
+  });
+
+  it("adds a learner: it receives the log and its addresses are in the configuration, but it never counts toward a commit (§4.2.1)", () => {
+    const network = cluster();
+    withLearner(network);
+    for (const id of network.ids) expect(learners(network, id)).toEqual(["n4"]);
+    expect(network.node("n4").status().members.find((entry) => entry.id === "n4")).toEqual({ ...newcomer("n4"), voter: false });
+    expect(network.applied.get("n4")?.length).toBe(network.applied.get("n1")?.length);
+    // With both voting followers cut off, the learner's acknowledgments do not make a majority.
+    network.isolate("n2");
+    network.isolate("n3");
+    const before = network.node("n1").status().commitIndex;
+    network.propose("n1", [transition("learner-alone")]);
+    network.deliverAll();
+    expect(network.node("n4").status().lastIndex).toBe(network.node("n1").status().lastIndex);
+    expect(network.node("n1").status().commitIndex).toBe(before);
+  });
+
+  it("a learner never campaigns and never grants a vote (§4.2.1)", () => {
+    const network = cluster();
+    withLearner(network);
+    network.isolate("n1");
+    for (let tick = 0; tick < 10 * defaultCoreConfig.electionTimeoutTicks; tick++) network.tick("n4");
+    expect(network.node("n4").status()).toMatchObject({ role: "follower" });
+    expect(network.pending().some((envelope) => envelope.from === "n4" && envelope.body.type === "VoteRequest")).toBe(false);
+    const { term, lastIndex } = network.node("n4").status();
+    network.node("n4").step({ v: 1, cluster: network.cluster, from: "n2", to: "n4", body: { type: "VoteRequest", term: term + 1, lastIndex, lastTerm: term, preVote: false, transfer: false } });
+    network.processReady("n4");
+    const answer = network.pending().find((envelope) => envelope.from === "n4" && envelope.body.type === "Vote");
+    expect(answer?.body).toMatchObject({ type: "Vote", granted: false });
+  });
+
+  it("promotes a learner to voter; from then on commits need a majority of four (§4.1)", () => {
+    const network = cluster();
+    withLearner(network);
+    expect(network.node("n1").proposeMembershipChange({ kind: "promote", id: "n4" })).toMatchObject({ ok: true });
+    network.processReady("n1");
+    network.deliverAll();
+    network.tick("n1");
+    network.deliverAll();
+    for (const id of network.ids) expect(voters(network, id)).toEqual(["n1", "n2", "n3", "n4"]);
+    // Two of four (n1 and n2) no longer commit; three do.
+    network.isolate("n3");
+    network.isolate("n4");
+    const before = network.node("n1").status().commitIndex;
+    network.propose("n1", [transition("two-of-four")]);
+    network.deliverAll();
+    expect(network.node("n1").status().commitIndex).toBe(before);
+    network.heal();
+    network.isolate("n4");
+    // The lost Proposal is resent once the leader notices the stall (an election timeout).
+    for (let tick = 0; tick <= defaultCoreConfig.electionTimeoutTicks; tick++) {
+      network.tick("n1");
+      network.deliverAll();
+    }
+    expect(network.node("n1").status().commitIndex).toBeGreaterThan(before);
+  });
+
+  it("promotes a learner by itself once it stays within promoteLagEntriesMax for promoteStableTicks", () => {
+    const network = cluster({ autoPromote: true });
+    withLearner(network);
+    expect(learners(network, "n1")).toEqual(["n4"]);
+    network.passTime(defaultCoreConfig.promoteStableTicks + 2);
+    for (const id of network.ids) expect(voters(network, id)).toEqual(["n1", "n2", "n3", "n4"]);
+  });
+
+  it("removes a follower; the removed node, knowing it, never campaigns again (§4.2.3)", () => {
+    const network = cluster();
+    expect(network.node("n1").proposeMembershipChange({ kind: "remove", id: "n3" })).toMatchObject({ ok: true });
+    network.processReady("n1");
+    network.deliverAll();
+    network.tick("n1");
+    network.deliverAll();
+    for (const id of ["n1", "n2", "n3"]) expect(voters(network, id)).toEqual(["n1", "n2"]);
+    network.isolate("n1");
+    network.isolate("n2");
+    for (let tick = 0; tick < 10 * defaultCoreConfig.electionTimeoutTicks; tick++) network.tick("n3");
+    expect(network.node("n3").status().role).toBe("follower");
+    expect(network.pending().some((envelope) => envelope.from === "n3" && envelope.body.type === "VoteRequest")).toBe(false);
+  });
+
+  it("a removed node that did not learn of its removal cannot disturb the others: its vote requests are dropped (§4.2.3)", () => {
+    const network = cluster();
+    network.isolate("n3");
+    expect(network.node("n1").proposeMembershipChange({ kind: "remove", id: "n3" })).toMatchObject({ ok: true });
+    network.processReady("n1");
+    network.deliverAll();
+    network.tick("n1");
+    network.deliverAll();
+    const term = network.node("n1").status().term;
+    network.heal();
+    network.isolate("n1");
+    network.dropRate = 0;
+    // n3 still believes it is a voter and campaigns; n2 drops what a non-member asks.
+    for (let tick = 0; tick < 4 * defaultCoreConfig.electionTimeoutTicks; tick++) {
+      network.tick("n3");
+      network.deliverAll();
+    }
+    expect(network.node("n2").status().term).toBe(term);
+    expect((network.dropped.get("n2") ?? []).some((drop) => drop.from === "n3" && drop.reason === "not_a_member")).toBe(true);
+  });
+
+  it("removes the leader: it commits the removal, hands leadership over and steps down for good (§4.2.2)", () => {
+    const network = cluster();
+    expect(network.node("n1").proposeMembershipChange({ kind: "remove", id: "n1" })).toMatchObject({ ok: true });
+    network.processReady("n1");
+    network.deliverAll();
+    network.tick("n1");
+    network.deliverAll();
+    expect(network.node("n1").status().role).toBe("follower");
+    network.passTime(3 * defaultCoreConfig.electionTimeoutTicks);
+    const leader = network.leader();
+    expect(leader === "n2" || leader === "n3").toBe(true);
+    expect(voters(network, leader ?? "n2")).toEqual(["n2", "n3"]);
+    network.propose(leader ?? "n2", [transition("after-the-old-leader")]);
+    network.deliverAll();
+    expect(network.applied.get(leader === "n2" ? "n3" : "n2")?.at(-1)?.command).toEqual(transition("after-the-old-leader"));
+    expect(network.node("n1").status().role).toBe("follower");
+  });
+
+  it("refuses what it cannot do, with a reason", () => {
+    const network = cluster();
+    const leader = network.node("n1");
+    expect(network.node("n2").proposeMembershipChange({ kind: "remove", id: "n3" })).toEqual({ ok: false, reason: "not_leader", leader: "n1" });
+    expect(leader.proposeMembershipChange({ kind: "promote", id: "n9" })).toEqual({ ok: false, reason: "unknown_member" });
+    expect(leader.proposeMembershipChange({ kind: "remove", id: "n9" })).toEqual({ ok: false, reason: "unknown_member" });
+    expect(leader.proposeMembershipChange({ kind: "promote", id: "n2" })).toEqual({ ok: false, reason: "not_a_learner" });
+    expect(leader.proposeMembershipChange({ kind: "add_learner", member: newcomer("n2") })).toEqual({ ok: false, reason: "already_member" });
+    expect(leader.proposeMembershipChange({ kind: "add_learner", member: newcomer("n4") })).toMatchObject({ ok: true });
+    // One change at a time: the first is not committed yet.
+    expect(leader.proposeMembershipChange({ kind: "add_learner", member: newcomer("n5") })).toEqual({ ok: false, reason: "change_in_progress" });
+    network.processReady("n1");
+    network.deliverAll();
+    // Removing n2 while n3 is unreachable would leave n1 alone out of {n1, n3}.
+    network.isolate("n3");
+    network.passTime(defaultCoreConfig.electionTimeoutTicks);
+    expect(network.node("n1").proposeMembershipChange({ kind: "remove", id: "n2" })).toEqual({ ok: false, reason: "would_lose_quorum" });
+  });
+
+  it("a new leader changes nothing until it has committed an entry of its own term (the 2015 fix to single-server changes)", () => {
+    const network = cluster();
+    network.isolate("n1");
+    // Votes flow but acknowledgments are lost: the new leader's no-op cannot commit.
+    network.filter = (envelope) => envelope.body.type !== "Acknowledgment";
+    network.passTime(3 * defaultCoreConfig.electionTimeoutTicks);
+    const leader = network.leader();
+    expect(leader === "n2" || leader === "n3").toBe(true);
+    const status = network.node(leader ?? "n2").status();
+    expect(status.commitIndex).toBeLessThan(status.lastIndex);
+    expect(network.node(leader ?? "n2").proposeMembershipChange({ kind: "remove", id: "n1" })).toEqual({ ok: false, reason: "change_in_progress" });
+    network.filter = null;
+    network.passTime(3 * defaultCoreConfig.electionTimeoutTicks);
+    const settled = network.leader();
+    expect(network.node(settled ?? "n2").proposeMembershipChange({ kind: "remove", id: "n1" })).toMatchObject({ ok: true });
+  });
+
+  it("carries the configuration in snapshots: a learner added after compaction learns it from the snapshot", () => {
+    const network = cluster();
+    for (let command = 0; command < 5; command++) network.propose("n1", [transition(`k${command}`)]);
+    network.deliverAll();
+    const applied = network.node("n1").status().appliedIndex;
+    network.compact("n1", applied, new TextEncoder().encode("store"));
+    withLearner(network);
+    network.passTime(defaultCoreConfig.electionTimeoutTicks + 2);
+    const installed = network.snapshotsInstalled.get("n4") ?? [];
+    expect(installed[0]?.meta.members).toEqual([member("n1"), member("n2"), member("n3")]);
+    expect(learners(network, "n4")).toEqual(["n4"]);
+    expect(voters(network, "n4")).toEqual(["n1", "n2", "n3"]);
+  });
+
+  it("after a restart the configuration comes from the log and snapshot, never from the bootstrap flags", () => {
+    const network = cluster();
+    withLearner(network);
+    // The flags of n2's next start name another cluster altogether: they are ignored.
+    network.setBootstrap("n2", ["n2", "n7", "n8"]);
+    network.restart("n2");
+    expect(voters(network, "n2")).toEqual(["n1", "n2", "n3"]);
+    network.tick("n1");
+    network.deliverAll();
+    expect(learners(network, "n2")).toEqual(["n4"]);
+    expect(voters(network, "n2")).toEqual(["n1", "n2", "n3"]);
+  });
+
+  it("removes a voter unreachable for deadMemberRemoveAfterTicks, never below votersMin (dead-server cleanup, off by default)", () => {
+    const network = cluster({ size: 5, deadMemberRemoveAfterTicks: 30 });
+    network.isolate("n5");
+    network.passTime(40);
+    expect(voters(network, "n1")).toEqual(["n1", "n2", "n3", "n4"]);
+    network.isolate("n4");
+    network.passTime(40);
+    expect(voters(network, "n1")).toEqual(["n1", "n2", "n3"]);
+    network.isolate("n3");
+    network.passTime(40);
+    expect(voters(network, "n1")).toEqual(["n1", "n2", "n3"]);
+  });
+});
