@@ -61,7 +61,7 @@ export class InProcessLoadClient implements LoadClient {
   private seq = 0;
   private pendingTo: string | null = null;
   private readonly key: string;
-  private readonly clientId: string;
+  private clientId: string | null = null;
 
   constructor(
     private readonly node: ConsensusNode,
@@ -69,10 +69,16 @@ export class InProcessLoadClient implements LoadClient {
     index: number,
   ) {
     this.key = `bench-${runId}-${index}`;
-    this.clientId = this.key;
   }
 
   async next(): Promise<OperationOutcome> {
+    if (this.clientId === null) {
+      const registered = await this.node.registerSession();
+      if (!registered.ok) return { ok: false, code: registered.code };
+      this.clientId = registered.clientId;
+      this.seq = 0;
+      this.pendingTo = null;
+    }
     if (this.pendingTo === null) {
       this.seq += 1;
       this.pendingTo = lifecycleNext[this.state] ?? "Running";
@@ -87,6 +93,8 @@ export class InProcessLoadClient implements LoadClient {
     if (outcome.code === "invalid_transition") {
       this.state = outcome.from;
       this.pendingTo = null;
+    } else if (outcome.code === "session_expired") {
+      this.clientId = null;
     }
     return { ok: false, code: outcome.code };
   }

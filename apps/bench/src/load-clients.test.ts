@@ -41,28 +41,35 @@ async function scriptedServer(answers: Array<[number, unknown]>): Promise<{ seen
 describe("LockstepLoadClient", () => {
   it("walks the lifecycle on its own key and retries an unknown outcome with the same requestId", async () => {
     const ok = (from: string, to: string) => [200, { key: "k", from, to, revision: 1 }] as [number, unknown];
-    const { seen, client } = await scriptedServer([ok("Init", "Running"), [503, { error: { code: "timeout", message: "t" } }], ok("Running", "Stopped"), ok("Stopped", "Init")]);
+    const { seen, client } = await scriptedServer([
+      [200, { sessionId: "41" }],
+      ok("Init", "Running"),
+      [503, { error: { code: "timeout", message: "t" } }],
+      ok("Running", "Stopped"),
+      ok("Stopped", "Init"),
+    ]);
     const load = new LockstepLoadClient(client, "r1", 7);
     const outcomes = [await load.next(), await load.next(), await load.next(), await load.next()];
     expect(outcomes).toEqual([{ ok: true }, { ok: false, code: "timeout" }, { ok: true }, { ok: true }]);
-    expect(seen.map((request) => request.path)).toEqual(Array(4).fill("/v1/machines/bench-r1-7/transition"));
-    expect(seen.map((request) => request.body)).toEqual([
-      { to: "Running", requestId: "bench-r1-7:1" },
-      { to: "Stopped", requestId: "bench-r1-7:2" },
-      { to: "Stopped", requestId: "bench-r1-7:2" },
-      { to: "Init", requestId: "bench-r1-7:3" },
+    expect(seen.map((request) => request.path)).toEqual(["/v1/sessions", ...Array(4).fill("/v1/machines/bench-r1-7/transition")]);
+    expect(seen.slice(1).map((request) => request.body)).toEqual([
+      { to: "Running", requestId: "41:1" },
+      { to: "Stopped", requestId: "41:2" },
+      { to: "Stopped", requestId: "41:2" },
+      { to: "Init", requestId: "41:3" },
     ]);
   });
 
   it("resynchronises on the server's state after an invalid transition instead of repeating it", async () => {
     const { seen, client } = await scriptedServer([
+      [200, { sessionId: "9" }],
       [409, { error: { code: "invalid_transition", message: "m", from: "Stopped", to: "Running", allowed: ["Init"] } }],
       [200, { key: "k", from: "Stopped", to: "Init", revision: 2 }],
     ]);
     const load = new LockstepLoadClient(client, "r2", 0);
     expect(await load.next()).toEqual({ ok: false, code: "invalid_transition" });
     expect(await load.next()).toEqual({ ok: true });
-    expect(seen[1]?.body).toEqual({ to: "Init", requestId: "bench-r2-0:2" });
+    expect(seen[2]?.body).toEqual({ to: "Init", requestId: "9:2" });
   });
 
   it("reports a refused connection by its socket error code", async () => {

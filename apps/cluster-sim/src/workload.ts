@@ -49,21 +49,37 @@ export class Workload {
   }
 
   private async clientLoop(process: number): Promise<void> {
+    // Every client registers a session through the log first (Raft thesis §6.3), and again
+    // whenever the cluster says it expired.
+    let clientId: string | null = null;
     let seq = 0;
     while (this.running) {
       await this.sleep(randomInt(this.context.random, 1, thinkTimeMsMax));
       if (!this.running) break;
       const key = this.pick(this.context.keys);
       if (this.context.random() < 0.3) await this.read(process, key);
-      else await this.transition(process, key, ++seq);
+      else if (clientId === null) {
+        clientId = await this.register();
+        seq = 0;
+      } else if ((await this.transition(process, key, clientId, ++seq)) === "session_expired") clientId = null;
     }
   }
 
-  private async transition(process: number, key: string, seq: number): Promise<void> {
+  private async register(): Promise<string | null> {
+    const node = this.pickNode();
+    if (node === null) return null;
+    const outcome = await node.registerSession();
+    return outcome.ok ? outcome.clientId : null;
+  }
+
+  /** Runs one transition; says whether the session must be registered again. */
+  private async transition(process: number, key: string, clientId: string, seq: number): Promise<"session_expired" | undefined> {
     const to = this.pick(this.states);
     const expect = this.context.random() < 0.3 ? this.pick(this.states) : undefined;
     const operation = this.context.history.invoke(process, "transition", key, to, expect);
     this.stats.operations++;
+    // Whether an earlier attempt may have been applied: then a refusal of a later one proves nothing.
+    let mayHaveApplied = false;
     for (let attempt = 0; attempt < attemptsPerOperationMax; attempt++) {
       const node = this.pickNode();
       if (node === null) {
@@ -74,16 +90,18 @@ export class Workload {
         key,
         to,
         ...(expect === undefined ? {} : { expect }),
-        session: { clientId: `c${process}`, seq },
+        session: { clientId, seq },
       });
       if (outcome.ok) {
         this.stats.ok++;
         this.context.history.ok(operation, to);
-        return;
+        return undefined;
       }
       switch (outcome.code) {
         case "invalid_transition":
         case "expect_failed":
+        case "quota_exceeded":
+        case "request_id_reused":
           this.stats.failed++;
           this.context.history.fail(operation);
           return;
@@ -94,16 +112,28 @@ export class Workload {
         case "tokens_full":
           throw new Error(`a transition was answered with a token result (${outcome.code})`);
         case "session_expired":
+          if (mayHaveApplied) {
+            this.stats.indeterminate++;
+            this.context.history.info(operation);
+          } else {
+            this.stats.failed++;
+            this.context.history.fail(operation);
+          }
+          return "session_expired";
+        case "overloaded":
+          // Refused before it was proposed: it did not take effect, try again.
+          break;
         case "timeout":
         case "no_quorum":
         case "shutting_down":
-        case "overloaded":
           // Unknown outcome: try again with the same seq; the state machine applies it at most once.
+          mayHaveApplied = true;
           break;
       }
     }
     this.stats.indeterminate++;
     this.context.history.info(operation);
+    return undefined;
   }
 
   private async read(process: number, key: string): Promise<void> {

@@ -1,12 +1,12 @@
 // The driver over the memory network: what a client of one ConsensusNode would notice.
 import { ConsensusNode, type DriverConfig } from "@lockstep/consensus";
 import type { NodeId } from "@lockstep/protocol";
-import { lifecycleDefinition } from "@lockstep/state-machine";
+import { defaultStoreLimits, lifecycleDefinition, type StoreLimits } from "@lockstep/state-machine";
 import { MemoryStorage } from "@lockstep/storage";
 import { createRandom, fork, MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import { describe, expect, it } from "vitest";
 
-async function cluster(size: number, seed = 1, config: Partial<DriverConfig> = {}) {
+async function cluster(size: number, seed = 1, config: Partial<DriverConfig> = {}, storeLimits?: StoreLimits) {
   const random = createRandom(seed);
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, random: fork(random) });
@@ -25,6 +25,7 @@ async function cluster(size: number, seed = 1, config: Partial<DriverConfig> = {
       clock,
       random: fork(random),
       config: { tickMs: 10, consensusTimeoutMs: 2_000, snapshotEntriesThreshold: 50, ...config },
+      ...(storeLimits === undefined ? {} : { storeLimits }),
     });
     nodes.set(id, node);
     return node;
@@ -83,7 +84,9 @@ describe("ConsensusNode over the memory network", () => {
     const c = await cluster(3);
     await c.run(3_000, () => c.leader() !== undefined);
     const leader = c.leader()!;
-    const session = { clientId: "client-a", seq: 1 };
+    const registered = await c.settle(leader.registerSession());
+    if (!registered.ok) throw new Error(`registration failed: ${registered.code}`);
+    const session = { clientId: registered.clientId, seq: 1 };
     const first = await c.settle(leader.transition({ key: "k", to: "Running", session }));
     const second = await c.settle(leader.transition({ key: "k", to: "Running", session }));
     expect(first).toMatchObject({ ok: true, from: "Init", to: "Running" });
@@ -145,8 +148,10 @@ describe("ConsensusNode over the memory network", () => {
     const c = await cluster(3, 13, { pendingRequestsMax: 1 });
     await c.run(3_000, () => c.leader() !== undefined);
     const leader = c.leader()!;
-    const first = leader.transition({ key: "kept", to: "Running" });
-    const second = await leader.transition({ key: "refused", to: "Running" });
+    const registered = await c.settle(leader.registerSession());
+    if (!registered.ok) throw new Error(`registration failed: ${registered.code}`);
+    const first = leader.transition({ key: "kept", to: "Running", session: { clientId: registered.clientId, seq: 1 } });
+    const second = await leader.transition({ key: "refused", to: "Running", session: { clientId: registered.clientId, seq: 2 } });
     expect(second).toEqual({ ok: false, code: "overloaded" });
     expect((await c.settle(first)).ok).toBe(true);
     await c.run(1_000);
@@ -205,8 +210,37 @@ describe("ConsensusNode over the memory network", () => {
     expect(await outcome).toEqual({ ok: false, code: "shutting_down" });
     expect(node.localStore.get("k").state).toBe("Init");
   });
-});
 
+  it("refuses writes over the quota with quota_exceeded identically on every replica, and a delete frees room", async () => {
+    const limits: StoreLimits = { ...defaultStoreLimits, keysMax: 5 };
+    const c = await cluster(3, 21, {}, limits);
+    await c.run(3_000, () => c.leader() !== undefined && c.leader()!.localStore.limits.keysMax === 5);
+    const leader = c.leader()!;
+    const codes: string[] = [];
+    for (let write = 0; write < 20; write++) {
+      const outcome = await c.settle(leader.transition({ key: `random-${(write * 7919) % 1000}`, to: "Running" }));
+      codes.push(outcome.ok ? "ok" : outcome.code);
+    }
+    expect(codes.filter((code) => code === "ok")).toHaveLength(5);
+    expect(codes.filter((code) => code === "quota_exceeded")).toHaveLength(15);
+    await c.run(1_000, () => [...c.nodes.values()].every((node) => node.status().appliedIndex === leader.status().appliedIndex));
+    const snapshots = [...c.nodes.values()].map((node) => Buffer.from(node.localStore.snapshot()).toString());
+    expect(new Set(snapshots).size).toBe(1);
+    for (const node of c.nodes.values()) expect(node.localStore.keyCount).toBe(5);
+    // A full store still takes deletes, and the room they free takes new keys.
+    const deleted = await c.settle(leader.delete({ key: leader.localStore.keys()[0]! }));
+    expect(deleted).toMatchObject({ ok: true, kind: "delete", deleted: true, from: "Running" });
+    expect(await c.settle(leader.transition({ key: "after-delete", to: "Running" }))).toMatchObject({ ok: true });
+    expect(await c.settle(leader.transition({ key: "one-too-many", to: "Running" }))).toMatchObject({ ok: false, code: "quota_exceeded", quota: "keys" });
+  });
+
+  it("applies the limits a leader is configured with on every replica, through the log", async () => {
+    const limits: StoreLimits = { ...defaultStoreLimits, keysMax: 7, sessionsMax: 3 };
+    const c = await cluster(3, 22, {}, limits);
+    await c.run(5_000, () => [...c.nodes.values()].every((node) => node.localStore.limits.keysMax === 7));
+    for (const node of c.nodes.values()) expect(node.localStore.limits).toEqual(limits);
+  });
+});
 
 describe("ConsensusNode.proposeCommand (join tokens through the log)", () => {
   const hash = "c".repeat(64);

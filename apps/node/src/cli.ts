@@ -18,6 +18,7 @@ Commands:
   status      show the cluster as a node sees it
   get         read a key's state
   transition  move a key to another state
+  delete      delete a key (it is back in the initial state)
   watch       stream committed transitions
   token       create, list and revoke client tokens (lockstep token --help)
   member      list, add, promote or remove members; create a join token
@@ -45,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     case "status":
     case "get":
     case "transition":
+    case "delete":
     case "watch":
       return runClientCommand(argv);
     case undefined:

@@ -109,6 +109,13 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       clock: createSystemClock(),
       random: cryptoRandom,
       config: driverConfig(config),
+      storeLimits: {
+        keysMax: config.keysMax,
+        stateBytesMax: config.stateBytesMax,
+        sessionsMax: config.sessionsMax,
+        sessionWindowSeqs: config.sessionWindowSeqs,
+        sessionIdleEntriesMax: config.sessionIdleEntriesMax,
+      },
       metrics: sink,
       logger: logger.child({ component: "consensus" }),
       // Batch every request that arrived in one I/O turn into one append and one Proposal.

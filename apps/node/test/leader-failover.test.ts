@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLinearizability } from "../../cluster-sim/src/checkers/index.js";
 import { waitForAgreedLeader } from "../src/cluster/cluster-probe.js";
 import { HistoryWorkload, type WorkloadResult } from "./support/history-workload.js";
-import { clusterStatus, fetchClusterStatus, getJson, postTransition, sleep, staleStates, waitFor, waitForConvergence } from "./support/node-api.js";
+import { clusterStatus, fetchClusterStatus, getJson, postTransition, registerSession, sleep, staleStates, waitFor, waitForConvergence } from "./support/node-api.js";
 import { ProcessCluster } from "./support/process-cluster.js";
 import { WatchSocket } from "./support/watch-socket.js";
 
@@ -37,8 +37,8 @@ afterAll(async () => {
  * a write: polls the survivors every 20 ms and, as soon as one names a leader, asks it for a
  * transition of a probe key (same request id on every attempt, so it applies at most once).
  */
-async function measureFailover(killedAtMs: number, survivors: string[]): Promise<{ leader: string; failoverMs: number }> {
-  const requestId = `failover-probe-${process.pid}:1`;
+async function measureFailover(killedAtMs: number, survivors: string[], sessionId: string): Promise<{ leader: string; failoverMs: number }> {
+  const requestId = `${sessionId}:1`;
   return waitFor(
     "a new leader that commits a write",
     async () => {
@@ -58,11 +58,13 @@ describe("killing the leader under load (default timing)", () => {
     await waitFor("the load to get going", () => (load.acknowledgedCount >= 30 ? true : undefined), 15_000);
     killedId = (await waitForAgreedLeader(cluster.clientUrls, 5_000))!;
     const acknowledgedBeforeKill = load.acknowledgedCount;
+    // Registered before the kill: sessions are replicated, so the new leader knows it.
+    const probeSessionId = await registerSession(cluster.node(killedId).clientUrl);
 
     const killedAtMs = performance.now();
     await cluster.kill(killedId, "SIGKILL");
     const survivors = cluster.nodes.map((node) => node.id).filter((id) => id !== killedId);
-    const failover = await measureFailover(killedAtMs, survivors);
+    const failover = await measureFailover(killedAtMs, survivors, probeSessionId);
     newLeaderId = failover.leader;
     console.log(`leader failover: ${killedId} SIGKILLed, ${newLeaderId} committed a write ${Math.round(failover.failoverMs)} ms later (default timing)`);
 
@@ -89,13 +91,13 @@ describe("killing the leader under load (default timing)", () => {
     const logged = new Map<number, WatchEvent>(watch.events.map((event) => [event.revision, event]));
     const lost = workload.acknowledged.filter(({ revision, key, from, to }) => {
       const event = logged.get(revision);
-      return event === undefined || event.key !== key || event.from !== from || event.to !== to;
+      return event?.type !== "transition" || event.key !== key || event.from !== from || event.to !== to;
     });
     expect(lost, "acknowledged transitions missing from the new leader's log").toEqual([]);
 
     // And the states the survivors show are the ones that log leads to.
     const finalStates = new Map<string, string>();
-    for (const event of watch.events) finalStates.set(event.key, event.to);
+    for (const event of watch.events) if (event.type === "transition") finalStates.set(event.key, event.to);
     const converged = await waitForConvergence(survivors.map((id) => cluster.node(id).clientUrl), 10_000);
     for (const key of keys) {
       const shown = converged.machines.find((machine) => machine.key === key)?.state ?? "Init";

@@ -1,16 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { ClientSessionSchema } from "@lockstep/protocol";
 import { fetchTrusting } from "./ca-fetch.js";
 
 export interface LockstepClientOptions {
   /** Base URLs of the nodes' client API, e.g. `http://127.0.0.1:8401`. At least one. */
   readonly endpoints: readonly string[];
-  /**
-   * Names this client's session in request ids (`<clientId>:<seq>`). Default: 16 random
-   * characters. A fixed id must never be used by two clients at once, nor reused after a restart
-   * (the sequence starts again at 1 and the cluster would answer with old results).
-   */
-  readonly clientId?: string;
   /** How long one HTTP attempt may take, body included. Default 10 000. */
   readonly requestTimeoutMs?: number;
   /** Retries after the first attempt of one call. Default 5 (so at most 6 requests). */
@@ -44,7 +36,6 @@ export interface LockstepClientOptions {
 /** The options with every default filled in and every value checked. */
 export interface ResolvedClientOptions {
   readonly endpoints: readonly string[];
-  readonly clientId: string;
   readonly requestTimeoutMs: number;
   readonly retryAttemptsMax: number;
   readonly retryDelayMs: number;
@@ -96,10 +87,6 @@ function checkEndpoint(endpoint: string): string {
 /** Bad options are a programmer error: they throw a `TypeError` from the constructor. */
 export function resolveClientOptions(options: LockstepClientOptions): ResolvedClientOptions {
   if (options.endpoints.length === 0) throw new TypeError("LockstepClient: endpoints must not be empty");
-  const clientId = options.clientId ?? randomBytes(12).toString("base64url");
-  if (!ClientSessionSchema.shape.clientId.safeParse(clientId).success) {
-    throw new TypeError(`LockstepClient: clientId ${JSON.stringify(clientId)} must be 1-64 of [A-Za-z0-9_-]`);
-  }
   const endpoints = [...new Set(options.endpoints.map(checkEndpoint))];
   // One scheme for the whole cluster: the client never moves from https to http (or back).
   if (new Set(endpoints.map((endpoint) => new URL(endpoint).protocol)).size > 1) {
@@ -115,7 +102,6 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
     endpoints,
     token: options.token,
     ca: options.ca,
-    clientId,
     requestTimeoutMs: checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? clientDefaults.requestTimeoutMs, 1),
     retryAttemptsMax: checkInteger("retryAttemptsMax", options.retryAttemptsMax ?? clientDefaults.retryAttemptsMax, 0),
     retryDelayMs: checkInteger("retryDelayMs", options.retryDelayMs ?? clientDefaults.retryDelayMs, 0),

@@ -6,7 +6,9 @@ describe("the client's credentials and schemes", () => {
     const seen: Array<{ url: string; method: string; headers: Record<string, string> }> = [];
     const fakeFetch = ((url: string, init: RequestInit) => {
       seen.push({ url, method: init.method ?? "GET", headers: init.headers as Record<string, string> });
-      const body = url.endsWith("/v1/cluster")
+      const body = url.endsWith("/v1/sessions")
+        ? { sessionId: "7" }
+        : url.endsWith("/v1/cluster")
         ? { self: "n1", leader: "n1", term: 1, commitIndex: 1, appliedIndex: 1, members: [{ id: "n1", peerAddress: "127.0.0.1:7401", clientUrl: "https://127.0.0.1:8401", role: "leader", voter: true, matchIndex: null, lag: null }] }
         : { key: "web-1", from: "Init", to: "Running", revision: 2 };
       return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));

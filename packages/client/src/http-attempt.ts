@@ -84,9 +84,13 @@ function decodeAnswer<T>(where: string, status: number, text: string, schema: Re
   }
   const parsed = ErrorResponseSchema.safeParse(json);
   if (!parsed.success) return protocolFailure(where, status, `status ${status} without a valid error body`);
-  const { code, message, from, to, allowed, actual, leader, reason } = parsed.data.error;
+  const { code, message, from, to, allowed, actual, leader, reason, quota, limit, used } = parsed.data.error;
   const details = {
     ...(from === undefined ? {} : { from }),
+    ...(reason === undefined ? {} : { reason }),
+    ...(quota === undefined ? {} : { quota }),
+    ...(limit === undefined ? {} : { limit }),
+    ...(used === undefined ? {} : { used }),
     ...(to === undefined ? {} : { to }),
     ...(allowed === undefined ? {} : { allowed }),
     ...(actual === undefined ? {} : { actual }),

@@ -1,4 +1,4 @@
-export { LockstepClient, type ClusterOptions, type GetOptions, type TransitionOptions } from "./lockstep-client.js";
+export { LockstepClient, type ClusterOptions, type DeleteOptions, type GetOptions, type ListOptions, type TransitionOptions } from "./lockstep-client.js";
 export { clientDefaults, type LockstepClientOptions } from "./client-options.js";
 export {
   isOutcomeUnknown,
@@ -14,6 +14,7 @@ export type {
   AddMemberRequest,
   ClusterStatus,
   CreateJoinTokenResponse,
+  DeleteResponse,
   MachineList,
   MachineState,
   MemberInfo,

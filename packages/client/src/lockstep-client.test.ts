@@ -13,11 +13,11 @@ afterEach(async () => {
 });
 
 function client(endpoints: string[], overrides: { retryAttemptsMax?: number } = {}): LockstepClient {
-  return new LockstepClient({ endpoints, clientId: "c1", retryDelayMs: 1, retryDelayMaxMs: 5, ...overrides });
+  return new LockstepClient({ endpoints, retryDelayMs: 1, retryDelayMaxMs: 5, ...overrides });
 }
 
 function transitionRequests() {
-  return fake.requests.filter((request) => request.method === "POST");
+  return fake.requests.filter((request) => request.method === "POST" && request.path.endsWith("/transition"));
 }
 
 function requestIdOf(body: unknown): unknown {
@@ -41,8 +41,8 @@ describe("transition retries (at most once)", () => {
     expect(answer).toEqual({ key: "web-1", from: "Init", to: "Running", revision: 1 });
     const sent = transitionRequests();
     expect(sent).toHaveLength(2);
-    expect(sent.map((request) => requestIdOf(request.body))).toEqual(["c1:1", "c1:1"]);
-    expect(fake.applyCountByRequestId.get("c1:1")).toBe(1);
+    expect(sent.map((request) => requestIdOf(request.body))).toEqual(["1000:1", "1000:1"]);
+    expect(fake.applyCountByRequestId.get("1000:1")).toBe(1);
     expect(fake.revision).toBe(1);
   });
 
@@ -51,8 +51,8 @@ describe("transition retries (at most once)", () => {
     await lockstep.transition("web-1", "Running");
     await lockstep.transition("web-1", "Stopped", { expect: "Running" });
     expect(transitionRequests().map((request) => request.body)).toEqual([
-      { to: "Running", requestId: "c1:1" },
-      { to: "Stopped", expect: "Running", requestId: "c1:2" },
+      { to: "Running", requestId: "1000:1" },
+      { to: "Stopped", expect: "Running", requestId: "1000:2" },
     ]);
   });
 
@@ -63,8 +63,8 @@ describe("transition retries (at most once)", () => {
     expect(isOutcomeUnknown(error)).toBe(true);
     expect((error.cause as LockstepError).code).toBe("timeout");
     expect(transitionRequests()).toHaveLength(3);
-    expect(new Set(transitionRequests().map((request) => requestIdOf(request.body)))).toEqual(new Set(["c1:1"]));
-    expect(fake.applyCountByRequestId.get("c1:1")).toBe(1);
+    expect(new Set(transitionRequests().map((request) => requestIdOf(request.body)))).toEqual(new Set(["1000:1"]));
+    expect(fake.applyCountByRequestId.get("1000:1")).toBe(1);
   });
 });
 
@@ -79,7 +79,7 @@ describe("leader discovery and fallback", () => {
     expect(answer.revision).toBe(1);
     const sent = transitionRequests();
     expect(sent.map((request) => request.nodeId)).toEqual(["n1", "n2"]);
-    expect(sent.map((request) => requestIdOf(request.body))).toEqual(["c1:1", "c1:1"]);
+    expect(sent.map((request) => requestIdOf(request.body))).toEqual(["1000:1", "1000:1"]);
     expect(lockstep.leaderUrl).toBe(fake.node("n2").url);
   });
 
@@ -139,7 +139,7 @@ describe("typed errors", () => {
 
   it("marks a protocol error on a transition as outcome unknown", async () => {
     const lockstep = client([fake.node("n1").url]);
-    await lockstep.cluster();
+    await lockstep.transition("other", "Running");
     fake.invalidAnswers = 1;
     const error = await caught(lockstep.transition("web-1", "Running"));
     expect(error.code).toBe("protocol");
@@ -160,7 +160,7 @@ describe("reads", () => {
     expect(await lockstep.get("web/1")).toEqual({ key: "web/1", state: "Running", revision: 1 });
     expect(await lockstep.get("other", { consistency: "stale" })).toEqual({ key: "other", state: "Init", revision: 0 });
     expect(fake.requests.at(-1)?.path).toBe("/v1/machines/other?consistency=stale");
-    expect(await lockstep.list()).toEqual({ revision: 1, machines: [{ key: "web/1", state: "Running", revision: 1 }] });
+    expect(await lockstep.list()).toEqual({ revision: 1, machines: [{ key: "web/1", state: "Running", revision: 1 }], next: null });
   });
 
   it("asks one given endpoint for its own cluster view", async () => {
@@ -174,14 +174,76 @@ describe("options", () => {
   it("rejects empty endpoints, bad URLs and bad client ids", () => {
     expect(() => new LockstepClient({ endpoints: [] })).toThrow(TypeError);
     expect(() => new LockstepClient({ endpoints: ["127.0.0.1:8401"] })).toThrow(/http/);
-    expect(() => new LockstepClient({ endpoints: ["http://a"], clientId: "has:colon" })).toThrow(/clientId/);
     expect(() => new LockstepClient({ endpoints: ["http://a"], retryAttemptsMax: -1 })).toThrow(/retryAttemptsMax/);
   });
 
-  it("makes a random client id that forms valid request ids", () => {
-    const first = new LockstepClient({ endpoints: ["http://a"] }).clientId;
-    const second = new LockstepClient({ endpoints: ["http://a"] }).clientId;
-    expect(first).toMatch(/^[A-Za-z0-9_-]{16}$/);
-    expect(first).not.toBe(second);
+});
+
+describe("sessions (Raft thesis §6.3)", () => {
+  it("registers one session on the first write and uses it for every request id", async () => {
+    const lockstep = client([fake.node("n1").url]);
+    expect(lockstep.sessionId).toBeUndefined();
+    await Promise.all([lockstep.transition("a", "Running"), lockstep.transition("b", "Running")]);
+    expect(fake.requests.filter((request) => request.path === "/v1/sessions")).toHaveLength(1);
+    expect(lockstep.sessionId).toBe("1000");
+    expect(new Set(transitionRequests().map((request) => requestIdOf(request.body)))).toEqual(new Set(["1000:1", "1000:2"]));
+  });
+
+  it("re-registers after session_expired when no attempt can have been applied, and applies the write once", async () => {
+    const lockstep = client([fake.node("n1").url]);
+    await lockstep.transition("a", "Running");
+    fake.expireSessions();
+    const answer = await lockstep.transition("a", "Stopped");
+    expect(answer).toMatchObject({ from: "Running", to: "Stopped" });
+    expect(lockstep.sessionId).toBe("1001");
+    expect(transitionRequests().map((request) => requestIdOf(request.body))).toEqual(["1000:1", "1000:2", "1001:1"]);
+    expect(fake.applyCountByRequestId.get("1001:1")).toBe(1);
+  });
+
+  it("never sends a write again after session_expired when an earlier attempt may have been applied", async () => {
+    const lockstep = client([fake.node("n1").url]);
+    await lockstep.transition("a", "Running");
+    // The first attempt is applied but answered 503 timeout; the session expires before the retry.
+    fake.timeoutsAfterApply = 1;
+    const original = fake.applyTransition.bind(fake);
+    let calls = 0;
+    fake.applyTransition = (...args) => {
+      calls += 1;
+      if (calls === 2) fake.expireSessions();
+      return original(...args);
+    };
+    const error = await caught(lockstep.transition("a", "Stopped"));
+    expect(error.code).toBe("session_expired");
+    expect(isOutcomeUnknown(error)).toBe(true);
+    expect(fake.machines.get("a")?.state).toBe("Stopped");
+    // Two attempts of 1000:2 and nothing else: it was not re-sent under a new session.
+    expect(transitionRequests().map((request) => requestIdOf(request.body))).toEqual(["1000:1", "1000:2", "1000:2"]);
+  });
+
+  it("reports request_id_reused as a refusal", async () => {
+    fake.sessions.add("77");
+    fake.applyTransition("a", "Running", undefined, "77:1");
+    const answer = await fetch(`${fake.node("n1").url}/v1/machines/b/transition`, { method: "POST", body: JSON.stringify({ to: "Running", requestId: "77:1" }) });
+    expect(answer.status).toBe(409);
+  });
+});
+
+describe("delete and paging", () => {
+  it("deletes a key with a session request id", async () => {
+    const lockstep = client([fake.node("n1").url]);
+    await lockstep.transition("gone", "Running");
+    expect(await lockstep.delete("gone")).toMatchObject({ key: "gone", from: "Running", deleted: true });
+    expect(fake.requests.at(-1)?.path).toBe("/v1/machines/gone?requestId=1000%3A2");
+    expect(fake.machines.has("gone")).toBe(false);
+  });
+
+  it("pages through every key with listAll", async () => {
+    for (const key of ["k3", "k1", "k2", "k5", "k4"]) fake.applyTransition(key, "Running");
+    const lockstep = client([fake.node("n1").url]);
+    const keys: string[] = [];
+    for await (const machine of lockstep.listAll({ limit: 2 })) keys.push(machine.key);
+    expect(keys).toEqual(["k1", "k2", "k3", "k4", "k5"]);
+    expect(fake.requests.filter((request) => request.path.startsWith("/v1/machines?"))).toHaveLength(3);
+    await expect(lockstep.list({ limit: 0 })).rejects.toMatchObject({ code: "bad_request" });
   });
 });

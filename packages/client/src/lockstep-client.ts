@@ -9,18 +9,22 @@ import {
   AddMemberRequestSchema,
   ClusterStatusSchema,
   CreateJoinTokenResponseSchema,
+DeleteResponseSchema,
   MembershipChangeResponseSchema,
   MembersResponseSchema,
   NodeIdSchema,
   formatRequestId,
   KeySchema,
   MachineListSchema,
+  machineListLimitMax,
   MachineStateSchema,
+  SessionResponseSchema,
   StateNameSchema,
   TransitionResponseSchema,
   type AddMemberRequest,
   type ClusterStatus,
   type CreateJoinTokenResponse,
+type DeleteResponse,
   type MembershipChangeResponse,
   type MembersResponse,
   type MachineList,
@@ -40,6 +44,18 @@ export interface TransitionOptions {
   readonly expect?: string;
 }
 
+export interface DeleteOptions {
+  /** Delete only if the key is in this state now (compare-and-delete); else `expect_failed`. */
+  readonly expect?: string;
+}
+
+export interface ListOptions {
+  /** Keys per page, 1 to 10 000; default the server's (1 000). */
+  readonly limit?: number;
+  /** Start after this key (the `next` of the previous page). */
+  readonly after?: string;
+}
+
 export interface GetOptions {
   /** `stale` answers from the asked node's local state, without confirming leadership. */
   readonly consistency?: "linearizable" | "stale";
@@ -55,22 +71,27 @@ export interface ClusterOptions {
  * throws a `LockstepError`. See README.md for what retries promise.
  */
 export class LockstepClient {
-  readonly clientId: string;
   readonly #options: ResolvedClientOptions;
   readonly #router: EndpointRouter;
-  #seq = 0;
+  /** This client's session (registered through the cluster's log) and the last seq it used. */
+  #session: { id: string; seq: number } | undefined;
+  #registering: Promise<{ id: string; seq: number }> | undefined;
   /** The one-time leader lookup, started by the first call that sends a request. */
   #discovery: Promise<void> | undefined;
 
   constructor(options: LockstepClientOptions) {
     this.#options = resolveClientOptions(options);
-    this.clientId = this.#options.clientId;
     this.#router = new EndpointRouter(this.#options.endpoints);
   }
 
   /** The leader's client URL as far as this client knows, or undefined. */
   get leaderUrl(): string | undefined {
     return this.#router.leaderUrl;
+  }
+
+  /** The session id the cluster gave this client, once it registered one (on the first write). */
+  get sessionId(): string | undefined {
+    return this.#session?.id;
   }
 
   /**
@@ -81,18 +102,9 @@ export class LockstepClient {
     checkInput("key", key, KeySchema);
     checkInput("state", to, StateNameSchema);
     if (options.expect !== undefined) checkInput("expected state", options.expect, StateNameSchema);
-    this.#seq += 1;
-    const body: TransitionRequest = {
-      to,
-      ...(options.expect === undefined ? {} : { expect: options.expect }),
-      requestId: formatRequestId({ clientId: this.clientId, seq: this.#seq }),
-    };
-    const response = await this.#request({
-      method: "POST",
-      path: `/v1/machines/${encodeURIComponent(key)}/transition`,
-      body,
-      schema: TransitionResponseSchema,
-      mutating: true,
+    const response = await this.#write((requestId) => {
+      const body: TransitionRequest = { to, ...(options.expect === undefined ? {} : { expect: options.expect }), requestId };
+      return { method: "POST", path: `/v1/machines/${encodeURIComponent(key)}/transition`, body, schema: TransitionResponseSchema, mutating: true };
     });
     if (response.key !== key || response.to !== to) {
       throw new LockstepError("protocol", `transition of ${key} to ${to} answered for ${response.key} to ${response.to}`, {
@@ -101,6 +113,59 @@ export class LockstepClient {
       });
     }
     return response;
+  }
+
+  /**
+   * Deletes `key` (it is back in the initial state at revision 0); always allowed, also when the
+   * cluster is over its quota. Applied at most once, like a transition.
+   */
+  async delete(key: string, options: DeleteOptions = {}): Promise<DeleteResponse> {
+    checkInput("key", key, KeySchema);
+    if (options.expect !== undefined) checkInput("expected state", options.expect, StateNameSchema);
+    const response = await this.#write((requestId) => {
+      const query = new URLSearchParams({ ...(options.expect === undefined ? {} : { expect: options.expect }), requestId });
+      // An empty JSON body: the server asks every state-changing request for `Content-Type: application/json`.
+      return { method: "DELETE", path: `/v1/machines/${encodeURIComponent(key)}?${query.toString()}`, body: {}, schema: DeleteResponseSchema, mutating: true };
+    });
+    if (response.key !== key) throw new LockstepError("protocol", `delete of ${key} answered for ${response.key}`, { status: 200, outcomeUnknown: true });
+    return response;
+  }
+
+  /**
+   * Sends one write with a fresh request id of this client's session, registering a session first
+   * when it has none. When the cluster answers `session_expired` and no attempt of this write may
+   * have been applied, it is certainly not applied: the write is sent once more with a new
+   * session (or a new seq). When an attempt may have been applied, the error is thrown with
+   * `outcomeUnknown`: sending it again could apply it twice.
+   */
+  async #write<T>(build: (requestId: string) => RetriedRequest<T>): Promise<T> {
+    for (let renewal = 0; ; renewal += 1) {
+      const session = await this.#currentSession();
+      session.seq += 1;
+      try {
+        return await this.#request(build(formatRequestId({ clientId: session.id, seq: session.seq })));
+      } catch (error) {
+        const expired = error instanceof LockstepError && error.code === "session_expired" && !error.outcomeUnknown;
+        if (!expired || renewal >= sessionRenewalsMax) throw error;
+        if (error.details.reason !== "seq_below_window" && this.#session === session) this.#session = undefined;
+      }
+    }
+  }
+
+  async #currentSession(): Promise<{ id: string; seq: number }> {
+    if (this.#session !== undefined) return this.#session;
+    this.#registering ??= this.#register().finally(() => {
+      this.#registering = undefined;
+    });
+    return this.#registering;
+  }
+
+  /** Registering is safe to retry: a session registered twice leaves one unused, which expires. */
+  async #register(): Promise<{ id: string; seq: number }> {
+    const answer = await this.#request({ method: "POST", path: "/v1/sessions", body: {}, schema: SessionResponseSchema, mutating: false });
+    const session = { id: answer.sessionId, seq: 0 };
+    this.#session = session;
+    return session;
   }
 
   async get(key: string, options: GetOptions = {}): Promise<MachineState> {
@@ -116,8 +181,29 @@ export class LockstepClient {
     return state;
   }
 
-  list(): Promise<MachineList> {
-    return this.#request({ method: "GET", path: "/v1/machines", schema: MachineListSchema, mutating: false });
+  /** One page of the keys held, sorted; pass `next` as `after` for the following page (null: the last). */
+  async list(options: ListOptions = {}): Promise<MachineList> {
+    if (options.limit !== undefined && !(Number.isSafeInteger(options.limit) && options.limit >= 1 && options.limit <= machineListLimitMax)) {
+      throw new LockstepError("bad_request", `invalid limit: ${options.limit} (1 to ${machineListLimitMax})`);
+    }
+    if (options.after !== undefined) checkInput("key", options.after, KeySchema);
+    const query = new URLSearchParams({
+      ...(options.limit === undefined ? {} : { limit: String(options.limit) }),
+      ...(options.after === undefined ? {} : { after: options.after }),
+    }).toString();
+    return this.#request({ method: "GET", path: `/v1/machines${query === "" ? "" : `?${query}`}`, schema: MachineListSchema, mutating: false });
+  }
+
+  /** Every key held, page after page (each page is consistent; the whole is not one snapshot). */
+  async *listAll(options: { limit?: number } = {}): AsyncGenerator<MachineState> {
+    let after: string | undefined;
+    for (let page = 0; page < listPagesMax; page += 1) {
+      const answer = await this.list({ ...options, ...(after === undefined ? {} : { after }) });
+      yield* answer.machines;
+      if (answer.next === null) return;
+      after = answer.next;
+    }
+    throw new LockstepError("protocol", `listAll: more than ${listPagesMax} pages`);
   }
 
   async cluster(options: ClusterOptions = {}): Promise<ClusterStatus> {
@@ -202,7 +288,7 @@ export class LockstepClient {
       {
         options: this.#options,
         router: this.#router,
-        currentRevision: async () => (await this.list()).revision,
+        currentRevision: async () => (await this.list({ limit: 1 })).revision,
       },
       options,
     );
@@ -228,6 +314,11 @@ export class LockstepClient {
     }
   }
 }
+
+/** How many times one write is sent again with a new session after `session_expired` proved it was not applied. */
+const sessionRenewalsMax = 2;
+/** Pages `listAll` reads at most: far beyond any keysMax, so only a misbehaving server reaches it. */
+const listPagesMax = 100_000;
 
 /** Bad input is refused before anything is sent, the way the server would refuse it. */
 function checkInput(what: string, value: string, schema: { safeParse(input: unknown): { success: boolean } }): void {

@@ -18,10 +18,18 @@ export interface LockstepErrorDetails {
   readonly allowed?: readonly StateName[];
   /** `expect_failed`: the state the key was actually in. */
   readonly actual?: StateName;
-  /** A refused membership change or join: what was refused, in one word (e.g. the join token was `used`). */
+  /**
+   * What was refused, in one word: `session_expired` says `unknown_session` (the cluster does not
+   * hold the session) or `seq_below_window`; a refused membership change or join its reason (e.g.
+   * the join token was `used`).
+   */
   readonly reason?: string;
   /** The leader's node id, when the answering node knew one. */
   readonly leader?: string;
+  /** `quota_exceeded`: the limit reached (`keys` or `state_bytes`), its value and the use then. */
+  readonly quota?: "keys" | "state_bytes";
+  readonly limit?: number;
+  readonly used?: number;
   /** `compacted`: the oldest revision a watch can still resume from. */
   readonly oldestRevision?: number;
 }
@@ -61,10 +69,14 @@ export function isOutcomeUnknown(error: unknown): boolean {
   return error instanceof LockstepError && error.outcomeUnknown;
 }
 
-/** The codes the cluster answers with 409: it understood the request and said no. */
-const refusalCodes: ReadonlySet<LockstepErrorCode> = new Set(["invalid_transition", "expect_failed", "session_expired"]);
+/** The codes the cluster answers with 409 or 507: it understood the request and said no. */
+const refusalCodes: ReadonlySet<LockstepErrorCode> = new Set(["invalid_transition", "expect_failed", "session_expired", "request_id_reused", "quota_exceeded"]);
 
-/** True when the cluster refused the operation (a 409): it was certainly not applied. */
+/**
+ * True when the cluster refused the operation (a 409, or 507 `quota_exceeded`): this attempt was
+ * certainly not applied. For `session_expired` an earlier attempt may still have been: check
+ * `isOutcomeUnknown` too.
+ */
 export function isRefusal(error: unknown): error is LockstepError {
   return error instanceof LockstepError && refusalCodes.has(error.code);
 }

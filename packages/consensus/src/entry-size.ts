@@ -24,12 +24,17 @@ export function estimateCommandBytes(command: Command): number {
     case "join_token_use":
     case "join_token_revoke":
       return 200;
-    case "transition": {
-      let bytes = 40 + command.key.length + command.to.length;
+    case "transition":
+    case "delete": {
+      let bytes = 40 + command.key.length + (command.kind === "transition" ? command.to.length : 0);
       if (command.expect !== undefined) bytes += 12 + command.expect.length;
       if (command.session !== undefined) bytes += sessionOverheadBytes + command.session.clientId.length;
       return bytes;
     }
+    case "register_session":
+      return 40 + command.nonce.length;
+    case "limits":
+      return 160;
     case "token_create":
       return 200 + command.name.length + command.prefixes.reduce((total, prefix) => total + prefix.length + 3, 0);
     case "token_revoke":

@@ -77,13 +77,18 @@ describe("nothing from the wire can crash or wedge a node", () => {
     expect(network.dropped.get("n1")?.[0]?.from).toBe("n9");
   });
 
-  it("drops a Forward that carries anything but client transitions (a member list, a no-op)", () => {
+  it("drops a Forward that carries anything but client commands (a member list, a no-op, limits)", () => {
     const network = ledNetwork();
     const { term, lastIndex } = network.node("n1").status();
+    const limits = { keysMax: 1, stateBytesMax: 1, sessionsMax: 1, sessionWindowSeqs: 1, sessionIdleEntriesMax: 1 };
     inject(network, "n2", "n1", { type: "Forward", term, commands: [transition("fine"), { kind: "members", members: [{ id: "n2", peerAddress: "", clientUrl: "", voter: true }] }] });
     inject(network, "n2", "n1", { type: "Forward", term, commands: [{ kind: "noop" }] });
+    inject(network, "n2", "n1", { type: "Forward", term, commands: [{ kind: "limits", limits }] });
     expect(network.node("n1").status().lastIndex).toBe(lastIndex);
-    expect(dropReasons(network, "n1")).toEqual(["Forward:forward_not_a_transition", "Forward:forward_not_a_transition"]);
+    expect(dropReasons(network, "n1")).toEqual(Array(3).fill("Forward:forward_not_a_client_command"));
+    // Deletes and session registrations are client commands: they are appended.
+    inject(network, "n2", "n1", { type: "Forward", term, commands: [{ kind: "delete", key: "k" }, { kind: "register_session", nonce: "n2-x.1" }] });
+    expect(network.node("n1").status().lastIndex).toBe(lastIndex + 2);
   });
 
   it("drops an Acknowledgment beyond the leader's log (it would commit an index nobody holds)", () => {

@@ -27,7 +27,7 @@ export type DropReason =
   | "entry_terms_decrease"
   | "log_term_above_message"
   | "index_beyond_log"
-  | "forward_not_a_transition"
+  | "forward_not_a_client_command"
   | "timeout_now_not_from_leader"
   | "snapshot_invalid";
 
@@ -80,6 +80,8 @@ function sentByLeaders(message: ConsensusMessage): boolean {
 }
 
 /** The checks of `checkEnvelope` that need only the message itself. */
+const clientCommandKinds: ReadonlySet<string> = new Set(["transition", "delete", "register_session"]);
+
 export function checkMessage(message: ConsensusMessage): DropReason | null {
   if (message.term > termMax) return "term_too_large";
   switch (message.type) {
@@ -93,9 +95,9 @@ export function checkMessage(message: ConsensusMessage): DropReason | null {
     case "Reject":
       return message.hintTerm !== undefined && message.hintTerm > message.term ? "log_term_above_message" : null;
     case "Forward":
-      // Only client transitions travel in a Forward: a no-op or a configuration change is the
-      // leader's own to propose, never a peer's.
-      return message.commands.every((command) => command.kind === "transition") ? null : "forward_not_a_transition";
+      // Only client commands travel in a Forward (transitions, deletes, session registrations): a
+      // no-op, a limits entry or a configuration change is the leader's own to propose, never a peer's.
+      return message.commands.every((command) => clientCommandKinds.has(command.kind)) ? null : "forward_not_a_client_command";
     case "Acknowledgment":
     case "Commit":
     case "Vote":

@@ -14,6 +14,9 @@ export type CounterName =
   | "peer_tls_reloads_total"
   | "proposals_total"
   | "transitions_total"
+  | "session_expirations_total"
+  | "session_refusals_total"
+  | "sessions_registered_total"
   | "leader_changes_total"
   | "wal_bytes_written_total"
   | "wal_fsyncs_total"
@@ -35,6 +38,13 @@ export type GaugeName =
   | "is_leader"
   | "wal_segments"
   | "send_queue_messages"
+  | "state_keys"
+  | "state_bytes"
+  | "state_keys_max"
+  | "state_bytes_max"
+  | "sessions_active"
+  | "sessions_max"
+
   | "peer_certificate_expiry_timestamp_seconds";
 
 export type MetricLabels = Readonly<Record<string, string>>;

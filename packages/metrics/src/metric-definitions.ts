@@ -51,8 +51,20 @@ export const counterDefinitions: Readonly<Record<CounterName, Definition>> = {
     labelNames: ["result"],
   },
   transitions_total: {
-    help: "Applied state transitions by source state, target state and result (ok, invalid_transition, expect_failed).",
+    help: "Applied state transitions by source state, target state and result (ok, invalid_transition, expect_failed, quota_exceeded, session_expired, request_id_reused). Labels take only values the definition names: from is a state, to a state from may move to; anything else is other.",
     labelNames: ["from", "to", "result"],
+  },
+  session_expirations_total: {
+    help: "Client sessions the store expired, by reason: capacity (sessionsMax reached at a registration) or idle (no request for sessionIdleEntriesMax entries).",
+    labelNames: ["reason"],
+  },
+  session_refusals_total: {
+    help: "Writes the store refused for their session, by reason: unknown_session, seq_below_window, request_id_reused.",
+    labelNames: ["reason"],
+  },
+  sessions_registered_total: {
+    help: "Client sessions registered through the log (applied on this node).",
+    labelNames: [],
   },
   leader_changes_total: {
     help: "Times this node saw the cluster's leader change (including to no leader).",
@@ -110,6 +122,12 @@ export const gaugeDefinitions: Readonly<Record<GaugeName, Definition>> = {
     help: "Messages waiting in the send queue to each peer (bounded; full queues drop their oldest).",
     labelNames: ["peer"],
   },
+  state_keys: { help: "Keys held in the replicated store (counted against state_keys_max).", labelNames: [] },
+  state_bytes: { help: "Bytes of replicated state: each key's and state's UTF-8 length plus 16 (counted against state_bytes_max).", labelNames: [] },
+  state_keys_max: { help: "The keysMax quota in force (replicated).", labelNames: [] },
+  state_bytes_max: { help: "The stateBytesMax quota in force (replicated).", labelNames: [] },
+  sessions_active: { help: "Client sessions the store holds.", labelNames: [] },
+  sessions_max: { help: "The sessionsMax limit in force (replicated).", labelNames: [] },
   peer_certificate_expiry_timestamp_seconds: {
     help: "When this node's peer certificate expires, in seconds since the epoch: alert well before it.",
     labelNames: [],

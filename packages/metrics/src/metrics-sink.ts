@@ -16,6 +16,9 @@ export const counterNames = [
   "peer_tls_reloads_total",
   "proposals_total",
   "transitions_total",
+  "session_expirations_total",
+  "session_refusals_total",
+  "sessions_registered_total",
   "leader_changes_total",
   "wal_bytes_written_total",
   "wal_fsyncs_total",
@@ -41,6 +44,12 @@ export const gaugeNames = [
   "is_leader",
   "wal_segments",
   "send_queue_messages",
+  "state_keys",
+  "state_bytes",
+  "state_keys_max",
+  "state_bytes_max",
+  "sessions_active",
+  "sessions_max",
   "peer_certificate_expiry_timestamp_seconds",
 ] as const;
 export type GaugeName = (typeof gaugeNames)[number];

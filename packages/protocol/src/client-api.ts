@@ -3,13 +3,15 @@ import type { ClientSessionSchema } from "./commands.js";
 import { IndexSchema, KeySchema, NodeIdSchema, StateNameSchema, TermSchema } from "./ids.js";
 
 /**
- * A request id names a client session and a sequence number, `"<clientId>:<seq>"`. Retrying
- * with the same id applies the transition at most once and returns the first answer.
+ * A request id names a registered session and a sequence number, `"<sessionId>:<seq>"`
+ * (`POST /v1/sessions` gives the session id). Retrying with the same id and the same command
+ * applies it at most once and returns the first answer; the same id with another command is
+ * refused with `request_id_reused`.
  */
 export const RequestIdSchema = z
   .string()
   .max(96)
-  .regex(/^[A-Za-z0-9_-]{1,64}:[1-9][0-9]{0,15}$/, "requestId must look like <clientId>:<seq>, seq >= 1");
+  .regex(/^[A-Za-z0-9_-]{1,64}:[1-9][0-9]{0,15}$/, "requestId must look like <sessionId>:<seq>, seq >= 1");
 
 export function parseRequestId(requestId: string): z.infer<typeof ClientSessionSchema> | undefined {
   const parsed = RequestIdSchema.safeParse(requestId);
@@ -40,6 +42,24 @@ export const TransitionResponseSchema = z.object({
 });
 export type TransitionResponse = z.infer<typeof TransitionResponseSchema>;
 
+/** `POST /v1/sessions`: a new session, registered through the log. */
+export const SessionResponseSchema = z.object({
+  /** The session's id (the log index that registered it), the first half of a `requestId`. */
+  sessionId: z.string().regex(/^[1-9][0-9]{0,15}$/),
+});
+export type SessionResponse = z.infer<typeof SessionResponseSchema>;
+
+/** `DELETE /v1/machines/:key?expect=STATE&requestId=ID` */
+export const DeleteResponseSchema = z.object({
+  key: KeySchema,
+  /** The state the key was in (the initial state when it held nothing). */
+  from: StateNameSchema,
+  /** False when the key held nothing to forget. */
+  deleted: z.boolean(),
+  revision: IndexSchema,
+});
+export type DeleteResponse = z.infer<typeof DeleteResponseSchema>;
+
 /** `GET /v1/machines/:key` */
 export const MachineStateSchema = z.object({
   key: KeySchema,
@@ -49,11 +69,16 @@ export const MachineStateSchema = z.object({
 });
 export type MachineState = z.infer<typeof MachineStateSchema>;
 
-/** `GET /v1/machines` */
+/** `GET /v1/machines?limit=N&after=KEY` keys sorted by UTF-16 code units, one page at a time. */
 export const MachineListSchema = z.object({
   revision: IndexSchema,
   machines: z.array(MachineStateSchema),
+  /** The `after` cursor of the next page (the last key of this one); null on the last page. */
+  next: KeySchema.nullable(),
 });
+/** Keys one page holds unless `limit` asks for fewer; also the largest `limit` accepted. */
+export const machineListLimitDefault = 1000;
+export const machineListLimitMax = 10_000;
 export type MachineList = z.infer<typeof MachineListSchema>;
 
 export const MemberRoleSchema = z.enum(["leader", "follower", "candidate", "unknown"]);
@@ -105,7 +130,9 @@ export const errorHttpStatus = {
   invalid_transition: 409,
   expect_failed: 409,
   session_expired: 409,
+  request_id_reused: 409,
   payload_too_large: 413,
+  quota_exceeded: 507,
   no_quorum: 503,
   timeout: 503,
   shutting_down: 503,
@@ -125,7 +152,14 @@ export const ErrorResponseSchema = z.object({
     allowed: z.array(StateNameSchema).optional(),
     /** For `expect_failed`: the state the key was actually in. */
     actual: StateNameSchema.optional(),
-    /** For a refused membership change or join: what was refused, in one word. */
+    /** For `quota_exceeded`: which limit (`keys` or `state_bytes`), its value and the use when refused. */
+    quota: z.enum(["keys", "state_bytes"]).optional(),
+    limit: z.number().int().nonnegative().optional(),
+    used: z.number().int().nonnegative().optional(),
+    /**
+     * What was refused, in one word: for `session_expired`, `unknown_session` or
+     * `seq_below_window`; for a refused membership change or join, its reason.
+     */
     reason: z.string().max(64).optional(),
     /** The leader this node knows of, when it knows one. */
     leader: NodeIdSchema.optional(),
@@ -133,14 +167,26 @@ export const ErrorResponseSchema = z.object({
 });
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
 
-/** One event of the `/v1/watch` WebSocket stream: a committed, applied transition. */
-export const WatchEventSchema = z.object({
+/** One event of the `/v1/watch` WebSocket stream: a committed, applied transition... */
+export const WatchTransitionEventSchema = z.object({
   type: z.literal("transition"),
   revision: IndexSchema,
   key: KeySchema,
   from: StateNameSchema,
   to: StateNameSchema,
 });
+export type WatchTransitionEvent = z.infer<typeof WatchTransitionEventSchema>;
+
+/** ...or a committed delete of a key that held a state (it is back in the initial state). */
+export const WatchDeleteEventSchema = z.object({
+  type: z.literal("delete"),
+  revision: IndexSchema,
+  key: KeySchema,
+  from: StateNameSchema,
+});
+export type WatchDeleteEvent = z.infer<typeof WatchDeleteEventSchema>;
+
+export const WatchEventSchema = z.discriminatedUnion("type", [WatchTransitionEventSchema, WatchDeleteEventSchema]);
 export type WatchEvent = z.infer<typeof WatchEventSchema>;
 
 /** Sent by the server when a watch cannot resume from the asked revision (compacted away). */

@@ -3,8 +3,11 @@ import { identifierLengthMax, IndexSchema, KeySchema, NodeIdSchema, StateNameSch
 import { TokenCreateCommandSchema, TokenRevokeCommandSchema } from "./token-commands.js";
 
 /**
- * A client session (Raft thesis §6.3): a retried request carries the same `clientId` and `seq`,
- * so the state machine applies it at most once and answers every retry with the first answer.
+ * A client session (Raft thesis §6.3): `clientId` is the session id a `register_session` entry
+ * gave the client (that entry's log index, in decimal); a retried request carries the same
+ * `clientId` and `seq`, so the state machine applies it at most once and answers every retry of
+ * the same command with the first answer. An id the store does not hold is refused with
+ * `session_expired`.
  */
 export const ClientSessionSchema = z.object({
   clientId: z.string().min(1).max(identifierLengthMax).regex(/^[A-Za-z0-9_-]+$/),
@@ -21,6 +24,43 @@ export const TransitionCommandSchema = z.object({
   session: ClientSessionSchema.optional(),
 });
 export type TransitionCommand = z.infer<typeof TransitionCommandSchema>;
+
+/** Forget machine `key` (back to the initial state at revision 0); with `expect`, only from that state. */
+export const DeleteCommandSchema = z.object({
+  kind: z.literal("delete"),
+  key: KeySchema,
+  expect: StateNameSchema.optional(),
+  session: ClientSessionSchema.optional(),
+});
+export type DeleteCommand = z.infer<typeof DeleteCommandSchema>;
+
+/**
+ * Opens a client session whose id is this entry's log index. `nonce` lets the node that proposed
+ * it recognise the entry when it is applied; nothing else reads it.
+ */
+export const RegisterSessionCommandSchema = z.object({
+  kind: z.literal("register_session"),
+  nonce: z.string().min(1).max(identifierLengthMax).regex(/^[A-Za-z0-9_.-]+$/),
+});
+export type RegisterSessionCommand = z.infer<typeof RegisterSessionCommandSchema>;
+
+const LimitSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The store's limits (quota and sessions), replicated so that every replica refuses the same
+ * writes: a leader whose configured limits differ from the store's proposes one.
+ */
+export const LimitsCommandSchema = z.object({
+  kind: z.literal("limits"),
+  limits: z.object({
+    keysMax: LimitSchema,
+    stateBytesMax: LimitSchema,
+    sessionsMax: LimitSchema,
+    sessionWindowSeqs: LimitSchema,
+    sessionIdleEntriesMax: LimitSchema,
+  }),
+});
+export type LimitsCommand = z.infer<typeof LimitsCommandSchema>;
 
 /** Appended by every new leader (Raft §5.4.2): committing it commits everything before it. */
 export const NoopCommandSchema = z.object({ kind: z.literal("noop") });
@@ -97,8 +137,11 @@ export type JoinTokenRevokeCommand = z.infer<typeof JoinTokenRevokeCommandSchema
 
 export const CommandSchema = z.discriminatedUnion("kind", [
   TransitionCommandSchema,
+  DeleteCommandSchema,
+  RegisterSessionCommandSchema,
   NoopCommandSchema,
   MembersCommandSchema,
+  LimitsCommandSchema,
   TokenCreateCommandSchema,
   TokenRevokeCommandSchema,
   JoinTokenCreateCommandSchema,

@@ -15,27 +15,41 @@ export { crc32, crc32Hex } from "./crc32.js";
 export type {
   ClientSession,
   Command,
+  DeleteCommand,
   JoinTokenCreateCommand,
   JoinTokenRevokeCommand,
   JoinTokenUseCommand,
+  LimitsCommand,
   MembersCommand,
   NoopCommand,
+  RegisterSessionCommand,
+  StoreLimitsValue,
   TransitionCommand,
+  WriteCommand,
 } from "./command.js";
 export { JoinTokenTable, joinTokensMax, type JoinTokenRecord } from "./join-token-table.js";
 export type {
   ApplyResult,
+  DeleteOkResult,
+  DeleteResult,
   ExpectFailedResult,
   InvalidTransitionResult,
   JoinTokenOkResult,
   JoinTokenRefusedResult,
   JoinTokenResult,
+  LimitsResult,
   MembersResult,
   NoopResult,
+  QuotaExceededResult,
+  RegisterSessionResult,
+  RequestIdReusedResult,
   SessionExpiredResult,
+  SessionRefusal,
   TransitionOkResult,
   TransitionResult,
+  WriteResult,
 } from "./apply-result.js";
+export { defaultStoreLimits, keyBytes, keyOverheadBytes, sameStoreLimits, storeLimitsProblem, type StoreLimits } from "./store-limits.js";
 export {
   defaultSessionsMax,
   defaultSessionWindowSeqs,
@@ -44,6 +58,7 @@ export {
   type MachineRecord,
   type RestoreResult,
   type StoreOptions,
+  type StoreUsage,
 } from "./store.js";
 export type { RestoreFailure } from "./snapshot.js";
 export {

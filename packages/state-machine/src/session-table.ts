@@ -1,135 +1,193 @@
-import type { SessionExpiredResult, TransitionResult } from "./apply-result.js";
+import type { SessionExpiredResult, SessionRefusal, WriteResult } from "./apply-result.js";
 import { assert } from "./assert.js";
+
+/** One remembered answer: the command it answered (its fingerprint) and the result. */
+export interface SessionAnswer {
+  readonly fingerprint: string;
+  readonly result: WriteResult;
+}
 
 /** One client's session: the answers to its most recent seqs. */
 export interface ClientSessionRecord {
-  /** The log index of the last entry that carried this client's session. */
+  /** The log index of the last entry that registered or used this session. */
   lastActivityIndex: number;
-  /** The highest seq applied; 0 before the first. */
+  /** The highest seq evaluated; 0 before the first. */
   highestSeq: number;
-  /** Answers by seq, for every applied seq in the window `[oldestSeq, highestSeq]`. */
-  readonly results: Map<number, TransitionResult>;
+  /** Answers by seq, for every evaluated seq in the window `[oldestSeq, highestSeq]`. */
+  readonly answers: Map<number, SessionAnswer>;
 }
 
-export interface SessionTableOptions {
+export interface SessionTableLimits {
   readonly sessionWindowSeqs: number;
   readonly sessionsMax: number;
+  readonly sessionIdleEntriesMax: number;
+}
+
+/** Why sessions ended, counted since the table was created (or restored). */
+export interface SessionExpirations {
+  /** Evicted to make room for a new session (`sessionsMax`). */
+  capacity: number;
+  /** Unused for more than `sessionIdleEntriesMax` entries. */
+  idle: number;
 }
 
 /**
- * Client sessions (Raft thesis §6.3), tolerant of reordering: a client may have many requests in
- * flight, and they may reach the log out of seq order. Each client keeps the answers of the seqs
- * in a window of `sessionWindowSeqs` below its highest seq; a seq inside the window that has no
- * answer yet is new and applies. At most `sessionsMax` clients are kept; the one whose last
- * activity is oldest is evicted first. Every decision depends only on the log, so every replica
- * keeps the same table.
+ * Client sessions (Raft thesis §6.3). A session exists only once a `register_session` entry
+ * opened it (its id is that entry's index), so a request from a session the table does not hold
+ * - never opened, or expired - is refused with `session_expired`: nothing is ever applied "as if
+ * new" for a client the table forgot. Sessions expire deterministically, from log positions only:
+ * after `sessionIdleEntriesMax` entries without a request, or, least recently active first, when
+ * `sessionsMax` is reached and another registers. Tolerant of reordering: a client may have many
+ * requests in flight, and each seq inside its window is evaluated once.
  */
 export class SessionTable {
-  readonly sessionWindowSeqs: number;
-  readonly sessionsMax: number;
-  // Map iteration order is insertion order; a client is re-inserted on every activity, so the
-  // first entry is always the least recently active one, and eviction is O(1).
-  readonly #clients = new Map<string, ClientSessionRecord>();
+  #limits: SessionTableLimits;
+  // Map iteration order is insertion order; a session is re-inserted on every activity, so the
+  // first entry is always the least recently active one: eviction and idle expiry are O(1) each.
+  readonly #sessions = new Map<string, ClientSessionRecord>();
+  readonly #expirations: SessionExpirations = { capacity: 0, idle: 0 };
+  #registeredTotal = 0;
 
-  constructor(options: SessionTableOptions) {
-    assert(Number.isSafeInteger(options.sessionWindowSeqs) && options.sessionWindowSeqs >= 1, "sessionWindowSeqs must be a positive integer");
-    assert(Number.isSafeInteger(options.sessionsMax) && options.sessionsMax >= 1, "sessionsMax must be a positive integer");
-    this.sessionWindowSeqs = options.sessionWindowSeqs;
-    this.sessionsMax = options.sessionsMax;
+  constructor(limits: SessionTableLimits) {
+    this.#limits = limits;
   }
 
   get size(): number {
-    return this.#clients.size;
+    return this.#sessions.size;
+  }
+
+  get limits(): SessionTableLimits {
+    return this.#limits;
+  }
+
+  get expirations(): Readonly<SessionExpirations> {
+    return this.#expirations;
+  }
+
+  get registeredTotal(): number {
+    return this.#registeredTotal;
   }
 
   /** The lowest seq whose answer `record` still knows, given its highest seq. */
   oldestSeq(record: ClientSessionRecord): number {
-    return Math.max(1, record.highestSeq - this.sessionWindowSeqs + 1);
+    return Math.max(1, record.highestSeq - this.#limits.sessionWindowSeqs + 1);
+  }
+
+  /** Opens the session `String(index)`, expiring the least recently active one if the table is full. */
+  register(index: number): string {
+    const clientId = String(index);
+    assert(!this.#sessions.has(clientId), `session ${clientId} registered twice`);
+    while (this.#sessions.size >= this.#limits.sessionsMax) this.#expireOldest("capacity");
+    this.#sessions.set(clientId, { lastActivityIndex: index, highestSeq: 0, answers: new Map() });
+    this.#registeredTotal++;
+    return clientId;
+  }
+
+  /** Expires every session idle for more than `sessionIdleEntriesMax` entries before `index`. */
+  expireIdle(index: number): void {
+    for (;;) {
+      const oldest = this.#sessions.values().next();
+      if (oldest.done === true || index - oldest.value.lastActivityIndex <= this.#limits.sessionIdleEntriesMax) return;
+      this.#expireOldest("idle");
+    }
   }
 
   /**
-   * Marks `clientId` active at `index` and looks `seq` up. Returns the first answer for a seq
-   * already applied, a `session_expired` rejection for a seq below the window, or `undefined`
-   * when the command is new: the caller then applies it and calls `remember`.
+   * Marks the session active at `index` and looks `seq` up. Returns the first answer for a seq
+   * already evaluated with the same command, a refusal (`request_id_reused` for the same seq with
+   * another command, `session_expired` for an unknown session or a seq below the window), or
+   * `undefined` when the command is new: the caller then evaluates it and calls `remember`.
    */
-  begin(index: number, clientId: string, seq: number): TransitionResult | SessionExpiredResult | undefined {
+  begin(index: number, clientId: string, seq: number, fingerprint: string): WriteResult | SessionRefusal | undefined {
     // Hot path: build the message only when the check fails.
     if (!(Number.isSafeInteger(seq) && seq >= 1)) assert(false, `session seq must be a positive integer, got ${seq}`);
-    const record = this.#touch(index, clientId);
-    const stored = record.results.get(seq);
-    if (stored !== undefined) return stored;
+    const record = this.#sessions.get(clientId);
+    if (record === undefined) return expired(clientId, seq, "unknown_session", null);
+    this.#sessions.delete(clientId);
+    record.lastActivityIndex = index;
+    this.#sessions.set(clientId, record);
+    const stored = record.answers.get(seq);
+    if (stored !== undefined) {
+      return stored.fingerprint === fingerprint ? stored.result : { ok: false, code: "request_id_reused", clientId, seq };
+    }
     const oldestSeq = this.oldestSeq(record);
-    if (seq < oldestSeq) return { ok: false, code: "session_expired", clientId, seq, oldestSeq };
+    if (seq < oldestSeq) return expired(clientId, seq, "seq_below_window", oldestSeq);
     return undefined;
   }
 
   /** Stores the answer for a seq that `begin` reported as new, and slides the window. */
-  remember(clientId: string, seq: number, result: TransitionResult): void {
-    const record = this.#clients.get(clientId);
-    if (record === undefined) return assert(false, `remember without begin for client ${clientId}`);
-    record.results.set(seq, result);
+  remember(clientId: string, seq: number, answer: SessionAnswer): void {
+    const record = this.#sessions.get(clientId);
+    if (record === undefined) return assert(false, `remember without begin for session ${clientId}`);
+    record.answers.set(seq, answer);
     if (seq <= record.highestSeq) return;
     const previousOldestSeq = this.oldestSeq(record);
     record.highestSeq = seq;
-    this.#forgetBelow(record, previousOldestSeq, this.oldestSeq(record));
+    forgetBelow(record, previousOldestSeq, this.oldestSeq(record));
   }
 
-  /** Clients from least to most recently active. */
-  clients(): IterableIterator<[string, ClientSessionRecord]> {
-    return this.#clients.entries();
-  }
-
-  /** Re-creates a client from a snapshot; clients must come least recently active first. */
-  restoreClient(clientId: string, record: ClientSessionRecord): void {
-    assert(!this.#clients.has(clientId), `duplicate client ${clientId}`);
-    assert(this.#clients.size < this.sessionsMax, "more clients than sessionsMax");
-    this.#clients.set(clientId, record);
-  }
-
-  #touch(index: number, clientId: string): ClientSessionRecord {
-    const existing = this.#clients.get(clientId);
-    if (existing !== undefined) {
-      this.#clients.delete(clientId);
-      existing.lastActivityIndex = index;
-      this.#clients.set(clientId, existing);
-      return existing;
+  /** Applies new limits: a smaller table expires its least recently active sessions, a smaller window forgets old answers. */
+  setLimits(limits: SessionTableLimits, index: number): void {
+    this.#limits = limits;
+    while (this.#sessions.size > limits.sessionsMax) this.#expireOldest("capacity");
+    for (const record of this.#sessions.values()) {
+      const oldestSeq = this.oldestSeq(record);
+      for (const seq of record.answers.keys()) if (seq < oldestSeq) record.answers.delete(seq);
     }
-    if (this.#clients.size >= this.sessionsMax) {
-      const leastRecent = this.#clients.keys().next();
-      assert(leastRecent.done !== true, "sessionsMax reached with no client");
-      this.#clients.delete(leastRecent.value);
-    }
-    const created: ClientSessionRecord = { lastActivityIndex: index, highestSeq: 0, results: new Map() };
-    this.#clients.set(clientId, created);
-    return created;
+    this.expireIdle(index);
   }
 
-  /**
-   * Drops answers for seqs in `[previousOldestSeq, oldestSeq)`. A client may jump far ahead, so
-   * the loop walks whichever is shorter: the seq range or the answers held (at most the window).
-   */
-  #forgetBelow(record: ClientSessionRecord, previousOldestSeq: number, oldestSeq: number): void {
-    if (oldestSeq <= previousOldestSeq) return;
-    if (oldestSeq - previousOldestSeq <= record.results.size) {
-      for (let seq = previousOldestSeq; seq < oldestSeq; seq++) record.results.delete(seq);
-      return;
-    }
-    for (const seq of record.results.keys()) if (seq < oldestSeq) record.results.delete(seq);
+  /** Sessions from least to most recently active. */
+  sessions(): IterableIterator<[string, ClientSessionRecord]> {
+    return this.#sessions.entries();
+  }
+
+  /** Re-creates a session from a snapshot; sessions must come least recently active first. */
+  restoreSession(clientId: string, record: ClientSessionRecord): void {
+    assert(!this.#sessions.has(clientId), `duplicate session ${clientId}`);
+    assert(this.#sessions.size < this.#limits.sessionsMax, "more sessions than sessionsMax");
+    this.#sessions.set(clientId, record);
+  }
+
+  #expireOldest(reason: keyof SessionExpirations): void {
+    const oldest = this.#sessions.keys().next();
+    assert(oldest.done !== true, "expiring a session from an empty table");
+    this.#sessions.delete(oldest.value);
+    this.#expirations[reason]++;
   }
 
   /** Checks the table's invariants; for tests and the simulator. */
   assertInvariants(appliedIndex: number): void {
-    assert(this.#clients.size <= this.sessionsMax, "more clients than sessionsMax");
+    assert(this.#sessions.size <= this.#limits.sessionsMax, "more sessions than sessionsMax");
     let previousActivityIndex = 0;
-    for (const [clientId, record] of this.#clients) {
-      assert(record.lastActivityIndex > previousActivityIndex, `client ${clientId} is out of activity order`);
-      assert(record.lastActivityIndex <= appliedIndex, `client ${clientId} is active after the applied index`);
+    for (const [clientId, record] of this.#sessions) {
+      assert(record.lastActivityIndex > previousActivityIndex, `session ${clientId} is out of activity order`);
+      assert(record.lastActivityIndex <= appliedIndex, `session ${clientId} is active after the applied index`);
+      assert(Number(clientId) <= record.lastActivityIndex, `session ${clientId} is active before it was registered`);
+      assert(appliedIndex - record.lastActivityIndex <= this.#limits.sessionIdleEntriesMax, `session ${clientId} outlived sessionIdleEntriesMax`);
       previousActivityIndex = record.lastActivityIndex;
-      assert(record.results.size <= this.sessionWindowSeqs, `client ${clientId} holds more answers than the window`);
+      assert(record.answers.size <= this.#limits.sessionWindowSeqs, `session ${clientId} holds more answers than the window`);
       const oldestSeq = this.oldestSeq(record);
-      for (const seq of record.results.keys()) {
-        assert(seq >= oldestSeq && seq <= record.highestSeq, `client ${clientId} holds an answer outside its window`);
+      for (const seq of record.answers.keys()) {
+        assert(seq >= oldestSeq && seq <= record.highestSeq, `session ${clientId} holds an answer outside its window`);
       }
     }
   }
+}
+
+function expired(clientId: string, seq: number, reason: SessionExpiredResult["reason"], oldestSeq: number | null): SessionExpiredResult {
+  return { ok: false, code: "session_expired", clientId, seq, reason, oldestSeq };
+}
+
+/**
+ * Drops answers for seqs in `[previousOldestSeq, oldestSeq)`. A client may jump far ahead, so the
+ * loop walks whichever is shorter: the seq range or the answers held (at most the window).
+ */
+function forgetBelow(record: ClientSessionRecord, previousOldestSeq: number, oldestSeq: number): void {
+  if (oldestSeq <= previousOldestSeq) return;
+  if (oldestSeq - previousOldestSeq <= record.answers.size) {
+    for (let seq = previousOldestSeq; seq < oldestSeq; seq++) record.answers.delete(seq);
+    return;
+  }
+  for (const seq of record.answers.keys()) if (seq < oldestSeq) record.answers.delete(seq);
 }

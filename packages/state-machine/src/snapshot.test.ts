@@ -7,10 +7,13 @@ import { Store } from "./store.js";
 
 function sampleStore(): Store {
   const store = new Store(lifecycleDefinition, { members: ["n1", "n2", "n3"], sessionWindowSeqs: 16, sessionsMax: 4 });
-  store.apply(1, { kind: "transition", key: "web-1", to: "Running", session: { clientId: "c1", seq: 1 } });
-  store.apply(2, { kind: "transition", key: "web-2", to: "Stopped", session: { clientId: "c2", seq: 3 } });
-  store.apply(3, { kind: "transition", key: "web-1", to: "Stopped", expect: "Init", session: { clientId: "c1", seq: 2 } });
-  store.apply(5, { kind: "noop" });
+  store.apply(1, { kind: "register_session", nonce: "a" });
+  store.apply(2, { kind: "register_session", nonce: "b" });
+  store.apply(3, { kind: "transition", key: "web-1", to: "Running", session: { clientId: "1", seq: 1 } });
+  store.apply(4, { kind: "transition", key: "web-2", to: "Stopped", session: { clientId: "2", seq: 3 } });
+  store.apply(5, { kind: "transition", key: "web-1", to: "Stopped", expect: "Init", session: { clientId: "1", seq: 2 } });
+  store.apply(6, { kind: "delete", key: "web-3", session: { clientId: "1", seq: 3 } });
+  store.apply(8, { kind: "noop" });
   return store;
 }
 
@@ -33,7 +36,7 @@ describe("snapshot and restore", () => {
     const bytes = store.snapshot();
     const copy = restored(lifecycleDefinition, bytes);
     expect(copy.snapshot()).toEqual(bytes);
-    expect(copy.appliedIndex).toBe(5);
+    expect(copy.appliedIndex).toBe(8);
     expect(copy.members).toEqual(["n1", "n2", "n3"]);
     expect(copy.entries()).toEqual(store.entries());
     expect(copy.sessionWindowSeqs).toBe(16);
@@ -44,15 +47,19 @@ describe("snapshot and restore", () => {
   it("keeps session answers: a retry after restore gets the first answer", () => {
     const store = sampleStore();
     const copy = restored(lifecycleDefinition, store.snapshot());
-    const retry = { kind: "transition", key: "web-1", to: "Running", session: { clientId: "c1", seq: 1 } } as const;
-    expect(copy.apply(6, retry)).toEqual({ ok: true, kind: "transition", key: "web-1", from: "Init", to: "Running", revision: 1 });
-    expect(copy.get("web-1")).toEqual({ state: "Running", revision: 1 });
+    const retry = { kind: "transition", key: "web-1", to: "Running", session: { clientId: "1", seq: 1 } } as const;
+    expect(copy.apply(9, retry)).toEqual({ ok: true, kind: "transition", key: "web-1", from: "Init", to: "Running", revision: 3 });
+    expect(copy.get("web-1")).toEqual({ state: "Running", revision: 3 });
+    // The same request id with another command is still recognised after a restore.
+    const reused = { kind: "transition", key: "web-9", to: "Running", session: { clientId: "1", seq: 1 } } as const;
+    expect(copy.apply(10, reused)).toMatchObject({ code: "request_id_reused" });
+    expect(copy.stateBytes).toBe(store.stateBytes);
   });
 
   it("is one readable JSON document", () => {
     const parsed = JSON.parse(new TextDecoder().decode(sampleStore().snapshot())) as { crc32: string; body: { appliedIndex: number } };
     expect(parsed.crc32).toMatch(/^[0-9a-f]{8}$/);
-    expect(parsed.body.appliedIndex).toBe(5);
+    expect(parsed.body.appliedIndex).toBe(8);
   });
 
   it("reports a flipped byte in the body as checksum_mismatch", () => {
@@ -106,10 +113,13 @@ describe("snapshot and restore", () => {
       ["a machine in an unknown state", { machines: [["web-1", "Paused", 1]] }],
       ["a revision beyond the applied index", { machines: [["web-1", "Running", 9]] }],
       ["unsorted machines", { machines: [["b", "Running", 1], ["a", "Running", 2]] }],
-      ["more sessions than sessionsMax", { sessionsMax: 1 }],
+      ["more sessions than sessionsMax", { limits: { ...base.limits, sessionsMax: 1 } }],
+      ["a session idle beyond sessionIdleEntriesMax", { limits: { ...base.limits, sessionIdleEntriesMax: 1 } }],
+      ["a zero keysMax", { limits: { ...base.limits, keysMax: 0 } }],
+      ["a session active before its registration", { sessions: [{ ...base.sessions[0]!, clientId: "7" }, base.sessions[1]!] }],
       ["sessions out of activity order", { sessions: [...base.sessions].reverse() }],
       ["a session missing its highest seq's answer", { sessions: [{ ...base.sessions[0]!, highestSeq: 9 }] }],
-      ["a session answer outside the window", { sessionWindowSeqs: 1 }],
+      ["a session answer outside the window", { limits: { ...base.limits, sessionWindowSeqs: 1 } }],
       ["a negative applied index", { appliedIndex: -1 }],
     ];
     for (const [name, change] of cases) {

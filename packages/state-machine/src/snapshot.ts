@@ -1,35 +1,35 @@
 import { z } from "zod";
-import type { TransitionResult } from "./apply-result.js";
+import type { WriteResult } from "./apply-result.js";
 import { crc32Hex } from "./crc32.js";
 import type { Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
 import { tokenTableProblem, type TokenTableSnapshot } from "./token-table.js";
 import { joinTokensMax, type JoinTokenRecord } from "./join-token-table.js";
+import { storeLimitsProblem, type StoreLimits } from "./store-limits.js";
 
 // Layout: `{"crc32":"<8 hex>","body":<body JSON>}`. The whole snapshot is one JSON document a
 // person can read, and the checksum covers the body's exact bytes, so verifying it needs no
 // re-serialisation. Bump `snapshotFormat` when the body's shape changes.
-const snapshotFormat = 1;
+const snapshotFormat = 2;
 const prefixBefore = '{"crc32":"';
 const prefixAfter = '","body":';
 const checksumChars = 8;
 const bodyStartByte = prefixBefore.length + checksumChars + prefixAfter.length;
 const closingBrace = 0x7d;
 
-/** A client session as a snapshot records it; `results` sorted by seq. */
+/** A client session as a snapshot records it; `answers` sorted by seq. */
 export interface SessionSnapshot {
   readonly clientId: string;
   readonly lastActivityIndex: number;
   readonly highestSeq: number;
-  readonly results: readonly (readonly [seq: number, result: TransitionResult])[];
+  readonly answers: readonly (readonly [seq: number, fingerprint: string, result: WriteResult])[];
 }
 
 /** Everything a store holds, as plain data. `machines` sorted by key, `sessions` least recently active first. */
 export interface SnapshotContent {
   readonly definitionHash: string;
   readonly appliedIndex: number;
-  readonly sessionWindowSeqs: number;
-  readonly sessionsMax: number;
+  readonly limits: StoreLimits;
   readonly members: readonly string[];
   readonly machines: readonly (readonly [key: string, state: string, revision: number])[];
   readonly sessions: readonly SessionSnapshot[];
@@ -60,8 +60,17 @@ export function encodeSnapshot(content: SnapshotContent): Uint8Array {
 const CountSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const PositiveSchema = CountSchema.min(1);
 
-const TransitionResultSchema = z.union([
+const WriteResultSchema = z.union([
   z.strictObject({ ok: z.literal(true), kind: z.literal("transition"), key: z.string(), from: z.string(), to: z.string(), revision: PositiveSchema }),
+  z.strictObject({ ok: z.literal(true), kind: z.literal("delete"), key: z.string(), from: z.string(), deleted: z.boolean(), revision: PositiveSchema }),
+  z.strictObject({
+    ok: z.literal(false),
+    code: z.literal("quota_exceeded"),
+    key: z.string(),
+    quota: z.enum(["keys", "state_bytes"]),
+    limit: PositiveSchema,
+    used: CountSchema,
+  }),
   z.strictObject({ ok: z.literal(false), code: z.literal("invalid_transition"), key: z.string(), from: z.string(), to: z.string(), allowed: z.array(z.string()) }),
   z.strictObject({ ok: z.literal(false), code: z.literal("expect_failed"), key: z.string(), expected: z.string(), actual: z.string() }),
 ]);
@@ -70,16 +79,21 @@ const BodySchema = z.strictObject({
   format: z.literal(snapshotFormat),
   definitionHash: z.string().regex(/^[0-9a-f]{64}$/),
   appliedIndex: CountSchema,
-  sessionWindowSeqs: PositiveSchema,
-  sessionsMax: PositiveSchema,
+  limits: z.strictObject({
+    keysMax: PositiveSchema,
+    stateBytesMax: PositiveSchema,
+    sessionsMax: PositiveSchema,
+    sessionWindowSeqs: PositiveSchema,
+    sessionIdleEntriesMax: PositiveSchema,
+  }),
   members: z.array(z.string()),
   machines: z.array(z.tuple([z.string(), z.string(), PositiveSchema])),
   sessions: z.array(
     z.strictObject({
-      clientId: z.string(),
+      clientId: z.string().regex(/^[1-9][0-9]{0,15}$/),
       lastActivityIndex: PositiveSchema,
-      highestSeq: PositiveSchema,
-      results: z.array(z.tuple([PositiveSchema, TransitionResultSchema])),
+      highestSeq: CountSchema,
+      answers: z.array(z.tuple([PositiveSchema, z.string(), WriteResultSchema])),
     }),
   ),
   tokens: z
@@ -128,7 +142,10 @@ export function decodeSnapshot(definition: Definition, bytes: Uint8Array): Decod
     return { ok: false, reason: "definition_mismatch", detail: `snapshot definition ${content.definitionHash}, ours ${expectedHash}` };
   }
   const problem =
-    machinesProblem(definition, content) ?? sessionsProblem(content) ?? (content.tokens === undefined ? undefined : tokenTableProblem(content.tokens, content.appliedIndex));
+    storeLimitsProblem(content.limits) ??
+    machinesProblem(definition, content) ??
+    sessionsProblem(content) ??
+    (content.tokens === undefined ? undefined : tokenTableProblem(content.tokens, content.appliedIndex));
   if (problem !== undefined) return malformed(problem);
   return { ok: true, content };
 }
@@ -163,7 +180,8 @@ function machinesProblem(definition: Definition, content: SnapshotContent): stri
 }
 
 function sessionsProblem(content: SnapshotContent): string | undefined {
-  if (content.sessions.length > content.sessionsMax) return `${content.sessions.length} sessions exceed sessionsMax ${content.sessionsMax}`;
+  const { sessionsMax, sessionWindowSeqs, sessionIdleEntriesMax } = content.limits;
+  if (content.sessions.length > sessionsMax) return `${content.sessions.length} sessions exceed sessionsMax ${sessionsMax}`;
   const clientIds = new Set<string>();
   let previousActivityIndex = 0;
   for (const session of content.sessions) {
@@ -172,8 +190,10 @@ function sessionsProblem(content: SnapshotContent): string | undefined {
     clientIds.add(session.clientId);
     if (session.lastActivityIndex <= previousActivityIndex) return `${where} is out of activity order`;
     if (session.lastActivityIndex > content.appliedIndex) return `${where} is active beyond appliedIndex`;
+    if (Number(session.clientId) > session.lastActivityIndex) return `${where} is active before it was registered`;
+    if (content.appliedIndex - session.lastActivityIndex > sessionIdleEntriesMax) return `${where} outlived sessionIdleEntriesMax`;
     previousActivityIndex = session.lastActivityIndex;
-    const problem = sessionResultsProblem(session, content.sessionWindowSeqs);
+    const problem = sessionResultsProblem(session, sessionWindowSeqs);
     if (problem !== undefined) return `${where}: ${problem}`;
   }
   return undefined;
@@ -182,12 +202,12 @@ function sessionsProblem(content: SnapshotContent): string | undefined {
 function sessionResultsProblem(session: SessionSnapshot, sessionWindowSeqs: number): string | undefined {
   const oldestSeq = Math.max(1, session.highestSeq - sessionWindowSeqs + 1);
   let previousSeq = 0;
-  for (const [seq, result] of session.results) {
+  for (const [seq, , result] of session.answers) {
     if (seq <= previousSeq) return `results are not sorted by seq at ${seq}`;
     if (seq < oldestSeq || seq > session.highestSeq) return `seq ${seq} is outside the window [${oldestSeq}, ${session.highestSeq}]`;
     if (result.ok && result.revision > session.lastActivityIndex) return `seq ${seq} has revision ${result.revision} after the session's last activity`;
     previousSeq = seq;
   }
-  if (previousSeq !== session.highestSeq) return `no result for its highest seq ${session.highestSeq}`;
+  if (session.highestSeq > 0 && previousSeq !== session.highestSeq) return `no result for its highest seq ${session.highestSeq}`;
   return undefined;
 }

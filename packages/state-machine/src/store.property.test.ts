@@ -1,65 +1,113 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ApplyResult, TransitionResult } from "./apply-result.js";
-import type { Command } from "./command.js";
+import type { ApplyResult, WriteResult } from "./apply-result.js";
+import type { Command, DeleteCommand, TransitionCommand } from "./command.js";
 import { lifecycleDefinition, type Definition } from "./definition.js";
 import { Store } from "./store.js";
 
 // A deliberately naive reference (STYLE.md: quorum arithmetic is tested against one too): it
-// never prunes session answers, scans linearly for eviction and for transitions, and shares no
-// code with the store. The store must answer every command exactly as it does.
+// never prunes session answers, scans linearly for expiry, eviction and transitions, recounts the
+// state bytes from scratch, and shares no code with the store. The store must answer every
+// command exactly as it does.
+type ReferenceSession = { lastActivityIndex: number; highestSeq: number; answers: Map<number, { command: string; result: WriteResult }> };
+
 class ReferenceStore {
   readonly machines = new Map<string, { state: string; revision: number }>();
-  readonly clients = new Map<string, { lastActivityIndex: number; highestSeq: number; results: Map<number, TransitionResult> }>();
+  readonly sessions = new Map<string, ReferenceSession>();
   members: string[] = [];
 
   constructor(
     readonly definition: Definition,
-    readonly sessionWindowSeqs: number,
-    readonly sessionsMax: number,
+    readonly limits: { sessionWindowSeqs: number; sessionsMax: number; sessionIdleEntriesMax: number; keysMax: number; stateBytesMax: number },
   ) {}
 
   apply(index: number, command: Command): ApplyResult {
-    if (command.kind === "noop") return { ok: true, kind: "noop" };
-    if (command.kind === "members") {
-      this.members = [...command.members];
-      return { ok: true, kind: "members", members: [...command.members] };
+    for (const [id, session] of [...this.sessions]) {
+      if (index - session.lastActivityIndex > this.limits.sessionIdleEntriesMax) this.sessions.delete(id);
     }
-    // Join-token commands have their own tests (join-token-table.test.ts); the generator never makes them.
-    if (command.kind !== "transition") throw new Error(`the reference model does not apply ${command.kind}`);
-    if (command.session === undefined) return this.transition(index, command.key, command.to, command.expect);
-    const { clientId, seq } = command.session;
-    let client = this.clients.get(clientId);
-    if (client === undefined) {
-      if (this.clients.size >= this.sessionsMax) {
-        const [oldest] = [...this.clients].sort((left, right) => left[1].lastActivityIndex - right[1].lastActivityIndex)[0]!;
-        this.clients.delete(oldest);
+    switch (command.kind) {
+      case "noop":
+        return { ok: true, kind: "noop" };
+      case "members":
+        this.members = [...command.members];
+        return { ok: true, kind: "members", members: [...command.members] };
+      case "limits":
+      case "join_token_create":
+      case "join_token_use":
+      case "join_token_revoke":
+      case "token_create":
+      case "token_revoke":
+        // Limits, join tokens and client tokens have their own tests; the generator never makes them.
+        throw new Error(`the reference does not apply ${command.kind}`);
+      case "register_session": {
+        while (this.sessions.size >= this.limits.sessionsMax) {
+          const [oldest] = [...this.sessions].sort((left, right) => left[1].lastActivityIndex - right[1].lastActivityIndex)[0]!;
+          this.sessions.delete(oldest);
+        }
+        this.sessions.set(String(index), { lastActivityIndex: index, highestSeq: 0, answers: new Map() });
+        return { ok: true, kind: "register_session", clientId: String(index), nonce: command.nonce };
       }
-      client = { lastActivityIndex: index, highestSeq: 0, results: new Map() };
-      this.clients.set(clientId, client);
+      case "transition":
+      case "delete":
+        return this.write(index, command);
     }
-    client.lastActivityIndex = index;
-    const oldestSeq = Math.max(1, client.highestSeq - this.sessionWindowSeqs + 1);
-    if (seq < oldestSeq) return { ok: false, code: "session_expired", clientId, seq, oldestSeq };
-    const known = client.results.get(seq);
-    if (known !== undefined) return known;
-    const result = this.transition(index, command.key, command.to, command.expect);
-    client.results.set(seq, result);
-    client.highestSeq = Math.max(client.highestSeq, seq);
+  }
+
+  write(index: number, command: TransitionCommand | DeleteCommand): ApplyResult {
+    const evaluate = (): WriteResult =>
+      command.kind === "transition" ? this.transition(index, command.key, command.to, command.expect) : this.remove(index, command.key, command.expect);
+    if (command.session === undefined) return evaluate();
+    const { clientId, seq } = command.session;
+    const session = this.sessions.get(clientId);
+    if (session === undefined) return { ok: false, code: "session_expired", clientId, seq, reason: "unknown_session", oldestSeq: null };
+    session.lastActivityIndex = index;
+    const described = JSON.stringify([command.kind, command.key, command.kind === "transition" ? command.to : undefined, command.expect]);
+    const oldestSeq = Math.max(1, session.highestSeq - this.limits.sessionWindowSeqs + 1);
+    if (seq < oldestSeq) return { ok: false, code: "session_expired", clientId, seq, reason: "seq_below_window", oldestSeq };
+    const known = session.answers.get(seq);
+    if (known !== undefined) return known.command === described ? known.result : { ok: false, code: "request_id_reused", clientId, seq };
+    const result = evaluate();
+    session.answers.set(seq, { command: described, result });
+    session.highestSeq = Math.max(session.highestSeq, seq);
     return result;
   }
 
-  transition(index: number, key: string, to: string, expected: string | undefined): TransitionResult {
-    const from = this.machines.get(key)?.state ?? this.definition.initial;
+  stateBytes(): number {
+    let bytes = 0;
+    for (const [key, record] of this.machines) bytes += key.length + record.state.length + 16;
+    return bytes;
+  }
+
+  transition(index: number, key: string, to: string, expected: string | undefined): WriteResult {
+    const current = this.machines.get(key);
+    const from = current?.state ?? this.definition.initial;
     if (expected !== undefined && expected !== from) return { ok: false, code: "expect_failed", key, expected, actual: from };
     const targets = this.definition.transitions.filter((candidate) => candidate.from === from).map((candidate) => candidate.to);
     if (!targets.includes(to)) return { ok: false, code: "invalid_transition", key, from, to, allowed: targets.sort() };
+    if (current === undefined && this.machines.size >= this.limits.keysMax) {
+      return { ok: false, code: "quota_exceeded", key, quota: "keys", limit: this.limits.keysMax, used: this.machines.size };
+    }
+    const used = this.stateBytes();
+    const after = used - (current === undefined ? 0 : key.length + from.length + 16) + key.length + to.length + 16;
+    if (after > used && after > this.limits.stateBytesMax) {
+      return { ok: false, code: "quota_exceeded", key, quota: "state_bytes", limit: this.limits.stateBytesMax, used };
+    }
     this.machines.set(key, { state: to, revision: index });
     return { ok: true, kind: "transition", key, from, to, revision: index };
+  }
+
+  remove(index: number, key: string, expected: string | undefined): WriteResult {
+    const current = this.machines.get(key);
+    const from = current?.state ?? this.definition.initial;
+    if (expected !== undefined && expected !== from) return { ok: false, code: "expect_failed", key, expected, actual: from };
+    this.machines.delete(key);
+    return { ok: true, kind: "delete", key, from, deleted: current !== undefined, revision: index };
   }
 }
 
 const stateNames = ["Init", "Running", "Stopped", "Paused"];
+
+const sessionArbitrary = fc.record({ clientId: fc.constantFrom("1", "2", "3", "5", "8", "13", "x"), seq: fc.integer({ min: 1, max: 12 }) });
 
 const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
   {
@@ -67,14 +115,22 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
     arbitrary: fc.record(
       {
         kind: fc.constant("transition" as const),
-        key: fc.constantFrom("a", "b", "c"),
+        key: fc.constantFrom("a", "b", "c", "long-key-name"),
         to: fc.constantFrom(...stateNames),
         expect: fc.constantFrom(...stateNames),
-        session: fc.record({ clientId: fc.constantFrom("c1", "c2", "c3", "c4"), seq: fc.integer({ min: 1, max: 12 }) }),
+        session: sessionArbitrary,
       },
       { requiredKeys: ["kind", "key", "to"] },
     ),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record(
+      { kind: fc.constant("delete" as const), key: fc.constantFrom("a", "b", "c"), expect: fc.constantFrom(...stateNames), session: sessionArbitrary },
+      { requiredKeys: ["kind", "key"] },
+    ),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("register_session" as const), nonce: fc.constantFrom("p", "q") }) },
   { weight: 1, arbitrary: fc.constant({ kind: "noop" as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("members" as const), members: fc.subarray(["n1", "n2", "n3"], { minLength: 1 }) }) },
 );
@@ -86,21 +142,29 @@ const entriesArbitrary = (maxLength: number) =>
     return steps.map(([gap, command]) => ({ index: (index += gap), command }));
   });
 
-const optionsArbitrary = fc.record({ sessionWindowSeqs: fc.integer({ min: 1, max: 6 }), sessionsMax: fc.integer({ min: 1, max: 3 }) });
+const limitsArbitrary = fc.record({
+  sessionWindowSeqs: fc.integer({ min: 1, max: 6 }),
+  sessionsMax: fc.integer({ min: 1, max: 3 }),
+  sessionIdleEntriesMax: fc.integer({ min: 1, max: 40 }),
+  keysMax: fc.integer({ min: 1, max: 4 }),
+  stateBytesMax: fc.integer({ min: 20, max: 120 }),
+});
+const optionsArbitrary = limitsArbitrary.map((limits) => ({ limits }));
 
 describe("Store properties", () => {
   it("answers every command as the naive reference does", () => {
     fc.assert(
       fc.property(optionsArbitrary, entriesArbitrary(120), (options, entries) => {
         const store = new Store(lifecycleDefinition, options);
-        const reference = new ReferenceStore(lifecycleDefinition, options.sessionWindowSeqs, options.sessionsMax);
+        const reference = new ReferenceStore(lifecycleDefinition, options.limits);
         for (const { index, command } of entries) {
           expect(store.apply(index, command)).toEqual(reference.apply(index, command));
           store.assertInvariants();
         }
         expect(store.entries()).toEqual([...reference.machines].map(([key, record]) => ({ key, ...record })).sort((l, r) => (l.key < r.key ? -1 : 1)));
         expect(store.members).toEqual(reference.members);
-        expect(store.sessionCount).toBe(reference.clients.size);
+        expect(store.sessionCount).toBe(reference.sessions.size);
+        expect(store.stateBytes).toBe(reference.stateBytes());
       }),
       { numRuns: 300 },
     );

@@ -1,23 +1,38 @@
-import type { ApplyResult, MembersResult, NoopResult, TransitionResult } from "./apply-result.js";
+import type {
+  ApplyResult,
+  DeleteResult,
+  LimitsResult,
+  MembersResult,
+  NoopResult,
+  RegisterSessionResult,
+  TransitionResult,
+  WriteResult,
+} from "./apply-result.js";
 import { assert } from "./assert.js";
-import type { Command, TransitionCommand } from "./command.js";
+import type { Command, WriteCommand } from "./command.js";
 import { compareStrings } from "./compare-strings.js";
 import { allowedTargets, parseDefinition, type Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
 import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
-import { SessionTable } from "./session-table.js";
+import { SessionTable, type SessionExpirations } from "./session-table.js";
 import { TokenTable } from "./token-table.js";
 import { decodeSnapshot, encodeSnapshot, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
+import { defaultStoreLimits, keyBytes, storeLimitsProblem, type StoreLimits } from "./store-limits.js";
 
-export const defaultSessionWindowSeqs = 64;
-export const defaultSessionsMax = 10_000;
+/** The session defaults under their first names (also in `defaultStoreLimits`). */
+export const defaultSessionWindowSeqs = defaultStoreLimits.sessionWindowSeqs;
+export const defaultSessionsMax = defaultStoreLimits.sessionsMax;
 
 export interface StoreOptions {
   /** The member list before the first `members` entry; default empty. */
   readonly members?: readonly string[];
-  /** How many seqs below its highest a client session remembers answers for; default 1024. */
+  /**
+   * The limits before the first `limits` entry; default `defaultStoreLimits`. Every replica must
+   * start with the same ones (a node in a cluster keeps the defaults and lets the log change them).
+   */
+  readonly limits?: Partial<StoreLimits>;
+  /** Shorthands for `limits.sessionWindowSeqs` and `limits.sessionsMax`. */
   readonly sessionWindowSeqs?: number;
-  /** How many client sessions are kept; the least recently active is evicted; default 10 000. */
   readonly sessionsMax?: number;
 }
 
@@ -31,14 +46,28 @@ export interface MachineEntry extends MachineRecord {
   readonly key: string;
 }
 
+/** What a store holds against its limits, and what its sessions did since it was created or restored. */
+export interface StoreUsage {
+  readonly keys: number;
+  readonly stateBytes: number;
+  readonly sessions: number;
+  readonly sessionsRegistered: number;
+  readonly sessionExpirations: Readonly<SessionExpirations>;
+}
+
 export type RestoreResult = { ok: true; store: Store } | RestoreFailure;
 
 const noopResult: NoopResult = Object.freeze({ ok: true, kind: "noop" });
 
+/** Identifies the command a request id answered: a retry must be this same command. */
+function fingerprintOf(command: WriteCommand): string {
+  return JSON.stringify([command.kind, command.key, command.kind === "transition" ? command.to : null, command.expect ?? null]);
+}
+
 /**
- * The replicated store: `key -> { state, revision }`, the member list and the client sessions.
- * `apply` is deterministic: replicas that apply the same entries in the same order hold the same
- * store and return the same results. It reads no clock and no randomness.
+ * The replicated store: `key -> { state, revision }`, the member list, the limits and the client
+ * sessions. `apply` is deterministic: replicas that apply the same entries in the same order hold
+ * the same store and return the same results. It reads no clock and no randomness.
  */
 export class Store {
   readonly definition: Definition;
@@ -46,10 +75,14 @@ export class Store {
   readonly #allowedByState = new Map<string, readonly string[]>();
   readonly #machines = new Map<string, MachineRecord>();
   readonly #sessions: SessionTable;
+  #limits: StoreLimits;
+  #stateBytes = 0;
   readonly #tokens = new TokenTable();
   #members: readonly string[];
   readonly #joinTokens = new JoinTokenTable();
   #appliedIndex = 0;
+  /** Keys sorted by code unit, rebuilt on demand after a key is added or deleted. */
+  #sortedKeys: string[] | null = null;
 
   constructor(definition: Definition, options: StoreOptions = {}) {
     const parsed = parseDefinition(definition);
@@ -62,10 +95,16 @@ export class Store {
       this.#allowedByState.set(state, Object.freeze(allowedTargets(definition, state)));
     }
     this.#members = Object.freeze([...(options.members ?? [])]);
-    this.#sessions = new SessionTable({
-      sessionWindowSeqs: options.sessionWindowSeqs ?? defaultSessionWindowSeqs,
-      sessionsMax: options.sessionsMax ?? defaultSessionsMax,
+    const limits: StoreLimits = Object.freeze({
+      ...defaultStoreLimits,
+      ...(options.sessionWindowSeqs === undefined ? {} : { sessionWindowSeqs: options.sessionWindowSeqs }),
+      ...(options.sessionsMax === undefined ? {} : { sessionsMax: options.sessionsMax }),
+      ...options.limits,
     });
+    const problem = storeLimitsProblem(limits);
+    assert(problem === undefined, `store limits: ${problem ?? ""}`);
+    this.#limits = limits;
+    this.#sessions = new SessionTable(limits);
   }
 
   /** The log index of the last applied entry (whatever its result); 0 before the first. */
@@ -77,12 +116,16 @@ export class Store {
     return this.#members;
   }
 
+  get limits(): StoreLimits {
+    return this.#limits;
+  }
+
   get sessionWindowSeqs(): number {
-    return this.#sessions.sessionWindowSeqs;
+    return this.#limits.sessionWindowSeqs;
   }
 
   get sessionsMax(): number {
-    return this.#sessions.sessionsMax;
+    return this.#limits.sessionsMax;
   }
 
   /** The cluster's join tokens (hashes only), for the node that checks a join before proposing it. */
@@ -95,9 +138,24 @@ export class Store {
     return this.#sessions.size;
   }
 
-  /** How many keys were ever changed (the others are in the initial state at revision 0). */
+  /** How many keys are held (changed and not deleted; the others are in the initial state at revision 0). */
   get keyCount(): number {
     return this.#machines.size;
+  }
+
+  /** Bytes of replicated state counted against `stateBytesMax`. */
+  get stateBytes(): number {
+    return this.#stateBytes;
+  }
+
+  usage(): StoreUsage {
+    return {
+      keys: this.#machines.size,
+      stateBytes: this.#stateBytes,
+      sessions: this.#sessions.size,
+      sessionsRegistered: this.#sessions.registeredTotal,
+      sessionExpirations: { ...this.#sessions.expirations },
+    };
   }
 
   /** The replicated client tokens (read-only use: change them only through `apply`). */
@@ -111,35 +169,68 @@ export class Store {
     return { state: record.state, revision: record.revision };
   }
 
-  /** Every key ever changed, sorted by UTF-16 code units. */
+  /** Every key held, sorted by UTF-16 code units. */
   keys(): string[] {
-    return [...this.#machines.keys()].sort(compareStrings);
+    return [...this.#sorted()];
   }
 
-  /** Every key ever changed with its state, sorted by key. */
+  /** Every key held with its state, sorted by key. */
   entries(): MachineEntry[] {
-    return this.keys().map((key) => {
+    return this.page(undefined, Number.MAX_SAFE_INTEGER).entries;
+  }
+
+  /**
+   * Up to `limit` keys after `after` (exclusive; from the first key when undefined), sorted by
+   * key, and whether more follow.
+   */
+  page(after: string | undefined, limit: number): { entries: MachineEntry[]; more: boolean } {
+    const sorted = this.#sorted();
+    let start = 0;
+    if (after !== undefined) {
+      let high = sorted.length;
+      while (start < high) {
+        const middle = (start + high) >>> 1;
+        if (compareStrings(sorted[middle]!, after) <= 0) start = middle + 1;
+        else high = middle;
+      }
+    }
+    const end = Math.min(sorted.length, start + limit);
+    const entries: MachineEntry[] = [];
+    for (let position = start; position < end; position++) {
+      const key = sorted[position]!;
       const record = this.#machines.get(key)!;
-      return { key, state: record.state, revision: record.revision };
-    });
+      entries.push({ key, state: record.state, revision: record.revision });
+    }
+    return { entries, more: end < sorted.length };
+  }
+
+  #sorted(): readonly string[] {
+    if (this.#sortedKeys === null) this.#sortedKeys = [...this.#machines.keys()].sort(compareStrings);
+    return this.#sortedKeys;
   }
 
   /**
    * Applies the committed entry at log `index` (strictly greater than the last one applied).
-   * A retried transition (same clientId and seq) is not applied again: it returns its first
-   * result, recognisable for an ok transition by `revision < index`.
+   * A retried write (same session and seq, same command) is not applied again: it returns its
+   * first result, recognisable for an ok write by `revision < index`.
    */
   apply(index: number, command: Command): ApplyResult {
     // Checked before the message is built: this runs for every entry applied.
     if (!(Number.isSafeInteger(index) && index > this.#appliedIndex)) assert(false, `apply index ${index} after ${this.#appliedIndex}`);
     this.#appliedIndex = index;
+    this.#sessions.expireIdle(index);
     switch (command.kind) {
       case "transition":
-        return this.#applySessionTransition(index, command);
+      case "delete":
+        return this.#applyWrite(index, command);
+      case "register_session":
+        return this.#applyRegisterSession(index, command.nonce);
       case "noop":
         return noopResult;
       case "members":
         return this.#applyMembers(command.members);
+      case "limits":
+        return this.#applyLimits(index, command.limits);
       case "token_create":
         return this.#tokens.create(index, command);
       case "token_revoke":
@@ -161,37 +252,81 @@ export class Store {
     return { ok: true, kind: "members", members: this.#members };
   }
 
-  #applySessionTransition(index: number, command: TransitionCommand): ApplyResult {
+  #applyRegisterSession(index: number, nonce: string): RegisterSessionResult {
+    return { ok: true, kind: "register_session", clientId: this.#sessions.register(index), nonce };
+  }
+
+  #applyLimits(index: number, limits: StoreLimits): LimitsResult {
+    // Validated at the boundary (protocol's schema); an invalid value here would corrupt the store.
+    const problem = storeLimitsProblem(limits);
+    assert(problem === undefined, `limits entry ${index}: ${problem ?? ""}`);
+    this.#limits = Object.freeze({ ...limits });
+    this.#sessions.setLimits(this.#limits, index);
+    return { ok: true, kind: "limits", limits: this.#limits };
+  }
+
+  #applyWrite(index: number, command: WriteCommand): ApplyResult {
     const session = command.session;
-    if (session === undefined) return this.#applyTransition(index, command);
-    const known = this.#sessions.begin(index, session.clientId, session.seq);
+    if (session === undefined) return this.#evaluate(index, command);
+    const fingerprint = fingerprintOf(command);
+    const known = this.#sessions.begin(index, session.clientId, session.seq, fingerprint);
     if (known !== undefined) return known;
-    const result = this.#applyTransition(index, command);
-    this.#sessions.remember(session.clientId, session.seq, result);
+    const result = this.#evaluate(index, command);
+    this.#sessions.remember(session.clientId, session.seq, { fingerprint, result });
     return result;
   }
 
+  #evaluate(index: number, command: WriteCommand): WriteResult {
+    return command.kind === "transition" ? this.#applyTransition(index, command.key, command.to, command.expect) : this.#applyDelete(index, command.key, command.expect);
+  }
+
   // The expect check comes first: a compare-and-set that lost the race reports what the key is
-  // now, which tells the client more than "invalid from a state you did not expect".
-  #applyTransition(index: number, command: TransitionCommand): TransitionResult {
-    const { key, to } = command;
+  // now, which tells the client more than "invalid from a state you did not expect". The quota
+  // comes last: a write that could never apply is refused for that reason, not for room.
+  #applyTransition(index: number, key: string, to: string, expect: string | undefined): TransitionResult {
     const current = this.#machines.get(key);
     const from = current === undefined ? this.definition.initial : current.state;
-    if (command.expect !== undefined && command.expect !== from) {
-      return { ok: false, code: "expect_failed", key, expected: command.expect, actual: from };
+    if (expect !== undefined && expect !== from) {
+      return { ok: false, code: "expect_failed", key, expected: expect, actual: from };
     }
     const allowed = this.#allowedByState.get(from)!;
     if (!allowed.includes(to)) return { ok: false, code: "invalid_transition", key, from, to, allowed };
+    if (current === undefined && this.#machines.size >= this.#limits.keysMax) {
+      return { ok: false, code: "quota_exceeded", key, quota: "keys", limit: this.#limits.keysMax, used: this.#machines.size };
+    }
+    const bytesAfter = this.#stateBytes - (current === undefined ? 0 : keyBytes(key, from)) + keyBytes(key, to);
+    if (bytesAfter > this.#stateBytes && bytesAfter > this.#limits.stateBytesMax) {
+      return { ok: false, code: "quota_exceeded", key, quota: "state_bytes", limit: this.#limits.stateBytesMax, used: this.#stateBytes };
+    }
+    if (current === undefined) this.#sortedKeys = null;
+    this.#stateBytes = bytesAfter;
     this.#machines.set(key, { state: to, revision: index });
     return { ok: true, kind: "transition", key, from, to, revision: index };
   }
 
+  #applyDelete(index: number, key: string, expect: string | undefined): DeleteResult {
+    const current = this.#machines.get(key);
+    const from = current === undefined ? this.definition.initial : current.state;
+    if (expect !== undefined && expect !== from) {
+      return { ok: false, code: "expect_failed", key, expected: expect, actual: from };
+    }
+    if (current === undefined) return { ok: true, kind: "delete", key, from, deleted: false, revision: index };
+    this.#machines.delete(key);
+    this.#sortedKeys = null;
+    this.#stateBytes -= keyBytes(key, from);
+    return { ok: true, kind: "delete", key, from, deleted: true, revision: index };
+  }
+
   /** Checks every invariant of the store; for tests and the simulator (STYLE.md §6). */
   assertInvariants(): void {
+    let stateBytes = 0;
     for (const [key, record] of this.#machines) {
       assert(this.#allowedByState.has(record.state), `key ${key} is in unknown state ${record.state}`);
       assert(record.revision >= 1 && record.revision <= this.#appliedIndex, `key ${key} has revision ${record.revision} beyond ${this.#appliedIndex}`);
+      stateBytes += keyBytes(key, record.state);
     }
+    assert(stateBytes === this.#stateBytes, `stateBytes ${this.#stateBytes} but the keys add up to ${stateBytes}`);
+    if (this.#sortedKeys !== null) assert(this.#sortedKeys.length === this.#machines.size, "the sorted key cache is stale");
     this.#sessions.assertInvariants(this.#appliedIndex);
     this.#tokens.assertInvariants(this.#appliedIndex);
   }
@@ -203,15 +338,16 @@ export class Store {
 
   #snapshotContent(): SnapshotContent {
     const sessions: SnapshotContent["sessions"][number][] = [];
-    for (const [clientId, record] of this.#sessions.clients()) {
-      const results = [...record.results].sort((left, right) => left[0] - right[0]);
-      sessions.push({ clientId, lastActivityIndex: record.lastActivityIndex, highestSeq: record.highestSeq, results });
+    for (const [clientId, record] of this.#sessions.sessions()) {
+      const answers = [...record.answers]
+        .sort((left, right) => left[0] - right[0])
+        .map(([seq, answer]) => [seq, answer.fingerprint, answer.result] as const);
+      sessions.push({ clientId, lastActivityIndex: record.lastActivityIndex, highestSeq: record.highestSeq, answers });
     }
     return {
       definitionHash: this.definitionHash,
       appliedIndex: this.#appliedIndex,
-      sessionWindowSeqs: this.#sessions.sessionWindowSeqs,
-      sessionsMax: this.#sessions.sessionsMax,
+      limits: this.#limits,
       members: this.#members,
       machines: this.entries().map((entry) => [entry.key, entry.state, entry.revision] as const),
       sessions,
@@ -222,27 +358,26 @@ export class Store {
   }
 
   /**
-   * Rebuilds a store from `snapshot()` bytes, with the session limits the snapshot records (every
-   * replica must use the same ones). Never throws on bad bytes.
+   * Rebuilds a store from `snapshot()` bytes, with the limits the snapshot records (every replica
+   * uses the same ones). Never throws on bad bytes.
    */
   static restore(definition: Definition, bytes: Uint8Array): RestoreResult {
     const decoded = decodeSnapshot(definition, bytes);
     if (!decoded.ok) return decoded;
     const { content } = decoded;
-    const store = new Store(definition, {
-      members: content.members,
-      sessionWindowSeqs: content.sessionWindowSeqs,
-      sessionsMax: content.sessionsMax,
-    });
+    const store = new Store(definition, { members: content.members, limits: content.limits });
     store.#appliedIndex = content.appliedIndex;
-    for (const [key, state, revision] of content.machines) store.#machines.set(key, { state, revision });
+    for (const [key, state, revision] of content.machines) {
+      store.#machines.set(key, { state, revision });
+      store.#stateBytes += keyBytes(key, state);
+    }
     if (content.tokens !== undefined) store.#tokens.restore(content.tokens);
     store.#joinTokens.restore(content.joinTokens);
     for (const session of content.sessions) {
-      store.#sessions.restoreClient(session.clientId, {
+      store.#sessions.restoreSession(session.clientId, {
         lastActivityIndex: session.lastActivityIndex,
         highestSeq: session.highestSeq,
-        results: new Map(session.results),
+        answers: new Map(session.answers.map(([seq, fingerprint, result]) => [seq, { fingerprint, result }])),
       });
     }
     return { ok: true, store };

@@ -25,6 +25,16 @@ function copyCommand(command: Command): Command {
       if (command.session !== undefined) copy.session = { clientId: command.session.clientId, seq: command.session.seq };
       return copy;
     }
+    case "delete": {
+      const copy: Command = { kind: "delete", key: command.key };
+      if (command.expect !== undefined) copy.expect = command.expect;
+      if (command.session !== undefined) copy.session = { clientId: command.session.clientId, seq: command.session.seq };
+      return copy;
+    }
+    case "register_session":
+      return { kind: "register_session", nonce: command.nonce };
+    case "limits":
+      return { kind: "limits", limits: { ...command.limits } };
     case "token_create": {
       const copy: Command = { kind: "token_create", proposalId: command.proposalId, name: command.name, hash: command.hash, role: command.role, prefixes: [...command.prefixes] };
       if (command.bootstrap !== undefined) copy.bootstrap = command.bootstrap;

@@ -10,6 +10,7 @@ export type ClientCommand =
   | { readonly name: "status" }
   | { readonly name: "get"; readonly key: string; readonly stale: boolean }
   | { readonly name: "transition"; readonly key: string; readonly to: string; readonly expect?: string }
+  | { readonly name: "delete"; readonly key: string; readonly expect?: string }
   | { readonly name: "watch"; readonly from?: number };
 
 export type ParsedClientArgs =
@@ -40,11 +41,12 @@ const optionsByCommand: Record<ClientCommandName, NonNullable<ParseArgsConfig["o
   status: commonOptions,
   get: { ...commonOptions, stale: { type: "boolean" } },
   transition: { ...commonOptions, expect: { type: "string" } },
+  delete: { ...commonOptions, expect: { type: "string" } },
   watch: { ...commonOptions, from: { type: "string" } },
 };
 
 function isCommandName(name: string | undefined): name is ClientCommandName {
-  return name === "status" || name === "get" || name === "transition" || name === "watch";
+  return name === "status" || name === "get" || name === "transition" || name === "delete" || name === "watch";
 }
 
 /**
@@ -118,9 +120,22 @@ function parseCommand(
     }
     case "transition":
       return parseTransition(positionals, stringValue(values.expect));
+    case "delete":
+      return parseDelete(positionals, stringValue(values.expect));
     case "watch":
       return parseWatch(stringValue(values.from));
   }
+}
+
+function parseDelete(positionals: readonly string[], expect: string | undefined): ClientCommand | string {
+  // No default key: deleting "default" by leaving the key out would be too easy a mistake.
+  if (positionals.length !== 1) return "delete needs one KEY";
+  const key = checkKey(positionals[0] ?? "");
+  if (!key.ok) return key.message;
+  if (expect !== undefined && !StateNameSchema.safeParse(expect).success) {
+    return `--expect: ${JSON.stringify(expect)} is not a valid state name`;
+  }
+  return { name: "delete", key: key.value, ...(expect === undefined ? {} : { expect }) };
 }
 
 function parseTransition(positionals: readonly string[], expect: string | undefined): ClientCommand | string {

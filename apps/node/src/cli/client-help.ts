@@ -1,4 +1,4 @@
-export type ClientCommandName = "status" | "get" | "transition" | "watch";
+export type ClientCommandName = "status" | "get" | "transition" | "delete" | "watch";
 
 const commonHelp = `
 Options:
@@ -30,6 +30,12 @@ asked node's local state.
 Moves KEY (default "default") to STATE. With --expect, only if KEY is in that state now.
 An invalid transition is refused with the states KEY may move to (exit code 1). If the cluster
 cannot confirm the outcome, the transition may or may not have been applied: check with get.
+`,
+  delete: `Usage: lockstep delete KEY [--expect STATE] [options]
+
+Deletes KEY: it is back in the initial state at revision 0, and no longer counts against the
+cluster's quota (keysMax, stateBytesMax). Allowed also when the cluster is full. With --expect,
+only if KEY is in that state now.
 `,
   watch: `Usage: lockstep watch [--from REV] [options]
 

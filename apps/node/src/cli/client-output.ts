@@ -1,4 +1,4 @@
-import type { LockstepError, MachineState, TransitionResponse, WatchEvent } from "@lockstep/client";
+import type { DeleteResponse, LockstepError, MachineState, TransitionResponse, WatchEvent } from "@lockstep/client";
 import type { StatusReport } from "./status-rows.js";
 
 /** Renders rows as columns separated by two spaces, each as wide as its widest cell. */
@@ -38,7 +38,13 @@ export function formatTransition(response: TransitionResponse): string {
   return `${response.key}: ${response.from} -> ${response.to} (revision ${response.revision})\n`;
 }
 
+export function formatDelete(response: DeleteResponse): string {
+  if (!response.deleted) return `${response.key}: nothing to delete (it is ${response.from}; revision ${response.revision})\n`;
+  return `${response.key}: deleted (was ${response.from}; revision ${response.revision})\n`;
+}
+
 export function formatWatchEvent(event: WatchEvent): string {
+  if (event.type === "delete") return `#${event.revision} ${event.key}: ${event.from} deleted\n`;
   return `#${event.revision} ${event.key}: ${event.from} -> ${event.to}\n`;
 }
 

@@ -71,6 +71,16 @@ describe("lockstep transition / get", () => {
     expect(result.stderr).toMatch(/"no such" is not a valid state name\n\nUsage: lockstep transition/);
   });
 
+  it("deletes a key, refusing to guess which one", async () => {
+    await run(["transition", "web-1", "Running"]);
+    expect(await run(["delete", "web-1"])).toEqual({ code: 0, stdout: "web-1: deleted (was Running; revision 2)\n", stderr: "" });
+    expect(fake.machines.has("web-1")).toBe(false);
+    expect(await run(["delete", "web-1"])).toMatchObject({ code: 0, stdout: "web-1: nothing to delete (it is Init; revision 3)\n" });
+    const missing = await run(["delete"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/delete needs one KEY\n\nUsage: lockstep delete KEY/);
+  });
+
   it("prints help with exit 0", async () => {
     const result = await run(["get", "--help"]);
     expect(result.code).toBe(0);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { LockstepClient, LockstepError, type ClusterStatus, type LockstepClientOptions } from "@lockstep/client";
 import { parseClientArgs, type ClientCommand } from "./client-args.js";
-import { errorJson, formatError, formatJson, formatMachine, formatStatus, formatTransition, formatWatchEvent } from "./client-output.js";
+import { errorJson, formatDelete, formatError, formatJson, formatMachine, formatStatus, formatTransition, formatWatchEvent } from "./client-output.js";
 import { buildStatusReport } from "./status-rows.js";
 
 /** 0 ok, 1 the cluster refused (409) or could not be reached, 2 the command line was wrong. */
@@ -33,7 +33,7 @@ interface CommandContext {
 }
 
 /**
- * Runs `lockstep status|get|transition|watch`. `argv` starts with the subcommand. Resolves with the
+ * Runs `lockstep status|get|transition|delete|watch`. `argv` starts with the subcommand. Resolves with the
  * exit code; never rejects for anything the cluster or the user did.
  */
 export async function runClientCommand(argv: string[], io: ClientCommandIo = processIo()): Promise<number> {
@@ -96,6 +96,11 @@ async function runCommand(context: CommandContext, command: ClientCommand): Prom
       const options = command.expect === undefined ? {} : { expect: command.expect };
       const response = await client.transition(command.key, command.to, options);
       print(context, response, formatTransition(response));
+      return clientExitCodes.ok;
+    }
+    case "delete": {
+      const response = await client.delete(command.key, command.expect === undefined ? {} : { expect: command.expect });
+      print(context, response, formatDelete(response));
       return clientExitCodes.ok;
     }
     case "watch":

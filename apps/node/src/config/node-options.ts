@@ -1,5 +1,6 @@
 import { defaultDriverConfig } from "@lockstep/consensus";
 import { ClusterIdSchema, NodeIdSchema } from "@lockstep/protocol";
+import { defaultStoreLimits } from "@lockstep/state-machine";
 import { tcpTransportDefaults } from "@lockstep/transport-tcp";
 import { z } from "zod";
 
@@ -8,6 +9,7 @@ export const optionGroups = {
   identity: "Node identity, addresses, files",
   consensus: "Consensus timing and limits",
   peer: "Peer transport",
+  store: "Replicated store limits (quota and sessions)",
   client: "HTTP and WebSocket API",
   membership: "Joining a running cluster",
   clientSecurity: "Client port security",
@@ -302,6 +304,38 @@ export const nodeOptions = {
     unit: "connections",
     default: transport.connectionsPerSourceMax,
     meaning: "Accepted peer connections open at once from one IP address; more are closed before any TLS work (`too_many_from_source`). A member needs one, two while it reconnects.",
+  }),
+
+  // Replicated store limits (DESIGN.md §10): replicated state, changed through the log.
+  keysMax: integer({
+    group: "store",
+    unit: "keys",
+    default: defaultStoreLimits.keysMax,
+    meaning: "Keys the replicated store holds at most. A write that would add one more is refused by every replica with `507 quota_exceeded`; deletes are always allowed. Replicated state, not a per-node setting: the leader proposes its value through the log (a `limits` entry) when the store's differs, so every replica decides every write the same way. Set the same value on every node.",
+  }),
+  stateBytesMax: integer({
+    group: "store",
+    unit: "bytes",
+    default: defaultStoreLimits.stateBytesMax,
+    meaning: "Bytes of replicated state at most, counted per key as its key's and state's UTF-8 length plus 16. A write that would grow it past this gets `507 quota_exceeded`. Replicated state, not a per-node setting: the leader proposes its value through the log (a `limits` entry) when the store's differs, so every replica decides every write the same way. Set the same value on every node.",
+  }),
+  sessionsMax: integer({
+    group: "store",
+    unit: "sessions",
+    default: defaultStoreLimits.sessionsMax,
+    meaning: "Client sessions held. Registering one more expires the least recently active; its requests then get `409 session_expired`. Replicated state, not a per-node setting: the leader proposes its value through the log (a `limits` entry) when the store's differs, so every replica decides every write the same way. Set the same value on every node.",
+  }),
+  sessionWindowSeqs: integer({
+    group: "store",
+    unit: "seqs",
+    default: defaultStoreLimits.sessionWindowSeqs,
+    meaning: "Answers each session keeps, for its most recent seqs: a client may have this many requests in flight. An older seq gets `409 session_expired`. Replicated state, not a per-node setting: the leader proposes its value through the log (a `limits` entry) when the store's differs, so every replica decides every write the same way. Set the same value on every node.",
+  }),
+  sessionIdleEntriesMax: integer({
+    group: "store",
+    unit: "entries",
+    default: defaultStoreLimits.sessionIdleEntriesMax,
+    meaning: "A session with no request for this many log entries expires (measured in log positions, never by a clock, so every replica expires it at the same entry). Replicated state, not a per-node setting: the leader proposes its value through the log (a `limits` entry) when the store's differs, so every replica decides every write the same way. Set the same value on every node.",
   }),
 
   // HTTP and WebSocket API (DESIGN.md §5).

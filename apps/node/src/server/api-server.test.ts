@@ -1,4 +1,11 @@
-import { ClusterStatusSchema, ErrorResponseSchema, MachineListSchema, MachineStateSchema, TransitionResponseSchema } from "@lockstep/protocol";
+import {
+  ClusterStatusSchema,
+  ErrorResponseSchema,
+  MachineListSchema,
+  MachineStateSchema,
+  SessionResponseSchema,
+  TransitionResponseSchema,
+} from "@lockstep/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../testing/start-test-api.js";
 
@@ -77,8 +84,11 @@ describe("machines", () => {
   });
 
   it("answers a retried requestId with the first answer and applies it once", async () => {
-    const first = await post("web-4", { to: "Running", requestId: "client-a:1" });
-    const retry = await post("web-4", { to: "Running", requestId: "client-a:1" });
+    const session = await fetch(`${api.baseUrl}/v1/sessions`, { method: "POST", headers: { "Content-Type": "application/json" } });
+    expect(session.status).toBe(200);
+    const { sessionId } = SessionResponseSchema.parse(await session.json());
+    const first = await post("web-4", { to: "Running", requestId: `${sessionId}:1` });
+    const retry = await post("web-4", { to: "Running", requestId: `${sessionId}:1` });
     expect(first.status).toBe(200);
     expect(retry.status).toBe(200);
     expect(retry.json).toEqual(first.json);
@@ -123,7 +133,7 @@ describe("bad requests", () => {
     const unknown = await get("/v2/anything");
     expect(unknown.status).toBe(404);
     expect(errorOf(unknown.json).code).toBe("not_found");
-    const wrongMethod = await fetch(`${api.baseUrl}/v1/machines/web-1`, { method: "DELETE", headers: { "Content-Type": "application/json" } });
+    const wrongMethod = await fetch(`${api.baseUrl}/v1/machines/web-1`, { method: "PUT", headers: { "Content-Type": "application/json" } });
     expect(wrongMethod.status).toBe(404);
   });
 });

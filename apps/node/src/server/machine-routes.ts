@@ -1,5 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { KeySchema, parseRequestId, TransitionRequestSchema, type MachineList, type MachineState } from "@lockstep/protocol";
+import {
+  KeySchema,
+  machineListLimitDefault,
+  machineListLimitMax,
+  parseRequestId,
+  StateNameSchema,
+  TransitionRequestSchema,
+  type ClientSession,
+  type MachineList,
+  type MachineState,
+} from "@lockstep/protocol";
 import type { ApiContext } from "./api-context.js";
 import { readJsonBody } from "./read-json-body.js";
 import { sendError, sendJson } from "./send-json.js";
@@ -29,17 +39,28 @@ export async function getMachine(context: ApiContext, key: string, url: URL, res
   sendJson(response, 200, body);
 }
 
-/** `GET /v1/machines`: every key ever changed, at one store revision. */
+/**
+ * `GET /v1/machines?limit=N&after=KEY`: one page of the keys held, sorted, at one store revision.
+ * `next` is the `after` of the following page, null on the last one.
+ */
 export async function listMachines(context: ApiContext, url: URL, response: ServerResponse): Promise<void> {
   const consistency = parseConsistency(url);
   if (consistency === null) return sendError(response, "bad_request", 'consistency: expected "linearizable" or "stale"');
+  const limitText = url.searchParams.get("limit");
+  const limit = limitText === null ? machineListLimitDefault : /^[1-9][0-9]{0,5}$/.test(limitText) ? Number(limitText) : Number.NaN;
+  if (!(limit >= 1 && limit <= machineListLimitMax)) {
+    return sendError(response, "bad_request", `limit: expected an integer from 1 to ${machineListLimitMax}, got ${JSON.stringify(limitText)}`);
+  }
+  const after = url.searchParams.get("after") ?? undefined;
+  if (after !== undefined && !KeySchema.safeParse(after).success) return sendError(response, "bad_request", `after: "${after}" is not a valid key`);
   if (consistency === "linearizable") {
     const barrier = await context.node.readBarrier();
     if (!barrier.ok) return sendError(response, barrier.code, `read failed: ${barrier.code}`, leaderDetail(context));
   }
   // Read right after the barrier, in the same turn, as readBarrier asks.
   const store = context.node.localStore;
-  const body: MachineList = { revision: store.appliedIndex, machines: store.entries() };
+  const page = store.page(after, limit);
+  const body: MachineList = { revision: store.appliedIndex, machines: page.entries, next: page.more ? page.entries.at(-1)!.key : null };
   sendJson(response, 200, body);
 }
 
@@ -59,10 +80,30 @@ export async function postTransition(context: ApiContext, key: string, request: 
   }
   const { to, expect, requestId } = parsed.data;
   const session = requestId === undefined ? undefined : parseRequestId(requestId);
-  if (requestId !== undefined && session === undefined) return sendError(response, "bad_request", "requestId: must look like <clientId>:<seq>, seq >= 1");
+  if (requestId !== undefined && session === undefined) return sendError(response, "bad_request", "requestId: must look like <sessionId>:<seq>, seq >= 1");
   const outcome = await context.node.transition({
     key,
     to,
+    ...(expect === undefined ? {} : { expect }),
+    ...(session === undefined ? {} : { session }),
+  });
+  sendTransitionOutcome(response, outcome, context.node.status().leader);
+}
+
+/** `DELETE /v1/machines/:key?expect=STATE&requestId=ID`: forgets the key (always allowed, also over quota). */
+export async function deleteMachine(context: ApiContext, key: string, url: URL, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  request.resume();
+  if (!KeySchema.safeParse(key).success) return sendError(response, "bad_request", `key: "${key}" is not a valid key`);
+  const expect = url.searchParams.get("expect") ?? undefined;
+  if (expect !== undefined && !StateNameSchema.safeParse(expect).success) return sendError(response, "bad_request", `expect: "${expect}" is not a valid state name`);
+  const requestId = url.searchParams.get("requestId") ?? undefined;
+  let session: ClientSession | undefined;
+  if (requestId !== undefined) {
+    session = parseRequestId(requestId);
+    if (session === undefined) return sendError(response, "bad_request", "requestId: must look like <sessionId>:<seq>, seq >= 1");
+  }
+  const outcome = await context.node.delete({
+    key,
     ...(expect === undefined ? {} : { expect }),
     ...(session === undefined ? {} : { session }),
   });

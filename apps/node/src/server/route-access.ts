@@ -27,6 +27,8 @@ export function routeAccess(method: string, path: string): RouteAccess {
     if (method === "POST" && rest.endsWith("/transition")) return { level: "token", role: "write", key: decodeOrRaw(rest.slice(0, -"/transition".length)) };
     if (method === "DELETE") return { level: "token", role: "write", key: decodeOrRaw(rest) };
   }
+  // A session is what a writer needs before its first exactly-once write.
+  if (method === "POST" && path === "/v1/sessions") return { level: "token", role: "write" };
   if (reading && (path === "/v1/machines" || path === "/v1/watch")) return { level: "token", role: "read", allKeys: true };
   if (reading && (path === "/v1/cluster" || path === "/v1/members" || path === "/v1/dashboard-feed")) return { level: "token", role: "read" };
   return { level: "token", role: "admin" };

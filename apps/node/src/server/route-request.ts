@@ -3,7 +3,8 @@ import { dashboardHtml } from "../dashboard/dashboard-page.js";
 import type { ApiContext } from "./api-context.js";
 import { clusterStatus } from "./cluster-status.js";
 import { getLivez, getMetrics, getReadyz } from "./health-routes.js";
-import { getMachine, listMachines, postTransition } from "./machine-routes.js";
+import { deleteMachine, getMachine, listMachines, postTransition } from "./machine-routes.js";
+import { postSession } from "./session-routes.js";
 import { sendError, sendJson } from "./send-json.js";
 import { deleteToken, listTokens, postToken } from "./token-routes.js";
 import { getSnapshot } from "./snapshot-route.js";
@@ -48,6 +49,12 @@ export async function routeRequest(context: ApiContext, request: IncomingMessage
     const name = decodeKey(path.slice(tokensPrefix.length));
     if (name === null) return sendError(response, "bad_request", "name: invalid percent-encoding");
     return deleteToken(context, name, request, response);
+  }
+  if (method === "POST" && path === "/v1/sessions") return postSession(context, request, response);
+  if (method === "DELETE" && path.startsWith(machinesPrefix) && path.length > machinesPrefix.length) {
+    const key = decodeKey(path.slice(machinesPrefix.length));
+    if (key === null) return sendError(response, "bad_request", "key: invalid percent-encoding");
+    return deleteMachine(context, key, url, request, response);
   }
   request.resume();
   sendError(response, "not_found", `no route for ${method} ${path}`);

@@ -1,5 +1,5 @@
 import type { AppliedEvent } from "@lockstep/consensus";
-import type { WatchError } from "@lockstep/protocol";
+import type { WatchError, WatchEvent } from "@lockstep/protocol";
 import type { BufferBudget } from "./buffer-budget.js";
 import { WatchHistory } from "./watch-history.js";
 
@@ -73,11 +73,9 @@ export class WatchHub {
   onApplied(event: AppliedEvent): void {
     if (event.index !== this.lastAppliedIndex + 1) this.onGap(event.index);
     this.lastAppliedIndex = event.index;
-    const result = event.result;
-    // A retried request (same session) is answered from the session table without being
-    // applied again; its result carries the first revision, and it is not a new event.
-    if (!result.ok || result.kind !== "transition" || result.revision !== event.index) return;
-    this.history.append({ type: "transition", revision: result.revision, key: result.key, from: result.from, to: result.to });
+    const watchEvent = watchEventOf(event);
+    if (watchEvent === undefined) return;
+    this.history.append(watchEvent);
     this.disconnectLagging();
     for (const watcher of this.watchers) this.pump(watcher);
   }
@@ -198,6 +196,23 @@ export class WatchHub {
     this.options.budget?.remove(watcher.socket);
     watcher.socket.close(code, reason);
   }
+}
+
+/**
+ * The watch event an applied entry makes, if any. A retried request (same session) is answered
+ * from the session table without being applied again: its result carries the first revision,
+ * and it is not a new event. A delete of a key that held nothing changes nothing.
+ */
+export function watchEventOf(event: AppliedEvent): WatchEvent | undefined {
+  const result = event.result;
+  if (!result.ok) return undefined;
+  if (result.kind === "transition" && result.revision === event.index) {
+    return { type: "transition", revision: result.revision, key: result.key, from: result.from, to: result.to };
+  }
+  if (result.kind === "delete" && result.deleted && result.revision === event.index) {
+    return { type: "delete", revision: result.revision, key: result.key, from: result.from };
+  }
+  return undefined;
 }
 
 function compacted(fromRevision: number | null, oldestRevision: number): WatchError {

@@ -65,7 +65,6 @@ class Workload {
   private async runProcess(processId: number): Promise<void> {
     const client = new LockstepClient({
       endpoints: this.options.endpoints,
-      clientId: `hosts-${process.pid}-${processId}`,
       requestTimeoutMs: 3_000,
       retryAttemptsMax: 10,
       retryDelayMs: 50,

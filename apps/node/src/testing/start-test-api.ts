@@ -1,6 +1,6 @@
 import { ConsensusNode } from "@lockstep/consensus";
 import { createMetrics } from "@lockstep/metrics";
-import { lifecycleDefinition } from "@lockstep/state-machine";
+import { lifecycleDefinition, sameStoreLimits, type StoreLimits } from "@lockstep/state-machine";
 import { MemoryStorage } from "@lockstep/storage";
 import { CountingMetricsSink } from "../counting-metrics-sink.js";
 import { createApiServer, type ApiTls } from "../server/api-server.js";
@@ -33,6 +33,8 @@ export interface TestApiOptions {
   membership?: MembershipControl;
   joinSigner?: ApiContext["joinSigner"];
   nowMs?: () => number;
+  /** Store limits the node proposes once it leads; the API starts once they are applied. */
+  storeLimits?: StoreLimits;
 }
 
 /**
@@ -54,6 +56,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     random: () => 0.5,
     config: { tickMs: 5, electionTimeoutTicks: 4, consensusTimeoutMs: 2_000 },
     metrics: sink,
+    ...(options.storeLimits === undefined ? {} : { storeLimits: options.storeLimits }),
   });
   const hub = new WatchHub({
     historyEventsMax: options.watchHistoryEventsMax ?? 1_000,
@@ -98,7 +101,8 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   });
   const address = await api.listen("127.0.0.1", 0);
   const deadline = Date.now() + (options.leaderWaitMs ?? 5_000);
-  while (node.status().leader !== "n1") {
+  const limits = options.storeLimits;
+  while (node.status().leader !== "n1" || (limits !== undefined && !sameStoreLimits(node.localStore.limits, limits))) {
     if (Date.now() > deadline) throw new Error("the single test node did not elect itself");
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

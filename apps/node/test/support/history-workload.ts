@@ -62,7 +62,6 @@ export class HistoryWorkload {
   private async runProcess(processId: number): Promise<void> {
     const client = new LockstepClient({
       endpoints: this.options.endpoints,
-      clientId: `workload-${process.pid}-${processId}-${Math.floor(Math.random() * 1e9)}`,
       requestTimeoutMs: 3_000,
       retryAttemptsMax: 10,
       retryDelayMs: 50,

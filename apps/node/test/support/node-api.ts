@@ -1,4 +1,4 @@
-import { ClusterStatusSchema, MachineListSchema, type ClusterStatus, type MachineList } from "@lockstep/protocol";
+import { ClusterStatusSchema, MachineListSchema, SessionResponseSchema, type ClusterStatus, type MachineList } from "@lockstep/protocol";
 import { fetchClusterStatus } from "../../src/cluster/cluster-probe.js";
 
 /** Raw HTTP against one node, as curl would: the tests see exactly what a user sees. */
@@ -15,6 +15,14 @@ export async function postTransition(clientUrl: string, key: string, body: { to:
     signal: AbortSignal.timeout(requestTimeoutMs),
   });
   return { status: response.status, body: await response.json() };
+}
+
+/** Registers a client session (`POST /v1/sessions`) and returns its id; throws unless it is answered 200. */
+export async function registerSession(clientUrl: string): Promise<string> {
+  const response = await fetch(`${clientUrl}/v1/sessions`, { method: "POST", headers: { "Content-Type": "application/json" }, signal: AbortSignal.timeout(requestTimeoutMs) });
+  const body: unknown = await response.json();
+  if (response.status !== 200) throw new Error(`POST ${clientUrl}/v1/sessions answered ${response.status}: ${JSON.stringify(body)}`);
+  return SessionResponseSchema.parse(body).sessionId;
 }
 
 export async function getJson(url: string): Promise<HttpAnswer> {

@@ -64,7 +64,10 @@ export class FakeCluster {
   revision = 0;
   /** How many times each request id was applied (at most once if the fake's dedupe holds). */
   readonly applyCountByRequestId = new Map<string, number>();
-  readonly #answers = new Map<string, TransitionResponse>();
+  readonly #answers = new Map<string, { command: string; response: TransitionResponse }>();
+  /** Registered session ids (a real cluster uses log indexes; the fake counts from 1000). */
+  readonly sessions = new Set<string>();
+  #nextSessionId = 1000;
   readonly #watchers = new Set<WebSocket>();
 
   static async start(nodeCount = 3): Promise<FakeCluster> {
@@ -80,11 +83,22 @@ export class FakeCluster {
     return node;
   }
 
-  /** Applies as the replicated store would: dedupe by request id, then the lifecycle rules. */
+  /** Forgets every session, as a cluster whose sessions expired would. */
+  expireSessions(): void {
+    this.sessions.clear();
+  }
+
+  /** Applies as the replicated store would: sessions and request ids first, then the lifecycle rules. */
   applyTransition(key: string, to: string, expect?: string, requestId?: string): ApplyResult {
+    const command = JSON.stringify([key, to, expect ?? null]);
     if (requestId !== undefined) {
+      const sessionId = requestId.slice(0, requestId.lastIndexOf(":"));
+      if (!this.sessions.has(sessionId)) {
+        return { ok: false, error: { code: "session_expired", message: `session ${sessionId} is not known`, reason: "unknown_session" } };
+      }
       const first = this.#answers.get(requestId);
-      if (first !== undefined) return { ok: true, response: first };
+      if (first !== undefined && first.command !== command) return { ok: false, error: { code: "request_id_reused", message: `${requestId} answered another command` } };
+      if (first !== undefined) return { ok: true, response: first.response };
     }
     const current = this.machines.get(key) ?? { state: "Init", revision: 0 };
     if (expect !== undefined && current.state !== expect) {
@@ -99,7 +113,7 @@ export class FakeCluster {
     this.machines.set(key, { state: to, revision: this.revision });
     const response = { key, from: current.state, to, revision: this.revision };
     if (requestId !== undefined) {
-      this.#answers.set(requestId, response);
+      this.#answers.set(requestId, { command, response });
       this.applyCountByRequestId.set(requestId, (this.applyCountByRequestId.get(requestId) ?? 0) + 1);
     }
     const event: WatchEvent = { type: "transition", ...response };
@@ -193,9 +207,18 @@ export class FakeCluster {
   #route(nodeId: string, method: string, url: URL, body: unknown): { status: number; body: unknown } {
     const path = url.pathname;
     if (method === "GET" && path === "/v1/cluster") return { status: 200, body: this.clusterStatus(nodeId) };
+    if (method === "POST" && path === "/v1/sessions") {
+      const sessionId = String(this.#nextSessionId++);
+      this.sessions.add(sessionId);
+      return { status: 200, body: { sessionId } };
+    }
     if (method === "GET" && path === "/v1/machines") {
-      const machines = [...this.machines].map(([key, value]) => ({ key, ...value }));
-      return { status: 200, body: { revision: this.revision, machines } };
+      const limit = Number(url.searchParams.get("limit") ?? "1000");
+      const after = url.searchParams.get("after");
+      const sorted = [...this.machines].map(([key, value]) => ({ key, ...value })).sort((left, right) => (left.key < right.key ? -1 : 1));
+      const rest = after === null ? sorted : sorted.filter((machine) => machine.key > after);
+      const machines = rest.slice(0, limit);
+      return { status: 200, body: { revision: this.revision, machines, next: rest.length > limit ? machines.at(-1)!.key : null } };
     }
     const match = /^\/v1\/machines\/([^/]+)(\/transition)?$/.exec(path);
     const key = match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
@@ -203,6 +226,12 @@ export class FakeCluster {
       return { status: 200, body: { key, ...(this.machines.get(key) ?? { state: "Init", revision: 0 }) } };
     }
     if (key !== undefined && method === "POST" && match?.[2] !== undefined) return this.#transition(nodeId, key, body);
+    if (key !== undefined && method === "DELETE" && match?.[2] === undefined) {
+      const current = this.machines.get(key);
+      this.machines.delete(key);
+      this.revision += 1;
+      return { status: 200, body: { key, from: current?.state ?? "Init", deleted: current !== undefined, revision: this.revision } };
+    }
     return errorAnswer({ code: "not_found", message: `no route ${method} ${path}` });
   }
 

@@ -1,7 +1,7 @@
-import type { ClientSession, Command, Entry, Member, NodeId, TokenCreateCommand, TokenRevokeCommand, TransitionCommand } from "@lockstep/protocol";
+import type { ClientSession, Command, DeleteCommand, Entry, Member, NodeId, TokenCreateCommand, TokenRevokeCommand, TransitionCommand } from "@lockstep/protocol";
 import type { MembershipChange, MembershipChangeRefusal } from "../configuration.js";
-import { Store } from "@lockstep/state-machine";
-import type { ApplyResult, Definition } from "@lockstep/state-machine";
+import { sameStoreLimits, Store } from "@lockstep/state-machine";
+import type { ApplyResult, Definition, StoreLimits } from "@lockstep/state-machine";
 import type { Clock, Logger, RandomSource, Snapshot, Storage, TimerHandle, Transport } from "../interfaces.js";
 import { silentLogger } from "../interfaces.js";
 import type { MetricsSink } from "../metrics-sink.js";
@@ -16,8 +16,10 @@ import type { DriverConfig } from "./driver-config.js";
 import { PendingCommands, type CommandOutcome } from "./pending-commands.js";
 import { PendingReads } from "./pending-reads.js";
 import type { ReadFailureCode } from "./pending-reads.js";
+import { LocalSession, type RegisterOutcome } from "./local-session.js";
 import { PendingRequests } from "./pending-requests.js";
-import type { RequestFailure } from "./pending-requests.js";
+import type { PendingCommand, RequestFailure } from "./pending-requests.js";
+import { StoreMetrics } from "./store-metrics.js";
 
 export interface ConsensusNodeOptions {
   id: NodeId;
@@ -42,6 +44,14 @@ export interface ConsensusNodeOptions {
    * promise durability, so the process should stop (and be restarted, recovering from disk).
    */
   onFatal?: (error: unknown) => void;
+  /**
+   * The store limits (quota, sessions) this node is configured with. Limits are replicated state:
+   * a store starts with the defaults and, when this node is leader and the store's limits differ,
+   * it proposes a `limits` entry. Omitted: this node never proposes one.
+   */
+  storeLimits?: StoreLimits;
+  /** Called for every applied entry from the very first one (before `start` resolves), in log order. */
+  onApplied?: (event: AppliedEvent) => void;
   /**
    * Runs a callback soon, after the current event: proposals made until then go to the core as
    * one batch. A real node passes `setImmediate` (batching every request of one I/O turn); the
@@ -114,11 +124,13 @@ export class ConsensusNode {
   private readonly metrics: MetricsSink;
   private readonly logger: Logger;
   private readonly pendingRequests: PendingRequests<ApplyResult>;
+  private readonly localSession: LocalSession;
+  private readonly storeMetrics: StoreMetrics;
+  private registrations = 0;
   private readonly pendingReads: PendingReads;
   private readonly pendingCommands: PendingCommands;
   private readonly appliedListeners = new Set<AppliedListener>();
   private readonly localClientId: string;
-  private localSeq = 0;
   private tickTimer: TimerHandle | null = null;
   private readyLoopRunning = false;
   private readyLoopIdle: Promise<void> = Promise.resolve();
@@ -136,7 +148,7 @@ export class ConsensusNode {
   /** Membership changes proposed here, by log index, waiting to be applied (or to time out). */
   private readonly pendingChanges = new Map<number, { term: number; deadlineMs: number; resolve: (outcome: MembershipChangeOutcome) => void }>();
   /** Transitions waiting for the next scheduled batch proposal. */
-  private proposalBatch: Array<TransitionCommand & { session: ClientSession }> = [];
+  private proposalBatch: PendingCommand[] = [];
   private readonly schedule: (callback: () => void) => void;
   /** Log index -> when the leader's own write of it finished (for the replicate stage). */
   private readonly persistedAtMs = new Map<number, number>();
@@ -154,9 +166,11 @@ export class ConsensusNode {
     this.pendingReads = new PendingReads(options.clock, options.random, this.config.pendingReadsMax, this.config.consensusTimeoutMs);
     this.pendingCommands = new PendingCommands(options.clock, pendingCommandsMax, this.config.consensusTimeoutMs);
     this.droppedMessageLog = new DroppedMessageLog(this.metrics, this.logger);
-    // A fresh client id per incarnation: sequence numbers restart at 1, so reusing an id
-    // would make the state machine answer new requests with old, cached results.
+    // Registration nonces unique per incarnation, so two incarnations never take each other's session.
     this.localClientId = `${options.id}-${Math.floor(options.random() * 2 ** 48).toString(36)}`;
+    this.localSession = new LocalSession(() => this.registerSession());
+    this.storeMetrics = new StoreMetrics(this.metrics, options.definition);
+    if (options.onApplied !== undefined) this.appliedListeners.add(options.onApplied);
     this.lastSnapshotIndex = snapshotIndex;
     this.schedule = options.schedule ?? queueMicrotask;
     const status = core.status();
@@ -216,21 +230,50 @@ export class ConsensusNode {
 
   /** Proposes a transition and resolves with the state machine's answer once it is applied here. */
   transition(request: { key: string; to: string; expect?: string; session?: ClientSession }): Promise<TransitionOutcome> {
+    const command: TransitionCommand = { kind: "transition", key: request.key, to: request.to, ...(request.expect === undefined ? {} : { expect: request.expect }) };
+    return this.write(command, request.session);
+  }
+
+  /** Proposes the delete of a key and resolves with the state machine's answer once it is applied here. */
+  delete(request: { key: string; expect?: string; session?: ClientSession }): Promise<TransitionOutcome> {
+    const command: DeleteCommand = { kind: "delete", key: request.key, ...(request.expect === undefined ? {} : { expect: request.expect }) };
+    return this.write(command, request.session);
+  }
+
+  /** Registers a client session through the log; its id is the registering entry's index. */
+  async registerSession(): Promise<RegisterOutcome> {
+    const nonce = `${this.localClientId}.${++this.registrations}`;
+    const outcome = await this.submit({ kind: "register_session", nonce });
+    if (outcome.ok && outcome.kind === "register_session") return { ok: true, clientId: outcome.clientId };
+    if (!outcome.ok && isRequestFailure(outcome)) return outcome;
+    throw new Error(`consensus invariant violated: a registration was answered ${JSON.stringify(outcome)}`);
+  }
+
+  /**
+   * A write with the caller's session, or with this node's own. An own-session write whose first
+   * applied copy was refused for its session (expired, or a seq the window left behind) was
+   * certainly not applied, so it is sent again with a fresh session or seq.
+   */
+  private async write(command: TransitionCommand | DeleteCommand, session: ClientSession | undefined): Promise<TransitionOutcome> {
+    if (session !== undefined) return this.submit({ ...command, session });
+    for (let attempt = 0; ; attempt++) {
+      const local = await this.localSession.next();
+      if (!local.ok) return local;
+      const outcome = await this.submit({ ...command, session: local.session });
+      if (outcome.ok || outcome.code !== "session_expired" || attempt >= localSessionRetriesMax) return outcome;
+      if (outcome.reason === "unknown_session") this.localSession.forget(local.session.clientId);
+    }
+  }
+
+  private submit(command: PendingCommand): Promise<TransitionOutcome> {
     if (this.stopping) return Promise.resolve({ ok: false, code: "shutting_down" });
-    const session = request.session ?? { clientId: this.localClientId, seq: ++this.localSeq };
-    const command: TransitionCommand & { session: ClientSession } = {
-      kind: "transition",
-      key: request.key,
-      to: request.to,
-      ...(request.expect === undefined ? {} : { expect: request.expect }),
-      session,
-    };
     const { outcome, accepted } = this.pendingRequests.add(command);
     // A retry of a request still pending is proposed again too: its first proposal may have been
     // lost on the way to the leader, and the session makes a second copy harmless.
     if (accepted) this.enqueueProposal(command);
     return outcome.then((result) => {
-      this.metrics.increment("proposals_total", { result: result.ok ? "ok" : resultCode(result) });
+      // Registrations are counted by sessions_registered_total; proposals_total counts writes.
+      if (command.kind !== "register_session") this.metrics.increment("proposals_total", { result: result.ok ? "ok" : resultCode(result) });
       return result;
     });
   }
@@ -446,7 +489,7 @@ export class ConsensusNode {
   }
 
   /** Queues a transition for the next batch: one log append and one Proposal per follower for many requests. */
-  private enqueueProposal(command: TransitionCommand & { session: ClientSession }): void {
+  private enqueueProposal(command: PendingCommand): void {
     this.proposalBatch.push(command);
     if (this.proposalBatch.length === 1) this.schedule(() => this.flushProposals());
     else if (this.proposalBatch.length >= this.config.entriesPerProposalMax) this.flushProposals();
@@ -458,8 +501,8 @@ export class ConsensusNode {
     this.proposalBatch = [];
     const proposed = this.core.propose(batch);
     for (const command of batch) {
-      if (proposed.ok) this.pendingRequests.markProposed(command.session);
-      else if (proposed.reason === "overloaded") this.pendingRequests.fail(command.session, { ok: false, code: "overloaded" });
+      if (proposed.ok) this.pendingRequests.markProposed(command);
+      else if (proposed.reason === "overloaded") this.pendingRequests.fail(command, { ok: false, code: "overloaded" });
     }
     // `no_leader` and `transfer_in_progress`: the requests stay pending and are proposed again
     // when a leader is known, until their timeout.
@@ -558,6 +601,7 @@ export class ConsensusNode {
       if (!restored.ok) throw new Error(`snapshot from the leader at index ${index} cannot be restored: ${restored.reason}`);
       this.store = restored.store;
     }
+    this.storeMetrics.restored(this.store);
     this.setAppliedMembers(members);
     this.pendingCommands.skipTo(index);
     this.lastAppliedTerm = term;
@@ -577,13 +621,13 @@ export class ConsensusNode {
       const result = this.store.apply(entry.index, storeCommand(command));
       this.lastAppliedTerm = entry.term;
       if (command.kind === "members") this.onMembersApplied(entry, command.members);
-      if (entry.command.kind === "transition") this.onTransitionApplied(entry.command, result);
-      else if (this.pendingCommands.size > 0) this.pendingCommands.settle(entry.index, entry.term, result);
+      this.onCommandApplied(entry, result);
       const event: AppliedEvent = { index: entry.index, term: entry.term, command: entry.command, result };
       for (const listener of this.appliedListeners) listener(event);
     }
     this.metrics.observe("entry_stage_seconds", { stage: "apply" }, (this.options.clock.nowMs() - startedMs) / 1000);
     this.metrics.set("applied_index", {}, this.store.appliedIndex);
+    this.storeMetrics.update(this.store);
   }
 
   private onMembersApplied(entry: Entry, members: Member[]): void {
@@ -616,12 +660,30 @@ export class ConsensusNode {
     this.metrics.observe("entry_stage_seconds", { stage: "replicate" }, (this.options.clock.nowMs() - persistedMs) / 1000);
   }
 
-  private onTransitionApplied(command: TransitionCommand, result: ApplyResult): void {
-    const from = transitionSource(result);
-    this.metrics.increment("transitions_total", { from, to: command.to, result: result.ok ? "ok" : resultCode(result) });
-    if (command.session === undefined) return;
-    const waitedMs = this.pendingRequests.settle(command.session, result);
-    if (waitedMs !== null) this.metrics.observe("entry_stage_seconds", { stage: "commit" }, waitedMs / 1000);
+  private onCommandApplied(entry: Entry, result: ApplyResult): void {
+    const command = entry.command;
+    // Commands proposed by `proposeCommand` (membership, join tokens, client tokens) are answered by log position.
+    if (command.kind !== "transition" && command.kind !== "delete" && command.kind !== "register_session") {
+      if (this.pendingCommands.size > 0) this.pendingCommands.settle(entry.index, entry.term, result);
+      return;
+    }
+    if (command.kind === "transition") this.storeMetrics.transitionApplied(command.to, result);
+    if (!result.ok && (result.code === "session_expired" || result.code === "request_id_reused")) this.storeMetrics.sessionRefused(result);
+    if (command.kind === "register_session" || ((command.kind === "transition" || command.kind === "delete") && command.session !== undefined)) {
+      const waitedMs = this.pendingRequests.settle(command as PendingCommand, result);
+      if (waitedMs !== null) this.metrics.observe("entry_stage_seconds", { stage: "commit" }, waitedMs / 1000);
+    }
+  }
+
+  /**
+   * Limits are replicated state (state-machine's store-limits.ts): a leader configured with other
+   * limits than the store holds proposes them, right after its no-op.
+   */
+  private proposeConfiguredLimits(): void {
+    const limits = this.options.storeLimits;
+    if (limits === undefined || sameStoreLimits(limits, this.store.limits)) return;
+    const proposed = this.core.propose([{ kind: "limits", limits: { ...limits } }]);
+    this.logger.info({ limits, proposed: proposed.ok }, "proposing the configured store limits");
   }
 
   private onSoftState(soft: SoftState): void {
@@ -631,6 +693,7 @@ export class ConsensusNode {
     if (leaderChanged) {
       this.logger.info({ term: soft.term, leader: soft.leader, role: soft.role }, "leader changed");
     }
+    const becameLeader = soft.role === "leader" && this.soft.role !== "leader";
     // Timings of entries appended in another role or term would measure nothing meaningful.
     if (soft.role !== "leader" || soft.term !== this.soft.term) this.persistedAtMs.clear();
     this.soft = soft;
@@ -642,6 +705,7 @@ export class ConsensusNode {
       for (const command of this.pendingRequests.commands()) this.core.propose([command]);
       for (const context of this.pendingReads.unconfirmedContexts()) this.core.read(context);
     }
+    if (becameLeader) this.proposeConfiguredLimits();
   }
 
   private async maybeSnapshot(): Promise<void> {
@@ -660,22 +724,11 @@ export class ConsensusNode {
   }
 }
 
-/** The state a transition started from, for metrics; `unknown` when the result does not say. */
-function transitionSource(result: ApplyResult): string {
-  if (result.ok) return result.kind === "transition" ? result.from : "unknown";
-  switch (result.code) {
-    case "invalid_transition":
-      return result.from;
-    case "expect_failed":
-      return result.actual;
-    case "session_expired":
-    case "token_exists":
-    case "token_not_found":
-    case "already_bootstrapped":
-    case "tokens_full":
-    case "join_token_refused":
-      return "unknown";
-  }
+/** How many times an own-session write is sent again after its session refused it. */
+const localSessionRetriesMax = 3;
+
+function isRequestFailure(outcome: TransitionOutcome): outcome is RequestFailure {
+  return !outcome.ok && (outcome.code === "timeout" || outcome.code === "no_quorum" || outcome.code === "shutting_down" || outcome.code === "overloaded");
 }
 
 function resultCode(result: ApplyResult | RequestFailure): string {

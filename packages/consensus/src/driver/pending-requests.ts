@@ -1,4 +1,4 @@
-import type { ClientSession, NodeId, TransitionCommand } from "@lockstep/protocol";
+import type { ClientSession, DeleteCommand, NodeId, RegisterSessionCommand, TransitionCommand } from "@lockstep/protocol";
 import type { Clock } from "../interfaces.js";
 
 /** Why a request ended without a result from the state machine. Each means "outcome unknown" except `overloaded`. */
@@ -6,9 +6,17 @@ export type RequestFailureCode = "timeout" | "no_quorum" | "shutting_down" | "ov
 
 export type RequestFailure = { ok: false; code: RequestFailureCode; leader?: NodeId };
 
+/** A write with its session, or a session registration: the commands a client waits on. */
+export type PendingCommand = ((TransitionCommand | DeleteCommand) & { session: ClientSession }) | RegisterSessionCommand;
+
+/** The same request id with another command: refused at once, never proposed. */
+export type RequestReused = { ok: false; code: "request_id_reused"; clientId: string; seq: number };
+
 interface PendingRequest<Result> {
-  command: TransitionCommand & { session: ClientSession };
-  waiters: Array<(outcome: Result | RequestFailure) => void>;
+  command: PendingCommand;
+  /** Identifies the command, so that a retry joins only an identical request. */
+  fingerprint: string;
+  waiters: Array<(outcome: Result | RequestFailure | RequestReused) => void>;
   /** When it fails with `timeout` (or `no_quorum`) if still unanswered. */
   deadlineMs: number;
   /** Whether the core accepted it at least once (appended or forwarded). Decides timeout vs no_quorum. */
@@ -17,9 +25,10 @@ interface PendingRequest<Result> {
 }
 
 /**
- * Client requests waiting for their entry to be applied, keyed by `clientId:seq`. A retry of a
- * request that is still pending joins it instead of being proposed twice; every waiter gets the
- * one answer. Bounded by `pendingMax`.
+ * Client requests waiting for their entry to be applied, keyed by `clientId:seq` (or the nonce of
+ * a registration). A retry of a request that is still pending joins it instead of being proposed
+ * twice, and every waiter gets the one answer; the same id with another command is refused with
+ * `request_id_reused` (it would be anyway, once the first is applied). Bounded by `pendingMax`.
  *
  * Deadlines are swept by `expireDue`, called on every tick, rather than one timer per request:
  * every request gets the same timeout, so the map's insertion order is deadline order and a
@@ -43,45 +52,50 @@ export class PendingRequests<Result> {
    * answer). `accepted` is false only when the bound is reached: the outcome is then `overloaded`
    * and the caller must not propose the command, since `overloaded` promises it was not proposed.
    */
-  add(command: TransitionCommand & { session: ClientSession }): { outcome: Promise<Result | RequestFailure>; accepted: boolean } {
-    const id = requestKey(command.session);
+  add(command: PendingCommand): { outcome: Promise<Result | RequestFailure | RequestReused>; accepted: boolean } {
+    const id = requestKey(command);
+    const fingerprint = fingerprintOf(command);
     const existing = this.byId.get(id);
+    if (existing !== undefined && existing.fingerprint !== fingerprint && command.kind !== "register_session") {
+      const reused: RequestReused = { ok: false, code: "request_id_reused", clientId: command.session.clientId, seq: command.session.seq };
+      return { outcome: Promise.resolve(reused), accepted: false };
+    }
     if (existing !== undefined) {
       return { outcome: new Promise((resolve) => existing.waiters.push(resolve)), accepted: true };
     }
     if (this.byId.size >= this.pendingMax) {
       return { outcome: Promise.resolve({ ok: false, code: "overloaded" }), accepted: false };
     }
-    let resolveFirst!: (outcome: Result | RequestFailure) => void;
-    const outcome = new Promise<Result | RequestFailure>((resolve) => (resolveFirst = resolve));
+    let resolveFirst!: (outcome: Result | RequestFailure | RequestReused) => void;
+    const outcome = new Promise<Result | RequestFailure | RequestReused>((resolve) => (resolveFirst = resolve));
     const startedAtMs = this.clock.nowMs();
-    this.byId.set(id, { command, waiters: [resolveFirst], deadlineMs: startedAtMs + this.timeoutMs, proposed: false, startedAtMs });
+    this.byId.set(id, { command, fingerprint, waiters: [resolveFirst], deadlineMs: startedAtMs + this.timeoutMs, proposed: false, startedAtMs });
     return { outcome, accepted: true };
   }
 
-  markProposed(session: ClientSession): void {
-    const pending = this.byId.get(requestKey(session));
+  markProposed(command: PendingCommand): void {
+    const pending = this.byId.get(requestKey(command));
     if (pending !== undefined) pending.proposed = true;
   }
 
-  /** Answers the request with this session, if one waits here. Returns how long it waited (ms), or null. */
-  settle(session: ClientSession, result: Result): number | null {
-    const id = requestKey(session);
+  /** Answers the request for this command, if one waits here. Returns how long it waited (ms), or null. */
+  settle(command: PendingCommand, result: Result): number | null {
+    const id = requestKey(command);
     const pending = this.byId.get(id);
     if (pending === undefined) return null;
     this.finish(id, pending, result);
     return this.clock.nowMs() - pending.startedAtMs;
   }
 
-  /** Ends the request with this session with a failure, if one waits here. */
-  fail(session: ClientSession, failure: RequestFailure): void {
-    const id = requestKey(session);
+  /** Ends the request for this command with a failure, if one waits here. */
+  fail(command: PendingCommand, failure: RequestFailure): void {
+    const id = requestKey(command);
     const pending = this.byId.get(id);
     if (pending !== undefined) this.finish(id, pending, failure);
   }
 
   /** The commands still waiting, oldest first: re-proposed when a new leader appears (sessions make that safe). */
-  commands(): Array<TransitionCommand & { session: ClientSession }> {
+  commands(): PendingCommand[] {
     return [...this.byId.values()].map((pending) => pending.command);
   }
 
@@ -97,12 +111,19 @@ export class PendingRequests<Result> {
     }
   }
 
-  private finish(id: string, pending: PendingRequest<Result>, outcome: Result | RequestFailure): void {
+  private finish(id: string, pending: PendingRequest<Result>, outcome: Result | RequestFailure | RequestReused): void {
     this.byId.delete(id);
     for (const waiter of pending.waiters) waiter(outcome);
   }
 }
 
-export function requestKey(session: ClientSession): string {
-  return `${session.clientId}:${session.seq}`;
+/** What must match for a retry to join a pending request: the state machine compares the same fields. */
+function fingerprintOf(command: PendingCommand): string {
+  if (command.kind === "register_session") return command.nonce;
+  return JSON.stringify([command.kind, command.key, command.kind === "transition" ? command.to : null, command.expect ?? null]);
+}
+
+export function requestKey(command: PendingCommand): string {
+  if (command.kind === "register_session") return `register:${command.nonce}`;
+  return `${command.session.clientId}:${command.session.seq}`;
 }

@@ -1,0 +1,84 @@
+import type { ApplyResult, Definition, SessionRefusal, Store } from "@lockstep/state-machine";
+import type { MetricsSink } from "../metrics-sink.js";
+
+/** The label every value outside the definition takes, so no client can grow a metric's series. */
+const otherLabel = "other";
+
+/**
+ * Reports the store to metrics: what it holds against its limits (gauges), the sessions it
+ * expired and refused, and applied transitions labelled only with values the definition names:
+ * `from` a state, `to` a state the definition lets `from` move to; anything else is `other`.
+ */
+export class StoreMetrics {
+  private readonly states: ReadonlySet<string>;
+  private readonly transitions: ReadonlySet<string>;
+  /** The store's expiration counts already reported; they restart at 0 with each restored store. */
+  private reported = { capacity: 0, idle: 0, registered: 0 };
+
+  constructor(
+    private readonly metrics: MetricsSink,
+    definition: Definition,
+  ) {
+    this.states = new Set(definition.states);
+    this.transitions = new Set(definition.transitions.map((transition) => pairKey(transition.from, transition.to)));
+  }
+
+  transitionApplied(to: string, result: ApplyResult): void {
+    const from = sourceOf(result);
+    const fromLabel = from !== undefined && this.states.has(from) ? from : otherLabel;
+    const toLabel = from !== undefined && this.transitions.has(pairKey(from, to)) ? to : otherLabel;
+    this.metrics.increment("transitions_total", { from: fromLabel, to: toLabel, result: result.ok ? "ok" : result.code });
+  }
+
+  sessionRefused(result: SessionRefusal): void {
+    this.metrics.increment("session_refusals_total", { reason: result.code === "request_id_reused" ? "request_id_reused" : result.reason });
+  }
+
+  /** After a batch of applies: gauges of use and limits, and the expirations since the last batch. */
+  update(store: Store): void {
+    const usage = store.usage();
+    const limits = store.limits;
+    this.metrics.set("state_keys", {}, usage.keys);
+    this.metrics.set("state_bytes", {}, usage.stateBytes);
+    this.metrics.set("state_keys_max", {}, limits.keysMax);
+    this.metrics.set("state_bytes_max", {}, limits.stateBytesMax);
+    this.metrics.set("sessions_active", {}, usage.sessions);
+    this.metrics.set("sessions_max", {}, limits.sessionsMax);
+    const { capacity, idle } = usage.sessionExpirations;
+    if (capacity > this.reported.capacity) this.metrics.increment("session_expirations_total", { reason: "capacity" }, capacity - this.reported.capacity);
+    if (idle > this.reported.idle) this.metrics.increment("session_expirations_total", { reason: "idle" }, idle - this.reported.idle);
+    if (usage.sessionsRegistered > this.reported.registered) this.metrics.increment("sessions_registered_total", {}, usage.sessionsRegistered - this.reported.registered);
+    this.reported = { capacity, idle, registered: usage.sessionsRegistered };
+  }
+
+  /** A snapshot replaced the store: its counts start again from what it holds. */
+  restored(store: Store): void {
+    const usage = store.usage();
+    this.reported = { ...usage.sessionExpirations, registered: usage.sessionsRegistered };
+    this.update(store);
+  }
+}
+
+function pairKey(from: string, to: string): string {
+  return `${from}\u0000${to}`;
+}
+
+/** The state a write started from, when the result says; undefined for session refusals. */
+function sourceOf(result: ApplyResult): string | undefined {
+  if (result.ok) return result.kind === "transition" || result.kind === "delete" ? result.from : undefined;
+  switch (result.code) {
+    case "invalid_transition":
+      return result.from;
+    case "expect_failed":
+      return result.actual;
+    case "quota_exceeded":
+    case "session_expired":
+    case "request_id_reused":
+    case "join_token_refused":
+    case "token_exists":
+    case "token_not_found":
+    case "already_bootstrapped":
+    case "tokens_full":
+      return undefined;
+  }
+}
