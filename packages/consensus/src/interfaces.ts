@@ -9,6 +9,12 @@ export interface HardState {
   term: number;
   votedFor: NodeId | null;
   commitIndex: number;
+  /**
+   * Set while this node recovers from a possible storage loss (`PersistedState.possibleLoss`):
+   * it must not vote until a leader has brought its log up to date. Durable, so that a crash
+   * during the recovery does not end it: the restarted node would otherwise vote with data lost.
+   */
+  recovering?: true | undefined;
 }
 
 export const emptyHardState: HardState = Object.freeze({ term: 0, votedFor: null, commitIndex: 0 });

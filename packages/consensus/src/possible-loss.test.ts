@@ -43,6 +43,17 @@ describe("a node restarted after a possible storage loss", () => {
     expect(network.node("n2").status().role).toBe("follower");
   });
 
+  it("stays recovering across a plain restart before it caught up (the flag is in the durable hard state), so it still grants no vote", () => {
+    const network = lostCommittedEntry();
+    network.isolate("n2");
+    network.deliverAll();
+    // A second crash before any leader reached n2: its disk no longer says anything was lost.
+    network.restart("n2");
+    expect(network.node("n2").status().recovering).toBe(true);
+    electWithoutTheHolder(network);
+    expect(network.node("n3").status().role).not.toBe("leader");
+  });
+
   it("(the same history with the loss cut silently elects n3, which overwrites the committed index 3)", () => {
     const network = lostCommittedEntry(false);
     // The test network checks state machine safety on every apply (Raft §5.4.3).

@@ -157,7 +157,7 @@ export class RaftCore {
     if (config.unsafeBreakRule !== undefined) this.logger.error({ rule: config.unsafeBreakRule }, "UNSAFE: a Raft rule is broken on purpose (test-only setting)");
     this.term = persisted.hardState.term;
     this.votedFor = persisted.hardState.votedFor;
-    this.recovering = persisted.possibleLoss === true;
+    this.recovering = persisted.possibleLoss === true || persisted.hardState.recovering === true;
     if (this.recovering) this.logger.warn({ term: this.term }, "storage may have lost acknowledged data: not voting until a leader brings this log up to date");
     const snapshotMeta = persisted.snapshot?.meta;
     this.log = new RaftLog(snapshotMeta?.index ?? 0, snapshotMeta?.term ?? 0, persisted.entries, persisted.hardState.commitIndex);
@@ -173,7 +173,8 @@ export class RaftCore {
     this.noteCommitted();
     this.randomizedElectionTimeoutTicks = this.randomElectionTimeout();
     this.lastSoftState = this.softState();
-    this.lastHardState = this.hardState();
+    // What is on disk: a recovery that began at this start is written with the first Ready.
+    this.lastHardState = persisted.hardState.recovering === true ? this.hardState() : { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
     if (this.log.lastTerm() > this.term) {
       // A power cut kept entries of a later term but not the hard state written with them (both
       // were in one write that was never synced, so nothing was acknowledged or voted on their
@@ -302,6 +303,7 @@ export class RaftCore {
       this.leader !== this.lastSoftState.leader ||
       this.term !== this.lastHardState.term ||
       this.votedFor !== this.lastHardState.votedFor ||
+      this.recovering !== (this.lastHardState.recovering === true) ||
       this.pendingSnapshot !== null ||
       this.log.handedIndex < this.log.lastIndex() ||
       !this.outbox.isEmpty() ||
@@ -1501,7 +1503,7 @@ export class RaftCore {
   private hardStateToWrite(writesLog: boolean): HardState | null {
     const current = this.hardState();
     const last = this.lastHardState;
-    const termOrVoteChanged = current.term !== last.term || current.votedFor !== last.votedFor;
+    const termOrVoteChanged = current.term !== last.term || current.votedFor !== last.votedFor || current.recovering !== last.recovering;
     if (termOrVoteChanged || (writesLog && current.commitIndex !== last.commitIndex)) return current;
     return null;
   }
@@ -1532,7 +1534,9 @@ export class RaftCore {
   }
 
   private hardState(): HardState {
-    return { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
+    const hardState: HardState = { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
+    if (this.recovering) hardState.recovering = true;
+    return hardState;
   }
 }
 

@@ -16,6 +16,7 @@ const HardStateSchema = z.object({
   term: TermSchema,
   votedFor: NodeIdSchema.nullable(),
   commitIndex: IndexSchema,
+  recovering: z.literal(true).optional(),
 });
 
 /**
@@ -100,6 +101,7 @@ export function encodeHardStateRecord(hardState: HardState, salt: RecordSalt): B
       term: hardState.term,
       votedFor: hardState.votedFor,
       commitIndex: hardState.commitIndex,
+      ...(hardState.recovering === true ? { recovering: true } : {}),
     },
     salt,
   );
