@@ -109,6 +109,10 @@ function writeConfig(host: LabHost): string {
     members: lab.hosts.map((member) => ({ id: member.id, peerAddress: `${member.name}:${peerPort}`, clientUrl: clientUrl(member) })),
     peerListenAddress: `0.0.0.0:${peerPort}`,
     clientListenAddress: `0.0.0.0:${clientPort}`,
+    // This test is about the peer network; its client port, reachable only inside the test's own
+    // namespaces, is plain HTTP without tokens, which a wildcard listener must say out loud.
+    insecure: true,
+    clientAuthentication: "none",
     dataDirectory: join(scratch, host.id),
     certsDirectory: join(scratch, "certs", host.id),
     logLevel: "info",
