@@ -2,6 +2,7 @@ import { ErrorResponseSchema } from "@lockstep/protocol";
 import type { ResolvedClientOptions } from "./client-options.js";
 import type { EndpointRouter } from "./endpoint-router.js";
 import { LockstepError } from "./lockstep-error.js";
+import { readBodyBytes } from "./read-body-bytes.js";
 
 /** A backup is the whole replicated state; the default cap is far above any store a cluster keeps in memory. */
 export const snapshotBytesMaxDefault = 1024 * 1024 * 1024;
@@ -23,7 +24,7 @@ export async function downloadSnapshot(options: ResolvedClientOptions, router: E
       lastError = new LockstepError("unavailable", `GET ${url}/v1/snapshot: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       continue;
     }
-    const bytes = await readBytes(response, bytesMax);
+    const bytes = await readBodyBytes(response, bytesMax);
     if (bytes === undefined) throw new LockstepError("protocol", `GET ${url}/v1/snapshot: larger than ${bytesMax} bytes`, { status: response.status });
     if (response.status === 200) return bytes;
     throw errorFrom(url, response.status, bytes);
@@ -42,22 +43,4 @@ function errorFrom(url: string, status: number, bytes: Uint8Array): LockstepErro
   if (!parsed.success) return new LockstepError("protocol", `GET ${url}/v1/snapshot: status ${status} without a valid error body`, { status });
   const { code, message, leader } = parsed.data.error;
   return new LockstepError(code, message, { status, details: leader === undefined ? {} : { leader } });
-}
-
-async function readBytes(response: Response, bytesMax: number): Promise<Uint8Array | undefined> {
-  if (response.body === null) return new Uint8Array();
-  const reader = response.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    if (bytes > bytesMax) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
 }

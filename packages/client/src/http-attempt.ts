@@ -1,5 +1,6 @@
 import { ErrorResponseSchema } from "@lockstep/protocol";
 import { LockstepError } from "./lockstep-error.js";
+import { readBodyBytes } from "./read-body-bytes.js";
 
 /** Any zod schema, described structurally so this package needs no zod dependency of its own. */
 export interface ResponseSchema<T> {
@@ -104,22 +105,8 @@ function protocolFailure<T>(where: string, status: number, reason: string): Http
   return { kind: "protocol", error: new LockstepError("protocol", `${where}: ${reason}`, { status }) };
 }
 
-/** Reads the body as UTF-8, or returns undefined (and stops reading) once it passes `bytesMax`. */
+/** Reads the body as UTF-8, or returns undefined once it passes `bytesMax`. */
 async function readBodyText(response: Response, bytesMax: number): Promise<string | undefined> {
-  if (response.body === null) return "";
-  // Node types the body stream loosely; fetch bodies are always byte chunks.
-  const reader = response.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    if (bytes > bytesMax) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  const bytes = await readBodyBytes(response, bytesMax);
+  return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
 }

@@ -1,9 +1,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { FileStorage } from "@lockstep/storage";
+import { loadNodeSetup } from "../config/load-node-setup.js";
 import { rebuildStore } from "../backup/rebuild-store.js";
 import { seedDataDirectory } from "../backup/seed-data-directory.js";
-import { loadConfig } from "../config/load-config.js";
-import { loadDefinition } from "../load-definition.js";
 import { newClusterUuid, readClusterIdentity } from "../membership/cluster-identity.js";
 import type { CommandIo } from "./snapshot.js";
 
@@ -26,17 +25,12 @@ export async function runRecoverCommand(argv: readonly string[], io: CommandIo, 
     io.stderr(`lockstep recover: --force-new-cluster is required (it says out loud that this discards the old cluster)\n\n${usage}`);
     return 2;
   }
-  const loaded = loadConfig({ argv: argv.filter((argument) => argument !== "--force-new-cluster"), environment: io.env, workingDirectory: io.workingDirectory });
-  if (!loaded.ok) {
-    io.stderr(`${loaded.message}\n`);
+  const setup = loadNodeSetup({ argv: argv.filter((argument) => argument !== "--force-new-cluster"), environment: io.env, workingDirectory: io.workingDirectory });
+  if (!setup.ok) {
+    io.stderr(`${setup.message}\n`);
     return 2;
   }
-  const { config } = loaded;
-  const definition = loadDefinition(config.definitionFile);
-  if (!definition.ok) {
-    io.stderr(`${definition.message}\n`);
-    return 2;
-  }
+  const { config } = setup;
   const directory = config.dataDirectory;
   const identity = readClusterIdentity(directory);
   if (identity.kind !== "ok" && existsSync(directory) === false) {
@@ -50,7 +44,7 @@ export async function runRecoverCommand(argv: readonly string[], io: CommandIo, 
   try {
     const storage = await FileStorage.open({ directory, fsyncPolicy: "always" });
     const persisted = await storage.load().finally(() => storage.close());
-    const rebuilt = rebuildStore(definition.definition, persisted);
+    const rebuilt = rebuildStore(setup.definition, persisted);
     if (!rebuilt.ok) {
       io.stderr(`lockstep recover: ${rebuilt.message}\n`);
       return 1;

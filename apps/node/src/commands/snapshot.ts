@@ -3,11 +3,10 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LockstepClient, LockstepError } from "@lockstep/client";
 import { Store } from "@lockstep/state-machine";
+import { loadNodeSetup } from "../config/load-node-setup.js";
 import { decodeBackup } from "../backup/backup-file.js";
 import { seedDataDirectory } from "../backup/seed-data-directory.js";
 import { parseEndpoints, defaultEndpoints } from "../cli/client-args.js";
-import { loadConfig } from "../config/load-config.js";
-import { loadDefinition } from "../load-definition.js";
 import { bootstrapClusterUuid } from "../membership/cluster-identity.js";
 
 export interface CommandIo {
@@ -94,18 +93,13 @@ async function restoreSnapshot(file: string, argv: readonly string[], io: Comman
     io.stderr(`lockstep snapshot restore: ${file} is not a usable backup (${decoded.reason}: ${decoded.detail})\n`);
     return 1;
   }
-  const loaded = loadConfig({ argv, environment: io.env, workingDirectory: io.workingDirectory });
-  if (!loaded.ok) {
-    io.stderr(`${loaded.message}\n`);
+  const setup = loadNodeSetup({ argv, environment: io.env, workingDirectory: io.workingDirectory });
+  if (!setup.ok) {
+    io.stderr(`${setup.message}\n`);
     return 2;
   }
-  const { config } = loaded;
-  const definition = loadDefinition(config.definitionFile);
-  if (!definition.ok) {
-    io.stderr(`${definition.message}\n`);
-    return 2;
-  }
-  const restored = Store.restore(definition.definition, decoded.data);
+  const { config } = setup;
+  const restored = Store.restore(setup.definition, decoded.data);
   if (!restored.ok) {
     io.stderr(`lockstep snapshot restore: the backup's state does not fit this node's definition (${restored.reason}: ${restored.detail})\n`);
     return 1;
