@@ -154,7 +154,8 @@ export class FaultSchedule {
     if (this.staleLeader.active) return;
     const operation = pickWeighted(this.context.random, this.operations);
     if (operation === null) return;
-    const { random, network, ids } = this.context;
+    const { random, network } = this.context;
+    const ids = this.context.cluster.ids();
     switch (operation) {
       case "partition": {
         const shuffled = this.shuffle(ids);
@@ -206,9 +207,10 @@ export class FaultSchedule {
         const commitIndex = Math.max(0, ...this.context.cluster.liveNodes().map((node) => node.status().commitIndex));
         const id = down ?? this.crashOne();
         if (id === null) return;
+        if (down === undefined) this.context.cluster.spendDiskDamage(id);
         this.crashed.add(id);
         this.awaitingRepair.set(id, commitIndex);
-        this.context.cluster.wipe(id);
+        this.context.cluster.wipe(id, commitIndex);
         this.stats.wipes++;
         return;
       }
@@ -279,14 +281,16 @@ export class FaultSchedule {
 
   private armTimedFault(): void {
     if (this.armed.length >= armedTimedFaultsMax) return;
-    const { random, ids, clock } = this.context;
+    const { random, clock } = this.context;
+    const ids = this.context.cluster.ids();
     const kind = pickOne(random, timedFaultKinds);
     const node = random() < 0.5 ? pickOne(random, ids) : null;
     this.armed.push({ kind, node, expiresAtMs: clock.nowMs() + timedFaultArmedMsMax });
   }
 
   private burstLinkFaults(): void {
-    const { random, network, profile, ids } = this.context;
+    const { random, network, profile } = this.context;
+    const ids = this.context.cluster.ids();
     const faults = {
       lossProbability: random() * profile.lossProbabilityMax,
       duplicateProbability: random() * profile.duplicateProbabilityMax,
@@ -308,7 +312,7 @@ export class FaultSchedule {
 
   private clockFault(): void {
     const { random, cluster, profile, clock } = this.context;
-    const id = this.leaderOr(() => pickOne(random, this.context.ids));
+    const id = this.leaderOr(() => pickOne(random, this.context.cluster.ids()));
     if (this.crashed.has(id) || this.crashing.has(id)) return;
     const nodeClock = cluster.clockOf(id);
     if (random() < 0.5) {
@@ -333,14 +337,18 @@ export class FaultSchedule {
   private mayCrash(): boolean {
     // Keep a majority able to run: crash at most a minority at a time.
     // A node whose storage refused to start is down too.
-    const downForGood = this.context.cluster.downForGood().filter((id) => !this.crashed.has(id)).length;
-    return this.crashed.size + this.crashing.size + downForGood < Math.floor((this.context.ids.length - 1) / 2);
+    // Counted against the voters of the configuration now (membership churn changes it); a
+    // retired machine is gone, not down.
+    const { cluster } = this.context;
+    const downForGood = cluster.downForGood().filter((id) => !this.crashed.has(id)).length;
+    const crashed = [...this.crashed].filter((id) => !cluster.isRetired(id)).length;
+    return crashed + this.crashing.size + downForGood < Math.floor((cluster.configuration().voters.length - 1) / 2);
   }
 
   /** Crashes one node (the leader at the profile's rate); returns it, or null when a minority is already down. */
   private crashOne(): NodeId | null {
     if (!this.mayCrash()) return null;
-    const candidates = this.context.ids.filter((id) => !this.crashed.has(id) && !this.crashing.has(id));
+    const candidates = this.context.cluster.ids().filter((id) => !this.crashed.has(id) && !this.crashing.has(id));
     const leader = this.currentLeader();
     const aimAtLeader = this.context.random() < this.context.profile.leaderCrashFraction;
     const id = leader !== null && aimAtLeader && !this.crashing.has(leader) ? leader : this.pick(candidates);
@@ -364,7 +372,7 @@ export class FaultSchedule {
   }
 
   private pickIsolationTarget(): NodeId {
-    return this.leaderOr(() => this.pick(this.context.ids));
+    return this.leaderOr(() => this.pick(this.context.cluster.ids()));
   }
 
   /** The leader half of the time (leader changes are where replication bugs hide), else `other()`. */

@@ -157,6 +157,7 @@ class Totals {
   clockPauses = 0;
   staleLeaderCompleted = 0;
   simulatedMs = 0;
+  readonly churn = { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0 };
   readonly storage: Record<string, number> = {};
 
   add(summary: SeedSummary): void {
@@ -169,6 +170,7 @@ class Totals {
     this.clockPauses += summary.clockPauses;
     this.staleLeaderCompleted += summary.staleLeaderCompleted;
     this.simulatedMs += summary.simulatedMs;
+    for (const name of Object.keys(this.churn) as Array<keyof Totals["churn"]>) this.churn[name] += summary.churn[name];
     for (const [name, value] of Object.entries(summary.storage)) this.storage[name] = (this.storage[name] ?? 0) + value;
   }
 
@@ -179,7 +181,9 @@ class Totals {
     return (
       `sim: ${this.seeds} seeds, ${this.operations} operations, ${this.violations} violations in ${failingSeeds} seeds; ` +
       `${this.crashes} crashes (${this.timedCrashes} timed against a message, ${this.wipes} with the disk replaced by an empty one), ${this.clockPauses} clock pauses, ` +
-      `${this.staleLeaderCompleted} stale-leader schedules completed; storage: ${storage}; ` +
+      `${this.staleLeaderCompleted} stale-leader schedules completed; ` +
+      `membership: ${this.churn.added} added, ${this.churn.promoted} promoted explicitly, ${this.churn.removed} removed, ${this.churn.leaderRemoved} leaders removed, ${this.churn.replaced} replaced, ${this.churn.refused} refused or timed out; ` +
+      `storage: ${storage}; ` +
       `simulated ${(this.simulatedMs / 1000).toFixed(1)} s in ${(wallMs / 1000).toFixed(1)} s wall ` +
       `(${(this.simulatedMs / Math.max(1, wallMs)).toFixed(1)}x, ${workers} worker${workers === 1 ? "" : "s"})` +
       (this.errors > 0 ? `; ${this.errors} seeds threw` : "")

@@ -1,7 +1,7 @@
 import { AssertionError } from "node:assert";
 import { emptyHardState } from "@lockstep/consensus";
 import type { Clock, HardState, PersistedState, RandomSource, Snapshot, Storage, StorageWrite } from "@lockstep/consensus";
-import type { Entry } from "@lockstep/protocol";
+import type { Entry, Member } from "@lockstep/protocol";
 import { FileStorage, SimulatedDisk, StorageError } from "@lockstep/storage";
 import type { DiskFaults, SimulatedDiskStats } from "@lockstep/storage";
 
@@ -167,6 +167,22 @@ export class SimStorage implements Storage {
 
   durableSnapshotIndex(): number {
     return this.durable.snapshot?.meta.index ?? 0;
+  }
+
+  /** The durable log entries themselves (shared, not copied: read them only). */
+  durableEntriesView(): readonly Entry[] {
+    return this.durable.entries;
+  }
+
+  /** The durable entry at `index` (shared, not copied: read it only), or undefined when not held. */
+  durableEntryAt(index: number): Entry | undefined {
+    return index >= this.durable.firstIndex ? this.durable.entries[index - this.durable.firstIndex] : undefined;
+  }
+
+  /** The configuration the durable snapshot carries (null without a snapshot or when it names none). */
+  durableSnapshotMembers(): readonly Member[] | null {
+    const members = this.durable.snapshot?.meta.members;
+    return members === undefined || members.length === 0 ? null : members;
   }
 
   /** The term of the durable entry at `index` (or of the durable snapshot's last entry); null if neither holds it. */

@@ -91,6 +91,12 @@ export class RaftCore {
   private configurationScannedIndex: number;
   /** Leader: the index of its last configuration entry (its whole log at election); no new change until it commits. */
   private pendingConfigurationIndex = 0;
+  /**
+   * Leader: the index of this term's first entry (its no-op). A follower that holds it has been
+   * brought up to date by this leader, so it is not recovering from a lost disk (it would grant
+   * no vote until a leader caught it up).
+   */
+  private termFirstIndex = 0;
   /** Leader: the tick each member was last heard from (for `would_lose_quorum` and dead-member removal). */
   private readonly lastHeardTick = new Map<NodeId, number>();
   /** Leader: for each learner, how many ticks in a row it has been within `promoteLagEntriesMax`. */
@@ -653,7 +659,8 @@ export class RaftCore {
     // No configuration change until everything in the log at election is committed, which the
     // entry appended below implies (the fix to single-server changes published in 2015: a leader
     // changes the configuration only after committing an entry of its own term).
-    this.pendingConfigurationIndex = this.log.lastIndex();
+    this.pendingConfigurationIndex = this.config.unsafeBreakRule === "membership_change_before_term_commit" ? 0 : this.log.lastIndex();
+    this.termFirstIndex = this.log.lastIndex() + 1;
     this.logger.info({ term: this.term }, "became leader");
     if (this.log.lastIndex() === 0) {
       // The cluster's first entry: the bootstrap configuration, written once into the log so that
@@ -807,8 +814,12 @@ export class RaftCore {
   }
 
   private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
-    // Learners never vote (Raft thesis §4.2.1); nor does a node that was removed or is joining.
-    if (!this.configuration.isVoter(this.id)) return "not a voter of the configuration";
+    // A node outside its own configuration (removed, or joining and knowing none yet) never votes.
+    // A learner does when asked (etcd-io/raft does the same): it may have been promoted by an entry
+    // committed without it, which it learns of only from the next leader, and the candidate asking
+    // counts it as a voter. Refusing could leave the new configuration unable to elect anyone.
+    // A candidate whose configuration is stale counts the vote in vain: it cannot win with it.
+    if (!this.configuration.isMember(this.id)) return "not a member of the configuration";
     if (this.recovering) return "recovering from a possible storage loss: no votes until a leader brings this log up to date";
     const canVote =
       this.votedFor === from ||
@@ -1166,6 +1177,12 @@ export class RaftCore {
     this.matchScratch.length = 0;
     // Voters only: a learner's log never counts toward a commit (thesis §4.2.1).
     for (const member of this.configuration.voters) this.matchScratch.push(this.progressOf(member).matchIndex);
+    if (this.config.unsafeBreakRule === "learner_counts_toward_commit") {
+      // Broken on purpose: learners' matches stand in for the lowest voters' (a majority of the voters' count, from any member).
+      for (const learner of this.configuration.learners) this.matchScratch.push(this.progressOf(learner).matchIndex);
+      this.matchScratch.sort((left, right) => right - left);
+      this.matchScratch.length = this.configuration.voters.length;
+    }
     const index = majorityIndex(this.matchScratch, this.sortScratch);
     const figure8Broken = this.config.unsafeBreakRule === "commit_old_term_by_count";
     if (index <= this.log.commitIndex || (!figure8Broken && this.log.term(index) !== this.term)) return false;
@@ -1287,20 +1304,32 @@ export class RaftCore {
   }
 
   private configurationChangePending(): boolean {
-    return this.pendingConfigurationIndex > this.log.commitIndex || this.log.term(this.log.commitIndex) !== this.term;
+    const broken = this.config.unsafeBreakRule;
+    const changeUncommitted = broken !== "membership_changes_concurrent" && this.pendingConfigurationIndex > this.log.commitIndex;
+    const ownTermUncommitted = broken !== "membership_change_before_term_commit" && this.log.term(this.log.commitIndex) !== this.term;
+    return changeUncommitted || ownTermUncommitted;
   }
 
   /**
-   * `would_lose_quorum`: the voters of `next` that this leader heard from within an election
-   * timeout (itself included, if it stays a voter) must be a majority of `next`'s voters.
+   * `would_lose_quorum`: the voters of `next` that can elect a leader must be a majority of it:
+   * this leader (if it stays a voter), and each other voter it heard from within an election
+   * timeout that holds an entry of this term. A voter without one may be recovering from a lost
+   * disk and then grants no vote until a leader has caught it up; a configuration whose majority
+   * needs its vote could elect no one once this leader is gone (its own removal) or down.
    */
   private keepsReachableMajority(next: Configuration): boolean {
     if (next.voters.length === 0) return false;
-    let reachable = 0;
+    let able = 0;
     for (const voter of next.voters) {
-      if (voter === this.id || this.ticksElapsed - (this.lastHeardTick.get(voter) ?? Number.NEGATIVE_INFINITY) < this.config.electionTimeoutTicks) reachable++;
+      if (voter === this.id) {
+        able++;
+        continue;
+      }
+      const heard = this.ticksElapsed - (this.lastHeardTick.get(voter) ?? Number.NEGATIVE_INFINITY) < this.config.electionTimeoutTicks;
+      const current = (this.progress.get(voter)?.matchIndex ?? 0) >= this.termFirstIndex;
+      if (heard && current) able++;
     }
-    return hasQuorum(reachable, next.voters.length);
+    return hasQuorum(able, next.voters.length);
   }
 
   /** Looks at newly committed entries for configuration changes and puts each into effect, in order. */

@@ -1,34 +1,98 @@
+import type { Command, Entry, Member } from "@lockstep/protocol";
 import { describe, expect, it } from "vitest";
 import { CommitQuorumCheck } from "./commit-quorum.js";
-import type { DurableLogView } from "./commit-quorum.js";
+import type { ConfigurationLogView, DurableLogView } from "./commit-quorum.js";
 
 function log(terms: Record<number, number>, snapshotIndex = 0): DurableLogView {
   return { durableTermAt: (index) => terms[index] ?? null, durableSnapshotIndex: () => snapshotIndex };
 }
 
-describe("CommitQuorumCheck", () => {
-  const voters = ["n1", "n2", "n3"];
+function members(voters: string[], learners: string[] = []): Member[] {
+  return [...voters.map((id) => ({ id, peerAddress: "", clientUrl: "", voter: true })), ...learners.map((id) => ({ id, peerAddress: "", clientUrl: "", voter: false }))];
+}
 
+/** A leader's own log: `commands` by index (a plain noop elsewhere), after an optional snapshot. */
+function ownLog(commands: Record<number, Command>, snapshot: { index: number; members: Member[] } | null = null): ConfigurationLogView {
+  return {
+    durableEntryAt: (index): Entry | undefined => (index > (snapshot?.index ?? 0) ? { index, term: 1, command: commands[index] ?? { kind: "noop" } } : undefined),
+    durableSnapshotIndex: () => snapshot?.index ?? 0,
+    durableSnapshotMembers: () => snapshot?.members ?? null,
+  };
+}
+
+const bootstrap = ["n1", "n2", "n3"];
+const noConfiguration = ownLog({});
+
+describe("CommitQuorumCheck", () => {
   it("accepts a commit that a majority holds durably (a snapshot covering it counts)", () => {
-    const check = new CommitQuorumCheck();
+    const check = new CommitQuorumCheck(bootstrap);
     const logs = new Map([["n1", log({ 5: 2 })], ["n2", log({}, 5)], ["n3", log({})]]);
-    expect(check.observe("n1", 2, 4, voters, logs)).toBeNull();
-    expect(check.observe("n1", 2, 5, voters, logs)).toBeNull();
+    expect(check.observe("n1", 2, 4, noConfiguration, logs)).toBeNull();
+    expect(check.observe("n1", 2, 5, noConfiguration, logs)).toBeNull();
   });
 
   it("flags a commit held by a minority, or by a majority with another term at that index", () => {
-    const check = new CommitQuorumCheck();
+    const check = new CommitQuorumCheck(bootstrap);
     const minority = new Map([["n1", log({ 5: 2 })], ["n2", log({})], ["n3", log({})]]);
-    expect(check.observe("n1", 2, 4, voters, minority)).toBeNull();
-    expect(check.observe("n1", 2, 5, voters, minority)).toContain("held durably by only 1 of 3 voters (n1)");
+    expect(check.observe("n1", 2, 4, noConfiguration, minority)).toBeNull();
+    expect(check.observe("n1", 2, 5, noConfiguration, minority)).toContain("held durably by only 1 of 3 voters (n1)");
     const otherTerm = new Map([["n1", log({ 6: 2 })], ["n2", log({ 6: 1 })], ["n3", log({})]]);
-    expect(check.observe("n1", 2, 6, voters, otherTerm)).toContain("only 1 of 3");
+    expect(check.observe("n1", 2, 6, noConfiguration, otherTerm)).toContain("only 1 of 3");
   });
 
-  it("counts only voters: a learner holding the entry does not make a majority", () => {
-    const check = new CommitQuorumCheck();
+  it("counts only voters: a learner of the configuration holding the entry does not make a majority", () => {
+    const check = new CommitQuorumCheck(bootstrap);
+    const own = ownLog({ 1: { kind: "members", members: members(["n1", "n2", "n3"], ["n4"]) } });
     const logs = new Map([["n1", log({ 3: 1 })], ["n2", log({})], ["n3", log({})], ["n4", log({ 3: 1 })]]);
-    expect(check.observe("n1", 1, 2, voters, logs)).toBeNull();
-    expect(check.observe("n1", 1, 3, voters, logs)).toContain("only 1 of 3");
+    expect(check.observe("n1", 1, 2, own, logs)).toBeNull();
+    expect(check.observe("n1", 1, 3, own, logs)).toContain("only 1 of 3");
+  });
+
+  it("judges each commit by the configuration the leader's log had in force at its previous commit index", () => {
+    // Index 4 promotes n4 (voters n1..n4, a majority is 3). Committing up to 4 is decided in the
+    // old configuration; once 4 is committed, index 6 needs three of the four voters.
+    const own = ownLog({ 1: { kind: "members", members: members(["n1", "n2", "n3"], ["n4"]) }, 4: { kind: "members", members: members(["n1", "n2", "n3", "n4"]) } });
+    const check = new CommitQuorumCheck(bootstrap);
+    const logs = new Map([["n1", log({ 4: 1, 5: 1, 6: 1 })], ["n2", log({ 4: 1, 5: 1, 6: 1 })], ["n3", log({})], ["n4", log({})]]);
+    expect(check.observe("n1", 1, 2, own, logs)).toBeNull();
+    expect(check.observe("n1", 1, 4, own, logs)).toBeNull();
+    expect(check.observe("n1", 1, 5, own, logs)).toContain("held durably by only 2 of 4 voters (n1, n2)");
+  });
+
+  it("follows a removal: after it the removed voter no longer counts and the majority shrinks", () => {
+    const own = ownLog({ 3: { kind: "members", members: members(["n1", "n2"]) } });
+    const check = new CommitQuorumCheck(bootstrap);
+    // n3 holds index 5 but was removed at index 3: n1 alone is not a majority of n1, n2.
+    const logs = new Map([["n1", log({ 3: 1, 5: 1 })], ["n2", log({ 3: 1 })], ["n3", log({ 3: 1, 5: 1 })]]);
+    expect(check.observe("n1", 1, 2, own, logs)).toBeNull();
+    expect(check.observe("n1", 1, 3, own, logs)).toBeNull();
+    expect(check.observe("n1", 1, 5, own, logs)).toContain("only 1 of 2 voters (n1)");
+  });
+
+  it("takes the configuration from the leader's snapshot when the log after it names none", () => {
+    const own = ownLog({}, { index: 10, members: members(["n1", "n2", "n3", "n4", "n5"]) });
+    const check = new CommitQuorumCheck(bootstrap);
+    const logs = new Map([["n1", log({ 12: 2 })], ["n2", log({ 12: 2 })], ["n3", log({})], ["n4", log({})], ["n5", log({})]]);
+    expect(check.observe("n1", 2, 11, own, logs)).toBeNull();
+    expect(check.observe("n1", 2, 12, own, logs)).toContain("only 2 of 5");
+  });
+});
+
+describe("CommitQuorumCheck, several commits in one event", () => {
+  it("accepts a move past a removal when the configuration after it decided the last step", () => {
+    // Seen at once: commit 2 -> 3 (the removal of n3, in n1..n3) and 3 -> 5 (in n1, n2).
+    const own = ownLog({ 3: { kind: "members", members: members(["n1", "n2"]) } });
+    const check = new CommitQuorumCheck(bootstrap);
+    const logs = new Map([["n1", log({ 3: 1, 5: 1 })], ["n2", log({ 3: 1, 5: 1 })], ["n3", log({})]]);
+    expect(check.observe("n1", 1, 2, own, logs)).toBeNull();
+    expect(check.observe("n1", 1, 5, own, logs)).toBeNull();
+  });
+
+  it("still flags a move that no configuration between the two commit indexes backs", () => {
+    const own = ownLog({ 3: { kind: "members", members: members(["n1", "n2", "n3", "n4"]) } });
+    const check = new CommitQuorumCheck(bootstrap);
+    const logs = new Map([["n1", log({ 3: 1, 5: 1 })], ["n2", log({})], ["n3", log({})], ["n4", log({ 5: 1 })]]);
+    expect(check.observe("n1", 1, 2, own, logs)).toBeNull();
+    expect(check.observe("n1", 1, 5, own, logs)).toContain("only 1 of 3 voters (n1)");
   });
 });

@@ -1,0 +1,213 @@
+import type { ConsensusNode, MembershipChange, MembershipChangeOutcome, RandomSource } from "@lockstep/consensus";
+import type { NodeId } from "@lockstep/protocol";
+import { pickOne, randomInt } from "@lockstep/transport-memory";
+import type { VirtualClock } from "@lockstep/transport-memory";
+import type { SimCluster } from "./sim-cluster.js";
+import { pickWeighted } from "./swarm-profile.js";
+import type { SwarmProfile } from "./swarm-profile.js";
+
+/** Fresh ids the nemesis may add over a run, at most: `n{N+1}` to `n{N+spareIdsMax}`. An id is never reused. */
+export const spareIdsMax = 6;
+/** Members (voters and learners) at most: the initial size plus this. */
+const membersAboveInitialMax = 2;
+/** Chance that a new leader gets a change the moment it is elected. */
+const newLeaderChangeProbability = 0.5;
+/** A removal never leaves fewer voters than this. */
+const votersAfterRemovalMin = 2;
+/** A removed member's machine keeps running for up to this many virtual ms before it is retired (it must not disturb the cluster meanwhile). */
+const removedRunsMsMax = 1_000;
+
+export interface ChurnStats {
+  added: number;
+  promoted: number;
+  removed: number;
+  leaderRemoved: number;
+  replaced: number;
+  /** Changes the leader refused (change_in_progress, would_lose_quorum, ...) or that timed out. */
+  refused: number;
+}
+
+type ChurnOperation = "add" | "promote" | "remove" | "remove_leader" | "replace";
+
+/**
+ * Membership churn, as an operator does it (DESIGN.md §9): on its own timer during the safety
+ * phase, one change at a time, drawn with the weights of the seed's profile: add a fresh id (a new
+ * machine with an empty disk) as a learner, promote a learner, remove a follower or the leader
+ * itself, or replace a voter (remove it, retire its machine, add a fresh id). A removed machine
+ * keeps running a while before it is retired, so the checkers see that it does not disturb the
+ * cluster. Every change goes to the current leader through `changeMembership`, whose refusals
+ * are expected outcomes. The other kind of replacement, a member restarted on a wiped disk under
+ * its old id, is the fault schedule's `wipe`.
+ */
+export class MembershipChurn {
+  readonly stats: ChurnStats = { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0 };
+  private running = false;
+  /** A change is being made (the operator waits for its answer). */
+  private busy = false;
+  private readonly spares: NodeId[];
+  private readonly operations: ReadonlyArray<readonly [ChurnOperation, number]>;
+
+  constructor(
+    private readonly context: {
+      clock: VirtualClock;
+      random: RandomSource;
+      cluster: SimCluster;
+      /** The bootstrap members. */
+      ids: readonly NodeId[];
+      profile: SwarmProfile;
+    },
+  ) {
+    const { profile, ids } = context;
+    this.spares = Array.from({ length: spareIdsMax }, (_, index) => `n${ids.length + index + 1}`);
+    this.operations = [
+      ["add", profile.memberAddWeight],
+      ["promote", profile.memberPromoteWeight],
+      ["remove", profile.memberRemoveWeight],
+      ["remove_leader", profile.leaderRemoveWeight],
+      ["replace", profile.memberReplaceWeight],
+    ];
+  }
+
+  /** Whether the profile asks for any change at all. */
+  get enabled(): boolean {
+    return this.operations.some(([, weight]) => weight > 0);
+  }
+
+  start(): void {
+    if (!this.enabled) return;
+    this.running = true;
+    this.scheduleNext();
+    // Operators' scripts retry against a new leader the moment it is elected: that is when a
+    // change before the leader's first commit of its term (Ongaro's 2015 bug) can happen at all.
+    this.context.cluster.onNewLeader(() => {
+      if (!this.running || this.busy || this.context.random() >= newLeaderChangeProbability) return;
+      this.context.clock.setTimeout(() => void this.injectGuarded(), 0);
+    });
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  private scheduleNext(): void {
+    const { churnIntervalMsMin, churnIntervalMsMax } = this.context.profile;
+    this.context.clock.setTimeout(() => {
+      if (!this.running) return;
+      // One change at a time, as an operator makes them: the next is drawn once this one is answered.
+      void this.injectGuarded().then(() => {
+        if (this.running) this.scheduleNext();
+      });
+    }, randomInt(this.context.random, churnIntervalMsMin, churnIntervalMsMax));
+  }
+
+  /** One change unless one is being made already. */
+  private async injectGuarded(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.injectOne();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async injectOne(): Promise<void> {
+    const operation = pickWeighted(this.context.random, this.operations);
+    const leader = this.leader();
+    if (operation === null || leader === null) return;
+    const members = leader.members();
+    const voters = members.filter((member) => member.voter).map((member) => member.id);
+    const leaderId = leader.status().id;
+    switch (operation) {
+      case "add":
+        await this.add(leader, members.length);
+        return;
+      case "promote": {
+        const learners = members.filter((member) => !member.voter).map((member) => member.id);
+        if (learners.length === 0) return;
+        if (await this.change(leader, { kind: "promote", id: pickOne(this.context.random, learners) })) this.stats.promoted++;
+        return;
+      }
+      case "remove": {
+        const followers = members.map((member) => member.id).filter((id) => id !== leaderId && (voters.length > votersAfterRemovalMin || !voters.includes(id)));
+        if (followers.length === 0) return;
+        const id = pickOne(this.context.random, followers);
+        if (voters.includes(id) && !this.damageStaysMinority(voters, id)) return;
+        if (!(await this.change(leader, { kind: "remove", id }))) return;
+        this.stats.removed++;
+        this.retireLater(id);
+        return;
+      }
+      case "remove_leader":
+        if (voters.length <= votersAfterRemovalMin || !this.damageStaysMinority(voters, leaderId)) return;
+        if (!(await this.change(leader, { kind: "remove", id: leaderId }))) return;
+        this.stats.leaderRemoved++;
+        this.retireLater(leaderId);
+        return;
+      case "replace": {
+        if (voters.length <= votersAfterRemovalMin || this.spares.length === 0) return;
+        // The leader is replaced too, at times: its machine is the one being retired.
+        const id = pickOne(this.context.random, voters);
+        if (!this.damageStaysMinority(voters, id)) return;
+        if (!(await this.change(leader, { kind: "remove", id }))) return;
+        this.context.cluster.retire(id);
+        this.stats.replaced++;
+        const next = this.leader();
+        if (next !== null) await this.add(next, next.members().length);
+        return;
+      }
+    }
+  }
+
+  /** Adds the next spare id as a learner and starts its machine (empty disk, no configuration: it joins). */
+  private async add(leader: ConsensusNode, membersNow: number): Promise<void> {
+    const id = this.spares[0];
+    if (id === undefined || membersNow >= this.context.ids.length + membersAboveInitialMax) return;
+    const outcome = await leader.changeMembership({ kind: "add_learner", member: { id, peerAddress: `sim://${id}`, clientUrl: `http://${id}.sim` } });
+    // Refused: nothing changed, the id stays spare. Timed out: it may be in the log, so the machine starts.
+    if (!outcome.ok && outcome.reason !== "timeout") {
+      this.stats.refused++;
+      return;
+    }
+    this.spares.shift();
+    this.context.cluster.addNode(id);
+    await this.context.cluster.start(id);
+    if (outcome.ok) this.stats.added++;
+    else this.stats.refused++;
+  }
+
+  /** Proposes one change at the leader; true once it is applied there. */
+  private async change(leader: ConsensusNode, change: MembershipChange): Promise<boolean> {
+    const outcome: MembershipChangeOutcome = await leader.changeMembership(change);
+    if (!outcome.ok) this.stats.refused++;
+    return outcome.ok;
+  }
+
+  /**
+   * Damaged disks (rotted or replaced) stay on a minority of the voters after `removed` goes:
+   * beyond that, losing every copy of a committed entry is possible, which no protocol survives.
+   */
+  private damageStaysMinority(voters: readonly NodeId[], removed: NodeId): boolean {
+    const damaged = this.context.cluster.damagedDisks();
+    const remaining = voters.filter((id) => id !== removed);
+    return remaining.filter((id) => damaged.has(id)).length <= Math.floor((remaining.length - 1) / 2);
+  }
+
+  private retireLater(id: NodeId): void {
+    this.context.clock.setTimeout(() => this.context.cluster.retire(id), randomInt(this.context.random, 0, removedRunsMsMax + 1));
+  }
+
+  /** The live node that leads in the highest term, if any. */
+  private leader(): ConsensusNode | null {
+    let best: ConsensusNode | null = null;
+    let bestTerm = -1;
+    for (const node of this.context.cluster.liveNodes()) {
+      const status = node.status();
+      if (status.role === "leader" && status.term > bestTerm) {
+        best = node;
+        bestTerm = status.term;
+      }
+    }
+    return best;
+  }
+}
