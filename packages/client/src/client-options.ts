@@ -27,6 +27,16 @@ export interface LockstepClientOptions {
    * with it, only https:// endpoints are accepted.
    */
   readonly ca?: string;
+  /**
+   * How requests travel. `http` (default): one HTTP request each (keep-alive). `ws`: every request
+   * multiplexed on one WebSocket per node (`/v1/rpc`), answers matched by id; same answers, errors
+   * and retry rules. Watches and snapshot downloads use their own connections either way.
+   */
+  readonly transport?: "http" | "ws";
+  /** `ws` transport: requests in flight on one connection at once (the node's default bound is 1024). Default 1024. */
+  readonly rpcRequestsInflightMax?: number;
+  /** `ws` transport: a connection silent to a ping for this long is replaced. Default 10 000. */
+  readonly rpcPingIntervalMs?: number;
   /** Injectable for tests; default the global `fetch`. */
   readonly fetch?: typeof fetch;
   /** A number in [0, 1) for retry jitter; default `Math.random`. */
@@ -45,6 +55,9 @@ export interface ResolvedClientOptions {
   readonly watchReconnectAttemptsMax: number;
   readonly token: string | undefined;
   readonly ca: string | undefined;
+  readonly transport: "http" | "ws";
+  readonly rpcRequestsInflightMax: number;
+  readonly rpcPingIntervalMs: number;
   readonly fetch: typeof fetch;
   readonly random: () => number;
 }
@@ -57,6 +70,9 @@ export const clientDefaults = {
   responseBytesMax: 16 * 1024 * 1024,
   watchPingIntervalMs: 10_000,
   watchReconnectAttemptsMax: 10,
+  transport: "http",
+  rpcRequestsInflightMax: 1024,
+  rpcPingIntervalMs: 10_000,
 } as const;
 
 /** Endpoints are compared as strings, so one spelling per node: no trailing slash. */
@@ -98,10 +114,15 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
   if (options.ca !== undefined && endpoints.some((endpoint) => !endpoint.startsWith("https://"))) {
     throw new TypeError("LockstepClient: a ca is for https:// endpoints only");
   }
+  const transport = options.transport ?? clientDefaults.transport;
+  if (transport !== "http" && transport !== "ws") throw new TypeError(`LockstepClient: transport must be "http" or "ws", got ${JSON.stringify(transport)}`);
   return {
     endpoints,
     token: options.token,
     ca: options.ca,
+    transport,
+    rpcRequestsInflightMax: checkInteger("rpcRequestsInflightMax", options.rpcRequestsInflightMax ?? clientDefaults.rpcRequestsInflightMax, 1),
+    rpcPingIntervalMs: checkInteger("rpcPingIntervalMs", options.rpcPingIntervalMs ?? clientDefaults.rpcPingIntervalMs, 1),
     requestTimeoutMs: checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? clientDefaults.requestTimeoutMs, 1),
     retryAttemptsMax: checkInteger("retryAttemptsMax", options.retryAttemptsMax ?? clientDefaults.retryAttemptsMax, 0),
     retryDelayMs: checkInteger("retryDelayMs", options.retryDelayMs ?? clientDefaults.retryDelayMs, 0),
