@@ -1,4 +1,4 @@
-import { fetchTrusting } from "./ca-fetch.js";
+import { fetchWithTls } from "./tls-fetch.js";
 
 export interface LockstepClientOptions {
   /** Base URLs of the nodes' client API, e.g. `http://127.0.0.1:8401`. At least one. */
@@ -37,6 +37,13 @@ export interface LockstepClientOptions {
   readonly rpcRequestsInflightMax?: number;
   /** `ws` transport: a connection silent to a ping for this long is replaced. Default 10 000. */
   readonly rpcPingIntervalMs?: number;
+  /**
+   * A PEM client certificate (`lockstep certs create-client NAME`: `client.NAME.crt`), presented
+   * to nodes whose client port asks for one (`clientTlsCaFile`). Needs `key` and https:// endpoints.
+   */
+  readonly cert?: string;
+  /** The PEM private key of `cert` (`client.NAME.key`). */
+  readonly key?: string;
   /** Injectable for tests; default the global `fetch`. */
   readonly fetch?: typeof fetch;
   /** A number in [0, 1) for retry jitter; default `Math.random`. */
@@ -58,6 +65,8 @@ export interface ResolvedClientOptions {
   readonly transport: "http" | "ws";
   readonly rpcRequestsInflightMax: number;
   readonly rpcPingIntervalMs: number;
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
   readonly fetch: typeof fetch;
   readonly random: () => number;
 }
@@ -116,6 +125,14 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
   }
   const transport = options.transport ?? clientDefaults.transport;
   if (transport !== "http" && transport !== "ws") throw new TypeError(`LockstepClient: transport must be "http" or "ws", got ${JSON.stringify(transport)}`);
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new TypeError("LockstepClient: a client certificate needs both cert and key");
+  }
+  if (options.cert !== undefined && endpoints.some((endpoint) => !endpoint.startsWith("https://"))) {
+    throw new TypeError("LockstepClient: a client certificate is for https:// endpoints only");
+  }
+  const tls = { ca: options.ca, cert: options.cert, key: options.key };
+  const usesTls = options.ca !== undefined || options.cert !== undefined;
   return {
     endpoints,
     token: options.token,
@@ -123,6 +140,8 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
     transport,
     rpcRequestsInflightMax: checkInteger("rpcRequestsInflightMax", options.rpcRequestsInflightMax ?? clientDefaults.rpcRequestsInflightMax, 1),
     rpcPingIntervalMs: checkInteger("rpcPingIntervalMs", options.rpcPingIntervalMs ?? clientDefaults.rpcPingIntervalMs, 1),
+    cert: options.cert,
+    key: options.key,
     requestTimeoutMs: checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? clientDefaults.requestTimeoutMs, 1),
     retryAttemptsMax: checkInteger("retryAttemptsMax", options.retryAttemptsMax ?? clientDefaults.retryAttemptsMax, 0),
     retryDelayMs: checkInteger("retryDelayMs", options.retryDelayMs ?? clientDefaults.retryDelayMs, 0),
@@ -134,7 +153,7 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
       options.watchReconnectAttemptsMax ?? clientDefaults.watchReconnectAttemptsMax,
       0,
     ),
-    fetch: options.fetch ?? (options.ca === undefined ? globalThis.fetch : fetchTrusting(options.ca)),
+    fetch: options.fetch ?? (usesTls ? fetchWithTls(tls) : globalThis.fetch),
     random: options.random ?? Math.random,
   };
 }

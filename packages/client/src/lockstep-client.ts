@@ -91,6 +91,8 @@ export class LockstepClient {
         ? new RpcPool({
             token: this.#options.token,
             ca: this.#options.ca,
+            cert: this.#options.cert,
+            key: this.#options.key,
             answerBytesMax: this.#options.responseBytesMax,
             requestsInflightMax: this.#options.rpcRequestsInflightMax,
             pingIntervalMs: this.#options.rpcPingIntervalMs,

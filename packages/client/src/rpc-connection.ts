@@ -7,6 +7,9 @@ export interface RpcConnectionOptions {
   readonly token: string | undefined;
   /** PEM CAs to trust for wss:// instead of the system's. */
   readonly ca: string | undefined;
+  /** A PEM client certificate and its key, for a port that asks for one. */
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
   /** Largest answer frame read; a larger one closes the connection. */
   readonly answerBytesMax: number;
   /** Requests in flight on this connection at once; one more is refused locally (`overloaded`). */
@@ -64,6 +67,7 @@ export class RpcConnection {
       perMessageDeflate: false,
       ...(options.token === undefined ? {} : { headers: { authorization: `Bearer ${options.token}` } }),
       ...(options.ca === undefined ? {} : { ca: options.ca }),
+      ...(options.cert === undefined ? {} : { cert: options.cert, key: options.key }),
     });
     this.#opened = new Promise((resolve) => {
       this.#socket.once("open", () => {
