@@ -82,7 +82,7 @@ export function serveRpcConnection(webSocket: WebSocket, upgrade: IncomingMessag
     }
     inflight.add(frame.id);
     options.onRequest?.();
-    const { request, response } = rpcExchange(frame, upgrade.headers, (answer) => {
+    const { request, response } = rpcExchange(frame, upgrade, (answer) => {
       inflight.delete(frame.id);
       send(answerFrame(frame.id, answer));
       finishDrain();

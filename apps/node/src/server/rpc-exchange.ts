@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import type { RpcRequestFrame } from "@lockstep/protocol";
 
@@ -15,15 +16,15 @@ export interface RpcExchangeAnswer {
  * listener HTTP requests go through (guard, in-flight limit, route table, handlers, forwarding),
  * and the answer that listener writes, collected instead of sent. Only the parts of
  * `IncomingMessage` and `ServerResponse` the handlers use exist: method, url, headers and a body
- * stream; statusCode, setHeader, end, headersSent, destroy and the `close` event.
+ * stream, and the connection's socket; statusCode, setHeader, end, headersSent, destroy and the `close` event.
  */
 export function rpcExchange(
   frame: RpcRequestFrame,
-  upgradeHeaders: IncomingHttpHeaders,
+  upgrade: IncomingMessage,
   onAnswer: (answer: RpcExchangeAnswer) => void,
 ): { request: IncomingMessage; response: ServerResponse } {
   const bodyText = frame.body === undefined ? "" : JSON.stringify(frame.body);
-  const request = new RpcRequest(frame, requestHeaders(upgradeHeaders, Buffer.byteLength(bodyText)), bodyText);
+  const request = new RpcRequest(frame, requestHeaders(upgrade.headers, Buffer.byteLength(bodyText)), bodyText, upgrade.socket);
   const response = new RpcResponse(onAnswer);
   return { request: request as unknown as IncomingMessage, response: response as unknown as ServerResponse };
 }
@@ -47,9 +48,12 @@ class RpcRequest extends Readable {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
+  /** The connection's socket: a client certificate is checked on it for every frame, as for every HTTP request. */
+  readonly socket: Socket;
 
-  constructor(frame: RpcRequestFrame, headers: IncomingHttpHeaders, bodyText: string) {
+  constructor(frame: RpcRequestFrame, headers: IncomingHttpHeaders, bodyText: string, socket: Socket) {
     super();
+    this.socket = socket;
     this.method = frame.method;
     this.url = frame.path;
     this.headers = headers;
