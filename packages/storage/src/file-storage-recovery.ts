@@ -47,7 +47,7 @@ export interface RecoveredStorage {
  * stale bytes, or rot in the last synced write) is cut and reported as a possible loss.
  */
 export async function recoverDirectory(options: RecoveryOptions): Promise<RecoveredStorage & { lock: DirectoryLock }> {
-  const listing = await prepareDirectory(options.fileSystem, options.directory);
+  const listing = await prepareDirectory(options.fileSystem, options.directory, options.logger);
   try {
     return { ...(await recoverLocked(options, listing)), lock: listing.lock };
   } catch (error) {
