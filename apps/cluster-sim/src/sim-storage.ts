@@ -172,6 +172,11 @@ export class SimStorage implements Storage {
     return this.durable.entries;
   }
 
+  /** The last index the durable log holds (the durable snapshot's when no entry follows it). */
+  durableLastIndex(): number {
+    return this.durable.entries.length > 0 ? this.durable.firstIndex + this.durable.entries.length - 1 : this.durableSnapshotIndex();
+  }
+
   /** The durable entry at `index` (shared, not copied: read it only), or undefined when not held. */
   durableEntryAt(index: number): Entry | undefined {
     return index >= this.durable.firstIndex ? this.durable.entries[index - this.durable.firstIndex] : undefined;

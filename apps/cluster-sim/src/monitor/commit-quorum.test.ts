@@ -12,10 +12,11 @@ function members(voters: string[], learners: string[] = []): Member[] {
 }
 
 /** A leader's own log: `commands` by index (a plain noop elsewhere), after an optional snapshot. */
-function ownLog(commands: Record<number, Command>, snapshot: { index: number; members: Member[] } | null = null): ConfigurationLogView {
+function ownLog(commands: Record<number, Command>, snapshot: { index: number; members: Member[] } | null = null, durableLast = 1_000): ConfigurationLogView {
   return {
-    durableEntryAt: (index): Entry | undefined => (index > (snapshot?.index ?? 0) ? { index, term: 1, command: commands[index] ?? { kind: "noop" } } : undefined),
+    durableEntryAt: (index): Entry | undefined => (index > (snapshot?.index ?? 0) && index <= durableLast ? { index, term: 1, command: commands[index] ?? { kind: "noop" } } : undefined),
     durableSnapshotIndex: () => snapshot?.index ?? 0,
+    durableLastIndex: () => durableLast,
     durableSnapshotMembers: () => snapshot?.members ?? null,
   };
 }
@@ -94,5 +95,18 @@ describe("CommitQuorumCheck, several commits in one event", () => {
     const logs = new Map([["n1", log({ 3: 1, 5: 1 })], ["n2", log({})], ["n3", log({})], ["n4", log({ 5: 1 })]]);
     expect(check.observe("n1", 1, 2, own, logs)).toBeNull();
     expect(check.observe("n1", 1, 5, own, logs)).toContain("only 1 of 3 voters (n1)");
+  });
+});
+
+describe("CommitQuorumCheck, a leader whose log is not all durable yet", () => {
+  it("does not judge a move past a configuration entry its durable log does not hold yet, and judges the next once it does", () => {
+    // n2 led with commit index 4 learned as a follower while only index 2 was durable here;
+    // index 3 promotes n4 (majority of four: 3).
+    const commands: Record<number, Command> = { 3: { kind: "members", members: members(["n1", "n2", "n3", "n4"]) } };
+    const check = new CommitQuorumCheck(bootstrap);
+    const logs = new Map([["n1", log({})], ["n2", log({ 5: 2, 6: 2 })], ["n3", log({})], ["n4", log({ 5: 2, 6: 2 })]]);
+    expect(check.observe("n2", 2, 4, ownLog(commands, null, 2), logs)).toBeNull();
+    expect(check.observe("n2", 2, 5, ownLog(commands, null, 2), logs)).toBeNull();
+    expect(check.observe("n2", 2, 6, ownLog(commands, null, 6), logs)).toContain("only 2 of 4 voters (n2, n4)");
   });
 });

@@ -9,6 +9,8 @@ export interface DurableLogView {
 /** What the check reads of a leader's own durable log to know which configuration it decides in. */
 export interface ConfigurationLogView {
   durableEntryAt(index: number): Entry | undefined;
+  /** The last index the durable log holds (its snapshot's when it holds no entry after it). */
+  durableLastIndex(): number;
   durableSnapshotIndex(): number;
   durableSnapshotMembers(): readonly Member[] | null;
 }
@@ -16,7 +18,9 @@ export interface ConfigurationLogView {
 /** The configuration a leader decides in, as the check last derived it from that leader's log. */
 interface LeaderView {
   commitIndex: number;
-  /** Voters of the last configuration entry at or below `commitIndex` in the leader's log; null: none found (bootstrap). */
+  /** The leader's durable log was read for configuration entries up to here. */
+  scannedIndex: number;
+  /** Voters of the last configuration entry at or below `scannedIndex` in the leader's log; null: none found (bootstrap). */
   voters: readonly NodeId[] | null;
 }
 
@@ -50,7 +54,10 @@ export class CommitQuorumCheck {
     const view = this.leaders.get(key);
     // The first sighting of a leader sets the baseline: its commit index came from before.
     if (view === undefined) {
-      this.leaders.set(key, { commitIndex, voters: scanDown(commitIndex, own) });
+      // A new leader's commit index can cover entries it has not made durable yet (it learned
+      // them as a follower): the scan starts from what its durable log holds.
+      const scannedIndex = Math.min(commitIndex, own.durableLastIndex());
+      this.leaders.set(key, { commitIndex, scannedIndex, voters: scanDown(scannedIndex, own) });
       if (this.leaders.size > this.leadersMax) {
         const oldest = this.leaders.keys().next().value;
         if (oldest !== undefined) this.leaders.delete(oldest);
@@ -59,14 +66,21 @@ export class CommitQuorumCheck {
     }
     if (commitIndex <= view.commitIndex) return null;
     const previous = view.commitIndex;
+    view.commitIndex = commitIndex;
+    const durableLast = own.durableLastIndex();
+    // The configuration at the previous commit index, then each one the move passed.
+    scanTo(view, Math.min(previous, durableLast), own);
+    if (view.scannedIndex < previous) return null;
     const candidates: Array<readonly NodeId[]> = [view.voters ?? this.bootstrapVoters];
-    for (let position = previous + 1; position <= commitIndex; position++) {
+    for (let position = previous + 1; position <= Math.min(commitIndex, durableLast); position++) {
       const command = own.durableEntryAt(position)?.command;
+      view.scannedIndex = position;
       if (command?.kind !== "members") continue;
       view.voters = votersOf(command.members);
       if (position < commitIndex) candidates.push(view.voters);
     }
-    view.commitIndex = commitIndex;
+    // Entries the move passed that the leader's durable log does not hold yet: their configurations are unknown here.
+    if (view.scannedIndex < commitIndex - 1) return null;
     const leaderLog = logs.get(leader);
     const entryTerm = leaderLog?.durableTermAt(commitIndex) ?? null;
     // Already folded into a snapshot here: the entry's term is no longer known to compare with.
@@ -84,6 +98,15 @@ export class CommitQuorumCheck {
     if (best === null) return null;
     const majority = Math.floor(best.voters.length / 2) + 1;
     return `${leader} (term ${term}) committed index ${commitIndex} (term ${entryTerm}) held durably by only ${best.holders.length} of ${best.voters.length} voters (${best.holders.join(", ") || "none"}) of the configuration in force at its previous commit index ${previous} (voters ${best.voters.join(", ")}); a majority is ${majority}`;
+  }
+}
+
+/** Reads the leader's durable log for configuration entries from the view's scan point up to `index`. */
+function scanTo(view: LeaderView, index: number, log: ConfigurationLogView): void {
+  for (let position = view.scannedIndex + 1; position <= index; position++) {
+    const command = log.durableEntryAt(position)?.command;
+    if (command?.kind === "members") view.voters = votersOf(command.members);
+    view.scannedIndex = position;
   }
 }
 
