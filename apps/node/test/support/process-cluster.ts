@@ -41,6 +41,8 @@ export interface ProcessClusterOptions {
   memberFields?: Record<string, Record<string, unknown>>;
   /** Environment variables a node starts with, besides the test's own (which lose their LOCKSTEP_* names). */
   environment?: (node: TestNode) => Record<string, string>;
+  /** The client port's scheme; `https` makes every `clientUrl` https:// (the test configures the certificate). Default http. */
+  clientScheme?: "http" | "https";
 }
 
 /**
@@ -63,7 +65,7 @@ export class ProcessCluster {
   }
 
   static async prepare(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
-    const resolved = { nodeCount: 3, cluster: "test", config: {}, nodeConfig: {}, memberFields: {}, environment: () => ({}), ...options };
+    const resolved = { nodeCount: 3, cluster: "test", config: {}, nodeConfig: {}, memberFields: {}, environment: () => ({}), clientScheme: "http" as const, ...options };
     const root = mkdtempSync(join(tmpdir(), "lockstep-it-"));
     const ports = await freePorts(host, resolved.nodeCount * 2);
     // Every cluster gets its own CA under <root>/certs, and each node <root>/certs/<id>/ (a few ms).
@@ -72,7 +74,7 @@ export class ProcessCluster {
       const clientPort = ports[resolved.nodeCount + index]!;
       return {
         id: `n${index + 1}`,
-        clientUrl: `http://${host}:${clientPort}`,
+        clientUrl: `${resolved.clientScheme}://${host}:${clientPort}`,
         peerPort: ports[index]!,
         clientPort,
         configFile: join(root, `n${index + 1}.json`),
