@@ -1,4 +1,4 @@
-import { type Stats, closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { type Stats, closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle as NodeFileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { acquireDirectoryLock } from "./directory-lock.js";
@@ -156,7 +156,8 @@ export class PowerCutFileSystem implements FileSystem {
     return this.run(async () => {
       const directory = resolve(path);
       const covered = this.directoriesCompleted.get(directory) ?? 0;
-      const handle = await open(directory, "r");
+      // As nodeFileSystem: O_DIRECTORY, so that a path which is not a directory fails with ENOTDIR.
+      const handle = await open(directory, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0));
       try {
         await handle.sync();
       } finally {
