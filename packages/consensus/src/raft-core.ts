@@ -1,4 +1,5 @@
 import type {
+  HistoryReport,
   Acknowledgment,
   Command,
   Commit,
@@ -21,6 +22,7 @@ import type {
 } from "@lockstep/protocol";
 import { entriesPerMessageMax } from "@lockstep/protocol";
 import { encodeBase64 } from "./base64.js";
+import { HistoryCheck } from "./history-check.js";
 import { assertCoreConfig, defaultSnapshotBytesMax, type CoreConfig } from "./core-config.js";
 import { silentLogger, type HardState, type Logger, type PersistedState, type Snapshot } from "./interfaces.js";
 import { Configuration, type ConfigurationChange, type MembershipChangeRefusal } from "./configuration.js";
@@ -110,6 +112,12 @@ export class RaftCore {
    * neither votes nor campaigns until a leader has brought it up to date (`finishRecovery`).
    */
   private recovering: boolean;
+  /**
+   * Set while this voter holds no log and no snapshot and is recovering (a first start, or a disk
+   * that was wiped): it asks the other voters whether the cluster has a history (`HistoryCheck`).
+   */
+  private historyCheck: HistoryCheck | null = null;
+  private ticksSinceHistoryProbe = 0;
 
   private electionElapsedTicks = 0;
   private heartbeatElapsedTicks = 0;
@@ -170,6 +178,7 @@ export class RaftCore {
     this.configuration = persisted.snapshot === null ? Configuration.fromBootstrap(config.members) : new Configuration(persisted.snapshot.meta.members);
     this.configurationScannedIndex = this.log.snapshotIndex;
     this.setConfiguration(this.configuration);
+    this.startHistoryCheck(persisted);
     this.noteCommitted();
     this.randomizedElectionTimeoutTicks = this.randomElectionTimeout();
     this.lastSoftState = this.softState();
@@ -209,6 +218,15 @@ export class RaftCore {
   }
 
   private stepRole(from: NodeId, message: ConsensusMessage): void {
+    // Neither history message speaks for a leader or a candidate: no term rule applies to them.
+    if (message.type === "HistoryProbe") {
+      this.outbox.send(from, { type: "HistoryReport", term: this.term, lastIndex: this.log.lastIndex(), snapshotIndex: this.log.snapshotIndex });
+      return;
+    }
+    if (message.type === "HistoryReport") {
+      this.onHistoryReport(from, message);
+      return;
+    }
     if (!this.stepTerm(from, message)) return;
     switch (this.role) {
       case "leader":
@@ -705,7 +723,10 @@ export class RaftCore {
 
   private tickElection(): void {
     // A log that may have lost acknowledged entries must not lead (Raft §5.4.1 assumes it did not).
-    if (this.recovering) return;
+    if (this.recovering) {
+      this.tickHistoryCheck();
+      return;
+    }
     this.electionElapsedTicks++;
     // A learner, a removed node and a node that joins (no configuration yet) never campaign:
     // they count ticks only for the leader lease.
@@ -923,6 +944,61 @@ export class RaftCore {
   }
 
   /**
+   * A voter that holds nothing (no entries, no snapshot) and has never voted or seen a term, or is
+   * recovering from a loss, cannot know whether the cluster ran before: a wiped disk looks exactly
+   * like a first start. It recovers (no votes, no campaign) and asks the other voters (DESIGN.md §9).
+   */
+  private startHistoryCheck(persisted: PersistedState): void {
+    const holdsNothing = persisted.entries.length === 0 && persisted.snapshot === null;
+    const neverStarted = persisted.hardState.term === 0 && persisted.hardState.votedFor === null;
+    if (!holdsNothing || !(neverStarted || this.recovering) || !this.configuration.isVoter(this.id)) return;
+    const otherVoters = this.configuration.voters.filter((voter) => voter !== this.id);
+    if (otherVoters.length === 0) return;
+    this.recovering = true;
+    this.historyCheck = new HistoryCheck(otherVoters);
+    this.ticksSinceHistoryProbe = this.config.electionTimeoutTicks;
+    this.logger.info({ voters: otherVoters }, "empty log: asking the other voters whether the cluster has a history before voting");
+  }
+
+  /** Asks the voters that have not answered, once per election timeout. */
+  private tickHistoryCheck(): void {
+    if (this.historyCheck === null) return;
+    this.ticksSinceHistoryProbe++;
+    if (this.ticksSinceHistoryProbe < this.config.electionTimeoutTicks) return;
+    this.ticksSinceHistoryProbe = 0;
+    for (const voter of this.historyCheck.waitingFor) this.outbox.send(voter, { type: "HistoryProbe", term: this.term });
+  }
+
+  private onHistoryReport(from: NodeId, report: HistoryReport): void {
+    if (this.historyCheck === null || !this.recovering) return;
+    const outcome = this.historyCheck.record(from, report);
+    switch (outcome.kind) {
+      case "waiting":
+        return;
+      case "history":
+        // A leader catches this log up (finishRecovery); until then no vote and no campaign.
+        this.historyCheck = null;
+        this.logger.warn({ from }, "the cluster has a history this empty log lacks: not voting until a leader brings this log up to date");
+        return;
+      case "first_start": {
+        this.historyCheck = null;
+        this.recovering = false;
+        // A vote this node may have cast before it lost its disk was cast before every report, so
+        // in a term its candidate still held when it reported: at most the largest term reported.
+        // Terms above it are free; in that term itself this node counts as having voted. At
+        // least term 1, so that the settled first start is durable: a node that restarts before
+        // its first vote is no longer mistaken for an empty disk in a cluster with a history.
+        const reported = outcome.termAtLeast;
+        const term = Math.max(this.term, reported, 1);
+        if (term > this.term) this.becomeFollower(term, null);
+        if (term === reported && this.votedFor === null) this.votedFor = this.id;
+        this.logger.info({ term: this.term }, "no voter holds a log: the cluster's first start, taking part in elections");
+        return;
+      }
+    }
+  }
+
+  /**
    * Ends the recovery from a possible storage loss once this log matches the leader's through the
    * leader's commit index and that entry is of the leader's own term: by leader completeness
    * (§5.4) the log then holds every entry committed before, lost ones included. Votes leave only
@@ -931,6 +1007,7 @@ export class RaftCore {
   private finishRecovery(leaderCommitIndex: number, matchedIndex: number): void {
     if (!this.recovering || leaderCommitIndex > matchedIndex || this.log.term(leaderCommitIndex) !== this.term) return;
     this.recovering = false;
+    this.historyCheck = null;
     this.logger.info({ term: this.term, commitIndex: leaderCommitIndex }, "recovered from a possible storage loss: the leader brought this log up to date");
   }
 
