@@ -28,6 +28,7 @@ import { checkEnvelope, DropCounter, termMax, type DropReason } from "./message-
 import { Outbox } from "./outbox.js";
 import { Progress, type ProgressState } from "./progress.js";
 import { hasQuorum, majorityIndex, voteResult } from "./quorum.js";
+import type { VoteAnswer } from "./quorum.js";
 import { RaftLog } from "./raft-log.js";
 import { ReadIndexTracker, type PendingRead } from "./read-index.js";
 import type { ProposeResult, Ready, ReadFailure, ReadRequestResult, ReadState, Role, SoftState } from "./ready.js";
@@ -106,8 +107,9 @@ export class RaftCore {
   private appliedIndex: number;
   /**
    * Set when storage may have lost acknowledged entries or a vote (`PersistedState.possibleLoss`):
-   * voting or leading with such a log could elect a leader without a committed entry, so this node
-   * neither votes nor campaigns until a leader has brought it up to date (`finishRecovery`).
+   * a plain vote or a plain win with such a log could elect a leader without a committed entry, so
+   * until a leader has brought it up to date (`finishRecovery`) this node's vote, its own included,
+   * counts only in an election that every voter grants (`voteResult`).
    */
   private recovering: boolean;
 
@@ -116,7 +118,7 @@ export class RaftCore {
   private randomizedElectionTimeoutTicks: number;
 
   private readonly progress = new Map<NodeId, Progress>();
-  private readonly votes = new Map<NodeId, boolean>();
+  private readonly votes = new Map<NodeId, VoteAnswer>();
   private leadTransferee: NodeId | null = null;
   private transferElapsedTicks = 0;
 
@@ -158,7 +160,7 @@ export class RaftCore {
     this.term = persisted.hardState.term;
     this.votedFor = persisted.hardState.votedFor;
     this.recovering = persisted.possibleLoss === true || persisted.hardState.recovering === true;
-    if (this.recovering) this.logger.warn({ term: this.term }, "storage may have lost acknowledged data: not voting until a leader brings this log up to date");
+    if (this.recovering) this.logger.warn({ term: this.term }, "storage may have lost acknowledged data: until a leader brings this log up to date, this node's vote counts only in an election that every voter grants");
     const snapshotMeta = persisted.snapshot?.meta;
     this.log = new RaftLog(snapshotMeta?.index ?? 0, snapshotMeta?.term ?? 0, persisted.entries, persisted.hardState.commitIndex);
     // The driver restores the state machine from the persisted snapshot before the first Ready.
@@ -463,7 +465,7 @@ export class RaftCore {
         if (message.preVote) return true;
       }
       // A granted pre-vote carries the term the candidate will use; it must not bump ours.
-      if (message.type === "Vote" && message.preVote && message.granted) return true;
+      if (message.type === "Vote" && message.preVote && (message.granted || message.recovering === true)) return true;
       this.becomeFollower(message.term, isFromLeader(message) ? from : null);
       return true;
     }
@@ -627,7 +629,7 @@ export class RaftCore {
     this.role = "precandidate";
     this.leader = null;
     this.resetRoleState();
-    this.votes.set(this.id, true);
+    this.votes.set(this.id, this.ownVote());
   }
 
   private becomeCandidate(): void {
@@ -638,7 +640,12 @@ export class RaftCore {
     this.role = "candidate";
     this.leader = null;
     this.resetRoleState();
-    this.votes.set(this.id, true);
+    this.votes.set(this.id, this.ownVote());
+  }
+
+  /** A recovering candidate's log may lack what it acknowledged: its own vote counts as a recovering one. */
+  private ownVote(): VoteAnswer {
+    return this.recovering ? "recovering" : "granted";
   }
 
   private becomeLeader(): void {
@@ -704,8 +711,9 @@ export class RaftCore {
   // Ticks
 
   private tickElection(): void {
-    // A log that may have lost acknowledged entries must not lead (Raft §5.4.1 assumes it did not).
-    if (this.recovering) return;
+    // Counted while recovering too: the leader lease (`inLeaderLease`) must expire when the leader
+    // goes, or this node would ignore every election for good. A recovering node campaigns as well;
+    // it wins only if every voter grants (`voteResult`), since its log may lack what it acknowledged.
     this.electionElapsedTicks++;
     // A learner, a removed node and a node that joins (no configuration yet) never campaign:
     // they count ticks only for the leader lease.
@@ -809,7 +817,6 @@ export class RaftCore {
   private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
     // Learners never vote (Raft thesis §4.2.1); nor does a node that was removed or is joining.
     if (!this.configuration.isVoter(this.id)) return "not a voter of the configuration";
-    if (this.recovering) return "recovering from a possible storage loss: no votes until a leader brings this log up to date";
     const canVote =
       this.votedFor === from ||
       (this.votedFor === null && this.leader === null) ||
@@ -830,8 +837,14 @@ export class RaftCore {
     }
     if (!request.preVote) {
       // Recorded in hardState and sent in messagesAfterPersist: durable before it is answered (§5.2).
+      // A recovering node records it too: its vote may decide an election that every voter grants.
       this.votedFor = from;
       this.electionElapsedTicks = 0;
+    }
+    if (this.recovering) {
+      this.logger.debug({ from, term: request.term, preVote: request.preVote }, "vote granted as recovering: it counts only if every voter grants");
+      this.sendVote(from, { type: "Vote", term: request.term, granted: false, preVote: request.preVote, recovering: true });
+      return;
     }
     this.sendVote(from, { type: "Vote", term: request.term, granted: true, preVote: request.preVote });
   }
@@ -843,7 +856,7 @@ export class RaftCore {
   private ignoreVote(vote: Vote): IgnoreReason {
     if (this.role === "precandidate") {
       if (!vote.preVote) return "election vote during pre-vote";
-      if (vote.granted && vote.term !== this.term + 1) return `pre-vote for term ${vote.term}`;
+      if ((vote.granted || vote.recovering === true) && vote.term !== this.term + 1) return `pre-vote for term ${vote.term}`;
       return null;
     }
     if (vote.preVote) return "pre-vote answer during election";
@@ -856,7 +869,7 @@ export class RaftCore {
       this.logger.debug({ from, reason: ignored }, "vote ignored");
       return;
     }
-    this.votes.set(from, vote.granted);
+    this.votes.set(from, vote.recovering === true ? "recovering" : vote.granted ? "granted" : "refused");
     switch (voteResult(this.configuration.voters, this.votes)) {
       case "won":
         if (this.role === "precandidate") this.campaign("election");
@@ -1171,6 +1184,12 @@ export class RaftCore {
     if (index <= this.log.commitIndex || (!figure8Broken && this.log.term(index) !== this.term)) return false;
     const firstOfTerm = this.log.term(this.log.commitIndex) !== this.term;
     this.log.commitTo(index);
+    if (this.recovering && this.log.term(index) === this.term) {
+      // Elected while recovering (every voter granted, or a plain majority of the others): its log
+      // held every committed entry then (§5.4), and now a majority holds its own: it is up to date.
+      this.recovering = false;
+      this.logger.info({ term: this.term, commitIndex: index }, "recovered from a possible storage loss: committed an entry of this leader's own term");
+    }
     if (firstOfTerm) {
       const awaiting = this.reads.takeAwaiting();
       if (awaiting.length > 0) this.startReads(awaiting);
