@@ -134,6 +134,7 @@ export class SimCluster {
     if (member.node !== null) throw new Error(`wipe: ${id} is running; crash it first`);
     const old = this.durableLogs.get(id) ?? member.storage;
     const fresh = this.newStorage(id);
+    this.replacedStorages.push(member.storage);
     member.storage = fresh;
     // A node its damaged disk kept down comes back on the new one.
     member.downForGood = null;
@@ -141,6 +142,14 @@ export class SimCluster {
       durableTermAt: (index) => fresh.durableTermAt(index) ?? old.durableTermAt(index),
       durableSnapshotIndex: () => Math.max(fresh.durableSnapshotIndex(), old.durableSnapshotIndex()),
     });
+  }
+
+  /** Disks taken out by `wipe`: their counters still belong to the run's totals. */
+  private readonly replacedStorages: SimStorage[] = [];
+
+  /** Every disk of the run, the replaced ones included (for the closing line's storage counters). */
+  storages(): SimStorage[] {
+    return [...this.replacedStorages, ...[...this.members.values()].map((member) => member.storage)];
   }
 
   private readonly interceptors: SendInterceptor[] = [];
@@ -174,6 +183,20 @@ export class SimCluster {
   async stopStorageFaults(): Promise<void> {
     for (const member of this.members.values()) member.storage.stopFaults();
     for (const member of this.members.values()) if (member.restartScheduled) await this.start(member.id);
+  }
+
+  /**
+   * The liveness phase: the operator's runbook for a node whose storage refused to start
+   * (docs/operations.md, "Corrupt write-ahead log"): its damaged disk is replaced by an empty one
+   * and it starts again under its old id, knowing it may have lost data. A cluster that also has a
+   * node recovering from a possible loss can elect again only with every voter's answer, so a node
+   * left down for good would keep it without a leader for ever, which no operator leaves it in.
+   */
+  async replaceRefusedDisks(): Promise<void> {
+    for (const id of this.downForGood()) {
+      this.wipe(id);
+      await this.start(id);
+    }
   }
 
   /**

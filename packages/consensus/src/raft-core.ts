@@ -30,6 +30,7 @@ import { checkEnvelope, DropCounter, termMax, type DropReason } from "./message-
 import { Outbox } from "./outbox.js";
 import { Progress, type ProgressState } from "./progress.js";
 import { hasQuorum, majorityIndex, voteResult } from "./quorum.js";
+import type { VoteAnswer } from "./quorum.js";
 import { RaftLog } from "./raft-log.js";
 import { ReadIndexTracker, type PendingRead } from "./read-index.js";
 import type { ProposeResult, Ready, ReadFailure, ReadRequestResult, ReadState, Role, SoftState } from "./ready.js";
@@ -108,8 +109,9 @@ export class RaftCore {
   private appliedIndex: number;
   /**
    * Set when storage may have lost acknowledged entries or a vote (`PersistedState.possibleLoss`):
-   * voting or leading with such a log could elect a leader without a committed entry, so this node
-   * neither votes nor campaigns until a leader has brought it up to date (`finishRecovery`).
+   * a plain vote or a plain win with such a log could elect a leader without a committed entry, so
+   * until a leader has brought it up to date (`finishRecovery`) this node's vote, its own included,
+   * counts only in an election that every voter grants (`voteResult`).
    */
   private recovering: boolean;
   /**
@@ -124,7 +126,7 @@ export class RaftCore {
   private randomizedElectionTimeoutTicks: number;
 
   private readonly progress = new Map<NodeId, Progress>();
-  private readonly votes = new Map<NodeId, boolean>();
+  private readonly votes = new Map<NodeId, VoteAnswer>();
   private leadTransferee: NodeId | null = null;
   private transferElapsedTicks = 0;
 
@@ -166,7 +168,7 @@ export class RaftCore {
     this.term = persisted.hardState.term;
     this.votedFor = persisted.hardState.votedFor;
     this.recovering = persisted.possibleLoss === true || persisted.hardState.recovering === true;
-    if (this.recovering) this.logger.warn({ term: this.term }, "storage may have lost acknowledged data: not voting until a leader brings this log up to date");
+    if (this.recovering) this.logger.warn({ term: this.term }, "storage may have lost acknowledged data: until a leader brings this log up to date, this node's vote counts only in an election that every voter grants");
     const snapshotMeta = persisted.snapshot?.meta;
     this.log = new RaftLog(snapshotMeta?.index ?? 0, snapshotMeta?.term ?? 0, persisted.entries, persisted.hardState.commitIndex);
     // The driver restores the state machine from the persisted snapshot before the first Ready.
@@ -481,7 +483,7 @@ export class RaftCore {
         if (message.preVote) return true;
       }
       // A granted pre-vote carries the term the candidate will use; it must not bump ours.
-      if (message.type === "Vote" && message.preVote && message.granted) return true;
+      if (message.type === "Vote" && message.preVote && (message.granted || message.recovering === true)) return true;
       this.becomeFollower(message.term, isFromLeader(message) ? from : null);
       return true;
     }
@@ -645,7 +647,7 @@ export class RaftCore {
     this.role = "precandidate";
     this.leader = null;
     this.resetRoleState();
-    this.votes.set(this.id, true);
+    this.votes.set(this.id, this.ownVote());
   }
 
   private becomeCandidate(): void {
@@ -656,7 +658,12 @@ export class RaftCore {
     this.role = "candidate";
     this.leader = null;
     this.resetRoleState();
-    this.votes.set(this.id, true);
+    this.votes.set(this.id, this.ownVote());
+  }
+
+  /** A recovering candidate's log may lack what it acknowledged: its own vote counts as a recovering one. */
+  private ownVote(): VoteAnswer {
+    return this.recovering ? "recovering" : "granted";
   }
 
   private becomeLeader(): void {
@@ -722,11 +729,11 @@ export class RaftCore {
   // Ticks
 
   private tickElection(): void {
-    // A log that may have lost acknowledged entries must not lead (Raft §5.4.1 assumes it did not).
-    if (this.recovering) {
-      this.tickHistoryCheck();
-      return;
-    }
+    // An empty log asks the other voters whether the cluster has a history (HistoryProbe).
+    if (this.recovering) this.tickHistoryCheck();
+    // Counted while recovering too: the leader lease (`inLeaderLease`) must expire when the leader
+    // goes, or this node would ignore every election for good. A recovering node campaigns as well;
+    // it wins only if every voter grants (`voteResult`), since its log may lack what it acknowledged.
     this.electionElapsedTicks++;
     // A learner, a removed node and a node that joins (no configuration yet) never campaign:
     // they count ticks only for the leader lease.
@@ -830,7 +837,6 @@ export class RaftCore {
   private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
     // Learners never vote (Raft thesis §4.2.1); nor does a node that was removed or is joining.
     if (!this.configuration.isVoter(this.id)) return "not a voter of the configuration";
-    if (this.recovering) return "recovering from a possible storage loss: no votes until a leader brings this log up to date";
     const canVote =
       this.votedFor === from ||
       (this.votedFor === null && this.leader === null) ||
@@ -851,8 +857,14 @@ export class RaftCore {
     }
     if (!request.preVote) {
       // Recorded in hardState and sent in messagesAfterPersist: durable before it is answered (§5.2).
+      // A recovering node records it too: its vote may decide an election that every voter grants.
       this.votedFor = from;
       this.electionElapsedTicks = 0;
+    }
+    if (this.recovering) {
+      this.logger.debug({ from, term: request.term, preVote: request.preVote }, "vote granted as recovering: it counts only if every voter grants");
+      this.sendVote(from, { type: "Vote", term: request.term, granted: false, preVote: request.preVote, recovering: true });
+      return;
     }
     this.sendVote(from, { type: "Vote", term: request.term, granted: true, preVote: request.preVote });
   }
@@ -864,7 +876,7 @@ export class RaftCore {
   private ignoreVote(vote: Vote): IgnoreReason {
     if (this.role === "precandidate") {
       if (!vote.preVote) return "election vote during pre-vote";
-      if (vote.granted && vote.term !== this.term + 1) return `pre-vote for term ${vote.term}`;
+      if ((vote.granted || vote.recovering === true) && vote.term !== this.term + 1) return `pre-vote for term ${vote.term}`;
       return null;
     }
     if (vote.preVote) return "pre-vote answer during election";
@@ -877,7 +889,7 @@ export class RaftCore {
       this.logger.debug({ from, reason: ignored }, "vote ignored");
       return;
     }
-    this.votes.set(from, vote.granted);
+    this.votes.set(from, vote.recovering === true ? "recovering" : vote.granted ? "granted" : "refused");
     switch (voteResult(this.configuration.voters, this.votes)) {
       case "won":
         if (this.role === "precandidate") this.campaign("election");
@@ -946,7 +958,7 @@ export class RaftCore {
   /**
    * A voter that holds nothing (no entries, no snapshot) and has never voted or seen a term, or is
    * recovering from a loss, cannot know whether the cluster ran before: a wiped disk looks exactly
-   * like a first start. It recovers (no votes, no campaign) and asks the other voters (DESIGN.md §9).
+   * like a first start. It recovers (its vote counts only where every voter grants) and asks the other voters (DESIGN.md §9).
    */
   private startHistoryCheck(persisted: PersistedState): void {
     const holdsNothing = persisted.entries.length === 0 && persisted.snapshot === null;
@@ -976,9 +988,9 @@ export class RaftCore {
       case "waiting":
         return;
       case "history":
-        // A leader catches this log up (finishRecovery); until then no vote and no campaign.
+        // A leader catches this log up (finishRecovery); until then its vote is a recovering one.
         this.historyCheck = null;
-        this.logger.warn({ from }, "the cluster has a history this empty log lacks: not voting until a leader brings this log up to date");
+        this.logger.warn({ from }, "the cluster has a history this empty log lacks: until a leader brings this log up to date, this node's vote counts only in an election that every voter grants");
         return;
       case "first_start": {
         this.historyCheck = null;
@@ -1248,6 +1260,12 @@ export class RaftCore {
     if (index <= this.log.commitIndex || (!figure8Broken && this.log.term(index) !== this.term)) return false;
     const firstOfTerm = this.log.term(this.log.commitIndex) !== this.term;
     this.log.commitTo(index);
+    if (this.recovering && this.log.term(index) === this.term) {
+      // Elected while recovering (every voter granted, or a plain majority of the others): its log
+      // held every committed entry then (§5.4), and now a majority holds its own: it is up to date.
+      this.recovering = false;
+      this.logger.info({ term: this.term, commitIndex: index }, "recovered from a possible storage loss: committed an entry of this leader's own term");
+    }
     if (firstOfTerm) {
       const awaiting = this.reads.takeAwaiting();
       if (awaiting.length > 0) this.startReads(awaiting);

@@ -81,6 +81,13 @@ export const VoteSchema = z.object({
   term: TermSchema,
   granted: z.boolean(),
   preVote: z.boolean(),
+  /**
+   * Set by a voter whose storage may have lost acknowledged entries or a vote (it is recovering):
+   * it would grant this candidate (its log is not ahead and it has voted for nobody else in this
+   * term), but such a vote counts only in an election that every voter grants. `granted` is then
+   * false, so a node that does not know this field counts it as a refusal.
+   */
+  recovering: z.boolean().optional(),
 });
 export type Vote = z.infer<typeof VoteSchema>;
 
