@@ -332,13 +332,9 @@ export class FaultSchedule {
 
   private mayCrash(): boolean {
     // Keep a majority able to run: crash at most a minority at a time.
-    // A node whose storage refused to start is down too, and so is a running node that recovers
-    // from a possible loss (a wiped disk, an ambiguous torn tail): it may not vote until a leader
-    // caught it up, so crashing another node could leave no majority that may elect (a second
-    // fault of a tolerance of one, which the cluster rightly survives only by halting).
+    // A node whose storage refused to start is down too.
     const downForGood = this.context.cluster.downForGood().filter((id) => !this.crashed.has(id)).length;
-    const recovering = this.context.cluster.liveNodes().filter((node) => node.status().recovering).length;
-    return this.crashed.size + this.crashing.size + downForGood + recovering < Math.floor((this.context.ids.length - 1) / 2);
+    return this.crashed.size + this.crashing.size + downForGood < Math.floor((this.context.ids.length - 1) / 2);
   }
 
   /** Crashes one node (the leader at the profile's rate); returns it, or null when a minority is already down. */
