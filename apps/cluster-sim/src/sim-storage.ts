@@ -43,7 +43,24 @@ export interface SimStorageStats extends SimulatedDiskStats {
   powerCutsDuringWrites: number;
 }
 
-type Operation = { kind: "persist"; write: StorageWrite } | { kind: "snapshot"; snapshot: Snapshot } | { kind: "compact"; index: number };
+/**
+ * What the model keeps of a log entry: its position. Every check compares indexes and terms, so
+ * copying commands (a deep clone per entry per write was a tenth of a simulated run) buys nothing.
+ */
+export interface LogPosition {
+  index: number;
+  term: number;
+  /** The configuration a `members` entry names (shared with the entry: read it only); the checkers judge commits against it. */
+  members?: readonly Member[];
+}
+
+/** A write as the model records it: its hard state and the positions of its entries. */
+interface ModelWrite {
+  hardState?: HardState;
+  entries: LogPosition[];
+}
+
+type Operation = { kind: "persist"; write: ModelWrite } | { kind: "snapshot"; snapshot: Snapshot } | { kind: "compact"; index: number };
 
 /**
  * One node's storage in the simulator: the real `FileStorage` over a `SimulatedDisk`. A crash
@@ -137,7 +154,7 @@ export class SimStorage implements Storage {
 
   persist(write: StorageWrite): Promise<void> {
     this.maybeCutPower(write);
-    return this.track({ kind: "persist", write: { ...(write.hardState === undefined ? {} : { hardState: { ...write.hardState } }), entries: write.entries.map(copyEntry) } }, () =>
+    return this.track({ kind: "persist", write: { ...(write.hardState === undefined ? {} : { hardState: { ...write.hardState } }), entries: write.entries.map(positionOf) } }, () =>
       this.storage().persist(write),
     );
   }
@@ -158,9 +175,9 @@ export class SimStorage implements Storage {
     return { ...this.durable.hardState };
   }
 
-  /** Copies of the durable log entries (after the durable snapshot, if any). */
-  durableEntries(): Entry[] {
-    return this.durable.entries.map(copyEntry);
+  /** The positions of the durable log entries (after the durable snapshot, if any), as copies. */
+  durableEntries(): LogPosition[] {
+    return this.durable.entries.map(positionOf);
   }
 
   durableSnapshotIndex(): number {
@@ -168,7 +185,7 @@ export class SimStorage implements Storage {
   }
 
   /** The durable log entries themselves (shared, not copied: read them only). */
-  durableEntriesView(): readonly Entry[] {
+  durableEntriesView(): readonly LogPosition[] {
     return this.durable.entries;
   }
 
@@ -178,7 +195,7 @@ export class SimStorage implements Storage {
   }
 
   /** The durable entry at `index` (shared, not copied: read it only), or undefined when not held. */
-  durableEntryAt(index: number): Entry | undefined {
+  durableEntryAt(index: number): LogPosition | undefined {
     return index >= this.durable.firstIndex ? this.durable.entries[index - this.durable.firstIndex] : undefined;
   }
 
@@ -285,14 +302,14 @@ export class SimStorage implements Storage {
 class LogModel {
   hardState: HardState = { ...emptyHardState };
   snapshot: Snapshot | null = null;
-  entries: Entry[] = [];
+  entries: LogPosition[] = [];
   firstIndex = 1;
 
   static from(state: PersistedState): LogModel {
     const model = new LogModel();
     model.hardState = { ...state.hardState };
     model.snapshot = state.snapshot === null ? null : copySnapshot(state.snapshot);
-    model.entries = state.entries.map(copyEntry);
+    model.entries = state.entries.map(positionOf);
     model.firstIndex = state.entries[0]?.index ?? (state.snapshot?.meta.index ?? 0) + 1;
     return model;
   }
@@ -314,14 +331,15 @@ class LogModel {
     }
   }
 
-  private applyWrite(write: StorageWrite): void {
+  private applyWrite(write: ModelWrite): void {
     if (write.hardState !== undefined) this.hardState = { ...write.hardState };
     const first = write.entries[0];
     if (first === undefined) return;
     if (this.entries.length === 0) this.firstIndex = first.index;
     // Raft §5.3: a write at an existing index replaces that entry and everything after it.
     this.entries.length = Math.max(0, first.index - this.firstIndex);
-    this.entries.push(...write.entries.map(copyEntry));
+    // The write's positions are the model's own copies (made when it was handed to storage).
+    this.entries.push(...write.entries);
   }
 
   private applySnapshot(snapshot: Snapshot): void {
@@ -352,8 +370,9 @@ function sameHardState(left: HardState, right: HardState): boolean {
   return left.term === right.term && left.votedFor === right.votedFor && left.commitIndex === right.commitIndex;
 }
 
-function copyEntry(entry: Entry): Entry {
-  return structuredClone(entry);
+function positionOf(entry: LogPosition | Entry): LogPosition {
+  if ("command" in entry) return entry.command.kind === "members" ? { index: entry.index, term: entry.term, members: entry.command.members } : { index: entry.index, term: entry.term };
+  return entry.members === undefined ? { index: entry.index, term: entry.term } : { index: entry.index, term: entry.term, members: entry.members };
 }
 
 function copySnapshot(snapshot: Snapshot): Snapshot {

@@ -1,4 +1,4 @@
-import type { Command, Entry, Member } from "@lockstep/protocol";
+import type { Command, Member } from "@lockstep/protocol";
 import { describe, expect, it } from "vitest";
 import { CommitQuorumCheck } from "./commit-quorum.js";
 import type { ConfigurationLogView, DurableLogView } from "./commit-quorum.js";
@@ -14,7 +14,11 @@ function members(voters: string[], learners: string[] = []): Member[] {
 /** A leader's own log: `commands` by index (a plain noop elsewhere), after an optional snapshot. */
 function ownLog(commands: Record<number, Command>, snapshot: { index: number; members: Member[] } | null = null, durableLast = 1_000): ConfigurationLogView {
   return {
-    durableEntryAt: (index): Entry | undefined => (index > (snapshot?.index ?? 0) && index <= durableLast ? { index, term: 1, command: commands[index] ?? { kind: "noop" } } : undefined),
+    durableEntryAt: (index) => {
+      if (index <= (snapshot?.index ?? 0) || index > durableLast) return undefined;
+      const command = commands[index];
+      return command?.kind === "members" ? { term: 1, members: command.members } : { term: 1 };
+    },
     durableSnapshotIndex: () => snapshot?.index ?? 0,
     durableLastIndex: () => durableLast,
     durableSnapshotMembers: () => snapshot?.members ?? null,

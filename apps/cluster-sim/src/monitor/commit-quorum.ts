@@ -1,4 +1,4 @@
-import type { Entry, Member, NodeId } from "@lockstep/protocol";
+import type { Member, NodeId } from "@lockstep/protocol";
 
 /** What the check reads of one member's storage: the durable term at an index (null if not held). */
 export interface DurableLogView {
@@ -8,7 +8,8 @@ export interface DurableLogView {
 
 /** What the check reads of a leader's own durable log to know which configuration it decides in. */
 export interface ConfigurationLogView {
-  durableEntryAt(index: number): Entry | undefined;
+  /** The durable entry at `index`: its term, and the configuration it names if it is a `members` entry. */
+  durableEntryAt(index: number): { term: number; members?: readonly Member[] } | undefined;
   /** The last index the durable log holds (its snapshot's when it holds no entry after it). */
   durableLastIndex(): number;
   durableSnapshotIndex(): number;
@@ -73,10 +74,10 @@ export class CommitQuorumCheck {
     if (view.scannedIndex < previous) return null;
     const candidates: Array<readonly NodeId[]> = [view.voters ?? this.bootstrapVoters];
     for (let position = previous + 1; position <= Math.min(commitIndex, durableLast); position++) {
-      const command = own.durableEntryAt(position)?.command;
+      const members = own.durableEntryAt(position)?.members;
       view.scannedIndex = position;
-      if (command?.kind !== "members") continue;
-      view.voters = votersOf(command.members);
+      if (members === undefined) continue;
+      view.voters = votersOf(members);
       if (position < commitIndex) candidates.push(view.voters);
     }
     // Entries the move passed that the leader's durable log does not hold yet: their configurations are unknown here.
@@ -104,8 +105,8 @@ export class CommitQuorumCheck {
 /** Reads the leader's durable log for configuration entries from the view's scan point up to `index`. */
 function scanTo(view: LeaderView, index: number, log: ConfigurationLogView): void {
   for (let position = view.scannedIndex + 1; position <= index; position++) {
-    const command = log.durableEntryAt(position)?.command;
-    if (command?.kind === "members") view.voters = votersOf(command.members);
+    const members = log.durableEntryAt(position)?.members;
+    if (members !== undefined) view.voters = votersOf(members);
     view.scannedIndex = position;
   }
 }
@@ -113,8 +114,8 @@ function scanTo(view: LeaderView, index: number, log: ConfigurationLogView): voi
 function scanDown(index: number, log: ConfigurationLogView): readonly NodeId[] | null {
   const snapshotIndex = log.durableSnapshotIndex();
   for (let position = index; position > snapshotIndex; position--) {
-    const command = log.durableEntryAt(position)?.command;
-    if (command?.kind === "members") return votersOf(command.members);
+    const logged = log.durableEntryAt(position)?.members;
+    if (logged !== undefined) return votersOf(logged);
   }
   const members = log.durableSnapshotMembers();
   return members === null ? null : votersOf(members);

@@ -61,8 +61,11 @@ function termAt(index: number, proposal: Proposal, own: DurableLogView): number 
 function otherChangeBetween(commitIndex: number, index: number, proposal: Proposal, own: ConfigurationLogView): number | null {
   for (let position = commitIndex + 1; position < index; position++) {
     const carried = position > proposal.prevIndex ? proposal.entries[position - proposal.prevIndex - 1] : undefined;
-    const entry = carried !== undefined && carried.index === position ? carried : own.durableEntryAt(position);
-    if (entry?.command.kind === "members") return position;
+    if (carried !== undefined && carried.index === position) {
+      if (carried.command.kind === "members") return position;
+      continue;
+    }
+    if (own.durableEntryAt(position)?.members !== undefined) return position;
   }
   return null;
 }
