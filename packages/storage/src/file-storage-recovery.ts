@@ -3,6 +3,7 @@ import type { Logger, SnapshotMeta } from "@lockstep/consensus";
 import type { DirectoryListing } from "./data-directory.js";
 import { prepareDirectory, removeFile, segmentFileName, snapshotFileName, syncDirectory, writeAll } from "./data-directory.js";
 import type { DirectoryLock, FileSystem } from "./file-system.js";
+import { preallocationTarget, writeZeros } from "./segment-preallocation.js";
 import { readSnapshotFile } from "./snapshot-file.js";
 import { StorageError, storageErrorFromSystem } from "./storage-error.js";
 import { LogReplay } from "./wal-replay.js";
@@ -17,6 +18,8 @@ export interface RecoveryOptions {
   fsyncPolicy: FsyncPolicy;
   entriesInMemoryMax: number;
   recordBytesMax: number;
+  /** The new segment's synced zeros reach at least this far (`segment-preallocation.ts`). */
+  segmentBytesMax: number;
   logger: Logger;
   /** Draws the nonce of the segment recovery starts. */
   nonce: () => number;
@@ -129,7 +132,8 @@ async function replaySegment(options: RecoveryOptions, replay: LogReplay, sequen
   }
   // The last segment may hold bytes that a process which exited (without a power cut) wrote but
   // never synced: sync what is kept before anything is acknowledged on top of it.
-  if (isLast) await cutAndSync(options.fileSystem, path, scan.damage === null ? null : scan.validBytes);
+  // Damage is cut, and so are the zeros a segment was preallocated with: it takes no more writes.
+  if (isLast) await cutAndSync(options.fileSystem, path, scan.damage === null && scan.validBytes === bytes.byteLength ? null : scan.validBytes);
   const mismatch = replay.applySegment(sequence, scan.nonce, scan.records);
   if (mismatch !== null) {
     throw new StorageError("corrupt", path, `${path} is corrupt at byte ${mismatch.offset}: ${mismatch.detail}`);
@@ -180,13 +184,20 @@ async function createSegment(options: RecoveryOptions, sequence: number, nonce: 
   const path = segmentPath(options.directory, sequence);
   try {
     const handle = await options.fileSystem.open(path, "createExclusive");
+    let preallocated = 0;
+    if (options.fsyncPolicy === "always") {
+      // Zeros first, synced, so that even a torn header reads as a tear (`segment-preallocation.ts`).
+      preallocated = preallocationTarget(bytes.byteLength, 0, options.segmentBytesMax);
+      await writeZeros(handle, 0, preallocated);
+      await handle.datasync();
+    }
     await writeAll(handle, bytes, 0);
     if (options.fsyncPolicy === "always") {
       await handle.datasync();
       await syncDirectory(options.fileSystem, options.directory);
     }
     const synced = options.fsyncPolicy === "always" ? bytes.byteLength : 0;
-    return { sequence, nonce, handle, bytes: bytes.byteLength, syncedBytes: synced };
+    return { sequence, nonce, handle, bytes: bytes.byteLength, syncedBytes: synced, preallocatedBytes: preallocated };
   } catch (error) {
     throw storageErrorFromSystem(error, path, "cannot create segment");
   }
