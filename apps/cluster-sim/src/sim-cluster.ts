@@ -1,5 +1,5 @@
 import { ConsensusNode } from "@lockstep/consensus";
-import type { DriverConfig, RandomSource, Storage, Transport } from "@lockstep/consensus";
+import type { DriverConfig, Logger, RandomSource, Transport } from "@lockstep/consensus";
 import type { ConsensusEnvelope, Envelope, NodeId } from "@lockstep/protocol";
 import { lifecycleDefinition } from "@lockstep/state-machine";
 import type { DiskFaults } from "@lockstep/storage";
@@ -31,8 +31,6 @@ interface SimMember {
   handler: ((envelope: ConsensusEnvelope) => void) | null;
   /** The network endpoint of the current incarnation. */
   endpoint: Transport | null;
-  /** The disk was replaced by an empty one: the next start reports a possible loss (it may have voted or acknowledged before). */
-  wiped: boolean;
   /** Bumped by every start: a transport of an older incarnation sends nothing. */
   incarnation: number;
   /** Set by `silence`: this incarnation sends nothing more (its crash falls right after a message). */
@@ -88,7 +86,6 @@ export class SimCluster {
         handler: null,
         endpoint: null,
         incarnation: 0,
-        wiped: false,
         silenced: false,
         networkCrashDeferred: false,
         downForGood: null,
@@ -139,7 +136,6 @@ export class SimCluster {
     const fresh = this.newStorage(id);
     this.replacedStorages.push(member.storage);
     member.storage = fresh;
-    member.wiped = true;
     // A node its damaged disk kept down comes back on the new one.
     member.downForGood = null;
     this.durableLogs.set(id, {
@@ -222,9 +218,8 @@ export class SimCluster {
     member.silenced = false;
     member.incarnation++;
     this.context.network.restart(id);
-    // Only the first start after a wipe: once it has run, what it writes is its own again.
-    const wiped = member.wiped;
-    member.wiped = false;
+    // A node on a replaced, empty disk is told nothing: like a real one, it finds out from the
+    // other voters that the cluster has a history (the core's HistoryProbe, DESIGN.md §9).
     const transport = this.monitoredTransport(member, this.context.network.endpoint(id));
     const incarnation = member.incarnation;
     const node = await ConsensusNode.start({
@@ -233,7 +228,8 @@ export class SimCluster {
       members: this.context.ids,
       definition: lifecycleDefinition,
       transport,
-      storage: wiped ? reportingPossibleLoss(member.storage) : member.storage,
+      storage: member.storage,
+      ...(process.env.LOCKSTEP_SIM_TRACE === undefined ? {} : { logger: traceLogger({ node: id, incarnation }, () => this.context.clock.nowMs()) }),
       clock: member.clock,
       random: fork(this.context.random),
       config: this.context.driverConfig,
@@ -403,13 +399,15 @@ export class SimCluster {
   }
 }
 
-/** The storage as a node started on a replaced, empty disk sees it: the load says data may be lost. */
-function reportingPossibleLoss(storage: Storage): Storage {
-  return {
-    load: async () => ({ ...(await storage.load()), possibleLoss: true }),
-    persist: (write) => storage.persist(write),
-    saveSnapshot: (snapshot) => storage.saveSnapshot(snapshot),
-    compact: (index) => storage.compact(index),
-    close: () => storage.close(),
+
+/**
+ * `LOCKSTEP_SIM_TRACE=1 pnpm sim --seed N ...` prints every node's consensus log lines (info and
+ * above; `=debug` for all) with the virtual time in ms, to read why a seed failed.
+ */
+function traceLogger(bound: object, nowMs: () => number): Logger {
+  const emit = (level: "debug" | "info" | "warn" | "error") => (fields: object, message: string) => {
+    if (level === "debug" && process.env.LOCKSTEP_SIM_TRACE !== "debug") return;
+    process.stderr.write(`${nowMs().toFixed(1)} ${level} ${JSON.stringify({ ...bound, ...fields })} ${message}\n`);
   };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error"), child: (more) => traceLogger({ ...bound, ...more }, nowMs) };
 }

@@ -1,4 +1,5 @@
 import type {
+  HistoryReport,
   Acknowledgment,
   Command,
   Commit,
@@ -21,6 +22,7 @@ import type {
 } from "@lockstep/protocol";
 import { entriesPerMessageMax } from "@lockstep/protocol";
 import { encodeBase64 } from "./base64.js";
+import { HistoryCheck } from "./history-check.js";
 import { assertCoreConfig, defaultSnapshotBytesMax, type CoreConfig } from "./core-config.js";
 import { silentLogger, type HardState, type Logger, type PersistedState, type Snapshot } from "./interfaces.js";
 import { Configuration, type ConfigurationChange, type MembershipChangeRefusal } from "./configuration.js";
@@ -115,6 +117,12 @@ export class RaftCore {
    * counts only in an election that every voter grants (`voteResult`).
    */
   private recovering: boolean;
+  /**
+   * Set while this voter holds no log and no snapshot and is recovering (a first start, or a disk
+   * that was wiped): it asks the other voters whether the cluster has a history (`HistoryCheck`).
+   */
+  private historyCheck: HistoryCheck | null = null;
+  private ticksSinceHistoryProbe = 0;
 
   private electionElapsedTicks = 0;
   private heartbeatElapsedTicks = 0;
@@ -175,6 +183,7 @@ export class RaftCore {
     this.configuration = persisted.snapshot === null ? Configuration.fromBootstrap(config.members) : new Configuration(persisted.snapshot.meta.members);
     this.configurationScannedIndex = this.log.snapshotIndex;
     this.setConfiguration(this.configuration);
+    this.startHistoryCheck(persisted);
     this.noteCommitted();
     this.randomizedElectionTimeoutTicks = this.randomElectionTimeout();
     this.lastSoftState = this.softState();
@@ -214,6 +223,15 @@ export class RaftCore {
   }
 
   private stepRole(from: NodeId, message: ConsensusMessage): void {
+    // Neither history message speaks for a leader or a candidate: no term rule applies to them.
+    if (message.type === "HistoryProbe") {
+      this.outbox.send(from, { type: "HistoryReport", term: this.term, lastIndex: this.log.lastIndex(), snapshotIndex: this.log.snapshotIndex });
+      return;
+    }
+    if (message.type === "HistoryReport") {
+      this.onHistoryReport(from, message);
+      return;
+    }
     if (!this.stepTerm(from, message)) return;
     switch (this.role) {
       case "leader":
@@ -719,6 +737,8 @@ export class RaftCore {
   // Ticks
 
   private tickElection(): void {
+    // An empty log asks the other voters whether the cluster has a history (HistoryProbe).
+    if (this.recovering) this.tickHistoryCheck();
     // Counted while recovering too: the leader lease (`inLeaderLease`) must expire when the leader
     // goes, or this node would ignore every election for good. A recovering node campaigns as well;
     // it wins only if every voter grants (`voteResult`), since its log may lack what it acknowledged.
@@ -944,6 +964,61 @@ export class RaftCore {
   }
 
   /**
+   * A voter that holds nothing (no entries, no snapshot) and has never voted or seen a term, or is
+   * recovering from a loss, cannot know whether the cluster ran before: a wiped disk looks exactly
+   * like a first start. It recovers (its vote counts only where every voter grants) and asks the other voters (DESIGN.md §9).
+   */
+  private startHistoryCheck(persisted: PersistedState): void {
+    const holdsNothing = persisted.entries.length === 0 && persisted.snapshot === null;
+    const neverStarted = persisted.hardState.term === 0 && persisted.hardState.votedFor === null;
+    if (!holdsNothing || !(neverStarted || this.recovering) || !this.configuration.isVoter(this.id)) return;
+    const otherVoters = this.configuration.voters.filter((voter) => voter !== this.id);
+    if (otherVoters.length === 0) return;
+    this.recovering = true;
+    this.historyCheck = new HistoryCheck(otherVoters);
+    this.ticksSinceHistoryProbe = this.config.electionTimeoutTicks;
+    this.logger.info({ voters: otherVoters }, "empty log: asking the other voters whether the cluster has a history before voting");
+  }
+
+  /** Asks the voters that have not answered, once per election timeout. */
+  private tickHistoryCheck(): void {
+    if (this.historyCheck === null) return;
+    this.ticksSinceHistoryProbe++;
+    if (this.ticksSinceHistoryProbe < this.config.electionTimeoutTicks) return;
+    this.ticksSinceHistoryProbe = 0;
+    for (const voter of this.historyCheck.waitingFor) this.outbox.send(voter, { type: "HistoryProbe", term: this.term });
+  }
+
+  private onHistoryReport(from: NodeId, report: HistoryReport): void {
+    if (this.historyCheck === null || !this.recovering) return;
+    const outcome = this.historyCheck.record(from, report);
+    switch (outcome.kind) {
+      case "waiting":
+        return;
+      case "history":
+        // A leader catches this log up (finishRecovery); until then its vote is a recovering one.
+        this.historyCheck = null;
+        this.logger.warn({ from }, "the cluster has a history this empty log lacks: until a leader brings this log up to date, this node's vote counts only in an election that every voter grants");
+        return;
+      case "first_start": {
+        this.historyCheck = null;
+        this.recovering = false;
+        // A vote this node may have cast before it lost its disk was cast before every report, so
+        // in a term its candidate still held when it reported: at most the largest term reported.
+        // Terms above it are free; in that term itself this node counts as having voted. At
+        // least term 1, so that the settled first start is durable: a node that restarts before
+        // its first vote is no longer mistaken for an empty disk in a cluster with a history.
+        const reported = outcome.termAtLeast;
+        const term = Math.max(this.term, reported, 1);
+        if (term > this.term) this.becomeFollower(term, null);
+        if (term === reported && this.votedFor === null) this.votedFor = this.id;
+        this.logger.info({ term: this.term }, "no voter holds a log: the cluster's first start, taking part in elections");
+        return;
+      }
+    }
+  }
+
+  /**
    * Ends the recovery from a possible storage loss once this log matches the leader's through the
    * leader's commit index and that entry is of the leader's own term: by leader completeness
    * (§5.4) the log then holds every entry committed before, lost ones included. Votes leave only
@@ -952,6 +1027,7 @@ export class RaftCore {
   private finishRecovery(leaderCommitIndex: number, matchedIndex: number): void {
     if (!this.recovering || leaderCommitIndex > matchedIndex || this.log.term(leaderCommitIndex) !== this.term) return;
     this.recovering = false;
+    this.historyCheck = null;
     this.logger.info({ term: this.term, commitIndex: leaderCommitIndex }, "recovered from a possible storage loss: the leader brought this log up to date");
   }
 
