@@ -44,6 +44,8 @@ export class Network {
   /** Every Ready processed, per node, for tests that inspect ordering. */
   readonly readyLog = new Map<NodeId, Ready[]>();
   keepReadyLog = false;
+  /** Called with every Ready as it is taken, in the order the network processes them (golden scenario files print them). */
+  onReady: ((id: NodeId, ready: Ready) => void) | null = null;
   /** Called for every message about to be delivered; return false to drop it. */
   filter: ((envelope: Envelope) => boolean) | null = null;
   deliveredCount = 0;
@@ -258,6 +260,7 @@ export class Network {
     while (node.hasReady()) {
       const ready = node.ready();
       if (this.keepReadyLog) this.readyLog.get(id)?.push(ready);
+      this.onReady?.(id, ready);
       this.enqueue(ready.messages);
       this.assertDurable(id, ready);
       this.apply(id, ready);
