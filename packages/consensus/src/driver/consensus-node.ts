@@ -76,7 +76,7 @@ export interface AppliedEvent {
 }
 
 /** The core's view, with the applied index of this node's store and the driver's own facts. */
-export interface NodeStatus extends Pick<CoreStatus, "id" | "role" | "term" | "leader" | "commitIndex"> {
+export interface NodeStatus extends Pick<CoreStatus, "id" | "role" | "term" | "leader" | "commitIndex" | "recovering"> {
   /** What the local store has applied (the core's applied index lags it inside a Ready). */
   appliedIndex: number;
   /** Ids of the configuration this node has applied. */
@@ -89,6 +89,12 @@ export interface NodeStatus extends Pick<CoreStatus, "id" | "role" | "term" | "l
   /** Replication progress of each follower; known only on the leader. */
   progress: Array<{ id: NodeId; matchIndex: number }>;
   stopped: boolean;
+}
+
+/** What `ConsensusNode.summary()` returns: `NodeStatus` without the copies of the configuration and the progress. */
+export interface NodeSummary extends Pick<NodeStatus, "id" | "role" | "term" | "leader" | "commitIndex" | "appliedIndex"> {
+  /** Ids of the configuration this node has applied (as `NodeStatus.members`); shared, never changed in place. */
+  members: readonly NodeId[];
 }
 
 type AppliedListener = (event: AppliedEvent) => void;
@@ -144,6 +150,8 @@ export class ConsensusNode {
   private readonly droppedMessageLog: DroppedMessageLog;
   /** The configuration as of the store's applied index (what `members()` answers). */
   private appliedMembers: Member[];
+  /** The ids of `appliedMembers`, frozen, built on first use after each change: `summary()` copies nothing. */
+  private appliedMemberIds: readonly NodeId[] | null = null;
   private readonly membersListeners = new Set<(members: Member[]) => void>();
   /** Membership changes proposed here, by log index, waiting to be applied (or to time out). */
   private readonly pendingChanges = new Map<number, { term: number; deadlineMs: number; resolve: (outcome: MembershipChangeOutcome) => void }>();
@@ -351,6 +359,7 @@ export class ConsensusNode {
       term: core.term,
       leader: core.leader,
       commitIndex: core.commitIndex,
+      recovering: core.recovering,
       appliedIndex: this.store.appliedIndex,
       members: this.appliedMembers.map((member) => member.id),
       configuration: this.appliedMembers.map((member) => {
@@ -360,6 +369,16 @@ export class ConsensusNode {
       progress: core.progress.map((progress) => ({ id: progress.id, matchIndex: progress.matchIndex })),
       stopped: this.stopped,
     };
+  }
+
+  /**
+   * The same role, term, leader and indexes as `status()`, without copying the configuration and
+   * the replication progress: cheap enough to call after every event (the simulator does).
+   */
+  summary(): NodeSummary {
+    const core = this.core.summary();
+    this.appliedMemberIds ??= Object.freeze(this.appliedMembers.map((member) => member.id));
+    return { id: this.options.id, role: core.role, term: core.term, leader: core.leader, commitIndex: core.commitIndex, appliedIndex: this.store.appliedIndex, members: this.appliedMemberIds };
   }
 
   /** Calls `listener` for every entry applied from now on, in log order. Returns the unsubscribe function. */
@@ -641,6 +660,7 @@ export class ConsensusNode {
 
   private setAppliedMembers(members: readonly Member[]): void {
     this.appliedMembers = members.map((member) => ({ ...member }));
+    this.appliedMemberIds = null;
     this.metrics.set("cluster_members", {}, this.appliedMembers.filter((member) => member.voter).length);
     this.logger.info({ members: this.appliedMembers }, "configuration applied");
     for (const listener of this.membersListeners) listener(this.members());
