@@ -96,10 +96,11 @@ describe("mutual TLS between three real nodes", () => {
     for (const id of ids) {
       const issued = await signNodeCertificate({ caCertPem: newCa.certPem, caKeyPem: newCa.keyPem, nodeId: id, hosts: ["127.0.0.1"] });
       const directory = cluster.certsDirectory(id);
+      // Counted before the files change: the 200 ms poll may reload them before the SIGHUP does.
+      const before = await reloads(id, "ok");
       // Key first, certificate second: in between, the pair does not match and a poll refuses it.
       replaceFile(join(directory, "node.key"), issued.keyPem!);
       replaceFile(join(directory, "node.crt"), issued.certPem);
-      const before = await reloads(id, "ok");
       process.kill(cluster.node(id).process!.pid!, "SIGHUP");
       await waitForReload(id, before);
       await progress(`after ${id}'s new certificate`);

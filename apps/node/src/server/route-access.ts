@@ -29,8 +29,9 @@ export function routeAccess(method: string, path: string): RouteAccess {
   }
   // A session is what a writer needs before its first exactly-once write.
   if (method === "POST" && path === "/v1/sessions") return { level: "token", role: "write" };
-  if (reading && (path === "/v1/machines" || path === "/v1/watch")) return { level: "token", role: "read", allKeys: true };
-  if (reading && (path === "/v1/cluster" || path === "/v1/members" || path === "/v1/dashboard-feed")) return { level: "token", role: "read" };
+  // The dashboard's feed pages through every key's state, as a listing does.
+  if (reading && (path === "/v1/machines" || path === "/v1/watch" || path === "/v1/dashboard-feed")) return { level: "token", role: "read", allKeys: true };
+  if (reading && (path === "/v1/cluster" || path === "/v1/members" || path === "/v1/dashboard-samples")) return { level: "token", role: "read" };
   return { level: "token", role: "admin" };
 }
 
