@@ -66,13 +66,13 @@ export function internalsTable(runs: readonly ClusterRun[]): string {
   const stages = [...new Set(withInternals.flatMap((run) => Object.keys(run.internals?.stageMeanMs ?? {})))].sort(byStageOrder);
   const types = [...new Set(withInternals.flatMap((run) => Object.keys(run.internals?.messagesPerCommit ?? {})))].sort();
   const lines = [
-    `| clients | ${stages.map((stage) => `${stage} ms`).join(" | ")} | fsyncs/s | fsync ms | commits/fsync | ${types.map((type) => `${type}/commit`).join(" | ")} |`,
-    `|---:|${stages.map(() => "---:|").join("")}---:|---:|---:|${types.map(() => "---:|").join("")}`,
+    `| system | clients | ${stages.map((stage) => `${stage} ms`).join(" | ")} | fsyncs/s | fsync ms | commits/fsync | ${types.map((type) => `${type}/commit`).join(" | ")} |`,
+    `|---|---:|${stages.map(() => "---:|").join("")}---:|---:|---:|${types.map(() => "---:|").join("")}`,
   ];
   for (const run of withInternals) {
     const internals = run.internals!;
     lines.push(
-      `| ${run.concurrency} | ${stages.map((stage) => fixed(internals.stageMeanMs[stage] ?? null, 2)).join(" | ")} | ${fixed(internals.fsyncsPerSecond, 0)} | ` +
+      `| ${run.system} | ${run.concurrency} | ${stages.map((stage) => fixed(internals.stageMeanMs[stage] ?? null, 2)).join(" | ")} | ${fixed(internals.fsyncsPerSecond, 0)} | ` +
         `${fixed(internals.fsyncMeanMs, 2)} | ${fixed(internals.commitsPerFsync, 1)} | ${types.map((type) => fixed(internals.messagesPerCommit[type] ?? 0, 2)).join(" | ")} |`,
     );
   }

@@ -15,7 +15,7 @@ import { ClusterStatusSchema, type ClusterStatus } from "@lockstep/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HistoryWorkload } from "./support/history-workload.js";
 import { metricSum, waitFor } from "./support/node-api.js";
-import { fastTiming, ProcessCluster } from "./support/process-cluster.js";
+import { fastTiming, type ProcessCluster } from "./support/process-cluster.js";
 import { presentedPeerCertificate, secureMetricsText, secureRequest, type SecureAnswer } from "./support/secure-api.js";
 import { prepareSecureCluster, waitForAdminToken } from "./support/secure-process-cluster.js";
 
