@@ -35,7 +35,7 @@ export class HttpJsonClient {
     const https = baseUrl.protocol === "https:";
     const agentOptions = { keepAlive: true, maxSockets: socketsMax, maxFreeSockets: socketsMax };
     this.agent = https ? new HttpsAgent({ ...agentOptions, maxCachedSessions: socketsMax, ...(security.ca === undefined ? {} : { ca: security.ca }) }) : new Agent(agentOptions);
-    this.send = https ? (httpsRequest as typeof request) : request;
+    this.send = https ? httpsRequest : request;
     this.authorization = security.token === undefined ? undefined : `Bearer ${security.token}`;
   }
 
