@@ -4,6 +4,11 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 /** What a POST ended with: the status and the parsed body, or the socket error's code. */
 export type HttpJsonResult = { ok: true; status: number; body: unknown } | { ok: false; code: string };
 
+/** What a load client needs of its connection: one JSON POST, answered or failed with a code. */
+export interface JsonPoster {
+  post(path: string, payload: unknown): Promise<HttpJsonResult>;
+}
+
 /** The largest answer body read; a benchmark answer is a few hundred bytes. */
 export const responseBytesMax = 1024 * 1024;
 /** A request that takes longer than this is abandoned as `client_timeout` (etcd and lockstep both answer in well under it). */
@@ -22,7 +27,7 @@ export interface HttpJsonSecurity {
  * HTTPS each socket does one TLS handshake and then stays open (keep-alive), and the agent keeps
  * TLS sessions for resumption, as a long-running application's HTTP client does.
  */
-export class HttpJsonClient {
+export class HttpJsonClient implements JsonPoster {
   private readonly agent: Agent;
   private readonly send: typeof request;
   private readonly authorization: string | undefined;

@@ -6,8 +6,8 @@ import type { DirectoryLock, FileSystem } from "./file-system.js";
 import { readSnapshotFile } from "./snapshot-file.js";
 import { StorageError, storageErrorFromSystem } from "./storage-error.js";
 import { LogReplay } from "./wal-replay.js";
-import { encodeLogResetRecord, encodeSegmentHeader, walFormat, walFormatVersion } from "./wal-records.js";
-import { scanSegment, segmentPath } from "./wal-segment.js";
+import { encodeLogResetRecord, encodeSegmentHeader, encodeSyncMark, walFormat, walFormatVersion } from "./wal-records.js";
+import { endsTooCloseToSectorEnd, scanSegment, segmentPath } from "./wal-segment.js";
 import type { SegmentScan } from "./wal-segment.js";
 import type { OpenSegment, FsyncPolicy } from "./wal-writer.js";
 
@@ -47,7 +47,7 @@ export interface RecoveredStorage {
  * stale bytes, or rot in the last synced write) is cut and reported as a possible loss.
  */
 export async function recoverDirectory(options: RecoveryOptions): Promise<RecoveredStorage & { lock: DirectoryLock }> {
-  const listing = await prepareDirectory(options.fileSystem, options.directory);
+  const listing = await prepareDirectory(options.fileSystem, options.directory, options.logger);
   try {
     return { ...(await recoverLocked(options, listing)), lock: listing.lock };
   } catch (error) {
@@ -90,8 +90,11 @@ async function recoverLocked(options: RecoveryOptions, listing: DirectoryListing
   });
   // A reset decided here (the snapshot replaced the log) must be durable before new entries
   // follow it, or the next start would see them after a gap.
-  const firstBytes =
+  const opening =
     reconciliation.kind === "reset" ? Buffer.concat([header, encodeLogResetRecord(replay.index.lastIndex, { nonce, offset: header.byteLength })]) : header;
+  // The first write lands right after these bytes: keep its start tellable from rot (`endsTooCloseToSectorEnd`).
+  // The mark claims nothing synced (0): the writer's marks say how far the segment is synced.
+  const firstBytes = endsTooCloseToSectorEnd(opening.byteLength) ? Buffer.concat([opening, encodeSyncMark(0, { nonce, offset: opening.byteLength })]) : opening;
   const active = await createSegment(options, sequence, nonce, firstBytes);
   replay.segments.push({ sequence, nonce, maxEntryIndex: 0 });
   return { replay, snapshotMeta, active, possibleLoss };

@@ -11,6 +11,8 @@ export interface WorkloadOptions {
   processCount: number;
   /** Bounds the run even if `stop()` is never called. */
   operationsPerProcessMax: number;
+  /** How the clients reach the nodes (`@lockstep/client`'s `transport`); default `http`. */
+  transport?: "http" | "ws";
   /** For a secured cluster: the token and the CA (and a client certificate) every client uses. */
   clientOptions?: Pick<LockstepClientOptions, "token" | "ca" | "cert" | "key">;
 }
@@ -68,6 +70,7 @@ export class HistoryWorkload {
       retryAttemptsMax: 10,
       retryDelayMs: 50,
       retryDelayMaxMs: 400,
+      transport: this.options.transport ?? "http",
       ...this.options.clientOptions,
     });
     for (let operation = 0; operation < this.options.operationsPerProcessMax && !this.stopping; operation++) {
@@ -76,6 +79,7 @@ export class HistoryWorkload {
       if (seen === undefined || this.stopping) continue;
       await this.transition(client, processId, key, nextState[seen]!, seen);
     }
+    client.close();
   }
 
   private async read(client: LockstepClient, processId: number, key: string): Promise<string | undefined> {
