@@ -64,8 +64,9 @@ describe("mutual TLS between three real nodes", () => {
     expect(answer.status).toBe(200);
     await waitForConvergence(cluster.clientUrls, 10_000);
     for (const id of ids) {
+      // A peer link comes up when its first message needs it: on a loaded machine the last one can trail the commit.
+      await waitFor(`${id} has both peers`, async () => (metricSum(await metricsText(cluster.node(id).clientUrl), "lockstep_peers_connected") === 2 ? true : undefined), 10_000);
       const text = await metricsText(cluster.node(id).clientUrl);
-      expect(metricSum(text, "lockstep_peers_connected")).toBe(2);
       expect(metricSum(text, "lockstep_peer_connections_refused_total")).toBe(0);
       expect(metricSum(text, "lockstep_peer_certificate_expiry_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000);
     }
