@@ -31,8 +31,18 @@ interface SimMember {
   handler: ((envelope: ConsensusEnvelope) => void) | null;
   /** The network endpoint of the current incarnation. */
   endpoint: Transport | null;
-  /** The disk was replaced by an empty one: the next start reports a possible loss (it may have voted or acknowledged before). */
+  /**
+   * The disk was replaced by an empty one: every start reports a possible loss (the node may have
+   * voted or acknowledged before) until the new disk durably holds the node's own record of it
+   * (`HardState.recovering`), as an operator who replaced a disk says so at every restart until
+   * the node has written it down.
+   */
   wiped: boolean;
+  /**
+   * Bumped by every power cut and disk replacement, also of a node that is not running: a start in
+   * progress that sees it move was killed with its machine and goes no further.
+   */
+  powerCycles: number;
   /** Bumped by every start: a transport of an older incarnation sends nothing. */
   incarnation: number;
   /** Set by `silence`: this incarnation sends nothing more (its crash falls right after a message). */
@@ -89,6 +99,7 @@ export class SimCluster {
         endpoint: null,
         incarnation: 0,
         wiped: false,
+        powerCycles: 0,
         silenced: false,
         networkCrashDeferred: false,
         downForGood: null,
@@ -139,6 +150,7 @@ export class SimCluster {
     const fresh = this.newStorage(id);
     member.storage = fresh;
     member.wiped = true;
+    member.powerCycles++;
     // A node its damaged disk kept down comes back on the new one.
     member.downForGood = null;
     this.durableLogs.set(id, {
@@ -188,7 +200,11 @@ export class SimCluster {
     const member = this.member(id);
     if (member.node !== null || member.downForGood !== null) return;
     member.restartScheduled = false;
-    const opened = await member.storage.open();
+    const { storage } = member;
+    const powerCycles = member.powerCycles;
+    const opened = await storage.open();
+    // The machine lost power (or had its disk replaced) while this process was recovering.
+    if (member.powerCycles !== powerCycles) return;
     if (!opened.ok) {
       if (opened.permanent) member.downForGood = opened.reason;
       else this.scheduleSupervisorRestart(member);
@@ -199,9 +215,11 @@ export class SimCluster {
     member.silenced = false;
     member.incarnation++;
     this.context.network.restart(id);
-    // Only the first start after a wipe: once it has run, what it writes is its own again.
+    // Until the replaced disk durably holds the node's own record of the possible loss, every start
+    // says so again: a start that failed, or a power cut before the first write was synced, must
+    // not leave a node that voted and acknowledged before with an empty log it believes complete.
+    if (member.wiped && storage.recordedRecovery()) member.wiped = false;
     const wiped = member.wiped;
-    member.wiped = false;
     const transport = this.monitoredTransport(member, this.context.network.endpoint(id));
     const incarnation = member.incarnation;
     const node = await ConsensusNode.start({
@@ -210,7 +228,7 @@ export class SimCluster {
       members: this.context.ids,
       definition: lifecycleDefinition,
       transport,
-      storage: wiped ? reportingPossibleLoss(member.storage) : member.storage,
+      storage: wiped ? reportingPossibleLoss(storage) : storage,
       clock: member.clock,
       random: fork(this.context.random),
       config: this.context.driverConfig,
@@ -227,8 +245,9 @@ export class SimCluster {
           }
         }),
     }).catch((error: unknown) => {
+      if (member.powerCycles !== powerCycles) return error instanceof Error ? error : new Error(String(error));
       // A read failed while loading (a latent sector error): the process exits before it runs.
-      member.storage.detach();
+      storage.detach();
       this.scheduleSupervisorRestart(member);
       return error instanceof Error ? error : new Error(String(error));
     });
@@ -280,10 +299,19 @@ export class SimCluster {
    */
   crash(id: NodeId, options: { inflightSurvives?: boolean } = {}): void {
     const member = this.member(id);
-    if (member.node === null) return;
+    if (member.node === null) {
+      // No process runs (it exited after an I/O error, or is still recovering): the power cut
+      // still takes the writes it left unsynced in the page cache, and kills a recovery in progress.
+      if (member.downForGood === null) {
+        member.powerCycles++;
+        member.storage.crash();
+      }
+      return;
+    }
     member.node.halt();
     member.node = null;
     member.incarnation++;
+    member.powerCycles++;
     // A power cut: the disk keeps what its model says of every write not yet synced.
     member.storage.crash();
     member.heldInbound = [];
