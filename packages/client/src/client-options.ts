@@ -1,4 +1,4 @@
-import { fetchTrusting } from "./ca-fetch.js";
+import { fetchWithTls } from "./tls-fetch.js";
 
 export interface LockstepClientOptions {
   /** Base URLs of the nodes' client API, e.g. `http://127.0.0.1:8401`. At least one. */
@@ -27,6 +27,13 @@ export interface LockstepClientOptions {
    * with it, only https:// endpoints are accepted.
    */
   readonly ca?: string;
+  /**
+   * A PEM client certificate (`lockstep certs create-client NAME`: `client.NAME.crt`), presented
+   * to nodes whose client port asks for one (`clientTlsCaFile`). Needs `key` and https:// endpoints.
+   */
+  readonly cert?: string;
+  /** The PEM private key of `cert` (`client.NAME.key`). */
+  readonly key?: string;
   /** Injectable for tests; default the global `fetch`. */
   readonly fetch?: typeof fetch;
   /** A number in [0, 1) for retry jitter; default `Math.random`. */
@@ -45,6 +52,8 @@ export interface ResolvedClientOptions {
   readonly watchReconnectAttemptsMax: number;
   readonly token: string | undefined;
   readonly ca: string | undefined;
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
   readonly fetch: typeof fetch;
   readonly random: () => number;
 }
@@ -98,10 +107,20 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
   if (options.ca !== undefined && endpoints.some((endpoint) => !endpoint.startsWith("https://"))) {
     throw new TypeError("LockstepClient: a ca is for https:// endpoints only");
   }
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new TypeError("LockstepClient: a client certificate needs both cert and key");
+  }
+  if (options.cert !== undefined && endpoints.some((endpoint) => !endpoint.startsWith("https://"))) {
+    throw new TypeError("LockstepClient: a client certificate is for https:// endpoints only");
+  }
+  const tls = { ca: options.ca, cert: options.cert, key: options.key };
+  const usesTls = options.ca !== undefined || options.cert !== undefined;
   return {
     endpoints,
     token: options.token,
     ca: options.ca,
+    cert: options.cert,
+    key: options.key,
     requestTimeoutMs: checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? clientDefaults.requestTimeoutMs, 1),
     retryAttemptsMax: checkInteger("retryAttemptsMax", options.retryAttemptsMax ?? clientDefaults.retryAttemptsMax, 0),
     retryDelayMs: checkInteger("retryDelayMs", options.retryDelayMs ?? clientDefaults.retryDelayMs, 0),
@@ -113,7 +132,7 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
       options.watchReconnectAttemptsMax ?? clientDefaults.watchReconnectAttemptsMax,
       0,
     ),
-    fetch: options.fetch ?? (options.ca === undefined ? globalThis.fetch : fetchTrusting(options.ca)),
+    fetch: options.fetch ?? (usesTls ? fetchWithTls(tls) : globalThis.fetch),
     random: options.random ?? Math.random,
   };
 }

@@ -173,6 +173,8 @@ describe("reads", () => {
 describe("options", () => {
   it("rejects empty endpoints, bad URLs and bad client ids", () => {
     expect(() => new LockstepClient({ endpoints: [] })).toThrow(TypeError);
+    expect(() => new LockstepClient({ endpoints: ["https://127.0.0.1:1"], cert: "PEM" })).toThrow(/needs both cert and key/);
+    expect(() => new LockstepClient({ endpoints: ["http://127.0.0.1:1"], cert: "PEM", key: "PEM" })).toThrow(/https:\/\/ endpoints only/);
     expect(() => new LockstepClient({ endpoints: ["127.0.0.1:8401"] })).toThrow(/http/);
     expect(() => new LockstepClient({ endpoints: ["http://a"], retryAttemptsMax: -1 })).toThrow(/retryAttemptsMax/);
   });

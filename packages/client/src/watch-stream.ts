@@ -94,6 +94,7 @@ export class WatchStream implements WatchHandle {
       handshakeTimeout: this.#dependencies.options.requestTimeoutMs,
       ...(this.#dependencies.options.token === undefined ? {} : { headers: { authorization: `Bearer ${this.#dependencies.options.token}` } }),
       ...(this.#dependencies.options.ca === undefined ? {} : { ca: this.#dependencies.options.ca }),
+      ...(this.#dependencies.options.cert === undefined ? {} : { cert: this.#dependencies.options.cert, key: this.#dependencies.options.key }),
     });
     this.#socket = socket;
     let openedAtMs: number | undefined;

@@ -74,4 +74,20 @@ describe("connection flags", () => {
     expect(parsed.kind).toBe("usage_error");
     expect(parsed.kind === "usage_error" && parsed.message).toMatch(/--cacert: every endpoint must be https/);
   });
+
+  it("takes a client certificate and key from --cert/--key or LOCKSTEP_CERT/LOCKSTEP_KEY", () => {
+    const fromFlags = parseClientArgs(["status", "--endpoints", "https://n1:8401", "--cert", "client.ops.crt", "--key", "client.ops.key"], {});
+    expect(fromFlags).toMatchObject({ kind: "run", certFile: "client.ops.crt", keyFile: "client.ops.key" });
+    const fromEnvironment = parseClientArgs(["status", "--endpoints", "https://n1:8401"], { LOCKSTEP_CERT: "a.crt", LOCKSTEP_KEY: "a.key" });
+    expect(fromEnvironment).toMatchObject({ kind: "run", certFile: "a.crt", keyFile: "a.key" });
+  });
+
+  it.each([
+    [["--endpoints", "https://n1:8401", "--cert", "client.crt"], /--cert and --key go together/],
+    [["--endpoints", "https://n1:8401", "--key", "client.key"], /--cert and --key go together/],
+    [["--endpoints", "http://n1:8401", "--cert", "client.crt", "--key", "client.key"], /--cert: every endpoint must be https/],
+  ])("refuses %j", (flags, message) => {
+    const parsed = parseClientArgs(["status", ...flags], {});
+    expect(parsed.kind === "usage_error" && parsed.message).toMatch(message);
+  });
 });

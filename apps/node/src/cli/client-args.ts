@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { KeySchema, StateNameSchema } from "@lockstep/protocol";
 import { commandHelp, type ClientCommandName } from "./client-help.js";
+import { connectionFlagOptions, parseConnectionFlags } from "./connection-flags.js";
 
 export const defaultEndpoints = ["http://127.0.0.1:8401", "http://127.0.0.1:8402", "http://127.0.0.1:8403"] as const;
 /** The key the CLI uses when none is given (DESIGN.md §1). */
@@ -23,6 +24,9 @@ export type ParsedClientArgs =
       readonly token?: string;
       /** `--cacert` or LOCKSTEP_CACERT: a PEM file of CAs to trust for https:// endpoints. */
       readonly caFile?: string;
+      /** `--cert`/`--key` or LOCKSTEP_CERT/LOCKSTEP_KEY: a client certificate and its key (PEM files). */
+      readonly certFile?: string;
+      readonly keyFile?: string;
     }
   | { readonly kind: "help"; readonly text: string }
   | { readonly kind: "usage_error"; readonly message: string; readonly help: string };
@@ -31,8 +35,7 @@ type OptionValues = Record<string, string | boolean | (string | boolean)[] | und
 
 const commonOptions = {
   endpoints: { type: "string" },
-  token: { type: "string" },
-  cacert: { type: "string" },
+  ...connectionFlagOptions,
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -70,19 +73,9 @@ export function parseClientArgs(argv: readonly string[], env: Readonly<Record<st
   if (typeof endpoints === "string") return usageError(name, endpoints);
   const command = parseCommand(name, positionals, values);
   if (typeof command === "string") return usageError(name, command);
-  const token = stringValue(values.token) ?? env.LOCKSTEP_TOKEN;
-  const caFile = stringValue(values.cacert) ?? env.LOCKSTEP_CACERT;
-  if (caFile !== undefined && endpoints.some((endpoint) => !endpoint.startsWith("https://"))) {
-    return usageError(name, "--cacert: every endpoint must be https:// (lockstep never sends to http:// what should go over TLS)");
-  }
-  return {
-    kind: "run",
-    command,
-    endpoints,
-    json: values.json === true,
-    ...(token === undefined || token === "" ? {} : { token }),
-    ...(caFile === undefined || caFile === "" ? {} : { caFile }),
-  };
+  const connection = parseConnectionFlags(values, env, endpoints);
+  if (typeof connection === "string") return usageError(name, connection);
+  return { kind: "run", command, endpoints, json: values.json === true, ...connection };
 }
 
 function usageError(name: ClientCommandName, message: string): ParsedClientArgs {

@@ -1,13 +1,12 @@
+import { connectionFlagsHelp } from "./connection-flags.js";
+
 export type ClientCommandName = "status" | "get" | "transition" | "delete" | "watch";
 
 const commonHelp = `
 Options:
   --endpoints URL[,URL...]  nodes to talk to (default $LOCKSTEP_ENDPOINTS, else
                             http://127.0.0.1:8401,http://127.0.0.1:8402,http://127.0.0.1:8403)
-  --token TOKEN             bearer token for a cluster with tokens on (default $LOCKSTEP_TOKEN)
-  --cacert FILE             PEM CA file to trust for https:// endpoints, e.g. the cluster CA
-                            (default $LOCKSTEP_CACERT); endpoints must then all be https://
-  --json                    machine-readable output: one JSON document per line on stdout
+${connectionFlagsHelp}  --json                    machine-readable output: one JSON document per line on stdout
                             (errors too, as {"error":{...}})
   -h, --help                show this help
 

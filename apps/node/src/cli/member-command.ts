@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { LockstepClient, LockstepError, type MemberInfo, type MembershipChangeResponse } from "@lockstep/client";
 import type { CommandIo } from "../commands/snapshot.js";
 import { defaultEndpoints, parseEndpoints } from "./client-args.js";
+import { connectionFlagOptions, connectionFlagsHelp, parseConnectionFlags, readConnectionMaterial } from "./connection-flags.js";
 
 const usage = `Usage:
   lockstep member list                                   every member, voter or learner
@@ -10,7 +11,9 @@ const usage = `Usage:
   lockstep member promote ID                             make a learner a voter now
   lockstep member remove ID                              remove a voter or learner (the leader too)
   lockstep member join-token [--ttl-seconds N]           a one-time token for lockstep start --join
-Options: --endpoints URL,... (or LOCKSTEP_ENDPOINTS), --json
+Options:
+  --endpoints URL,...       nodes to talk to (default $LOCKSTEP_ENDPOINTS, else the local cluster)
+${connectionFlagsHelp}  --json                    print the answer as JSON
 Exit codes: 0 done, 1 refused or unreachable, 2 usage.
 `;
 
@@ -32,7 +35,11 @@ export async function runMemberCommand(argv: readonly string[], io: CommandIo, c
   const endpoints = parseEndpoints(values.endpoints ?? io.env.LOCKSTEP_ENDPOINTS ?? defaultEndpoints.join(","));
   if (typeof endpoints === "string") return usageError(io, endpoints);
   if (extra.length > 0) return usageError(io, `unexpected argument ${JSON.stringify(extra[0])}`);
-  const client = new LockstepClient({ endpoints, ...clientOptions });
+  const connection = parseConnectionFlags(values, io.env, endpoints);
+  if (typeof connection === "string") return usageError(io, connection);
+  const material = readConnectionMaterial(connection);
+  if (!material.ok) return usageError(io, material.message);
+  const client = new LockstepClient({ endpoints, ...material.material, ...clientOptions });
   const print = (text: string, json: unknown): void => io.stdout(values.json === true ? `${JSON.stringify(json)}\n` : text);
   try {
     switch (action) {
@@ -78,6 +85,7 @@ function parse(argv: readonly string[]) {
     strict: true,
     options: {
       endpoints: { type: "string" },
+      ...connectionFlagOptions,
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       "peer-address": { type: "string" },

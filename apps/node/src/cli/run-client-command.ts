@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { LockstepClient, LockstepError, type ClusterStatus, type LockstepClientOptions } from "@lockstep/client";
 import { parseClientArgs, type ClientCommand } from "./client-args.js";
+import { readConnectionMaterial } from "./connection-flags.js";
 import { errorJson, formatDelete, formatError, formatJson, formatMachine, formatStatus, formatTransition, formatWatchEvent } from "./client-output.js";
 import { buildStatusReport } from "./status-rows.js";
 
@@ -48,21 +48,12 @@ export async function runClientCommand(argv: string[], io: ClientCommandIo = pro
     case "run":
       break;
   }
-  let ca: string | undefined;
-  if (parsed.caFile !== undefined) {
-    try {
-      ca = readFileSync(parsed.caFile, "utf8");
-    } catch (error) {
-      io.stderr(`lockstep: --cacert: cannot read ${parsed.caFile}: ${error instanceof Error ? error.message : String(error)}\n`);
-      return clientExitCodes.usage;
-    }
+  const material = readConnectionMaterial(parsed);
+  if (!material.ok) {
+    io.stderr(`lockstep: ${material.message}\n`);
+    return clientExitCodes.usage;
   }
-  const client = new LockstepClient({
-    ...io.clientOptions,
-    endpoints: parsed.endpoints,
-    ...(parsed.token === undefined ? {} : { token: parsed.token }),
-    ...(ca === undefined ? {} : { ca }),
-  });
+  const client = new LockstepClient({ ...io.clientOptions, endpoints: parsed.endpoints, ...material.material });
   const context: CommandContext = { client, io, json: parsed.json };
   try {
     return await runCommand(context, parsed.command);

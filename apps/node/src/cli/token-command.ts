@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LockstepClient, LockstepError } from "@lockstep/client";
 import { TokenCreateRequestSchema } from "@lockstep/protocol";
 import { parseEndpoints } from "./client-args.js";
+import { connectionFlagOptions, connectionFlagsHelp, parseConnectionFlags, readConnectionMaterial } from "./connection-flags.js";
 
 export const tokenUsage = `Usage: lockstep token create NAME --role read|write|admin [--prefix P]... [options]
        lockstep token list [options]
@@ -13,9 +13,7 @@ store it, the cluster keeps only its SHA-256. revoke takes effect on every node 
 
 Options:
   --endpoints URL[,URL...]  nodes to talk to (default $LOCKSTEP_ENDPOINTS, else the local cluster)
-  --token TOKEN             an admin token (default $LOCKSTEP_TOKEN)
-  --cacert FILE             PEM CA file to trust for https:// endpoints (default $LOCKSTEP_CACERT)
-  --json                    print the answer as JSON
+${connectionFlagsHelp}  --json                    print the answer as JSON
 `;
 
 export interface TokenCommandIo {
@@ -38,7 +36,7 @@ export async function runTokenCommand(argv: readonly string[], io: TokenCommandI
     return 0;
   }
   try {
-    const client = new LockstepClient({ endpoints: parsed.endpoints, ...(parsed.token === undefined ? {} : { token: parsed.token }), ...(parsed.ca === undefined ? {} : { ca: parsed.ca }) });
+    const client = new LockstepClient({ endpoints: parsed.endpoints, ...parsed.material });
     const answer =
       parsed.action.kind === "create" ? await client.createToken(parsed.action.request) : parsed.action.kind === "list" ? await client.listTokens() : await client.revokeToken(parsed.action.name);
     io.stdout(parsed.json ? `${JSON.stringify(answer)}\n` : human(answer));
@@ -61,8 +59,7 @@ function parseTokenArgs(argv: readonly string[], env: TokenCommandIo["env"]) {
       role: { type: "string" },
       prefix: { type: "string", multiple: true },
       endpoints: { type: "string" },
-      token: { type: "string" },
-      cacert: { type: "string" },
+      ...connectionFlagOptions,
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -80,9 +77,11 @@ function parseTokenArgs(argv: readonly string[], env: TokenCommandIo["env"]) {
   } else throw new Error("expected create NAME --role ROLE, list, or revoke NAME");
   const endpoints = parseEndpoints(values.endpoints ?? env.LOCKSTEP_ENDPOINTS);
   if (typeof endpoints === "string") throw new Error(endpoints);
-  const caFile = values.cacert ?? env.LOCKSTEP_CACERT;
-  const token = values.token ?? env.LOCKSTEP_TOKEN;
-  return { action, endpoints, json: values.json === true, token: token === "" ? undefined : token, ca: caFile === undefined || caFile === "" ? undefined : readFileSync(caFile, "utf8") };
+  const connection = parseConnectionFlags(values, env, endpoints);
+  if (typeof connection === "string") throw new Error(connection);
+  const material = readConnectionMaterial(connection);
+  if (!material.ok) throw new Error(material.message);
+  return { action, endpoints, json: values.json === true, material: material.material };
 }
 
 function human(answer: unknown): string {

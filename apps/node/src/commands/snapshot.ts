@@ -7,6 +7,7 @@ import { loadNodeSetup } from "../config/load-node-setup.js";
 import { decodeBackup } from "../backup/backup-file.js";
 import { seedDataDirectory } from "../backup/seed-data-directory.js";
 import { parseEndpoints, defaultEndpoints } from "../cli/client-args.js";
+import { connectionFlagOptions, connectionFlagsHelp, parseConnectionFlags, readConnectionMaterial, type ConnectionMaterial } from "../cli/connection-flags.js";
 import { bootstrapClusterUuid } from "../membership/cluster-identity.js";
 
 export interface CommandIo {
@@ -17,13 +18,16 @@ export interface CommandIo {
 }
 
 const usage = `Usage:
-  lockstep snapshot save FILE [--endpoints URL,...]
+  lockstep snapshot save FILE [--endpoints URL,...] [--token T --cacert F --cert F --key F]
       Takes a consistent, checksummed backup from a running node (GET /v1/snapshot) into FILE.
+      Needs an admin token on a cluster with tokens on.
   lockstep snapshot restore FILE [--config FILE] [--node-id ID --members JSON --data-directory DIR ...]
       Seeds an EMPTY data directory of a NEW cluster from FILE. Run it for every member, with the
       same members list: they derive the same new cluster uuid from the backup and the list, so
       the new cluster never merges with the old one. Then start each node as usual.
-`;
+
+Options of save:
+${connectionFlagsHelp}`;
 
 /** `lockstep snapshot save|restore`: 0 done, 1 failed, 2 usage. */
 export async function runSnapshotCommand(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -40,21 +44,29 @@ export async function runSnapshotCommand(argv: readonly string[], io: CommandIo)
 }
 
 async function saveSnapshot(file: string, argv: readonly string[], io: CommandIo): Promise<number> {
-  let endpointsText: string | undefined;
+  let values: Record<string, string | boolean | undefined>;
   try {
-    endpointsText = parseArgs({ args: [...argv], options: { endpoints: { type: "string" } }, strict: true }).values.endpoints;
+    values = parseArgs({ args: [...argv], options: { endpoints: { type: "string" }, ...connectionFlagOptions }, strict: true }).values;
   } catch (error) {
     io.stderr(`lockstep snapshot save: ${(error as Error).message}\n\n${usage}`);
     return 2;
   }
+  const endpointsText = typeof values.endpoints === "string" ? values.endpoints : undefined;
   const endpoints = parseEndpoints(endpointsText ?? io.env.LOCKSTEP_ENDPOINTS ?? defaultEndpoints.join(","));
   if (typeof endpoints === "string") {
     io.stderr(`lockstep snapshot save: ${endpoints}\n`);
     return 2;
   }
+  const connection = parseConnectionFlags(values, io.env, endpoints);
+  const material = typeof connection === "string" ? { ok: false as const, message: connection } : readConnectionMaterial(connection);
+  if (!material.ok) {
+    io.stderr(`lockstep snapshot save: ${material.message}\n`);
+    return 2;
+  }
+  const connectionMaterial: ConnectionMaterial = material.material;
   let bytes: Uint8Array;
   try {
-    bytes = await new LockstepClient({ endpoints }).snapshot();
+    bytes = await new LockstepClient({ endpoints, ...connectionMaterial }).snapshot();
   } catch (error) {
     if (!(error instanceof LockstepError)) throw error;
     io.stderr(`lockstep snapshot save: ${error.code}: ${error.message}\n`);

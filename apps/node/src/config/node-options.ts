@@ -459,7 +459,7 @@ export const nodeOptions = {
     expects: "a path to PEM CA certificates",
     derivedDefault: "none: no client certificates asked for",
     meaning:
-      "Requires a client certificate signed by one of these CAs (normally the cluster CA) during the TLS handshake; a client without one cannot connect at all. Tokens are still checked on top. Needs `clientTlsCertFile`.",
+      "Requires a client certificate signed by one of these CAs (normally the cluster CA, whose `lockstep certs create-client NAME` makes `client.NAME.crt` and `.key`). The TLS handshake asks for it; every request and WebSocket upgrade, health checks and `/metrics` included, without a verified one is answered `401 unauthenticated` with the reason (`client_refusals_total{reason=\"no_client_certificate\"|\"client_certificate_untrusted\"}`). A certificate grants no role: tokens are still checked on top when `clientAuthentication` is `tokens`. Needs `clientTlsCertFile`.",
   }),
   clientAuthentication: option({
     schema: z.enum(["tokens", "none"]).optional(),

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { ApiContext } from "./api-context.js";
 import { ClientGuard, type ClientGuardOptions } from "./client-guard.js";
 import { limitConnectionsPerSource } from "./connection-limiter.js";
@@ -50,7 +51,7 @@ export interface ApiServer {
 /** The client-facing HTTP(S) and WebSocket server of one node (DESIGN.md §5, §10). */
 export function createApiServer(options: ApiServerOptions): ApiServer {
   let inflight = 0;
-  const guard = new ClientGuard(options.security);
+  const guard = new ClientGuard({ ...options.security, clientCertificates: options.tls?.ca !== undefined });
   const listener: RequestListener = (request, response) => {
     if (!guard.admitRequest(request, response)) return;
     if (inflight >= options.httpRequestsInflightMax) {
@@ -72,10 +73,19 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
             cert: options.tls.cert,
             key: options.tls.key,
             minVersion: "TLSv1.2",
-            ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca, requestCert: true, rejectUnauthorized: true }),
+            // The handshake asks for a certificate and records whether it verified; the guard refuses
+            // an unverified one per request with a JSON answer that says why (not a bare TLS alert).
+            ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca, requestCert: true, rejectUnauthorized: false }),
           },
           listener,
         );
+  // Handshakes that fail (plain HTTP on the HTTPS port, no common version, a scanner) are refusals too.
+  if (options.tls !== undefined) {
+    server.on("tlsClientError", (_error: Error, socket: TLSSocket) => {
+      options.security.countRefusal("tls_handshake");
+      socket.destroy();
+    });
+  }
   server.maxConnections = options.httpConnectionsMax;
   limitConnectionsPerSource(server, options.connectionsPerSourceMax, () => options.security.countRefusal("too_many_connections"));
   const feed = new DashboardFeed(options.context, options.dashboard);

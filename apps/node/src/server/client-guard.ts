@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { ErrorCode } from "@lockstep/protocol";
 import type { ClientRefusalReason, CountClientRefusal } from "./client-refusals.js";
 import { authorize, routeAccess } from "./route-access.js";
@@ -10,6 +11,12 @@ export interface ClientGuardOptions {
   authentication: "tokens" | "none";
   /** The port serves HTTPS: same-origin pages are `https://<Host>`. */
   tls: boolean;
+  /**
+   * Every request must come over a TLS connection whose client certificate chained to the client
+   * CA (`clientTlsCaFile`). The TLS layer asks for the certificate and records whether it
+   * verified; the guard refuses here, so the client gets a JSON answer that says why.
+   */
+  clientCertificates?: boolean;
   /** Every member's `clientUrl`: their hosts and origins are always allowed (the dashboard reads them all). */
   memberClientUrls: readonly string[];
   corsAllowedOrigins: readonly string[];
@@ -61,7 +68,7 @@ export class ClientGuard {
     response.setHeader("Vary", "Origin");
     const method = request.method ?? "GET";
     const origin = request.headers.origin;
-    const refusal = this.checkHost(request) ?? this.checkOrigin(request);
+    const refusal = this.checkClientCertificate(request) ?? this.checkHost(request) ?? this.checkOrigin(request);
     if (refusal !== null) return this.refuse(request, response, refusal);
     if (origin !== undefined) {
       response.setHeader("Access-Control-Allow-Origin", origin);
@@ -77,7 +84,7 @@ export class ClientGuard {
 
   /** Checks a WebSocket upgrade; the caller answers a refusal and closes the socket. */
   admitUpgrade(request: IncomingMessage): Refusal | null {
-    const refusal = this.checkHost(request) ?? this.checkOrigin(request) ?? this.checkToken(request, "GET");
+    const refusal = this.checkClientCertificate(request) ?? this.checkHost(request) ?? this.checkOrigin(request) ?? this.checkToken(request, "GET");
     if (refusal !== null) this.options.countRefusal(refusal.reason);
     return refusal;
   }
@@ -87,6 +94,22 @@ export class ClientGuard {
     request.resume();
     sendRefusal(response, refusal);
     return false;
+  }
+
+  private checkClientCertificate(request: IncomingMessage): Refusal | null {
+    if (this.options.clientCertificates !== true) return null;
+    const socket = request.socket as Partial<TLSSocket>;
+    if (socket.authorized === true) return null;
+    const presented = typeof socket.getPeerCertificate === "function" && Object.keys(socket.getPeerCertificate()).length > 0;
+    if (!presented) {
+      return {
+        code: "unauthenticated",
+        reason: "no_client_certificate",
+        message: "this node requires a client certificate signed by its client CA (lockstep certs create-client NAME; --cert and --key)",
+      };
+    }
+    const why = socket.authorizationError === undefined ? "not verified" : String(socket.authorizationError);
+    return { code: "unauthenticated", reason: "client_certificate_untrusted", message: `the client certificate is not one this node trusts (${why}): it must be signed by the client CA` };
   }
 
   private checkHost(request: IncomingMessage): Refusal | null {
@@ -166,7 +189,9 @@ const refusalStatus = { unauthenticated: 401, forbidden: 403, unsupported_media_
 export function sendRefusal(response: ServerResponse, refusal: Refusal): void {
   const text = JSON.stringify({ error: { code: refusal.code, message: refusal.message } });
   response.statusCode = refusalStatus[refusal.code];
-  if (refusal.code === "unauthenticated") response.setHeader("WWW-Authenticate", 'Bearer realm="lockstep"');
+  if (refusal.code === "unauthenticated" && refusal.reason !== "no_client_certificate" && refusal.reason !== "client_certificate_untrusted") {
+    response.setHeader("WWW-Authenticate", 'Bearer realm="lockstep"');
+  }
   response.setHeader("Content-Type", "application/json; charset=utf-8");
   response.setHeader("Content-Length", Buffer.byteLength(text));
   response.setHeader("Cache-Control", "no-store");

@@ -11,6 +11,9 @@ export const clientRefusalReasons = [
   "origin_not_allowed",
   "content_type",
   "too_many_connections",
+  "tls_handshake",
+  "no_client_certificate",
+  "client_certificate_untrusted",
 ] as const;
 export type ClientRefusalReason = (typeof clientRefusalReasons)[number];
 
