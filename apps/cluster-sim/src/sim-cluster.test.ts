@@ -69,6 +69,20 @@ describe("SimCluster: a replaced disk", () => {
     expect(monitor.violations).toEqual([]);
   });
 
+  it("ends a start that a power cut killed, so the nodes started after it still start", async () => {
+    const { cluster, run, drive } = setup();
+    const all = cluster.startAll();
+    await run(1);
+    // n1's storage is recovering: the power cut kills that process, whose calls never settle.
+    cluster.crash("n1");
+    await drive(all);
+    expect(cluster.node("n1")).toBeNull();
+    expect(cluster.node("n2")).not.toBeNull();
+    expect(cluster.node("n3")).not.toBeNull();
+    await drive(cluster.start("n1"));
+    expect(cluster.node("n1")).not.toBeNull();
+  });
+
   it("keeps the possible loss through a power cut before the first start on the new disk synced anything", async () => {
     const { network, monitor, cluster, run, drive, durableRecovering } = setup();
     await drive(cluster.startAll());

@@ -43,6 +43,8 @@ interface SimMember {
    * progress that sees it move was killed with its machine and goes no further.
    */
   powerCycles: number;
+  /** Starts in progress, told when the machine loses power: a dead process's calls never settle. */
+  powerCutListeners: Set<() => void>;
   /** Bumped by every start: a transport of an older incarnation sends nothing. */
   incarnation: number;
   /** Set by `silence`: this incarnation sends nothing more (its crash falls right after a message). */
@@ -100,6 +102,7 @@ export class SimCluster {
         incarnation: 0,
         wiped: false,
         powerCycles: 0,
+        powerCutListeners: new Set(),
         silenced: false,
         networkCrashDeferred: false,
         downForGood: null,
@@ -150,7 +153,7 @@ export class SimCluster {
     const fresh = this.newStorage(id);
     member.storage = fresh;
     member.wiped = true;
-    member.powerCycles++;
+    this.cutPower(member);
     // A node its damaged disk kept down comes back on the new one.
     member.downForGood = null;
     this.durableLogs.set(id, {
@@ -202,9 +205,9 @@ export class SimCluster {
     member.restartScheduled = false;
     const { storage } = member;
     const powerCycles = member.powerCycles;
-    const opened = await storage.open();
+    const opened = await this.unlessPowerCut(member, storage.open());
     // The machine lost power (or had its disk replaced) while this process was recovering.
-    if (member.powerCycles !== powerCycles) return;
+    if (opened === powerCut || member.powerCycles !== powerCycles) return;
     if (!opened.ok) {
       if (opened.permanent) member.downForGood = opened.reason;
       else this.scheduleSupervisorRestart(member);
@@ -222,7 +225,7 @@ export class SimCluster {
     const wiped = member.wiped;
     const transport = this.monitoredTransport(member, this.context.network.endpoint(id));
     const incarnation = member.incarnation;
-    const node = await ConsensusNode.start({
+    const starting = ConsensusNode.start({
       id,
       cluster: this.context.cluster,
       members: this.context.ids,
@@ -244,16 +247,50 @@ export class SimCluster {
             this.context.monitor.report("invariant", `${id} threw: ${error instanceof Error ? error.message : String(error)}`);
           }
         }),
-    }).catch((error: unknown) => {
+    });
+    const node = await this.unlessPowerCut(member, starting).catch((error: unknown) => {
       if (member.powerCycles !== powerCycles) return error instanceof Error ? error : new Error(String(error));
       // A read failed while loading (a latent sector error): the process exits before it runs.
       storage.detach();
       this.scheduleSupervisorRestart(member);
       return error instanceof Error ? error : new Error(String(error));
     });
-    if (node instanceof Error) return;
+    if (node === powerCut || node instanceof Error) return;
+    if (member.powerCycles !== powerCycles) {
+      node.halt();
+      return;
+    }
     node.onApplied((event) => this.context.monitor.observeApplied(id, event.index, event.term, event.command));
     member.node = node;
+  }
+
+  /** The machine loses power (or its disk): a start in progress dies with it. */
+  private cutPower(member: SimMember): void {
+    member.powerCycles++;
+    const listeners = [...member.powerCutListeners];
+    member.powerCutListeners.clear();
+    for (const listener of listeners) listener();
+  }
+
+  /**
+   * `work`, or `powerCut` if the machine loses power first: the calls of a process that died
+   * never settle (its file system stops answering), so a start must not wait for them.
+   */
+  private unlessPowerCut<T>(member: SimMember, work: Promise<T>): Promise<T | typeof powerCut> {
+    return new Promise<T | typeof powerCut>((resolve, reject) => {
+      const listener = (): void => resolve(powerCut);
+      member.powerCutListeners.add(listener);
+      work.then(
+        (value) => {
+          member.powerCutListeners.delete(listener);
+          resolve(value);
+        },
+        (error: unknown) => {
+          member.powerCutListeners.delete(listener);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   /**
@@ -303,7 +340,7 @@ export class SimCluster {
       // No process runs (it exited after an I/O error, or is still recovering): the power cut
       // still takes the writes it left unsynced in the page cache, and kills a recovery in progress.
       if (member.downForGood === null) {
-        member.powerCycles++;
+        this.cutPower(member);
         member.storage.crash();
       }
       return;
@@ -311,7 +348,7 @@ export class SimCluster {
     member.node.halt();
     member.node = null;
     member.incarnation++;
-    member.powerCycles++;
+    this.cutPower(member);
     // A power cut: the disk keeps what its model says of every write not yet synced.
     member.storage.crash();
     member.heldInbound = [];
@@ -404,6 +441,9 @@ export class SimCluster {
     for (const envelope of inbound) member.handler?.(envelope);
   }
 }
+
+/** What a start in progress sees when its machine loses power. */
+const powerCut = Symbol("power cut");
 
 /** The storage as a node started on a replaced, empty disk sees it: the load says data may be lost. */
 function reportingPossibleLoss(storage: Storage): Storage {
