@@ -6,16 +6,24 @@ import { findEtcd, startEtcdCluster, type RunningEtcdCluster } from "./etcd-clus
 import { HttpJsonClient } from "./http-json-client.js";
 import { runPhase, type LoadClient, type PhaseResult } from "./load-generator.js";
 import { LockstepLoadClient } from "./lockstep-load-client.js";
+import { RpcJsonClient } from "./rpc-json-client.js";
 import { startLockstepCluster, type RunningCluster } from "./lockstep-cluster.js";
 import { internalsBetween, scrapeMetrics, type LockstepInternals } from "./lockstep-internals.js";
 import { processesCpuMs } from "./process-cpu.js";
 import type { ProgressLine } from "./progress-line.js";
 
 /**
- * `etcd` is etcd through its native gRPC API (how its own clients and benchmark tool use it);
- * `etcd-gateway` the same cluster through its JSON gateway, a second, labelled row.
+ * `lockstep` is lockstep over keep-alive HTTP/1.1 (one socket per client); `lockstep-rpc` the same
+ * cluster through its multiplexed protocol (every client's request a frame on one `/v1/rpc`
+ * WebSocket). `etcd` is etcd through its native gRPC API (how its own clients and benchmark tool
+ * use it); `etcd-gateway` the same cluster through its JSON gateway, a second, labelled row.
  */
-export type SystemName = "lockstep" | "etcd" | "etcd-gateway";
+export type SystemName = "lockstep" | "lockstep-rpc" | "etcd" | "etcd-gateway";
+
+/** The systems that are lockstep (their leader's /metrics are read around each phase). */
+export function isLockstep(system: SystemName): boolean {
+  return system === "lockstep" || system === "lockstep-rpc";
+}
 
 export interface ClusterBenchOptions {
   repositoryRoot: string;
@@ -74,6 +82,7 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
       leaderWaitMs,
     });
     clusters.set("lockstep", lockstep);
+    clusters.set("lockstep-rpc", lockstep);
     options.progress.done(`lockstep: 3 nodes up (FileStorage, fsync always), leader ${lockstep.leaderName} at ${lockstep.leaderUrl.origin}`);
     if (options.vsEtcd) {
       const etcd = findEtcd();
@@ -108,12 +117,13 @@ export type MeasureOptions = Pick<ClusterBenchOptions, "seconds" | "warmupSecond
 export async function measure(system: SystemName, cluster: RunningCluster, concurrency: number, options: MeasureOptions): Promise<ClusterRun> {
   const http = new HttpJsonClient(cluster.leaderUrl, concurrency);
   const grpc = system === "etcd" ? new EtcdGrpcClient(cluster.leaderUrl) : null;
+  const rpc = system === "lockstep-rpc" ? new RpcJsonClient(cluster.leaderUrl) : null;
   try {
     const runId = `${system}-c${concurrency}-${Date.now().toString(36)}`;
-    const clients: LoadClient[] = Array.from({ length: concurrency }, (_, index) => loadClient({ system, cluster, http, grpc, runId, index }));
-    const label = `${system.padEnd(8)} ${String(concurrency).padStart(4)} clients`;
+    const clients: LoadClient[] = Array.from({ length: concurrency }, (_, index) => loadClient({ system, cluster, http, grpc, rpc, runId, index }));
+    const label = `${system.padEnd(12)} ${String(concurrency).padStart(4)} clients`;
     await runPhase({ clients, durationMs: options.warmupSeconds * 1000, onProgress: (progress) => options.progress.update(`${label}  warm-up`, progress) });
-    const metricsBefore = system === "lockstep" ? await scrapeMetrics(cluster.leaderUrl) : null;
+    const metricsBefore = isLockstep(system) ? await scrapeMetrics(cluster.leaderUrl) : null;
     const serverCpuBefore = processesCpuMs(cluster.processes.pids);
     const result = await runPhase({ clients, durationMs: options.seconds * 1000, onProgress: (progress) => options.progress.update(label, progress) });
     const serverCpuAfter = processesCpuMs(cluster.processes.pids);
@@ -142,6 +152,7 @@ export async function measure(system: SystemName, cluster: RunningCluster, concu
   } finally {
     http.close();
     grpc?.close();
+    rpc?.close();
   }
 }
 
@@ -150,14 +161,18 @@ interface LoadClientParts {
   cluster: RunningCluster;
   http: HttpJsonClient;
   grpc: EtcdGrpcClient | null;
+  rpc: RpcJsonClient | null;
   runId: string;
   index: number;
 }
 
-function loadClient({ system, cluster, http, grpc, runId, index }: LoadClientParts): LoadClient {
+function loadClient({ system, cluster, http, grpc, rpc, runId, index }: LoadClientParts): LoadClient {
   switch (system) {
     case "lockstep":
       return new LockstepLoadClient(http, runId, index);
+    case "lockstep-rpc":
+      if (rpc === null) throw new Error("lockstep over /v1/rpc needs its WebSocket");
+      return new LockstepLoadClient(rpc, runId, index);
     case "etcd":
       if (grpc === null) throw new Error("etcd over gRPC needs its HTTP/2 session");
       return new EtcdGrpcLoadClient(grpc, runId, index);

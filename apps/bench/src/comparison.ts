@@ -1,4 +1,4 @@
-import type { ClusterRun } from "./cluster-bench.js";
+import type { ClusterRun, SystemName } from "./cluster-bench.js";
 
 /** lockstep's figures at one concurrency as ratios of etcd's, measured in the same run. */
 export interface Comparison {
@@ -18,10 +18,11 @@ export interface GoalCheck {
   met: boolean;
 }
 
-export function compare(runs: readonly ClusterRun[]): Comparison[] {
+/** `system`'s figures as ratios of `baseline`'s at each concurrency both ran (default: lockstep over HTTP ÷ etcd gRPC). */
+export function compare(runs: readonly ClusterRun[], system: SystemName = "lockstep", baseline: SystemName = "etcd"): Comparison[] {
   const comparisons: Comparison[] = [];
-  for (const lockstep of runs.filter((run) => run.system === "lockstep")) {
-    const etcd = runs.find((run) => run.system === "etcd" && run.concurrency === lockstep.concurrency);
+  for (const lockstep of runs.filter((run) => run.system === system)) {
+    const etcd = runs.find((run) => run.system === baseline && run.concurrency === lockstep.concurrency);
     if (etcd === undefined) continue;
     comparisons.push({
       concurrency: lockstep.concurrency,

@@ -3,6 +3,11 @@ import { Agent, request } from "node:http";
 /** What a POST ended with: the status and the parsed body, or the socket error's code. */
 export type HttpJsonResult = { ok: true; status: number; body: unknown } | { ok: false; code: string };
 
+/** What a load client needs of its connection: one JSON POST, answered or failed with a code. */
+export interface JsonPoster {
+  post(path: string, payload: unknown): Promise<HttpJsonResult>;
+}
+
 /** The largest answer body read; a benchmark answer is a few hundred bytes. */
 export const responseBytesMax = 1024 * 1024;
 /** A request that takes longer than this is abandoned as `client_timeout` (etcd and lockstep both answer in well under it). */
@@ -13,7 +18,7 @@ export const requestTimeoutMs = 30_000;
  * etcd alike so that neither pays a different client cost. One socket per concurrent client:
  * `socketsMax` should be at least the number of clients.
  */
-export class HttpJsonClient {
+export class HttpJsonClient implements JsonPoster {
   private readonly agent: Agent;
 
   constructor(

@@ -3,7 +3,8 @@
 export { parseBenchArgs, benchUsage, type BenchArgs } from "./bench-args.js";
 export { runPhase, type LoadClient, type OperationOutcome, type PhaseOptions, type PhaseProgress, type PhaseResult } from "./load-generator.js";
 export { LatencySamples, percentile, type LatencySummary } from "./latency-samples.js";
-export { HttpJsonClient, type HttpJsonResult } from "./http-json-client.js";
+export { HttpJsonClient, type HttpJsonResult, type JsonPoster } from "./http-json-client.js";
+export { RpcJsonClient } from "./rpc-json-client.js";
 export { LockstepLoadClient, lifecycleNext } from "./lockstep-load-client.js";
 export { EtcdLoadClient } from "./etcd-load-client.js";
 export { startLockstepCluster, type RunningCluster, type LockstepClusterOptions } from "./lockstep-cluster.js";

@@ -1,4 +1,4 @@
-import type { HttpJsonClient, HttpJsonResult } from "./http-json-client.js";
+import type { HttpJsonResult, JsonPoster } from "./http-json-client.js";
 import type { LoadClient, OperationOutcome } from "./load-generator.js";
 
 /** The built-in lifecycle, walked in a circle so that every transition a client asks for is valid. */
@@ -19,7 +19,7 @@ export class LockstepLoadClient implements LoadClient {
   private sessionId: string | null = null;
 
   constructor(
-    private readonly http: HttpJsonClient,
+    private readonly http: JsonPoster,
     runId: string,
     index: number,
   ) {

@@ -82,16 +82,25 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
     });
     const comparisons = compare(outcome.runs);
     const goals = clusterGoals(comparisons);
+    const rpcComparisons = compare(outcome.runs, "lockstep-rpc");
+    const rpcGoals = clusterGoals(rpcComparisons);
+    const transportComparisons = compare(outcome.runs, "lockstep-rpc", "lockstep");
     const etcdLine =
       outcome.etcd === null ? "" : "missing" in outcome.etcd ? `etcd: ${outcome.etcd.missing}` : `etcd ${outcome.etcd.version}, leader ${outcome.etcd.leader}: rows \`etcd\` drive its native gRPC API (unary KV/Put, all calls multiplexed on one HTTP/2 connection), rows \`etcd-gateway\` its JSON gateway ${outcome.etcd.gatewayPath}`;
     const sections = [
       `## Real cluster: 3 processes on loopback, fsync on (${describeMachine(machine)})`,
       "",
-      `lockstep leader ${outcome.lockstepLeader}${etcdLine === "" ? "" : `; ${etcdLine}`}. lockstep requests go to the leader over keep-alive HTTP/1.1, one socket per client; \`load gen CPU %\` is the generator's own CPU, which competes with the servers on this machine; ${args.warmupSeconds} s warm-up, ${args.seconds} s measured per row.`,
+      `lockstep leader ${outcome.lockstepLeader}${etcdLine === "" ? "" : `; ${etcdLine}`}. rows \`lockstep\` send their requests to the leader over keep-alive HTTP/1.1, one socket per client; rows \`lockstep-rpc\` send the same requests as frames on one \`/v1/rpc\` WebSocket to the leader, every client's request multiplexed on it; \`load gen CPU %\` is the generator's own CPU, which competes with the servers on this machine; ${args.warmupSeconds} s warm-up, ${args.seconds} s measured per row.`,
       "",
       clusterTable(outcome.runs),
     ];
-    if (comparisons.length > 0) sections.push("", "### lockstep as a ratio of etcd through its native gRPC API (same run)", "", comparisonTable(comparisons), "", goalLines(goals));
+    if (transportComparisons.length > 0) {
+      sections.push("", "### lockstep over /v1/rpc as a ratio of lockstep over HTTP (same run, same cluster)", "", comparisonTable(transportComparisons, "rpc ÷ http"));
+    }
+    if (comparisons.length > 0) sections.push("", "### lockstep (HTTP) as a ratio of etcd through its native gRPC API (same run)", "", comparisonTable(comparisons), "", goalLines(goals));
+    if (rpcComparisons.length > 0) {
+      sections.push("", "### lockstep over /v1/rpc as a ratio of etcd through its native gRPC API (same run)", "", comparisonTable(rpcComparisons, "lockstep-rpc ÷ etcd gRPC"), "", goalLines(rpcGoals));
+    }
     if (outcome.runs.some((run) => run.internals !== null)) {
       sections.push(
         "",
@@ -112,7 +121,7 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
       writeFileSync(chartPath, throughputAndLatencyChart(outcome.runs, `3 nodes on loopback, fsync on; ${machine.cpuModel}, ${machine.cores} cores; ${machine.date.slice(0, 10)}`));
       progress.done(`chart: ${chartPath}`);
     }
-    return { json: { kind: "cluster", machine, args, etcd: outcome.etcd, lockstepLeader: outcome.lockstepLeader, runs: outcome.runs, comparisons, goals, leaderProfile: profile === null ? null : { path: outcome.leaderProfilePath, ...profile } }, markdown: `${sections.join("\n")}\n` };
+    return { json: { kind: "cluster", machine, args, etcd: outcome.etcd, lockstepLeader: outcome.lockstepLeader, runs: outcome.runs, comparisons, goals, rpcComparisons, rpcGoals, transportComparisons, leaderProfile: profile === null ? null : { path: outcome.leaderProfilePath, ...profile } }, markdown: `${sections.join("\n")}\n` };
   } finally {
     if (args.keepData) progress.done(`data and server logs kept in ${workDirectory}`);
     else rmSync(workDirectory, { recursive: true, force: true });

@@ -22,9 +22,9 @@ export function clusterTable(runs: readonly ClusterRun[]): string {
   return lines.join("\n");
 }
 
-export function comparisonTable(comparisons: readonly Comparison[]): string {
+export function comparisonTable(comparisons: readonly Comparison[], ratio = "lockstep ÷ etcd gRPC"): string {
   const lines = [
-    "| clients | writes/s lockstep ÷ etcd gRPC | p50 lockstep ÷ etcd gRPC | p99 lockstep ÷ etcd gRPC | server CPU per write lockstep ÷ etcd gRPC |",
+    `| clients | writes/s ${ratio} | p50 ${ratio} | p99 ${ratio} | server CPU per write ${ratio} |`,
     "|---:|---:|---:|---:|---:|",
   ];
   for (const comparison of comparisons) {
@@ -66,13 +66,13 @@ export function internalsTable(runs: readonly ClusterRun[]): string {
   const stages = [...new Set(withInternals.flatMap((run) => Object.keys(run.internals?.stageMeanMs ?? {})))].sort(byStageOrder);
   const types = [...new Set(withInternals.flatMap((run) => Object.keys(run.internals?.messagesPerCommit ?? {})))].sort();
   const lines = [
-    `| clients | ${stages.map((stage) => `${stage} ms`).join(" | ")} | fsyncs/s | fsync ms | commits/fsync | ${types.map((type) => `${type}/commit`).join(" | ")} |`,
-    `|---:|${stages.map(() => "---:|").join("")}---:|---:|---:|${types.map(() => "---:|").join("")}`,
+    `| system | clients | ${stages.map((stage) => `${stage} ms`).join(" | ")} | fsyncs/s | fsync ms | commits/fsync | ${types.map((type) => `${type}/commit`).join(" | ")} |`,
+    `|---|---:|${stages.map(() => "---:|").join("")}---:|---:|---:|${types.map(() => "---:|").join("")}`,
   ];
   for (const run of withInternals) {
     const internals = run.internals!;
     lines.push(
-      `| ${run.concurrency} | ${stages.map((stage) => fixed(internals.stageMeanMs[stage] ?? null, 2)).join(" | ")} | ${fixed(internals.fsyncsPerSecond, 0)} | ` +
+      `| ${run.system} | ${run.concurrency} | ${stages.map((stage) => fixed(internals.stageMeanMs[stage] ?? null, 2)).join(" | ")} | ${fixed(internals.fsyncsPerSecond, 0)} | ` +
         `${fixed(internals.fsyncMeanMs, 2)} | ${fixed(internals.commitsPerFsync, 1)} | ${types.map((type) => fixed(internals.messagesPerCommit[type] ?? 0, 2)).join(" | ")} |`,
     );
   }

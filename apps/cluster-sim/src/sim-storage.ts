@@ -73,12 +73,9 @@ export class SimStorage implements Storage {
   async open(): Promise<SimStorageOpenResult> {
     const fileSystem = this.disk.fileSystem();
     try {
-      if ((await fileSystem.readdir("/var/lib").catch(() => null)) === null) {
-        await fileSystem.mkdir("/var").catch(() => undefined);
-        await fileSystem.mkdir("/var/lib");
-        await fileSystem.syncDirectory("/var");
-        await fileSystem.syncDirectory("/");
-      }
+      // The machine's `/var/lib` is made as an operator's `mkdir -p` makes it, syncing nothing:
+      // storage must make the whole path of its directory durable before it promises anything.
+      for (const path of ["/var", "/var/lib"]) if ((await fileSystem.stat(path).catch(() => null)) === null) await fileSystem.mkdir(path);
       if (process.env["SIM_STORAGE_DEBUG"] !== undefined) {
         console.error("OPEN", JSON.stringify(await fileSystem.readdir(dataDirectory).catch((error: unknown) => String(error))), JSON.stringify(this.disk.stats()));
       }
@@ -96,6 +93,7 @@ export class SimStorage implements Storage {
       const permanent = code === "corrupt" || code === "foreign_directory";
       if (permanent) this.counters.refusedCorrupt += 1;
       else this.counters.ioExits += 1;
+      if (process.env["SIM_STORAGE_DEBUG"] !== undefined) console.error("OPEN FAILED", String(error));
       return { ok: false, permanent, reason: error instanceof Error ? error.message : String(error) };
     }
     const unsynced = this.disk.unsyncedPaths(dataDirectory);

@@ -1,23 +1,47 @@
-// Seeds that once broke a rule, replayed exactly (seed, cluster size and the printed profile), so
-// that a later change in how profiles are drawn does not move them. Each case names what broke
-// and what fixed it.
+// Seeds that once broke a rule, replayed exactly as their failure printed them (seed, nodes and
+// the printed profile, so a change in how profiles are drawn does not move them). Each must now
+// run clean. Cases from different fixes are separate `it` blocks.
 import { describe, expect, it } from "vitest";
 import { runSimulation } from "../src/simulation.js";
 import { parseSwarmProfile } from "../src/swarm-profile.js";
-import type { SwarmProfile } from "../src/swarm-profile.js";
 
-function profile(text: string): SwarmProfile {
-  const parsed = parseSwarmProfile(text);
-  if (!parsed.ok) throw new Error(`regression profile does not parse: ${parsed.reason}`);
-  return parsed.profile;
-}
+describe("regression seeds: storage durability (issue 9)", () => {
+  /** Replays `pnpm sim --seed SEED --nodes NODES --faults on --profile PROFILE` and returns its violations. */
+  async function replayStorageSeed(seed: number, nodes: 3 | 5, profileText: string): Promise<string[]> {
+    const parsed = parseSwarmProfile(profileText);
+    if (!parsed.ok) throw new Error(`seed ${seed}: ${parsed.reason}`);
+    const result = await runSimulation({ seed, nodes, faults: true, profile: parsed.profile });
+    return result.violations.map((violation) => `[${violation.rule}] ${violation.detail}`);
+  }
 
-async function violationsOf(seed: number, nodes: 3 | 5, profileText: string): Promise<string[]> {
-  const result = await runSimulation({ seed, nodes, faults: true, profile: profile(profileText) });
-  return result.violations.map((violation) => `[${violation.rule}] ${violation.detail}`);
-}
+  // Seeds 100300, 101150 and 105627: a node's first start failed on an fsync error (EIO) while
+  // the tree above its data directory (`/var`, `/var/lib`) was new and unsynced; its supervisor
+  // started it again, and storage, which synced only the data directory's parent, made writes
+  // durable under a path a power cut then undid ("term 0 < durable term 2; entry 1 (term 1) was
+  // durable, read back nothing"). Storage now syncs every directory from the data directory up to
+  // the root at each start.
+  it("seed 100300 (5 nodes): a restarted node reads back what it made durable", async () => {
+    expect(await replayStorageSeed(100300, 5, "latencyMsMin=0,latencyMsMax=11,lossProbabilityMax=0.079,duplicateProbabilityMax=0.01,reorderProbabilityMax=0,reorderDelayMsMax=38,faultIntervalMsMin=76,faultIntervalMsMax=612,partitionWeight=8,isolateWeight=6,oneWayCutWeight=10,bridgeWeight=9,healWeight=4,partitionMsMin=110,partitionMsMax=2741,crashWeight=0,restartWeight=8,wipeWeight=0,linkFaultsWeight=0,timedFaultWeight=10,clockFaultWeight=0,staleLeaderWeight=0,leaderCrashFraction=0.526,inflightSurvivesCrashProbability=0.934,clockSkewMax=0,clockPauseMsMax=1277,clockRateMin=0.325,clockRateMax=3.653,syncDelayMsMin=0,syncDelayMsMax=13,diskCrashWriteKeptProbability=0.1431,diskCrashWriteTornProbability=0.361,diskCrashSizeWithoutDataProbability=0,diskCrashStaleSectorProbability=0,diskCrashDirectoryChangeKeptProbability=0.099,diskCrashBitFlipProbability=0,diskReadErrorProbability=0,diskWriteErrorProbability=0.0005,diskNoSpaceProbability=0,diskFsyncErrorProbability=0.001,diskPowerCutDuringWriteProbability=0.0047,entriesPerProposalMax=1,inflightProposalsMax=64,electionTimeoutTicks=9,heartbeatTicks=3,snapshotEntriesThreshold=20")).toEqual([]);
+  });
 
-describe("regression seeds: safety", () => {
+  it("seed 101150 (5 nodes): a restarted node reads back what it made durable", async () => {
+    expect(await replayStorageSeed(101150, 5, "latencyMsMin=2,latencyMsMax=16,lossProbabilityMax=0,duplicateProbabilityMax=0.145,reorderProbabilityMax=0.03,reorderDelayMsMax=25,faultIntervalMsMin=74,faultIntervalMsMax=241,partitionWeight=4,isolateWeight=4,oneWayCutWeight=4,bridgeWeight=0,healWeight=9,partitionMsMin=138,partitionMsMax=0,crashWeight=0,restartWeight=2,wipeWeight=2,linkFaultsWeight=2,timedFaultWeight=6,clockFaultWeight=0,staleLeaderWeight=6,leaderCrashFraction=0.708,inflightSurvivesCrashProbability=0.987,clockSkewMax=0,clockPauseMsMax=1833,clockRateMin=0.469,clockRateMax=1.198,syncDelayMsMin=1,syncDelayMsMax=16,diskCrashWriteKeptProbability=0.3282,diskCrashWriteTornProbability=0.5217,diskCrashSizeWithoutDataProbability=0.1839,diskCrashStaleSectorProbability=0,diskCrashDirectoryChangeKeptProbability=0.5501,diskCrashBitFlipProbability=0,diskReadErrorProbability=0,diskWriteErrorProbability=0,diskNoSpaceProbability=0,diskFsyncErrorProbability=0.0006,diskPowerCutDuringWriteProbability=0.0039,entriesPerProposalMax=2,inflightProposalsMax=4,electionTimeoutTicks=11,heartbeatTicks=3,snapshotEntriesThreshold=150")).toEqual([]);
+  });
+
+  it("seed 105627 (3 nodes): a restarted node reads back what it made durable", async () => {
+    expect(await replayStorageSeed(105627, 3, "latencyMsMin=2,latencyMsMax=16,lossProbabilityMax=0.129,duplicateProbabilityMax=0,reorderProbabilityMax=0,reorderDelayMsMax=38,faultIntervalMsMin=158,faultIntervalMsMax=451,partitionWeight=0,isolateWeight=0,oneWayCutWeight=0,bridgeWeight=0,healWeight=2,partitionMsMin=221,partitionMsMax=0,crashWeight=5,restartWeight=3,wipeWeight=0,linkFaultsWeight=0,timedFaultWeight=0,clockFaultWeight=5,staleLeaderWeight=0,leaderCrashFraction=0.451,inflightSurvivesCrashProbability=0.871,clockSkewMax=0.15,clockPauseMsMax=463,clockRateMin=0.359,clockRateMax=1.526,syncDelayMsMin=2,syncDelayMsMax=11,diskCrashWriteKeptProbability=0.0125,diskCrashWriteTornProbability=0.457,diskCrashSizeWithoutDataProbability=0.0614,diskCrashStaleSectorProbability=0.086,diskCrashDirectoryChangeKeptProbability=0.7987,diskCrashBitFlipProbability=0,diskReadErrorProbability=0,diskWriteErrorProbability=0,diskNoSpaceProbability=0,diskFsyncErrorProbability=0.0007,diskPowerCutDuringWriteProbability=0.0017,entriesPerProposalMax=1,inflightProposalsMax=1,electionTimeoutTicks=16,heartbeatTicks=2,snapshotEntriesThreshold=150")).toEqual([]);
+  });
+});
+
+describe("regression seeds: safety (issue 9)", () => {
+  /** Replays `pnpm sim --seed SEED --nodes NODES --faults on --profile PROFILE` and returns its violations. */
+  async function violationsOf(seed: number, nodes: 3 | 5, profileText: string): Promise<string[]> {
+    const parsed = parseSwarmProfile(profileText);
+    if (!parsed.ok) throw new Error(`seed ${seed}: ${parsed.reason}`);
+    const result = await runSimulation({ seed, nodes, faults: true, profile: parsed.profile });
+    return result.violations.map((violation) => `[${violation.rule}] ${violation.detail}`);
+  }
+
   // A disk replaced while its node's supervisor was restarting it: the start carried on with the
   // new disk and failed, and the failed start had already dropped the node's knowledge that it may
   // have lost data, so its next start voted with an empty log (index 8 decided twice).

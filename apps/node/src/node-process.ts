@@ -228,6 +228,8 @@ function createNodeApi(parts: {
     ...(config.clientTls === undefined ? {} : { tls: readClientTls(config.clientTls) }),
     httpConnectionsMax: config.httpConnectionsMax,
     httpRequestsInflightMax: config.httpRequestsInflightMax,
+    rpc: { requestsInflightMax: config.rpcRequestsInflightMax, bufferedBytesMax: config.rpcBufferedBytesMax, pingIntervalMs: config.rpcPingIntervalMs, budget: parts.budget },
+    countRequest: (transport) => parts.sink.increment("client_requests_total", { transport }),
     httpRequestTimeoutMs: config.httpRequestTimeoutMs,
     httpHeadersTimeoutMs: config.httpHeadersTimeoutMs,
     dashboard: { intervalMs: config.dashboardFeedIntervalMs, clientsMax: config.dashboardClientsMax, bufferedBytesMax: config.watchBufferedBytesMax, budget: parts.budget },

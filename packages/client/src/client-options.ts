@@ -28,6 +28,16 @@ export interface LockstepClientOptions {
    */
   readonly ca?: string;
   /**
+   * How requests travel. `http` (default): one HTTP request each (keep-alive). `ws`: every request
+   * multiplexed on one WebSocket per node (`/v1/rpc`), answers matched by id; same answers, errors
+   * and retry rules. Watches and snapshot downloads use their own connections either way.
+   */
+  readonly transport?: "http" | "ws";
+  /** `ws` transport: requests in flight on one connection at once (the node's default bound is 1024). Default 1024. */
+  readonly rpcRequestsInflightMax?: number;
+  /** `ws` transport: a connection silent to a ping for this long is replaced. Default 10 000. */
+  readonly rpcPingIntervalMs?: number;
+  /**
    * A PEM client certificate (`lockstep certs create-client NAME`: `client.NAME.crt`), presented
    * to nodes whose client port asks for one (`clientTlsCaFile`). Needs `key` and https:// endpoints.
    */
@@ -52,6 +62,9 @@ export interface ResolvedClientOptions {
   readonly watchReconnectAttemptsMax: number;
   readonly token: string | undefined;
   readonly ca: string | undefined;
+  readonly transport: "http" | "ws";
+  readonly rpcRequestsInflightMax: number;
+  readonly rpcPingIntervalMs: number;
   readonly cert: string | undefined;
   readonly key: string | undefined;
   readonly fetch: typeof fetch;
@@ -66,6 +79,9 @@ export const clientDefaults = {
   responseBytesMax: 16 * 1024 * 1024,
   watchPingIntervalMs: 10_000,
   watchReconnectAttemptsMax: 10,
+  transport: "http",
+  rpcRequestsInflightMax: 1024,
+  rpcPingIntervalMs: 10_000,
 } as const;
 
 /** Endpoints are compared as strings, so one spelling per node: no trailing slash. */
@@ -107,6 +123,8 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
   if (options.ca !== undefined && endpoints.some((endpoint) => !endpoint.startsWith("https://"))) {
     throw new TypeError("LockstepClient: a ca is for https:// endpoints only");
   }
+  const transport = options.transport ?? clientDefaults.transport;
+  if (transport !== "http" && transport !== "ws") throw new TypeError(`LockstepClient: transport must be "http" or "ws", got ${JSON.stringify(transport)}`);
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new TypeError("LockstepClient: a client certificate needs both cert and key");
   }
@@ -119,6 +137,9 @@ export function resolveClientOptions(options: LockstepClientOptions): ResolvedCl
     endpoints,
     token: options.token,
     ca: options.ca,
+    transport,
+    rpcRequestsInflightMax: checkInteger("rpcRequestsInflightMax", options.rpcRequestsInflightMax ?? clientDefaults.rpcRequestsInflightMax, 1),
+    rpcPingIntervalMs: checkInteger("rpcPingIntervalMs", options.rpcPingIntervalMs ?? clientDefaults.rpcPingIntervalMs, 1),
     cert: options.cert,
     key: options.key,
     requestTimeoutMs: checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? clientDefaults.requestTimeoutMs, 1),

@@ -71,13 +71,19 @@ export async function httpAttempt<T>(request: HttpAttemptRequest<T>): Promise<Ht
   return decodeAnswer(where, response.status, text, request.schema);
 }
 
-function decodeAnswer<T>(where: string, status: number, text: string, schema: ResponseSchema<T>): HttpAttemptResult<T> {
+/** Reads an answer's JSON text: the value on 200, else the API error it carries. */
+export function decodeAnswer<T>(where: string, status: number, text: string, schema: ResponseSchema<T>): HttpAttemptResult<T> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     return protocolFailure(where, status, `status ${status}, body is not JSON: ${text.slice(0, 120)}`);
   }
+  return decodeAnswerJson(where, status, json, schema);
+}
+
+/** The same for an answer whose body is already parsed (a `/v1/rpc` answer frame). */
+export function decodeAnswerJson<T>(where: string, status: number, json: unknown, schema: ResponseSchema<T>): HttpAttemptResult<T> {
   if (status === 200) {
     const parsed = schema.safeParse(json);
     if (parsed.success) return { kind: "ok", value: parsed.data };
@@ -101,7 +107,7 @@ function decodeAnswer<T>(where: string, status: number, text: string, schema: Re
   return { kind: "api_error", error: new LockstepError(code, message, { status, details }) };
 }
 
-function protocolFailure<T>(where: string, status: number, reason: string): HttpAttemptResult<T> {
+export function protocolFailure<T>(where: string, status: number, reason: string): HttpAttemptResult<T> {
   return { kind: "protocol", error: new LockstepError("protocol", `${where}: ${reason}`, { status }) };
 }
 

@@ -36,6 +36,7 @@ import { resolveClientOptions, normalizeEndpoint, type LockstepClientOptions, ty
 import { downloadSnapshot, snapshotBytesMaxDefault } from "./download-snapshot.js";
 import { EndpointRouter } from "./endpoint-router.js";
 import { LockstepError } from "./lockstep-error.js";
+import { RpcPool } from "./rpc-attempt.js";
 import { fetchClusterOnce, requestWithRetries, type RetriedRequest } from "./request-with-retries.js";
 import { WatchStream, type WatchHandle, type WatchOptions } from "./watch-stream.js";
 
@@ -79,9 +80,33 @@ export class LockstepClient {
   /** The one-time leader lookup, started by the first call that sends a request. */
   #discovery: Promise<void> | undefined;
 
+  /** The `/v1/rpc` connections, with the `ws` transport. */
+  readonly #rpc: RpcPool | undefined;
+
   constructor(options: LockstepClientOptions) {
     this.#options = resolveClientOptions(options);
     this.#router = new EndpointRouter(this.#options.endpoints);
+    this.#rpc =
+      this.#options.transport === "ws"
+        ? new RpcPool({
+            token: this.#options.token,
+            ca: this.#options.ca,
+            cert: this.#options.cert,
+            key: this.#options.key,
+            answerBytesMax: this.#options.responseBytesMax,
+            requestsInflightMax: this.#options.rpcRequestsInflightMax,
+            pingIntervalMs: this.#options.rpcPingIntervalMs,
+          })
+        : undefined;
+  }
+
+  /**
+   * Closes the client's `/v1/rpc` connections (the `ws` transport); requests still waiting fail
+   * as `unavailable` with an unknown outcome. Watches are closed by their own handles. A later
+   * call opens new connections.
+   */
+  close(): void {
+    this.#rpc?.close();
   }
 
   /** The leader's client URL as far as this client knows, or undefined. */
@@ -208,14 +233,14 @@ export class LockstepClient {
 
   async cluster(options: ClusterOptions = {}): Promise<ClusterStatus> {
     if (options.endpoint !== undefined) {
-      const result = await fetchClusterOnce(this.#options, normalizeEndpoint(options.endpoint));
+      const result = await fetchClusterOnce({ options: this.#options, rpc: this.#rpc }, normalizeEndpoint(options.endpoint));
       if (result.kind !== "ok") throw result.error;
       return result.value;
     }
     // This call learns the leader itself, so the first-call lookup has nothing left to do.
     this.#discovery ??= Promise.resolve();
     const status = await requestWithRetries(
-      { options: this.#options, router: this.#router },
+      { options: this.#options, router: this.#router, rpc: this.#rpc },
       { method: "GET", path: "/v1/cluster", schema: ClusterStatusSchema, mutating: false },
     );
     this.#router.noteCluster(status);
@@ -297,7 +322,7 @@ export class LockstepClient {
   async #request<T>(request: RetriedRequest<T>): Promise<T> {
     this.#discovery ??= this.#discoverLeader();
     await this.#discovery;
-    return requestWithRetries({ options: this.#options, router: this.#router }, request);
+    return requestWithRetries({ options: this.#options, router: this.#router, rpc: this.#rpc }, request);
   }
 
   /**
@@ -306,7 +331,7 @@ export class LockstepClient {
    */
   async #discoverLeader(): Promise<void> {
     for (const endpoint of this.#router.candidates()) {
-      const result = await fetchClusterOnce(this.#options, endpoint);
+      const result = await fetchClusterOnce({ options: this.#options, rpc: this.#rpc }, endpoint);
       if (result.kind === "ok") {
         this.#router.noteCluster(result.value);
         return;

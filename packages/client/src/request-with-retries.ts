@@ -1,13 +1,16 @@
-import { ClusterStatusSchema } from "@lockstep/protocol";
+import { ClusterStatusSchema, type ClusterStatus } from "@lockstep/protocol";
 import type { ResolvedClientOptions } from "./client-options.js";
 import type { EndpointRouter } from "./endpoint-router.js";
-import { httpAttempt, type HttpAttemptRequest, type ResponseSchema } from "./http-attempt.js";
+import { httpAttempt, type HttpAttemptRequest, type HttpAttemptResult, type ResponseSchema } from "./http-attempt.js";
 import { LockstepError, type LockstepErrorCode } from "./lockstep-error.js";
 import { computeRetryDelayMs } from "./retry-delay.js";
+import { rpcAttempt, type RpcPool } from "./rpc-attempt.js";
 
 export interface RetryContext {
   readonly options: ResolvedClientOptions;
   readonly router: EndpointRouter;
+  /** With the `ws` transport: the `/v1/rpc` connections every attempt goes over. */
+  readonly rpc?: RpcPool | undefined;
 }
 
 export interface RetriedRequest<T> {
@@ -42,7 +45,7 @@ export async function requestWithRetries<T>(context: RetryContext, request: Retr
   let lastError: LockstepError | undefined;
   let url = firstUntried(router, tried);
   for (let attempt = 0; attempt <= options.retryAttemptsMax; attempt += 1) {
-    const result = await httpAttempt(attemptRequest(options, url, request));
+    const result = await attemptOnce(context, url, request);
     let next: NextAttempt;
     switch (result.kind) {
       case "ok":
@@ -74,6 +77,19 @@ export async function requestWithRetries<T>(context: RetryContext, request: Retr
   throw new LockstepError("unavailable", `gave up after ${attempts} attempts; last: ${lastError?.message ?? "none"}`, {
     cause: lastError,
     outcomeUnknown: request.mutating && mayHaveApplied,
+  });
+}
+
+/** One attempt over the client's transport: the outcome kinds, and so the retry rules, are the same. */
+function attemptOnce<T>(context: Pick<RetryContext, "options" | "rpc">, url: string, request: RetriedRequest<T>): Promise<HttpAttemptResult<T>> {
+  if (context.rpc === undefined) return httpAttempt(attemptRequest(context.options, url, request));
+  return rpcAttempt(context.rpc, {
+    endpoint: url,
+    method: request.method,
+    path: request.path,
+    ...(request.body === undefined ? {} : { body: request.body }),
+    timeoutMs: context.options.requestTimeoutMs,
+    schema: request.schema,
   });
 }
 
@@ -130,21 +146,14 @@ async function afterUnavailableAnswer(
 
 /** Learns the members' URLs from the node that named the leader; one attempt, failures ignored. */
 async function locateLeader(context: RetryContext, url: string, leaderId: string): Promise<string | undefined> {
-  const status = await fetchClusterOnce(context.options, url);
+  const status = await fetchClusterOnce(context, url);
   if (status.kind === "ok") context.router.noteCluster(status.value);
   return context.router.noteLeaderId(leaderId);
 }
 
-export function fetchClusterOnce(options: ResolvedClientOptions, url: string) {
-  return httpAttempt({
-    fetch: options.fetch,
-    url: `${url}/v1/cluster`,
-    method: "GET",
-    timeoutMs: options.requestTimeoutMs,
-    responseBytesMax: options.responseBytesMax,
-    schema: ClusterStatusSchema,
-    token: options.token,
-  });
+/** One `GET /v1/cluster` to one node, over the client's transport. */
+export function fetchClusterOnce(context: Pick<RetryContext, "options" | "rpc">, url: string): Promise<HttpAttemptResult<ClusterStatus>> {
+  return attemptOnce(context, url, { method: "GET", path: "/v1/cluster", schema: ClusterStatusSchema, mutating: false });
 }
 
 /**

@@ -21,7 +21,8 @@ export type CounterName =
   | "wal_bytes_written_total"
   | "wal_fsyncs_total"
   | "client_refusals_total"
-  | "client_streams_cut_total";
+  | "client_streams_cut_total"
+  | "client_requests_total";
 
 export type HistogramName =
   | "message_processing_seconds"

@@ -83,8 +83,12 @@ export const counterDefinitions: Readonly<Record<CounterName, Definition>> = {
     labelNames: ["reason"],
   },
   client_streams_cut_total: {
-    help: "Watch and dashboard sockets cut because the node-wide buffer budget (clientBufferedBytesMax) was spent while they lagged.",
+    help: "Watch, dashboard and rpc sockets cut because the node-wide buffer budget (clientBufferedBytesMax) was spent while they lagged.",
     labelNames: ["stream"],
+  },
+  client_requests_total: {
+    help: "Client API requests received, by transport: http (one HTTP request) or rpc (one request frame on a /v1/rpc connection); refused ones included.",
+    labelNames: ["transport"],
   },
 };
 

@@ -24,6 +24,7 @@ export const counterNames = [
   "wal_fsyncs_total",
   "client_refusals_total",
   "client_streams_cut_total",
+  "client_requests_total",
 ] as const;
 export type CounterName = (typeof counterNames)[number];
 

@@ -23,3 +23,17 @@ export {
 } from "./frame.js";
 export { FrameParser, type FrameParserEvent, type FrameParserOptions, type FrameParserState } from "./frame-parser.js";
 export { ProtocolError, type ProtocolErrorCode } from "./protocol-error.js";
+export {
+  decodeRpcAnswerFrame,
+  decodeRpcRequestFrame,
+  rpcFrameOverheadBytes,
+  rpcPath,
+  rpcPathLengthMax,
+  RpcAnswerFrameSchema,
+  RpcMethodSchema,
+  RpcRequestFrameSchema,
+  type RpcAnswerFrame,
+  type RpcFrameDecodeResult,
+  type RpcMethod,
+  type RpcRequestFrame,
+} from "./rpc-frame.js";

@@ -1,4 +1,6 @@
-import { basename, dirname, join } from "node:path";
+import { AssertionError } from "node:assert";
+import { basename, dirname, join, resolve } from "node:path";
+import type { Logger } from "@lockstep/consensus";
 import { lockFileName } from "./directory-lock.js";
 import type { DirectoryLock, FileSystem } from "./file-system.js";
 import { StorageError, storageErrorFromSystem, systemErrorCode } from "./storage-error.js";
@@ -19,6 +21,13 @@ export const possibleLossFileName = "POSSIBLE-LOSS";
  * directory belongs to). Storage neither reads nor refuses them.
  */
 export const applicationFileNames: readonly string[] = ["CLUSTER"];
+
+/**
+ * The deepest data directory path whose ancestors are synced (a path of more components is an
+ * operator's mistake long before it is a directory tree: Linux's PATH_MAX of 4096 bytes allows at
+ * most 2048).
+ */
+const pathDepthMax = 2048;
 
 const segmentPattern = /^wal-(\d{16})\.log$/;
 const snapshotPattern = /^snapshot-(\d{20})\.snap$/;
@@ -46,8 +55,8 @@ export interface DirectoryListing {
  * proves it writable, removes temporary files a crash left behind and writes the format marker
  * into an empty directory.
  */
-export async function prepareDirectory(fs: FileSystem, directory: string): Promise<DirectoryListing> {
-  await ensureDirectoryExists(fs, directory);
+export async function prepareDirectory(fs: FileSystem, directory: string, logger: Pick<Logger, "warn">): Promise<DirectoryListing> {
+  await ensureDirectoryExists(fs, directory, logger);
   const names = await fs.readdir(directory).catch((error: unknown) => {
     throw storageErrorFromSystem(error, directory, "cannot list");
   });
@@ -76,20 +85,17 @@ export async function prepareDirectory(fs: FileSystem, directory: string): Promi
   return listing;
 }
 
-async function ensureDirectoryExists(fs: FileSystem, directory: string): Promise<void> {
+async function ensureDirectoryExists(fs: FileSystem, directory: string, logger: Pick<Logger, "warn">): Promise<void> {
   const found = await fs.stat(directory).catch((error: unknown) => {
     if (systemErrorCode(error) === "ENOENT") return null;
     throw storageErrorFromSystem(error, directory, "cannot inspect");
   });
   if (found !== null) {
     if (found.kind !== "directory") throw new StorageError("foreign_directory", directory, `${directory} is not a directory`);
-    // The directory's own entry may never have been synced (a start whose sync of the parent
-    // failed, or a directory made by hand): sync it before trusting anything inside. A parent we
-    // may not open is left as it is.
-    await syncDirectory(fs, dirname(directory)).catch((error: unknown) => {
-      if (error instanceof StorageError && error.code === "not_writable") return;
-      throw error;
-    });
+    // The directory's own entry, or that of any directory above it, may never have been synced
+    // (a start whose sync failed, a tree made by `mkdir -p` or restored from a backup just before
+    // the start): sync the whole path before trusting anything inside.
+    await syncAncestors(fs, directory, { parentRequired: false, logger });
     return;
   }
   const parent = dirname(directory);
@@ -100,7 +106,33 @@ async function ensureDirectoryExists(fs: FileSystem, directory: string): Promise
   await fs.mkdir(directory).catch((error: unknown) => {
     throw storageErrorFromSystem(error, directory, "cannot create data directory");
   });
-  await syncDirectory(fs, parent);
+  await syncAncestors(fs, directory, { parentRequired: true, logger });
+}
+
+/**
+ * Syncs every directory that holds `directory`, from its parent up to the root. A power cut
+ * undoes a create or rename that no sync of its directory covered, and the parent of a directory
+ * made just before lockstep started (by `mkdir -p`, an installer, a restore) is as new as the
+ * directory itself: if its entry is undone, everything below it is gone, however well each file
+ * was synced. Syncing a directory with nothing new costs one flush, once per start.
+ *
+ * An ancestor this process may not open (a directory it can traverse but not read) cannot be
+ * synced; it is left to the file system with a warning, unless it is the parent of a directory
+ * this start just created.
+ */
+async function syncAncestors(fs: FileSystem, directory: string, options: { parentRequired: boolean; logger: Pick<Logger, "warn"> }): Promise<void> {
+  let child = resolve(directory);
+  for (let depth = 0; depth < pathDepthMax; depth++) {
+    const ancestor = dirname(child);
+    if (ancestor === child) return;
+    const required = depth === 0 && options.parentRequired;
+    await syncDirectory(fs, ancestor).catch((error: unknown) => {
+      if (required || !(error instanceof StorageError) || error.code !== "not_writable") throw error;
+      options.logger.warn({ directory: ancestor, error: error.message }, "storage: cannot sync a directory above the data directory; its entry is as durable as the file system makes it");
+    });
+    child = ancestor;
+  }
+  throw new AssertionError({ message: `data directory path ${directory} is more than ${pathDepthMax} directories deep` });
 }
 
 function classify(directory: string, names: readonly string[]): Omit<DirectoryListing, "lock"> {

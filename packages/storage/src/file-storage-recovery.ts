@@ -8,8 +8,8 @@ import { StorageError, storageErrorFromSystem } from "./storage-error.js";
 import { clearRecordedPossibleLoss, readRecordedPossibleLoss, recordPossibleLoss } from "./possible-loss-record.js";
 import type { PossibleLoss } from "./possible-loss-record.js";
 import { LogReplay } from "./wal-replay.js";
-import { encodeLogResetRecord, encodeSegmentHeader, walFormat, walFormatVersion } from "./wal-records.js";
-import { scanSegment, segmentPath } from "./wal-segment.js";
+import { encodeLogResetRecord, encodeSegmentHeader, encodeSyncMark, walFormat, walFormatVersion } from "./wal-records.js";
+import { endsTooCloseToSectorEnd, scanSegment, segmentPath } from "./wal-segment.js";
 import type { SegmentScan } from "./wal-segment.js";
 import type { OpenSegment, FsyncPolicy } from "./wal-writer.js";
 
@@ -44,7 +44,7 @@ export interface RecoveredStorage {
  * `HardState.recovering`), so a start that dies halfway cannot forget it.
  */
 export async function recoverDirectory(options: RecoveryOptions): Promise<RecoveredStorage & { lock: DirectoryLock }> {
-  const listing = await prepareDirectory(options.fileSystem, options.directory);
+  const listing = await prepareDirectory(options.fileSystem, options.directory, options.logger);
   try {
     return { ...(await recoverLocked(options, listing)), lock: listing.lock };
   } catch (error) {
@@ -89,8 +89,11 @@ async function recoverLocked(options: RecoveryOptions, listing: DirectoryListing
   });
   // A reset decided here (the snapshot replaced the log) must be durable before new entries
   // follow it, or the next start would see them after a gap.
-  const firstBytes =
+  const opening =
     reconciliation.kind === "reset" ? Buffer.concat([header, encodeLogResetRecord(replay.index.lastIndex, { nonce, offset: header.byteLength })]) : header;
+  // The first write lands right after these bytes: keep its start tellable from rot (`endsTooCloseToSectorEnd`).
+  // The mark claims nothing synced (0): the writer's marks say how far the segment is synced.
+  const firstBytes = endsTooCloseToSectorEnd(opening.byteLength) ? Buffer.concat([opening, encodeSyncMark(0, { nonce, offset: opening.byteLength })]) : opening;
   const active = await createSegment(options, sequence, nonce, firstBytes);
   replay.segments.push({ sequence, nonce, maxEntryIndex: 0 });
   // The new segment's header says `recovering` now: the log holds the loss from here on.

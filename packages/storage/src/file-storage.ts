@@ -36,7 +36,7 @@ import {
   walFormatVersion,
 } from "./wal-records.js";
 import type { SegmentSummary } from "./wal-replay.js";
-import { segmentPath } from "./wal-segment.js";
+import { endsTooCloseToSectorEnd, segmentPath } from "./wal-segment.js";
 import { WalWriter } from "./wal-writer.js";
 import type { FsyncPolicy } from "./wal-writer.js";
 import { resolveFileStorageOptions } from "./file-storage-options.js";
@@ -197,8 +197,14 @@ export class FileStorage implements Storage {
     const last = write.entries.at(-1);
     const summary = this.segments.at(-1);
     if (last !== undefined && summary !== undefined) summary.maxEntryIndex = Math.max(summary.maxEntryIndex, last.index);
+    const markOffsets = [markOffset];
+    if (endsTooCloseToSectorEnd(offset)) {
+      parts.push(encodeSyncMark(0, { nonce, offset }));
+      markOffsets.push(offset - position);
+      offset += syncMarkRecordBytes;
+    }
     this.activeBytes = offset;
-    return this.writer.append({ sequence, nonce, position, bytes: Buffer.concat(parts), markOffsets: [markOffset] }).then(() => {
+    return this.writer.append({ sequence, nonce, position, bytes: Buffer.concat(parts), markOffsets }).then(() => {
       this.unwrittenFirstIndexes.shift();
       this.trimCache();
     });
@@ -223,9 +229,12 @@ export class FileStorage implements Storage {
     const markAt = position + (prefix?.byteLength ?? 0);
     const mark = encodeSyncMark(0, { nonce, offset: markAt });
     const reset = encodeLogResetRecord(copy.meta.index, { nonce, offset: markAt + mark.byteLength });
-    const bytes = Buffer.concat(prefix === null ? [mark, reset] : [prefix, mark, reset]);
+    const resetEnd = markAt + mark.byteLength + reset.byteLength;
+    // See `endsTooCloseToSectorEnd`: a second mark keeps the next write's start tellable from rot.
+    const boundary = endsTooCloseToSectorEnd(resetEnd) ? [encodeSyncMark(0, { nonce, offset: resetEnd })] : [];
+    const bytes = Buffer.concat([...(prefix === null ? [] : [prefix]), mark, reset, ...boundary]);
     this.activeBytes = position + bytes.byteLength;
-    const append = { sequence, nonce, position, bytes, markOffsets: [markAt - position] };
+    const append = { sequence, nonce, position, bytes, markOffsets: [markAt - position, ...(boundary.length > 0 ? [resetEnd - position] : [])] };
     return Promise.all([written, this.writer.append(append)]).then(() => undefined);
   }
 

@@ -69,6 +69,8 @@ function describeCode(code: string): string {
       return "file already exists";
     case "EIO":
       return "i/o error";
+    case "EACCES":
+      return "permission denied";
     case "ENOSPC":
       return "no space left on device";
     case "ENOTDIR":

@@ -1,8 +1,15 @@
+import { constants } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { acquireDirectoryLock } from "./directory-lock.js";
 import type { FileHandle, FileStat, FileSystem, OpenMode } from "./file-system.js";
 
 const flagsOf: Record<OpenMode, string> = { read: "r", readWrite: "r+", create: "w", createExclusive: "wx" };
+/**
+ * How a directory is opened to be synced: read-only (a directory cannot be opened for writing),
+ * and with `O_DIRECTORY` where the platform has it, so that a path which is not a directory fails
+ * with `ENOTDIR` instead of syncing a file and passing for a synced directory.
+ */
+const directorySyncFlags = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0);
 
 /** The production file system: node:fs promises (libuv's thread pool, never the event loop). */
 export const nodeFileSystem: FileSystem = {
@@ -28,8 +35,9 @@ export const nodeFileSystem: FileSystem = {
   },
   rename: (from, to) => rename(from, to),
   unlink: (path) => unlink(path),
+  // fsync(2) on a directory's descriptor makes its entries (creates, renames, removals) durable.
   syncDirectory: async (path) => {
-    const handle = await open(path, "r");
+    const handle = await open(path, directorySyncFlags);
     try {
       await handle.sync();
     } finally {

@@ -8,6 +8,26 @@ import type { WalRecord } from "./wal-records.js";
 /** Disks write whole sectors: a crash tears a write at these boundaries. */
 export const sectorBytes = 512;
 
+/**
+ * The fewest zero bytes, from a record's start to the end of its sector, that prove the sector
+ * never reached the disk: a record's first five bytes are never all zero (the fifth is its type),
+ * while its first four, the payload length, may be one bit flip away from zero (a sync mark's
+ * length is 8).
+ */
+export const zeroRunFromRecordStartBytesMin = 5;
+
+/**
+ * Whether a write that ends at `offset` would leave the next write too few bytes of its first
+ * sector to show a tear: a power cut that loses that sector and keeps the next one leaves fewer
+ * than `zeroRunFromRecordStartBytesMin` zero bytes where the next write begins, which reads the
+ * same as rot in a synced record (a possible loss, and a node that will not vote). The writer
+ * then ends the write with one more sync mark, which moves the end past the sector boundary.
+ */
+export function endsTooCloseToSectorEnd(offset: number): boolean {
+  const left = sectorBytes - (offset % sectorBytes);
+  return left < zeroRunFromRecordStartBytesMin;
+}
+
 export interface ScannedRecord {
   record: WalRecord;
   offset: number;
@@ -118,7 +138,6 @@ function nextSoundRecord(bytes: Uint8Array, from: number, nonce: number, payload
  */
 export function overlapsZeroSector(bytes: Uint8Array, from: number, to: number): boolean {
   const zeroRunBytesMin = 16;
-  const zeroRunFromRecordStartBytesMin = 5;
   for (let sector = Math.floor(from / sectorBytes) * sectorBytes; sector < to; sector += sectorBytes) {
     const start = Math.max(from, sector);
     const end = Math.min(bytes.byteLength, sector + sectorBytes);

@@ -359,6 +359,24 @@ export const nodeOptions = {
     default: 30_000,
     meaning: "A request's headers and body must arrive within this time (node:http's `requestTimeout`). It does not bound how long the node takes to answer (that is `consensusTimeoutMs`).",
   }),
+  rpcRequestsInflightMax: integer({
+    group: "client",
+    unit: "requests",
+    default: 1024,
+    meaning: "Requests one `/v1/rpc` connection may have in flight at once; a frame beyond it is answered `503 overloaded` at once (never queued). They also count toward `httpRequestsInflightMax`.",
+  }),
+  rpcBufferedBytesMax: integer({
+    group: "client",
+    unit: "bytes",
+    default: 1024 * 1024,
+    meaning: "Unsent answer bytes of one `/v1/rpc` connection above which the node stops reading that connection's frames until its answers drain (backpressure); all such bytes also count toward `clientBufferedBytesMax`.",
+  }),
+  rpcPingIntervalMs: integer({
+    group: "client",
+    unit: "ms",
+    default: 30_000,
+    meaning: "The node pings each `/v1/rpc` connection this often and closes one that did not answer the previous ping (or send a frame) in that time.",
+  }),
   watchHistoryEventsMax: integer({
     group: "client",
     unit: "events",
@@ -504,7 +522,7 @@ export const nodeOptions = {
     unit: "bytes",
     default: 64 * 1024 * 1024,
     meaning:
-      "All bytes buffered for watches and dashboard feeds together. When they exceed it, a socket that still has unsent bytes is cut (close code 1013; `client_streams_cut_total`) rather than the node holding more: a watch may reconnect from its last revision.",
+      "All bytes buffered for watches, dashboard feeds and `/v1/rpc` connections together. When they exceed it, a socket that still has unsent bytes is cut (close code 1013; `client_streams_cut_total`) rather than the node holding more: a watch may reconnect from its last revision, an rpc client retries its requests (with the same `requestId`) on a new connection.",
   }),
 } satisfies Record<string, NodeOption>;
 

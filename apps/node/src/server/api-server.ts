@@ -7,6 +7,8 @@ import { ClientGuard, type ClientGuardOptions } from "./client-guard.js";
 import { limitConnectionsPerSource } from "./connection-limiter.js";
 import { DashboardFeed, type DashboardFeedOptions } from "./dashboard-feed.js";
 import { routeRequest } from "./route-request.js";
+import type { BufferBudget } from "./buffer-budget.js";
+import { createRpcRoute } from "./rpc-route.js";
 import { sendError } from "./send-json.js";
 import type { WatchHub } from "./watch-hub.js";
 import { attachWebSocketRoutes, type WebSocketRoutes } from "./websocket-routes.js";
@@ -37,8 +39,23 @@ export interface ApiServerOptions {
   security: ClientGuardOptions;
   /** Serve HTTPS instead of HTTP. */
   tls?: ApiTls;
+  /** The multiplexed API on `/v1/rpc` (docs/api.md): its limits per connection. */
+  rpc: RpcOptions;
+  /** Counts one API request by transport: `http`, or `rpc` for a frame of `/v1/rpc`. */
+  countRequest?: (transport: "http" | "rpc") => void;
   /** Told about a handler that threw (a bug): the request got a 500. */
   onInternalError?: (error: unknown) => void;
+}
+
+export interface RpcOptions {
+  /** Requests of one connection in flight at once; more are answered 503 `overloaded` at once. */
+  requestsInflightMax: number;
+  /** Unsent answer bytes of one connection above which its frames are not read until they drain. */
+  bufferedBytesMax: number;
+  /** A connection that does not answer a ping within this interval is closed. */
+  pingIntervalMs: number;
+  /** The node-wide budget of bytes buffered for slow readers (shared with watches and dashboards). */
+  budget?: BufferBudget;
 }
 
 export interface ApiServer {
@@ -63,10 +80,14 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     response.once("close", () => inflight--);
     handle(options, request, response);
   };
+  const httpListener: RequestListener = (request, response) => {
+    options.countRequest?.("http");
+    listener(request, response);
+  };
   const timeouts: ServerOptions = { requestTimeout: options.httpRequestTimeoutMs, headersTimeout: options.httpHeadersTimeoutMs };
   const server: Server =
     options.tls === undefined
-      ? createServer(timeouts, listener)
+      ? createServer(timeouts, httpListener)
       : createHttpsServer(
           {
             ...timeouts,
@@ -77,7 +98,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
             // an unverified one per request with a JSON answer that says why (not a bare TLS alert).
             ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca, requestCert: true, rejectUnauthorized: false }),
           },
-          listener,
+          httpListener,
         );
   // Handshakes that fail (plain HTTP on the HTTPS port, no common version, a scanner) are refusals too.
   if (options.tls !== undefined) {
@@ -90,7 +111,17 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   limitConnectionsPerSource(server, options.connectionsPerSourceMax, () => options.security.countRefusal("too_many_connections"));
   const feed = new DashboardFeed(options.context, options.dashboard);
   options.context.dashboardSamples = () => feed.samples();
-  const webSockets: WebSocketRoutes = attachWebSocketRoutes(server, options.hub, feed, guard);
+  // Every frame of `/v1/rpc` goes through the same listener as an HTTP request: guard, in-flight limit, routes.
+  const rpc = createRpcRoute({
+    dispatch: listener,
+    requestBodyBytesMax: options.context.requestBodyBytesMax,
+    requestsInflightMax: options.rpc.requestsInflightMax,
+    bufferedBytesMax: options.rpc.bufferedBytesMax,
+    pingIntervalMs: options.rpc.pingIntervalMs,
+    budget: options.rpc.budget,
+    onRequest: () => options.countRequest?.("rpc"),
+  });
+  const webSockets: WebSocketRoutes = attachWebSocketRoutes(server, options.hub, feed, guard, rpc);
 
   return {
     server,

@@ -4,7 +4,7 @@ export interface BufferedSocket {
 }
 
 /**
- * One budget of bytes buffered for every watch and dashboard socket together: per-socket limits
+ * One budget of bytes buffered for every watch, dashboard and rpc socket together: per-socket limits
  * alone let `clientsMax × bufferedBytesMax` pile up. The sum is recomputed at most once per
  * event-loop turn, so checking it before every send costs a comparison.
  */
@@ -15,7 +15,7 @@ export class BufferBudget {
 
   constructor(
     readonly bytesMax: number,
-    private readonly onCut: (stream: "watch" | "dashboard") => void,
+    private readonly onCut: (stream: "watch" | "dashboard" | "rpc") => void,
   ) {}
 
   add(socket: BufferedSocket): void {
@@ -43,7 +43,7 @@ export class BufferBudget {
    * is one of those holding it (it still has unsent bytes). A socket that keeps up is never cut.
    * The caller closes it; this counts it.
    */
-  shouldCut(socket: BufferedSocket, stream: "watch" | "dashboard"): boolean {
+  shouldCut(socket: BufferedSocket, stream: "watch" | "dashboard" | "rpc"): boolean {
     if (socket.bufferedAmount === 0 || this.usedBytes() <= this.bytesMax) return false;
     this.onCut(stream);
     this.sockets.delete(socket);

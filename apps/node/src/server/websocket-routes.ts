@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { refusalHttpText, webSocketProtocol, type ClientGuard } from "./client-guard.js";
 import type { DashboardFeed } from "./dashboard-feed.js";
+import type { RpcRoute } from "./rpc-route.js";
 import type { WatchHub } from "./watch-hub.js";
 
 /** Clients send nothing on these sockets; a small limit keeps a misbehaving one cheap. */
@@ -14,9 +15,10 @@ export interface WebSocketRoutes {
 
 /**
  * Serves the WebSocket routes on the HTTP server's port: `/v1/watch?from=REVISION` (applied
- * transitions, resumable) and `/v1/dashboard-feed` (periodic snapshots for the dashboard).
+ * transitions, resumable), `/v1/dashboard-feed` (periodic snapshots for the dashboard) and
+ * `/v1/rpc` (the multiplexed API, rpc-route.ts).
  */
-export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: DashboardFeed, guard: ClientGuard): WebSocketRoutes {
+export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: DashboardFeed, guard: ClientGuard, rpc: RpcRoute): WebSocketRoutes {
   const webSockets = new WebSocketServer({
     noServer: true,
     maxPayload: clientMessageBytesMax,
@@ -26,7 +28,7 @@ export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: Dashb
   });
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(request.url ?? "/", "http://localhost");
-    if (url.pathname !== "/v1/watch" && url.pathname !== "/v1/dashboard-feed") {
+    if (url.pathname !== "/v1/watch" && url.pathname !== "/v1/dashboard-feed" && url.pathname !== "/v1/rpc") {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
@@ -36,6 +38,7 @@ export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: Dashb
       socket.end(refusalHttpText(refusal));
       return;
     }
+    if (url.pathname === "/v1/rpc") return rpc.handleUpgrade(request, socket, head);
     webSockets.handleUpgrade(request, socket, head, (webSocket) => {
       webSocket.on("error", () => webSocket.terminate());
       if (url.pathname === "/v1/watch") startWatch(webSocket, url, hub);
@@ -54,6 +57,7 @@ export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: Dashb
       server.off("upgrade", onUpgrade);
       hub.close();
       feed.close();
+      rpc.close();
       for (const client of webSockets.clients) client.terminate();
       webSockets.close();
     },

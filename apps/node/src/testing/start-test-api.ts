@@ -3,7 +3,7 @@ import { createMetrics } from "@lockstep/metrics";
 import { lifecycleDefinition, sameStoreLimits, type StoreLimits } from "@lockstep/state-machine";
 import { MemoryStorage } from "@lockstep/storage";
 import { CountingMetricsSink } from "../counting-metrics-sink.js";
-import { createApiServer, type ApiTls } from "../server/api-server.js";
+import { createApiServer, type ApiTls, type RpcOptions } from "../server/api-server.js";
 import { WatchHub } from "../server/watch-hub.js";
 import { createSystemClock } from "../system-clock.js";
 import type { MembershipControl } from "../membership/membership-control.js";
@@ -35,6 +35,10 @@ export interface TestApiOptions {
   nowMs?: () => number;
   /** Store limits the node proposes once it leads; the API starts once they are applied. */
   storeLimits?: StoreLimits;
+  /** Limits of `/v1/rpc` connections (defaults: 64 in flight, 1 MiB unsent, pings every 10 s). */
+  rpc?: Partial<RpcOptions>;
+  /** `httpRequestsInflightMax` (default 64). */
+  httpRequestsInflightMax?: number;
 }
 
 /**
@@ -94,7 +98,9 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     },
     ...(options.tls === undefined ? {} : { tls: options.tls }),
     httpConnectionsMax: 64,
-    httpRequestsInflightMax: 64,
+    httpRequestsInflightMax: options.httpRequestsInflightMax ?? 64,
+    rpc: { requestsInflightMax: 64, bufferedBytesMax: 1024 * 1024, pingIntervalMs: 10_000, ...options.rpc },
+    countRequest: (transport) => sink.increment("client_requests_total", { transport }),
     httpRequestTimeoutMs: 10_000,
     httpHeadersTimeoutMs: 5_000,
     dashboard: { intervalMs: 50, clientsMax: 4, bufferedBytesMax: 1024 * 1024 },

@@ -1,4 +1,4 @@
-import { isOutcomeUnknown, isRefusal, LockstepClient, LockstepError, type TransitionResponse } from "@lockstep/client";
+import { isOutcomeUnknown, isRefusal, LockstepClient, LockstepError, type LockstepClientOptions, type TransitionResponse } from "@lockstep/client";
 import { HistoryRecorder, type HistoryEvent } from "../../../cluster-sim/src/history/index.js";
 
 /** The lifecycle's one allowed move out of each state (DESIGN.md §1). */
@@ -11,6 +11,10 @@ export interface WorkloadOptions {
   processCount: number;
   /** Bounds the run even if `stop()` is never called. */
   operationsPerProcessMax: number;
+  /** How the clients reach the nodes (`@lockstep/client`'s `transport`); default `http`. */
+  transport?: "http" | "ws";
+  /** For a secured cluster: the token and the CA (and a client certificate) every client uses. */
+  clientOptions?: Pick<LockstepClientOptions, "token" | "ca" | "cert" | "key">;
 }
 
 export interface WorkloadResult {
@@ -66,6 +70,8 @@ export class HistoryWorkload {
       retryAttemptsMax: 10,
       retryDelayMs: 50,
       retryDelayMaxMs: 400,
+      transport: this.options.transport ?? "http",
+      ...this.options.clientOptions,
     });
     for (let operation = 0; operation < this.options.operationsPerProcessMax && !this.stopping; operation++) {
       const key = this.options.keys[Math.floor(Math.random() * this.options.keys.length)]!;
@@ -73,6 +79,7 @@ export class HistoryWorkload {
       if (seen === undefined || this.stopping) continue;
       await this.transition(client, processId, key, nextState[seen]!, seen);
     }
+    client.close();
   }
 
   private async read(client: LockstepClient, processId: number, key: string): Promise<string | undefined> {

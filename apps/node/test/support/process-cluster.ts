@@ -39,6 +39,8 @@ export interface ProcessClusterOptions {
   nodeConfig?: Record<string, Record<string, unknown>>;
   /** Extra fields of a member's entry in every node's members list, by member id. */
   memberFields?: Record<string, Record<string, unknown>>;
+  /** The client port's scheme; `https` makes every `clientUrl` https:// (the test configures the certificate). Default http. */
+  clientScheme?: "http" | "https";
 }
 
 /**
@@ -61,7 +63,7 @@ export class ProcessCluster {
   }
 
   static async prepare(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
-    const resolved = { nodeCount: 3, cluster: "test", config: {}, nodeConfig: {}, memberFields: {}, ...options };
+    const resolved = { nodeCount: 3, cluster: "test", config: {}, nodeConfig: {}, memberFields: {}, clientScheme: "http" as const, ...options };
     const root = mkdtempSync(join(tmpdir(), "lockstep-it-"));
     const ports = await freePorts(host, resolved.nodeCount * 2);
     // Every cluster gets its own CA under <root>/certs, and each node <root>/certs/<id>/ (a few ms).
@@ -70,7 +72,7 @@ export class ProcessCluster {
       const clientPort = ports[resolved.nodeCount + index]!;
       return {
         id: `n${index + 1}`,
-        clientUrl: `http://${host}:${clientPort}`,
+        clientUrl: `${resolved.clientScheme}://${host}:${clientPort}`,
         peerPort: ports[index]!,
         clientPort,
         configFile: join(root, `n${index + 1}.json`),

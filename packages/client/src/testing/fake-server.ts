@@ -7,6 +7,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import {
   errorHttpStatus,
   TransitionRequestSchema,
@@ -31,6 +32,8 @@ export interface RecordedRequest {
   readonly method: string;
   readonly path: string;
   readonly body: unknown;
+  /** `rpc` for a frame of a `/v1/rpc` connection. */
+  readonly transport: "http" | "rpc";
 }
 
 export interface FakeNode {
@@ -38,6 +41,9 @@ export interface FakeNode {
   readonly url: string;
   readonly server: Server;
   readonly watchServer: WebSocketServer;
+  readonly rpcServer: WebSocketServer;
+  /** `/v1/rpc` connections accepted so far. */
+  rpcConnections: number;
   running: boolean;
 }
 
@@ -57,6 +63,14 @@ export class FakeCluster {
   timeoutsAfterApply = 0;
   /** The next N answers (any path) are a 200 whose body breaks the schema. */
   invalidAnswers = 0;
+  /** The next N `/v1/rpc` requests are handled (a transition applied), then the connection is cut instead of answering. */
+  rpcCutsAfterHandling = 0;
+  /** The next N `/v1/rpc` requests are handled, then never answered (the connection stays). */
+  rpcSilences = 0;
+  /** The next N `/v1/rpc` requests are answered with a frame that is not JSON. */
+  rpcGarbageAnswers = 0;
+  /** When set, `/v1/rpc` upgrades are refused with this status and error. */
+  rpcRefusal: { status: number; error: ErrorResponse["error"] } | null = null;
   /** A resumed watch first repeats this many already-sent events (a real server may overlap). */
   watchReplayOverlap = 0;
   /** Watches asking for a revision below this get a `compacted` error, then a close. */
@@ -154,7 +168,9 @@ export class FakeCluster {
     if (!node.running) return;
     node.running = false;
     for (const socket of node.watchServer.clients) socket.terminate();
+    for (const socket of node.rpcServer.clients) socket.terminate();
     node.watchServer.close();
+    node.rpcServer.close();
     node.server.closeAllConnections();
     node.server.close();
     await once(node.server, "close");
@@ -168,12 +184,49 @@ export class FakeCluster {
     const server = createServer((request, response) => {
       void this.#handle(id, request, response);
     });
-    const watchServer = new WebSocketServer({ server, path: "/v1/watch" });
+    const watchServer = new WebSocketServer({ noServer: true });
     watchServer.on("connection", (socket, request) => this.#onWatch(socket, request));
+    const rpcServer = new WebSocketServer({ noServer: true });
+    rpcServer.on("connection", (socket) => this.#onRpc(id, socket));
+    server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = new URL(request.url ?? "/", "http://fake").pathname;
+      if (path === "/v1/watch") return watchServer.handleUpgrade(request, socket, head, (ws) => watchServer.emit("connection", ws, request));
+      if (path !== "/v1/rpc") return socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+      if (this.rpcRefusal !== null) {
+        const text = JSON.stringify({ error: this.rpcRefusal.error });
+        return socket.end(`HTTP/1.1 ${this.rpcRefusal.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+      }
+      this.node(id).rpcConnections += 1;
+      rpcServer.handleUpgrade(request, socket, head, (ws) => rpcServer.emit("connection", ws, request));
+    });
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     const { port } = server.address() as AddressInfo;
-    this.nodes.push({ id, url: `http://127.0.0.1:${port}`, server, watchServer, running: true });
+    this.nodes.push({ id, url: `http://127.0.0.1:${port}`, server, watchServer, rpcServer, rpcConnections: 0, running: true });
+  }
+
+  /** `/v1/rpc`: each frame through the same routes as HTTP, answered by id (with the rpc switches). */
+  #onRpc(nodeId: string, socket: WebSocket): void {
+    socket.on("message", (data: Buffer) => {
+      const frame = JSON.parse(data.toString("utf8")) as { id: number; method: string; path: string; body?: unknown };
+      const url = new URL(frame.path, "http://fake");
+      const answer = this.#answer(nodeId, frame.method, url, frame.method === "POST" ? frame.body : undefined, "rpc");
+      if (this.rpcCutsAfterHandling > 0) {
+        this.rpcCutsAfterHandling -= 1;
+        socket.terminate();
+        return;
+      }
+      if (this.rpcSilences > 0) {
+        this.rpcSilences -= 1;
+        return;
+      }
+      if (this.rpcGarbageAnswers > 0) {
+        this.rpcGarbageAnswers -= 1;
+        socket.send("{garbage");
+        return;
+      }
+      socket.send(JSON.stringify({ id: frame.id, status: answer.status, body: answer.body }));
+    });
   }
 
   #onWatch(socket: WebSocket, request: IncomingMessage): void {
@@ -194,14 +247,17 @@ export class FakeCluster {
   async #handle(nodeId: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://fake");
     const body = request.method === "POST" ? await readJson(request) : undefined;
-    this.requests.push({ nodeId, method: request.method ?? "", path: url.pathname + url.search, body });
+    const answer = this.#answer(nodeId, request.method ?? "", url, body, "http");
+    send(response, answer.status, answer.body);
+  }
+
+  #answer(nodeId: string, method: string, url: URL, body: unknown, transport: "http" | "rpc"): { status: number; body: unknown } {
+    this.requests.push({ nodeId, method, path: url.pathname + url.search, body, transport });
     if (this.invalidAnswers > 0) {
       this.invalidAnswers -= 1;
-      send(response, 200, { unexpected: "shape" });
-      return;
+      return { status: 200, body: { unexpected: "shape" } };
     }
-    const answer = this.#route(nodeId, request.method ?? "", url, body);
-    send(response, answer.status, answer.body);
+    return this.#route(nodeId, method, url, body);
   }
 
   #route(nodeId: string, method: string, url: URL, body: unknown): { status: number; body: unknown } {

@@ -1,0 +1,67 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ErrorResponseSchema, TokenCreatedSchema, type RpcAnswerFrame } from "@lockstep/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openRpcTestSocket } from "../testing/rpc-test-socket.js";
+import { startTestApi, type TestApi } from "../testing/start-test-api.js";
+import { watchInitialAdminToken } from "./initial-admin-token.js";
+
+// Tokens on /v1/rpc: the upgrade needs a valid one; each request is then checked for its role and key.
+
+let api: TestApi;
+let directory: string;
+let adminToken: string;
+let stopBootstrap: () => void;
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silent; } };
+
+beforeAll(async () => {
+  api = await startTestApi({ authentication: "tokens" });
+  directory = mkdtempSync(join(tmpdir(), "lockstep-rpc-security-"));
+  const file = join(directory, "initial-admin-token");
+  stopBootstrap = watchInitialAdminToken({ node: api.node, file, logger: silent, proposal: { timeoutMs: 2_000, retryIntervalMs: 20 } });
+  const deadline = Date.now() + 5_000;
+  while (!api.node.localStore.tokens.bootstrapped && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  adminToken = readFileSync(file, "utf8").trim();
+});
+
+afterAll(async () => {
+  stopBootstrap();
+  await api.stop();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+const codeOf = (answer: RpcAnswerFrame) => ErrorResponseSchema.parse(answer.body).error.code;
+
+describe("/v1/rpc with tokens", () => {
+  it("refuses the upgrade without a token or with an unknown one (401)", async () => {
+    await expect(openRpcTestSocket(api.webSocketUrl)).rejects.toThrow(/401/);
+    await expect(openRpcTestSocket(api.webSocketUrl, bearer("lst_not-a-token"))).rejects.toThrow(/401/);
+  });
+
+  it("checks each request's role and key prefix like HTTP, and a revocation at once", async () => {
+    const admin = await openRpcTestSocket(api.webSocketUrl, bearer(adminToken));
+    const created = async (id: number, name: string, role: string, prefixes?: string[]) => {
+      const answer = await admin.call(id, "POST", "/v1/tokens", { name, role, ...(prefixes === undefined ? {} : { prefixes }) });
+      expect(answer.status).toBe(200);
+      return TokenCreatedSchema.parse(answer.body).token;
+    };
+    const reader = await openRpcTestSocket(api.webSocketUrl, bearer(await created(1, "rpc-reader", "read")));
+    const writer = await openRpcTestSocket(api.webSocketUrl, bearer(await created(2, "rpc-web-writer", "write", ["web/"])));
+
+    expect((await reader.call(1, "GET", "/v1/machines/web%2F1")).status).toBe(200);
+    const readerWrite = await reader.call(2, "POST", "/v1/machines/web%2F1/transition", { to: "Running" });
+    expect([readerWrite.status, codeOf(readerWrite)]).toEqual([403, "forbidden"]);
+    expect((await writer.call(1, "POST", "/v1/machines/web%2F1/transition", { to: "Running" })).status).toBe(200);
+    const outside = await writer.call(2, "POST", "/v1/machines/db%2F1/transition", { to: "Running" });
+    expect([outside.status, codeOf(outside)]).toEqual([403, "forbidden"]);
+    const tokens = await writer.call(3, "GET", "/v1/tokens");
+    expect([tokens.status, codeOf(tokens)]).toEqual([403, "forbidden"]);
+
+    expect((await admin.call(3, "DELETE", "/v1/tokens/rpc-web-writer", {})).status).toBe(200);
+    const revoked = await writer.call(4, "POST", "/v1/machines/web%2F1/transition", { to: "Stopped" });
+    expect([revoked.status, codeOf(revoked)]).toEqual([401, "unauthenticated"]);
+    await Promise.all([admin.close(), reader.close(), writer.close()]);
+  });
+});
