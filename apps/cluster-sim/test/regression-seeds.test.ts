@@ -56,7 +56,9 @@ describe("regression seeds: safety (issue 9)", () => {
 
   // The same cause on 5 nodes: the old leader's disk was replaced while its supervisor restarted
   // it; it came back believing its empty log complete, voted, and a leader committed index 40
-  // on 2 of 5 real copies (indexes 38-40 decided twice).
+  // on 2 of 5 real copies (indexes 38-40 decided twice). Since storage syncs the directories above
+  // its own at every start (more draws from each disk's stream), this replay no longer reaches
+  // that moment even without the fix; `src/sim-cluster.test.ts` pins the cause itself.
   it("seed 103532 (5 nodes): a leader whose disk was replaced during a restart does not vote", async () => {
     const violations = await violationsOf(
       103532,
