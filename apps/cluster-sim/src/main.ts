@@ -5,18 +5,17 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { breakRuleNames, isBreakRule } from "./break-rules.js";
 import { writeHistory } from "./history/index.js";
+import { progressIntervalMs, RunReport } from "./run-report.js";
 import { runSeeds } from "./seed-pool.js";
-import type { SeedOutcome } from "./seed-pool.js";
-import { describeFailure, nodesForSeed, summarize } from "./seed-run.js";
-import type { SeedRunOptions, SeedSummary } from "./seed-run.js";
+import type { SeedOutcome, SeedRange } from "./seed-pool.js";
+import { nodesForSeed, replayCommand, summarize } from "./seed-run.js";
+import type { SeedRunOptions } from "./seed-run.js";
 import { runSimulation } from "./simulation.js";
-import { parseSwarmProfile } from "./swarm-profile.js";
+import { drawSwarmProfile, parseSwarmProfile, quietProfile } from "./swarm-profile.js";
 import type { SwarmProfile } from "./swarm-profile.js";
 
 /** Worker threads at most: beyond the machine's cores they only add scheduling noise. */
 const workersMax = 64;
-/** Progress goes to stderr at most this often. */
-const progressIntervalMs = 2_000;
 
 const usage = `usage: pnpm sim [--seed N | --seeds N [--first-seed N]] [--nodes 3|5|7] [--faults on|off] [--workers N]
                [--profile P] [--history FILE] [--break-rule R]
@@ -30,7 +29,7 @@ const usage = `usage: pnpm sim [--seed N | --seeds N [--first-seed N]] [--nodes 
   --break-rule R  UNSAFE, for showing the checkers work: ${breakRuleNames.join(" | ")}`;
 
 interface Parsed {
-  seeds: number[];
+  seeds: SeedRange;
   options: SeedRunOptions;
   workers: number;
   history: string | undefined;
@@ -75,7 +74,8 @@ function parse(argv: string[]): Parsed | string {
   const workers = parseCount(values.workers ?? "1");
   if (count === null || firstSeed === null || workers === null) return "--seed, --seeds, --first-seed and --workers take a positive integer";
   if (workers > workersMax) return `--workers: at most ${workersMax} (this machine has ${availableParallelism()} cores)`;
-  const seeds = Array.from({ length: values.seed !== undefined ? 1 : count }, (_, i) => firstSeed + i);
+  if (!Number.isSafeInteger(firstSeed + count)) return "--first-seed plus --seeds is beyond the largest safe integer";
+  const seeds: SeedRange = { first: firstSeed, count: values.seed !== undefined ? 1 : count };
   const options: SeedRunOptions = {
     faults,
     ...(nodes === undefined ? {} : { nodes }),
@@ -94,40 +94,34 @@ async function main(): Promise<number> {
   }
   const { seeds, options, workers, history } = parsed;
   if (history !== undefined) {
-    if (seeds.length !== 1) {
+    if (seeds.count !== 1) {
       console.error("--history goes with --seed (one run)");
       return 2;
     }
-    return await replayWithHistory(seeds[0] as number, options, history);
+    return await replayWithHistory(seeds.first, options, history);
   }
-  const startedMs = performance.now();
-  const totals = new Totals();
-  const failures: SeedSummary[] = [];
-  let lastProgressMs = startedMs;
-  await runSeeds(seeds, options, workers, (outcome: SeedOutcome) => {
-    if (!outcome.ok) {
-      console.error(`sim: seed ${outcome.seed} threw: ${outcome.error}`);
-      totals.errors++;
-    } else {
-      totals.add(outcome.summary);
-      if (outcome.summary.violations.length > 0) failures.push(outcome.summary);
-    }
-    const nowMs = performance.now();
-    if (nowMs - lastProgressMs > progressIntervalMs) {
-      lastProgressMs = nowMs;
-      process.stderr.write(`sim: ${totals.seeds}/${seeds.length} seeds, ${failures.length} with violations, ${(totals.seeds / ((nowMs - startedMs) / 1000)).toFixed(1)} seeds/s\n`);
-    }
-  });
-  failures.sort((a, b) => a.seed - b.seed);
-  for (const failure of failures) console.log(describeFailure(failure));
-  console.log(totals.describe(failures.length, performance.now() - startedMs, workers));
-  return failures.length === 0 && totals.errors === 0 ? 0 : 1;
+  const report = new RunReport(seeds.count, workers, performance.now(), (seed) => replayOfSeed(seed, options));
+  // A line every `progressIntervalMs` whatever the seed count; the timer fires between events,
+  // since a run yields to the event loop after each one.
+  const progress = setInterval(() => process.stderr.write(`${report.progressLine(performance.now())}\n`), progressIntervalMs);
+  progress.unref();
+  try {
+    await runSeeds(seeds, options, workers, (outcome: SeedOutcome) => {
+      const announcement = report.add(outcome);
+      if (announcement !== null) console.error(announcement);
+    });
+  } finally {
+    clearInterval(progress);
+  }
+  for (const line of report.failureReport()) console.log(line);
+  console.log(report.closingLine(performance.now()));
+  return report.clean ? 0 : 1;
 }
 
 /** One seed, its client history written to `file`. */
 async function replayWithHistory(seed: number, options: SeedRunOptions, file: string): Promise<number> {
   const nodes = nodesForSeed(seed, options.nodes);
-  const startedMs = performance.now();
+  const report = new RunReport(1, 1, performance.now(), (thrown) => replayOfSeed(thrown, options));
   const result = await runSimulation({
     seed,
     nodes,
@@ -136,55 +130,17 @@ async function replayWithHistory(seed: number, options: SeedRunOptions, file: st
     ...(options.profile === undefined ? {} : { profile: options.profile }),
   });
   writeHistory(file, result.history);
-  const summary = summarize(result, nodes, options);
-  const totals = new Totals();
-  totals.add(summary);
-  if (summary.violations.length > 0) console.log(describeFailure(summary));
-  console.log(totals.describe(summary.violations.length > 0 ? 1 : 0, performance.now() - startedMs, 1));
+  report.add({ ok: true, summary: summarize(result, nodes, options) });
+  for (const line of report.failureReport()) console.log(line);
+  console.log(report.closingLine(performance.now()));
   console.log(`sim: history of seed ${seed} written to ${file}`);
-  return summary.violations.length === 0 ? 0 : 1;
+  return report.clean ? 0 : 1;
 }
 
-/** Sums over every seed run, for the closing summary line. */
-class Totals {
-  seeds = 0;
-  errors = 0;
-  operations = 0;
-  violations = 0;
-  crashes = 0;
-  timedCrashes = 0;
-  wipes = 0;
-  clockPauses = 0;
-  staleLeaderCompleted = 0;
-  simulatedMs = 0;
-  readonly storage: Record<string, number> = {};
-
-  add(summary: SeedSummary): void {
-    this.seeds++;
-    this.operations += summary.operations;
-    this.violations += summary.violations.length;
-    this.crashes += summary.crashes;
-    this.timedCrashes += summary.timedCrashes;
-    this.wipes += summary.wipes;
-    this.clockPauses += summary.clockPauses;
-    this.staleLeaderCompleted += summary.staleLeaderCompleted;
-    this.simulatedMs += summary.simulatedMs;
-    for (const [name, value] of Object.entries(summary.storage)) this.storage[name] = (this.storage[name] ?? 0) + value;
-  }
-
-  describe(failingSeeds: number, wallMs: number, workers: number): string {
-    const storage = Object.entries(this.storage)
-      .map(([name, value]) => `${name} ${value}`)
-      .join(", ");
-    return (
-      `sim: ${this.seeds} seeds, ${this.operations} operations, ${this.violations} violations in ${failingSeeds} seeds; ` +
-      `${this.crashes} crashes (${this.timedCrashes} timed against a message, ${this.wipes} with the disk replaced by an empty one), ${this.clockPauses} clock pauses, ` +
-      `${this.staleLeaderCompleted} stale-leader schedules completed; storage: ${storage}; ` +
-      `simulated ${(this.simulatedMs / 1000).toFixed(1)} s in ${(wallMs / 1000).toFixed(1)} s wall ` +
-      `(${(this.simulatedMs / Math.max(1, wallMs)).toFixed(1)}x, ${workers} worker${workers === 1 ? "" : "s"})` +
-      (this.errors > 0 ? `; ${this.errors} seeds threw` : "")
-    );
-  }
+/** The command that replays `seed` with these options: its profile is the one the run draws (or was given). */
+function replayOfSeed(seed: number, options: SeedRunOptions): string {
+  const profile = options.profile ?? (options.faults ? drawSwarmProfile(seed) : quietProfile());
+  return replayCommand(seed, nodesForSeed(seed, options.nodes), options.faults, options.breakRule, profile);
 }
 
 function parseCount(text: string): number | null {

@@ -4,14 +4,20 @@ import type { SeedRunOptions, SeedSummary } from "./seed-run.js";
 
 export type SeedOutcome = { ok: true; summary: SeedSummary } | { ok: false; seed: number; error: string };
 
+/** Seeds `first`, `first + 1`, ... `first + count - 1`: a range, so 100,000 seeds cost no array. */
+export interface SeedRange {
+  first: number;
+  count: number;
+}
+
 /**
- * Runs `seeds` on `workers` worker threads (1: in this thread), handing each idle worker the next
+ * Runs the seeds of `range` on `workers` worker threads (1: in this thread), handing each idle worker the next
  * seed, and calls `onOutcome` for each as it finishes (in completion order, which varies with N;
  * each seed's own outcome does not). Resolves when every seed has finished.
  */
-export async function runSeeds(seeds: readonly number[], options: SeedRunOptions, workers: number, onOutcome: (outcome: SeedOutcome) => void): Promise<void> {
+export async function runSeeds(range: SeedRange, options: SeedRunOptions, workers: number, onOutcome: (outcome: SeedOutcome) => void): Promise<void> {
   if (workers <= 1) {
-    for (const seed of seeds) {
+    for (let seed = range.first; seed < range.first + range.count; seed++) {
       try {
         onOutcome({ ok: true, summary: await runSeed(seed, options) });
       } catch (error) {
@@ -25,18 +31,18 @@ export async function runSeeds(seeds: readonly number[], options: SeedRunOptions
   // One lane per worker: a worker that dies (an exception no run caught) reports its seed as
   // thrown, and a fresh worker takes the lane's next seed.
   const lane = async (): Promise<void> => {
-    while (next < seeds.length) {
+    while (next < range.count) {
       const worker = new Worker(workerUrl, { workerData: options });
       await new Promise<void>((resolve) => {
         let current: number | null = null;
         const feed = (): void => {
-          const seed = seeds[next];
-          if (seed === undefined) {
+          if (next >= range.count) {
             current = null;
             worker.postMessage({ stop: true });
             resolve();
             return;
           }
+          const seed = range.first + next;
           next++;
           current = seed;
           worker.postMessage({ seed });
@@ -55,5 +61,5 @@ export async function runSeeds(seeds: readonly number[], options: SeedRunOptions
       await worker.terminate();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(workers, seeds.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(workers, range.count) }, lane));
 }

@@ -380,8 +380,11 @@ export class SimCluster {
 
   /** Election safety, checked after every event: record each node that believes it leads. */
   observeLeaders(): void {
-    for (const node of this.liveNodes()) {
-      const status = node.status();
+    for (const member of this.members.values()) {
+      const node = member.node;
+      if (node === null) continue;
+      // `summary()`, not `status()`: it copies nothing, and this runs after every event.
+      const status = node.summary();
       if (status.role !== "leader") continue;
       this.context.monitor.observeLeader(status.id, status.term);
       const problem = this.commitQuorum.observe(status.id, status.term, status.commitIndex, status.members, this.durableLogs);

@@ -46,7 +46,7 @@ describe("SimStorage (FileStorage over a SimulatedDisk, with the durable view th
     expect(storage.durableCovers(1)).toBe(false);
     await run(1_000);
     expect(resolved).toBe(true);
-    expect(storage.durableEntries()).toEqual([entry(1, 1)]);
+    expect(storage.durableEntries()).toEqual([{ index: 1, term: 1 }]);
     expect(storage.durableHardState()).toEqual({ term: 1, votedFor: "a", commitIndex: 0 });
   });
 

@@ -204,9 +204,9 @@ function converged(cluster: SimCluster): boolean {
   const nodes = cluster.liveNodes();
   const first = nodes[0];
   if (first === undefined) return false;
-  const status = first.status();
+  const status = first.summary();
   return nodes.every((node) => {
-    const other = node.status();
+    const other = node.summary();
     return other.appliedIndex === status.appliedIndex && other.commitIndex === status.commitIndex && other.appliedIndex === other.commitIndex;
   });
 }

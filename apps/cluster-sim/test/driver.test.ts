@@ -234,6 +234,34 @@ describe("ConsensusNode over the memory network", () => {
     expect(await c.settle(leader.transition({ key: "one-too-many", to: "Running" }))).toMatchObject({ ok: false, code: "quota_exceeded", quota: "keys" });
   });
 
+  it("summary() agrees with status() after every event, and its member ids follow a membership change", async () => {
+    const c = await cluster(3, 5);
+    const agree = (): boolean => {
+      for (const node of c.nodes.values()) {
+        const status = node.status();
+        const { id, role, term, leader, commitIndex, appliedIndex, members } = node.summary();
+        expect({ id, role, term, leader, commitIndex, appliedIndex, members: [...members] }).toEqual({
+          id: status.id,
+          role: status.role,
+          term: status.term,
+          leader: status.leader,
+          commitIndex: status.commitIndex,
+          appliedIndex: status.appliedIndex,
+          members: status.members,
+        });
+      }
+      return false;
+    };
+    await c.run(3_000, () => agree() || c.leader() !== undefined);
+    const leader = c.leader()!;
+    // A new leader changes the configuration only once it has committed an entry of its own term.
+    expect(await c.settle(leader.transition({ key: "web-1", to: "Running" }))).toMatchObject({ ok: true });
+    const added = await c.settle(leader.changeMembership({ kind: "add_learner", member: { id: "n4", peerAddress: "", clientUrl: "" } }));
+    expect(added).toMatchObject({ ok: true });
+    await c.run(500, agree);
+    for (const node of c.nodes.values()) expect(node.summary().members).toEqual(["n1", "n2", "n3", "n4"]);
+  });
+
   it("applies the limits a leader is configured with on every replica, through the log", async () => {
     const limits: StoreLimits = { ...defaultStoreLimits, keysMax: 7, sessionsMax: 3 };
     const c = await cluster(3, 22, {}, limits);

@@ -58,6 +58,9 @@ export interface CoreStatus {
   progress: ProgressStatus[];
 }
 
+/** The part of `CoreStatus` that costs no copy: for callers that look after every event (the simulator). */
+export type CoreSummary = Pick<CoreStatus, "role" | "term" | "leader" | "commitIndex">;
+
 type CampaignKind = "preVote" | "election" | "transfer";
 
 /** The answer of `proposeMembershipChange`. */
@@ -407,6 +410,11 @@ export class RaftCore {
       recovering: this.recovering,
       progress,
     };
+  }
+
+  /** Role, term, leader and commit index, without the copies `status()` makes of members and progress. */
+  summary(): CoreSummary {
+    return { role: this.role, term: this.term, leader: this.leader, commitIndex: this.log.commitIndex };
   }
 
   assertInvariants(): void {

@@ -91,6 +91,12 @@ export interface NodeStatus extends Pick<CoreStatus, "id" | "role" | "term" | "l
   stopped: boolean;
 }
 
+/** What `ConsensusNode.summary()` returns: `NodeStatus` without the copies of the configuration and the progress. */
+export interface NodeSummary extends Pick<NodeStatus, "id" | "role" | "term" | "leader" | "commitIndex" | "appliedIndex"> {
+  /** Ids of the configuration this node has applied (as `NodeStatus.members`); shared, never changed in place. */
+  members: readonly NodeId[];
+}
+
 type AppliedListener = (event: AppliedEvent) => void;
 
 /** The answer of `changeMembership`. `timeout`: the outcome is unknown (look at `members()`). */
@@ -144,6 +150,8 @@ export class ConsensusNode {
   private readonly droppedMessageLog: DroppedMessageLog;
   /** The configuration as of the store's applied index (what `members()` answers). */
   private appliedMembers: Member[];
+  /** The ids of `appliedMembers`, frozen, built on first use after each change: `summary()` copies nothing. */
+  private appliedMemberIds: readonly NodeId[] | null = null;
   private readonly membersListeners = new Set<(members: Member[]) => void>();
   /** Membership changes proposed here, by log index, waiting to be applied (or to time out). */
   private readonly pendingChanges = new Map<number, { term: number; deadlineMs: number; resolve: (outcome: MembershipChangeOutcome) => void }>();
@@ -360,6 +368,16 @@ export class ConsensusNode {
       progress: core.progress.map((progress) => ({ id: progress.id, matchIndex: progress.matchIndex })),
       stopped: this.stopped,
     };
+  }
+
+  /**
+   * The same role, term, leader and indexes as `status()`, without copying the configuration and
+   * the replication progress: cheap enough to call after every event (the simulator does).
+   */
+  summary(): NodeSummary {
+    const core = this.core.summary();
+    this.appliedMemberIds ??= Object.freeze(this.appliedMembers.map((member) => member.id));
+    return { id: this.options.id, role: core.role, term: core.term, leader: core.leader, commitIndex: core.commitIndex, appliedIndex: this.store.appliedIndex, members: this.appliedMemberIds };
   }
 
   /** Calls `listener` for every entry applied from now on, in log order. Returns the unsubscribe function. */
@@ -641,6 +659,7 @@ export class ConsensusNode {
 
   private setAppliedMembers(members: readonly Member[]): void {
     this.appliedMembers = members.map((member) => ({ ...member }));
+    this.appliedMemberIds = null;
     this.metrics.set("cluster_members", {}, this.appliedMembers.filter((member) => member.voter).length);
     this.logger.info({ members: this.appliedMembers }, "configuration applied");
     for (const listener of this.membersListeners) listener(this.members());
