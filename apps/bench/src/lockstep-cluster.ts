@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ChildProcessGroup } from "./child-process-group.js";
 import { ensureLocalCertificates, freePorts } from "node";
+import { concurrencyMax } from "./bench-args.js";
 import { pollUntil } from "./poll-until.js";
 
 export interface LockstepClusterOptions {
@@ -27,6 +28,29 @@ export interface RunningCluster {
 const host = "127.0.0.1";
 
 /**
+ * Client connections a bench node accepts, from one address and in all: the HTTP rows open one
+ * socket per client (up to `concurrencyMax`), all from 127.0.0.1, plus the bench's own probes and
+ * metrics scrapes. The node's defaults (256 per source, 1024 in all) would close the excess at
+ * once and the rows would measure the limit, not the node.
+ */
+export const benchClientConnectionsMax = concurrencyMax + 64;
+
+/** One bench node's config file: fsync always, logs at `warn`, connection limits above the load. */
+export function benchNodeConfig(parts: { nodeId: string; members: readonly { id: string; peerAddress: string; clientUrl: string }[]; dataDirectory: string; certsDirectory: string }): Record<string, unknown> {
+  return {
+    nodeId: parts.nodeId,
+    cluster: "bench",
+    members: parts.members,
+    dataDirectory: parts.dataDirectory,
+    certsDirectory: parts.certsDirectory,
+    fsyncPolicy: "always",
+    logLevel: "warn",
+    clientConnectionsPerSourceMax: benchClientConnectionsMax,
+    httpConnectionsMax: benchClientConnectionsMax,
+  };
+}
+
+/**
  * A lockstep cluster of `lockstep start` processes on loopback, each with its own FileStorage
  * directory and the default fsync policy ("always"). Logs at `warn` so that logging costs
  * nothing on the measured path, as etcd's do.
@@ -49,7 +73,7 @@ export async function startLockstepCluster(options: LockstepClusterOptions): Pro
   for (const member of members) {
     const configFile = join(options.workDirectory, `${member.id}.json`);
     const certsDirectory = dirname(certificates.nodes[member.id]!.certFile);
-    const config = { nodeId: member.id, cluster: "bench", members, dataDirectory: join(options.workDirectory, member.id), certsDirectory, fsyncPolicy: "always", logLevel: "warn" };
+    const config = benchNodeConfig({ nodeId: member.id, members, dataDirectory: join(options.workDirectory, member.id), certsDirectory });
     writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
     const profileArguments = options.profileDirectory === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDirectory}`, `--cpu-prof-name=lockstep-${member.id}.cpuprofile`];
     processes.spawn(`lockstep ${member.id}`, process.execPath, [...profileArguments, cliPath, "start", "--config", configFile], {

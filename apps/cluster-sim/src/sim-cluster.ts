@@ -1,5 +1,5 @@
 import { ConsensusNode } from "@lockstep/consensus";
-import type { DriverConfig, RandomSource, Storage, Transport } from "@lockstep/consensus";
+import type { DriverConfig, Logger, RandomSource, Transport } from "@lockstep/consensus";
 import type { ConsensusEnvelope, Envelope, NodeId } from "@lockstep/protocol";
 import { lifecycleDefinition } from "@lockstep/state-machine";
 import type { DiskFaults } from "@lockstep/storage";
@@ -31,13 +31,6 @@ interface SimMember {
   handler: ((envelope: ConsensusEnvelope) => void) | null;
   /** The network endpoint of the current incarnation. */
   endpoint: Transport | null;
-  /**
-   * The disk was replaced by an empty one: every start reports a possible loss (the node may have
-   * voted or acknowledged before) until the new disk durably holds the node's own record of it
-   * (`HardState.recovering`), as an operator who replaced a disk says so at every restart until
-   * the node has written it down.
-   */
-  wiped: boolean;
   /**
    * Bumped by every power cut and disk replacement, also of a node that is not running: a start in
    * progress that sees it move was killed with its machine and goes no further.
@@ -100,7 +93,6 @@ export class SimCluster {
         handler: null,
         endpoint: null,
         incarnation: 0,
-        wiped: false,
         powerCycles: 0,
         powerCutListeners: new Set(),
         silenced: false,
@@ -151,8 +143,8 @@ export class SimCluster {
     if (member.node !== null) throw new Error(`wipe: ${id} is running; crash it first`);
     const old = this.durableLogs.get(id) ?? member.storage;
     const fresh = this.newStorage(id);
+    this.replacedStorages.push(member.storage);
     member.storage = fresh;
-    member.wiped = true;
     this.cutPower(member);
     // A node its damaged disk kept down comes back on the new one.
     member.downForGood = null;
@@ -160,6 +152,14 @@ export class SimCluster {
       durableTermAt: (index) => fresh.durableTermAt(index) ?? old.durableTermAt(index),
       durableSnapshotIndex: () => Math.max(fresh.durableSnapshotIndex(), old.durableSnapshotIndex()),
     });
+  }
+
+  /** Disks taken out by `wipe`: their counters still belong to the run's totals. */
+  private readonly replacedStorages: SimStorage[] = [];
+
+  /** Every disk of the run, the replaced ones included (for the closing line's storage counters). */
+  storages(): SimStorage[] {
+    return [...this.replacedStorages, ...[...this.members.values()].map((member) => member.storage)];
   }
 
   private readonly interceptors: SendInterceptor[] = [];
@@ -196,6 +196,20 @@ export class SimCluster {
   }
 
   /**
+   * The liveness phase: the operator's runbook for a node whose storage refused to start
+   * (docs/operations.md, "Corrupt write-ahead log"): its damaged disk is replaced by an empty one
+   * and it starts again under its old id, knowing it may have lost data. A cluster that also has a
+   * node recovering from a possible loss can elect again only with every voter's answer, so a node
+   * left down for good would keep it without a leader for ever, which no operator leaves it in.
+   */
+  async replaceRefusedDisks(): Promise<void> {
+    for (const id of this.downForGood()) {
+      this.wipe(id);
+      await this.start(id);
+    }
+  }
+
+  /**
    * Starts a node: storage recovers from what its disk holds. A refusal (`corrupt`) keeps the
    * node down for good; a failed read at start makes it exit, and its supervisor tries again.
    */
@@ -218,11 +232,8 @@ export class SimCluster {
     member.silenced = false;
     member.incarnation++;
     this.context.network.restart(id);
-    // Until the replaced disk durably holds the node's own record of the possible loss, every start
-    // says so again: a start that failed, or a power cut before the first write was synced, must
-    // not leave a node that voted and acknowledged before with an empty log it believes complete.
-    if (member.wiped && storage.recordedRecovery()) member.wiped = false;
-    const wiped = member.wiped;
+    // A node on a replaced, empty disk is told nothing: like a real one, it finds out from the
+    // other voters that the cluster has a history (the core's HistoryProbe, DESIGN.md §9).
     const transport = this.monitoredTransport(member, this.context.network.endpoint(id));
     const incarnation = member.incarnation;
     const starting = ConsensusNode.start({
@@ -231,7 +242,8 @@ export class SimCluster {
       members: this.context.ids,
       definition: lifecycleDefinition,
       transport,
-      storage: wiped ? reportingPossibleLoss(storage) : storage,
+      storage,
+      ...(process.env.LOCKSTEP_SIM_TRACE === undefined ? {} : { logger: traceLogger({ node: id, incarnation }, () => this.context.clock.nowMs()) }),
       clock: member.clock,
       random: fork(this.context.random),
       config: this.context.driverConfig,
@@ -448,13 +460,14 @@ export class SimCluster {
 /** What a start in progress sees when its machine loses power. */
 const powerCut = Symbol("power cut");
 
-/** The storage as a node started on a replaced, empty disk sees it: the load says data may be lost. */
-function reportingPossibleLoss(storage: Storage): Storage {
-  return {
-    load: async () => ({ ...(await storage.load()), possibleLoss: true }),
-    persist: (write) => storage.persist(write),
-    saveSnapshot: (snapshot) => storage.saveSnapshot(snapshot),
-    compact: (index) => storage.compact(index),
-    close: () => storage.close(),
+/**
+ * `LOCKSTEP_SIM_TRACE=1 pnpm sim --seed N ...` prints every node's consensus log lines (info and
+ * above; `=debug` for all) with the virtual time in ms, to read why a seed failed.
+ */
+function traceLogger(bound: object, nowMs: () => number): Logger {
+  const emit = (level: "debug" | "info" | "warn" | "error") => (fields: object, message: string) => {
+    if (level === "debug" && process.env.LOCKSTEP_SIM_TRACE !== "debug") return;
+    process.stderr.write(`${nowMs().toFixed(1)} ${level} ${JSON.stringify({ ...bound, ...fields })} ${message}\n`);
   };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error"), child: (more) => traceLogger({ ...bound, ...more }, nowMs) };
 }

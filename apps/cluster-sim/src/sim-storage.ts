@@ -75,8 +75,6 @@ export class SimStorage implements Storage {
   private pending: Operation[] = [];
   private readonly counters = { refusedCorrupt: 0, possibleLosses: 0, ioExits: 0, replacingWrites: 0, replacingCommittingWrites: 0, powerCutsDuringWrites: 0 };
   private faultsStopped = false;
-  /** A write with `HardState.recovering` became durable on this disk (or a load read one back). */
-  private recoveryRecorded = false;
 
   constructor(private readonly options: SimStorageOptions) {
     // Bit flips are this class's to draw (bounded by `mayRot`), not the disk's.
@@ -148,7 +146,6 @@ export class SimStorage implements Storage {
     else this.checkKept(state);
     this.durable = LogModel.from(state);
     this.pending = [];
-    if (state.hardState.recovering === true) this.recoveryRecorded = true;
     return state;
   }
 
@@ -169,14 +166,6 @@ export class SimStorage implements Storage {
 
   close(): Promise<void> {
     return this.inner?.close() ?? Promise.resolve();
-  }
-
-  /**
-   * True once this disk durably holds the node's own record that it recovers from a possible loss
-   * (`HardState.recovering`); from then on storage reports it at every start by itself.
-   */
-  recordedRecovery(): boolean {
-    return this.recoveryRecorded;
   }
 
   durableHardState(): HardState {
@@ -234,7 +223,6 @@ export class SimStorage implements Storage {
       if (position !== 0) throw new AssertionError({ message: `storage resolved an operation out of call order (position ${position})` });
       this.pending.shift();
       this.durable.apply(operation);
-      if (operation.kind === "persist" && operation.write.hardState?.recovering === true) this.recoveryRecorded = true;
     });
   }
 

@@ -131,6 +131,7 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
   workload.stop();
   await drive(faults.stopAndHeal());
   await drive(cluster.stopStorageFaults());
+  await drive(cluster.replaceRefusedDisks());
   const healedAtMs = clock.nowMs();
   const probe = { committed: false, atMs: 0 };
   void probeWrite(cluster, clock, probe);
@@ -190,9 +191,9 @@ async function probeWrite(cluster: SimCluster, clock: VirtualClock, probe: { com
 
 function sumStorageStats(cluster: SimCluster): Record<string, number> {
   const totals: Record<string, number> = {};
-  for (const member of cluster.members.values()) {
+  for (const storage of cluster.storages()) {
     // Whatever numeric counters the storage model keeps, by its own names.
-    const stats: object = member.storage.stats();
+    const stats: object = storage.stats();
     for (const [name, value] of Object.entries(stats) as Array<[string, unknown]>) {
       if (typeof value === "number") totals[name] = (totals[name] ?? 0) + value;
     }

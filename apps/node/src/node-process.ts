@@ -4,7 +4,7 @@ import { signNodeCertificate } from "@lockstep/certs";
 import { ConsensusNode, type Logger } from "@lockstep/consensus";
 import { createMetrics } from "@lockstep/metrics";
 import { definitionHash, type Definition } from "@lockstep/state-machine";
-import { FileStorage } from "@lockstep/storage";
+import { FileStorage, type FileSystem } from "@lockstep/storage";
 import { TcpTransport, type PeerAddress } from "@lockstep/transport-tcp";
 import { parseHostPort, type NodeConfig } from "./config/load-config.js";
 import { CountingMetricsSink } from "./counting-metrics-sink.js";
@@ -38,6 +38,8 @@ export interface StartNodeProcessOptions {
   logger: Logger;
   /** Called once the node exists, so that log lines can carry its term. */
   onNodeStarted?: (node: ConsensusNode) => void;
+  /** The file system under the data directory: node:fs unless a test says otherwise. */
+  fileSystem?: FileSystem;
   /** The consensus node halted on a storage or state-machine failure; the process should exit. */
   onFatal?: (error: unknown) => void;
 }
@@ -57,6 +59,7 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
     const storage = await FileStorage.open({
       directory: options.config.dataDirectory,
       fsyncPolicy: options.config.fsyncPolicy,
+      ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }),
       metrics: sink,
       logger,
     });

@@ -97,6 +97,8 @@ describe("leader election (Raft §5.2)", () => {
 
   it("persists term and vote in the same Ready whose messagesAfterPersist carries the Vote (§5.2, Figure 2)", () => {
     const node = voter(emptyHardState);
+    // A first start: both other voters report that they hold no log either.
+    for (const from of ["n1", "n3"]) node.step({ v: 1, cluster: "c", from, to: "n2", body: { type: "HistoryReport", term: 0, lastIndex: 0, snapshotIndex: 0 } });
     node.step(voteRequest("n1", 1));
     const ready = node.ready();
     expect(ready.hardState).toMatchObject({ term: 1, votedFor: "n1" });

@@ -29,7 +29,8 @@ export type DropReason =
   | "index_beyond_log"
   | "forward_not_a_client_command"
   | "timeout_now_not_from_leader"
-  | "snapshot_invalid";
+  | "snapshot_invalid"
+  | "snapshot_above_last_index";
 
 /** What the receiving core knows when it checks an envelope's addressing. */
 export interface AddressingView {
@@ -75,6 +76,8 @@ function sentByLeaders(message: ConsensusMessage): boolean {
     case "SnapshotAck":
     case "Forward":
     case "ReadIndexRequest":
+    case "HistoryProbe":
+    case "HistoryReport":
       return false;
   }
 }
@@ -105,7 +108,10 @@ export function checkMessage(message: ConsensusMessage): DropReason | null {
     case "TimeoutNow":
     case "ReadIndexRequest":
     case "ReadIndexResponse":
+    case "HistoryProbe":
       return null;
+    case "HistoryReport":
+      return message.snapshotIndex > message.lastIndex ? "snapshot_above_last_index" : null;
   }
 }
 

@@ -16,6 +16,10 @@ export function sendsBeforePersist(message: ConsensusMessage): boolean {
     case "ReadIndexResponse":
     case "Forward":
     case "ReadIndexRequest":
+    // A report from memory is never less than what is durable, and the asker only grows more
+    // cautious on a larger one (it stays recovering, or skips a larger term).
+    case "HistoryProbe":
+    case "HistoryReport":
       return true;
     case "Acknowledgment":
     case "Reject":

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { majorityIndex, voteResult } from "./quorum.js";
+import type { VoteAnswer } from "./quorum.js";
 
 /** Naive reference: the largest value v such that more than half of the members have >= v. */
 function naiveMajorityIndex(indexes: number[]): number {
@@ -12,13 +13,19 @@ function naiveMajorityIndex(indexes: number[]): number {
   return best;
 }
 
-/** Naive reference: won if granted > half; lost if even all missing answers could not reach half. */
-function naiveVoteResult(members: string[], votes: Map<string, boolean>): string {
-  const granted = members.filter((member) => votes.get(member) === true).length;
+/**
+ * Naive reference: won if plain grants are more than half, or if every member granted, recovering
+ * or not; lost if neither can still happen with the missing answers.
+ */
+function naiveVoteResult(members: string[], votes: Map<string, string>): string {
+  const granted = members.filter((member) => votes.get(member) === "granted").length;
+  const recovering = members.filter((member) => votes.get(member) === "recovering").length;
   const missing = members.filter((member) => !votes.has(member)).length;
   if (granted * 2 > members.length) return "won";
-  if ((granted + missing) * 2 <= members.length) return "lost";
-  return "pending";
+  if (granted + recovering === members.length) return "won";
+  const plainPossible = (granted + missing) * 2 > members.length;
+  const everyonePossible = members.every((member) => votes.get(member) !== "refused");
+  return plainPossible || everyonePossible ? "pending" : "lost";
 }
 
 describe("quorum arithmetic (Raft §5.2, §5.3)", () => {
@@ -40,8 +47,8 @@ describe("quorum arithmetic (Raft §5.2, §5.3)", () => {
   it("voteResult agrees with a naive reference", () => {
     const member = fc.constantFrom("a", "b", "c", "d", "e", "f", "g");
     fc.assert(
-      fc.property(fc.uniqueArray(member, { minLength: 1, maxLength: 7 }), fc.dictionary(member, fc.boolean()), (members, answers) => {
-        const votes = new Map(Object.entries(answers));
+      fc.property(fc.uniqueArray(member, { minLength: 1, maxLength: 7 }), fc.dictionary(member, fc.constantFrom<VoteAnswer>("granted", "refused", "recovering")), (members, answers) => {
+        const votes = new Map<string, VoteAnswer>(Object.entries(answers));
         expect(voteResult(members, votes)).toBe(naiveVoteResult(members, votes));
       }),
       { numRuns: 2000 },
@@ -50,7 +57,18 @@ describe("quorum arithmetic (Raft §5.2, §5.3)", () => {
 
   it("splits votes as the paper says: 2 of 4 is not a majority", () => {
     const members = ["a", "b", "c", "d"];
-    expect(voteResult(members, new Map([["a", true], ["b", true], ["c", false]]))).toBe("pending");
-    expect(voteResult(members, new Map([["a", true], ["b", true], ["c", false], ["d", false]]))).toBe("lost");
+    expect(voteResult(members, new Map<string, VoteAnswer>([["a", "granted"], ["b", "granted"], ["c", "refused"]]))).toBe("pending");
+    expect(voteResult(members, new Map<string, VoteAnswer>([["a", "granted"], ["b", "granted"], ["c", "refused"], ["d", "refused"]]))).toBe("lost");
+  });
+
+  it("counts a recovering answer only when every member grants", () => {
+    const members = ["a", "b", "c"];
+    // A plain grant and a recovering one are not a majority: c may be the only member that held a committed entry.
+    expect(voteResult(members, new Map<string, VoteAnswer>([["a", "granted"], ["b", "recovering"]]))).toBe("pending");
+    expect(voteResult(members, new Map<string, VoteAnswer>([["a", "granted"], ["b", "recovering"], ["c", "recovering"]]))).toBe("won");
+    expect(voteResult(members, new Map<string, VoteAnswer>([["a", "recovering"], ["b", "recovering"], ["c", "recovering"]]))).toBe("won");
+    expect(voteResult(members, new Map<string, VoteAnswer>([["a", "granted"], ["b", "recovering"], ["c", "refused"]]))).toBe("lost");
+    // Two plain grants of three win whatever the third says.
+    expect(voteResult(members, new Map<string, VoteAnswer>([["a", "recovering"], ["b", "granted"], ["c", "granted"]]))).toBe("won");
   });
 });

@@ -1,4 +1,5 @@
 import type {
+  HistoryReport,
   Acknowledgment,
   Command,
   Commit,
@@ -21,6 +22,7 @@ import type {
 } from "@lockstep/protocol";
 import { entriesPerMessageMax } from "@lockstep/protocol";
 import { encodeBase64 } from "./base64.js";
+import { HistoryCheck } from "./history-check.js";
 import { assertCoreConfig, defaultSnapshotBytesMax, type CoreConfig } from "./core-config.js";
 import { silentLogger, type HardState, type Logger, type PersistedState, type Snapshot } from "./interfaces.js";
 import { Configuration, type ConfigurationChange, type MembershipChangeRefusal } from "./configuration.js";
@@ -28,6 +30,7 @@ import { checkEnvelope, DropCounter, termMax, type DropReason } from "./message-
 import { Outbox } from "./outbox.js";
 import { Progress, type ProgressState } from "./progress.js";
 import { hasQuorum, majorityIndex, voteResult } from "./quorum.js";
+import type { VoteAnswer } from "./quorum.js";
 import { RaftLog } from "./raft-log.js";
 import { ReadIndexTracker, type PendingRead } from "./read-index.js";
 import type { ProposeResult, Ready, ReadFailure, ReadRequestResult, ReadState, Role, SoftState } from "./ready.js";
@@ -109,17 +112,24 @@ export class RaftCore {
   private appliedIndex: number;
   /**
    * Set when storage may have lost acknowledged entries or a vote (`PersistedState.possibleLoss`):
-   * voting or leading with such a log could elect a leader without a committed entry, so this node
-   * neither votes nor campaigns until a leader has brought it up to date (`finishRecovery`).
+   * a plain vote or a plain win with such a log could elect a leader without a committed entry, so
+   * until a leader has brought it up to date (`finishRecovery`) this node's vote, its own included,
+   * counts only in an election that every voter grants (`voteResult`).
    */
   private recovering: boolean;
+  /**
+   * Set while this voter holds no log and no snapshot and is recovering (a first start, or a disk
+   * that was wiped): it asks the other voters whether the cluster has a history (`HistoryCheck`).
+   */
+  private historyCheck: HistoryCheck | null = null;
+  private ticksSinceHistoryProbe = 0;
 
   private electionElapsedTicks = 0;
   private heartbeatElapsedTicks = 0;
   private randomizedElectionTimeoutTicks: number;
 
   private readonly progress = new Map<NodeId, Progress>();
-  private readonly votes = new Map<NodeId, boolean>();
+  private readonly votes = new Map<NodeId, VoteAnswer>();
   private leadTransferee: NodeId | null = null;
   private transferElapsedTicks = 0;
 
@@ -161,7 +171,7 @@ export class RaftCore {
     this.term = persisted.hardState.term;
     this.votedFor = persisted.hardState.votedFor;
     this.recovering = persisted.possibleLoss === true || persisted.hardState.recovering === true;
-    if (this.recovering) this.logger.warn({ term: this.term }, "storage may have lost acknowledged data: not voting until a leader brings this log up to date");
+    if (this.recovering) this.logger.warn({ term: this.term }, "storage may have lost acknowledged data: until a leader brings this log up to date, this node's vote counts only in an election that every voter grants");
     const snapshotMeta = persisted.snapshot?.meta;
     this.log = new RaftLog(snapshotMeta?.index ?? 0, snapshotMeta?.term ?? 0, persisted.entries, persisted.hardState.commitIndex);
     // The driver restores the state machine from the persisted snapshot before the first Ready.
@@ -173,6 +183,7 @@ export class RaftCore {
     this.configuration = persisted.snapshot === null ? Configuration.fromBootstrap(config.members) : new Configuration(persisted.snapshot.meta.members);
     this.configurationScannedIndex = this.log.snapshotIndex;
     this.setConfiguration(this.configuration);
+    this.startHistoryCheck(persisted);
     this.noteCommitted();
     this.randomizedElectionTimeoutTicks = this.randomElectionTimeout();
     this.lastSoftState = this.softState();
@@ -212,6 +223,15 @@ export class RaftCore {
   }
 
   private stepRole(from: NodeId, message: ConsensusMessage): void {
+    // Neither history message speaks for a leader or a candidate: no term rule applies to them.
+    if (message.type === "HistoryProbe") {
+      this.outbox.send(from, { type: "HistoryReport", term: this.term, lastIndex: this.log.lastIndex(), snapshotIndex: this.log.snapshotIndex });
+      return;
+    }
+    if (message.type === "HistoryReport") {
+      this.onHistoryReport(from, message);
+      return;
+    }
     if (!this.stepTerm(from, message)) return;
     switch (this.role) {
       case "leader":
@@ -471,7 +491,7 @@ export class RaftCore {
         if (message.preVote) return true;
       }
       // A granted pre-vote carries the term the candidate will use; it must not bump ours.
-      if (message.type === "Vote" && message.preVote && message.granted) return true;
+      if (message.type === "Vote" && message.preVote && (message.granted || message.recovering === true)) return true;
       this.becomeFollower(message.term, isFromLeader(message) ? from : null);
       return true;
     }
@@ -635,7 +655,7 @@ export class RaftCore {
     this.role = "precandidate";
     this.leader = null;
     this.resetRoleState();
-    this.votes.set(this.id, true);
+    this.votes.set(this.id, this.ownVote());
   }
 
   private becomeCandidate(): void {
@@ -646,7 +666,12 @@ export class RaftCore {
     this.role = "candidate";
     this.leader = null;
     this.resetRoleState();
-    this.votes.set(this.id, true);
+    this.votes.set(this.id, this.ownVote());
+  }
+
+  /** A recovering candidate's log may lack what it acknowledged: its own vote counts as a recovering one. */
+  private ownVote(): VoteAnswer {
+    return this.recovering ? "recovering" : "granted";
   }
 
   private becomeLeader(): void {
@@ -712,8 +737,11 @@ export class RaftCore {
   // Ticks
 
   private tickElection(): void {
-    // A log that may have lost acknowledged entries must not lead (Raft §5.4.1 assumes it did not).
-    if (this.recovering) return;
+    // An empty log asks the other voters whether the cluster has a history (HistoryProbe).
+    if (this.recovering) this.tickHistoryCheck();
+    // Counted while recovering too: the leader lease (`inLeaderLease`) must expire when the leader
+    // goes, or this node would ignore every election for good. A recovering node campaigns as well;
+    // it wins only if every voter grants (`voteResult`), since its log may lack what it acknowledged.
     this.electionElapsedTicks++;
     // A learner, a removed node and a node that joins (no configuration yet) never campaign:
     // they count ticks only for the leader lease.
@@ -817,7 +845,6 @@ export class RaftCore {
   private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
     // Learners never vote (Raft thesis §4.2.1); nor does a node that was removed or is joining.
     if (!this.configuration.isVoter(this.id)) return "not a voter of the configuration";
-    if (this.recovering) return "recovering from a possible storage loss: no votes until a leader brings this log up to date";
     const canVote =
       this.votedFor === from ||
       (this.votedFor === null && this.leader === null) ||
@@ -838,8 +865,14 @@ export class RaftCore {
     }
     if (!request.preVote) {
       // Recorded in hardState and sent in messagesAfterPersist: durable before it is answered (§5.2).
+      // A recovering node records it too: its vote may decide an election that every voter grants.
       this.votedFor = from;
       this.electionElapsedTicks = 0;
+    }
+    if (this.recovering) {
+      this.logger.debug({ from, term: request.term, preVote: request.preVote }, "vote granted as recovering: it counts only if every voter grants");
+      this.sendVote(from, { type: "Vote", term: request.term, granted: false, preVote: request.preVote, recovering: true });
+      return;
     }
     this.sendVote(from, { type: "Vote", term: request.term, granted: true, preVote: request.preVote });
   }
@@ -851,7 +884,7 @@ export class RaftCore {
   private ignoreVote(vote: Vote): IgnoreReason {
     if (this.role === "precandidate") {
       if (!vote.preVote) return "election vote during pre-vote";
-      if (vote.granted && vote.term !== this.term + 1) return `pre-vote for term ${vote.term}`;
+      if ((vote.granted || vote.recovering === true) && vote.term !== this.term + 1) return `pre-vote for term ${vote.term}`;
       return null;
     }
     if (vote.preVote) return "pre-vote answer during election";
@@ -864,7 +897,7 @@ export class RaftCore {
       this.logger.debug({ from, reason: ignored }, "vote ignored");
       return;
     }
-    this.votes.set(from, vote.granted);
+    this.votes.set(from, vote.recovering === true ? "recovering" : vote.granted ? "granted" : "refused");
     switch (voteResult(this.configuration.voters, this.votes)) {
       case "won":
         if (this.role === "precandidate") this.campaign("election");
@@ -931,6 +964,61 @@ export class RaftCore {
   }
 
   /**
+   * A voter that holds nothing (no entries, no snapshot) and has never voted or seen a term, or is
+   * recovering from a loss, cannot know whether the cluster ran before: a wiped disk looks exactly
+   * like a first start. It recovers (its vote counts only where every voter grants) and asks the other voters (DESIGN.md §9).
+   */
+  private startHistoryCheck(persisted: PersistedState): void {
+    const holdsNothing = persisted.entries.length === 0 && persisted.snapshot === null;
+    const neverStarted = persisted.hardState.term === 0 && persisted.hardState.votedFor === null;
+    if (!holdsNothing || !(neverStarted || this.recovering) || !this.configuration.isVoter(this.id)) return;
+    const otherVoters = this.configuration.voters.filter((voter) => voter !== this.id);
+    if (otherVoters.length === 0) return;
+    this.recovering = true;
+    this.historyCheck = new HistoryCheck(otherVoters);
+    this.ticksSinceHistoryProbe = this.config.electionTimeoutTicks;
+    this.logger.info({ voters: otherVoters }, "empty log: asking the other voters whether the cluster has a history before voting");
+  }
+
+  /** Asks the voters that have not answered, once per election timeout. */
+  private tickHistoryCheck(): void {
+    if (this.historyCheck === null) return;
+    this.ticksSinceHistoryProbe++;
+    if (this.ticksSinceHistoryProbe < this.config.electionTimeoutTicks) return;
+    this.ticksSinceHistoryProbe = 0;
+    for (const voter of this.historyCheck.waitingFor) this.outbox.send(voter, { type: "HistoryProbe", term: this.term });
+  }
+
+  private onHistoryReport(from: NodeId, report: HistoryReport): void {
+    if (this.historyCheck === null || !this.recovering) return;
+    const outcome = this.historyCheck.record(from, report);
+    switch (outcome.kind) {
+      case "waiting":
+        return;
+      case "history":
+        // A leader catches this log up (finishRecovery); until then its vote is a recovering one.
+        this.historyCheck = null;
+        this.logger.warn({ from }, "the cluster has a history this empty log lacks: until a leader brings this log up to date, this node's vote counts only in an election that every voter grants");
+        return;
+      case "first_start": {
+        this.historyCheck = null;
+        this.recovering = false;
+        // A vote this node may have cast before it lost its disk was cast before every report, so
+        // in a term its candidate still held when it reported: at most the largest term reported.
+        // Terms above it are free; in that term itself this node counts as having voted. At
+        // least term 1, so that the settled first start is durable: a node that restarts before
+        // its first vote is no longer mistaken for an empty disk in a cluster with a history.
+        const reported = outcome.termAtLeast;
+        const term = Math.max(this.term, reported, 1);
+        if (term > this.term) this.becomeFollower(term, null);
+        if (term === reported && this.votedFor === null) this.votedFor = this.id;
+        this.logger.info({ term: this.term }, "no voter holds a log: the cluster's first start, taking part in elections");
+        return;
+      }
+    }
+  }
+
+  /**
    * Ends the recovery from a possible storage loss once this log matches the leader's through the
    * leader's commit index and that entry is of the leader's own term: by leader completeness
    * (§5.4) the log then holds every entry committed before, lost ones included. Votes leave only
@@ -939,6 +1027,7 @@ export class RaftCore {
   private finishRecovery(leaderCommitIndex: number, matchedIndex: number): void {
     if (!this.recovering || leaderCommitIndex > matchedIndex || this.log.term(leaderCommitIndex) !== this.term) return;
     this.recovering = false;
+    this.historyCheck = null;
     this.logger.info({ term: this.term, commitIndex: leaderCommitIndex }, "recovered from a possible storage loss: the leader brought this log up to date");
   }
 
@@ -1179,6 +1268,12 @@ export class RaftCore {
     if (index <= this.log.commitIndex || (!figure8Broken && this.log.term(index) !== this.term)) return false;
     const firstOfTerm = this.log.term(this.log.commitIndex) !== this.term;
     this.log.commitTo(index);
+    if (this.recovering && this.log.term(index) === this.term) {
+      // Elected while recovering (every voter granted, or a plain majority of the others): its log
+      // held every committed entry then (§5.4), and now a majority holds its own: it is up to date.
+      this.recovering = false;
+      this.logger.info({ term: this.term, commitIndex: index }, "recovered from a possible storage loss: committed an entry of this leader's own term");
+    }
     if (firstOfTerm) {
       const awaiting = this.reads.takeAwaiting();
       if (awaiting.length > 0) this.startReads(awaiting);

@@ -13,36 +13,38 @@ function logOf(network: Network, id: string): string[] {
 
 describe("log replication (Raft §5.3, §5.4)", () => {
   /**
-   * Raft Figure 8, step by step, on five nodes. (a) n1 leads term 1 and appends index 2 alone.
-   * (b) n5 leads term 2 with an entry at index 2 that nobody receives. (c) n1 leads term 3 and
-   * copies its index 2 (term 1) to a majority, but the no-op of term 3 is held back: index 2 must
-   * NOT be committed, because (d) n5 could still win and overwrite it. (e) once the term-3 entry
-   * reaches a majority, both commit and n5 can no longer win.
+   * Raft Figure 8, step by step, on five nodes, with the figure's terms 1, 2, 3 as T, T+1, T+2
+   * (the settled first start has already moved every founder to term 1). (a) n1 leads term T and
+   * appends index 2 alone. (b) n5 leads term T+1 with an entry at index 2 that nobody receives.
+   * (c) n1 leads term T+2 and copies its index 2 (term T) to a majority, but the no-op of term
+   * T+2 is held back: index 2 must NOT be committed, because (d) n5 could still win and overwrite
+   * it. (e) once the term-(T+2) entry reaches a majority, both commit and n5 can no longer win.
    */
-  function figure8UpToStepC(): Network {
+  function figure8UpToStepC(): { network: Network; firstTerm: number } {
     const network = new Network(5, { seed: 8, config: { checkQuorum: false, entriesPerProposalMax: 1 } });
     network.campaign("n1");
+    const firstTerm = network.node("n1").status().term;
     network.isolate("n1");
     network.propose("n1", [transition("from-term-1")]);
     network.heal();
     network.isolate("n1");
     network.filter = (envelope) => !(envelope.from === "n5" && envelope.body.type === "Proposal");
     network.campaign("n5");
-    expect(network.node("n5").status()).toMatchObject({ term: 2, lastIndex: 2 });
+    expect(network.node("n5").status()).toMatchObject({ term: firstTerm + 1, lastIndex: 2 });
     network.heal();
     network.isolate("n5");
     network.restart("n1");
     // Index 3 may reach a follower only while it cannot accept it (it lacks index 2 and rejects).
-    const holdsIndex2 = (id: string) => network.storage.get(id)?.entries[1]?.term === 1;
+    const holdsIndex2 = (id: string) => network.storage.get(id)?.entries[1]?.term === firstTerm;
     network.filter = (envelope) => !(carriesIndex(envelope, 3) && holdsIndex2(envelope.to));
     network.campaign("n1");
     network.deliverAll();
-    expect(network.node("n1").status().term).toBe(3);
-    return network;
+    expect(network.node("n1").status().term).toBe(firstTerm + 2);
+    return { network, firstTerm };
   }
 
   it("does not commit an old-term entry held by a majority until a current-term entry is (Figure 8)", () => {
-    const network = figure8UpToStepC();
+    const { network } = figure8UpToStepC();
     const status = network.node("n1").status();
     const matchOf = (id: string) => status.progress.find((progress) => progress.id === id)?.matchIndex;
     expect([matchOf("n2"), matchOf("n3"), matchOf("n4")]).toEqual([2, 2, 2]);
@@ -67,7 +69,7 @@ describe("log replication (Raft §5.3, §5.4)", () => {
   });
 
   it("shows why: in step (d) the uncommitted old-term entry is overwritten (Figure 8 d)", () => {
-    const network = figure8UpToStepC();
+    const { network, firstTerm } = figure8UpToStepC();
     network.filter = null;
     network.isolate("n1");
     network.heal();
@@ -75,7 +77,7 @@ describe("log replication (Raft §5.3, §5.4)", () => {
     network.restart("n5");
     network.campaign("n5");
     network.deliverAll();
-    for (const id of ["n2", "n3", "n4", "n5"]) expect(network.storage.get(id)?.entries[1]?.term).toBe(2);
+    for (const id of ["n2", "n3", "n4", "n5"]) expect(network.storage.get(id)?.entries[1]?.term).toBe(firstTerm + 1);
   });
 
   it("makes logs match after a leader change with conflicting uncommitted suffixes (§5.3 Log Matching)", () => {

@@ -90,6 +90,12 @@ export const ClusterStatusSchema = z.object({
   term: TermSchema,
   commitIndex: IndexSchema,
   appliedIndex: IndexSchema,
+  /**
+   * This node neither votes nor campaigns until a leader has brought its log up to date: its
+   * storage may have lost data, or it started on an empty disk in a cluster that has a history.
+   * Optional on the wire so that older nodes' answers still parse.
+   */
+  recovering: z.boolean().optional(),
   members: z.array(
     z.object({
       id: NodeIdSchema,

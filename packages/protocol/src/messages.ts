@@ -81,6 +81,13 @@ export const VoteSchema = z.object({
   term: TermSchema,
   granted: z.boolean(),
   preVote: z.boolean(),
+  /**
+   * Set by a voter whose storage may have lost acknowledged entries or a vote (it is recovering):
+   * it would grant this candidate (its log is not ahead and it has voted for nobody else in this
+   * term), but such a vote counts only in an election that every voter grants. `granted` is then
+   * false, so a node that does not know this field counts it as a refusal.
+   */
+  recovering: z.boolean().optional(),
 });
 export type Vote = z.infer<typeof VoteSchema>;
 
@@ -142,6 +149,27 @@ export const ReadIndexResponseSchema = z.object({
 });
 export type ReadIndexResponse = z.infer<typeof ReadIndexResponseSchema>;
 
+/**
+ * A voter whose data directory holds no history (empty, or emptied by a lost disk) -> every other
+ * voter: "what history do you hold?". It cannot tell a first bootstrap from a disk that was lost,
+ * so it neither votes nor campaigns until the answers tell (DESIGN.md §9, protocol-aware repair).
+ * `term` is the sender's; it never changes the receiver's term.
+ */
+export const HistoryProbeSchema = z.object({
+  type: z.literal("HistoryProbe"),
+  term: TermSchema,
+});
+export type HistoryProbe = z.infer<typeof HistoryProbeSchema>;
+
+/** The answer to a HistoryProbe: the sender's term and how far its log reaches. Never changes the receiver's term. */
+export const HistoryReportSchema = z.object({
+  type: z.literal("HistoryReport"),
+  term: TermSchema,
+  lastIndex: IndexSchema,
+  snapshotIndex: IndexSchema,
+});
+export type HistoryReport = z.infer<typeof HistoryReportSchema>;
+
 /** The consensus messages of DESIGN.md §2, one union. */
 export const ConsensusMessageSchema = z.discriminatedUnion("type", [
   ProposalSchema,
@@ -156,6 +184,8 @@ export const ConsensusMessageSchema = z.discriminatedUnion("type", [
   ForwardSchema,
   ReadIndexRequestSchema,
   ReadIndexResponseSchema,
+  HistoryProbeSchema,
+  HistoryReportSchema,
 ]);
 export type ConsensusMessage = z.infer<typeof ConsensusMessageSchema>;
 export type ConsensusMessageType = ConsensusMessage["type"];

@@ -12,3 +12,8 @@ export { SimulatedDisk } from "./simulated-disk.js";
 export type { SimulatedDiskOptions, SimulatedDiskStats } from "./simulated-disk.js";
 export { crashOnlyDiskFaults, describeDiskFaults, drawDiskFaults, perfectDiskFaults } from "./disk-faults.js";
 export type { DiskFaults } from "./disk-faults.js";
+// Test only: power cuts of real processes (an undo journal on the real file system, and the cut).
+export { PowerCutFileSystem, journalBackupDirectory } from "./power-cut-file-system.js";
+export type { PowerCutFileSystemOptions } from "./power-cut-file-system.js";
+export { cutPower, describePowerCut, drawPowerCutFaults } from "./cut-power.js";
+export type { CutPowerOptions, PowerCutFaults, PowerCutReport } from "./cut-power.js";

@@ -3,6 +3,7 @@ import { loadConfig } from "../config/load-config.js";
 import { createLogger } from "../create-logger.js";
 import { loadDefinition } from "../load-definition.js";
 import { startNodeProcess, type NodeProcess } from "../node-process.js";
+import { powerCutJournalOption } from "../testing/power-cut-journal-option.js";
 import { startHelp } from "./start-help.js";
 
 /** Exit codes: 0 clean stop, 1 the node could not start or failed, 2 invalid configuration. */
@@ -29,9 +30,15 @@ export async function runStartCommand(argv: readonly string[]): Promise<number> 
     process.stderr.write(`${definition.message}\n`);
     return exitCodes.invalidConfig;
   }
+  const powerCut = powerCutJournalOption(process.env, config);
+  if (!powerCut.ok) {
+    process.stderr.write(`lockstep: ${powerCut.message}\n`);
+    return exitCodes.invalidConfig;
+  }
   let node: ConsensusNode | null = null;
   const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, currentTerm: () => node?.status().term ?? 0 });
 
+  if (powerCut.journalPath !== null) logger.warn({ journal: powerCut.journalPath }, "TEST ONLY: storage runs on a power-cut journal (LOCKSTEP_TEST_POWER_CUT_JOURNAL); never use this in production");
   let running: NodeProcess;
   let onFatal: (error: unknown) => void = () => undefined;
   const fatal = new Promise<unknown>((resolve) => (onFatal = resolve));
@@ -40,6 +47,7 @@ export async function runStartCommand(argv: readonly string[]): Promise<number> 
       config,
       definition: definition.definition,
       logger,
+      ...(powerCut.fileSystem === undefined ? {} : { fileSystem: powerCut.fileSystem }),
       onNodeStarted: (started) => (node = started),
       onFatal: (error) => onFatal(error),
     });

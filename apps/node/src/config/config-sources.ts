@@ -15,6 +15,8 @@ export type SourceResult<T> = { ok: true; value: T } | { ok: false; message: str
 
 /** LOCKSTEP_CONFIG names the config file (like `--config`); it is not an option itself. */
 export const configFileEnvironmentVariable = "LOCKSTEP_CONFIG";
+/** Test only, not an option: read by `lockstep start` itself (src/testing/power-cut-journal-option.ts). */
+const testPowerCutJournalVariable = "LOCKSTEP_TEST_POWER_CUT_JOURNAL";
 
 const fieldByEnvironmentName = new Map(configFieldNames.map((name) => [environmentVariableOf(name), name]));
 const fieldByFlag = new Map(configFieldNames.map((name) => [toKebab(name), name]));
@@ -49,7 +51,7 @@ export function readEnvironment(environment: NodeJS.ProcessEnv): { values: Sourc
   const values: SourcedValues = {};
   const warnings: string[] = [];
   for (const [variable, text] of Object.entries(environment)) {
-    if (!variable.startsWith(environmentPrefix) || text === undefined || variable === configFileEnvironmentVariable) continue;
+    if (!variable.startsWith(environmentPrefix) || text === undefined || variable === configFileEnvironmentVariable || variable === testPowerCutJournalVariable) continue;
     const name = fieldByEnvironmentName.get(variable);
     if (name === undefined) {
       warnings.push(`config: ignoring unknown environment variable ${variable}`);

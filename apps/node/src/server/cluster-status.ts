@@ -36,6 +36,7 @@ export function clusterStatus(context: ApiContext): ClusterStatus {
     term: status.term,
     commitIndex: status.commitIndex,
     appliedIndex: status.appliedIndex,
+    recovering: status.recovering,
     members,
   };
 }

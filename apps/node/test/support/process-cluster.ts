@@ -39,6 +39,8 @@ export interface ProcessClusterOptions {
   nodeConfig?: Record<string, Record<string, unknown>>;
   /** Extra fields of a member's entry in every node's members list, by member id. */
   memberFields?: Record<string, Record<string, unknown>>;
+  /** Environment variables a node starts with, besides the test's own (which lose their LOCKSTEP_* names). */
+  environment?: (node: TestNode) => Record<string, string>;
   /** The client port's scheme; `https` makes every `clientUrl` https:// (the test configures the certificate). Default http. */
   clientScheme?: "http" | "https";
 }
@@ -63,7 +65,7 @@ export class ProcessCluster {
   }
 
   static async prepare(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
-    const resolved = { nodeCount: 3, cluster: "test", config: {}, nodeConfig: {}, memberFields: {}, clientScheme: "http" as const, ...options };
+    const resolved = { nodeCount: 3, cluster: "test", config: {}, nodeConfig: {}, memberFields: {}, environment: () => ({}), clientScheme: "http" as const, ...options };
     const root = mkdtempSync(join(tmpdir(), "lockstep-it-"));
     const ports = await freePorts(host, resolved.nodeCount * 2);
     // Every cluster gets its own CA under <root>/certs, and each node <root>/certs/<id>/ (a few ms).
@@ -139,7 +141,7 @@ export class ProcessCluster {
     if (node.process !== null) throw new Error(`${id} is already running`);
     this.writeConfig(node);
     // The node must not inherit this shell's LOCKSTEP_* settings: its config file says it all.
-    const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("LOCKSTEP_")));
+    const environment = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("LOCKSTEP_"))), ...this.options.environment(node) };
     const child = spawn(process.execPath, [cliPath, "start", "--config", node.configFile], { stdio: ["ignore", "pipe", "pipe"], env: environment });
     node.process = child;
     ProcessCluster.live.add(child);

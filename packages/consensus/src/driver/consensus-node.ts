@@ -76,7 +76,7 @@ export interface AppliedEvent {
 }
 
 /** The core's view, with the applied index of this node's store and the driver's own facts. */
-export interface NodeStatus extends Pick<CoreStatus, "id" | "role" | "term" | "leader" | "commitIndex"> {
+export interface NodeStatus extends Pick<CoreStatus, "id" | "role" | "term" | "leader" | "commitIndex" | "recovering"> {
   /** What the local store has applied (the core's applied index lags it inside a Ready). */
   appliedIndex: number;
   /** Ids of the configuration this node has applied. */
@@ -359,6 +359,7 @@ export class ConsensusNode {
       term: core.term,
       leader: core.leader,
       commitIndex: core.commitIndex,
+      recovering: core.recovering,
       appliedIndex: this.store.appliedIndex,
       members: this.appliedMembers.map((member) => member.id),
       configuration: this.appliedMembers.map((member) => {

@@ -76,6 +76,20 @@ export class Network {
       this.readyLog.set(id, []);
       this.start(id);
     }
+    this.settleFirstStart();
+  }
+
+  /**
+   * Lets every founder learn that the cluster has no history yet (HistoryProbe/HistoryReport), as
+   * the first ticks of a real cluster do, so that tests can then tick one node alone.
+   */
+  private settleFirstStart(roundsMax = 1000): void {
+    for (let round = 0; round < roundsMax; round++) {
+      if (this.ids.every((id) => !this.node(id).status().recovering)) return;
+      this.tickAll();
+      this.deliverAll();
+    }
+    throw new Error(`the founders did not settle their first start within ${roundsMax} rounds`);
   }
 
   node(id: NodeId): RaftCore {
@@ -138,6 +152,17 @@ export class Network {
     stored.hardState = { ...stored.hardState, commitIndex: Math.min(stored.hardState.commitIndex, keepThroughIndex) };
     this.queue = this.queue.filter((envelope) => envelope.to !== id);
     this.start(id, possibleLoss);
+  }
+
+  /**
+   * Crash and restart on a new, empty disk under the old id, as a machine whose disk died: the
+   * node is told nothing about its loss (a real one cannot tell an empty disk from a first start).
+   */
+  wipe(id: NodeId): void {
+    this.storage.set(id, { hardState: { term: 0, votedFor: null, commitIndex: 0 }, snapshot: null, entries: [] });
+    this.applied.set(id, []);
+    this.queue = this.queue.filter((envelope) => envelope.to !== id);
+    this.start(id);
   }
 
   leader(): NodeId | null {

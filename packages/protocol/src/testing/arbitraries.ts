@@ -22,6 +22,8 @@ import {
   type Proposal,
   type ReadIndexRequest,
   type ReadIndexResponse,
+  type HistoryProbe,
+  type HistoryReport,
   type Reject,
   type SnapshotAck,
   type SnapshotChunk,
@@ -191,6 +193,14 @@ export const readIndexResponseArbitrary: fc.Arbitrary<ReadIndexResponse> = recor
   { type: fc.constant("ReadIndexResponse"), term: termArbitrary, context: readContextArbitrary, index: indexArbitrary },
   ["type", "term", "context", "index"],
 );
+export const historyProbeArbitrary: fc.Arbitrary<HistoryProbe> = record<HistoryProbe>(
+  { type: fc.constant("HistoryProbe"), term: termArbitrary },
+  ["type", "term"],
+);
+export const historyReportArbitrary: fc.Arbitrary<HistoryReport> = record<HistoryReport>(
+  { type: fc.constant("HistoryReport"), term: termArbitrary, lastIndex: indexArbitrary, snapshotIndex: indexArbitrary },
+  ["type", "term", "lastIndex", "snapshotIndex"],
+);
 export const helloArbitrary: fc.Arbitrary<Hello> = record<Hello>(
   {
     type: fc.constant("Hello"),
@@ -225,6 +235,8 @@ export const bodyArbitraries: { [Type in BodyType]: fc.Arbitrary<Extract<Body, {
   Forward: forwardArbitrary,
   ReadIndexRequest: readIndexRequestArbitrary,
   ReadIndexResponse: readIndexResponseArbitrary,
+  HistoryProbe: historyProbeArbitrary,
+  HistoryReport: historyReportArbitrary,
   Hello: helloArbitrary,
   Goodbye: goodbyeArbitrary,
 };
@@ -242,6 +254,8 @@ export const consensusMessageArbitrary: fc.Arbitrary<ConsensusMessage> = fc.oneo
   forwardArbitrary,
   readIndexRequestArbitrary,
   readIndexResponseArbitrary,
+  historyProbeArbitrary,
+  historyReportArbitrary,
 );
 export const bodyArbitrary: fc.Arbitrary<Body> = fc.oneof(consensusMessageArbitrary, helloArbitrary, goodbyeArbitrary);
 

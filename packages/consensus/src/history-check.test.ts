@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import type { ConsensusEnvelope, HistoryReport } from "@lockstep/protocol";
+import { defaultCoreConfig } from "./core-config.js";
+import type { HardState } from "./interfaces.js";
+import { RaftCore } from "./raft-core.js";
+import { Network, transition } from "./testing/network.js";
+import { seededRandom } from "./testing/seeded-random.js";
+
+/**
+ * A voter started on an empty disk cannot tell a first start from a disk that was wiped, so it
+ * asks the other voters (HistoryProbe/HistoryReport) before it votes (DESIGN.md §9).
+ */
+describe("a voter that starts with an empty log", () => {
+  /** n1 leads; index 3 commits on n1 + n2 while n3 is cut off; then n2's disk is replaced by an empty one. */
+  function wipedHolder(): Network {
+    const network = new Network(3, { seed: 5, config: { checkQuorum: false } });
+    network.campaign("n1");
+    network.propose("n1", [transition("a")]);
+    network.deliverAll();
+    network.isolate("n3");
+    network.propose("n1", [transition("b")]);
+    network.deliverAll();
+    expect(network.node("n1").status().commitIndex).toBe(3);
+    expect(network.node("n3").status().lastIndex).toBe(2);
+    network.wipe("n2");
+    return network;
+  }
+
+  /** n1 (the only node left holding index 3) goes away; n2 and n3 try to elect and write. */
+  function electWithoutTheHolder(network: Network): void {
+    network.heal();
+    network.isolate("n1");
+    for (let round = 0; round < 300; round++) {
+      network.tick("n2");
+      network.tick("n3");
+      network.deliverAll();
+      if (network.node("n3").status().role === "leader") network.propose("n3", [transition("overwrites-3")]);
+    }
+  }
+
+  it("learns from a voter with a log that the cluster has run, and grants no vote until a leader caught it up", () => {
+    const network = wipedHolder();
+    expect(network.node("n2").status().recovering).toBe(true);
+    // Without the check n2 votes for n3 (its empty log is behind n3's), and n3 overwrites index 3:
+    // the network's state machine safety check throws on that apply.
+    electWithoutTheHolder(network);
+    expect(network.node("n3").status().role).not.toBe("leader");
+    expect(network.node("n2").status().recovering).toBe(true);
+    // The holder comes back, leads, and brings n2 up to date: n2 votes again.
+    network.heal();
+    for (let round = 0; round < 300 && network.node("n2").status().recovering; round++) {
+      network.tickAll();
+      network.deliverAll();
+    }
+    expect(network.node("n2").status().recovering).toBe(false);
+    expect(network.node("n2").status().commitIndex).toBeGreaterThanOrEqual(3);
+  });
+
+  it("stays out of elections across restarts while it has not heard back", () => {
+    const network = wipedHolder();
+    network.isolate("n2");
+    network.passTime(30);
+    network.restart("n2");
+    expect(network.node("n2").status().recovering).toBe(true);
+    electWithoutTheHolder(network);
+    expect(network.node("n3").status().role).not.toBe("leader");
+  });
+
+  function emptyVoter(hardState: HardState = { term: 0, votedFor: null, commitIndex: 0 }): RaftCore {
+    const config = { ...defaultCoreConfig, id: "n2", cluster: "c", members: ["n1", "n2", "n3"], random: seededRandom(3) };
+    return new RaftCore(config, { hardState, snapshot: null, entries: [] });
+  }
+  function report(from: string, body: Omit<HistoryReport, "type">): ConsensusEnvelope {
+    return { v: 1, cluster: "c", from, to: "n2", body: { type: "HistoryReport", ...body } };
+  }
+  function voteRequest(from: string, term: number): ConsensusEnvelope {
+    return { v: 1, cluster: "c", from, to: "n2", body: { type: "VoteRequest", term, lastIndex: 0, lastTerm: 0, preVote: false, transfer: false } };
+  }
+  function votesGranted(node: RaftCore): boolean[] {
+    const ready = node.ready();
+    node.advance(ready);
+    return ready.messagesAfterPersist.flatMap((envelope) => (envelope.body.type === "Vote" ? [envelope.body.granted] : []));
+  }
+
+  it("asks every other voter once per election timeout, and answers probes with what it holds", () => {
+    const node = emptyVoter();
+    node.tick();
+    const sent = node.ready();
+    node.advance(sent);
+    expect(sent.messages.map((envelope) => [envelope.to, envelope.body.type])).toEqual([
+      ["n1", "HistoryProbe"],
+      ["n3", "HistoryProbe"],
+    ]);
+    node.step({ v: 1, cluster: "c", from: "n1", to: "n2", body: { type: "HistoryProbe", term: 4 } });
+    const answered = node.ready();
+    expect(answered.messages.map((envelope) => envelope.body)).toEqual([{ type: "HistoryReport", term: 0, lastIndex: 0, snapshotIndex: 0 }]);
+    expect(node.status().term).toBe(0);
+  });
+
+  it("refuses every vote while a voter has not answered, and after a report of a log", () => {
+    const node = emptyVoter();
+    node.step(report("n1", { term: 0, lastIndex: 0, snapshotIndex: 0 }));
+    node.step(voteRequest("n1", 1));
+    expect(votesGranted(node)).toEqual([false]);
+    node.step(report("n3", { term: 2, lastIndex: 5, snapshotIndex: 0 }));
+    node.step(voteRequest("n1", 3));
+    expect(votesGranted(node)).toEqual([false]);
+    expect(node.status().recovering).toBe(true);
+  });
+
+  it("on a first start takes part, but never votes in a term another voter already reached", () => {
+    const node = emptyVoter();
+    node.step(report("n1", { term: 3, lastIndex: 0, snapshotIndex: 0 }));
+    node.step(report("n3", { term: 0, lastIndex: 0, snapshotIndex: 0 }));
+    expect(node.status().recovering).toBe(false);
+    expect(node.status().term).toBe(3);
+    // This node may have voted in term 3 before its disk was emptied: not again.
+    node.step(voteRequest("n3", 3));
+    expect(votesGranted(node)).toEqual([false]);
+    node.step(voteRequest("n3", 4));
+    expect(votesGranted(node)).toEqual([true]);
+  });
+});
