@@ -207,6 +207,14 @@ describe("a secure three-node cluster: peer mTLS, HTTPS with the cluster CA, tok
     for (const id of ids) await waitFor(`${id} has both peers`, async () => ((await counter(id, "lockstep_peers_connected")) === 2 ? true : undefined), 15_000);
   }, 150_000);
 
+  it("a follower forwards what only the leader decides to it over HTTPS (a join token asked of a follower)", async () => {
+    const leader = (await status("n1")).leader!;
+    const follower = ids.find((id) => id !== leader)!;
+    const answer = await secureRequest(url(follower, "/v1/join-tokens"), { ca, method: "POST", token: adminToken, body: {} });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body).toMatchObject({ token: expect.any(String) });
+  }, 30_000);
+
   it("a token revoked through one node is refused with 401 on every node once applied there; the admin token still works", async () => {
     const temporary = (await client(adminToken).createToken({ name: "temporary", role: "write", prefixes: [] })).token;
     for (const id of ids) {
