@@ -1,3 +1,4 @@
+import { fetchWithTls } from "@lockstep/client";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { signNodeCertificate } from "@lockstep/certs";
@@ -212,6 +213,7 @@ function createNodeApi(parts: {
       requestBodyBytesMax: config.requestBodyBytesMax,
       membership: parts.node,
       forwardTimeoutMs: config.consensusTimeoutMs + 1_000,
+      ...(config.clientTls === undefined ? {} : { forwardFetch: leaderFetch(config.clientTls, config.peerTls.caFile) }),
       nowMs: () => Date.now(),
       ...(config.joinCaKeyFile === undefined ? {} : { joinSigner: joinSignerFrom(config.joinCaKeyFile, config.peerTls.caFile) }),
       onJoined: (nodeId) => parts.logger.info({ joined: nodeId }, "a node joined as a learner"),
@@ -253,6 +255,17 @@ function joinSignerFrom(caKeyFile: string, caFile: string): NonNullable<ApiConte
 }
 
 /** The client port's PEM files, read once at start (a missing file stops the start with its path). */
+/**
+ * The fetch a follower forwards with when the members' client ports serve HTTPS: it trusts the
+ * cluster CA bundle and this node's own client-port certificate (members usually share its
+ * issuer), and presents that certificate and key, so a leader that requires client certificates
+ * admits it. Never plain HTTP (fetchWithTls refuses http://).
+ */
+function leaderFetch(files: NonNullable<NodeConfig["clientTls"]>, peerCaFile: string): typeof fetch {
+  const own = readClientTls(files);
+  return fetchWithTls({ ca: `${readFileSync(peerCaFile, "utf8")}\n${own.cert}${own.ca === undefined ? "" : `\n${own.ca}`}`, cert: own.cert, key: own.key });
+}
+
 function readClientTls(files: NonNullable<NodeConfig["clientTls"]>): ApiTls {
   return {
     cert: readFileSync(files.certFile, "utf8"),
