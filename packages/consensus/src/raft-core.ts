@@ -55,7 +55,7 @@ export interface CoreStatus {
   firstIndex: number;
   /** The configuration in effect here (the last one this node knows committed). */
   members: Member[];
-  /** Storage reported a possible loss at start; no votes until a leader has brought the log up to date. */
+  /** Storage reported a possible loss at start: until a leader has brought the log up to date, its vote counts only where every voter grants. */
   recovering: boolean;
   /** The leader's view of every member (itself included); empty on other roles. */
   progress: ProgressStatus[];
@@ -530,6 +530,10 @@ export class RaftCore {
       case "ReadIndexResponse":
         this.logger.debug({ from, type: message.type, term: message.term }, "stale message ignored");
         return;
+      case "HistoryProbe":
+      case "HistoryReport":
+        // Answered in stepRole before any term rule: they never reach here.
+        return;
     }
   }
 
@@ -571,6 +575,10 @@ export class RaftCore {
       case "Vote":
         this.logger.debug({ from, type: message.type }, "vote after the election ignored");
         return;
+      case "HistoryProbe":
+      case "HistoryReport":
+        // Answered in stepRole before any term rule: they never reach here.
+        return;
     }
   }
 
@@ -597,6 +605,10 @@ export class RaftCore {
       case "ReadIndexRequest":
       case "ReadIndexResponse":
         this.logger.debug({ from, type: message.type, role: this.role }, "message ignored by candidate");
+        return;
+      case "HistoryProbe":
+      case "HistoryReport":
+        // Answered in stepRole before any term rule: they never reach here.
         return;
     }
   }
@@ -629,6 +641,10 @@ export class RaftCore {
       case "ReadIndexRequest":
         // Followers do not relay: the sender's driver times out and retries against the leader.
         this.logger.debug({ from, type: message.type }, "message ignored by follower");
+        return;
+      case "HistoryProbe":
+      case "HistoryReport":
+        // Answered in stepRole before any term rule: they never reach here.
         return;
     }
   }
