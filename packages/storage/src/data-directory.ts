@@ -12,6 +12,11 @@ export const markerContent = "lockstep-storage 2\n";
 const formerMarkerContent = "lockstep-storage 1\n";
 const temporarySuffix = ".tmp";
 /**
+ * Written by a recovery that cut damage which may have been synced, before it cuts it; removed
+ * once the log itself records the loss (`possible-loss-record.ts`).
+ */
+export const possibleLossFileName = "POSSIBLE-LOSS";
+/**
  * Files the node application keeps beside the log (`CLUSTER`: which cluster and member the
  * directory belongs to). Storage neither reads nor refuses them.
  */
@@ -39,6 +44,8 @@ export function snapshotFileName(index: number): string {
 export interface DirectoryListing {
   segmentSequences: number[];
   snapshotIndexes: number[];
+  /** An earlier start recorded a possible loss (`possibleLossFileName`) that the log does not hold yet. */
+  possibleLossRecorded: boolean;
   /** This process's hold on the directory; released by `FileStorage.close()`. */
   lock: DirectoryLock;
 }
@@ -129,14 +136,19 @@ async function syncAncestors(fs: FileSystem, directory: string, options: { paren
 }
 
 function classify(directory: string, names: readonly string[]): Omit<DirectoryListing, "lock"> {
-  const listing: Omit<DirectoryListing, "lock"> = { segmentSequences: [], snapshotIndexes: [] };
+  const listing: Omit<DirectoryListing, "lock"> = { segmentSequences: [], snapshotIndexes: [], possibleLossRecorded: names.includes(possibleLossFileName) };
   for (const name of names) {
     const segment = segmentPattern.exec(name);
     const snapshot = snapshotPattern.exec(stripTemporary(name));
     if (segment?.[1] !== undefined) listing.segmentSequences.push(Number(segment[1]));
     else if (snapshot?.[1] !== undefined) {
       if (!name.endsWith(temporarySuffix)) listing.snapshotIndexes.push(Number(snapshot[1]));
-    } else if (stripTemporary(name) !== markerFileName && name !== lockFileName && !applicationFileNames.includes(stripTemporary(name))) {
+    } else if (
+      stripTemporary(name) !== markerFileName &&
+      stripTemporary(name) !== possibleLossFileName &&
+      name !== lockFileName &&
+      !applicationFileNames.includes(stripTemporary(name))
+    ) {
       throw new StorageError(
         "foreign_directory",
         directory,
