@@ -11,6 +11,8 @@ export const markerContent = "lockstep-storage 2\n";
 /** Format 1 (before salted, header-checked records and sync marks): named in the refusal. */
 const formerMarkerContent = "lockstep-storage 1\n";
 const temporarySuffix = ".tmp";
+/** The file `probeWritable` creates and removes (always with the temporary suffix). */
+const probeFileName = "PROBE";
 /**
  * Written by a recovery that cut damage which may have been synced, before it cuts it; removed
  * once the log itself records the loss (`possible-loss-record.ts`).
@@ -145,6 +147,7 @@ function classify(directory: string, names: readonly string[]): Omit<DirectoryLi
       if (!name.endsWith(temporarySuffix)) listing.snapshotIndexes.push(Number(snapshot[1]));
     } else if (
       stripTemporary(name) !== markerFileName &&
+      stripTemporary(name) !== probeFileName &&
       stripTemporary(name) !== possibleLossFileName &&
       name !== lockFileName &&
       !applicationFileNames.includes(stripTemporary(name))
@@ -193,7 +196,9 @@ async function requireMarker(fs: FileSystem, directory: string, names: readonly 
 
 /** `access()` says yes to root even on a read-only directory, so try the real thing. */
 async function probeWritable(fs: FileSystem, directory: string): Promise<void> {
-  const probePath = join(directory, `${markerFileName}${temporarySuffix}`);
+  // Not the marker's own temporary name: a crash can leave that name linked to the marker
+  // itself, and opening it to probe would empty the marker.
+  const probePath = join(directory, `${probeFileName}${temporarySuffix}`);
   try {
     const handle = await fs.open(probePath, "create");
     await handle.close();
