@@ -95,6 +95,26 @@ describe("the Kubernetes manifests", () => {
     expect(spec.volumes?.find((volume) => volume.name === "peer-tls")?.secret?.secretName).toBe("lockstep-peer-tls");
   });
 
+  it("serve the client port over HTTPS with tokens, the first admin token from the lockstep-client-token Secret", () => {
+    type Volume = { name: string; secret?: { secretName: string } };
+    const spec = (byKind("StatefulSet")[0]!.spec as StatefulSetSpec & { template: { spec: { volumes?: Volume[] } } }).template.spec;
+    const container = spec.containers[0]!;
+    const env = new Map((container.env ?? []).map((variable) => [variable.name, variable.value]));
+    expect(env.get("LOCKSTEP_CLIENT_TLS_CERT_FILE")).toBe("/etc/lockstep/certs/$(LOCKSTEP_NODE_ID).crt");
+    expect(env.get("LOCKSTEP_CLIENT_TLS_KEY_FILE")).toBe("/etc/lockstep/certs/$(LOCKSTEP_NODE_ID).key");
+    expect(env.get("LOCKSTEP_CLIENT_AUTHENTICATION")).toBe("tokens");
+    expect(env.has("LOCKSTEP_INSECURE")).toBe(false);
+    const tokenFile = env.get("LOCKSTEP_INITIAL_ADMIN_TOKEN_FILE");
+    const tokenMount = (container.volumeMounts ?? []).find((mount) => tokenFile?.startsWith(`${mount.mountPath}/`) === true);
+    expect(tokenMount, `a volume mounted where ${tokenFile} is`).toBeDefined();
+    expect(tokenMount!.readOnly).toBe(true);
+    expect(spec.volumes?.find((volume) => volume.name === tokenMount!.name)?.secret?.secretName).toBe("lockstep-client-token");
+    const members = JSON.parse(env.get("LOCKSTEP_MEMBERS")!) as Array<{ clientUrl: string }>;
+    expect(members.map((member) => new URL(member.clientUrl).protocol)).toEqual(["https:", "https:", "https:"]);
+    expect(container.readinessProbe?.httpGet?.scheme).toBe("HTTPS");
+    expect(container.livenessProbe?.httpGet?.scheme).toBe("HTTPS");
+  });
+
   it("set only options lockstep start knows", () => {
     const known = knownEnvironmentNames();
     const container = (byKind("StatefulSet")[0]!.spec as StatefulSetSpec).template.spec.containers[0]!;
