@@ -1465,9 +1465,12 @@ export class RaftCore {
     for (const [member, progress] of [...this.progress]) {
       if (next.isMember(member)) continue;
       // A last word to the removed member: one probe with the log from its match point and the
-      // commit index, so that it learns of its removal and stops campaigning (thesis §4.2.3).
-      progress.becomeProbe();
-      this.sendProposal(member);
+      // commit index, so that it learns of its removal and stops campaigning (thesis §4.2.3). A
+      // leader that removed itself already knows, and sends nothing to itself.
+      if (member !== this.id) {
+        progress.becomeProbe();
+        this.sendProposal(member);
+      }
       this.progress.delete(member);
       this.learnerCaughtUpTicks.delete(member);
     }
