@@ -25,8 +25,9 @@ interface Container {
   name: string;
   env?: Array<{ name: string; value?: string }>;
   ports?: Array<{ name?: string; containerPort: number }>;
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
-  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number; scheme?: string } };
+  livenessProbe?: { httpGet?: { path: string; port: string | number; scheme?: string } };
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
 }
 interface StatefulSetSpec {
@@ -104,8 +105,9 @@ describe("the Kubernetes manifests", () => {
     expect(env.get("LOCKSTEP_CLIENT_TLS_KEY_FILE")).toBe("/etc/lockstep/certs/$(LOCKSTEP_NODE_ID).key");
     expect(env.get("LOCKSTEP_CLIENT_AUTHENTICATION")).toBe("tokens");
     expect(env.has("LOCKSTEP_INSECURE")).toBe(false);
-    const tokenFile = env.get("LOCKSTEP_INITIAL_ADMIN_TOKEN_FILE");
-    const tokenMount = (container.volumeMounts ?? []).find((mount) => tokenFile?.startsWith(`${mount.mountPath}/`) === true);
+    const tokenFile = String(env.get("LOCKSTEP_INITIAL_ADMIN_TOKEN_FILE"));
+    expect(tokenFile).toBe("/etc/lockstep/token/initial-admin-token");
+    const tokenMount = (container.volumeMounts ?? []).find((mount) => tokenFile.startsWith(`${mount.mountPath}/`));
     expect(tokenMount, `a volume mounted where ${tokenFile} is`).toBeDefined();
     expect(tokenMount!.readOnly).toBe(true);
     expect(spec.volumes?.find((volume) => volume.name === tokenMount!.name)?.secret?.secretName).toBe("lockstep-client-token");
