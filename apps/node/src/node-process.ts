@@ -101,7 +101,19 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
     const tlsReloader = new PeerTlsReloader({ files: config.peerTls, transport, metrics: sink, logger, intervalMs: config.peerTlsReloadIntervalMs, initial: peerTls });
     tlsReloader.start();
     cleanup.push(() => Promise.resolve(tlsReloader.stop()));
+    const budget = new BufferBudget(config.clientBufferedBytesMax, (stream) => sink.increment("client_streams_cut_total", { stream }));
+    // Created before the node starts and fed from its very first applied entry: the entries the
+    // node re-applies from its log at start are in the watch history, so a watch resumes across
+    // a restart from any revision after the snapshot (bounded by watchHistoryEventsMax).
+    const hub = new WatchHub({
+      historyEventsMax: config.watchHistoryEventsMax,
+      bufferedBytesMax: config.watchBufferedBytesMax,
+      clientsMax: config.watchClientsMax,
+      appliedIndex: 0,
+      budget,
+    });
     const node = await ConsensusNode.start({
+      onApplied: (event) => hub.onApplied(event),
       id: config.nodeId,
       cluster: config.cluster,
       // The founders' configuration, written into the log once by the first leader; a node that
@@ -145,16 +157,9 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       logger.info({ members: members.map((member) => `${member.id}${member.voter ? "" : " (learner)"}`) }, "configuration changed");
       followConfiguration(members);
     });
-    const budget = new BufferBudget(config.clientBufferedBytesMax, (stream) => sink.increment("client_streams_cut_total", { stream }));
-    // Subscribe in the same turn as reading the applied index: the history is complete after it.
-    const hub = new WatchHub({
-      historyEventsMax: config.watchHistoryEventsMax,
-      bufferedBytesMax: config.watchBufferedBytesMax,
-      clientsMax: config.watchClientsMax,
-      appliedIndex: node.localStore.appliedIndex,
-      budget,
-    });
-    const unsubscribe = node.onApplied((event) => hub.onApplied(event));
+    // Every entry applied since the store was restored reached the hub (re-applied from the log at
+    // start too); when none was, the history starts after what the snapshot holds.
+    hub.startAfter(node.localStore.appliedIndex);
     cleanup.push(() => node.stop(0));
     options.onNodeStarted?.(node);
     const api = createNodeApi({ config, identity, node, hub, budget, metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }), sink, logger });
@@ -179,7 +184,6 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
         tlsReloader.stop();
         await api.close();
         await node.stop(config.shutdownDrainMs);
-        unsubscribe();
         await transport.close();
         await storage.close();
       },

@@ -44,7 +44,7 @@ describe("a node restarted after a possible storage loss", () => {
     expect(network.node("n2").status().role).not.toBe("leader");
   });
 
-  it("stays recovering across a plain restart before it caught up (the flag is in the durable hard state), so it still grants no vote", () => {
+  it("stays recovering across a plain restart before it caught up (the flag is in the durable hard state), so its vote still counts for no plain majority", () => {
     const network = lostCommittedEntry();
     network.isolate("n2");
     network.deliverAll();

@@ -159,7 +159,7 @@ function judgeDamage(options: RecoveryOptions, path: string, fileBytes: number, 
   options.logger.error(
     fields,
     "storage: cutting off damage at the tail of the last segment that cannot be told from a torn write; " +
-      "it may have been synced and acknowledged, so this node will not vote until a leader brings it up to date",
+      "it may have been synced and acknowledged, so until a leader brings it up to date this node votes only in an election that every voter grants",
   );
   return { file: path, offset: damage.offset, detail: damage.detail };
 }
