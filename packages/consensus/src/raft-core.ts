@@ -859,8 +859,12 @@ export class RaftCore {
   }
 
   private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
-    // Learners never vote (Raft thesis §4.2.1); nor does a node that was removed or is joining.
-    if (!this.configuration.isVoter(this.id)) return "not a voter of the configuration";
+    // A node outside its own configuration (removed, or joining and knowing none yet) never votes.
+    // A learner does when asked (etcd-io/raft does the same): it may have been promoted by an entry
+    // committed without it, which it learns of only from the next leader, and the candidate asking
+    // counts it as a voter. Refusing could leave the new configuration unable to elect anyone.
+    // A candidate whose configuration is stale counts the vote in vain: it cannot win with it.
+    if (!this.configuration.isMember(this.id)) return "not a member of the configuration";
     const canVote =
       this.votedFor === from ||
       (this.votedFor === null && this.leader === null) ||
