@@ -25,8 +25,9 @@ interface Container {
   name: string;
   env?: Array<{ name: string; value?: string }>;
   ports?: Array<{ name?: string; containerPort: number }>;
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
-  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number; scheme?: string } };
+  livenessProbe?: { httpGet?: { path: string; port: string | number; scheme?: string } };
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
 }
 interface StatefulSetSpec {
@@ -93,6 +94,27 @@ describe("the Kubernetes manifests", () => {
     expect(env.get("LOCKSTEP_PEER_KEY_FILE")).toBe("/etc/lockstep/certs/$(LOCKSTEP_NODE_ID).key");
     expect(env.get("LOCKSTEP_PEER_CA_FILE")).toBe("/etc/lockstep/certs/ca.crt");
     expect(spec.volumes?.find((volume) => volume.name === "peer-tls")?.secret?.secretName).toBe("lockstep-peer-tls");
+  });
+
+  it("serve the client port over HTTPS with tokens, the first admin token from the lockstep-client-token Secret", () => {
+    type Volume = { name: string; secret?: { secretName: string } };
+    const spec = (byKind("StatefulSet")[0]!.spec as StatefulSetSpec & { template: { spec: { volumes?: Volume[] } } }).template.spec;
+    const container = spec.containers[0]!;
+    const env = new Map((container.env ?? []).map((variable) => [variable.name, variable.value]));
+    expect(env.get("LOCKSTEP_CLIENT_TLS_CERT_FILE")).toBe("/etc/lockstep/certs/$(LOCKSTEP_NODE_ID).crt");
+    expect(env.get("LOCKSTEP_CLIENT_TLS_KEY_FILE")).toBe("/etc/lockstep/certs/$(LOCKSTEP_NODE_ID).key");
+    expect(env.get("LOCKSTEP_CLIENT_AUTHENTICATION")).toBe("tokens");
+    expect(env.has("LOCKSTEP_INSECURE")).toBe(false);
+    const tokenFile = String(env.get("LOCKSTEP_INITIAL_ADMIN_TOKEN_FILE"));
+    expect(tokenFile).toBe("/etc/lockstep/token/initial-admin-token");
+    const tokenMount = (container.volumeMounts ?? []).find((mount) => tokenFile.startsWith(`${mount.mountPath}/`));
+    expect(tokenMount, `a volume mounted where ${tokenFile} is`).toBeDefined();
+    expect(tokenMount!.readOnly).toBe(true);
+    expect(spec.volumes?.find((volume) => volume.name === tokenMount!.name)?.secret?.secretName).toBe("lockstep-client-token");
+    const members = JSON.parse(env.get("LOCKSTEP_MEMBERS")!) as Array<{ clientUrl: string }>;
+    expect(members.map((member) => new URL(member.clientUrl).protocol)).toEqual(["https:", "https:", "https:"]);
+    expect(container.readinessProbe?.httpGet?.scheme).toBe("HTTPS");
+    expect(container.livenessProbe?.httpGet?.scheme).toBe("HTTPS");
   });
 
   it("set only options lockstep start knows", () => {

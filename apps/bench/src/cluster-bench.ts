@@ -15,14 +15,15 @@ import type { ProgressLine } from "./progress-line.js";
 /**
  * `lockstep` is lockstep over keep-alive HTTP/1.1 (one socket per client); `lockstep-rpc` the same
  * cluster through its multiplexed protocol (every client's request a frame on one `/v1/rpc`
- * WebSocket). `etcd` is etcd through its native gRPC API (how its own clients and benchmark tool
+ * WebSocket); `lockstep-secure` a second cluster whose client ports serve HTTPS and require
+ * tokens (keep-alive HTTPS with a `write` token). `etcd` is etcd through its native gRPC API (how its own clients and benchmark tool
  * use it); `etcd-gateway` the same cluster through its JSON gateway, a second, labelled row.
  */
-export type SystemName = "lockstep" | "lockstep-rpc" | "etcd" | "etcd-gateway";
+export type SystemName = "lockstep" | "lockstep-secure" | "lockstep-rpc" | "etcd" | "etcd-gateway";
 
 /** The systems that are lockstep (their leader's /metrics are read around each phase). */
 export function isLockstep(system: SystemName): boolean {
-  return system === "lockstep" || system === "lockstep-rpc";
+  return system === "lockstep" || system === "lockstep-secure" || system === "lockstep-rpc";
 }
 
 export interface ClusterBenchOptions {
@@ -59,6 +60,8 @@ export interface ClusterBenchOutcome {
   etcd: { version: string; gatewayPath: string; leader: string } | { missing: string } | null;
   /** The leader's CPU profile, when `--profile` was given. */
   leaderProfilePath: string | null;
+  /** The same for the cluster whose client port is secured. */
+  secureLeaderProfilePath: string | null;
 }
 
 const clusterSize = 3;
@@ -84,6 +87,18 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
     clusters.set("lockstep", lockstep);
     clusters.set("lockstep-rpc", lockstep);
     options.progress.done(`lockstep: 3 nodes up (FileStorage, fsync always), leader ${lockstep.leaderName} at ${lockstep.leaderUrl.origin}`);
+    // The same cluster with the client port secured (HTTPS, tokens required), measured next to it (issue 10's cost goal).
+    const secured = await startLockstepCluster({
+      repositoryRoot: options.repositoryRoot,
+      workDirectory: join(options.workDirectory, "lockstep-secure"),
+      nodeCount: clusterSize,
+      profileDirectory: options.profileDirectory === null ? null : join(options.profileDirectory, "lockstep-secure"),
+      leaderWaitMs,
+      secureClientPort: true,
+      name: "lockstep-secure",
+    });
+    clusters.set("lockstep-secure", secured);
+    options.progress.done(`lockstep-secure: 3 nodes up, client port HTTPS with tokens required, leader ${secured.leaderName} at ${secured.leaderUrl.origin}`);
     if (options.vsEtcd) {
       const etcd = findEtcd();
       if (etcd === null) {
@@ -103,7 +118,13 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
       if (level % 2 === 1) systems.reverse();
       for (const system of systems) runs.push(await measure(system, clusters.get(system)!, concurrency, options));
     }
-    return { runs, lockstepLeader: lockstep.leaderName, etcd: etcdInfo, leaderProfilePath: options.profileDirectory === null ? null : join(options.profileDirectory, `lockstep-${lockstep.leaderName}.cpuprofile`) };
+    return {
+      runs,
+      lockstepLeader: lockstep.leaderName,
+      etcd: etcdInfo,
+      leaderProfilePath: options.profileDirectory === null ? null : join(options.profileDirectory, `lockstep-${lockstep.leaderName}.cpuprofile`),
+      secureLeaderProfilePath: options.profileDirectory === null ? null : join(options.profileDirectory, "lockstep-secure", `lockstep-${secured.leaderName}.cpuprofile`),
+    };
   } finally {
     // Stopping lets a profiled node write its profile on exit.
     await Promise.all([...new Set(clusters.values())].map((cluster) => cluster.stop()));
@@ -115,7 +136,7 @@ export type MeasureOptions = Pick<ClusterBenchOptions, "seconds" | "warmupSecond
 
 /** A warm-up and a measured phase of `concurrency` closed-loop clients against one system's leader. */
 export async function measure(system: SystemName, cluster: RunningCluster, concurrency: number, options: MeasureOptions): Promise<ClusterRun> {
-  const http = new HttpJsonClient(cluster.leaderUrl, concurrency);
+  const http = new HttpJsonClient(cluster.leaderUrl, concurrency, cluster.credentials ?? {});
   const grpc = system === "etcd" ? new EtcdGrpcClient(cluster.leaderUrl) : null;
   const rpc = system === "lockstep-rpc" ? new RpcJsonClient(cluster.leaderUrl) : null;
   try {
@@ -123,11 +144,11 @@ export async function measure(system: SystemName, cluster: RunningCluster, concu
     const clients: LoadClient[] = Array.from({ length: concurrency }, (_, index) => loadClient({ system, cluster, http, grpc, rpc, runId, index }));
     const label = `${system.padEnd(12)} ${String(concurrency).padStart(4)} clients`;
     await runPhase({ clients, durationMs: options.warmupSeconds * 1000, onProgress: (progress) => options.progress.update(`${label}  warm-up`, progress) });
-    const metricsBefore = isLockstep(system) ? await scrapeMetrics(cluster.leaderUrl) : null;
+    const metricsBefore = isLockstep(system) ? await scrapeMetrics(cluster.leaderUrl, cluster.credentials?.ca) : null;
     const serverCpuBefore = processesCpuMs(cluster.processes.pids);
     const result = await runPhase({ clients, durationMs: options.seconds * 1000, onProgress: (progress) => options.progress.update(label, progress) });
     const serverCpuAfter = processesCpuMs(cluster.processes.pids);
-    const metricsAfter = metricsBefore === null ? null : await scrapeMetrics(cluster.leaderUrl);
+    const metricsAfter = metricsBefore === null ? null : await scrapeMetrics(cluster.leaderUrl, cluster.credentials?.ca);
     const exited = cluster.processes.exited();
     if (exited.length > 0) throw new Error(`${system}: server process(es) exited during the run: ${exited.join(", ")}`);
     const serverUserMs = serverCpuBefore === null || serverCpuAfter === null ? null : serverCpuAfter.userMs - serverCpuBefore.userMs;
@@ -169,6 +190,7 @@ interface LoadClientParts {
 function loadClient({ system, cluster, http, grpc, rpc, runId, index }: LoadClientParts): LoadClient {
   switch (system) {
     case "lockstep":
+    case "lockstep-secure":
       return new LockstepLoadClient(http, runId, index);
     case "lockstep-rpc":
       if (rpc === null) throw new Error("lockstep over /v1/rpc needs its WebSocket");

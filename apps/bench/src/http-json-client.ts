@@ -1,4 +1,5 @@
 import { Agent, request } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
 /** What a POST ended with: the status and the parsed body, or the socket error's code. */
 export type HttpJsonResult = { ok: true; status: number; body: unknown } | { ok: false; code: string };
@@ -13,32 +14,47 @@ export const responseBytesMax = 1024 * 1024;
 /** A request that takes longer than this is abandoned as `client_timeout` (etcd and lockstep both answer in well under it). */
 export const requestTimeoutMs = 30_000;
 
+/** For an https:// base URL: the CA to trust (else the system's) and a bearer token for every request. */
+export interface HttpJsonSecurity {
+  ca?: string;
+  token?: string;
+}
+
 /**
- * A minimal keep-alive JSON client over node:http, used by the load generator for lockstep and
- * etcd alike so that neither pays a different client cost. One socket per concurrent client:
- * `socketsMax` should be at least the number of clients.
+ * A minimal keep-alive JSON client over node:http (node:https for an https:// base URL), used by
+ * the load generator for lockstep and etcd alike so that neither pays a different client cost.
+ * One socket per concurrent client: `socketsMax` should be at least the number of clients. Over
+ * HTTPS each socket does one TLS handshake and then stays open (keep-alive), and the agent keeps
+ * TLS sessions for resumption, as a long-running application's HTTP client does.
  */
 export class HttpJsonClient implements JsonPoster {
   private readonly agent: Agent;
+  private readonly send: typeof request;
+  private readonly authorization: string | undefined;
 
   constructor(
     private readonly baseUrl: URL,
     socketsMax: number,
+    security: HttpJsonSecurity = {},
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: socketsMax, maxFreeSockets: socketsMax });
+    const https = baseUrl.protocol === "https:";
+    const agentOptions = { keepAlive: true, maxSockets: socketsMax, maxFreeSockets: socketsMax };
+    this.agent = https ? new HttpsAgent({ ...agentOptions, maxCachedSessions: socketsMax, ...(security.ca === undefined ? {} : { ca: security.ca }) }) : new Agent(agentOptions);
+    this.send = https ? httpsRequest : request;
+    this.authorization = security.token === undefined ? undefined : `Bearer ${security.token}`;
   }
 
   post(path: string, payload: unknown): Promise<HttpJsonResult> {
     const bytes = Buffer.from(JSON.stringify(payload));
     return new Promise((resolve) => {
-      const outgoing = request(
+      const outgoing = this.send(
         {
           agent: this.agent,
           host: this.baseUrl.hostname,
           port: this.baseUrl.port,
           method: "POST",
           path,
-          headers: { "content-type": "application/json", "content-length": bytes.byteLength },
+          headers: { "content-type": "application/json", "content-length": bytes.byteLength, ...(this.authorization === undefined ? {} : { authorization: this.authorization }) },
           timeout: requestTimeoutMs,
         },
         (response) => {

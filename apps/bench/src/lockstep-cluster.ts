@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ChildProcessGroup } from "./child-process-group.js";
 import { ensureLocalCertificates, freePorts } from "node";
 import { concurrencyMax } from "./bench-args.js";
 import { pollUntil } from "./poll-until.js";
+import { createWriteToken, newAdminToken, setupRequest, type ClientPortCredentials } from "./secure-client-port.js";
 
 export interface LockstepClusterOptions {
   /** The repository root: the node is `apps/node/dist/cli.js` under it (built by `pnpm bench`). */
@@ -14,6 +15,14 @@ export interface LockstepClusterOptions {
   /** When set, every node runs under `--cpu-prof` and writes `lockstep-<id>.cpuprofile` here on exit. */
   profileDirectory: string | null;
   leaderWaitMs: number;
+  /**
+   * Secure the client port as production does: HTTPS with the node's certificate of the cluster
+   * CA, and tokens required (the load clients then use a `write` token). The peer port is
+   * mutual TLS either way.
+   */
+  secureClientPort?: boolean;
+  /** The cluster's name in the report (default `lockstep`). */
+  name?: string;
 }
 
 export interface RunningCluster {
@@ -22,6 +31,8 @@ export interface RunningCluster {
   leaderUrl: URL;
   leaderName: string;
   processes: ChildProcessGroup;
+  /** Set when the client port serves HTTPS and requires tokens: what the load clients must present. */
+  credentials?: ClientPortCredentials;
   stop(): Promise<void>;
 }
 
@@ -59,21 +70,28 @@ export async function startLockstepCluster(options: LockstepClusterOptions): Pro
   const cliPath = join(options.repositoryRoot, "apps", "node", "dist", "cli.js");
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: build first (pnpm bench builds everything)`);
   mkdirSync(options.workDirectory, { recursive: true });
+  if (options.profileDirectory !== null) mkdirSync(options.profileDirectory, { recursive: true });
   const ports = await freePorts(host, options.nodeCount * 2);
   const members = Array.from({ length: options.nodeCount }, (_, index) => ({
     id: `n${index + 1}`,
     peerAddress: `${host}:${ports[index]!}`,
-    clientUrl: `http://${host}:${ports[options.nodeCount + index]!}`,
+    clientUrl: `${options.secureClientPort === true ? "https" : "http"}://${host}:${ports[options.nodeCount + index]!}`,
   }));
   // The nodes must not inherit this shell's LOCKSTEP_* settings: their config file says it all.
   const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("LOCKSTEP_")));
   // The peer port is always mutual TLS, so the benchmark measures it.
   const certificates = await ensureLocalCertificates({ directory: join(options.workDirectory, "certs"), nodeIds: members.map((member) => member.id), hosts: [host] });
   const processes = new ChildProcessGroup();
+  const adminToken = newAdminToken();
+  const adminTokenFile = join(options.workDirectory, "admin-token");
+  if (options.secureClientPort === true) writeFileSync(adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
   for (const member of members) {
     const configFile = join(options.workDirectory, `${member.id}.json`);
-    const certsDirectory = dirname(certificates.nodes[member.id]!.certFile);
-    const config = benchNodeConfig({ nodeId: member.id, members, dataDirectory: join(options.workDirectory, member.id), certsDirectory });
+    const files = certificates.nodes[member.id]!;
+    const certsDirectory = dirname(files.certFile);
+    const clientSecurity =
+      options.secureClientPort === true ? { clientTlsCertFile: files.certFile, clientTlsKeyFile: files.keyFile, clientAuthentication: "tokens", initialAdminTokenFile: adminTokenFile } : {};
+    const config = { ...benchNodeConfig({ nodeId: member.id, members, dataDirectory: join(options.workDirectory, member.id), certsDirectory }), ...clientSecurity };
     writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
     const profileArguments = options.profileDirectory === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDirectory}`, `--cpu-prof-name=lockstep-${member.id}.cpuprofile`];
     processes.spawn(`lockstep ${member.id}`, process.execPath, [...profileArguments, cliPath, "start", "--config", configFile], {
@@ -82,7 +100,9 @@ export async function startLockstepCluster(options: LockstepClusterOptions): Pro
     });
   }
   const stop = (): Promise<void> => processes.stopAll();
-  const leader = await pollUntil(options.leaderWaitMs, () => agreedLeader(members.map((member) => member.clientUrl))).catch(async (error: unknown) => {
+  const ca = options.secureClientPort === true ? readFileSync(certificates.caFile, "utf8") : undefined;
+  const probe = ca === undefined ? {} : { ca, token: adminToken };
+  const leader = await pollUntil(options.leaderWaitMs, () => agreedLeader(members.map((member) => member.clientUrl), probe)).catch(async (error: unknown) => {
     await stop();
     throw error;
   });
@@ -91,17 +111,28 @@ export async function startLockstepCluster(options: LockstepClusterOptions): Pro
     throw new Error(`the lockstep cluster elected no leader within ${options.leaderWaitMs} ms (logs in ${options.workDirectory}); exited: ${processes.exited().join(", ") || "none"}`);
   }
   const leaderMember = members.find((member) => member.id === leader)!;
-  return { name: "lockstep", leaderUrl: new URL(leaderMember.clientUrl), leaderName: leader, processes, stop };
+  const leaderUrl = new URL(leaderMember.clientUrl);
+  const name = options.name ?? "lockstep";
+  if (ca === undefined) return { name, leaderUrl, leaderName: leader, processes, stop };
+  const token = await createWriteToken(leaderUrl, ca, adminToken).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { name, leaderUrl, leaderName: leader, processes, credentials: { ca, token }, stop };
 }
 
-/** The leader every node names, once all of them answer `/v1/cluster` and agree; otherwise null. */
-async function agreedLeader(clientUrls: readonly string[]): Promise<string | null> {
+/**
+ * The leader every node names, once all of them answer `/v1/cluster` and agree; otherwise null.
+ * On a secured client port the probe trusts the cluster CA and carries the admin token, which
+ * works once a node has applied its bootstrap entry.
+ */
+async function agreedLeader(clientUrls: readonly string[], probe: { ca?: string; token?: string }): Promise<string | null> {
   const leaders = await Promise.all(
     clientUrls.map(async (url) => {
       try {
-        const response = await fetch(`${url}/v1/cluster`, { signal: AbortSignal.timeout(1000) });
-        if (!response.ok) return null;
-        const body = (await response.json()) as { leader?: unknown } | null;
+        const answer = await setupRequest(new URL("/v1/cluster", url), probe);
+        if (answer.status !== 200) return null;
+        const body = answer.body as { leader?: unknown } | null;
         return typeof body?.leader === "string" ? body.leader : null;
       } catch {
         return null;

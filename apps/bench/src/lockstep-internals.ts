@@ -1,4 +1,5 @@
 import { parsePrometheusText, sumOf, type MetricSample } from "./prometheus-text.js";
+import { setupRequest } from "./secure-client-port.js";
 
 /** Where a lockstep leader's time went during one phase, from the deltas of its own metrics (DESIGN.md §7). */
 export interface LockstepInternals {
@@ -12,13 +13,12 @@ export interface LockstepInternals {
   messagesPerCommit: Record<string, number>;
 }
 
-const scrapeTimeoutMs = 2_000;
-
 /** The leader's `/metrics`, parsed; null if it does not answer (the bench then reports no internals). */
-export async function scrapeMetrics(baseUrl: URL): Promise<MetricSample[] | null> {
+export async function scrapeMetrics(baseUrl: URL, ca?: string): Promise<MetricSample[] | null> {
   try {
-    const response = await fetch(new URL("/metrics", baseUrl), { signal: AbortSignal.timeout(scrapeTimeoutMs) });
-    return response.ok ? parsePrometheusText(await response.text()) : null;
+    // `/metrics` needs no token; over HTTPS the scrape trusts the cluster CA.
+    const answer = await setupRequest(new URL("/metrics", baseUrl), ca === undefined ? {} : { ca });
+    return answer.status === 200 ? parsePrometheusText(answer.text) : null;
   } catch {
     return null;
   }

@@ -12,6 +12,7 @@ import { ProgressLine } from "./progress-line.js";
 import { throughputAndLatencyChart } from "./bench-chart.js";
 import { runScalingBench } from "./scaling-bench.js";
 import { scalingCharts, scalingTables } from "./scaling-report.js";
+import { securityCosts, securityCostTable, securityGoals } from "./security-cost.js";
 
 /** apps/bench/{src,dist}/main.* -> the repository root. */
 const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -94,6 +95,20 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
       "",
       clusterTable(outcome.runs),
     ];
+    const costs = securityCosts(outcome.runs);
+    const costGoals = securityGoals(costs);
+    if (costs.length > 0) {
+      sections.push(
+        "",
+        "### The secured client port (`lockstep-secure`: HTTPS with the cluster CA, tokens required) against the plain one (`lockstep`), same run",
+        "",
+        "Both clusters have mutual TLS on the peer port (it has no plaintext mode). The load generator keeps one keep-alive connection per client, so each pays one TLS handshake, in the warm-up.",
+        "",
+        securityCostTable(costs),
+        "",
+        goalLines(costGoals),
+      );
+    }
     if (transportComparisons.length > 0) {
       sections.push("", "### lockstep over /v1/rpc as a ratio of lockstep over HTTP (same run, same cluster)", "", comparisonTable(transportComparisons, "rpc ÷ http"));
     }
@@ -115,13 +130,17 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
     if (profile !== null && outcome.leaderProfilePath !== null) {
       sections.push("", `### Profile of the leader (${outcome.leaderProfilePath}): top functions by self time of ${profile.totalMs.toFixed(0)} ms sampled`, "", hotFunctionsTable(profile.rows));
     }
+    const secureProfile = outcome.secureLeaderProfilePath === null ? null : summarizeCpuProfileFile(outcome.secureLeaderProfilePath);
+    if (secureProfile !== null) {
+      sections.push("", `### Profile of the lockstep-secure leader (${outcome.secureLeaderProfilePath}): top functions by self time of ${secureProfile.totalMs.toFixed(0)} ms sampled`, "", hotFunctionsTable(secureProfile.rows));
+    }
     if (args.chartPath !== null) {
       const chartPath = inRepository(args.chartPath);
       mkdirSync(dirname(chartPath), { recursive: true });
       writeFileSync(chartPath, throughputAndLatencyChart(outcome.runs, `3 nodes on loopback, fsync on; ${machine.cpuModel}, ${machine.cores} cores; ${machine.date.slice(0, 10)}`));
       progress.done(`chart: ${chartPath}`);
     }
-    return { json: { kind: "cluster", machine, args, etcd: outcome.etcd, lockstepLeader: outcome.lockstepLeader, runs: outcome.runs, comparisons, goals, rpcComparisons, rpcGoals, transportComparisons, leaderProfile: profile === null ? null : { path: outcome.leaderProfilePath, ...profile } }, markdown: `${sections.join("\n")}\n` };
+    return { json: { kind: "cluster", machine, args, etcd: outcome.etcd, lockstepLeader: outcome.lockstepLeader, runs: outcome.runs, comparisons, goals, rpcComparisons, rpcGoals, transportComparisons, securityCosts: costs, securityGoals: costGoals, leaderProfile: profile === null ? null : { path: outcome.leaderProfilePath, ...profile } }, markdown: `${sections.join("\n")}\n` };
   } finally {
     if (args.keepData) progress.done(`data and server logs kept in ${workDirectory}`);
     else rmSync(workDirectory, { recursive: true, force: true });

@@ -32,6 +32,13 @@ interface SimMember {
   handler: ((envelope: ConsensusEnvelope) => void) | null;
   /** The network endpoint of the current incarnation. */
   endpoint: Transport | null;
+  /**
+   * Bumped by every power cut and disk replacement, also of a node that is not running: a start in
+   * progress that sees it move was killed with its machine and goes no further.
+   */
+  powerCycles: number;
+  /** Starts in progress, told when the machine loses power: a dead process's calls never settle. */
+  powerCutListeners: Set<() => void>;
   /** Bumped by every start: a transport of an older incarnation sends nothing. */
   incarnation: number;
   /** Set by `silence`: this incarnation sends nothing more (its crash falls right after a message). */
@@ -100,6 +107,8 @@ export class SimCluster {
       handler: null,
       endpoint: null,
       incarnation: 0,
+      powerCycles: 0,
+      powerCutListeners: new Set(),
       silenced: false,
       networkCrashDeferred: false,
       downForGood: null,
@@ -234,6 +243,7 @@ export class SimCluster {
     this.replacedStorages.push(member.storage);
     member.storage = fresh;
     member.repairIndex = commitIndex > 0 ? commitIndex : null;
+    this.cutPower(member);
     // A node its damaged disk kept down comes back on the new one.
     member.downForGood = null;
     this.durableLogs.set(id, {
@@ -306,7 +316,11 @@ export class SimCluster {
     const member = this.member(id);
     if (member.node !== null || member.downForGood !== null || member.retired) return;
     member.restartScheduled = false;
-    const opened = await member.storage.open();
+    const { storage } = member;
+    const powerCycles = member.powerCycles;
+    const opened = await this.unlessPowerCut(member, storage.open());
+    // The machine lost power (or had its disk replaced) while this process was recovering.
+    if (opened === powerCut || member.powerCycles !== powerCycles) return;
     if (!opened.ok) {
       if (opened.permanent) member.downForGood = opened.reason;
       else this.scheduleSupervisorRestart(member);
@@ -321,13 +335,13 @@ export class SimCluster {
     // other voters that the cluster has a history (the core's HistoryProbe, DESIGN.md §9).
     const transport = this.monitoredTransport(member, this.context.network.endpoint(id));
     const incarnation = member.incarnation;
-    const node = await ConsensusNode.start({
+    const starting = ConsensusNode.start({
       id,
       cluster: this.context.cluster,
       members: member.joiner ? [] : this.context.ids,
       definition: lifecycleDefinition,
       transport,
-      storage: member.storage,
+      storage,
       ...(process.env.LOCKSTEP_SIM_TRACE === undefined ? {} : { logger: traceLogger({ node: id, incarnation }, () => this.context.clock.nowMs()) }),
       clock: member.clock,
       random: fork(this.context.random),
@@ -344,15 +358,50 @@ export class SimCluster {
             this.context.monitor.report("invariant", `${id} threw: ${error instanceof Error ? error.message : String(error)}`);
           }
         }),
-    }).catch((error: unknown) => {
+    });
+    const node = await this.unlessPowerCut(member, starting).catch((error: unknown) => {
+      if (member.powerCycles !== powerCycles) return error instanceof Error ? error : new Error(String(error));
       // A read failed while loading (a latent sector error): the process exits before it runs.
-      member.storage.detach();
+      storage.detach();
       this.scheduleSupervisorRestart(member);
       return error instanceof Error ? error : new Error(String(error));
     });
-    if (node instanceof Error) return;
+    if (node === powerCut || node instanceof Error) return;
+    if (member.powerCycles !== powerCycles) {
+      node.halt();
+      return;
+    }
     node.onApplied((event) => this.context.monitor.observeApplied(id, event.index, event.term, event.command));
     member.node = node;
+  }
+
+  /** The machine loses power (or its disk): a start in progress dies with it. */
+  private cutPower(member: SimMember): void {
+    member.powerCycles++;
+    const listeners = [...member.powerCutListeners];
+    member.powerCutListeners.clear();
+    for (const listener of listeners) listener();
+  }
+
+  /**
+   * `work`, or `powerCut` if the machine loses power first: the calls of a process that died
+   * never settle (its file system stops answering), so a start must not wait for them.
+   */
+  private unlessPowerCut<T>(member: SimMember, work: Promise<T>): Promise<T | typeof powerCut> {
+    return new Promise<T | typeof powerCut>((resolve, reject) => {
+      const listener = (): void => resolve(powerCut);
+      member.powerCutListeners.add(listener);
+      work.then(
+        (value) => {
+          member.powerCutListeners.delete(listener);
+          resolve(value);
+        },
+        (error: unknown) => {
+          member.powerCutListeners.delete(listener);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   /**
@@ -398,10 +447,19 @@ export class SimCluster {
    */
   crash(id: NodeId, options: { inflightSurvives?: boolean } = {}): void {
     const member = this.member(id);
-    if (member.node === null) return;
+    if (member.node === null) {
+      // No process runs (it exited after an I/O error, or is still recovering): the power cut
+      // still takes the writes it left unsynced in the page cache, and kills a recovery in progress.
+      if (member.downForGood === null) {
+        this.cutPower(member);
+        member.storage.crash();
+      }
+      return;
+    }
     member.node.halt();
     member.node = null;
     member.incarnation++;
+    this.cutPower(member);
     // A power cut: the disk keeps what its model says of every write not yet synced.
     member.storage.crash();
     member.heldInbound = [];
@@ -546,6 +604,8 @@ function latestLoggedVoters(storage: SimStorage): number | null {
   return null;
 }
 
+/** What a start in progress sees when its machine loses power. */
+const powerCut = Symbol("power cut");
 
 /**
  * `LOCKSTEP_SIM_TRACE=1 pnpm sim --seed N ...` prints every node's consensus log lines (info and

@@ -31,6 +31,53 @@ describe("regression seeds: storage durability (issue 9)", () => {
   it("seed 105627 (3 nodes): a restarted node reads back what it made durable", async () => {
     expect(await replayStorageSeed(105627, 3, "latencyMsMin=2,latencyMsMax=16,lossProbabilityMax=0.129,duplicateProbabilityMax=0,reorderProbabilityMax=0,reorderDelayMsMax=38,faultIntervalMsMin=158,faultIntervalMsMax=451,partitionWeight=0,isolateWeight=0,oneWayCutWeight=0,bridgeWeight=0,healWeight=2,partitionMsMin=221,partitionMsMax=0,crashWeight=5,restartWeight=3,wipeWeight=0,linkFaultsWeight=0,timedFaultWeight=0,clockFaultWeight=5,staleLeaderWeight=0,leaderCrashFraction=0.451,inflightSurvivesCrashProbability=0.871,clockSkewMax=0.15,clockPauseMsMax=463,clockRateMin=0.359,clockRateMax=1.526,syncDelayMsMin=2,syncDelayMsMax=11,diskCrashWriteKeptProbability=0.0125,diskCrashWriteTornProbability=0.457,diskCrashSizeWithoutDataProbability=0.0614,diskCrashStaleSectorProbability=0.086,diskCrashDirectoryChangeKeptProbability=0.7987,diskCrashBitFlipProbability=0,diskReadErrorProbability=0,diskWriteErrorProbability=0,diskNoSpaceProbability=0,diskFsyncErrorProbability=0.0007,diskPowerCutDuringWriteProbability=0.0017,entriesPerProposalMax=1,inflightProposalsMax=1,electionTimeoutTicks=16,heartbeatTicks=2,snapshotEntriesThreshold=150")).toEqual([]);
   });
+
+  // Seed 300869 (found on the code that fixed the seeds above, which moved every seed's draws): a
+  // power cut tore a write that had grown the segment; the sector holding the last byte of its
+  // first record never reached the disk and read as a freed file's stale bytes. Recovery could not
+  // tell that from rot in a synced record, so it reported a possible loss: that node would not
+  // vote, a second node's disk had been replaced, and the 3-node cluster never elected again
+  // (liveness). The log is now written over synced zeros (storage's segment-preallocation.ts).
+  it("seed 300869 (3 nodes): a torn write over stale sectors is a tear, and the cluster elects again", async () => {
+    expect(await replayStorageSeed(300869, 3, "latencyMsMin=1,latencyMsMax=11,lossProbabilityMax=0,duplicateProbabilityMax=0,reorderProbabilityMax=0.209,reorderDelayMsMax=82,faultIntervalMsMin=188,faultIntervalMsMax=561,partitionWeight=0,isolateWeight=6,oneWayCutWeight=9,bridgeWeight=6,healWeight=2,partitionMsMin=299,partitionMsMax=340,crashWeight=2,restartWeight=3,wipeWeight=3,linkFaultsWeight=2,timedFaultWeight=9,clockFaultWeight=0,staleLeaderWeight=4,leaderCrashFraction=0.376,inflightSurvivesCrashProbability=0.088,clockSkewMax=0.182,clockPauseMsMax=1375,clockRateMin=0.76,clockRateMax=2.132,syncDelayMsMin=0,syncDelayMsMax=11,diskCrashWriteKeptProbability=0.4955,diskCrashWriteTornProbability=0.4228,diskCrashSizeWithoutDataProbability=0.2279,diskCrashStaleSectorProbability=0.1795,diskCrashDirectoryChangeKeptProbability=0.329,diskCrashBitFlipProbability=0,diskReadErrorProbability=0,diskWriteErrorProbability=0.0004,diskNoSpaceProbability=0,diskFsyncErrorProbability=0.0001,diskPowerCutDuringWriteProbability=0.0028,entriesPerProposalMax=1,inflightProposalsMax=64,electionTimeoutTicks=12,heartbeatTicks=2,snapshotEntriesThreshold=150")).toEqual([]);
+  });
+});
+
+describe("regression seeds: safety (issue 9)", () => {
+  /** Replays `pnpm sim --seed SEED --nodes NODES --faults on --profile PROFILE` and returns its violations. */
+  async function violationsOf(seed: number, nodes: 3 | 5, profileText: string): Promise<string[]> {
+    const parsed = parseSwarmProfile(profileText);
+    if (!parsed.ok) throw new Error(`seed ${seed}: ${parsed.reason}`);
+    const result = await runSimulation({ seed, nodes, faults: true, profile: parsed.profile });
+    return result.violations.map((violation) => `[${violation.rule}] ${violation.detail}`);
+  }
+
+  // Found on commit 6d0610f. A disk replaced while its node's supervisor was restarting it: the
+  // start carried on with the new disk and failed, and the failed start had already dropped the
+  // simulator's note that the node may have lost data, so its next start voted with an empty log
+  // (index 8 decided twice). A start now dies with its machine (src/sim-cluster.test.ts).
+  it("seed 101623 (3 nodes): a disk replaced during a start kills that start", async () => {
+    const violations = await violationsOf(
+      101623,
+      3,
+      "latencyMsMin=0,latencyMsMax=13,lossProbabilityMax=0.111,duplicateProbabilityMax=0,reorderProbabilityMax=0,reorderDelayMsMax=74,faultIntervalMsMin=164,faultIntervalMsMax=296,partitionWeight=3,isolateWeight=4,oneWayCutWeight=0,bridgeWeight=5,healWeight=9,partitionMsMin=245,partitionMsMax=2129,crashWeight=1,restartWeight=5,wipeWeight=3,linkFaultsWeight=8,timedFaultWeight=2,clockFaultWeight=0,staleLeaderWeight=3,leaderCrashFraction=0.819,inflightSurvivesCrashProbability=0.275,clockSkewMax=0,clockPauseMsMax=2378,clockRateMin=0.416,clockRateMax=2.395,syncDelayMsMin=0,syncDelayMsMax=4,diskCrashWriteKeptProbability=0.5037,diskCrashWriteTornProbability=0.2598,diskCrashSizeWithoutDataProbability=0.2086,diskCrashStaleSectorProbability=0,diskCrashDirectoryChangeKeptProbability=0.9213,diskCrashBitFlipProbability=0,diskReadErrorProbability=0,diskWriteErrorProbability=0.0003,diskNoSpaceProbability=0,diskFsyncErrorProbability=0,diskPowerCutDuringWriteProbability=0.0089,entriesPerProposalMax=4,inflightProposalsMax=4,electionTimeoutTicks=7,heartbeatTicks=1,snapshotEntriesThreshold=150",
+    );
+    expect(violations).toEqual([]);
+  });
+
+  // The same cause on 5 nodes: the old leader's disk was replaced while its supervisor restarted
+  // it; it came back believing its empty log complete, voted, and a leader committed index 40
+  // on 2 of 5 real copies (indexes 38-40 decided twice). Since storage syncs the directories above
+  // its own at every start (more draws from each disk's stream), this replay no longer reaches
+  // that moment even without the fix; `src/sim-cluster.test.ts` pins the cause itself.
+  it("seed 103532 (5 nodes): a leader whose disk was replaced during a restart does not come back believing its empty log complete", async () => {
+    const violations = await violationsOf(
+      103532,
+      5,
+      "latencyMsMin=0,latencyMsMax=7,lossProbabilityMax=0,duplicateProbabilityMax=0.027,reorderProbabilityMax=0.182,reorderDelayMsMax=48,faultIntervalMsMin=93,faultIntervalMsMax=380,partitionWeight=3,isolateWeight=5,oneWayCutWeight=0,bridgeWeight=4,healWeight=5,partitionMsMin=113,partitionMsMax=0,crashWeight=7,restartWeight=4,wipeWeight=1,linkFaultsWeight=8,timedFaultWeight=0,clockFaultWeight=9,staleLeaderWeight=1,leaderCrashFraction=0.138,inflightSurvivesCrashProbability=0.06,clockSkewMax=0,clockPauseMsMax=2441,clockRateMin=0.437,clockRateMax=3.833,syncDelayMsMin=2,syncDelayMsMax=3,diskCrashWriteKeptProbability=0.0261,diskCrashWriteTornProbability=0.5037,diskCrashSizeWithoutDataProbability=0,diskCrashStaleSectorProbability=0,diskCrashDirectoryChangeKeptProbability=0.8554,diskCrashBitFlipProbability=0,diskReadErrorProbability=0.0002,diskWriteErrorProbability=0,diskNoSpaceProbability=0,diskFsyncErrorProbability=0,diskPowerCutDuringWriteProbability=0.0074,entriesPerProposalMax=2,inflightProposalsMax=1,electionTimeoutTicks=7,heartbeatTicks=2,snapshotEntriesThreshold=150",
+    );
+    expect(violations).toEqual([]);
+  });
 });
 
 /** Replays `pnpm sim --seed SEED --nodes NODES --faults on --profile PROFILE` exactly. */

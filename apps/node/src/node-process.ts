@@ -1,3 +1,4 @@
+import { fetchWithTls } from "@lockstep/client";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { signNodeCertificate } from "@lockstep/certs";
@@ -100,7 +101,19 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
     const tlsReloader = new PeerTlsReloader({ files: config.peerTls, transport, metrics: sink, logger, intervalMs: config.peerTlsReloadIntervalMs, initial: peerTls });
     tlsReloader.start();
     cleanup.push(() => Promise.resolve(tlsReloader.stop()));
+    const budget = new BufferBudget(config.clientBufferedBytesMax, (stream) => sink.increment("client_streams_cut_total", { stream }));
+    // Created before the node starts and fed from its very first applied entry: the entries the
+    // node re-applies from its log at start are in the watch history, so a watch resumes across
+    // a restart from any revision after the snapshot (bounded by watchHistoryEventsMax).
+    const hub = new WatchHub({
+      historyEventsMax: config.watchHistoryEventsMax,
+      bufferedBytesMax: config.watchBufferedBytesMax,
+      clientsMax: config.watchClientsMax,
+      appliedIndex: 0,
+      budget,
+    });
     const node = await ConsensusNode.start({
+      onApplied: (event) => hub.onApplied(event),
       id: config.nodeId,
       cluster: config.cluster,
       // The founders' configuration, written into the log once by the first leader; a node that
@@ -144,16 +157,9 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       logger.info({ members: members.map((member) => `${member.id}${member.voter ? "" : " (learner)"}`) }, "configuration changed");
       followConfiguration(members);
     });
-    const budget = new BufferBudget(config.clientBufferedBytesMax, (stream) => sink.increment("client_streams_cut_total", { stream }));
-    // Subscribe in the same turn as reading the applied index: the history is complete after it.
-    const hub = new WatchHub({
-      historyEventsMax: config.watchHistoryEventsMax,
-      bufferedBytesMax: config.watchBufferedBytesMax,
-      clientsMax: config.watchClientsMax,
-      appliedIndex: node.localStore.appliedIndex,
-      budget,
-    });
-    const unsubscribe = node.onApplied((event) => hub.onApplied(event));
+    // Every entry applied since the store was restored reached the hub (re-applied from the log at
+    // start too); when none was, the history starts after what the snapshot holds.
+    hub.startAfter(node.localStore.appliedIndex);
     cleanup.push(() => node.stop(0));
     options.onNodeStarted?.(node);
     const api = createNodeApi({ config, identity, node, hub, budget, metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }), sink, logger });
@@ -178,7 +184,6 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
         tlsReloader.stop();
         await api.close();
         await node.stop(config.shutdownDrainMs);
-        unsubscribe();
         await transport.close();
         await storage.close();
       },
@@ -212,6 +217,7 @@ function createNodeApi(parts: {
       requestBodyBytesMax: config.requestBodyBytesMax,
       membership: parts.node,
       forwardTimeoutMs: config.consensusTimeoutMs + 1_000,
+      ...(config.clientTls === undefined ? {} : { forwardFetch: leaderFetch(config.clientTls, config.peerTls.caFile) }),
       nowMs: () => Date.now(),
       ...(config.joinCaKeyFile === undefined ? {} : { joinSigner: joinSignerFrom(config.joinCaKeyFile, config.peerTls.caFile) }),
       onJoined: (nodeId) => parts.logger.info({ joined: nodeId }, "a node joined as a learner"),
@@ -253,6 +259,17 @@ function joinSignerFrom(caKeyFile: string, caFile: string): NonNullable<ApiConte
 }
 
 /** The client port's PEM files, read once at start (a missing file stops the start with its path). */
+/**
+ * The fetch a follower forwards with when the members' client ports serve HTTPS: it trusts the
+ * cluster CA bundle and this node's own client-port certificate (members usually share its
+ * issuer), and presents that certificate and key, so a leader that requires client certificates
+ * admits it. Never plain HTTP (fetchWithTls refuses http://).
+ */
+function leaderFetch(files: NonNullable<NodeConfig["clientTls"]>, peerCaFile: string): typeof fetch {
+  const own = readClientTls(files);
+  return fetchWithTls({ ca: `${readFileSync(peerCaFile, "utf8")}\n${own.cert}${own.ca === undefined ? "" : `\n${own.ca}`}`, cert: own.cert, key: own.key });
+}
+
 function readClientTls(files: NonNullable<NodeConfig["clientTls"]>): ApiTls {
   return {
     cert: readFileSync(files.certFile, "utf8"),

@@ -6,48 +6,43 @@
  * through one node is refused on every node once that node applied the revoke; a `read` token
  * that writes is refused. Every refusal is checked in the node's own counter.
  */
-import { randomBytes, X509Certificate } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createCertificateAuthority, issuedByOneOf, signNodeCertificate, type IssuedKeyPair } from "@lockstep/certs";
 import { LockstepClient } from "@lockstep/client";
 import { ClusterStatusSchema, type ClusterStatus } from "@lockstep/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HistoryWorkload } from "./support/history-workload.js";
 import { metricSum, waitFor } from "./support/node-api.js";
-import { fastTiming, ProcessCluster } from "./support/process-cluster.js";
+import { fastTiming, type ProcessCluster } from "./support/process-cluster.js";
 import { presentedPeerCertificate, secureMetricsText, secureRequest, type SecureAnswer } from "./support/secure-api.js";
+import { prepareSecureCluster, waitForAdminToken } from "./support/secure-process-cluster.js";
 
 const ids = ["n1", "n2", "n3"] as const;
-/** Known before the first start: every node bootstraps the same initial admin token from this file. */
-const adminToken = `initial-admin.${randomBytes(32).toString("base64url")}`;
 
 let cluster: ProcessCluster;
 /** The cluster CA: the client ports' certificates chain to it. */
 let ca: string;
+let adminToken: string;
 let writeToken: string;
 let readToken: string;
 
 beforeAll(async () => {
-  // Paths in a config file are relative to it, so these name files under the cluster's folder.
-  const nodeConfig = Object.fromEntries(ids.map((id) => [id, { clientTlsCertFile: `client-tls/${id}.crt`, clientTlsKeyFile: `client-tls/${id}.key` }]));
-  cluster = await ProcessCluster.prepare({
-    cluster: "secure",
-    clientScheme: "https",
-    nodeConfig,
-    // Peer files are polled every 200 ms, so that "on change" is exercised as well as SIGHUP.
-    config: { ...fastTiming, clientAuthentication: "tokens", initialAdminTokenFile: "admin-token", peerTlsReloadIntervalMs: 200 },
-  });
-  ca = readFileSync(cluster.caFiles.certFile, "utf8");
-  // The client port keeps its own copy of the node certificate: rotating the peer files below leaves HTTPS as it is.
-  mkdirSync(join(cluster.root, "client-tls"));
-  for (const id of ids) {
-    copyFileSync(join(cluster.certsDirectory(id), "node.crt"), join(cluster.root, "client-tls", `${id}.crt`));
-    copyFileSync(join(cluster.certsDirectory(id), "node.key"), join(cluster.root, "client-tls", `${id}.key`));
-  }
-  writeFileSync(join(cluster.root, "admin-token"), `${adminToken}\n`, { mode: 0o600 });
+  // Peer files are polled every 200 ms, so that "on change" is exercised as well as SIGHUP.
+  const secure = await prepareSecureCluster({ cluster: "secure", config: { ...fastTiming, peerTlsReloadIntervalMs: 200 } });
+  ({ cluster, ca, adminToken } = secure);
   cluster.startAll();
-}, 20_000);
+  await waitForAdminToken(secure, 30_000);
+}, 40_000);
+
+/** The write load of the test running now, stopped after it even when the test fails. */
+let running: HistoryWorkload | undefined;
+
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
 
 afterAll(async () => {
   await cluster?.destroy();
@@ -91,10 +86,6 @@ async function waitForReload(id: string, okBefore: number): Promise<void> {
 
 describe("a secure three-node cluster: peer mTLS, HTTPS with the cluster CA, tokens required", () => {
   it("elects and commits over HTTPS; without a token every node answers 401, counted", async () => {
-    // The initial admin token is a log entry: once a node has applied it, the token works there.
-    for (const id of ids) {
-      await waitFor(`${id} accepts the initial admin token`, async () => ((await get(id, "/v1/machines/probe?consistency=stale", adminToken)).status === 200 ? true : undefined), 30_000);
-    }
     const leader = await waitFor("one agreed leader", async () => {
       const leaders = new Set((await Promise.all(ids.map(status))).map((view) => view.leader));
       const [only] = leaders;
@@ -138,7 +129,7 @@ describe("a secure three-node cluster: peer mTLS, HTTPS with the cluster CA, tok
   }, 30_000);
 
   it("rotates one node's peer certificate without a restart: new connections present the new serial while writes commit", async () => {
-    const load = new HistoryWorkload({ endpoints: cluster.clientUrls, keys: ["rot-1", "rot-2"], processCount: 2, operationsPerProcessMax: 50_000, clientOptions: { token: writeToken, ca } });
+    const load = (running = new HistoryWorkload({ endpoints: cluster.clientUrls, keys: ["rot-1", "rot-2"], processCount: 2, operationsPerProcessMax: 50_000, clientOptions: { token: writeToken, ca } }));
     const progress = async (what: string): Promise<void> => {
       const before = load.acknowledgedCount;
       await waitFor(`writes commit ${what}`, () => (load.acknowledgedCount >= before + 5 ? true : undefined), 20_000);
@@ -162,12 +153,13 @@ describe("a secure three-node cluster: peer mTLS, HTTPS with the cluster CA, tok
     await progress("after n2's new certificate");
     expect(cluster.node("n2").process?.pid, "n2 was not restarted").toBe(pid);
     const result = await load.stop();
+    running = undefined;
     expect(result.unexpectedErrors).toEqual([]);
     for (const id of ids) await waitFor(`${id} has both peers`, async () => ((await counter(id, "lockstep_peers_connected")) === 2 ? true : undefined), 15_000);
   }, 90_000);
 
   it("rotates to a new CA, both trusted during the overlap, while writes commit", async () => {
-    const load = new HistoryWorkload({ endpoints: cluster.clientUrls, keys: ["ca-1", "ca-2"], processCount: 2, operationsPerProcessMax: 50_000, clientOptions: { token: writeToken, ca } });
+    const load = (running = new HistoryWorkload({ endpoints: cluster.clientUrls, keys: ["ca-1", "ca-2"], processCount: 2, operationsPerProcessMax: 50_000, clientOptions: { token: writeToken, ca } }));
     const progress = async (what: string): Promise<void> => {
       const before = load.acknowledgedCount;
       await waitFor(`writes commit ${what}`, () => (load.acknowledgedCount >= before + 5 ? true : undefined), 20_000);
@@ -186,9 +178,10 @@ describe("a secure three-node cluster: peer mTLS, HTTPS with the cluster CA, tok
     // 2. One node at a time moves to a certificate of the new CA; mid-way the cluster mixes both.
     for (const id of ids) {
       const issued = await signNodeCertificate({ caCertPem: newCa.certPem, caKeyPem: newCa.keyPem, nodeId: id, hosts: ["127.0.0.1"] });
+      // Counted before the files change: the 200 ms poll may reload them before the SIGHUP does.
+      const okBefore = await counter(id, "lockstep_peer_tls_reloads_total", { result: "ok" });
       replaceFile(join(cluster.certsDirectory(id), "node.key"), issued.keyPem!);
       replaceFile(join(cluster.certsDirectory(id), "node.crt"), issued.certPem);
-      const okBefore = await counter(id, "lockstep_peer_tls_reloads_total", { result: "ok" });
       process.kill(cluster.node(id).process!.pid!, "SIGHUP");
       await waitForReload(id, okBefore);
       await progress(`after ${id} moved to the new CA`);
@@ -209,9 +202,18 @@ describe("a secure three-node cluster: peer mTLS, HTTPS with the cluster CA, tok
     for (const id of ids) expect(issuedByOneOf(await presentedPeerCertificate(cluster.node(id).peerPort), [newCaCertificate]), id).toBe(true);
     expect(ids.map((id) => cluster.node(id).process?.pid), "no node was restarted").toEqual(pids);
     const result = await load.stop();
+    running = undefined;
     expect(result.unexpectedErrors).toEqual([]);
     for (const id of ids) await waitFor(`${id} has both peers`, async () => ((await counter(id, "lockstep_peers_connected")) === 2 ? true : undefined), 15_000);
   }, 150_000);
+
+  it("a follower forwards what only the leader decides to it over HTTPS (a join token asked of a follower)", async () => {
+    const leader = (await status("n1")).leader!;
+    const follower = ids.find((id) => id !== leader)!;
+    const answer = await secureRequest(url(follower, "/v1/join-tokens"), { ca, method: "POST", token: adminToken, body: {} });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body).toMatchObject({ token: expect.any(String) });
+  }, 30_000);
 
   it("a token revoked through one node is refused with 401 on every node once applied there; the admin token still works", async () => {
     const temporary = (await client(adminToken).createToken({ name: "temporary", role: "write", prefixes: [] })).token;
@@ -220,7 +222,7 @@ describe("a secure three-node cluster: peer mTLS, HTTPS with the cluster CA, tok
     }
     // Through n3 alone, whoever leads: a follower forwards the revoke to the leader.
     const revoked = await secureRequest(url("n3", "/v1/tokens/temporary"), { ca, method: "DELETE", token: adminToken });
-    expect(revoked.status, revoked.text).toBe(200);
+    expect(revoked.status, `${revoked.text}\n${cluster.logTail()}`).toBe(200);
     const revision = (revoked.body as { revision: number }).revision;
     for (const id of ids) {
       await waitFor(`${id} applied the revoke`, async () => ((await status(id)).appliedIndex >= revision ? true : undefined), 10_000);

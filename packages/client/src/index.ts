@@ -9,6 +9,7 @@ export {
   type LockstepErrorOptions,
 } from "./lockstep-error.js";
 export { computeRetryDelayMs } from "./retry-delay.js";
+export { fetchWithTls, type ClientTls } from "./tls-fetch.js";
 export type { WatchHandle, WatchOptions } from "./watch-stream.js";
 export type {
   AddMemberRequest,

@@ -3,6 +3,7 @@ import type { ConsensusEnvelope, HistoryReport } from "@lockstep/protocol";
 import { defaultCoreConfig } from "./core-config.js";
 import type { HardState } from "./interfaces.js";
 import { RaftCore } from "./raft-core.js";
+import { electWithoutTheHolder } from "./testing/elect-without-holder.js";
 import { Network, transition } from "./testing/network.js";
 import { seededRandom } from "./testing/seeded-random.js";
 
@@ -24,18 +25,6 @@ describe("a voter that starts with an empty log", () => {
     expect(network.node("n3").status().lastIndex).toBe(2);
     network.wipe("n2");
     return network;
-  }
-
-  /** n1 (the only node left holding index 3) goes away; n2 and n3 try to elect and write. */
-  function electWithoutTheHolder(network: Network): void {
-    network.heal();
-    network.isolate("n1");
-    for (let round = 0; round < 300; round++) {
-      network.tick("n2");
-      network.tick("n3");
-      network.deliverAll();
-      if (network.node("n3").status().role === "leader") network.propose("n3", [transition("overwrites-3")]);
-    }
   }
 
   it("learns from a voter with a log that the cluster has run, and grants no vote until a leader caught it up", () => {

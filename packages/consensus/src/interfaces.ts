@@ -11,8 +11,9 @@ export interface HardState {
   commitIndex: number;
   /**
    * Set while this node recovers from a possible storage loss (`PersistedState.possibleLoss`):
-   * it must not vote until a leader has brought its log up to date. Durable, so that a crash
-   * during the recovery does not end it: the restarted node would otherwise vote with data lost.
+   * until a leader has brought its log up to date, its vote counts only in an election that every
+   * voter grants. Durable, so that a crash during the recovery does not end it: the restarted node
+   * would otherwise cast plain votes with data lost.
    */
   recovering?: true | undefined;
 }

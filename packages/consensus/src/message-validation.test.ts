@@ -89,6 +89,11 @@ describe("nothing from the wire can crash or wedge a node", () => {
     // Deletes and session registrations are client commands: they are appended.
     inject(network, "n2", "n1", { type: "Forward", term, commands: [{ kind: "delete", key: "k" }, { kind: "register_session", nonce: "n2-x.1" }] });
     expect(network.node("n1").status().lastIndex).toBe(lastIndex + 2);
+    // So are client-token changes: an admin may create or revoke a token through any node.
+    const hash = "0".repeat(64);
+    inject(network, "n2", "n1", { type: "Forward", term, commands: [{ kind: "token_create", proposalId: "p-1", name: "app", hash, role: "write", prefixes: [] }, { kind: "token_revoke", proposalId: "p-2", name: "app" }] });
+    expect(network.node("n1").status().lastIndex).toBe(lastIndex + 4);
+    expect(dropReasons(network, "n1")).toHaveLength(3);
   });
 
   it("drops an Acknowledgment beyond the leader's log (it would commit an index nobody holds)", () => {

@@ -83,7 +83,7 @@ function sentByLeaders(message: ConsensusMessage): boolean {
 }
 
 /** The checks of `checkEnvelope` that need only the message itself. */
-const clientCommandKinds: ReadonlySet<string> = new Set(["transition", "delete", "register_session"]);
+const clientCommandKinds: ReadonlySet<string> = new Set(["transition", "delete", "register_session", "token_create", "token_revoke"]);
 
 export function checkMessage(message: ConsensusMessage): DropReason | null {
   if (message.term > termMax) return "term_too_large";
@@ -98,8 +98,9 @@ export function checkMessage(message: ConsensusMessage): DropReason | null {
     case "Reject":
       return message.hintTerm !== undefined && message.hintTerm > message.term ? "log_term_above_message" : null;
     case "Forward":
-      // Only client commands travel in a Forward (transitions, deletes, session registrations): a
-      // no-op, a limits entry or a configuration change is the leader's own to propose, never a peer's.
+      // Only client commands travel in a Forward (transitions, deletes, session registrations, and
+      // the client-token changes an admin asked a follower for): a no-op, a limits entry or a
+      // configuration change is the leader's own to propose, never a peer's.
       return message.commands.every((command) => clientCommandKinds.has(command.kind)) ? null : "forward_not_a_client_command";
     case "Acknowledgment":
     case "Commit":

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { electWithoutTheHolder } from "./testing/elect-without-holder.js";
 import { Network, transition } from "./testing/network.js";
 
 /**
@@ -23,42 +24,30 @@ describe("a node restarted after a possible storage loss", () => {
     return network;
   }
 
-  /** n1 (the only node holding index 3) goes away; n2 and n3 hold index 2 at most and try to elect. */
-  function electWithoutTheHolder(network: Network): void {
-    network.heal();
-    network.isolate("n1");
-    for (let round = 0; round < 200; round++) {
-      network.tick("n2");
-      network.tick("n3");
-      network.deliverAll();
-      if (network.node("n3").status().role === "leader") network.propose("n3", [transition("overwrites-3")]);
-    }
-  }
-
   it("counts for no plain majority (its vote nor its own campaign), so a leader lacking a committed entry cannot be elected", () => {
     const network = lostCommittedEntry();
     expect(network.node("n2").status().recovering).toBe(true);
-    electWithoutTheHolder(network);
+    electWithoutTheHolder(network, 200);
     // Without n1's answer no election is unanimous, and n2's recovering vote makes no majority with n3's.
     expect(network.node("n3").status().role).not.toBe("leader");
     expect(network.node("n2").status().role).not.toBe("leader");
   });
 
-  it("stays recovering across a plain restart before it caught up (the flag is in the durable hard state), so it still grants no vote", () => {
+  it("stays recovering across a plain restart before it caught up (the flag is in the durable hard state), so its vote still counts for no plain majority", () => {
     const network = lostCommittedEntry();
     network.isolate("n2");
     network.deliverAll();
     // A second crash before any leader reached n2: its disk no longer says anything was lost.
     network.restart("n2");
     expect(network.node("n2").status().recovering).toBe(true);
-    electWithoutTheHolder(network);
+    electWithoutTheHolder(network, 200);
     expect(network.node("n3").status().role).not.toBe("leader");
   });
 
   it("(the same history with the loss cut silently elects n3, which overwrites the committed index 3)", () => {
     const network = lostCommittedEntry(false);
     // The test network checks state machine safety on every apply (Raft §5.4.3).
-    expect(() => electWithoutTheHolder(network)).toThrow("n3 applied a different entry at index 3");
+    expect(() => electWithoutTheHolder(network, 200)).toThrow("n3 applied a different entry at index 3");
   });
 
   it("is brought up to date by the leader, which stops trusting the lost acknowledgment, and then votes again", () => {

@@ -55,7 +55,7 @@ export interface CoreStatus {
   firstIndex: number;
   /** The configuration in effect here (the last one this node knows committed). */
   members: Member[];
-  /** Storage reported a possible loss at start; no votes until a leader has brought the log up to date. */
+  /** Storage reported a possible loss at start: until a leader has brought the log up to date, its vote counts only where every voter grants. */
   recovering: boolean;
   /** The leader's view of every member (itself included); empty on other roles. */
   progress: ProgressStatus[];
@@ -536,6 +536,10 @@ export class RaftCore {
       case "ReadIndexResponse":
         this.logger.debug({ from, type: message.type, term: message.term }, "stale message ignored");
         return;
+      case "HistoryProbe":
+      case "HistoryReport":
+        // Answered in stepRole before any term rule: they never reach here.
+        return;
     }
   }
 
@@ -577,6 +581,10 @@ export class RaftCore {
       case "Vote":
         this.logger.debug({ from, type: message.type }, "vote after the election ignored");
         return;
+      case "HistoryProbe":
+      case "HistoryReport":
+        // Answered in stepRole before any term rule: they never reach here.
+        return;
     }
   }
 
@@ -603,6 +611,10 @@ export class RaftCore {
       case "ReadIndexRequest":
       case "ReadIndexResponse":
         this.logger.debug({ from, type: message.type, role: this.role }, "message ignored by candidate");
+        return;
+      case "HistoryProbe":
+      case "HistoryReport":
+        // Answered in stepRole before any term rule: they never reach here.
         return;
     }
   }
@@ -635,6 +647,10 @@ export class RaftCore {
       case "ReadIndexRequest":
         // Followers do not relay: the sender's driver times out and retries against the leader.
         this.logger.debug({ from, type: message.type }, "message ignored by follower");
+        return;
+      case "HistoryProbe":
+      case "HistoryReport":
+        // Answered in stepRole before any term rule: they never reach here.
         return;
     }
   }
@@ -1478,9 +1494,12 @@ export class RaftCore {
     for (const [member, progress] of [...this.progress]) {
       if (next.isMember(member)) continue;
       // A last word to the removed member: one probe with the log from its match point and the
-      // commit index, so that it learns of its removal and stops campaigning (thesis §4.2.3).
-      progress.becomeProbe();
-      this.sendProposal(member);
+      // commit index, so that it learns of its removal and stops campaigning (thesis §4.2.3). A
+      // leader that removed itself already knows, and sends nothing to itself.
+      if (member !== this.id) {
+        progress.becomeProbe();
+        this.sendProposal(member);
+      }
       this.progress.delete(member);
       this.learnerCaughtUpTicks.delete(member);
     }

@@ -91,8 +91,9 @@ export const ClusterStatusSchema = z.object({
   commitIndex: IndexSchema,
   appliedIndex: IndexSchema,
   /**
-   * This node neither votes nor campaigns until a leader has brought its log up to date: its
-   * storage may have lost data, or it started on an empty disk in a cluster that has a history.
+   * Until a leader has brought its log up to date, this node's vote (its own as a candidate too)
+   * counts only in an election that every voter grants: its storage may have lost data, or it
+   * started on an empty disk in a cluster that has a history.
    * Optional on the wire so that older nodes' answers still parse.
    */
   recovering: z.boolean().optional(),

@@ -11,6 +11,13 @@ export const markerContent = "lockstep-storage 2\n";
 /** Format 1 (before salted, header-checked records and sync marks): named in the refusal. */
 const formerMarkerContent = "lockstep-storage 1\n";
 const temporarySuffix = ".tmp";
+/** The file `probeWritable` creates and removes (always with the temporary suffix). */
+const probeFileName = "PROBE";
+/**
+ * Written by a recovery that cut damage which may have been synced, before it cuts it; removed
+ * once the log itself records the loss (`possible-loss-record.ts`).
+ */
+export const possibleLossFileName = "POSSIBLE-LOSS";
 /**
  * Files the node application keeps beside the log (`CLUSTER`: which cluster and member the
  * directory belongs to). Storage neither reads nor refuses them.
@@ -39,6 +46,8 @@ export function snapshotFileName(index: number): string {
 export interface DirectoryListing {
   segmentSequences: number[];
   snapshotIndexes: number[];
+  /** An earlier start recorded a possible loss (`possibleLossFileName`) that the log does not hold yet. */
+  possibleLossRecorded: boolean;
   /** This process's hold on the directory; released by `FileStorage.close()`. */
   lock: DirectoryLock;
 }
@@ -129,14 +138,20 @@ async function syncAncestors(fs: FileSystem, directory: string, options: { paren
 }
 
 function classify(directory: string, names: readonly string[]): Omit<DirectoryListing, "lock"> {
-  const listing: Omit<DirectoryListing, "lock"> = { segmentSequences: [], snapshotIndexes: [] };
+  const listing: Omit<DirectoryListing, "lock"> = { segmentSequences: [], snapshotIndexes: [], possibleLossRecorded: names.includes(possibleLossFileName) };
   for (const name of names) {
     const segment = segmentPattern.exec(name);
     const snapshot = snapshotPattern.exec(stripTemporary(name));
     if (segment?.[1] !== undefined) listing.segmentSequences.push(Number(segment[1]));
     else if (snapshot?.[1] !== undefined) {
       if (!name.endsWith(temporarySuffix)) listing.snapshotIndexes.push(Number(snapshot[1]));
-    } else if (stripTemporary(name) !== markerFileName && name !== lockFileName && !applicationFileNames.includes(stripTemporary(name))) {
+    } else if (
+      stripTemporary(name) !== markerFileName &&
+      stripTemporary(name) !== probeFileName &&
+      stripTemporary(name) !== possibleLossFileName &&
+      name !== lockFileName &&
+      !applicationFileNames.includes(stripTemporary(name))
+    ) {
       throw new StorageError(
         "foreign_directory",
         directory,
@@ -181,7 +196,9 @@ async function requireMarker(fs: FileSystem, directory: string, names: readonly 
 
 /** `access()` says yes to root even on a read-only directory, so try the real thing. */
 async function probeWritable(fs: FileSystem, directory: string): Promise<void> {
-  const probePath = join(directory, `${markerFileName}${temporarySuffix}`);
+  // Not the marker's own temporary name: a crash can leave that name linked to the marker
+  // itself, and opening it to probe would empty the marker.
+  const probePath = join(directory, `${probeFileName}${temporarySuffix}`);
   try {
     const handle = await fs.open(probePath, "create");
     await handle.close();

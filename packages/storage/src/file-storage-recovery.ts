@@ -3,8 +3,11 @@ import type { Logger, SnapshotMeta } from "@lockstep/consensus";
 import type { DirectoryListing } from "./data-directory.js";
 import { prepareDirectory, removeFile, segmentFileName, snapshotFileName, syncDirectory, writeAll } from "./data-directory.js";
 import type { DirectoryLock, FileSystem } from "./file-system.js";
+import { preallocationTarget, writeZeros } from "./segment-preallocation.js";
 import { readSnapshotFile } from "./snapshot-file.js";
 import { StorageError, storageErrorFromSystem } from "./storage-error.js";
+import { clearRecordedPossibleLoss, readRecordedPossibleLoss, recordPossibleLoss } from "./possible-loss-record.js";
+import type { PossibleLoss } from "./possible-loss-record.js";
 import { LogReplay } from "./wal-replay.js";
 import { encodeLogResetRecord, encodeSegmentHeader, encodeSyncMark, walFormat, walFormatVersion } from "./wal-records.js";
 import { endsTooCloseToSectorEnd, scanSegment, segmentPath } from "./wal-segment.js";
@@ -17,18 +20,13 @@ export interface RecoveryOptions {
   fsyncPolicy: FsyncPolicy;
   entriesInMemoryMax: number;
   recordBytesMax: number;
+  /** The new segment's synced zeros reach at least this far (`segment-preallocation.ts`). */
+  segmentBytesMax: number;
   logger: Logger;
   /** Draws the nonce of the segment recovery starts. */
   nonce: () => number;
   /** Test-only broken rule `hard_state_before_entries`: trust a hard state's commit index as written. */
   trustCommitIndex: boolean;
-}
-
-/** Damage cut from the end of the log that recovery could not prove had never been synced. */
-export interface PossibleLoss {
-  file: string;
-  offset: number;
-  detail: string;
 }
 
 export interface RecoveredStorage {
@@ -44,7 +42,9 @@ export interface RecoveredStorage {
  * explains is cut off with a warning. Damage that a later sync mark proves was synced, damage in
  * a closed segment, and records that do not fit the log stop the start with `corrupt`, naming the
  * file and byte offset. Damage at the very end that is neither (it could be a tear that exposed
- * stale bytes, or rot in the last synced write) is cut and reported as a possible loss.
+ * stale bytes, or rot in the last synced write) is cut and reported as a possible loss, which is
+ * durable before the cut (first in a file of its own, then in the new segment's header, as
+ * `HardState.recovering`), so a start that dies halfway cannot forget it.
  */
 export async function recoverDirectory(options: RecoveryOptions): Promise<RecoveredStorage & { lock: DirectoryLock }> {
   const listing = await prepareDirectory(options.fileSystem, options.directory, options.logger);
@@ -71,6 +71,8 @@ async function recoverLocked(options: RecoveryOptions, listing: DirectoryListing
   for (const [position, sequence] of sequences.entries()) {
     possibleLoss = await replaySegment(options, replay, sequence, position === sequences.length - 1);
   }
+  possibleLoss ??= listing.possibleLossRecorded ? await readRecordedPossibleLoss(options.fileSystem, directory) : null;
+  if (possibleLoss !== null) replay.markRecovering();
   const lastIndexReplayed = replay.index.lastIndex;
   const reconciliation = replay.reconcile(snapshotMeta);
   if (reconciliation.kind === "corrupt") {
@@ -97,6 +99,8 @@ async function recoverLocked(options: RecoveryOptions, listing: DirectoryListing
   const firstBytes = endsTooCloseToSectorEnd(opening.byteLength) ? Buffer.concat([opening, encodeSyncMark(0, { nonce, offset: opening.byteLength })]) : opening;
   const active = await createSegment(options, sequence, nonce, firstBytes);
   replay.segments.push({ sequence, nonce, maxEntryIndex: 0 });
+  // The new segment's header says `recovering` now: the log holds the loss from here on.
+  if (possibleLoss !== null) await clearRecordedPossibleLoss(options.fileSystem, directory);
   return { replay, snapshotMeta, active, possibleLoss };
 }
 
@@ -120,6 +124,7 @@ async function replaySegment(options: RecoveryOptions, replay: LogReplay, sequen
   });
   const scan = scanSegment(bytes, sequence, options.recordBytesMax);
   const possibleLoss = judgeDamage(options, path, bytes.byteLength, scan, isLast);
+  if (possibleLoss !== null) await recordPossibleLoss(options.fileSystem, options.directory, possibleLoss);
   if (scan.records.length === 0 || scan.nonce === null) {
     // Only the newest segment can be empty: a crash between creating it and its first sync.
     if (!isLast) throw new StorageError("corrupt", path, `${path} is corrupt at byte 0: a closed segment with no records`);
@@ -129,7 +134,8 @@ async function replaySegment(options: RecoveryOptions, replay: LogReplay, sequen
   }
   // The last segment may hold bytes that a process which exited (without a power cut) wrote but
   // never synced: sync what is kept before anything is acknowledged on top of it.
-  if (isLast) await cutAndSync(options.fileSystem, path, scan.damage === null ? null : scan.validBytes);
+  // Damage is cut, and so are the zeros a segment was preallocated with: it takes no more writes.
+  if (isLast) await cutAndSync(options.fileSystem, path, scan.damage === null && scan.validBytes === bytes.byteLength ? null : scan.validBytes);
   const mismatch = replay.applySegment(sequence, scan.nonce, scan.records);
   if (mismatch !== null) {
     throw new StorageError("corrupt", path, `${path} is corrupt at byte ${mismatch.offset}: ${mismatch.detail}`);
@@ -157,7 +163,7 @@ function judgeDamage(options: RecoveryOptions, path: string, fileBytes: number, 
   options.logger.error(
     fields,
     "storage: cutting off damage at the tail of the last segment that cannot be told from a torn write; " +
-      "it may have been synced and acknowledged, so this node will not vote until a leader brings it up to date",
+      "it may have been synced and acknowledged, so until a leader brings it up to date this node votes only in an election that every voter grants",
   );
   return { file: path, offset: damage.offset, detail: damage.detail };
 }
@@ -180,13 +186,20 @@ async function createSegment(options: RecoveryOptions, sequence: number, nonce: 
   const path = segmentPath(options.directory, sequence);
   try {
     const handle = await options.fileSystem.open(path, "createExclusive");
+    let preallocated = 0;
+    if (options.fsyncPolicy === "always") {
+      // Zeros first, synced, so that even a torn header reads as a tear (`segment-preallocation.ts`).
+      preallocated = preallocationTarget(bytes.byteLength, 0, options.segmentBytesMax);
+      await writeZeros(handle, 0, preallocated);
+      await handle.datasync();
+    }
     await writeAll(handle, bytes, 0);
     if (options.fsyncPolicy === "always") {
       await handle.datasync();
       await syncDirectory(options.fileSystem, options.directory);
     }
     const synced = options.fsyncPolicy === "always" ? bytes.byteLength : 0;
-    return { sequence, nonce, handle, bytes: bytes.byteLength, syncedBytes: synced };
+    return { sequence, nonce, handle, bytes: bytes.byteLength, syncedBytes: synced, preallocatedBytes: preallocated };
   } catch (error) {
     throw storageErrorFromSystem(error, path, "cannot create segment");
   }

@@ -4,8 +4,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileStorage } from "./file-storage.js";
 import type { FileStorageOptions } from "./file-storage-options.js";
-import { markerFileName } from "./data-directory.js";
+import { markerFileName, possibleLossFileName } from "./data-directory.js";
+import { FileSystemError } from "./file-system.js";
+import type { FileSystem } from "./file-system.js";
+import { nodeFileSystem } from "./node-file-system.js";
 import { encodeHardStateRecord } from "./wal-records.js";
+import { scanSegment } from "./wal-segment.js";
 import { RecordingMetrics, recordingLogger } from "./testing/recording-sinks.js";
 import { describeStorageConformance, entriesFrom, entryAt } from "./testing/storage-conformance.js";
 import { TemporaryDirectories } from "./testing/temporary-directory.js";
@@ -37,7 +41,8 @@ async function twoBatches(directory: string): Promise<{ path: string; secondStar
   await storage.persist({ entries: entriesFrom(1, 20, 1) });
   const segment = (await readdir(directory)).filter((name) => name.startsWith("wal-")).sort().at(-1) ?? "";
   const path = join(directory, segment);
-  const secondStart = (await readFile(path)).byteLength;
+  // The file runs on past the log into preallocated zeros: where the log ends is where the scan stops.
+  const secondStart = scanSegment(await readFile(path), Number(/\d+/.exec(segment)?.[0]), 1 << 20).validBytes;
   await storage.persist({ entries: entriesFrom(21, 20, 1) });
   await storage.close();
   return { path, secondStart, bytes: (await readFile(path)).byteLength };
@@ -73,6 +78,47 @@ describe("FileStorage recovery from a disk that tears and rots", () => {
     expect(state.possibleLoss).toBe(true);
     expect(state.entries.at(-1)?.index).toBe(39);
     await storage.close();
+  });
+
+  it("keeps a possible loss through a restart that wrote nothing: the next start still grants no vote", async () => {
+    const directory = await directories.create();
+    const { path, bytes } = await twoBatches(directory);
+    const content = await readFile(path);
+    content[bytes - 30] = (content[bytes - 30] ?? 0) ^ 0x04;
+    await writeFile(path, content);
+    const first = await openAt(directory);
+    expect((await first.load()).possibleLoss).toBe(true);
+    // The process exits before the node's first write (its own record of the loss).
+    await first.close();
+    const second = await openAt(directory);
+    const state = await second.load();
+    // The damage is cut from the file; the new segment's header says what it meant.
+    expect(state.hardState.recovering).toBe(true);
+    expect(state.entries.at(-1)?.index).toBe(39);
+    await second.close();
+  });
+
+  it("keeps a possible loss through a start that died after cutting the damage, before its new segment existed", async () => {
+    const directory = await directories.create();
+    const { path, bytes } = await twoBatches(directory);
+    const content = await readFile(path);
+    content[bytes - 30] = (content[bytes - 30] ?? 0) ^ 0x04;
+    await writeFile(path, content);
+    const failingCreate: FileSystem = {
+      ...nodeFileSystem,
+      open: (target, mode) => (mode === "createExclusive" ? Promise.reject(new FileSystemError("EIO", "open", target)) : nodeFileSystem.open(target, mode)),
+    };
+    await expect(openAt(directory, { fileSystem: failingCreate })).rejects.toMatchObject({ code: "io_failed" });
+    expect((await readFile(path)).byteLength).toBeLessThan(bytes);
+    const second = await openAt(directory);
+    const state = await second.load();
+    expect(state.possibleLoss).toBe(true);
+    expect(state.hardState.recovering).toBe(true);
+    await second.close();
+    const third = await openAt(directory);
+    expect((await third.load()).hardState.recovering).toBe(true);
+    expect(await readdir(directory)).not.toContain(possibleLossFileName);
+    await third.close();
   });
 
   it("raises the term to the last entry's when a crash kept a new term's entries but not the hard state after them", async () => {

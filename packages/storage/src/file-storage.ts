@@ -18,7 +18,7 @@ import type { EntryCache } from "./entry-cache.js";
 import type { EntryIndex } from "./entry-index.js";
 import type { DirectoryLock } from "./file-system.js";
 import { recoverDirectory } from "./file-storage-recovery.js";
-import type { PossibleLoss } from "./file-storage-recovery.js";
+import type { PossibleLoss } from "./possible-loss-record.js";
 import { assertStorage, snapshotKeepsLog, whyEntriesDoNotFit } from "./log-rules.js";
 import type { LogBounds } from "./log-rules.js";
 import { readEntriesFromSegments } from "./segment-reader.js";

@@ -19,7 +19,9 @@ export function journalBackupDirectory(journalPath: string): string {
 }
 
 const journalBytesMaxDefault = 4 * 1024 * 1024;
-const flagsOf: Record<OpenMode, string> = { read: "r", readWrite: "r+", create: "w", createExclusive: "wx" };
+// Every writable handle may also read: the undo journal reads the bytes a write is about to
+// overwrite through the same descriptor (a log written over its preallocated zeros does that).
+const flagsOf: Record<OpenMode, string> = { read: "r", readWrite: "r+", create: "w+", createExclusive: "wx+" };
 
 /**
  * TEST ONLY: the real file system (node:fs), with an undo journal that lets `cutPower` turn a

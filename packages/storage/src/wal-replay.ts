@@ -116,6 +116,14 @@ export class LogReplay {
     return { ...this.hardState, commitIndex };
   }
 
+  /**
+   * Recovery cut damage that may have been synced: the hard state it writes into the next segment
+   * header says so (`recovering`), and the core then grants no vote until a leader caught it up.
+   */
+  markRecovering(): void {
+    this.hardState = { ...this.hardState, recovering: true };
+  }
+
   /** Decides what the newest snapshot means for the replayed log, and applies a reset. */
   reconcile(snapshot: SnapshotMeta | null): SnapshotReconciliation {
     const snapshotIndex = snapshot?.index ?? 0;

@@ -70,7 +70,9 @@ export function scanSegment(bytes: Uint8Array, sequence: number, payloadBytesMax
   for (;;) {
     const salt = nonce === null ? segmentHeaderSalt(sequence) : { nonce, offset };
     const decoded = decodeRecordAt(bytes, salt, payloadBytesMax);
-    if (decoded.kind === "end") return { nonce, records, validBytes: offset, damage: null };
+    // Zeros to the end (a header's worth at least; fewer are a cut record) are the segment's
+    // preallocated, never written part (`segment-preallocation.ts`).
+    if (decoded.kind === "end" || (decoded.kind !== "record" && bytes.byteLength - offset >= recordHeaderBytes && zeroFrom(bytes, offset))) return { nonce, records, validBytes: offset, damage: null };
     if (decoded.kind !== "record") {
       return { nonce, records, validBytes: offset, damage: classifyDamage(bytes, offset, decoded, nonce, payloadBytesMax) };
     }
@@ -147,6 +149,12 @@ export function overlapsZeroSector(bytes: Uint8Array, from: number, to: number):
     if (zero) return true;
   }
   return false;
+}
+
+/** Whether every byte from `offset` to the end is zero: the unused, zeroed end of a segment. */
+function zeroFrom(bytes: Uint8Array, offset: number): boolean {
+  for (let position = offset; position < bytes.byteLength; position++) if (bytes[position] !== 0) return false;
+  return true;
 }
 
 export function segmentPath(directory: string, sequence: number): string {

@@ -5,6 +5,7 @@ import type { FileHandle, FileSystem } from "./file-system.js";
 import type { StorageError} from "./storage-error.js";
 import { storageErrorFromSystem } from "./storage-error.js";
 import { encodeSyncMark, syncMarkRecordBytes } from "./wal-records.js";
+import { preallocationTarget, writeZeros } from "./segment-preallocation.js";
 import { segmentPath } from "./wal-segment.js";
 
 export type FsyncPolicy = "always" | "none";
@@ -15,17 +16,23 @@ export interface WalWriterOptions {
   fsyncPolicy: FsyncPolicy;
   /** One flush writes at most this many bytes (one write and one fdatasync per segment touched). */
   batchBytesMax: number;
+  /** A segment rotates once it holds this many bytes; its zeroed region grows in steps no larger. */
+  segmentBytesMax: number;
   metrics: MetricsSink;
   metricLabels: MetricLabels;
 }
 
-/** The segment the writer appends to; `bytes` is its length on disk, `syncedBytes` how much of it is synced. */
+/**
+ * The segment the writer appends to: `bytes` of log, of which `syncedBytes` are synced, and synced
+ * zeros up to `preallocatedBytes` (`segment-preallocation.ts`; 0 without fsync).
+ */
 export interface OpenSegment {
   sequence: number;
   nonce: number;
   handle: FileHandle;
   bytes: number;
   syncedBytes: number;
+  preallocatedBytes: number;
 }
 
 /** One append: `bytes` go at `position` of segment `sequence`; sync marks sit at `markOffsets` within them. */
@@ -82,9 +89,9 @@ export class WalWriter {
     return this.enqueue((waiter) => ({ kind: "task", run, waiter }));
   }
 
-  /** Waits for everything queued, then closes the active segment. */
+  /** Waits for everything queued, cuts the active segment's unused zeros, then closes it. */
   async close(): Promise<void> {
-    await this.runTask(() => Promise.resolve()).catch(() => undefined);
+    await this.runTask(() => this.trimActive()).catch(() => undefined);
     await this.active.handle.close().catch(() => undefined);
   }
 
@@ -160,6 +167,7 @@ export class WalWriter {
     }
     for (const item of group) this.stampSyncMarks(item);
     const bytes = group.length === 1 ? (group[0]?.bytes ?? Buffer.alloc(0)) : Buffer.concat(group.map((item) => item.bytes));
+    await this.preallocate(position + bytes.byteLength);
     await writeAll(this.active.handle, bytes, position);
     this.active.bytes += bytes.byteLength;
     this.unsynced = true;
@@ -181,9 +189,28 @@ export class WalWriter {
   private async rotateTo(sequence: number, nonce: number): Promise<void> {
     if (sequence !== this.active.sequence + 1) throw new Error(`log writer: segment ${sequence} after ${this.active.sequence}`);
     await this.syncActive();
+    await this.trimActive();
     await this.active.handle.close();
     const handle = await this.options.fileSystem.open(segmentPath(this.options.directory, sequence), "createExclusive");
-    this.active = { sequence, nonce, handle, bytes: 0, syncedBytes: 0 };
+    this.active = { sequence, nonce, handle, bytes: 0, syncedBytes: 0, preallocatedBytes: 0 };
+  }
+
+  /** Extends the synced zeros of the active segment past `end` before a write reaches there. */
+  private async preallocate(end: number): Promise<void> {
+    if (this.options.fsyncPolicy === "none" || end <= this.active.preallocatedBytes) return;
+    const target = preallocationTarget(end, this.active.preallocatedBytes, this.options.segmentBytesMax);
+    await writeZeros(this.active.handle, this.active.preallocatedBytes, target);
+    // Not a group commit: `wal_fsyncs_total` keeps counting those alone (it divides bytes into batches).
+    await this.active.handle.datasync();
+    this.active.preallocatedBytes = target;
+  }
+
+  /** A segment that takes no more writes keeps no unused zeros (they cost disk, and say nothing). */
+  private async trimActive(): Promise<void> {
+    if (this.active.preallocatedBytes <= this.active.bytes) return;
+    await this.active.handle.truncate(this.active.bytes);
+    await this.active.handle.datasync();
+    this.active.preallocatedBytes = this.active.bytes;
   }
 
   private async syncActive(): Promise<void> {

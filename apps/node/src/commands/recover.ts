@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { FileStorage } from "@lockstep/storage";
 import { loadNodeSetup } from "../config/load-node-setup.js";
 import { rebuildStore } from "../backup/rebuild-store.js";
 import { seedDataDirectory } from "../backup/seed-data-directory.js";
 import { newClusterUuid, readClusterIdentity } from "../membership/cluster-identity.js";
 import type { CommandIo } from "./snapshot.js";
+import { syncDirectorySync } from "../sync-directory.js";
 
 const usage = `Usage: lockstep recover --force-new-cluster [--config FILE] [--node-id ID --data-directory DIR ...]
 
@@ -63,6 +65,8 @@ export async function runRecoverCommand(argv: readonly string[], io: CommandIo, 
     const kept = `${directory}.before-recover-${new Date(nowMs).toISOString().replace(/[:.]/g, "-")}`;
     renameSync(directory, kept);
     renameSync(staging, directory);
+    // Both renames must survive a power cut before the operator is told to start the node.
+    syncDirectorySync(dirname(directory));
     io.stdout(
       [
         `recovered ${config.nodeId} as a one-member cluster ${config.cluster} (new uuid ${clusterUuid}) at index ${index}: ${rebuilt.appliedEntries} log entries applied on top of the last snapshot`,

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LockstepClient, LockstepError } from "@lockstep/client";
 import { Store } from "@lockstep/state-machine";
@@ -9,6 +10,7 @@ import { seedDataDirectory } from "../backup/seed-data-directory.js";
 import { parseEndpoints, defaultEndpoints } from "../cli/client-args.js";
 import { connectionFlagOptions, connectionFlagsHelp, parseConnectionFlags, readConnectionMaterial, type ConnectionMaterial } from "../cli/connection-flags.js";
 import { bootstrapClusterUuid } from "../membership/cluster-identity.js";
+import { syncDirectorySync } from "../sync-directory.js";
 
 export interface CommandIo {
   readonly stdout: (text: string) => void;
@@ -81,6 +83,8 @@ async function saveSnapshot(file: string, argv: readonly string[], io: CommandIo
     // Through a temporary file: FILE is either the old one or the whole new backup, never half.
     writeFileSync(`${file}.tmp`, bytes, { flush: true });
     renameSync(`${file}.tmp`, file);
+    // The rename is durable only once the directory is: before that a power cut can undo it.
+    syncDirectorySync(dirname(resolve(file)));
   } catch (error) {
     io.stderr(`lockstep snapshot save: cannot write ${file}: ${(error as Error).message}\n`);
     return 1;

@@ -18,17 +18,20 @@ const answer = {
 /** A fetch that answers each call from a script: a status and body, or a thrown network error. */
 function scripted(steps: Array<{ status: number; body: unknown } | "refused">) {
   const calls: string[] = [];
-  const fetchFunction = (async (url: string | URL | Request) => {
-    calls.push(String(url));
+  const fetchFunction = ((url: string | URL | Request) => {
+    calls.push(typeof url === "string" ? url : url instanceof URL ? url.href : url.url);
     const step = steps.shift();
-    if (step === undefined || step === "refused") throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED") });
-    return new Response(JSON.stringify(step.body), { status: step.status });
+    if (step === undefined || step === "refused") return Promise.reject(new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED") }));
+    return Promise.resolve(new Response(JSON.stringify(step.body), { status: step.status }));
   }) as typeof fetch;
   return { calls, fetchFunction };
 }
 
 function options(fetchFunction: typeof fetch, sleeps: number[], overrides: Partial<JoinClusterOptions> = {}): JoinClusterOptions {
-  return { urls: ["http://a:1", "http://b:2"], request, attemptsMax: 6, retryDelayMinMs: 100, retryDelayMaxMs: 400, requestTimeoutMs: 1_000, fetch: fetchFunction, sleep: async (ms) => void sleeps.push(ms), ...overrides };
+  return { urls: ["http://a:1", "http://b:2"], request, attemptsMax: 6, retryDelayMinMs: 100, retryDelayMaxMs: 400, requestTimeoutMs: 1_000, fetch: fetchFunction, sleep: (ms) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    }, ...overrides };
 }
 
 describe("joinCluster", () => {

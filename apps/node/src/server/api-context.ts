@@ -21,6 +21,12 @@ export interface ApiContext {
   membership: MembershipControl;
   /** How long a follower waits for the leader's answer to a request it forwarded. */
   forwardTimeoutMs: number;
+  /**
+   * How a follower reaches the leader's client port to forward a request: over HTTPS it must
+   * trust the cluster's CA (and present a certificate when client certificates are required).
+   * Default: the global fetch (plain HTTP between members).
+   */
+  forwardFetch?: typeof fetch;
   /** Wall-clock milliseconds (join-token expiry is decided in wall-clock time). */
   nowMs(): number;
   /** Certifies a joining node's key with the cluster CA; absent on a node that holds no CA key. */

@@ -23,7 +23,7 @@ export async function forwardToLeader(context: ApiContext, request: IncomingMess
   if (authorization !== undefined) headers.authorization = authorization;
   let answer: Response;
   try {
-    answer = await fetch(url, {
+    answer = await (context.forwardFetch ?? fetch)(url, {
       method: request.method ?? "POST",
       headers,
       ...(request.method === "GET" || request.method === "DELETE" ? {} : { body: JSON.stringify(body) }),

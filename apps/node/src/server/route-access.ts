@@ -29,10 +29,11 @@ export function routeAccess(method: string, path: string): RouteAccess {
   }
   // A session is what a writer needs before its first exactly-once write.
   if (method === "POST" && path === "/v1/sessions") return { level: "token", role: "write" };
-  if (reading && (path === "/v1/machines" || path === "/v1/watch")) return { level: "token", role: "read", allKeys: true };
+  // The dashboard's feed pages through every key's state, as a listing does.
+  if (reading && (path === "/v1/machines" || path === "/v1/watch" || path === "/v1/dashboard-feed")) return { level: "token", role: "read", allKeys: true };
   // Any valid token may open the multiplexed connection; each request in it is checked as over HTTP.
   if (method === "GET" && path === "/v1/rpc") return { level: "token", role: "read" };
-  if (reading && (path === "/v1/cluster" || path === "/v1/members" || path === "/v1/dashboard-feed")) return { level: "token", role: "read" };
+  if (reading && (path === "/v1/cluster" || path === "/v1/members" || path === "/v1/dashboard-samples")) return { level: "token", role: "read" };
   return { level: "token", role: "admin" };
 }
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** Random bytes in a token's secret: 256 bits, so the unsalted SHA-256 stored for it cannot be searched. */
 const secretBytes = 32;
@@ -26,11 +26,4 @@ export function parseBearer(header: string | undefined): string | null {
   if (header === undefined || header.length > bearerTokenLengthMax) return null;
   const match = /^Bearer +(\S+) *$/i.exec(header);
   return match === null ? null : match[1]!;
-}
-
-/** Compares two SHA-256 hex digests in constant time. */
-export function hashesEqual(leftHex: string, rightHex: string): boolean {
-  const left = Buffer.from(leftHex, "hex");
-  const right = Buffer.from(rightHex, "hex");
-  return left.length === 32 && right.length === 32 && timingSafeEqual(left, right);
 }

@@ -1,5 +1,6 @@
 import type { TokenRecord } from "@lockstep/state-machine";
-import { hashesEqual, hashTokenSecret, tokenName } from "./token-secret.js";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { tokenName } from "./token-secret.js";
 
 /** The part of the replicated table a verifier reads. */
 export interface TokenLookup {
@@ -9,17 +10,35 @@ export interface TokenLookup {
 export type Authentication = { ok: true; token: TokenRecord } | { ok: false; reason: "unauthenticated" | "invalid_token" };
 
 /** Compared against when the name is unknown, so that an unknown name costs what a wrong secret does. */
-const absentHash = "0".repeat(64);
+const absentDigest = Buffer.alloc(32);
+/**
+ * Each record's stored SHA-256 as bytes, decoded once rather than on every request (the record
+ * objects are replaced, never mutated, when the table changes, so a stale entry is never read).
+ */
+const storedDigests = new WeakMap<TokenRecord, Buffer>();
+
+function storedDigest(record: TokenRecord): Buffer {
+  let digest = storedDigests.get(record);
+  if (digest === undefined) {
+    const decoded = Buffer.from(record.hash, "hex");
+    digest = decoded.length === 32 ? decoded : absentDigest;
+    storedDigests.set(record, digest);
+  }
+  return digest;
+}
 
 /**
  * Checks a presented token against the replicated table: the record is found by the token's name,
- * then the SHA-256 of the whole token is compared with the stored hash in constant time. A
+ * then the SHA-256 of the whole token is compared with the stored hash in constant time (the
+ * same as `hashTokenSecret`, which made the stored hash). A
  * revoked token has no record any more, so it fails here on every node that applied the revoke.
  */
 export function authenticate(token: string | null, tokens: TokenLookup): Authentication {
   if (token === null) return { ok: false, reason: "unauthenticated" };
   const name = tokenName(token);
   const record = name === null ? undefined : tokens.get(name);
-  const matches = hashesEqual(hashTokenSecret(token), record?.hash ?? absentHash);
+  // The presented token's digest as bytes (no hex round trip), compared in constant time.
+  const presented = createHash("sha256").update(token, "utf8").digest();
+  const matches = timingSafeEqual(presented, record === undefined ? absentDigest : storedDigest(record));
   return record !== undefined && matches ? { ok: true, token: record } : { ok: false, reason: "invalid_token" };
 }

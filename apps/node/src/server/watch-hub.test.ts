@@ -127,4 +127,32 @@ describe("WatchHub", () => {
     expect(refused.sent[0]).toMatchObject({ type: "error", code: "overloaded" });
     expect(refused.closedWith).not.toBeNull();
   });
+
+  it("keeps the entries re-applied from the log at start, after the snapshot they follow", () => {
+    // A restarted node: its store holds a snapshot at 20 and re-applies 21..23 from its log.
+    const hub = new WatchHub({ historyEventsMax: 10, bufferedBytesMax: 1 << 20, clientsMax: 4, appliedIndex: 0 });
+    for (const index of [21, 22, 23]) hub.onApplied(applied(index));
+    hub.startAfter(23);
+    expect(hub.oldestRevision).toBe(21);
+    const socket = new FakeSocket();
+    hub.subscribe(socket, 21);
+    expect(revisions(socket)).toEqual([21, 22, 23]);
+    const below = new FakeSocket();
+    hub.subscribe(below, 20);
+    expect(below.sent[0]).toMatchObject({ type: "error", code: "compacted", oldestRevision: 21 });
+  });
+
+  it("starts after the snapshot when the node re-applied nothing", () => {
+    const hub = new WatchHub({ historyEventsMax: 10, bufferedBytesMax: 1 << 20, clientsMax: 4, appliedIndex: 0 });
+    hub.startAfter(20);
+    expect(hub.oldestRevision).toBe(21);
+    const socket = new FakeSocket();
+    hub.subscribe(socket, 5);
+    expect(socket.sent[0]).toMatchObject({ type: "error", code: "compacted", oldestRevision: 21 });
+    const next = new FakeSocket();
+    hub.subscribe(next, 21);
+    hub.onApplied(applied(21));
+    expect(revisions(next)).toEqual([21]);
+    expect(() => hub.startAfter(3)).toThrow(/below the last entry/);
+  });
 });

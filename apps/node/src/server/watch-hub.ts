@@ -20,7 +20,10 @@ export interface WatchHubOptions {
   bufferedBytesMax: number;
   /** Watches open at once; more are refused with `overloaded`. */
   clientsMax: number;
-  /** The store's applied index when the hub starts listening: the history is complete after it. */
+  /**
+   * The store's applied index when the hub starts listening: the history is complete after it. A
+   * node passes 0 and feeds the hub from its first applied entry, then calls `startAfter`.
+   */
   appliedIndex: number;
   /** Events sent in one turn of the event loop, so a long replay does not starve the rest of the node. */
   sendBatchEventsMax?: number;
@@ -78,6 +81,16 @@ export class WatchHub {
     this.history.append(watchEvent);
     this.disconnectLagging();
     for (const watcher of this.watchers) this.pump(watcher);
+  }
+
+  /**
+   * The store's applied index once the node has started. Entries up to it that never reached
+   * `onApplied` came in the snapshot the store was restored from: the history starts after them.
+   */
+  startAfter(appliedIndex: number): void {
+    if (appliedIndex < this.lastAppliedIndex) throw new Error(`watch hub: the store's applied index ${appliedIndex} is below the last entry the hub heard of (${this.lastAppliedIndex})`);
+    if (appliedIndex > this.lastAppliedIndex) this.onGap(appliedIndex + 1);
+    this.lastAppliedIndex = appliedIndex;
   }
 
   /**

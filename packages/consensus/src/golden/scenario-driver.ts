@@ -2,10 +2,12 @@ import type { NodeId } from "@lockstep/protocol";
 import type { ConfigurationChange } from "../configuration.js";
 import { Network, transition } from "../testing/network.js";
 import type { Member } from "@lockstep/protocol";
-import { renderMembers, renderReady, renderStatus } from "./render.js";
+import { renderMembers, renderMessage, renderReady, renderStatus } from "./render.js";
 
 /** Bounds a `tick`, `tick-all` or `pass-time` step so that a typo cannot make a scenario run for minutes. */
 export const stepTicksMax = 1000;
+/** Bounds the messages an `elect` step delivers after each tick. */
+export const electDeliveriesMax = 10_000;
 /** Bounds the number of nodes a `cluster` step creates. */
 export const clusterSizeMax = 9;
 
@@ -18,6 +20,7 @@ const settableOptions: Record<string, "boolean" | "number"> = {
   heartbeatTicks: "number",
   promoteStableTicks: "number",
   promoteLagEntriesMax: "number",
+  entriesPerProposalMax: "number",
 };
 
 /** A step that cannot run as written (unknown command, bad argument): the scenario file is wrong. */
@@ -52,6 +55,8 @@ export class ScenarioDriver {
         return this.cluster(args);
       case "campaign":
         return this.net().campaign(this.nodeArg(args, 0));
+      case "elect":
+        return this.elect(this.nodeArg(args, 0));
       case "tick":
         return this.repeat(args[1], () => this.net().tick(this.nodeArg(args, 0)));
       case "tick-all":
@@ -125,7 +130,27 @@ export class ScenarioDriver {
     network.onReady = (id, ready) => {
       if (!this.quiet) this.output.push(...renderReady(id, ready));
     };
+    network.onLost = (envelope) => {
+      if (!this.quiet) this.output.push(`lost ${renderMessage(envelope)}`);
+    };
     this.network = network;
+  }
+
+  /**
+   * `elect ID`: ticks only ID, delivering one message at a time, and stops the moment it leads:
+   * its first Proposals (the no-op of its term) are still queued, for `drop` or `deliver`.
+   */
+  private elect(id: NodeId): void {
+    const network = this.net();
+    for (let ticks = 0; ticks < stepTicksMax; ticks++) {
+      network.tick(id);
+      for (let delivered = 0; delivered < electDeliveriesMax && network.pending().length > 0; delivered++) {
+        if (network.node(id).status().role === "leader") return;
+        network.deliver(1);
+      }
+      if (network.node(id).status().role === "leader") return;
+    }
+    throw new ScenarioStepError(`${id} did not become leader within ${stepTicksMax} ticks`);
   }
 
   /** `propose n1 a b`: one proposal of transitions of keys a and b. */

@@ -46,6 +46,8 @@ export class Network {
   keepReadyLog = false;
   /** Called with every Ready as it is taken, in the order the network processes them (golden scenario files print them). */
   onReady: ((id: NodeId, ready: Ready) => void) | null = null;
+  /** Called with every message the network lost (isolation, a cut, the filter, the drop rate) as it would have been delivered. */
+  onLost: ((envelope: Envelope) => void) | null = null;
   /** Called for every message about to be delivered; return false to drop it. */
   filter: ((envelope: Envelope) => boolean) | null = null;
   deliveredCount = 0;
@@ -293,7 +295,11 @@ export class Network {
   private deliverOne(): void {
     const position = this.options.reorder === true ? Math.floor(this.random() * this.queue.length) : 0;
     const envelope = position === 0 ? this.queue.shift() : this.queue.splice(position, 1)[0];
-    if (envelope === undefined || !this.shouldDeliver(envelope)) return;
+    if (envelope === undefined) return;
+    if (!this.shouldDeliver(envelope)) {
+      this.onLost?.(envelope);
+      return;
+    }
     const node = this.nodes.get(envelope.to);
     if (node === undefined) return;
     this.deliveredCount++;

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import type { ClusterRun, SystemName } from "./cluster-bench.js";
+import { securityCosts, securityGoals } from "./security-cost.js";
+
+function run(system: SystemName, concurrency: number, perSecond: number, p50Ms: number, cpuUsPerCommit: number): ClusterRun {
+  const latency = { count: 1, p50Us: p50Ms * 1000, p90Us: p50Ms * 1000, p99Us: p50Ms * 2000, maxUs: p50Ms * 3000, meanUs: p50Ms * 1000, droppedSamples: 0 };
+  return {
+    system,
+    concurrency,
+    result: { concurrency, seconds: 10, committed: perSecond * 10, failed: 0, failuresByCode: {}, committedPerSecond: perSecond, latency, generatorCpuMs: 0 },
+    serverCpuMs: null,
+    serverSystemCpuShare: null,
+    serverCpuPercent: null,
+    serverCpuUsPerCommit: cpuUsPerCommit,
+    generatorCpuPercent: 0,
+    internals: null,
+  };
+}
+
+describe("the cost of the secured client port, against the plain one in the same run", () => {
+  it("meets both goals at 0.9x writes/s at 128 clients and +0.05 ms p50 at 1 client", () => {
+    const costs = securityCosts([run("lockstep", 1, 200, 4, 100), run("lockstep-secure", 1, 190, 4.05, 110), run("lockstep", 128, 2000, 50, 300), run("lockstep-secure", 128, 1800, 55, 330)]);
+    expect(costs.map((cost) => [cost.concurrency, Number(cost.throughputRatio.toFixed(2)), Number(cost.p50DeltaMs.toFixed(3)), Number(cost.serverCpuPerCommitRatio!.toFixed(2))])).toEqual([
+      [1, 0.95, 0.05, 1.1],
+      [128, 0.9, 5, 1.1],
+    ]);
+    expect(securityGoals(costs).map((goal) => goal.met)).toEqual([true, true]);
+  });
+
+  it("fails the goals at 0.8x writes/s and +0.2 ms p50", () => {
+    const goals = securityGoals(securityCosts([run("lockstep", 1, 200, 4, 100), run("lockstep-secure", 1, 190, 4.2, 110), run("lockstep", 128, 2000, 50, 300), run("lockstep-secure", 128, 1600, 55, 330)]));
+    expect(goals).toEqual([
+      { goal: "128 clients: HTTPS + tokens writes/s >= 0.85x plain", measured: "0.80x", met: false },
+      { goal: "1 client: HTTPS + tokens p50 at most 0.1 ms above plain", measured: "+0.200 ms", met: false },
+    ]);
+  });
+});

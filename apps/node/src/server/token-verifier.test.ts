@@ -1,0 +1,31 @@
+import type { TokenRecord } from "@lockstep/state-machine";
+import { describe, expect, it } from "vitest";
+import { createTokenSecret, hashTokenSecret } from "./token-secret.js";
+import { authenticate } from "./token-verifier.js";
+
+const token = createTokenSecret("app");
+const record: TokenRecord = Object.freeze({ name: "app", hash: hashTokenSecret(token), role: "write", prefixes: [], createdRevision: 3 });
+const table = (records: TokenRecord[]) => ({ get: (name: string) => records.find((candidate) => candidate.name === name) });
+
+describe("authenticate", () => {
+  it("accepts the token whose SHA-256 the table holds, again and again", () => {
+    expect(authenticate(token, table([record]))).toEqual({ ok: true, token: record });
+    expect(authenticate(token, table([record]))).toEqual({ ok: true, token: record });
+  });
+
+  it("refuses a wrong secret under a known name, an unknown name, a revoked token and no token", () => {
+    const wrong = `app.${"A".repeat(43)}`;
+    expect(authenticate(wrong, table([record]))).toEqual({ ok: false, reason: "invalid_token" });
+    expect(authenticate(createTokenSecret("other"), table([record]))).toEqual({ ok: false, reason: "invalid_token" });
+    expect(authenticate(token, table([record]))).toMatchObject({ ok: true });
+    expect(authenticate(token, table([])), "revoked: the record is gone").toEqual({ ok: false, reason: "invalid_token" });
+    expect(authenticate("not a token", table([record]))).toEqual({ ok: false, reason: "invalid_token" });
+    expect(authenticate(null, table([record]))).toEqual({ ok: false, reason: "unauthenticated" });
+  });
+
+  it("refuses a token once its record is replaced by one with another hash (recreated under the same name)", () => {
+    expect(authenticate(token, table([record]))).toMatchObject({ ok: true });
+    const recreated: TokenRecord = Object.freeze({ ...record, hash: hashTokenSecret(createTokenSecret("app")), createdRevision: 9 });
+    expect(authenticate(token, table([recreated]))).toEqual({ ok: false, reason: "invalid_token" });
+  });
+});
