@@ -12,6 +12,15 @@ export const spareIdsMax = 6;
 const membersAboveInitialMax = 2;
 /** Chance that a new leader gets a change the moment it is elected. */
 const newLeaderChangeProbability = 0.5;
+/**
+ * A change made the moment a leader is elected that it refuses for now (`change_in_progress`
+ * until it commits an entry of its term, `would_lose_quorum` until the voters answered it) is
+ * tried again after this many virtual ms, as an operator's script retries, up to
+ * `newLeaderAttemptsMax` times. Those first milliseconds of a term are where a change before
+ * the leader's own commit (Ongaro's 2015 bug) would slip in.
+ */
+const newLeaderRetryDelayMs = 1;
+const newLeaderAttemptsMax = 60;
 /** A removal never leaves fewer voters than this. */
 const votersAfterRemovalMin = 2;
 /** A removed member's machine keeps running for up to this many virtual ms before it is retired (it must not disturb the cluster meanwhile). */
@@ -25,7 +34,12 @@ export interface ChurnStats {
   replaced: number;
   /** Changes the leader refused (change_in_progress, would_lose_quorum, ...) or that timed out. */
   refused: number;
+  /** Refusals of a new leader that were tried again (not in `refused`). */
+  retried: number;
 }
+
+/** Refusals that a new leader lifts by itself within a few round trips: worth trying again. */
+const passingRefusals: ReadonlySet<string> = new Set(["change_in_progress", "would_lose_quorum"]);
 
 type ChurnOperation = "add" | "promote" | "remove" | "remove_leader" | "replace";
 
@@ -40,10 +54,12 @@ type ChurnOperation = "add" | "promote" | "remove" | "remove_leader" | "replace"
  * its old id, is the fault schedule's `wipe`.
  */
 export class MembershipChurn {
-  readonly stats: ChurnStats = { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0 };
+  readonly stats: ChurnStats = { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0 };
   private running = false;
   /** A change is being made (the operator waits for its answer). */
   private busy = false;
+  /** While a new leader's change is being retried: a passing refusal is noted here, not counted. */
+  private retrying: { refusal: string | null } | null = null;
   private readonly spares: NodeId[];
   private readonly operations: ReadonlyArray<readonly [ChurnOperation, number]>;
 
@@ -79,9 +95,9 @@ export class MembershipChurn {
     this.scheduleNext();
     // Operators' scripts retry against a new leader the moment it is elected: that is when a
     // change before the leader's first commit of its term (Ongaro's 2015 bug) can happen at all.
-    this.context.cluster.onNewLeader(() => {
+    this.context.cluster.onNewLeader((id) => {
       if (!this.running || this.busy || this.context.random() >= newLeaderChangeProbability) return;
-      this.context.clock.setTimeout(() => void this.injectGuarded(), 0);
+      this.context.clock.setTimeout(() => void this.injectAtNewLeader(id), 0);
     });
   }
 
@@ -107,6 +123,30 @@ export class MembershipChurn {
     try {
       await this.injectOne();
     } finally {
+      this.busy = false;
+    }
+  }
+
+  /** One change at a new leader, tried again while that leader refuses it for a passing reason. */
+  private async injectAtNewLeader(id: NodeId): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    const term = this.leader()?.status().term;
+    try {
+      for (let attempt = 1; attempt <= newLeaderAttemptsMax && this.running; attempt++) {
+        const status = this.leader()?.status();
+        if (status === undefined || status.id !== id || status.term !== term) return;
+        const last = attempt === newLeaderAttemptsMax;
+        this.retrying = last ? null : { refusal: null };
+        await this.injectOne();
+        const refusal = this.retrying?.refusal ?? null;
+        this.retrying = null;
+        if (refusal === null) return;
+        this.stats.retried++;
+        await new Promise<void>((resolve) => this.context.clock.setTimeout(resolve, newLeaderRetryDelayMs));
+      }
+    } finally {
+      this.retrying = null;
       this.busy = false;
     }
   }
@@ -166,7 +206,7 @@ export class MembershipChurn {
     const outcome = await leader.changeMembership({ kind: "add_learner", member: { id, peerAddress: `sim://${id}`, clientUrl: `http://${id}.sim` } });
     // Refused: nothing changed, the id stays spare. Timed out: it may be in the log, so the machine starts.
     if (!outcome.ok && outcome.reason !== "timeout") {
-      this.stats.refused++;
+      this.noteRefusal(outcome.reason);
       return;
     }
     this.spares.shift();
@@ -179,8 +219,14 @@ export class MembershipChurn {
   /** Proposes one change at the leader; true once it is applied there. */
   private async change(leader: ConsensusNode, change: MembershipChange): Promise<boolean> {
     const outcome: MembershipChangeOutcome = await leader.changeMembership(change);
-    if (!outcome.ok) this.stats.refused++;
+    if (!outcome.ok) this.noteRefusal(outcome.reason);
     return outcome.ok;
+  }
+
+  /** Counts a refusal, unless a new leader's change will be tried again for it. */
+  private noteRefusal(reason: string): void {
+    if (this.retrying !== null && passingRefusals.has(reason)) this.retrying.refusal = reason;
+    else this.stats.refused++;
   }
 
   /**

@@ -31,7 +31,7 @@ export interface SeedSummary {
   clockPauses: number;
   staleLeaderRuns: number;
   staleLeaderCompleted: number;
-  /** Membership changes the churn nemesis made (added, promoted, removed, leader removed, replaced, refused). */
+  /** Membership changes the churn nemesis made (added, promoted, removed, leader removed, replaced, refused, new-leader refusals retried). */
   churn: ChurnStats;
   /** Storage counters summed over the nodes, as the storage model names them. */
   storage: Record<string, number>;
