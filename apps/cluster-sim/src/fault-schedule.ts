@@ -93,6 +93,8 @@ export class FaultSchedule {
       cluster: SimCluster;
       ids: NodeId[];
       profile: SwarmProfile;
+      /** An operation that threw: reported as a violation of the seed, not an unhandled rejection that ends every run. */
+      onError: (error: unknown) => void;
     },
   ) {
     const profile = context.profile;
@@ -145,7 +147,10 @@ export class FaultSchedule {
     const delayMs = randomInt(this.context.random, faultIntervalMsMin, faultIntervalMsMax);
     this.context.clock.setTimeout(() => {
       if (!this.running) return;
-      void this.injectOne().then(() => this.scheduleNext());
+      this.injectOne().then(
+        () => this.scheduleNext(),
+        (error: unknown) => this.context.onError(error),
+      );
     }, delayMs);
   }
 
@@ -158,6 +163,8 @@ export class FaultSchedule {
     const ids = this.context.cluster.ids();
     switch (operation) {
       case "partition": {
+        // Membership churn can leave a single machine: there is nothing to cut then.
+        if (ids.length < 2) return;
         const shuffled = this.shuffle(ids);
         const cut = randomInt(random, 1, ids.length);
         network.partition(shuffled.slice(0, cut), shuffled.slice(cut));
@@ -178,6 +185,7 @@ export class FaultSchedule {
         return;
       }
       case "bridge": {
+        if (ids.length < 3) return;
         const [bridge, ...rest] = this.shuffle(ids);
         const half = Math.floor(rest.length / 2);
         if (bridge !== undefined) network.bridge(rest.slice(0, half), rest.slice(half), bridge);

@@ -71,6 +71,8 @@ export class MembershipChurn {
       /** The bootstrap members. */
       ids: readonly NodeId[];
       profile: SwarmProfile;
+      /** A change that threw: reported as a violation of the seed, not an unhandled rejection that ends every run. */
+      onError: (error: unknown) => void;
     },
   ) {
     const { profile, ids } = context;
@@ -97,7 +99,7 @@ export class MembershipChurn {
     // change before the leader's first commit of its term (Ongaro's 2015 bug) can happen at all.
     this.context.cluster.onNewLeader((id) => {
       if (!this.running || this.busy || this.context.random() >= newLeaderChangeProbability) return;
-      this.context.clock.setTimeout(() => void this.injectAtNewLeader(id), 0);
+      this.context.clock.setTimeout(() => this.injectAtNewLeader(id).catch((error: unknown) => this.context.onError(error)), 0);
     });
   }
 
@@ -110,9 +112,12 @@ export class MembershipChurn {
     this.context.clock.setTimeout(() => {
       if (!this.running) return;
       // One change at a time, as an operator makes them: the next is drawn once this one is answered.
-      void this.injectGuarded().then(() => {
-        if (this.running) this.scheduleNext();
-      });
+      this.injectGuarded().then(
+        () => {
+          if (this.running) this.scheduleNext();
+        },
+        (error: unknown) => this.context.onError(error),
+      );
     }, randomInt(this.context.random, churnIntervalMsMin, churnIntervalMsMax));
   }
 
@@ -155,9 +160,19 @@ export class MembershipChurn {
     const operation = pickWeighted(this.context.random, this.operations);
     const leader = this.leader();
     if (operation === null || leader === null) return;
+    // The members a leader lists are those it has applied; until it has applied all it knows
+    // committed they can lag the configuration it decides in (a new leader elected the moment
+    // its predecessor's removal committed lists that predecessor still), and a removal judged
+    // on them could leave a single voter. An operator's script waits for a leader that answers
+    // with its current configuration.
+    const status = leader.status();
+    if (status.appliedIndex < status.commitIndex) {
+      this.noteRefusal("change_in_progress");
+      return;
+    }
     const members = leader.members();
     const voters = members.filter((member) => member.voter).map((member) => member.id);
-    const leaderId = leader.status().id;
+    const leaderId = status.id;
     switch (operation) {
       case "add":
         await this.add(leader, members.length);

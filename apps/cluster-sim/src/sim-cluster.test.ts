@@ -111,7 +111,7 @@ describe("SimCluster: the liveness phase", () => {
     // Every fsync fails and every write with a hard state loses power: no node could run long.
     const { cluster, run, drive } = setup({ ...losesUnsynced, fsyncErrorProbability: 1, powerCutDuringWriteProbability: 1 });
     await drive(cluster.stopStorageFaults());
-    cluster.wipe("n3");
+    cluster.wipe("n3", 0);
     await drive(cluster.startAll());
     await run(2_000);
     for (const id of ["n1", "n2", "n3"]) expect(cluster.node(id)).not.toBeNull();

@@ -93,9 +93,10 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
   const history = new HistoryRecorder(() => Math.round(clock.nowMs() * 1_000_000));
   const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`);
   const workload = new Workload({ clock, random: fork(random), cluster, history, keys });
-  const faults = new FaultSchedule({ clock, random: fork(random), network, cluster, ids, profile });
+  const nemesisFailed = (error: unknown): void => monitor.report("invariant", `the nemesis threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const faults = new FaultSchedule({ clock, random: fork(random), network, cluster, ids, profile, onError: nemesisFailed });
   // Forked last, so that a profile without churn runs exactly as before churn existed.
-  const churn = new MembershipChurn({ clock, random: fork(random), cluster, ids, profile });
+  const churn = new MembershipChurn({ clock, random: fork(random), cluster, ids, profile, onError: nemesisFailed });
   let events = 0;
 
   const runUntil = async (deadlineMs: number, done: () => boolean = () => false): Promise<void> => {

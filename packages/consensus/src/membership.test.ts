@@ -181,6 +181,36 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
     expect(network.node("n1").status().role).toBe("follower");
   });
 
+  it("a removed leader leads until most of the remaining voters know its removal is committed, so they can elect without it once its machine is gone (membership churn, seed 2100064)", () => {
+    // Four voters; n4 is down. A configuration takes effect once committed, so a voter that holds
+    // n1's removal but not the news of its commit still needs 3 of {n1, n2, n3, n4}.
+    const network = cluster({ size: 4 });
+    network.isolate("n4");
+    const removal = network.node("n1").proposeMembershipChange({ kind: "remove", id: "n1" });
+    expect(removal).toMatchObject({ ok: true });
+    const removalIndex = removal.ok ? removal.index : 0;
+    // The Commit and the TimeoutNow sent the moment the removal commits are lost.
+    network.filter = (envelope) => {
+      if (envelope.from !== "n1" || network.node("n1").status().commitIndex < removalIndex) return true;
+      const body = envelope.body;
+      return body.type !== "TimeoutNow" && body.type !== "Commit" && !(body.type === "Proposal" && body.commitIndex >= removalIndex);
+    };
+    network.processReady("n1");
+    network.deliverAll();
+    network.filter = null;
+    // The operator retires n1's machine once it no longer leads.
+    for (let tick = 0; tick < 10 * defaultCoreConfig.electionTimeoutTicks && network.node("n1").status().role === "leader"; tick++) network.passTime(1);
+    expect(network.node("n1").status().role).toBe("follower");
+    network.isolate("n1");
+    network.passTime(10 * defaultCoreConfig.electionTimeoutTicks);
+    const leader = network.leader();
+    expect(leader === "n2" || leader === "n3").toBe(true);
+    expect(voters(network, leader ?? "n2")).toEqual(["n2", "n3", "n4"]);
+    network.propose(leader ?? "n2", [transition("without-the-removed-leader")]);
+    network.deliverAll();
+    expect(network.applied.get(leader === "n2" ? "n3" : "n2")?.at(-1)?.command).toEqual(transition("without-the-removed-leader"));
+  });
+
   it("refuses a change whose majority needs a voter still recovering from a lost disk (it grants no vote until caught up), so the leader's removal cannot leave a cluster that elects no one", () => {
     const network = cluster({ seed: 7 });
     for (let entry = 0; entry < 5; entry++) network.propose("n1", [transition(`k${entry}`)]);
