@@ -99,7 +99,9 @@ export class MembershipChurn {
     // change before the leader's first commit of its term (Ongaro's 2015 bug) can happen at all.
     this.context.cluster.onNewLeader((id) => {
       if (!this.running || this.busy || this.context.random() >= newLeaderChangeProbability) return;
-      this.context.clock.setTimeout(() => this.injectAtNewLeader(id).catch((error: unknown) => this.context.onError(error)), 0);
+      this.context.clock.setTimeout(() => {
+        this.injectAtNewLeader(id).catch((error: unknown) => this.context.onError(error));
+      }, 0);
     });
   }
 
