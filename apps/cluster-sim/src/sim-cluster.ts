@@ -602,7 +602,7 @@ export class SimCluster {
   }
 }
 
-/** How many voters the last configuration entry of a durable log names (null: none after its snapshot). */
+/** How many voters the last configuration a durable log holds names (an entry, else its snapshot's; null: none). */
 function latestLoggedVoters(storage: SimStorage): number | null {
   const snapshotIndex = storage.durableSnapshotIndex();
   const entries = storage.durableEntriesView();
@@ -611,7 +611,11 @@ function latestLoggedVoters(storage: SimStorage): number | null {
     if (entry === undefined || entry.index <= snapshotIndex) break;
     if (entry.members !== undefined) return entry.members.filter((member) => member.voter).length;
   }
-  return null;
+  // None after the snapshot: the snapshot's configuration is the latest this disk holds. (Without
+  // it, a removal folded into a snapshot went unseen, and damage was allowed against the larger
+  // configuration a lagging node still applies: seed 2300338.)
+  const members = storage.durableSnapshotMembers();
+  return members === null || members.length === 0 ? null : members.filter((member) => member.voter).length;
 }
 
 /** What a start in progress sees when its machine loses power. */

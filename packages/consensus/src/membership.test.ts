@@ -211,6 +211,30 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
     expect(network.applied.get(leader === "n2" ? "n3" : "n2")?.at(-1)?.command).toEqual(transition("without-the-removed-leader"));
   });
 
+  it("a member whose own view of the configuration lags (it restarted with an older commit index) grants its vote when asked: the others may need it (membership churn, seed 2101013)", () => {
+    const network = cluster({ autoPromote: false });
+    withLearner(network);
+    expect(network.node("n1").proposeMembershipChange({ kind: "promote", id: "n4" })).toMatchObject({ ok: true });
+    network.processReady("n1");
+    network.deliverAll();
+    network.tick("n1");
+    network.deliverAll();
+    for (const id of network.ids) expect(voters(network, id)).toEqual(["n1", "n2", "n3", "n4"]);
+    // n4 restarts having lost its latest hard state: the commit index it knows is from before it
+    // was added, so in its own view it is no member at all (it joined with no configuration).
+    const stored = network.storage.get("n4");
+    if (stored === undefined) throw new Error("no storage for n4");
+    stored.hardState = { ...stored.hardState, commitIndex: 1 };
+    network.restart("n4");
+    expect(network.node("n4").status().members.map((entry) => entry.id)).not.toContain("n4");
+    // The leader is gone: a new one needs 3 of the 4 voters, n4's vote among them.
+    network.isolate("n1");
+    network.passTime(10 * defaultCoreConfig.electionTimeoutTicks);
+    const leader = network.leader();
+    expect(leader === "n2" || leader === "n3").toBe(true);
+    expect(network.node(leader ?? "n2").status().term).toBeGreaterThan(network.node("n1").status().term);
+  });
+
   it("refuses a change whose majority needs a voter still recovering from a lost disk (it grants no vote until caught up), so the leader's removal cannot leave a cluster that elects no one", () => {
     const network = cluster({ seed: 7 });
     for (let entry = 0; entry < 5; entry++) network.propose("n1", [transition(`k${entry}`)]);

@@ -890,12 +890,15 @@ export class RaftCore {
   }
 
   private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
-    // A node outside its own configuration (removed, or joining and knowing none yet) never votes.
-    // A learner does when asked (etcd-io/raft does the same): it may have been promoted by an entry
-    // committed without it, which it learns of only from the next leader, and the candidate asking
-    // counts it as a voter. Refusing could leave the new configuration unable to elect anyone.
-    // A candidate whose configuration is stale counts the vote in vain: it cannot win with it.
-    if (!this.configuration.isMember(this.id)) return "not a member of the configuration";
+    // A learner, and a node outside its own configuration that holds a log, vote when asked
+    // (etcd-io/raft's do the same): a learner may have been promoted by an entry committed without
+    // it, a member may have restarted with an older commit index than the entry that added it,
+    // and the voters of a removed node may not know its removal committed; each candidate asking
+    // counts it as a voter, and refusing could leave that configuration unable to elect anyone.
+    // The election restriction below still applies, and a candidate whose configuration does
+    // not count this node cannot win with its vote. A node that holds nothing and knows itself
+    // in no configuration (it is joining) never votes: its empty disk could be a lost voter's.
+    if (!this.configuration.isMember(this.id) && this.log.lastIndex() === 0) return "joining: holds no log and is in no configuration";
     const canVote =
       this.votedFor === from ||
       (this.votedFor === null && this.leader === null) ||
