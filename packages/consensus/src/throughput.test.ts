@@ -22,6 +22,7 @@ describe("throughput", () => {
       if (!result.ok) throw new Error(`propose refused: ${result.reason}`);
       network.deliverAll();
     }
+    network.heartbeat();
     const elapsedMs = performance.now() - started;
     const rate = Math.round((entriesTotal / elapsedMs) * 1000);
     console.log(`consensus core: ${rate} committed entries/s (3 nodes, ${batchCommands} per proposal)`);
