@@ -141,6 +141,7 @@ describe("a voter that starts with an empty log", () => {
     expect(network.leader()).toBe("n2");
     network.propose("n2", [transition("c")]);
     network.deliverAll();
+    network.heartbeat();
     for (const id of network.ids) expect(network.node(id).status()).toMatchObject({ commitIndex: 4, recovering: false });
   });
 });
