@@ -109,4 +109,39 @@ describe("a voter that starts with an empty log", () => {
     node.step(voteRequest("n3", 4));
     expect(votesGranted(node)).toEqual([true]);
   });
+
+  // A disk lost with the term it knew: n3 had voted n2 in (term 3) and acknowledged n2's first
+  // entry, which committed on n2 + n3 at index 3. On its new disk n3 knows no term at all, and n1,
+  // cut off since term 2 and still leading it (no check-quorum), reaches it first. Before this, n3
+  // took n1 for its leader, acknowledged n1's index 3, and n1 committed it on n1 + n3: index 3
+  // decided twice with one lost disk of three (the network's state machine safety check throws).
+  it("takes no leader until every other voter has answered its probe, so a leader of a term it lost cannot commit with it", () => {
+    const network = new Network(3, { seed: 5, config: { checkQuorum: false } });
+    network.campaign("n1");
+    network.propose("n1", [transition("a")]);
+    network.deliverAll();
+    network.isolate("n1");
+    network.campaign("n2");
+    network.deliverAll();
+    expect(network.node("n2").status()).toMatchObject({ term: 3, commitIndex: 3 });
+    network.heal();
+    network.isolate("n2");
+    network.wipe("n3");
+    network.propose("n1", [transition("overwrites-3")]);
+    for (let round = 0; round < 100; round++) {
+      network.tick("n1");
+      network.tick("n3");
+      network.deliverAll();
+    }
+    expect(network.node("n1").status().commitIndex).toBe(2);
+    expect(network.node("n3").status()).toMatchObject({ lastIndex: 0, recovering: true });
+    // n2 answers: n3 learns term 3, refuses the stale leader, and n2 catches it up.
+    network.heal();
+    network.passTime(100);
+    expect(network.leader()).toBe("n2");
+    network.propose("n2", [transition("c")]);
+    network.deliverAll();
+    network.heartbeat();
+    for (const id of network.ids) expect(network.node(id).status()).toMatchObject({ commitIndex: 4, recovering: false });
+  });
 });
