@@ -210,6 +210,8 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
     expect(voters(network, leader ?? "n2")).toEqual(["n2", "n3", "n4"]);
     network.propose(leader ?? "n2", [transition("without-the-removed-leader")]);
     network.deliverAll();
+    // The commit index reaches the follower with the next heartbeat.
+    network.passTime(defaultCoreConfig.heartbeatTicks);
     expect(network.applied.get(leader === "n2" ? "n3" : "n2")?.at(-1)?.command).toEqual(transition("without-the-removed-leader"));
   });
 
@@ -248,16 +250,17 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
     expect(network.leader()).toBe("n2");
     network.restartAfterLoss("n3", 0);
     network.heal();
-    // The leader hears from n3 (its answer to the first probe) before n3 has caught up.
+    // The leader hears from n3 (its answer to the first probe, once its own HistoryProbes are
+    // answered) before n3 has caught up.
     let heard = false;
     for (let step = 0; step < 200 && !heard; step++) {
       const next = network.pending()[0];
       if (next === undefined) {
         network.tick("n2");
-        network.processReady("n2");
+        network.tick("n3");
         continue;
       }
-      heard = next.from === "n3" && next.to === "n2";
+      heard = next.from === "n3" && next.to === "n2" && next.body.type !== "HistoryProbe" && next.body.type !== "HistoryReport";
       network.deliver(1);
       network.processReady("n2");
       network.processReady("n3");
