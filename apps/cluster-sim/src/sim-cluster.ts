@@ -249,6 +249,11 @@ export class SimCluster {
     this.replacedStorages.push(member.storage);
     member.storage = fresh;
     member.repairIndex = commitIndex > 0 ? commitIndex : null;
+    // A machine that joined and then lost its disk starts again as a member the cluster knows,
+    // with the current voters in its config file (as the founders do), not as a new machine that
+    // knows no configuration: an empty disk under a known id must recover (HistoryProbe) before
+    // it votes, and one that looked like a fresh joiner voted with the log it lost (seed 2300338).
+    member.joiner = false;
     this.cutPower(member);
     // A node its damaged disk kept down comes back on the new one.
     member.downForGood = null;
@@ -348,7 +353,12 @@ export class SimCluster {
     const starting = ConsensusNode.start({
       id,
       cluster: this.context.cluster,
-      members: member.joiner ? [] : this.context.ids,
+      // The member list of its config file, used only while its disk names no configuration
+      // (a new cluster, or a disk replaced under the old id): the voters of the configuration
+      // now, as an operator keeps that file. The founders' list would be stale once membership
+      // changed: a node on a replaced disk waits for a HistoryReport from every voter it lists,
+      // and a removed machine that is gone never answers (seeds 10, 15, 80, ... of CI with churn).
+      members: member.joiner ? [] : this.configuration().voters,
       definition: lifecycleDefinition,
       transport,
       storage,
