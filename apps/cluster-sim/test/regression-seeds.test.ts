@@ -78,6 +78,20 @@ describe("regression seeds: safety (issue 9)", () => {
     );
     expect(violations).toEqual([]);
   });
+
+  // Found by the 100,000-seed run on 583096b: n5, paused, stepped n4's term-4 Proposal (indexes up
+  // to 36) and then n2's term-5 Proposal, which replaced them, before its next Ready. The Ready's
+  // write held n2's entries, yet the acknowledgment of index 36 to n4, queued to wait for that
+  // write, went out after it: an old leader could count entries never durable here. The core now
+  // withdraws such acknowledgments (packages/consensus/src/ready.test.ts has the focused cases).
+  it("seed 729636 (5 nodes): no acknowledgment of entries a new leader replaced in the same Ready", async () => {
+    const violations = await violationsOf(
+      729636,
+      5,
+      "latencyMsMin=2,latencyMsMax=15,lossProbabilityMax=0.207,duplicateProbabilityMax=0,reorderProbabilityMax=0.025,reorderDelayMsMax=94,faultIntervalMsMin=24,faultIntervalMsMax=123,partitionWeight=4,isolateWeight=0,oneWayCutWeight=0,bridgeWeight=0,healWeight=4,partitionMsMin=111,partitionMsMax=801,crashWeight=3,restartWeight=9,wipeWeight=3,linkFaultsWeight=7,timedFaultWeight=0,clockFaultWeight=6,staleLeaderWeight=0,leaderCrashFraction=0.502,inflightSurvivesCrashProbability=0.615,clockSkewMax=0.279,clockPauseMsMax=1189,clockRateMin=0.4,clockRateMax=2.478,syncDelayMsMin=2,syncDelayMsMax=5,diskCrashWriteKeptProbability=0.5792,diskCrashWriteTornProbability=0.3914,diskCrashSizeWithoutDataProbability=0.1604,diskCrashStaleSectorProbability=0.1702,diskCrashDirectoryChangeKeptProbability=0.1747,diskCrashBitFlipProbability=0.1192,diskReadErrorProbability=0,diskWriteErrorProbability=0.0005,diskNoSpaceProbability=0,diskFsyncErrorProbability=0,diskPowerCutDuringWriteProbability=0,entriesPerProposalMax=64,inflightProposalsMax=1,electionTimeoutTicks=13,heartbeatTicks=4,snapshotEntriesThreshold=150",
+    );
+    expect(violations).toEqual([]);
+  });
 });
 
 /** Replays `pnpm sim --seed SEED --nodes NODES --faults on --profile PROFILE` exactly. */

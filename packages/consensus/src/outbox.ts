@@ -46,6 +46,17 @@ export class Outbox {
     else this.messagesAfterPersist.push(envelope);
   }
 
+  /**
+   * Withdraws the queued Acknowledgments that claim an entry at or after `index`: the log no longer
+   * holds what they speak for. They wait for this Ready's write, but that write now holds other
+   * entries there (a new leader's, or a snapshot), so sending them would tell the old leader of
+   * entries never made durable here, and it could count them towards a commit. A dropped
+   * acknowledgment only costs the old leader a resend, which this node now refuses.
+   */
+  withdrawAcknowledgmentsFrom(index: number): void {
+    this.messagesAfterPersist = this.messagesAfterPersist.filter((envelope) => envelope.body.type !== "Acknowledgment" || envelope.body.matchIndex < index);
+  }
+
   isEmpty(): boolean {
     return this.messages.length === 0 && this.messagesAfterPersist.length === 0;
   }

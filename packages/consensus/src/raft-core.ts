@@ -966,6 +966,7 @@ export class RaftCore {
     }
     const result = this.log.maybeAppend(proposal.prevIndex, proposal.prevTerm, proposal.commitIndex, proposal.entries);
     if (result.ok) {
+      if (result.truncatedFrom !== null) this.outbox.withdrawAcknowledgmentsFrom(result.truncatedFrom);
       this.finishRecovery(proposal.commitIndex, result.lastNewIndex);
       this.sendAcknowledgment(from, result.lastNewIndex, proposal.context);
       return;
@@ -1108,6 +1109,8 @@ export class RaftCore {
       this.log.commitTo(index);
     } else {
       this.logger.info({ index, term }, "installing snapshot from leader");
+      // Every entry after the old snapshot point is discarded, so nothing queued may claim one.
+      this.outbox.withdrawAcknowledgmentsFrom(this.log.snapshotIndex + 1);
       this.log.restore(index, term);
       this.pendingSnapshot = snapshot;
       this.retainedSnapshot = snapshot;

@@ -10,7 +10,9 @@ describe("RaftLog", () => {
   it("keeps entries that agree, truncates the first conflict and appends the rest (Raft §5.3)", () => {
     const log = new RaftLog(0, 0, entries(1, [1, 1, 2, 2]), 1);
     const result = log.maybeAppend(2, 1, 3, entries(3, [3, 3, 3]));
-    expect(result).toEqual({ ok: true, lastNewIndex: 5 });
+    expect(result).toEqual({ ok: true, lastNewIndex: 5, truncatedFrom: 3 });
+    // Appending past the end replaces nothing.
+    expect(log.maybeAppend(5, 3, 3, entries(6, [3]))).toEqual({ ok: true, lastNewIndex: 6, truncatedFrom: null });
     expect(log.slice(1, 5).map((entry) => entry.term)).toEqual([1, 1, 3, 3, 3]);
     expect(log.commitIndex).toBe(3);
     expect(log.persistedIndex).toBe(2);

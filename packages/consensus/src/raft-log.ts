@@ -10,7 +10,8 @@ export interface SliceLimits {
   bytesMax: number;
 }
 
-export type AppendResult = { ok: true; lastNewIndex: number } | { ok: false };
+/** `truncatedFrom`: the first index whose entry the append replaced (null if it replaced none). */
+export type AppendResult = { ok: true; lastNewIndex: number; truncatedFrom: number | null } | { ok: false };
 
 /**
  * The replicated log of one node: a snapshot point `(snapshotIndex, snapshotTerm)` followed by
@@ -122,18 +123,20 @@ export class RaftLog {
     if (this.term(prevIndex) !== prevTerm) return { ok: false };
     const lastNewIndex = prevIndex + entries.length;
     const conflictPosition = this.findConflictPosition(entries);
+    let truncatedFrom: number | null = null;
     if (conflictPosition < entries.length) {
       const conflictIndex = prevIndex + 1 + conflictPosition;
       if (conflictIndex <= this.commitIndex) {
         throw new Error(`raft log: conflict at committed index ${conflictIndex} (commit ${this.commitIndex})`);
       }
+      if (conflictIndex <= this.lastIndex()) truncatedFrom = conflictIndex;
       this.truncateFrom(conflictIndex);
       for (let position = conflictPosition; position < entries.length; position++) {
         this.entries.push(entries[position] as Entry);
       }
     }
     this.commitTo(Math.min(leaderCommit, lastNewIndex));
-    return { ok: true, lastNewIndex };
+    return { ok: true, lastNewIndex, truncatedFrom };
   }
 
   /**

@@ -147,3 +147,47 @@ describe("a restart after a power cut that kept entries but not their hard state
     expect(ready.mustSync).toBe(true);
   });
 });
+
+describe("an acknowledgment whose entries are replaced before its Ready is written (seed 729636)", () => {
+  const config: CoreConfig = { ...defaultCoreConfig, id: "n5", cluster: "c", members: ["n1", "n2", "n3", "n4", "n5"], random: seededRandom(36) };
+  const entry = (index: number, term: number) => ({ index, term, command: { kind: "noop" as const } });
+  const proposal = (from: string, term: number, entries: ReturnType<typeof entry>[]): ConsensusEnvelope => ({
+    v: 1,
+    cluster: "c",
+    from,
+    to: "n5",
+    body: { type: "Proposal", term, prevIndex: 0, prevTerm: 0, entries, commitIndex: 0 },
+  });
+  const acknowledgments = (ready: Ready) =>
+    ready.messagesAfterPersist.flatMap((envelope) => (envelope.body.type === "Acknowledgment" ? [{ to: envelope.to, ...envelope.body }] : []));
+
+  it("is withdrawn when a new leader's entries replace them in the same Ready: the old leader must not count entries never made durable", () => {
+    const node = new RaftCore(config, { hardState: { ...emptyHardState, term: 3 }, snapshot: null, entries: [] });
+    // n4 leads term 4 and sends indexes 1-3; before this node's next Ready, n2 (term 5) replaces them.
+    node.step(proposal("n4", 4, [entry(1, 4), entry(2, 4), entry(3, 4)]));
+    node.step(proposal("n2", 5, [entry(1, 5)]));
+    const ready = node.ready();
+    expect(ready.entries.map((written) => `${written.index}/${written.term}`)).toEqual(["1/5"]);
+    expect(acknowledgments(ready)).toEqual([{ to: "n2", type: "Acknowledgment", term: 5, matchIndex: 1 }]);
+  });
+
+  it("keeps an acknowledgment for entries the new leader's append left in place", () => {
+    const node = new RaftCore(config, { hardState: { ...emptyHardState, term: 3 }, snapshot: null, entries: [] });
+    node.step(proposal("n4", 4, [entry(1, 4), entry(2, 4), entry(3, 4)]));
+    // n2's log agrees up to index 2 and differs at 3: only an acknowledgment of index 3 or later is false.
+    node.step({ ...proposal("n2", 5, []), body: { type: "Proposal", term: 5, prevIndex: 2, prevTerm: 4, entries: [entry(3, 5)], commitIndex: 0 } });
+    node.step({ ...proposal("n2", 5, []), body: { type: "Proposal", term: 5, prevIndex: 1, prevTerm: 4, entries: [], commitIndex: 0 } });
+    const ready = node.ready();
+    expect(acknowledgments(ready).map((ack) => `${ack.to}:${ack.term}:${ack.matchIndex}`)).toEqual(["n2:5:3", "n2:5:1"]);
+  });
+
+  it("is withdrawn when a snapshot replaces the log in the same Ready", () => {
+    const node = new RaftCore(config, { hardState: { ...emptyHardState, term: 3 }, snapshot: null, entries: [] });
+    node.step(proposal("n4", 4, [entry(1, 4), entry(2, 4), entry(3, 4)]));
+    const body: SnapshotChunk = { type: "SnapshotChunk", term: 5, snapshotIndex: 10, snapshotTerm: 5, offset: 0, data: encodeBase64(Uint8Array.of(1)), done: true };
+    node.step({ v: 1, cluster: "c", from: "n2", to: "n5", body });
+    const ready = node.ready();
+    expect(ready.snapshot?.meta.index).toBe(10);
+    expect(acknowledgments(ready)).toEqual([{ to: "n2", type: "Acknowledgment", term: 5, matchIndex: 10 }]);
+  });
+});

@@ -3,8 +3,13 @@ import { describe, expect, it } from "vitest";
 import { SafetyMonitor } from "./safety-monitor.js";
 import type { DurableView } from "./safety-monitor.js";
 
-function durable(coveredUpTo: number, term: number, votedFor: string | null): DurableView {
-  return { durableCovers: (index) => index <= coveredUpTo, durableHardState: () => ({ term, votedFor }) };
+/** A durable log up to `coveredUpTo`, every entry of `entryTerm` (the hard state's term unless given). */
+function durable(coveredUpTo: number, term: number, votedFor: string | null, entryTerm = term): DurableView {
+  return {
+    durableCovers: (index) => index <= coveredUpTo,
+    durableTermAt: (index) => (index >= 1 && index <= coveredUpTo ? entryTerm : null),
+    durableHardState: () => ({ term, votedFor }),
+  };
 }
 
 function envelope(from: string, to: string, body: Envelope["body"]): Envelope {
@@ -18,6 +23,15 @@ describe("SafetyMonitor", () => {
     expect(monitor.violations).toEqual([]);
     monitor.observeSend("n2", envelope("n2", "n1", { type: "Acknowledgment", term: 3, matchIndex: 8 }), durable(7, 3, "n1"));
     expect(monitor.violations.map((violation) => violation.rule)).toEqual(["ack_before_persist"]);
+  });
+
+  it("flags an Acknowledgment in term T of an index whose durable entry is of a later term: what it spoke for was replaced", () => {
+    const monitor = new SafetyMonitor(() => 0);
+    monitor.observeSend("n5", envelope("n5", "n2", { type: "Acknowledgment", term: 5, matchIndex: 36 }), durable(36, 5, null, 5));
+    monitor.observeSend("n5", envelope("n5", "n4", { type: "Acknowledgment", term: 5, matchIndex: 36 }), durable(36, 5, null, 4));
+    expect(monitor.violations).toEqual([]);
+    monitor.observeSend("n5", envelope("n5", "n4", { type: "Acknowledgment", term: 4, matchIndex: 36 }), durable(36, 5, null, 5));
+    expect(monitor.violations.map((violation) => violation.detail)).toEqual(["n5 acknowledged index 36 in term 4 to n4, but its durable entry there is of term 5"]);
   });
 
   it("flags a granted vote whose term and vote are not durable (Raft Figure 2)", () => {

@@ -11,6 +11,8 @@ export interface Violation {
 export interface DurableView {
   /** Whether the entry at `index` is durable here, in the log or covered by a durable snapshot. */
   durableCovers(index: number): boolean;
+  /** The term of the durable entry at `index` (or of a durable snapshot's last entry); null if neither holds it. */
+  durableTermAt(index: number): number | null;
   durableHardState(): { term: number; votedFor: NodeId | null };
 }
 
@@ -70,6 +72,13 @@ export class SafetyMonitor {
     if (body.type === "Acknowledgment" && body.matchIndex > 0) {
       if (!durable.durableCovers(body.matchIndex)) {
         this.report("ack_before_persist", `${node} acknowledged index ${body.matchIndex} (term ${body.term}) to ${envelope.to} before it was durable`);
+      } else {
+        // A term-T leader sent no entry of a later term: if the durable entry there is one, the
+        // entry this acknowledgment speaks for was replaced before it was ever durable.
+        const durableTerm = durable.durableTermAt(body.matchIndex);
+        if (durableTerm !== null && durableTerm > body.term) {
+          this.report("ack_before_persist", `${node} acknowledged index ${body.matchIndex} in term ${body.term} to ${envelope.to}, but its durable entry there is of term ${durableTerm}`);
+        }
       }
     }
     if (body.type === "Vote" && body.granted && !body.preVote) {
