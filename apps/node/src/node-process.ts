@@ -151,18 +151,29 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
         ),
       );
     };
+    // The client port answers the Host and Origin of every member the configuration names now
+    // (the dashboard served by one member reads all the others), not only of those in the
+    // config file: members that joined later have their own client URLs.
+    let memberClientUrls: readonly string[] = config.members.map((member) => member.clientUrl);
+    const followClientUrls = (members: readonly { clientUrl: string }[]): void => {
+      memberClientUrls = [...new Set([config.self.clientUrl, ...members.map((member) => member.clientUrl)])];
+    };
     // A node that just joined has no configuration yet: it keeps the peers the join answer named.
-    if (node.members().length > 0) followConfiguration(node.members());
+    if (node.members().length > 0) {
+      followConfiguration(node.members());
+      followClientUrls(node.members());
+    }
     node.onMembersChanged((members) => {
       logger.info({ members: members.map((member) => `${member.id}${member.voter ? "" : " (learner)"}`) }, "configuration changed");
       followConfiguration(members);
+      followClientUrls(members);
     });
     // Every entry applied since the store was restored reached the hub (re-applied from the log at
     // start too); when none was, the history starts after what the snapshot holds.
     hub.startAfter(node.localStore.appliedIndex);
     cleanup.push(() => node.stop(0));
     options.onNodeStarted?.(node);
-    const api = createNodeApi({ config, identity, node, hub, budget, metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }), sink, logger });
+    const api = createNodeApi({ config, identity, node, hub, budget, memberClientUrls: () => memberClientUrls, metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }), sink, logger });
     const clientAddress = await api.listen(config.clientListen.host, config.clientListen.port);
     const stopBootstrap =
       config.initialAdminTokenFile === undefined
@@ -200,6 +211,7 @@ function createNodeApi(parts: {
   node: ConsensusNode;
   hub: WatchHub;
   budget: BufferBudget;
+  memberClientUrls: () => readonly string[];
   metricsText: () => Promise<{ contentType: string; text: string }>;
   sink: CountingMetricsSink;
   logger: Logger;
@@ -228,7 +240,7 @@ function createNodeApi(parts: {
     security: {
       authentication: config.clientAuthentication,
       tls: config.clientTls !== undefined,
-      memberClientUrls: config.members.map((member) => member.clientUrl),
+      memberClientUrls: parts.memberClientUrls,
       corsAllowedOrigins: config.corsAllowedOrigins,
       hostAllowlist: config.hostAllowlist,
       tokens: () => parts.node.localStore.tokens,

@@ -413,6 +413,13 @@ describe("five lockstep hosts on a real network", () => {
     console.log(`hosts: ${joiner.id} joined through DNS and was a voter ${Date.now() - startedMs} ms after it started (${promotedMs} ms after it joined); applied ${caughtUp.appliedIndex} >= the leader's commit index ${caughtUp.commitIndex}`);
     expect((await membersOfCluster()).map((member) => `${member.id}:${member.voter}`).sort()).toEqual(lab.hosts.map((member) => `${member.id}:true`));
     expect(await acknowledged()).toBeGreaterThan(before);
+    // The dashboard served by the new member reads every founder's /v1/cluster from the browser:
+    // each founder answers the new member's origin, which no config file names.
+    for (const founder of founders()) {
+      const answer = await agent.request({ op: "http", method: "GET", url: `${clientUrl(founder)}/v1/cluster`, headers: { Origin: clientUrl(joiner) } });
+      expect(Number(answer.status), `${founder.id}: ${JSON.stringify(answer.body)}`).toBe(200);
+      expect((answer.headers as Record<string, string>)["access-control-allow-origin"]).toBe(clientUrl(joiner));
+    }
   }, joinTimeoutMs * 2 + 20_000);
 
   it("keeps committing with 40 ms ± 30 ms of delay on every peer link", async () => {
