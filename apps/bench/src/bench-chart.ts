@@ -1,7 +1,7 @@
 import type { ClusterRun, SystemName } from "./cluster-bench.js";
 import { renderChart, type ChartSeries } from "./svg-chart.js";
 
-const colors: Record<SystemName, string> = { lockstep: "#1f77b4", "lockstep-secure": "#9467bd", "lockstep-rpc": "#2ca02c", etcd: "#ff7f0e", "etcd-gateway": "#bbbbbb" };
+const colors: Record<SystemName, string> = { lockstep: "#1f77b4", "lockstep-secure": "#9467bd", "lockstep-rpc": "#2ca02c", "lockstep-secure-rpc": "#17becf", etcd: "#ff7f0e", "etcd-gateway": "#bbbbbb" };
 
 /** The chart docs/benchmarks.md shows: writes/s and p99 latency against concurrency, a line per system. */
 export function throughputAndLatencyChart(runs: readonly ClusterRun[], caption: string): string {

@@ -19,11 +19,11 @@ import type { ProgressLine } from "./progress-line.js";
  * tokens (keep-alive HTTPS with a `write` token). `etcd` is etcd through its native gRPC API (how its own clients and benchmark tool
  * use it); `etcd-gateway` the same cluster through its JSON gateway, a second, labelled row.
  */
-export type SystemName = "lockstep" | "lockstep-secure" | "lockstep-rpc" | "etcd" | "etcd-gateway";
+export type SystemName = "lockstep" | "lockstep-secure" | "lockstep-rpc" | "lockstep-secure-rpc" | "etcd" | "etcd-gateway";
 
 /** The systems that are lockstep (their leader's /metrics are read around each phase). */
 export function isLockstep(system: SystemName): boolean {
-  return system === "lockstep" || system === "lockstep-secure" || system === "lockstep-rpc";
+  return system === "lockstep" || system === "lockstep-secure" || system === "lockstep-rpc" || system === "lockstep-secure-rpc";
 }
 
 export interface ClusterBenchOptions {
@@ -98,6 +98,8 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
       name: "lockstep-secure",
     });
     clusters.set("lockstep-secure", secured);
+    // ...and through /v1/rpc over wss with one token, against `lockstep-rpc`: the same cost on the multiplexed protocol.
+    clusters.set("lockstep-secure-rpc", secured);
     options.progress.done(`lockstep-secure: 3 nodes up, client port HTTPS with tokens required, leader ${secured.leaderName} at ${secured.leaderUrl.origin}`);
     if (options.vsEtcd) {
       const etcd = findEtcd();
@@ -138,7 +140,7 @@ export type MeasureOptions = Pick<ClusterBenchOptions, "seconds" | "warmupSecond
 export async function measure(system: SystemName, cluster: RunningCluster, concurrency: number, options: MeasureOptions): Promise<ClusterRun> {
   const http = new HttpJsonClient(cluster.leaderUrl, concurrency, cluster.credentials ?? {});
   const grpc = system === "etcd" ? new EtcdGrpcClient(cluster.leaderUrl) : null;
-  const rpc = system === "lockstep-rpc" ? new RpcJsonClient(cluster.leaderUrl) : null;
+  const rpc = system === "lockstep-rpc" || system === "lockstep-secure-rpc" ? new RpcJsonClient(cluster.leaderUrl, cluster.credentials ?? {}) : null;
   try {
     const runId = `${system}-c${concurrency}-${Date.now().toString(36)}`;
     const clients: LoadClient[] = Array.from({ length: concurrency }, (_, index) => loadClient({ system, cluster, http, grpc, rpc, runId, index }));
@@ -193,6 +195,7 @@ function loadClient({ system, cluster, http, grpc, rpc, runId, index }: LoadClie
     case "lockstep-secure":
       return new LockstepLoadClient(http, runId, index);
     case "lockstep-rpc":
+    case "lockstep-secure-rpc":
       if (rpc === null) throw new Error("lockstep over /v1/rpc needs its WebSocket");
       return new LockstepLoadClient(rpc, runId, index);
     case "etcd":

@@ -12,7 +12,7 @@ import { ProgressLine } from "./progress-line.js";
 import { throughputAndLatencyChart } from "./bench-chart.js";
 import { runScalingBench } from "./scaling-bench.js";
 import { scalingCharts, scalingTables } from "./scaling-report.js";
-import { securityCosts, securityCostTable, securityGoals } from "./security-cost.js";
+import { securityCosts, securityCostTable, securityGoals, securityPairs } from "./security-cost.js";
 
 /** apps/bench/{src,dist}/main.* -> the repository root. */
 const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -95,8 +95,10 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
       "",
       clusterTable(outcome.runs),
     ];
-    const costs = securityCosts(outcome.runs);
-    const costGoals = securityGoals(costs);
+    const costs = securityCosts(outcome.runs, securityPairs[0]);
+    const costGoals = securityGoals(costs, "HTTPS + tokens");
+    const rpcCosts = securityCosts(outcome.runs, securityPairs[1]);
+    const rpcCostGoals = securityGoals(rpcCosts, "wss + token on /v1/rpc");
     if (costs.length > 0) {
       sections.push(
         "",
@@ -107,6 +109,18 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
         securityCostTable(costs),
         "",
         goalLines(costGoals),
+      );
+    }
+    if (rpcCosts.length > 0) {
+      sections.push(
+        "",
+        "### The same over /v1/rpc (`lockstep-secure-rpc`: one wss socket opened with a `write` token, every request a frame on it) against `lockstep-rpc`, same run",
+        "",
+        "The token is checked on every frame, as on every HTTP request; one TLS session carries every client's frames, several to a record.",
+        "",
+        securityCostTable(rpcCosts),
+        "",
+        goalLines(rpcCostGoals),
       );
     }
     if (transportComparisons.length > 0) {
@@ -140,7 +154,7 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
       writeFileSync(chartPath, throughputAndLatencyChart(outcome.runs, `3 nodes on loopback, fsync on; ${machine.cpuModel}, ${machine.cores} cores; ${machine.date.slice(0, 10)}`));
       progress.done(`chart: ${chartPath}`);
     }
-    return { json: { kind: "cluster", machine, args, etcd: outcome.etcd, lockstepLeader: outcome.lockstepLeader, runs: outcome.runs, comparisons, goals, rpcComparisons, rpcGoals, transportComparisons, securityCosts: costs, securityGoals: costGoals, leaderProfile: profile === null ? null : { path: outcome.leaderProfilePath, ...profile } }, markdown: `${sections.join("\n")}\n` };
+    return { json: { kind: "cluster", machine, args, etcd: outcome.etcd, lockstepLeader: outcome.lockstepLeader, runs: outcome.runs, comparisons, goals, rpcComparisons, rpcGoals, transportComparisons, securityCosts: costs, securityGoals: costGoals, rpcSecurityCosts: rpcCosts, rpcSecurityGoals: rpcCostGoals, leaderProfile: profile === null ? null : { path: outcome.leaderProfilePath, ...profile } }, markdown: `${sections.join("\n")}\n` };
   } finally {
     if (args.keepData) progress.done(`data and server logs kept in ${workDirectory}`);
     else rmSync(workDirectory, { recursive: true, force: true });

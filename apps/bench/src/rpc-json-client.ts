@@ -1,5 +1,6 @@
 import WebSocket from "ws";
 import { requestTimeoutMs, responseBytesMax, type HttpJsonResult, type JsonPoster } from "./http-json-client.js";
+import type { ClientPortCredentials } from "./secure-client-port.js";
 
 /** Requests one connection carries at once at most (the node's `rpcRequestsInflightMax` default). */
 export const rpcRequestsInflightMax = 1024;
@@ -23,7 +24,11 @@ export class RpcJsonClient implements JsonPoster {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(private readonly baseUrl: URL) {}
+  /** With `credentials`, the socket trusts only their CA and sends their bearer token on the upgrade (the node checks it again for every frame). */
+  constructor(
+    private readonly baseUrl: URL,
+    private readonly credentials: Partial<ClientPortCredentials> = {},
+  ) {}
 
   async post(path: string, payload: unknown): Promise<HttpJsonResult> {
     const socket = await this.connection();
@@ -56,7 +61,12 @@ export class RpcJsonClient implements JsonPoster {
   private open(): Promise<boolean> {
     const url = new URL("/v1/rpc", this.baseUrl);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: responseBytesMax });
+    const socket = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload: responseBytesMax,
+      ...(this.credentials.ca === undefined ? {} : { ca: this.credentials.ca }),
+      ...(this.credentials.token === undefined ? {} : { headers: { authorization: `Bearer ${this.credentials.token}` } }),
+    });
     this.socket = socket;
     return new Promise((resolve) => {
       socket.once("open", () => resolve(true));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ClusterRun, SystemName } from "./cluster-bench.js";
-import { securityCosts, securityGoals } from "./security-cost.js";
+import { securityCosts, securityGoals, securityPairs } from "./security-cost.js";
 
 function run(system: SystemName, concurrency: number, perSecond: number, p50Ms: number, cpuUsPerCommit: number): ClusterRun {
   const latency = { count: 1, p50Us: p50Ms * 1000, p90Us: p50Ms * 1000, p99Us: p50Ms * 2000, maxUs: p50Ms * 3000, meanUs: p50Ms * 1000, droppedSamples: 0 };
@@ -33,5 +33,15 @@ describe("the cost of the secured client port, against the plain one in the same
       { goal: "128 clients: HTTPS + tokens writes/s >= 0.85x plain", measured: "0.80x", met: false },
       { goal: "1 client: HTTPS + tokens p50 at most 0.1 ms above plain", measured: "+0.200 ms", met: false },
     ]);
+  });
+});
+
+describe("the same cost over /v1/rpc", () => {
+  it("pairs lockstep-secure-rpc with lockstep-rpc only, and labels its goals", () => {
+    const runs = [run("lockstep", 128, 2000, 50, 300), run("lockstep-secure", 128, 1000, 55, 330), run("lockstep-rpc", 128, 3000, 30, 200), run("lockstep-secure-rpc", 128, 2700, 31, 210)];
+    const costs = securityCosts(runs, securityPairs[1]);
+    expect(costs.map((cost) => Number(cost.throughputRatio.toFixed(2)))).toEqual([0.9]);
+    expect(securityGoals(costs, "wss + token on /v1/rpc")).toEqual([{ goal: "128 clients: wss + token on /v1/rpc writes/s >= 0.85x plain", measured: "0.90x", met: true }]);
+    expect(securityCosts(runs).map((cost) => cost.throughputRatio)).toEqual([0.5]);
   });
 });

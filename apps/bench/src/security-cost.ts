@@ -1,4 +1,4 @@
-import type { ClusterRun } from "./cluster-bench.js";
+import type { ClusterRun, SystemName } from "./cluster-bench.js";
 import type { GoalCheck } from "./comparison.js";
 
 /** The secured client port (HTTPS and tokens) against the plain one, at one concurrency, in the same run. */
@@ -18,10 +18,16 @@ export const securityThroughputRatioMin = 0.85;
 /** ...and at most 0.1 ms of p50 at 1 client. */
 export const securityP50DeltaMsMax = 0.1;
 
-export function securityCosts(runs: readonly ClusterRun[]): SecurityCost[] {
+/** The pairs measured: HTTPS per request against HTTP, and wss for /v1/rpc against ws. */
+export const securityPairs = [
+  { secured: "lockstep-secure", plain: "lockstep", protocol: "HTTP/1.1" },
+  { secured: "lockstep-secure-rpc", plain: "lockstep-rpc", protocol: "/v1/rpc" },
+] as const satisfies readonly { secured: SystemName; plain: SystemName; protocol: string }[];
+
+export function securityCosts(runs: readonly ClusterRun[], pair: (typeof securityPairs)[number] = securityPairs[0]): SecurityCost[] {
   const costs: SecurityCost[] = [];
-  for (const secured of runs.filter((run) => run.system === "lockstep-secure")) {
-    const plain = runs.find((run) => run.system === "lockstep" && run.concurrency === secured.concurrency);
+  for (const secured of runs.filter((run) => run.system === pair.secured)) {
+    const plain = runs.find((run) => run.system === pair.plain && run.concurrency === secured.concurrency);
     if (plain === undefined) continue;
     costs.push({
       concurrency: secured.concurrency,
@@ -34,15 +40,15 @@ export function securityCosts(runs: readonly ClusterRun[]): SecurityCost[] {
   return costs;
 }
 
-export function securityGoals(costs: readonly SecurityCost[]): GoalCheck[] {
+export function securityGoals(costs: readonly SecurityCost[], label = "HTTPS + tokens"): GoalCheck[] {
   const goals: GoalCheck[] = [];
   const at128 = costs.find((cost) => cost.concurrency === 128);
   if (at128 !== undefined) {
-    goals.push({ goal: "128 clients: HTTPS + tokens writes/s >= 0.85x plain", measured: `${at128.throughputRatio.toFixed(2)}x`, met: at128.throughputRatio >= securityThroughputRatioMin });
+    goals.push({ goal: `128 clients: ${label} writes/s >= 0.85x plain`, measured: `${at128.throughputRatio.toFixed(2)}x`, met: at128.throughputRatio >= securityThroughputRatioMin });
   }
   const at1 = costs.find((cost) => cost.concurrency === 1);
   if (at1 !== undefined) {
-    goals.push({ goal: "1 client: HTTPS + tokens p50 at most 0.1 ms above plain", measured: `${at1.p50DeltaMs >= 0 ? "+" : ""}${at1.p50DeltaMs.toFixed(3)} ms`, met: at1.p50DeltaMs <= securityP50DeltaMsMax });
+    goals.push({ goal: `1 client: ${label} p50 at most 0.1 ms above plain`, measured: `${at1.p50DeltaMs >= 0 ? "+" : ""}${at1.p50DeltaMs.toFixed(3)} ms`, met: at1.p50DeltaMs <= securityP50DeltaMsMax });
   }
   return goals;
 }

@@ -9,7 +9,7 @@ import { SimCluster } from "./sim-cluster.js";
 /** A power cut loses every write not yet synced: what a node wrote but did not sync is gone. */
 const losesUnsynced: DiskFaults = { ...crashOnlyDiskFaults, fsyncDelayMsMin: 2, fsyncDelayMsMax: 4, crashWriteKeptProbability: 0, crashWriteTornProbability: 0, crashSizeWithoutDataProbability: 0 };
 
-function setup() {
+function setup(diskFaults: DiskFaults = losesUnsynced) {
   const random = createRandom(7);
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, random: fork(random), faults: { latencyMsMin: 1, latencyMsMax: 2, reorderDelayMsMax: 0 } });
@@ -24,7 +24,7 @@ function setup() {
     ids,
     driverConfig: { tickMs: 10, electionTimeoutTicks: 10, heartbeatTicks: 2 },
     clockRateOf: () => 1,
-    diskFaults: losesUnsynced,
+    diskFaults,
   });
   /** Runs virtual time for `ms`, letting every promise an event started settle before the next. */
   const run = async (ms: number): Promise<void> => {
@@ -98,5 +98,23 @@ describe("SimCluster: a replaced disk", () => {
     await run(500);
     expect(durableRecovering("n3")).toBe(true);
     expect(monitor.violations).toEqual([]);
+  });
+});
+
+describe("SimCluster: the liveness phase", () => {
+  // Seeds 305870 and 513396 (5 nodes): the disk that replaced a refused one kept the seed's
+  // faults; a power cut in the middle of its next write and a bit flip made storage refuse it
+  // again, and with that voter down for good no election could gather every voter's answer.
+  it("gives a disk replaced after the storage faults stopped none of them: its node stays up", async () => {
+    // Every fsync fails and every write with a hard state loses power: no node could run long.
+    const { cluster, run, drive } = setup({ ...losesUnsynced, fsyncErrorProbability: 1, powerCutDuringWriteProbability: 1 });
+    await drive(cluster.stopStorageFaults());
+    cluster.wipe("n3");
+    await drive(cluster.startAll());
+    await run(2_000);
+    for (const id of ["n1", "n2", "n3"]) expect(cluster.node(id)).not.toBeNull();
+    const replaced = cluster.members.get("n3")?.storage.stats();
+    expect(replaced).toMatchObject({ ioExits: 0, powerCutsDuringWrites: 0 });
+    expect(cluster.liveNodes().some((node) => node.status().role === "leader")).toBe(true);
   });
 });

@@ -120,7 +120,7 @@ export class SimCluster {
   }
 
   private newStorage(id: NodeId): SimStorage {
-    return new SimStorage({
+    const storage = new SimStorage({
       clock: this.context.clock,
       random: fork(this.context.random),
       faults: this.context.diskFaults,
@@ -129,6 +129,12 @@ export class SimCluster {
       onViolation: (detail) => this.context.monitor.report("storage_durability", `${id}: ${detail}`),
       onPowerCut: () => this.cutPowerDuringWrite(id),
     });
+    // A disk put in during the liveness phase (`replaceRefusedDisks`) is as healthy as the others
+    // by then: it must not fail I/O, rot, or lose power in the middle of a write. Before this, the
+    // replacement kept the seed's faults, and a new refusal kept its node down for good (seeds
+    // 305870 and 513396: no election could then gather every voter's answer).
+    if (this.storageFaultsStopped) storage.stopFaults();
+    return storage;
   }
 
   /**
@@ -189,8 +195,12 @@ export class SimCluster {
     return [...this.members.values()].filter((member) => member.downForGood !== null).map((member) => member.id);
   }
 
+  /** Set by `stopStorageFaults`: from then on every disk, a replacement too, is healthy. */
+  private storageFaultsStopped = false;
+
   /** The liveness phase: disks stop failing I/O and rotting; nodes that exited start again now. */
   async stopStorageFaults(): Promise<void> {
+    this.storageFaultsStopped = true;
     for (const member of this.members.values()) member.storage.stopFaults();
     for (const member of this.members.values()) if (member.restartScheduled) await this.start(member.id);
   }

@@ -255,6 +255,8 @@ function createNodeApi(parts: {
     httpHeadersTimeoutMs: config.httpHeadersTimeoutMs,
     dashboard: { intervalMs: config.dashboardFeedIntervalMs, clientsMax: config.dashboardClientsMax, bufferedBytesMax: config.watchBufferedBytesMax, budget: parts.budget },
     onInternalError: (error) => parts.logger.error({ err: error }, "HTTP handler failed"),
+    socketRecheckIntervalMs: config.clientSocketRecheckIntervalMs,
+    onSocketRefused: (stream, refusal) => parts.logger.info({ stream, reason: refusal.reason, detail: refusal.message }, "open client socket closed: its credentials no longer hold"),
   });
 }
 

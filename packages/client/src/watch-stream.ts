@@ -22,7 +22,8 @@ export interface WatchHandle {
   readonly lastRevision: number;
   /**
    * Settles when the watch stops: undefined after `close()`, or the error that stopped it
-   * (`compacted`, `bad_request`, `protocol`, or `unavailable` once reconnecting failed
+   * (`compacted`, `bad_request`, `unauthenticated` or `forbidden` when the node ended it because
+   * its token was revoked, `protocol`, or `unavailable` once reconnecting failed
    * `watchReconnectAttemptsMax` times in a row). Never rejects.
    */
   readonly stopped: Promise<LockstepError | undefined>;
@@ -178,7 +179,8 @@ export class WatchStream implements WatchHandle {
   }
 }
 
-function watchError(code: "compacted" | "bad_request", message: string, oldestRevision: number | undefined): LockstepError {
+/** An error the server ended the watch with: none of them gets better by reconnecting. */
+function watchError(code: "compacted" | "bad_request" | "unauthenticated" | "forbidden", message: string, oldestRevision: number | undefined): LockstepError {
   return new LockstepError(code, message, oldestRevision === undefined ? {} : { details: { oldestRevision } });
 }
 

@@ -196,10 +196,14 @@ export type WatchDeleteEvent = z.infer<typeof WatchDeleteEventSchema>;
 export const WatchEventSchema = z.discriminatedUnion("type", [WatchTransitionEventSchema, WatchDeleteEventSchema]);
 export type WatchEvent = z.infer<typeof WatchEventSchema>;
 
-/** Sent by the server when a watch cannot resume from the asked revision (compacted away). */
+/**
+ * Sent by the server before it closes a watch: it cannot resume from the asked revision
+ * (`compacted`), the URL is wrong, the node is overloaded, or the watch's token stopped holding
+ * (`unauthenticated`: revoked; `forbidden`: its role or prefixes no longer cover the watch).
+ */
 export const WatchErrorSchema = z.object({
   type: z.literal("error"),
-  code: z.enum(["compacted", "bad_request", "overloaded"]),
+  code: z.enum(["compacted", "bad_request", "overloaded", "unauthenticated", "forbidden"]),
   message: z.string(),
   /** The oldest revision that can still be resumed from. */
   oldestRevision: IndexSchema.optional(),

@@ -524,6 +524,15 @@ export const nodeOptions = {
     meaning:
       "All bytes buffered for watches, dashboard feeds and `/v1/rpc` connections together. When they exceed it, a socket that still has unsent bytes is cut (close code 1013; `client_streams_cut_total`) rather than the node holding more: a watch may reconnect from its last revision, an rpc client retries its requests (with the same `requestId`) on a new connection.",
   }),
+  clientSocketRecheckIntervalMs: integer({
+    group: "clientSecurity",
+    unit: "ms",
+    min: 1,
+    max: 60_000,
+    default: 1_000,
+    meaning:
+      "How often the node checks again the token and client certificate of every open `/v1/watch`, `/v1/dashboard-feed` and `/v1/rpc` socket. Besides this, each node checks them right after it applies a token revoke or create, so a revoked token's sockets close at once; this sweep bounds the rest (a client certificate that expired, a token table replaced by a snapshot). A refused socket is closed with 4401 (unauthenticated) or 4403 (forbidden) and counted in `client_refusals_total{reason}`.",
+  }),
 } satisfies Record<string, NodeOption>;
 
 export type NodeOptionName = keyof typeof nodeOptions;

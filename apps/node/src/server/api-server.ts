@@ -3,8 +3,9 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ApiContext } from "./api-context.js";
-import { ClientGuard, type ClientGuardOptions } from "./client-guard.js";
+import { ClientGuard, type ClientGuardOptions, type Refusal } from "./client-guard.js";
 import { limitConnectionsPerSource } from "./connection-limiter.js";
+import { OpenSocketSweep, type OpenSocketStream } from "./open-socket-sweep.js";
 import { DashboardFeed, type DashboardFeedOptions } from "./dashboard-feed.js";
 import { routeRequest } from "./route-request.js";
 import type { BufferBudget } from "./buffer-budget.js";
@@ -45,6 +46,13 @@ export interface ApiServerOptions {
   countRequest?: (transport: "http" | "rpc") => void;
   /** Told about a handler that threw (a bug): the request got a 500. */
   onInternalError?: (error: unknown) => void;
+  /**
+   * How often the token and client certificate of every open watch, dashboard and `/v1/rpc`
+   * socket are checked again (besides right after each applied token change).
+   */
+  socketRecheckIntervalMs: number;
+  /** Told about each open socket closed because its credentials stopped holding (for the log). */
+  onSocketRefused?: (stream: OpenSocketStream, refusal: Refusal) => void;
 }
 
 export interface RpcOptions {
@@ -109,6 +117,19 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   }
   server.maxConnections = options.httpConnectionsMax;
   limitConnectionsPerSource(server, options.connectionsPerSourceMax, () => options.security.countRefusal("too_many_connections"));
+  const sweep = new OpenSocketSweep({
+    recheck: (upgrade, nowMs) => guard.recheckOpenSocket(upgrade, nowMs),
+    countRefusal: options.security.countRefusal,
+    intervalMs: options.socketRecheckIntervalMs,
+    nowMs: () => Date.now(),
+    ...(options.onSocketRefused === undefined ? {} : { onEnded: options.onSocketRefused }),
+  });
+  sweep.start();
+  // A revoke (or a create that reuses a revoked name) is applied in the log's order on every node:
+  // each node ends its own sockets of that token as soon as it applied the entry.
+  const stopWatchingTokens = options.context.node.onApplied((event) => {
+    if (event.command.kind === "token_revoke" || event.command.kind === "token_create") sweep.checkSoon();
+  });
   const feed = new DashboardFeed(options.context, options.dashboard);
   options.context.dashboardSamples = () => feed.samples();
   // Every frame of `/v1/rpc` goes through the same listener as an HTTP request: guard, in-flight limit, routes.
@@ -120,8 +141,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     pingIntervalMs: options.rpc.pingIntervalMs,
     budget: options.rpc.budget,
     onRequest: () => options.countRequest?.("rpc"),
+    sweep,
   });
-  const webSockets: WebSocketRoutes = attachWebSocketRoutes(server, options.hub, feed, guard, rpc);
+  const webSockets: WebSocketRoutes = attachWebSocketRoutes(server, options.hub, feed, guard, rpc, sweep);
 
   return {
     server,
@@ -135,6 +157,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       }),
     close: () =>
       new Promise((resolve) => {
+        stopWatchingTokens();
+        sweep.stop();
         webSockets.close();
         server.close(() => resolve());
         server.closeIdleConnections();

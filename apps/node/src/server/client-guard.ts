@@ -105,6 +105,17 @@ export class ClientGuard {
     return refusal;
   }
 
+  /**
+   * Checks again, against the token table and the clock as they are now, what an open WebSocket
+   * was admitted with: its client certificate (still valid in time) and its token (still in the
+   * table with the same secret, and its role and prefixes still cover the route). Host and Origin
+   * cannot change on an open socket and are not checked again. Not counted here: the caller counts
+   * the socket it closes.
+   */
+  recheckOpenSocket(upgrade: IncomingMessage, nowMs: number): Refusal | null {
+    return this.recheckClientCertificate(upgrade, nowMs) ?? this.checkToken(upgrade, "GET");
+  }
+
   private refuse(request: IncomingMessage, response: ServerResponse, refusal: Refusal): false {
     this.options.countRefusal(refusal.reason);
     request.resume();
@@ -126,6 +137,16 @@ export class ClientGuard {
     }
     const why = socket.authorizationError === undefined ? "not verified" : String(socket.authorizationError);
     return { code: "unauthenticated", reason: "client_certificate_untrusted", message: `the client certificate is not one this node trusts (${why}): it must be signed by the client CA` };
+  }
+
+  /** The handshake verified the certificate once; an open socket must not outlive it. */
+  private recheckClientCertificate(upgrade: IncomingMessage, nowMs: number): Refusal | null {
+    if (this.options.clientCertificates !== true) return null;
+    const socket = upgrade.socket as Partial<TLSSocket>;
+    const certificate = typeof socket.getPeerX509Certificate === "function" ? socket.getPeerX509Certificate() : undefined;
+    if (certificate === undefined) return null;
+    if (Date.parse(certificate.validTo) > nowMs) return null;
+    return { code: "unauthenticated", reason: "client_certificate_untrusted", message: `the client certificate expired on ${certificate.validTo}` };
   }
 
   private checkHost(request: IncomingMessage): Refusal | null {

@@ -107,4 +107,28 @@ describe("serveRpcConnection", () => {
     ]);
     expect(socket.closedWith?.code).toBe(1001);
   });
+
+  it("once its token is revoked answers new frames 401 as HTTP would, and closes with 4401 once the answers in flight are out", () => {
+    const held = listener(true);
+    const socket = new FakeSocket();
+    const connection = serve(socket, { dispatch: held.dispatch });
+    socket.frame(1);
+    connection.revoke({ code: "unauthenticated", reason: "invalid_token", message: "the token is unknown or revoked" });
+    socket.frame(2);
+    expect(socket.sent).toEqual([{ id: 2, status: 401, body: { error: { code: "unauthenticated", message: "the token is unknown or revoked" } } }]);
+    expect(socket.closedWith).toBeNull();
+    held.release();
+    expect(socket.sent.map((answer) => [answer.id, answer.status])).toEqual([
+      [2, 401],
+      [1, 200],
+    ]);
+    expect(socket.closedWith).toEqual({ code: 4401, reason: "invalid_token: the token is unknown or revoked" });
+  });
+
+  it("closes a connection whose token no longer covers it with 4403", () => {
+    const socket = new FakeSocket();
+    const connection = serve(socket, { dispatch: listener(false).dispatch });
+    connection.revoke({ code: "forbidden", reason: "forbidden_role", message: 'token "t" has role read; this needs write' });
+    expect(socket.closedWith).toEqual({ code: 4403, reason: 'forbidden_role: token "t" has role read; this needs write' });
+  });
 });

@@ -2,6 +2,8 @@ import type { IncomingMessage, RequestListener } from "node:http";
 import { decodeRpcRequestFrame, errorHttpStatus, rpcPath, type ErrorCode } from "@lockstep/protocol";
 import { WebSocket } from "ws";
 import type { BufferBudget } from "./buffer-budget.js";
+import type { Refusal } from "./client-guard.js";
+import { refusalCloseFrame } from "./open-socket-sweep.js";
 import { rpcExchange, type RpcExchangeAnswer } from "./rpc-exchange.js";
 
 export interface RpcConnectionOptions {
@@ -21,12 +23,17 @@ export interface RpcConnectionOptions {
 
 /** Routes whose answer is not JSON (or is a file): they stay on plain HTTP. */
 const httpOnlyPaths = new Set(["/", "/metrics", "/v1/snapshot"]);
-/** After a shutdown began, answers still in flight get this long before the socket goes. */
+/** After a shutdown or a revocation began, answers still in flight get this long before the socket goes. */
 const shutdownDrainMs = 1_000;
 
-/** One open `/v1/rpc` connection; `shutdown` stops it taking frames and closes it once its answers are out. */
+/**
+ * One open `/v1/rpc` connection. `shutdown` stops it taking frames and closes it once its answers
+ * are out; `revoke` does the same for a connection whose token stopped holding, answering new
+ * frames with the refusal (as HTTP would) and closing with 4401 or 4403.
+ */
 export interface RpcConnection {
   shutdown(): void;
+  revoke(refusal: Refusal): void;
 }
 
 /**
@@ -40,6 +47,8 @@ export function serveRpcConnection(webSocket: WebSocket, upgrade: IncomingMessag
   let alive = true;
   let paused = false;
   let draining = false;
+  /** Set once the connection's token stopped holding: every frame is answered with it. */
+  let revoked: Refusal | undefined;
   options.budget?.add(webSocket);
 
   const send = (text: string): void => {
@@ -64,7 +73,15 @@ export function serveRpcConnection(webSocket: WebSocket, upgrade: IncomingMessag
     send(JSON.stringify({ id, status: errorHttpStatus[code], body: { error: { code, message } } }));
   };
   const finishDrain = (): void => {
-    if (draining && inflight.size === 0 && webSocket.readyState === WebSocket.OPEN) webSocket.close(1001, "node shutting down");
+    if (inflight.size !== 0 || webSocket.readyState !== WebSocket.OPEN) return;
+    if (revoked !== undefined) {
+      const frame = refusalCloseFrame(revoked);
+      webSocket.close(frame.code, frame.reason);
+    } else if (draining) webSocket.close(1001, "node shutting down");
+  };
+  const endSoon = (): void => {
+    finishDrain();
+    setTimeout(() => webSocket.terminate(), shutdownDrainMs).unref();
   };
 
   webSocket.on("message", (data: Buffer, isBinary: boolean) => {
@@ -76,6 +93,7 @@ export function serveRpcConnection(webSocket: WebSocket, upgrade: IncomingMessag
     const path = frame.path.split("?")[0]!;
     if (httpOnlyPaths.has(path) || path === rpcPath) return refuse(frame.id, "bad_request", `${frame.method} ${path} is served over plain HTTP only`);
     if (inflight.has(frame.id)) return refuse(frame.id, "bad_request", `id ${frame.id} is already in flight on this connection; use a new id per request`);
+    if (revoked !== undefined) return refuse(frame.id, revoked.code, revoked.message);
     if (draining) return refuse(frame.id, "shutting_down", "this node is shutting down; retry on another node with the same requestId");
     if (inflight.size >= options.requestsInflightMax) {
       return refuse(frame.id, "overloaded", `too many requests in flight on this connection (rpcRequestsInflightMax ${options.requestsInflightMax}); retry later`);
@@ -103,8 +121,12 @@ export function serveRpcConnection(webSocket: WebSocket, upgrade: IncomingMessag
   return {
     shutdown(): void {
       draining = true;
-      finishDrain();
-      setTimeout(() => webSocket.terminate(), shutdownDrainMs).unref();
+      endSoon();
+    },
+    revoke(refusal): void {
+      if (revoked !== undefined) return;
+      revoked = refusal;
+      endSoon();
     },
   };
 }

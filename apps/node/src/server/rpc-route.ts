@@ -3,11 +3,14 @@ import type { Duplex } from "node:stream";
 import { rpcFrameOverheadBytes } from "@lockstep/protocol";
 import { WebSocketServer } from "ws";
 import { webSocketProtocol } from "./client-guard.js";
+import type { OpenSocketSweep } from "./open-socket-sweep.js";
 import { serveRpcConnection, type RpcConnection, type RpcConnectionOptions } from "./rpc-connection.js";
 
 export interface RpcRouteOptions extends RpcConnectionOptions {
   /** A frame's body is bounded like an HTTP body; the frame adds at most `rpcFrameOverheadBytes`. */
   requestBodyBytesMax: number;
+  /** Keeps checking each connection's token while it is open; a refused one is revoked. */
+  sweep?: OpenSocketSweep;
 }
 
 /** The `/v1/rpc` WebSocket endpoint: accepts upgrades the guard admitted, and ends them on shutdown. */
@@ -31,7 +34,11 @@ export function createRpcRoute(options: RpcRouteOptions): RpcRoute {
         webSocket.on("error", () => webSocket.terminate());
         const connection = serveRpcConnection(webSocket, request, options);
         connections.add(connection);
-        webSocket.on("close", () => connections.delete(connection));
+        const untrack = options.sweep?.track({ stream: "rpc", upgrade: request, end: (refusal) => connection.revoke(refusal) });
+        webSocket.on("close", () => {
+          connections.delete(connection);
+          untrack?.();
+        });
       });
     },
     close(): void {

@@ -1,13 +1,16 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { refusalHttpText, webSocketProtocol, type ClientGuard } from "./client-guard.js";
+import { refusalHttpText, webSocketProtocol, type ClientGuard, type Refusal } from "./client-guard.js";
 import type { DashboardFeed } from "./dashboard-feed.js";
+import { refusalCloseFrame, type OpenSocketSweep } from "./open-socket-sweep.js";
 import type { RpcRoute } from "./rpc-route.js";
 import type { WatchHub } from "./watch-hub.js";
 
 /** Clients send nothing on these sockets; a small limit keeps a misbehaving one cheap. */
 const clientMessageBytesMax = 4096;
+/** A refused socket's last message and close frame get this long to leave before the socket is dropped. */
+const refusedCloseWaitMs = 1_000;
 
 export interface WebSocketRoutes {
   close(): void;
@@ -18,7 +21,7 @@ export interface WebSocketRoutes {
  * transitions, resumable), `/v1/dashboard-feed` (periodic snapshots for the dashboard) and
  * `/v1/rpc` (the multiplexed API, rpc-route.ts).
  */
-export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: DashboardFeed, guard: ClientGuard, rpc: RpcRoute): WebSocketRoutes {
+export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: DashboardFeed, guard: ClientGuard, rpc: RpcRoute, sweep: OpenSocketSweep): WebSocketRoutes {
   const webSockets = new WebSocketServer({
     noServer: true,
     maxPayload: clientMessageBytesMax,
@@ -41,9 +44,16 @@ export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: Dashb
     if (url.pathname === "/v1/rpc") return rpc.handleUpgrade(request, socket, head);
     webSockets.handleUpgrade(request, socket, head, (webSocket) => {
       webSocket.on("error", () => webSocket.terminate());
-      if (url.pathname === "/v1/watch") startWatch(webSocket, url, hub);
-      else {
-        webSocket.on("close", () => feed.remove(webSocket));
+      if (url.pathname === "/v1/watch") {
+        const untrack = sweep.track({ stream: "watch", upgrade: request, end: (refusal) => endWatch(webSocket, hub, refusal) });
+        webSocket.on("close", untrack);
+        startWatch(webSocket, url, hub);
+      } else {
+        const untrack = sweep.track({ stream: "dashboard", upgrade: request, end: (refusal) => endDashboard(webSocket, feed, refusal) });
+        webSocket.on("close", () => {
+          untrack();
+          feed.remove(webSocket);
+        });
         webSocket.on("message", (data: Buffer, isBinary: boolean) => {
           if (!isBinary) feed.onMessage(webSocket, data.toString("utf8"));
         });
@@ -62,6 +72,26 @@ export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: Dashb
       webSockets.close();
     },
   };
+}
+
+/**
+ * A watch whose token stopped holding gets nothing more from the hub from this moment, then one
+ * error message that says why (so a client stops rather than reconnects) and the close frame.
+ */
+function endWatch(webSocket: WebSocket, hub: WatchHub, refusal: Refusal): void {
+  hub.unsubscribe(webSocket);
+  const frame = refusalCloseFrame(refusal);
+  const error = { type: "error", code: refusal.code === "forbidden" ? "forbidden" : "unauthenticated", message: refusal.message };
+  webSocket.send(JSON.stringify(error), () => webSocket.close(frame.code, frame.reason));
+  setTimeout(() => webSocket.terminate(), refusedCloseWaitMs).unref();
+}
+
+/** A dashboard feed is dropped from the broadcast at once; the page asks over HTTP why and shows the token form. */
+function endDashboard(webSocket: WebSocket, feed: DashboardFeed, refusal: Refusal): void {
+  feed.remove(webSocket);
+  const frame = refusalCloseFrame(refusal);
+  webSocket.close(frame.code, frame.reason);
+  setTimeout(() => webSocket.terminate(), refusedCloseWaitMs).unref();
 }
 
 function startWatch(webSocket: WebSocket, url: URL, hub: WatchHub): void {

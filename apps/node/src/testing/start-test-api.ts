@@ -39,6 +39,8 @@ export interface TestApiOptions {
   rpc?: Partial<RpcOptions>;
   /** `httpRequestsInflightMax` (default 64). */
   httpRequestsInflightMax?: number;
+  /** `clientSocketRecheckIntervalMs` (default 1000). */
+  socketRecheckIntervalMs?: number;
 }
 
 /** The one member of the test API, as the guard reads it (a constant: its allowlists are built once). */
@@ -107,6 +109,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     httpRequestTimeoutMs: 10_000,
     httpHeadersTimeoutMs: 5_000,
     dashboard: { intervalMs: 50, clientsMax: 4, bufferedBytesMax: 1024 * 1024 },
+    socketRecheckIntervalMs: options.socketRecheckIntervalMs ?? 1_000,
   });
   const address = await api.listen("127.0.0.1", 0);
   const deadline = Date.now() + (options.leaderWaitMs ?? 5_000);
