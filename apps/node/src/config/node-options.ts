@@ -472,6 +472,14 @@ export const nodeOptions = {
     derivedDefault: "none",
     meaning: "The private key of `clientTlsCertFile`. Both are given or neither.",
   }),
+  clientTlsReloadIntervalMs: integer({
+    group: "clientSecurity",
+    unit: "ms",
+    min: 0,
+    default: 10_000,
+    meaning:
+      "How often the node checks `clientTlsCertFile`, `clientTlsKeyFile` and `clientTlsCaFile` for a change and reloads them (as on `SIGHUP`, and as the peer port's files): new connections get the new certificate, open ones stay; after a change of the client CA bundle, connections whose client certificate does not chain to the new bundle are refused and their sockets closed. Unusable files are refused and the old material stays (`client_tls_reloads_total{result=\"failed\"}`). 0: only on `SIGHUP`.",
+  }),
   clientTlsCaFile: optionalPath({
     group: "clientSecurity",
     expects: "a path to PEM CA certificates",
