@@ -30,6 +30,7 @@ describe("leader election (Raft §5.2)", () => {
     for (const id of network.ids) expect(network.node(id).status()).toMatchObject({ term, leader: "n1" });
     expect(network.propose("n1", [transition("web-1")])).toMatchObject({ ok: true, forwarded: false, index: 2, term });
     network.deliverAll();
+    network.heartbeat();
     for (const id of network.ids) {
       expect(network.applied.get(id)?.map((entry) => entry.command.kind)).toEqual(["members", "transition"]);
     }

@@ -25,6 +25,7 @@ function cluster(options: { autoPromote?: boolean; size?: number; seed?: number;
   });
   network.campaign("n1");
   network.deliverAll();
+  network.heartbeat();
   return network;
 }
 
@@ -177,6 +178,7 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
     expect(voters(network, leader ?? "n2")).toEqual(["n2", "n3"]);
     network.propose(leader ?? "n2", [transition("after-the-old-leader")]);
     network.deliverAll();
+    network.heartbeat();
     expect(network.applied.get(leader === "n2" ? "n3" : "n2")?.at(-1)?.command).toEqual(transition("after-the-old-leader"));
     expect(network.node("n1").status().role).toBe("follower");
   });

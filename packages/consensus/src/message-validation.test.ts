@@ -169,6 +169,7 @@ describe("nothing from the wire can crash or wedge a node", () => {
     for (const message of hostile) inject(network, message.from, message.to, message.body as ConsensusMessage);
     network.propose("n1", [transition("still-works")]);
     network.deliverAll();
+    network.heartbeat();
     for (const id of network.ids) expect(network.applied.get(id)?.at(-1)?.command, id).toEqual(transition("still-works"));
     expect(network.node("n2").status().term).toBe(term);
   });

@@ -60,6 +60,7 @@ describe("a node restarted after a possible storage loss", () => {
     network.heal();
     network.propose("n1", [transition("c")]);
     network.deliverAll();
+    network.heartbeat();
     for (const id of network.ids) expect(network.node(id).status().commitIndex).toBe(4);
     // A recovered node takes part in elections again: with n1 gone, n2 and n3 elect one of them.
     network.isolate("n1");
@@ -82,6 +83,7 @@ describe("a cluster where too many voters are recovering for a plain majority", 
     network.propose("n2", [transition("a")]);
     network.propose("n2", [transition("b")]);
     network.deliverAll();
+    network.heartbeat();
     for (const id of network.ids) expect(network.node(id).status().commitIndex).toBe(3);
     network.restart("n1");
     network.restartAfterLoss("n2", n2Keeps);
@@ -102,6 +104,7 @@ describe("a cluster where too many voters are recovering for a plain majority", 
     expect(network.leader()).toBe("n1");
     network.propose("n1", [transition("c")]);
     network.deliverAll();
+    network.heartbeat();
     // a, b, the new leader's no-op and c: nothing committed was lost (the network checks every apply).
     expectRecoveredWithCommit(network, 5);
   });
@@ -125,6 +128,7 @@ describe("a cluster where too many voters are recovering for a plain majority", 
     expect(network.leader()).toBe("n2");
     network.propose("n2", [transition("c")]);
     network.deliverAll();
+    network.heartbeat();
     expectRecoveredWithCommit(network, 5);
   });
 
@@ -145,6 +149,7 @@ describe("a cluster where too many voters are recovering for a plain majority", 
     const leader = network.leader() as string;
     network.propose(leader, [transition("d")]);
     network.deliverAll();
+    network.heartbeat();
     const commitIndex = network.node(leader).status().commitIndex;
     expect(commitIndex).toBeGreaterThanOrEqual(5);
     expectRecoveredWithCommit(network, commitIndex);

@@ -401,7 +401,7 @@ export class RaftCore {
     if (this.role === "leader" && this.progress.has(this.id)) {
       // The leader counts its own log toward a majority only once it is durable (Raft §10.2.1).
       this.progressOf(this.id).maybeUpdate(this.log.persistedIndex);
-      if (this.maybeCommit()) this.broadcastCommit();
+      if (this.maybeCommit()) this.replicateCommit();
     }
     this.noteCommitted();
   }
@@ -1243,8 +1243,8 @@ export class RaftCore {
         progress.inflights.freeTo(acknowledgment.matchIndex);
         break;
     }
-    if (updated && this.maybeCommit()) this.broadcastCommit();
-    else this.sendAppendOrCommit(from);
+    if (updated && this.maybeCommit()) this.replicateCommit();
+    else this.sendAppend(from);
     if (from === this.leadTransferee && progress.matchIndex === this.log.lastIndex()) this.sendTimeoutNow(from);
   }
 
@@ -1304,21 +1304,38 @@ export class RaftCore {
     return true;
   }
 
-  /** Tells every follower about a new commit index. */
+  /** Tells every follower about a new commit index now: for what must not wait for a heartbeat. */
   private broadcastCommit(): void {
     for (const peer of this.peers) this.sendAppendOrCommit(peer);
   }
 
-  /** Sends `peer` its next entries if it may take them, else a `Commit` if it lags our commit index. */
-  private sendAppendOrCommit(peer: NodeId): void {
+  /**
+   * After the commit index advanced in the normal course of replication: a follower that may take
+   * entries gets them now, and its Proposal carries the new commit index; the others learn it from
+   * their next Proposal or the next heartbeat, at most `heartbeatTicks` later (a heartbeat carries
+   * the commit index too). A Commit per advance would cost every follower a message to decode and
+   * a Ready to run, and the leader a socket write per follower, for every commit: at one client
+   * that was half of all messages (issue 13).
+   */
+  private replicateCommit(): void {
+    for (const peer of this.peers) this.sendAppend(peer);
+  }
+
+  /** Sends `peer` its next entries if it may take them; returns whether anything was sent. */
+  private sendAppend(peer: NodeId): boolean {
     const progress = this.progressOf(peer);
     // A probe goes even with nothing new to send when the member may lack entries: a member added
     // to the configuration starts probing at the end of the log, and its answer backs it up.
     const lastIndex = this.log.lastIndex();
-    if (!progress.isPaused() && (progress.nextIndex <= lastIndex || (progress.state === "probe" && progress.matchIndex < lastIndex))) {
-      this.sendProposals(peer);
-      return;
-    }
+    if (progress.isPaused() || !(progress.nextIndex <= lastIndex || (progress.state === "probe" && progress.matchIndex < lastIndex))) return false;
+    this.sendProposals(peer);
+    return true;
+  }
+
+  /** Sends `peer` its next entries if it may take them, else a `Commit` if it lags our commit index. */
+  private sendAppendOrCommit(peer: NodeId): void {
+    if (this.sendAppend(peer)) return;
+    const progress = this.progressOf(peer);
     // At most what the follower is known to hold: a Commit must never cover a divergent entry.
     const commitIndex = Math.min(this.log.commitIndex, progress.matchIndex);
     if (commitIndex <= progress.commitSent) return;

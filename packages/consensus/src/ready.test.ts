@@ -46,6 +46,7 @@ describe("the Ready contract (ready.ts): the core decides what must be durable b
     network.keepReadyLog = true;
     network.propose("n1", [transition("web-1")]);
     network.deliverAll();
+    network.heartbeat();
     const follower = network.readyLog.get("n2") ?? [];
     const applying = follower.find((ready) => ready.committedEntries.some((entry) => entry.command.kind === "transition"));
     expect(applying).toBeDefined();

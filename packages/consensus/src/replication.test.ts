@@ -147,6 +147,32 @@ describe("log replication (Raft §5.3, §5.4)", () => {
     expect(network.applied.get("n2")).toHaveLength(11);
   });
 
+  it("sends no Commit as replication goes on: the commit index rides the next Proposal, or the next heartbeat (issue 13)", () => {
+    const network = new Network(3, { seed: 26 });
+    network.campaign("n1");
+    network.heartbeat();
+    const sentByLeader: string[] = [];
+    network.filter = (envelope) => {
+      if (envelope.from === "n1") sentByLeader.push(envelope.body.type);
+      return true;
+    };
+    const first = network.propose("n1", [transition("first")]);
+    network.deliverAll();
+    expect(first).toMatchObject({ ok: true });
+    const firstIndex = first.ok && !first.forwarded ? first.index : -1;
+    expect(network.node("n1").status().commitIndex).toBe(firstIndex);
+    // One Proposal per follower and nothing else: no Commit message per commit.
+    expect(sentByLeader).toEqual(["Proposal", "Proposal"]);
+    for (const id of ["n2", "n3"]) expect(network.node(id).status().commitIndex).toBe(firstIndex - 1);
+    network.propose("n1", [transition("second")]);
+    network.deliverAll();
+    // The second entry's Proposal carried the first one's commit.
+    for (const id of ["n2", "n3"]) expect(network.applied.get(id)?.at(-1)?.command).toEqual(transition("first"));
+    network.heartbeat();
+    for (const id of ["n2", "n3"]) expect(network.applied.get(id)?.at(-1)?.command).toEqual(transition("second"));
+    expect(sentByLeader.filter((type) => type === "Commit")).toEqual([]);
+  });
+
   it("recovers when the last Proposal of a burst is lost and nothing follows it (stall detection)", () => {
     const network = new Network(3, { seed: 24 });
     network.campaign("n1");
@@ -163,6 +189,7 @@ describe("log replication (Raft §5.3, §5.4)", () => {
     network.campaign("n1");
     expect(network.propose("n2", [transition("via-n2")])).toEqual({ ok: true, forwarded: true, leader: "n1" });
     network.deliverAll();
+    network.heartbeat();
     for (const id of network.ids) expect(network.applied.get(id)?.at(-1)?.command).toEqual(transition("via-n2"));
   });
 

@@ -37,6 +37,7 @@ describe("snapshot catch-up (Raft §7)", () => {
     expect(progress).toMatchObject({ state: "replicate", matchIndex: 21 });
     network.propose("n1", [transition("after-snapshot")]);
     network.deliverAll();
+    network.heartbeat();
     expect(network.applied.get("n3")?.at(-1)?.command).toEqual(transition("after-snapshot"));
   });
 
@@ -45,6 +46,7 @@ describe("snapshot catch-up (Raft §7)", () => {
     network.campaign("n1");
     for (let command = 0; command < 5; command++) network.propose("n1", [transition(`k${command}`)]);
     network.deliverAll();
+    network.heartbeat();
     network.compact("n2", 4, snapshotData);
     network.restart("n2");
     expect(network.node("n2").status()).toMatchObject({ firstIndex: 5, lastIndex: 6, appliedIndex: 4 });

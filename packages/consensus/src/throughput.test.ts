@@ -27,6 +27,7 @@ describe("throughput", () => {
       if (!result.ok) throw new Error(`propose refused: ${result.reason}`);
       network.deliverAll();
     }
+    network.heartbeat();
     const cpu = process.cpuUsage(cpuBefore);
     const elapsedMs = performance.now() - started;
     const cpuMs = (cpu.user + cpu.system) / 1000;

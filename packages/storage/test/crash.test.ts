@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { PersistedState } from "@lockstep/consensus";
 import { FileStorage } from "../src/index.js";
 import { recordingLogger } from "../src/testing/recording-sinks.js";
+// Seeded so that the kill moments of a run are reproducible.
+import { seededRandom } from "../src/testing/seeded-random.js";
 import { entriesFrom } from "../src/testing/storage-conformance.js";
 import { TemporaryDirectories } from "../src/testing/temporary-directory.js";
 
@@ -22,16 +24,6 @@ const crashSeed = Number(process.env["CRASH_SEED"] ?? Date.now() % 1_000_000);
 const lanes = 2;
 const roundsPerLane = 26;
 
-/** A small seeded generator (mulberry32): the kill moments of a run are reproducible. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value ^= value + Math.imul(value ^ (value >>> 7), 61 | value);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the children said was durable, across all rounds on one directory. */
 interface Promises {
@@ -110,7 +102,8 @@ async function runLane(lane: number): Promise<number> {
 }
 
 describe("crash safety", () => {
-  it(`keeps every write reported durable across ${lanes * roundsPerLane} SIGKILLs`, { timeout: 120_000 }, async () => {
+  // 52 child process starts: under load 25 on two cores they took more than 120 s.
+  it(`keeps every write reported durable across ${lanes * roundsPerLane} SIGKILLs`, { timeout: 360_000 }, async () => {
     const kept = await Promise.all(Array.from({ length: lanes }, (_, lane) => runLane(lane)));
     // The children must have got real work done, or the test proves nothing.
     for (const entries of kept) expect(entries).toBeGreaterThan(100);

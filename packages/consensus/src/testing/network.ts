@@ -211,6 +211,19 @@ export class Network {
     for (const id of this.ids) this.tick(id);
   }
 
+  /**
+   * One heartbeat: ticks the leader once and delivers everything. Followers that got no Proposal
+   * since the leader's commit index last moved learn it from the heartbeat (a leader sends no
+   * separate Commit in the normal course of replication), so afterwards every reachable follower
+   * has applied what the leader committed.
+   */
+  heartbeat(): void {
+    const leader = this.leader();
+    if (leader === null) throw new Error("heartbeat: no leader");
+    this.tick(leader);
+    this.deliverAll();
+  }
+
   /** Ticks every node `ticks` times, delivering everything after each round. */
   passTime(ticks: number): void {
     for (let tick = 0; tick < ticks; tick++) {
