@@ -168,10 +168,26 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       followConfiguration(node.members());
       followClientUrls(node.members());
     }
+    let wasMember = node.members().some((member) => member.id === config.nodeId);
+    let removalNotice: ReturnType<typeof setTimeout> | null = null;
     node.onMembersChanged((members) => {
       logger.info({ members: members.map((member) => `${member.id}${member.voter ? "" : " (learner)"}`) }, "configuration changed");
       followConfiguration(members);
       followClientUrls(members);
+      // Said plainly: a removed node that keeps running only dials peers that refuse it. Only when
+      // it stays out for an election timeout: a node that lost its disk and joined again under its
+      // id replays its removal and, just after it, its return; a node that joined replays
+      // configurations from before it was added, which never named it (so never "removed" it).
+      const isMember = members.some((member) => member.id === config.nodeId);
+      if (wasMember && !isMember && removalNotice === null) {
+        removalNotice = setTimeout(() => {
+          removalNotice = null;
+          if (node.members().some((member) => member.id === config.nodeId)) return;
+          logger.warn({ members: node.members().map((member) => member.id) }, "this node was removed from the cluster: stop it, and wipe its data directory before it joins again");
+        }, config.tickMs * config.electionTimeoutTicks);
+        removalNotice.unref();
+      }
+      wasMember = isMember;
     });
     // Every entry applied since the store was restored reached the hub (re-applied from the log at
     // start too); when none was, the history starts after what the snapshot holds.

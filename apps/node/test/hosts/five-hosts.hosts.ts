@@ -575,8 +575,9 @@ describe("five lockstep hosts on a real network", () => {
     const removedView = await agent.get(`${clientUrl(leader)}/v1/cluster`);
     console.log(`hosts: removed ${leaderId} (the leader); ${successor} leads the other ${members().length}; the removed node says ${JSON.stringify(removedView.body).slice(0, 300)}`);
     expect((removedView.body as ClusterView).leader, "the removed node does not claim to lead").not.toBe(leaderId);
-    // Decommissioned: SIGTERM stops it cleanly.
     const node = nodes.get(leader)!;
+    expect(node.log.some((line) => line.includes('"msg":"this node was removed from the cluster: stop it, and wipe its data directory before it joins again"')), "the removed node says so").toBe(true);
+    // Decommissioned: SIGTERM stops it cleanly.
     await stopProcess(node);
     expect(node.child.exitCode, node.log.slice(-10).join("\n")).toBe(0);
   }, 60_000);
