@@ -96,10 +96,11 @@ function waitForStopSignal(running: NodeProcess, logger: ReturnType<typeof creat
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
-    // SIGHUP re-reads the peer certificates (as etcd and CockroachDB do): rotation needs no restart.
+    // SIGHUP re-reads the peer and client-port certificates (as etcd and CockroachDB do): rotation needs no restart.
     process.on("SIGHUP", () => {
-      logger.info({}, "SIGHUP: reloading peer TLS material");
+      logger.info({}, "SIGHUP: reloading peer and client-port TLS material");
       void running.reloadPeerTls();
+      void running.reloadClientTls();
     });
   });
 }

@@ -259,7 +259,7 @@ export const nodeOptions = {
     expects: "a directory path",
     derivedDefault: "`certs`, relative to the working directory",
     meaning:
-      "This node's certificates in the `lockstep certs` layout: `ca.crt` (the CA bundle: every CA this node trusts), `node.crt` (this node's certificate, naming `lockstep://node/<nodeId>`) and `node.key` (its Ed25519 key, mode 600). The three `peer*File` options below default to these files. A node without them does not start (exit 1): the peer port has no plaintext mode.",
+      "This node's certificates in the `lockstep certs` layout: `ca.crt` (the CA bundle: every CA this node trusts), `node.crt` (this node's certificate, naming `lockstep://node/<nodeId>`) and `node.key` (its ECDSA P-256 or Ed25519 key, mode 600). The three `peer*File` options below default to these files. A node without them does not start (exit 1): the peer port has no plaintext mode.",
   }),
   peerCaFile: optionalPath({
     group: "peer",
@@ -275,7 +275,7 @@ export const nodeOptions = {
   }),
   peerKeyFile: optionalPath({
     group: "peer",
-    expects: "a path to a PEM Ed25519 private key",
+    expects: "a path to a PEM ECDSA P-256 or Ed25519 private key",
     derivedDefault: "`<certsDirectory>/node.key`",
     meaning: "The key of `peerCertFile`. It also signs this node's `Hello` for each TLS session.",
   }),
@@ -471,6 +471,14 @@ export const nodeOptions = {
     expects: "a path to a PEM private key",
     derivedDefault: "none",
     meaning: "The private key of `clientTlsCertFile`. Both are given or neither.",
+  }),
+  clientTlsReloadIntervalMs: integer({
+    group: "clientSecurity",
+    unit: "ms",
+    min: 0,
+    default: 10_000,
+    meaning:
+      "How often the node checks `clientTlsCertFile`, `clientTlsKeyFile` and `clientTlsCaFile` for a change and reloads them (as on `SIGHUP`, and as the peer port's files): new connections get the new certificate, open ones stay; after a change of the client CA bundle, connections whose client certificate does not chain to the new bundle are refused and their sockets closed. Unusable files are refused and the old material stays (`client_tls_reloads_total{result=\"failed\"}`). 0: only on `SIGHUP`.",
   }),
   clientTlsCaFile: optionalPath({
     group: "clientSecurity",

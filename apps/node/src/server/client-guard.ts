@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP } from "node:net";
+import type { X509Certificate } from "node:crypto";
 import type { TLSSocket } from "node:tls";
 import type { ErrorCode } from "@lockstep/protocol";
 import type { ClientRefusalReason, CountClientRefusal } from "./client-refusals.js";
+import { presentedChainReaches } from "./client-tls-material.js";
 import { authorize, routeAccess } from "./route-access.js";
 import { parseBearer } from "./token-secret.js";
 import { authenticate, type TokenLookup } from "./token-verifier.js";
@@ -52,6 +54,13 @@ export class ClientGuard {
   private readonly allowedHosts: ReadonlySet<string>;
   private readonly anyHost: boolean;
   private readonly allowedOrigins: ReadonlySet<string>;
+  /**
+   * The client CA bundle a reload put in use; undefined until one did (then OpenSSL's verdict of
+   * each handshake, made against the bundle the port started with, is the whole answer).
+   */
+  private clientAuthorities: readonly X509Certificate[] | undefined;
+  /** Per TLS socket, the bundle its certificate was last found to chain to. */
+  private readonly chainChecked = new WeakMap<object, readonly X509Certificate[]>();
 
   constructor(private readonly options: ClientGuardOptions) {
     const memberUrls = options.memberClientUrls.map((url) => new URL(url));
@@ -100,6 +109,15 @@ export class ClientGuard {
     return this.recheckClientCertificate(upgrade, nowMs) ?? this.checkToken(upgrade, "GET");
   }
 
+  /**
+   * A reload changed the client CA bundle: from now on a connection's certificate must chain to
+   * this bundle too, whatever its handshake found (a connection opened under a dropped CA is
+   * refused on its next request and its open sockets are closed).
+   */
+  setClientAuthorities(authorities: readonly X509Certificate[] | undefined): void {
+    this.clientAuthorities = authorities;
+  }
+
   private refuse(request: IncomingMessage, response: ServerResponse, refusal: Refusal): false {
     this.options.countRefusal(refusal.reason);
     request.resume();
@@ -110,7 +128,7 @@ export class ClientGuard {
   private checkClientCertificate(request: IncomingMessage): Refusal | null {
     if (this.options.clientCertificates !== true) return null;
     const socket = request.socket as Partial<TLSSocket>;
-    if (socket.authorized === true) return null;
+    if (socket.authorized === true) return this.checkReloadedAuthorities(request.socket as TLSSocket);
     const presented = typeof socket.getPeerCertificate === "function" && Object.keys(socket.getPeerCertificate()).length > 0;
     if (!presented) {
       return {
@@ -123,14 +141,30 @@ export class ClientGuard {
     return { code: "unauthenticated", reason: "client_certificate_untrusted", message: `the client certificate is not one this node trusts (${why}): it must be signed by the client CA` };
   }
 
-  /** The handshake verified the certificate once; an open socket must not outlive it. */
+  /** The handshake verified the certificate once; an open socket must not outlive it, nor its CA. */
   private recheckClientCertificate(upgrade: IncomingMessage, nowMs: number): Refusal | null {
     if (this.options.clientCertificates !== true) return null;
     const socket = upgrade.socket as Partial<TLSSocket>;
     const certificate = typeof socket.getPeerX509Certificate === "function" ? socket.getPeerX509Certificate() : undefined;
     if (certificate === undefined) return null;
-    if (Date.parse(certificate.validTo) > nowMs) return null;
-    return { code: "unauthenticated", reason: "client_certificate_untrusted", message: `the client certificate expired on ${certificate.validTo}` };
+    if (Date.parse(certificate.validTo) <= nowMs) {
+      return { code: "unauthenticated", reason: "client_certificate_untrusted", message: `the client certificate expired on ${certificate.validTo}` };
+    }
+    return this.checkReloadedAuthorities(upgrade.socket as TLSSocket);
+  }
+
+  private checkReloadedAuthorities(socket: TLSSocket): Refusal | null {
+    const authorities = this.clientAuthorities;
+    if (authorities === undefined || this.chainChecked.get(socket) === authorities) return null;
+    if (presentedChainReaches(socket, authorities)) {
+      this.chainChecked.set(socket, authorities);
+      return null;
+    }
+    return {
+      code: "unauthenticated",
+      reason: "client_certificate_untrusted",
+      message: "the client certificate is not signed by a CA of the client CA bundle now in use (it was reloaded)",
+    };
   }
 
   private checkHost(request: IncomingMessage): Refusal | null {
