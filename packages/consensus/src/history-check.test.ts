@@ -144,4 +144,23 @@ describe("a voter that starts with an empty log", () => {
     network.heartbeat();
     for (const id of network.ids) expect(network.node(id).status()).toMatchObject({ commitIndex: 4, recovering: false });
   });
+
+  // A plain majority of the others proves the bound on the lost term for those voters only; the
+  // voter that did not answer may be the candidate the lost disk voted for, in a later term.
+  it("elected by a plain majority of the others before every voter answered, keeps asking as leader and stays recovering until they all have", () => {
+    const network = new Network(5, { seed: 9, config: { checkQuorum: false } });
+    // n5's disk is replaced before the cluster's first entry; the reports it asks for are lost,
+    // and n4 is cut off: n1, n2 and n3 (plain votes) elect it.
+    network.filter = (envelope) => envelope.body.type !== "HistoryReport";
+    network.isolate("n4");
+    network.wipe("n5");
+    network.campaign("n5");
+    network.heartbeat();
+    expect(network.node("n5").status()).toMatchObject({ role: "leader", commitIndex: 1, recovering: true });
+    // Its first entry committed (which alone ended a recovery before): it is still recovering.
+    network.filter = null;
+    network.heal();
+    network.passTime(30);
+    expect(network.node("n5").status()).toMatchObject({ role: "leader", recovering: false });
+  });
 });
