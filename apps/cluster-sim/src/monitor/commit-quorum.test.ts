@@ -29,6 +29,43 @@ const bootstrap = ["n1", "n2", "n3"];
 const noConfiguration = ownLog({});
 
 describe("CommitQuorumCheck", () => {
+  it("reads a configuration the leader folded into a snapshot before the check scanned it (fresh seed 2500711)", () => {
+    // Voters n1, n2; index 5 promotes n3 and is folded into a snapshot at 5 before the check
+    // looks again; index 7 is then held by n1 and n3, a majority of {n1, n2, n3}.
+    const entries: Record<number, Command> = { 1: { kind: "members", members: members(["n1", "n2"], ["n3"]) }, 5: { kind: "members", members: members(["n1", "n2", "n3"]) } };
+    let snapshot: { index: number; members: Member[] } | null = null;
+    const own: ConfigurationLogView = {
+      durableEntryAt: (index) => (index <= (snapshot?.index ?? 0) ? undefined : ownLog(entries).durableEntryAt(index)),
+      durableSnapshotIndex: () => snapshot?.index ?? 0,
+      durableLastIndex: () => 1_000,
+      durableSnapshotMembers: () => snapshot?.members ?? null,
+    };
+    const check = new CommitQuorumCheck(bootstrap);
+    const logs = new Map([["n1", log({ 7: 1 })], ["n2", log({})], ["n3", log({ 7: 1 })]]);
+    expect(check.observe("n1", 1, 2, own, logs)).toBeNull();
+    snapshot = { index: 5, members: members(["n1", "n2", "n3"]) };
+    expect(check.observe("n1", 1, 6, own, logs)).toBeNull();
+    expect(check.observe("n1", 1, 7, own, logs)).toBeNull();
+    // Without n3's copy, 7 is held by one of three.
+    const minority = new Map([["n1", log({ 8: 1 })], ["n2", log({})], ["n3", log({})]]);
+    expect(check.observe("n1", 1, 8, own, minority)).toContain("only 1 of 3");
+  });
+
+  it("reads the configuration of an entry folded into a snapshot in the same event that committed it", () => {
+    const entries: Record<number, Command> = { 1: { kind: "members", members: members(["n1", "n2"], ["n3"]) }, 5: { kind: "members", members: members(["n1", "n2", "n3"]) } };
+    const own: ConfigurationLogView = {
+      durableEntryAt: (index) => (index <= 5 ? undefined : ownLog(entries).durableEntryAt(index)),
+      durableSnapshotIndex: () => 5,
+      durableLastIndex: () => 1_000,
+      durableSnapshotMembers: () => members(["n1", "n2", "n3"]),
+    };
+    const check = new CommitQuorumCheck(bootstrap);
+    const logs = new Map([["n1", log({ 7: 1 })], ["n2", log({}, 5)], ["n3", log({ 7: 1 }, 5)]]);
+    expect(check.observe("n1", 1, 4, ownLog(entries), logs)).toBeNull();
+    expect(check.observe("n1", 1, 5, own, logs)).toBeNull();
+    expect(check.observe("n1", 1, 7, own, logs)).toBeNull();
+  });
+
   it("accepts a commit that a majority holds durably (a snapshot covering it counts)", () => {
     const check = new CommitQuorumCheck(bootstrap);
     const logs = new Map([["n1", log({ 5: 2 })], ["n2", log({}, 5)], ["n3", log({})]]);

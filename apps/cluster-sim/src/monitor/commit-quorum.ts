@@ -73,8 +73,14 @@ export class CommitQuorumCheck {
     scanTo(view, Math.min(previous, durableLast), own);
     if (view.scannedIndex < previous) return null;
     const candidates: Array<readonly NodeId[]> = [view.voters ?? this.bootstrapVoters];
+    const snapshotIndex = own.durableSnapshotIndex();
+    // Entries the move passed that the leader has already folded into a snapshot: the
+    // configurations between its previous commit index and the snapshot are not known here.
+    if (snapshotIndex > previous && snapshotIndex < commitIndex) return null;
     for (let position = previous + 1; position <= Math.min(commitIndex, durableLast); position++) {
-      const members = own.durableEntryAt(position)?.members;
+      // The entry at the new commit index may be in a snapshot already (taken in the same event).
+      const snapshotMembers = position === snapshotIndex ? own.durableSnapshotMembers() : null;
+      const members = own.durableEntryAt(position)?.members ?? (snapshotMembers !== null && snapshotMembers.length > 0 ? snapshotMembers : undefined);
       view.scannedIndex = position;
       if (members === undefined) continue;
       view.voters = votersOf(members);
@@ -102,8 +108,21 @@ export class CommitQuorumCheck {
   }
 }
 
-/** Reads the leader's durable log for configuration entries from the view's scan point up to `index`. */
+/**
+ * Reads the leader's durable log for configuration entries from the view's scan point up to
+ * `index`. Entries the leader folded into a snapshot before they were scanned are read from the
+ * snapshot's configuration (the one at its index); one past `index` says nothing about `index`,
+ * so the scan stops short and the caller judges nothing (a promotion folded into a snapshot went
+ * unseen, and a commit was judged against the configuration before it: fresh seed 2500711).
+ */
 function scanTo(view: LeaderView, index: number, log: ConfigurationLogView): void {
+  const snapshotIndex = log.durableSnapshotIndex();
+  if (view.scannedIndex < snapshotIndex) {
+    if (snapshotIndex > index) return;
+    const members = log.durableSnapshotMembers();
+    if (members !== null && members.length > 0) view.voters = votersOf(members);
+    view.scannedIndex = snapshotIndex;
+  }
   for (let position = view.scannedIndex + 1; position <= index; position++) {
     const members = log.durableEntryAt(position)?.members;
     if (members !== undefined) view.voters = votersOf(members);
