@@ -156,11 +156,38 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
         ),
       );
     };
+    // The client port answers the Host and Origin of every member the configuration names now
+    // (the dashboard served by one member reads all the others), not only of those in the
+    // config file: members that joined later have their own client URLs.
+    let memberClientUrls: readonly string[] = config.members.map((member) => member.clientUrl);
+    const followClientUrls = (members: readonly { clientUrl: string }[]): void => {
+      memberClientUrls = [...new Set([config.self.clientUrl, ...members.map((member) => member.clientUrl)])];
+    };
     // A node that just joined has no configuration yet: it keeps the peers the join answer named.
-    if (node.members().length > 0) followConfiguration(node.members());
+    if (node.members().length > 0) {
+      followConfiguration(node.members());
+      followClientUrls(node.members());
+    }
+    let wasMember = node.members().some((member) => member.id === config.nodeId);
+    let removalNotice: ReturnType<typeof setTimeout> | null = null;
     node.onMembersChanged((members) => {
       logger.info({ members: members.map((member) => `${member.id}${member.voter ? "" : " (learner)"}`) }, "configuration changed");
       followConfiguration(members);
+      followClientUrls(members);
+      // Said plainly: a removed node that keeps running only dials peers that refuse it. Only when
+      // it stays out for an election timeout: a node that lost its disk and joined again under its
+      // id replays its removal and, just after it, its return; a node that joined replays
+      // configurations from before it was added, which never named it (so never "removed" it).
+      const isMember = members.some((member) => member.id === config.nodeId);
+      if (wasMember && !isMember && removalNotice === null) {
+        removalNotice = setTimeout(() => {
+          removalNotice = null;
+          if (node.members().some((member) => member.id === config.nodeId)) return;
+          logger.warn({ members: node.members().map((member) => member.id) }, "this node was removed from the cluster: stop it, and wipe its data directory before it joins again");
+        }, config.tickMs * config.electionTimeoutTicks);
+        removalNotice.unref();
+      }
+      wasMember = isMember;
     });
     // Every entry applied since the store was restored reached the hub (re-applied from the log at
     // start too); when none was, the history starts after what the snapshot holds.
@@ -176,6 +203,7 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       node,
       hub,
       budget,
+      memberClientUrls: () => memberClientUrls,
       clientTls,
       forwardFetch: forwarding.fetch === undefined ? undefined : (input, init) => forwarding.fetch!(input, init),
       metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }),
@@ -247,6 +275,7 @@ function createNodeApi(parts: {
   node: ConsensusNode;
   hub: WatchHub;
   budget: BufferBudget;
+  memberClientUrls: () => readonly string[];
   clientTls: ApiTls | undefined;
   forwardFetch: typeof fetch | undefined;
   metricsText: () => Promise<{ contentType: string; text: string }>;
@@ -277,7 +306,7 @@ function createNodeApi(parts: {
     security: {
       authentication: config.clientAuthentication,
       tls: config.clientTls !== undefined,
-      memberClientUrls: config.members.map((member) => member.clientUrl),
+      memberClientUrls: parts.memberClientUrls,
       corsAllowedOrigins: config.corsAllowedOrigins,
       hostAllowlist: config.hostAllowlist,
       tokens: () => parts.node.localStore.tokens,

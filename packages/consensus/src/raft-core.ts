@@ -1507,7 +1507,13 @@ export class RaftCore {
     this.configuration = next;
     this.peers = next.members.map((member) => member.id).filter((id) => id !== this.id);
     this.voterPeers = next.voters.filter((id) => id !== this.id);
+    this.followConfiguration(next);
+    // Logged once the role's state matches the configuration (a leader's progress covers every
+    // member): a logger may read status() on every line, as the node's term mixin does.
     if (previous !== next) this.logger.info({ voters: next.voters, learners: next.learners }, "configuration in effect");
+  }
+
+  private followConfiguration(next: Configuration): void {
     switch (this.role) {
       case "leader":
         this.onLeaderConfiguration(next);

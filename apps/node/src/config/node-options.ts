@@ -509,7 +509,7 @@ export const nodeOptions = {
     unit: null,
     expects: 'a JSON list of origins, e.g. ["https://ops.example.com"]',
     meaning:
-      "Web origins whose pages may call the API from a browser (CORS). Besides these only the members' own `clientUrl` origins are allowed (the dashboard of one member reads the others). A request that carries any other `Origin` is refused (`403 forbidden`), WebSocket upgrades included. Every answer carries `Vary: Origin`.",
+      "Web origins whose pages may call the API from a browser (CORS). Besides these only the members' own `clientUrl` origins are allowed, as the replicated configuration names them now (members that joined later included: the dashboard of one member reads the others). A request that carries any other `Origin` is refused (`403 forbidden`), WebSocket upgrades included. Every answer carries `Vary: Origin`.",
   }),
   hostAllowlist: option({
     schema: z.array(z.string().min(1).max(253).regex(/^(\*|[A-Za-z0-9.-]+)$/, "expected a host name or *")).max(64).default([]),
@@ -517,7 +517,7 @@ export const nodeOptions = {
     unit: null,
     expects: 'a JSON list of host names, or ["*"]',
     meaning:
-      "Host names the client port answers to (`Host` header), against DNS rebinding (etcd's `--host-whitelist`). Always allowed: IP literals (a rebinding page cannot use one), `localhost`, and the hosts of the members' `clientUrl`s. Add the names of a load balancer here; `[\"*\"]` turns the check off. Others get `403 forbidden`.",
+      "Host names the client port answers to (`Host` header), against DNS rebinding (etcd's `--host-whitelist`). Always allowed: IP literals (a rebinding page cannot use one), `localhost`, and the hosts of the members' `clientUrl`s (as the replicated configuration names them now). Add the names of a load balancer here; `[\"*\"]` turns the check off. Others get `403 forbidden`.",
   }),
   clientConnectionsPerSourceMax: integer({
     group: "clientSecurity",

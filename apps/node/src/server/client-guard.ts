@@ -19,8 +19,12 @@ export interface ClientGuardOptions {
    * verified; the guard refuses here, so the client gets a JSON answer that says why.
    */
   clientCertificates?: boolean;
-  /** Every member's `clientUrl`: their hosts and origins are always allowed (the dashboard reads them all). */
-  memberClientUrls: readonly string[];
+  /**
+   * Every member's `clientUrl` as of now: their hosts and origins are always allowed (the
+   * dashboard reads them all). Read on every check, since the configuration changes through the
+   * log; return the same array until it changes, the allowlists are rebuilt only then.
+   */
+  memberClientUrls: () => readonly string[];
   corsAllowedOrigins: readonly string[];
   /** Extra `Host` names; `*` allows any. */
   hostAllowlist: readonly string[];
@@ -51,9 +55,11 @@ const preflightMaxAgeSeconds = 600;
  * prefixes. Each refusal is counted by reason.
  */
 export class ClientGuard {
-  private readonly allowedHosts: ReadonlySet<string>;
+  private allowedHosts: ReadonlySet<string> = new Set();
   private readonly anyHost: boolean;
-  private readonly allowedOrigins: ReadonlySet<string>;
+  private allowedOrigins: ReadonlySet<string> = new Set();
+  /** The member URLs the allowlists were built from. */
+  private membersSeen: readonly string[] | null = null;
   /**
    * The client CA bundle a reload put in use; undefined until one did (then OpenSSL's verdict of
    * each handshake, made against the bundle the port started with, is the whole answer).
@@ -63,10 +69,18 @@ export class ClientGuard {
   private readonly chainChecked = new WeakMap<object, readonly X509Certificate[]>();
 
   constructor(private readonly options: ClientGuardOptions) {
-    const memberUrls = options.memberClientUrls.map((url) => new URL(url));
     this.anyHost = options.hostAllowlist.includes("*");
-    this.allowedHosts = new Set(["localhost", ...memberUrls.map((url) => bareHost(url.hostname)), ...options.hostAllowlist.map((host) => host.toLowerCase())]);
-    this.allowedOrigins = new Set([...memberUrls.map((url) => url.origin), ...options.corsAllowedOrigins.map((origin) => new URL(origin).origin)]);
+    this.followMembers();
+  }
+
+  /** Rebuilds the allowlists when the member URLs changed (a member joined, moved or left). */
+  private followMembers(): void {
+    const urls = this.options.memberClientUrls();
+    if (urls === this.membersSeen) return;
+    this.membersSeen = urls;
+    const memberUrls = urls.flatMap((url) => (URL.canParse(url) ? [new URL(url)] : []));
+    this.allowedHosts = new Set(["localhost", ...memberUrls.map((url) => bareHost(url.hostname)), ...this.options.hostAllowlist.map((host) => host.toLowerCase())]);
+    this.allowedOrigins = new Set([...memberUrls.map((url) => url.origin), ...this.options.corsAllowedOrigins.map((origin) => new URL(origin).origin)]);
   }
 
   /**
@@ -77,6 +91,7 @@ export class ClientGuard {
     response.setHeader("Vary", "Origin");
     const method = request.method ?? "GET";
     const origin = request.headers.origin;
+    this.followMembers();
     const refusal = this.checkClientCertificate(request) ?? this.checkHost(request) ?? this.checkOrigin(request);
     if (refusal !== null) return this.refuse(request, response, refusal);
     if (origin !== undefined) {
@@ -93,6 +108,7 @@ export class ClientGuard {
 
   /** Checks a WebSocket upgrade; the caller answers a refusal and closes the socket. */
   admitUpgrade(request: IncomingMessage): Refusal | null {
+    this.followMembers();
     const refusal = this.checkClientCertificate(request) ?? this.checkHost(request) ?? this.checkOrigin(request) ?? this.checkToken(request, "GET");
     if (refusal !== null) this.options.countRefusal(refusal.reason);
     return refusal;

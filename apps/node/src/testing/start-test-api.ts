@@ -45,6 +45,9 @@ export interface TestApiOptions {
   socketRecheckIntervalMs?: number;
 }
 
+/** The one member of the test API, as the guard reads it (a constant: its allowlists are built once). */
+const testMemberClientUrls: readonly string[] = ["http://127.0.0.1:2"];
+
 /**
  * A single-node cluster in this process (memory storage, no network) behind the real HTTP and
  * WebSocket server on an OS-chosen loopback port, for handler tests. Resolves once the node
@@ -94,7 +97,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     security: {
       authentication: options.authentication ?? "none",
       tls: options.tls !== undefined,
-      memberClientUrls: [`http://127.0.0.1:2`],
+      memberClientUrls: () => testMemberClientUrls,
       corsAllowedOrigins: options.corsAllowedOrigins ?? [],
       hostAllowlist: [],
       tokens: () => node.localStore.tokens,
