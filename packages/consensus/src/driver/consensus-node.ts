@@ -734,6 +734,20 @@ export class ConsensusNode {
   }
 
   /**
+   * The store's snapshot bytes, `snapshotKeysPerStepMax` keys per step with a turn of the event
+   * loop (`schedule`) between steps, so that ticks, heartbeats and incoming messages are served
+   * meanwhile. Nothing applies to the store until this returns: the Ready loop is waiting on it.
+   */
+  private async encodeStoreInSteps(): Promise<Uint8Array> {
+    const steps = this.store.snapshotSteps(snapshotKeysPerStepMax);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+      await new Promise<void>((resolve) => this.schedule(resolve));
+    }
+  }
+
+  /**
    * Snapshots and compacts every `snapshotEntriesThreshold` applied entries, or sooner once the
    * entries applied since the last snapshot pass `logBytesInMemoryMax` bytes: the log held in
    * memory (the core's copy of every entry since the snapshot) stays bounded in bytes whatever
@@ -753,10 +767,10 @@ export class ConsensusNode {
     }
     const bytesCovered = this.appliedBytesSinceSnapshot;
     const startedMs = this.options.clock.nowMs();
-    const snapshot = {
-      meta: { index: appliedIndex, term: this.lastAppliedTerm, members: this.members() },
-      data: this.store.snapshot(),
-    };
+    const meta = { index: appliedIndex, term: this.lastAppliedTerm, members: this.members() };
+    const data = await this.encodeStoreInSteps();
+    if (this.stopped) return;
+    const snapshot = { meta, data };
     await this.options.storage.saveSnapshot(snapshot);
     this.core.compact(snapshot);
     await this.options.storage.compact(appliedIndex);
@@ -765,6 +779,13 @@ export class ConsensusNode {
     this.metrics.observe("snapshot_seconds", {}, (this.options.clock.nowMs() - startedMs) / 1000);
   }
 }
+
+/**
+ * Keys encoded per turn of the event loop while a snapshot is built: at a million keys the whole
+ * encoding takes seconds, which in one piece would stop heartbeats for longer than an election
+ * timeout; a run of this many keys takes a few milliseconds.
+ */
+const snapshotKeysPerStepMax = 20_000;
 
 /** How many times an own-session write is sent again after its session refused it. */
 const localSessionRetriesMax = 3;
