@@ -193,6 +193,7 @@ describe("Store properties", () => {
           if (position % every !== 0) return;
           const expected = [...reference.machines.keys()].sort((l, r) => (l < r ? -1 : l > r ? 1 : 0));
           expect(store.keys()).toEqual(expected);
+          expect(store.pageAt(1, 2).map((entry) => entry.key)).toEqual(expected.slice(1, 3));
           const half = expected[Math.floor(expected.length / 2)];
           expect(store.page(half, 3).entries.map((entry) => entry.key)).toEqual(expected.filter((key) => half !== undefined && key > half).slice(0, 3));
           store.assertInvariants();

@@ -212,6 +212,19 @@ export class Store {
     return { entries, more: end < sorted.length };
   }
 
+  /** Up to `limit` keys from position `offset` of the key order (a page by number, as the dashboard shows them). */
+  pageAt(offset: number, limit: number): MachineEntry[] {
+    const sorted = this.#sorted();
+    const entries: MachineEntry[] = [];
+    const end = Math.min(sorted.length, offset + limit);
+    for (let position = Math.max(0, offset); position < end; position++) {
+      const key = sorted[position]!;
+      const record = this.#machines.get(key)!;
+      entries.push({ key, state: record.state, revision: record.revision });
+    }
+    return entries;
+  }
+
   #sorted(): readonly string[] {
     if (this.#sortedKeys === null) {
       this.#sortedKeys = [...this.#machines.keys()].sort(compareStrings);
