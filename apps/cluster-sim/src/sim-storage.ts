@@ -234,8 +234,17 @@ export class SimStorage implements Storage {
     if (state.hardState.term === durable.hardState.term && durable.hardState.votedFor !== null && state.hardState.votedFor !== durable.hardState.votedFor) {
       problems.push(`vote in term ${durable.hardState.term} was ${durable.hardState.votedFor}, read back ${String(state.hardState.votedFor)}`);
     }
-    const floor = this.pending.reduce((lowest, operation) => Math.min(lowest, operation.kind === "persist" ? (operation.write.entries[0]?.index ?? lowest) : lowest), Number.POSITIVE_INFINITY);
     const snapshotIndex = state.snapshot?.meta.index ?? 0;
+    // A leader's snapshot whose save was in flight (or failed) replaces the whole log once the
+    // snapshot itself is durable: if it was read back, the entries after it may be gone. They
+    // were never committed (they disagree with the committed entry at the snapshot's index).
+    const snapshotInstalled = this.pending.some(
+      (operation) => operation.kind === "snapshot" && operation.snapshot.meta.index === snapshotIndex && operation.snapshot.meta.term === state.snapshot?.meta.term,
+    );
+    const floor = this.pending.reduce(
+      (lowest, operation) => Math.min(lowest, operation.kind === "persist" ? (operation.write.entries[0]?.index ?? lowest) : lowest),
+      snapshotInstalled ? snapshotIndex + 1 : Number.POSITIVE_INFINITY,
+    );
     if (snapshotIndex < (durable.snapshot?.meta.index ?? 0)) problems.push(`snapshot ${snapshotIndex} older than the durable snapshot ${durable.snapshot?.meta.index ?? 0}`);
     const loaded = new Map(state.entries.map((entry) => [entry.index, entry.term]));
     for (const entry of durable.entries) {

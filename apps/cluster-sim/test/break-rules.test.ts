@@ -45,13 +45,15 @@ describe("regression seeds for broken rules", () => {
     expect(result.violations.map((violation) => violation.rule)).toContain("state_machine_safety");
   });
 
-  // The election restriction (§5.4.1) switched off: seed 7 elects a leader with a stale log, which
-  // "commits" an index no majority holds with its term; the commit-quorum check sees it at once.
-  // (Picked again when clients began registering sessions through the log, and again when
-  // storage's start and its preallocated zeros changed every seed's draws.)
-  it("seed 7 (3 nodes) catches vote_without_log_check as a commit no majority holds", async () => {
-    const result = await runSimulation({ seed: 7, nodes: 3, faults: true, breakRule: "vote_without_log_check" });
-    expect(result.violations.map((violation) => violation.rule)).toContain("commit_quorum");
+  // The election restriction (§5.4.1) switched off: seed 4 elects a leader with a stale log, which
+  // overwrites entries other nodes applied. (Picked again when clients began registering sessions
+  // through the log, when storage's start and its preallocated zeros changed every seed's draws,
+  // and when an empty-log voter began waiting for every voter's HistoryReport before it follows a
+  // leader, which changes every seed's first start: seed 4 is the first of CI's seeds that catches
+  // it now, and it runs clean with the rule intact.)
+  it("seed 4 (5 nodes) catches vote_without_log_check as two entries applied at one index", async () => {
+    const result = await runSimulation({ seed: 4, nodes: 5, faults: true, breakRule: "vote_without_log_check" });
+    expect(result.violations.map((violation) => violation.rule)).toContain("state_machine_safety");
   });
 
   // Votes and acknowledgments sent ahead of their write (Figure 2) are caught at seed 1's first election.

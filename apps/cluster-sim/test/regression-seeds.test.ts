@@ -41,6 +41,17 @@ describe("regression seeds: storage durability (issue 9)", () => {
   it("seed 300869 (3 nodes): a torn write over stale sectors is a tear, and the cluster elects again", async () => {
     expect(await replayStorageSeed(300869, 3, "latencyMsMin=1,latencyMsMax=11,lossProbabilityMax=0,duplicateProbabilityMax=0,reorderProbabilityMax=0.209,reorderDelayMsMax=82,faultIntervalMsMin=188,faultIntervalMsMax=561,partitionWeight=0,isolateWeight=6,oneWayCutWeight=9,bridgeWeight=6,healWeight=2,partitionMsMin=299,partitionMsMax=340,crashWeight=2,restartWeight=3,wipeWeight=3,linkFaultsWeight=2,timedFaultWeight=9,clockFaultWeight=0,staleLeaderWeight=4,leaderCrashFraction=0.376,inflightSurvivesCrashProbability=0.088,clockSkewMax=0.182,clockPauseMsMax=1375,clockRateMin=0.76,clockRateMax=2.132,syncDelayMsMin=0,syncDelayMsMax=11,diskCrashWriteKeptProbability=0.4955,diskCrashWriteTornProbability=0.4228,diskCrashSizeWithoutDataProbability=0.2279,diskCrashStaleSectorProbability=0.1795,diskCrashDirectoryChangeKeptProbability=0.329,diskCrashBitFlipProbability=0,diskReadErrorProbability=0,diskWriteErrorProbability=0.0004,diskNoSpaceProbability=0,diskFsyncErrorProbability=0.0001,diskPowerCutDuringWriteProbability=0.0028,entriesPerProposalMax=1,inflightProposalsMax=64,electionTimeoutTicks=12,heartbeatTicks=2,snapshotEntriesThreshold=150")).toEqual([]);
   });
+
+  // Seed 940251 (found on 09b79fc): n5, a deposed leader whose log held entry 62 of term 3,
+  // installed the new leader's snapshot at 61 (term 4); the save wrote the snapshot and dropped the
+  // log, then an fsync failed (EIO) and the node exited. It came back with the snapshot and without
+  // entry 62, which the simulator had counted as durable. Storage was right: an installed snapshot
+  // replaces the whole log, and an entry after it that disagrees with its index was never
+  // committed. The checker now lets a snapshot save in flight explain the entries after it, when
+  // that snapshot is what was read back.
+  it("seed 940251 (5 nodes): entries after a leader's snapshot may go once that snapshot is durable", async () => {
+    expect(await replayStorageSeed(940251, 5, "latencyMsMin=2,latencyMsMax=8,lossProbabilityMax=0.02,duplicateProbabilityMax=0.078,reorderProbabilityMax=0.205,reorderDelayMsMax=81,faultIntervalMsMin=77,faultIntervalMsMax=512,partitionWeight=9,isolateWeight=9,oneWayCutWeight=0,bridgeWeight=0,healWeight=6,partitionMsMin=263,partitionMsMax=1153,crashWeight=8,restartWeight=4,wipeWeight=0,linkFaultsWeight=6,timedFaultWeight=10,clockFaultWeight=7,staleLeaderWeight=4,leaderCrashFraction=0.571,inflightSurvivesCrashProbability=0.876,clockSkewMax=0.037,clockPauseMsMax=1236,clockRateMin=0.267,clockRateMax=2.811,syncDelayMsMin=2,syncDelayMsMax=4,diskCrashWriteKeptProbability=0.5383,diskCrashWriteTornProbability=0.2105,diskCrashSizeWithoutDataProbability=0.156,diskCrashStaleSectorProbability=0.1318,diskCrashDirectoryChangeKeptProbability=0.623,diskCrashBitFlipProbability=0.0751,diskReadErrorProbability=0.0004,diskWriteErrorProbability=0,diskNoSpaceProbability=0,diskFsyncErrorProbability=0.0008,diskPowerCutDuringWriteProbability=0,entriesPerProposalMax=1,inflightProposalsMax=4,electionTimeoutTicks=8,heartbeatTicks=2,snapshotEntriesThreshold=20")).toEqual([]);
+  });
 });
 
 describe("regression seeds: safety (issue 9)", () => {

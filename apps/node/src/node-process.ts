@@ -1,4 +1,4 @@
-import { fetchWithTls } from "@lockstep/client";
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { signNodeCertificate } from "@lockstep/certs";
@@ -13,7 +13,10 @@ import type { ClusterIdentity } from "./membership/cluster-identity.js";
 import { establishMembership } from "./membership/establish-membership.js";
 import { cryptoRandom } from "./crypto-random.js";
 import type { ApiContext } from "./server/api-context.js";
-import { createApiServer, type ApiServer, type ApiTls } from "./server/api-server.js";
+import { createApiServer, type ApiServer } from "./server/api-server.js";
+import type { ApiTls } from "./server/client-tls-material.js";
+import { createClientTlsReloader, leaderFetch, readClientTlsSync } from "./client-tls-reloader.js";
+import type { TlsReloader } from "./tls-reloader.js";
 import { BufferBudget } from "./server/buffer-budget.js";
 import { watchInitialAdminToken } from "./server/initial-admin-token.js";
 import { WatchHub } from "./server/watch-hub.js";
@@ -31,6 +34,8 @@ export interface NodeProcess {
   stop(): Promise<void>;
   /** Re-reads the peer TLS files and applies them if they changed (SIGHUP). Never throws. */
   reloadPeerTls(): Promise<ReloadOutcome>;
+  /** The same for the client port's files ("unchanged" when it serves plain HTTP). Never throws. */
+  reloadClientTls(): Promise<ReloadOutcome>;
 }
 
 export interface StartNodeProcessOptions {
@@ -151,19 +156,62 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
         ),
       );
     };
+    // The client port answers the Host and Origin of every member the configuration names now
+    // (the dashboard served by one member reads all the others), not only of those in the
+    // config file: members that joined later have their own client URLs.
+    let memberClientUrls: readonly string[] = config.members.map((member) => member.clientUrl);
+    const followClientUrls = (members: readonly { clientUrl: string }[]): void => {
+      memberClientUrls = [...new Set([config.self.clientUrl, ...members.map((member) => member.clientUrl)])];
+    };
     // A node that just joined has no configuration yet: it keeps the peers the join answer named.
-    if (node.members().length > 0) followConfiguration(node.members());
+    if (node.members().length > 0) {
+      followConfiguration(node.members());
+      followClientUrls(node.members());
+    }
+    let wasMember = node.members().some((member) => member.id === config.nodeId);
+    let removalNotice: ReturnType<typeof setTimeout> | null = null;
     node.onMembersChanged((members) => {
       logger.info({ members: members.map((member) => `${member.id}${member.voter ? "" : " (learner)"}`) }, "configuration changed");
       followConfiguration(members);
+      followClientUrls(members);
+      // Said plainly: a removed node that keeps running only dials peers that refuse it. Only when
+      // it stays out for an election timeout: a node that lost its disk and joined again under its
+      // id replays its removal and, just after it, its return; a node that joined replays
+      // configurations from before it was added, which never named it (so never "removed" it).
+      const isMember = members.some((member) => member.id === config.nodeId);
+      if (wasMember && !isMember && removalNotice === null) {
+        removalNotice = setTimeout(() => {
+          removalNotice = null;
+          if (node.members().some((member) => member.id === config.nodeId)) return;
+          logger.warn({ members: node.members().map((member) => member.id) }, "this node was removed from the cluster: stop it, and wipe its data directory before it joins again");
+        }, config.tickMs * config.electionTimeoutTicks);
+        removalNotice.unref();
+      }
+      wasMember = isMember;
     });
     // Every entry applied since the store was restored reached the hub (re-applied from the log at
     // start too); when none was, the history starts after what the snapshot holds.
     hub.startAfter(node.localStore.appliedIndex);
     cleanup.push(() => node.stop(0));
     options.onNodeStarted?.(node);
-    const api = createNodeApi({ config, identity, node, hub, budget, metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }), sink, logger });
+    const clientTls = config.clientTls === undefined ? undefined : readClientTlsSync(config.clientTls);
+    // Replaced when the client-port files are reloaded, so forwarding presents the new certificate.
+    const forwarding = { fetch: clientTls === undefined ? undefined : leaderFetch(clientTls, config.peerTls.caFile) };
+    const api = createNodeApi({
+      config,
+      identity,
+      node,
+      hub,
+      budget,
+      memberClientUrls: () => memberClientUrls,
+      clientTls,
+      forwardFetch: forwarding.fetch === undefined ? undefined : (input, init) => forwarding.fetch!(input, init),
+      metricsText: async () => ({ contentType: metrics.registry.contentType, text: await metrics.text() }),
+      sink,
+      logger,
+    });
     const clientAddress = await api.listen(config.clientListen.host, config.clientListen.port);
+    const clientTlsReloader = startClientTlsReloader({ config, clientTls, api, forwarding, sink, logger });
     const stopBootstrap =
       config.initialAdminTokenFile === undefined
         ? () => undefined
@@ -179,9 +227,11 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       node,
       clientAddress,
       reloadPeerTls: () => tlsReloader.reload(),
+      reloadClientTls: () => clientTlsReloader?.reload() ?? Promise.resolve("unchanged"),
       stop: async () => {
         stopBootstrap();
         tlsReloader.stop();
+        clientTlsReloader?.stop();
         await api.close();
         await node.stop(config.shutdownDrainMs);
         await transport.close();
@@ -194,12 +244,40 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
   }
 }
 
+/** The client port's reloader (HTTPS only), started; its gauge set for the certificate in use. */
+function startClientTlsReloader(parts: {
+  config: NodeConfig;
+  clientTls: ApiTls | undefined;
+  api: ApiServer;
+  forwarding: { fetch: typeof fetch | undefined };
+  sink: CountingMetricsSink;
+  logger: Logger;
+}): TlsReloader<ApiTls> | undefined {
+  const { config, clientTls } = parts;
+  if (config.clientTls === undefined || clientTls === undefined) return undefined;
+  parts.sink.set("client_certificate_expiry_timestamp_seconds", {}, Math.floor(Date.parse(new X509Certificate(clientTls.cert).validTo) / 1000));
+  const reloader = createClientTlsReloader({
+    files: config.clientTls,
+    initial: clientTls,
+    api: parts.api,
+    onApplied: (material) => (parts.forwarding.fetch = leaderFetch(material, config.peerTls.caFile)),
+    metrics: parts.sink,
+    logger: parts.logger,
+    intervalMs: config.clientTlsReloadIntervalMs,
+  });
+  reloader.start();
+  return reloader;
+}
+
 function createNodeApi(parts: {
   config: NodeConfig;
   identity: ClusterIdentity;
   node: ConsensusNode;
   hub: WatchHub;
   budget: BufferBudget;
+  memberClientUrls: () => readonly string[];
+  clientTls: ApiTls | undefined;
+  forwardFetch: typeof fetch | undefined;
   metricsText: () => Promise<{ contentType: string; text: string }>;
   sink: CountingMetricsSink;
   logger: Logger;
@@ -217,7 +295,7 @@ function createNodeApi(parts: {
       requestBodyBytesMax: config.requestBodyBytesMax,
       membership: parts.node,
       forwardTimeoutMs: config.consensusTimeoutMs + 1_000,
-      ...(config.clientTls === undefined ? {} : { forwardFetch: leaderFetch(config.clientTls, config.peerTls.caFile) }),
+      ...(parts.forwardFetch === undefined ? {} : { forwardFetch: parts.forwardFetch }),
       nowMs: () => Date.now(),
       ...(config.joinCaKeyFile === undefined ? {} : { joinSigner: joinSignerFrom(config.joinCaKeyFile, config.peerTls.caFile) }),
       onJoined: (nodeId) => parts.logger.info({ joined: nodeId }, "a node joined as a learner"),
@@ -228,13 +306,13 @@ function createNodeApi(parts: {
     security: {
       authentication: config.clientAuthentication,
       tls: config.clientTls !== undefined,
-      memberClientUrls: config.members.map((member) => member.clientUrl),
+      memberClientUrls: parts.memberClientUrls,
       corsAllowedOrigins: config.corsAllowedOrigins,
       hostAllowlist: config.hostAllowlist,
       tokens: () => parts.node.localStore.tokens,
       countRefusal: (reason) => parts.sink.increment("client_refusals_total", { reason }),
     },
-    ...(config.clientTls === undefined ? {} : { tls: readClientTls(config.clientTls) }),
+    ...(parts.clientTls === undefined ? {} : { tls: parts.clientTls }),
     httpConnectionsMax: config.httpConnectionsMax,
     httpRequestsInflightMax: config.httpRequestsInflightMax,
     rpc: { requestsInflightMax: config.rpcRequestsInflightMax, bufferedBytesMax: config.rpcBufferedBytesMax, pingIntervalMs: config.rpcPingIntervalMs, budget: parts.budget },
@@ -257,26 +335,6 @@ function joinSignerFrom(caKeyFile: string, caFile: string): NonNullable<ApiConte
     const caCertPem = readFileSync(caFile, "utf8");
     const signed = await signNodeCertificate({ caCertPem, caKeyPem: readFileSync(caKeyFile, "utf8"), nodeId, hosts, publicKeyPem });
     return { certPem: signed.certPem, caCertPem };
-  };
-}
-
-/** The client port's PEM files, read once at start (a missing file stops the start with its path). */
-/**
- * The fetch a follower forwards with when the members' client ports serve HTTPS: it trusts the
- * cluster CA bundle and this node's own client-port certificate (members usually share its
- * issuer), and presents that certificate and key, so a leader that requires client certificates
- * admits it. Never plain HTTP (fetchWithTls refuses http://).
- */
-function leaderFetch(files: NonNullable<NodeConfig["clientTls"]>, peerCaFile: string): typeof fetch {
-  const own = readClientTls(files);
-  return fetchWithTls({ ca: `${readFileSync(peerCaFile, "utf8")}\n${own.cert}${own.ca === undefined ? "" : `\n${own.ca}`}`, cert: own.cert, key: own.key });
-}
-
-function readClientTls(files: NonNullable<NodeConfig["clientTls"]>): ApiTls {
-  return {
-    cert: readFileSync(files.certFile, "utf8"),
-    key: readFileSync(files.keyFile, "utf8"),
-    ...(files.caFile === undefined ? {} : { ca: readFileSync(files.caFile, "utf8") }),
   };
 }
 

@@ -7,13 +7,16 @@
  * again once the token is revoked.
  *
  * Browsers do not take Ed25519 certificates in TLS (Chromium answers ERR_SSL_VERSION_OR_CIPHER_MISMATCH),
- * so the client ports here serve an ECDSA P-256 certificate made with Debian's openssl, as an
- * operator's browser-facing PKI would issue; the peer port keeps the cluster's Ed25519 mTLS.
+ * so this is also the test that lockstep's own certificates are ones a browser accepts: each client
+ * port serves its node's certificate as `lockstep certs create-local` (what `pnpm start` runs)
+ * made it, ECDSA P-256 under an ECDSA P-256 cluster CA, the same certificate its peer port uses.
+ * Chromium trusts exactly those certificates (their SPKI hashes, `--ignore-certificate-errors-spki-list`),
+ * not every certificate as `ignoreHTTPSErrors` would, and the page must load over HTTPS.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createHash, X509Certificate } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { keyTypeOf } from "@lockstep/certs";
 import { LockstepClient } from "@lockstep/client";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,20 +32,14 @@ let secure: SecureProcessCluster;
 let cluster: ProcessCluster;
 let browser: Browser | undefined;
 
-/** A self-signed ECDSA P-256 certificate for 127.0.0.1, the kind of key every browser accepts. */
-function browserCertificate(): { certPem: string; keyPem: string } {
-  const directory = mkdtempSync(join(tmpdir(), "lockstep-ecdsa-"));
-  try {
-    const [certFile, keyFile] = [join(directory, "client.crt"), join(directory, "client.key")];
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=lockstep dashboard test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-days", "1", "-keyout", keyFile, "-out", certFile], { stdio: "ignore" });
-    return { certPem: readFileSync(certFile, "utf8"), keyPem: readFileSync(keyFile, "utf8") };
-  } finally {
-    rmSync(directory, { recursive: true, force: true });
-  }
+/** What `--ignore-certificate-errors-spki-list` takes: base64 of the SHA-256 of the certificate's SubjectPublicKeyInfo. */
+function spkiHash(certPem: string): string {
+  const spki = new X509Certificate(certPem).publicKey.export({ type: "spki", format: "der" });
+  return createHash("sha256").update(spki).digest("base64");
 }
 
 beforeAll(async () => {
-  secure = await prepareSecureCluster({ cluster: "dashboard-tokens", clientTls: browserCertificate(), config: { ...fastTiming, tickMs: 50, dashboardFeedIntervalMs: 200 } });
+  secure = await prepareSecureCluster({ cluster: "dashboard-tokens", config: { ...fastTiming, tickMs: 50, dashboardFeedIntervalMs: 200 } });
   cluster = secure.cluster;
   cluster.startAll();
   await waitForAdminToken(secure, 30_000);
@@ -77,16 +74,33 @@ describe("the dashboard asks for a token on a node that requires one", () => {
     const served = cluster.nodes[0]!;
     const unauthenticatedBefore = await refusals(served.clientUrl, "unauthenticated");
 
+    // Every client port serves its node certificate, made by lockstep with the default key type.
+    const servedCertificates = cluster.nodes.map((node) => readFileSync(join(cluster.certsDirectory(node.id), "node.crt"), "utf8"));
+    for (const pem of servedCertificates) expect(keyTypeOf(new X509Certificate(pem).publicKey)).toBe("ecdsa-p256");
+    expect(keyTypeOf(new X509Certificate(readFileSync(cluster.caFiles.certFile, "utf8")).publicKey)).toBe("ecdsa-p256");
+
     browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        // The cluster CA is not in the browser's store: trust exactly these certificates' keys.
+        `--ignore-certificate-errors-spki-list=${servedCertificates.map(spkiHash).join(",")}`,
+      ],
     });
-    // The cluster CA is not in the browser's store; the test trusts it the way an operator would add it.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ignoreHTTPSErrors: true });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (error) => pageErrors.push(error.message));
-    await page.goto(`${served.clientUrl}/`, { timeout: pageWaitMs });
+    const answer = await page.goto(`${served.clientUrl}/`, { timeout: pageWaitMs });
+    expect(served.clientUrl).toMatch(/^https:\/\//);
+    expect(answer?.status()).toBe(200);
+    expect((await answer?.securityDetails())?.protocol).toMatch(/^TLS 1\.[23]$/);
 
     // No token: the form, a message that says so, and no cluster data.
     const auth = page.locator("#auth");

@@ -1,8 +1,9 @@
 /**
  * Three real nodes with everything a production cluster turns on: mutual TLS on the peer port,
  * HTTPS with the cluster CA on every client port, and bearer tokens required. They elect and
- * commit; one node's peer certificate is rotated without a restart and new connections see the
- * new certificate; the CA is rotated with both CAs trusted during the overlap; a token revoked
+ * commit; one node's client-port certificate is renewed with SIGHUP (new HTTPS connections get
+ * it, an open watch keeps streaming); one node's peer certificate is rotated without a restart
+ * and new connections see the new certificate; the CA is rotated with both CAs trusted during the overlap; a token revoked
  * through one node is refused on every node once that node applied the revoke; a `read` token
  * that writes is refused. Every refusal is checked in the node's own counter.
  */
@@ -13,6 +14,7 @@ import { createCertificateAuthority, issuedByOneOf, signNodeCertificate, type Is
 import { LockstepClient } from "@lockstep/client";
 import { ClusterStatusSchema, type ClusterStatus } from "@lockstep/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { HistoryWorkload } from "./support/history-workload.js";
 import { metricSum, waitFor } from "./support/node-api.js";
 import { fastTiming, type ProcessCluster } from "./support/process-cluster.js";
@@ -127,6 +129,34 @@ describe("a secure three-node cluster: peer mTLS, HTTPS with the cluster CA, tok
     }
     expect((await get("n1", "/v1/machines/web-2", adminToken)).body).toMatchObject({ state: "Init" });
   }, 30_000);
+
+  it("renews one node's client-port certificate with SIGHUP: new HTTPS connections get the new serial, a watch open across it keeps streaming", async () => {
+    const pid = cluster.node("n3").process?.pid;
+    const clientPort = Number(new URL(cluster.node("n3").clientUrl).port);
+    const oldSerial = (await presentedPeerCertificate(clientPort)).serialNumber;
+    const events: string[] = [];
+    const watch = new WebSocket(`${cluster.node("n3").clientUrl.replace(/^https/, "wss")}/v1/watch`, { ca, headers: { Authorization: `Bearer ${readToken}` } });
+    watch.on("message", (data: Buffer) => events.push(data.toString("utf8")));
+    await new Promise((resolve, reject) => watch.once("open", resolve).once("error", reject));
+
+    const caKey = readFileSync(cluster.caFiles.keyFile, "utf8");
+    const issued = await signNodeCertificate({ caCertPem: ca, caKeyPem: caKey, nodeId: "n3", hosts: ["127.0.0.1", "localhost"] });
+    const okBefore = await counter("n3", "lockstep_client_tls_reloads_total", { result: "ok" });
+    replaceFile(join(cluster.root, "client-tls", "n3.key"), issued.keyPem!);
+    replaceFile(join(cluster.root, "client-tls", "n3.crt"), issued.certPem);
+    process.kill(pid!, "SIGHUP");
+    await waitFor("n3 reloaded its client-port files", async () => ((await counter("n3", "lockstep_client_tls_reloads_total", { result: "ok" })) > okBefore ? true : undefined), 15_000);
+
+    const newSerial = new X509Certificate(issued.certPem).serialNumber;
+    expect(newSerial).not.toBe(oldSerial);
+    expect((await presentedPeerCertificate(clientPort)).serialNumber).toBe(newSerial);
+    expect(await counter("n3", "lockstep_client_certificate_expiry_timestamp_seconds")).toBe(Math.floor(Date.parse(new X509Certificate(issued.certPem).validTo) / 1000));
+    await client(writeToken).transition("client-tls-1", "Running");
+    await waitFor("the watch opened before the renewal sees the write", () => (events.some((text) => text.includes('"client-tls-1"')) ? true : undefined), 10_000);
+    expect(watch.readyState).toBe(WebSocket.OPEN);
+    expect(cluster.node("n3").process?.pid, "n3 was not restarted").toBe(pid);
+    watch.close();
+  }, 60_000);
 
   it("rotates one node's peer certificate without a restart: new connections present the new serial while writes commit", async () => {
     const load = (running = new HistoryWorkload({ endpoints: cluster.clientUrls, keys: ["rot-1", "rot-2"], processCount: 2, operationsPerProcessMax: 50_000, clientOptions: { token: writeToken, ca } }));

@@ -9,7 +9,7 @@ export {
   type CertificateIdentity,
 } from "./certificate-identity.js";
 export { CertsError, type CertsErrorCode } from "./certs-error.js";
-export { generateEd25519KeyPair, readEd25519PrivateKey, readEd25519PublicKey, samePublicKey } from "./ed25519-keys.js";
+export { defaultKeyType, generateEd25519KeyPair, generateKeyPair, keyTypeOf, keyTypes, readPrivateKey, readPublicKey, samePublicKey, type KeyType } from "./key-pairs.js";
 export {
   backdateMs,
   certificateHostsMax,

@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { createPublicKey, X509Certificate } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { certificateIdentities, nodeIdOfCertificate } from "./certificate-identity.js";
-import { generateEd25519KeyPair } from "./ed25519-keys.js";
+import { generateEd25519KeyPair, generateKeyPair, keyTypeOf } from "./key-pairs.js";
 import {
   createCertificateAuthority,
   createNodeCertificateRequest,
@@ -26,12 +26,21 @@ function openssl(args: string[], files: Record<string, string>): string {
 const ca = await createCertificateAuthority();
 
 describe("createCertificateAuthority", () => {
-  it("makes a self-signed Ed25519 CA certificate that openssl reads as a CA", () => {
+  it("makes a self-signed ECDSA P-256 CA certificate by default, signed with ecdsa-with-SHA256, that openssl reads as a CA", () => {
     const text = openssl(["x509", "-in", "ca.crt", "-noout", "-text"], { "ca.crt": ca.certPem });
     expect(text).toContain("CA:TRUE");
-    expect(text).toContain("ED25519");
+    expect(text).toContain("Signature Algorithm: ecdsa-with-SHA256");
+    expect(text).toMatch(/NIST CURVE: P-256|ASN1 OID: prime256v1/);
     expect(text).toMatch(/Certificate Sign/);
     expect(new X509Certificate(ca.certPem).ca).toBe(true);
+    expect(keyTypeOf(createPublicKey(ca.keyPem))).toBe("ecdsa-p256");
+  });
+
+  it("makes an Ed25519 CA when asked", async () => {
+    const edCa = await createCertificateAuthority({ keyType: "ed25519" });
+    const text = openssl(["x509", "-in", "ed-ca.crt", "-noout", "-text"], { "ed-ca.crt": edCa.certPem });
+    expect(text).toContain("Signature Algorithm: ED25519");
+    expect(keyTypeOf(createPublicKey(edCa.keyPem))).toBe("ed25519");
   });
 
   it("gives every CA a distinct subject, so the old and new CA of a rotation are told apart", async () => {
@@ -61,6 +70,22 @@ describe("signNodeCertificate", () => {
     expect(node.keyPem).toBeUndefined();
     const certified = new X509Certificate(node.certPem).publicKey.export({ type: "spki", format: "pem" });
     expect(certified).toBe(keys.publicKeyPem);
+  });
+
+  it.each(["ecdsa-p256", "ed25519"] as const)("issues a %s node key under either CA type, and openssl verifies each chain", async (keyType) => {
+    const edCa = await createCertificateAuthority({ keyType: "ed25519" });
+    for (const authority of [ca, edCa]) {
+      const node = await signNodeCertificate({ caCertPem: authority.certPem, caKeyPem: authority.keyPem, nodeId: "n2", hosts: ["127.0.0.1"], keyType });
+      expect(keyTypeOf(createPublicKey(node.keyPem!))).toBe(keyType);
+      expect(openssl(["verify", "-CAfile", "ca.crt", "node.crt"], { "ca.crt": authority.certPem, "node.crt": node.certPem }).trim()).toBe("node.crt: OK");
+    }
+  });
+
+  it.each(["ecdsa-p256", "ed25519"] as const)("certifies the %s key of a CSR (the join flow)", async (keyType) => {
+    const keys = generateKeyPair(keyType);
+    const csrPem = await createNodeCertificateRequest({ nodeId: "n6", privateKeyPem: keys.privateKeyPem });
+    const node = await signNodeCertificate({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, nodeId: "n6", hosts: [], csrPem });
+    expect(new X509Certificate(node.certPem).publicKey.export({ type: "spki", format: "pem" })).toBe(keys.publicKeyPem);
   });
 
   it("certifies the key of a CSR (the join flow), and refuses a CSR whose signature was tampered with", async () => {
@@ -101,6 +126,7 @@ describe("signNodeCertificate", () => {
 
   it.each([
     { case: "a CA key of another CA", change: { caKeyPem: generateEd25519KeyPair().privateKeyPem }, code: "ca_key_mismatch" },
+    { case: "a P-384 public key", change: { publicKeyPem: generateKeyPairSync("ec", { namedCurve: "secp384r1" }).publicKey.export({ type: "spki", format: "pem" }).toString() }, code: "invalid_key" },
     { case: "a node id with a slash", change: { nodeId: "n1/../admin" }, code: "invalid_identity" },
     { case: "a host that is neither IP nor DNS name", change: { hosts: ["bad host"] }, code: "invalid_host" },
     { case: "zero days", change: { validityDays: 0 }, code: "invalid_validity" },
@@ -120,6 +146,6 @@ describe("signClientCertificate", () => {
     const certificate = new X509Certificate(client.certPem);
     expect(certificateIdentities(certificate)).toEqual([{ kind: "client", name: "ops" }]);
     expect(nodeIdOfCertificate(certificate)).toBeUndefined();
-    expect(createPublicKey(client.keyPem!).asymmetricKeyType).toBe("ed25519");
+    expect(keyTypeOf(createPublicKey(client.keyPem!))).toBe("ecdsa-p256");
   });
 });

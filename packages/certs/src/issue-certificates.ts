@@ -5,7 +5,7 @@ type CryptoKey = WebCrypto.CryptoKey;
 import { isIP } from "node:net";
 import { clientIdentityUri, isValidIdentityName, nodeIdentityUri } from "./certificate-identity.js";
 import { CertsError } from "./certs-error.js";
-import { generateEd25519KeyPair, readEd25519PrivateKey, readEd25519PublicKey, samePublicKey } from "./ed25519-keys.js";
+import { defaultKeyType, generateKeyPair, keyTypeOf, readPrivateKey, readPublicKey, samePublicKey, type KeyType } from "./key-pairs.js";
 import { parseCertificateBundle } from "./pem-bundle.js";
 
 /** Defaults in days, after `cockroach cert`: a long-lived CA, leaves rotated more often. */
@@ -20,7 +20,9 @@ export const certificateHostsMax = 64;
  */
 export const backdateMs = 5 * 60 * 1000;
 
-const ed25519 = { name: "Ed25519" } as const;
+/** WebCrypto's names for each key type: how a key is imported, and how it signs. */
+const webCryptoKey = { "ed25519": { name: "Ed25519" }, "ecdsa-p256": { name: "ECDSA", namedCurve: "P-256" } } as const;
+const webCryptoSigning = { "ed25519": { name: "Ed25519" }, "ecdsa-p256": { name: "ECDSA", hash: "SHA-256" } } as const;
 const oidServerAuth = "1.3.6.1.5.5.7.3.1";
 const oidClientAuth = "1.3.6.1.5.5.7.3.2";
 const dnsNamePattern = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
@@ -37,10 +39,12 @@ export type ValidityOptions = {
 };
 
 export type SubjectKeyOptions = {
-  /** The subject's Ed25519 public key (SPKI PEM). */
+  /** The subject's public key (SPKI PEM, ECDSA P-256 or Ed25519). */
   publicKeyPem?: string | undefined;
-  /** Or a PKCS#10 request signed by the subject's Ed25519 key; its signature is checked. */
+  /** Or a PKCS#10 request signed by the subject's key; its signature is checked. */
   csrPem?: string | undefined;
+  /** The type of the key made here when neither is given (default `defaultKeyType`, ECDSA P-256). */
+  keyType?: KeyType | undefined;
 };
 
 export type SigningAuthority = {
@@ -49,12 +53,13 @@ export type SigningAuthority = {
   caKeyPem: string;
 };
 
-/** A new self-signed cluster CA with an Ed25519 key. */
-export async function createCertificateAuthority(options: ValidityOptions & { commonName?: string } = {}): Promise<IssuedKeyPair> {
+/** A new self-signed cluster CA, with an ECDSA P-256 key unless `keyType` says Ed25519. */
+export async function createCertificateAuthority(options: ValidityOptions & { commonName?: string; keyType?: KeyType | undefined } = {}): Promise<IssuedKeyPair> {
   const x509 = await loadX509();
-  const keys = generateEd25519KeyPair();
-  const privateKey = await importPrivateKey(readEd25519PrivateKey(keys.privateKeyPem, "CA key"));
-  const publicKey = await importPublicKey(readEd25519PublicKey(keys.publicKeyPem, "CA public key"));
+  const keyType = options.keyType ?? defaultKeyType;
+  const keys = generateKeyPair(keyType);
+  const privateKey = await importPrivateKey(readPrivateKey(keys.privateKeyPem, "CA key"));
+  const publicKey = await importPublicKey(readPublicKey(keys.publicKeyPem, "CA public key"));
   const serialNumber = newSerialNumber();
   const { notBefore, notAfter } = validity(options, certificateValidityDefaults.caDays);
   // Each CA gets a distinct name so that old and new CAs of a rotation bundle are never confused.
@@ -65,7 +70,7 @@ export async function createCertificateAuthority(options: ValidityOptions & { co
     notBefore,
     notAfter,
     keys: { privateKey, publicKey },
-    signingAlgorithm: ed25519,
+    signingAlgorithm: webCryptoSigning[keyType],
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
@@ -115,12 +120,12 @@ export async function signClientCertificate(
 export async function createNodeCertificateRequest(options: { nodeId: string; privateKeyPem: string }): Promise<string> {
   if (!isValidIdentityName(options.nodeId)) throw new CertsError("invalid_identity", `"${options.nodeId}" is not a valid node id`);
   const x509 = await loadX509();
-  const privateKeyObject = readEd25519PrivateKey(options.privateKeyPem, "node key");
+  const privateKeyObject = readPrivateKey(options.privateKeyPem, "node key");
   const { createPublicKey } = await import("node:crypto");
   const request = await x509.Pkcs10CertificateRequestGenerator.create({
     name: [{ CN: [`node ${options.nodeId}`] }],
     keys: { privateKey: await importPrivateKey(privateKeyObject), publicKey: await importPublicKey(createPublicKey(privateKeyObject)) },
-    signingAlgorithm: ed25519,
+    signingAlgorithm: webCryptoSigning[keyTypeOf(privateKeyObject)!],
     extensions: [new x509.SubjectAlternativeNameExtension([{ type: "url", value: nodeIdentityUri(options.nodeId) }])],
   });
   return pemText(request.toString("pem"));
@@ -150,7 +155,8 @@ async function issueLeaf(
     notAfter,
     publicKey: subject.publicKey,
     signingKey: await importPrivateKey(authority.key),
-    signingAlgorithm: ed25519,
+    // The CA's key type decides how the certificate is signed, whatever the subject's key is.
+    signingAlgorithm: webCryptoSigning[keyTypeOf(authority.key)!],
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -165,7 +171,7 @@ async function issueLeaf(
 
 /** The CA certificate of the bundle that belongs to the CA key. */
 function signingAuthority(options: SigningAuthority): { certificate: X509Certificate; key: KeyObject } {
-  const key = readEd25519PrivateKey(options.caKeyPem, "CA key");
+  const key = readPrivateKey(options.caKeyPem, "CA key");
   const certificates = parseCertificateBundle(options.caCertPem, "the CA certificate");
   const certificate = certificates.find((candidate) => samePublicKey(candidate.publicKey, key));
   if (certificate === undefined) throw new CertsError("ca_key_mismatch", "the CA key belongs to no certificate of the CA bundle");
@@ -178,7 +184,7 @@ async function subjectPublicKey(options: SubjectKeyOptions, x509: X509Module): P
   if (options.publicKeyPem !== undefined && options.csrPem !== undefined) {
     throw new CertsError("invalid_key", "give either a public key or a CSR, not both");
   }
-  if (options.publicKeyPem !== undefined) return { publicKey: await importPublicKey(readEd25519PublicKey(options.publicKeyPem, "the subject's public key")) };
+  if (options.publicKeyPem !== undefined) return { publicKey: await importPublicKey(readPublicKey(options.publicKeyPem, "the subject's public key")) };
   if (options.csrPem !== undefined) {
     let request: InstanceType<X509Module["Pkcs10CertificateRequest"]>;
     try {
@@ -190,12 +196,12 @@ async function subjectPublicKey(options: SubjectKeyOptions, x509: X509Module): P
     const { createPublicKey } = await import("node:crypto");
     const spki = Buffer.from(request.publicKey.rawData);
     const publicKeyObject = createPublicKey({ key: spki, format: "der", type: "spki" });
-    if (publicKeyObject.asymmetricKeyType !== "ed25519") throw new CertsError("invalid_key", "the CSR's key is not Ed25519");
+    if (keyTypeOf(publicKeyObject) === undefined) throw new CertsError("invalid_key", "the CSR's key is neither ECDSA P-256 nor Ed25519");
     return { publicKey: await importPublicKey(publicKeyObject) };
   }
-  const generated = generateEd25519KeyPair();
+  const generated = generateKeyPair(options.keyType ?? defaultKeyType);
   return {
-    publicKey: await importPublicKey(readEd25519PublicKey(generated.publicKeyPem, "generated key")),
+    publicKey: await importPublicKey(readPublicKey(generated.publicKeyPem, "generated key")),
     generatedKeyPem: generated.privateKeyPem,
   };
 }
@@ -223,13 +229,20 @@ function newSerialNumber(): string {
   return bytes.toString("hex");
 }
 
+/** Keys reach here only through `readPrivateKey`/`readPublicKey` or the CSR check, so their type is known. */
+function webCryptoKeyOf(key: KeyObject): (typeof webCryptoKey)[KeyType] {
+  const keyType = keyTypeOf(key);
+  if (keyType === undefined) throw new CertsError("invalid_key", `a ${key.asymmetricKeyType ?? "unknown"} key; lockstep uses ECDSA P-256 or Ed25519 keys`);
+  return webCryptoKey[keyType];
+}
+
 async function importPrivateKey(key: KeyObject): Promise<CryptoKey> {
-  return webcrypto.subtle.importKey("pkcs8", key.export({ type: "pkcs8", format: "der" }), ed25519, false, ["sign"]);
+  return webcrypto.subtle.importKey("pkcs8", key.export({ type: "pkcs8", format: "der" }), webCryptoKeyOf(key), false, ["sign"]);
 }
 
 async function importPublicKey(key: KeyObject): Promise<CryptoKey> {
   const publicKey = key.type === "private" ? (await import("node:crypto")).createPublicKey(key) : key;
-  return webcrypto.subtle.importKey("spki", publicKey.export({ type: "spki", format: "der" }), ed25519, true, ["verify"]);
+  return webcrypto.subtle.importKey("spki", publicKey.export({ type: "spki", format: "der" }), webCryptoKeyOf(publicKey), true, ["verify"]);
 }
 
 let x509Module: Promise<X509Module> | undefined;

@@ -109,4 +109,58 @@ describe("a voter that starts with an empty log", () => {
     node.step(voteRequest("n3", 4));
     expect(votesGranted(node)).toEqual([true]);
   });
+
+  // A disk lost with the term it knew: n3 had voted n2 in (term 3) and acknowledged n2's first
+  // entry, which committed on n2 + n3 at index 3. On its new disk n3 knows no term at all, and n1,
+  // cut off since term 2 and still leading it (no check-quorum), reaches it first. Before this, n3
+  // took n1 for its leader, acknowledged n1's index 3, and n1 committed it on n1 + n3: index 3
+  // decided twice with one lost disk of three (the network's state machine safety check throws).
+  it("takes no leader until every other voter has answered its probe, so a leader of a term it lost cannot commit with it", () => {
+    const network = new Network(3, { seed: 5, config: { checkQuorum: false } });
+    network.campaign("n1");
+    network.propose("n1", [transition("a")]);
+    network.deliverAll();
+    network.isolate("n1");
+    network.campaign("n2");
+    network.deliverAll();
+    expect(network.node("n2").status()).toMatchObject({ term: 3, commitIndex: 3 });
+    network.heal();
+    network.isolate("n2");
+    network.wipe("n3");
+    network.propose("n1", [transition("overwrites-3")]);
+    for (let round = 0; round < 100; round++) {
+      network.tick("n1");
+      network.tick("n3");
+      network.deliverAll();
+    }
+    expect(network.node("n1").status().commitIndex).toBe(2);
+    expect(network.node("n3").status()).toMatchObject({ lastIndex: 0, recovering: true });
+    // n2 answers: n3 learns term 3, refuses the stale leader, and n2 catches it up.
+    network.heal();
+    network.passTime(100);
+    expect(network.leader()).toBe("n2");
+    network.propose("n2", [transition("c")]);
+    network.deliverAll();
+    network.heartbeat();
+    for (const id of network.ids) expect(network.node(id).status()).toMatchObject({ commitIndex: 4, recovering: false });
+  });
+
+  // A plain majority of the others proves the bound on the lost term for those voters only; the
+  // voter that did not answer may be the candidate the lost disk voted for, in a later term.
+  it("elected by a plain majority of the others before every voter answered, keeps asking as leader and stays recovering until they all have", () => {
+    const network = new Network(5, { seed: 9, config: { checkQuorum: false } });
+    // n5's disk is replaced before the cluster's first entry; the reports it asks for are lost,
+    // and n4 is cut off: n1, n2 and n3 (plain votes) elect it.
+    network.filter = (envelope) => envelope.body.type !== "HistoryReport";
+    network.isolate("n4");
+    network.wipe("n5");
+    network.campaign("n5");
+    network.heartbeat();
+    expect(network.node("n5").status()).toMatchObject({ role: "leader", commitIndex: 1, recovering: true });
+    // Its first entry committed (which alone ended a recovery before): it is still recovering.
+    network.filter = null;
+    network.heal();
+    network.passTime(30);
+    expect(network.node("n5").status()).toMatchObject({ role: "leader", recovering: false });
+  });
 });

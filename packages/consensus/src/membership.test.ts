@@ -1,6 +1,7 @@
 import type { Member, NodeId } from "@lockstep/protocol";
 import { describe, expect, it } from "vitest";
 import { defaultCoreConfig } from "./core-config.js";
+import type { Logger } from "./interfaces.js";
 import { Network, transition } from "./testing/network.js";
 
 const member = (id: NodeId, voter = true): Member => ({ id, peerAddress: "", clientUrl: "", voter });
@@ -181,6 +182,44 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
     network.heartbeat();
     expect(network.applied.get(leader === "n2" ? "n3" : "n2")?.at(-1)?.command).toEqual(transition("after-the-old-leader"));
     expect(network.node("n1").status().role).toBe("follower");
+  });
+
+  it("logs each configuration change only once its state is consistent: a logger that reads status() on every line (the node's term mixin) sees every change through", () => {
+    // The node's logger reads the term from status() on every line it writes; status() of a
+    // leader walks the progress of every member, so a line logged between installing a
+    // configuration and creating its progress crashed the leader (found by pnpm test:hosts).
+    let network: Network | null = null;
+    const lines: string[] = [];
+    const readingLogger: Logger = {
+      debug: () => undefined,
+      info: (_fields, message) => {
+        for (const core of network?.nodes.values() ?? []) core.status();
+        lines.push(message);
+      },
+      warn: () => undefined,
+      error: () => undefined,
+      child: () => readingLogger,
+    };
+    network = new Network(3, { seed: 111, config: { autoPromote: false, logger: readingLogger } });
+    network.campaign("n1");
+    network.deliverAll();
+    withLearner(network);
+    expect(network.node("n1").proposeMembershipChange({ kind: "promote", id: "n4" })).toMatchObject({ ok: true });
+    network.processReady("n1");
+    network.deliverAll();
+    expect(network.node("n1").proposeMembershipChange({ kind: "remove", id: "n3" })).toMatchObject({ ok: true });
+    network.processReady("n1");
+    network.deliverAll();
+    network.tick("n1");
+    network.deliverAll();
+    expect(network.node("n1").proposeMembershipChange({ kind: "remove", id: "n1" })).toMatchObject({ ok: true });
+    network.processReady("n1");
+    network.deliverAll();
+    network.passTime(3 * defaultCoreConfig.electionTimeoutTicks);
+    const leader = network.leader();
+    expect(leader === "n2" || leader === "n4").toBe(true);
+    expect(voters(network, leader ?? "n2")).toEqual(["n2", "n4"]);
+    expect(lines.filter((line) => line === "configuration in effect").length).toBeGreaterThanOrEqual(4);
   });
 
   it("refuses what it cannot do, with a reason", () => {

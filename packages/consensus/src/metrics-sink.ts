@@ -12,6 +12,7 @@ export type CounterName =
   | "messages_dropped_total"
   | "peer_connections_refused_total"
   | "peer_tls_reloads_total"
+  | "client_tls_reloads_total"
   | "proposals_total"
   | "transitions_total"
   | "session_expirations_total"
@@ -46,7 +47,8 @@ export type GaugeName =
   | "sessions_active"
   | "sessions_max"
 
-  | "peer_certificate_expiry_timestamp_seconds";
+  | "peer_certificate_expiry_timestamp_seconds"
+  | "client_certificate_expiry_timestamp_seconds";
 
 export type MetricLabels = Readonly<Record<string, string>>;
 

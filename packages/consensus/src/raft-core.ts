@@ -587,6 +587,10 @@ export class RaftCore {
       case "Proposal":
       case "Commit":
       case "SnapshotChunk":
+        if (this.ignoreLeaderMessage() !== null) {
+          this.logger.debug({ from, type: message.type, term: message.term, reason: this.ignoreLeaderMessage() }, "leader message ignored");
+          return;
+        }
         // A leader exists in our term (or, for a pre-candidate, in the term we are in): follow it.
         this.becomeFollower(this.term, from);
         this.stepFollower(from, message);
@@ -613,7 +617,24 @@ export class RaftCore {
     }
   }
 
+  /**
+   * An empty voter still asking the others whether the cluster has a history does not know the
+   * term its lost disk had reached: the sender may lead a term that a later leader has replaced
+   * with this disk's acknowledgments, and it could commit over that leader's entries with this
+   * node's. It takes no leader until every other voter has answered (`HistoryCheck`).
+   */
+  private ignoreLeaderMessage(): IgnoreReason {
+    return this.historyCheck === null ? null : "an empty log still waiting for every voter's HistoryReport takes no leader";
+  }
+
   private stepFollower(from: NodeId, message: ConsensusMessage): void {
+    if (message.type === "Proposal" || message.type === "Commit" || message.type === "SnapshotChunk") {
+      const ignored = this.ignoreLeaderMessage();
+      if (ignored !== null) {
+        this.logger.debug({ from, type: message.type, term: message.term, reason: ignored }, "leader message ignored");
+        return;
+      }
+    }
     switch (message.type) {
       case "Proposal":
         this.onProposal(from, message);
@@ -692,6 +713,7 @@ export class RaftCore {
 
   private becomeLeader(): void {
     if (this.role !== "candidate") throw new Error(`becomeLeader: role is ${this.role}`);
+    const everyVoterAnswered = this.configuration.voters.every((voter) => this.votes.has(voter) && this.votes.get(voter) !== "refused");
     this.role = "leader";
     this.leader = this.id;
     this.resetRoleState();
@@ -704,6 +726,11 @@ export class RaftCore {
     // changes the configuration only after committing an entry of its own term).
     this.pendingConfigurationIndex = this.log.lastIndex();
     this.logger.info({ term: this.term }, "became leader");
+    // Won with every voter's answer: each had a term at most this one when it answered, after
+    // this disk was lost, so this term bounds the one the disk lost, which is what a pending
+    // history check waits to learn. A win by a plain majority of the others proves that of those
+    // only: the check goes on (probes from the leader's ticks too).
+    if (everyVoterAnswered) this.historyCheck = null;
     if (this.log.lastIndex() === 0) {
       // The cluster's first entry: the bootstrap configuration, written once into the log so that
       // from now on the configuration comes from the log, never from flags. Being of this term it
@@ -768,6 +795,7 @@ export class RaftCore {
   }
 
   private tickLeader(): void {
+    this.tickHistoryCheck();
     this.heartbeatElapsedTicks++;
     this.electionElapsedTicks++;
     if (this.leadTransferee !== null && ++this.transferElapsedTicks >= this.config.electionTimeoutTicks) {
@@ -1016,11 +1044,25 @@ export class RaftCore {
     switch (outcome.kind) {
       case "waiting":
         return;
-      case "history":
+      case "history": {
         // A leader catches this log up (finishRecovery); until then its vote is a recovering one.
+        // The term this disk lost is at most the largest reported (history-check.ts): from that
+        // term on, a leader of an older one is refused as stale, and in that term itself this
+        // node counts as having voted, as on a first start.
         this.historyCheck = null;
-        this.logger.warn({ from }, "the cluster has a history this empty log lacks: until a leader brings this log up to date, this node's vote counts only in an election that every voter grants");
+        const reported = outcome.termAtLeast;
+        if (reported > this.term) this.becomeFollower(reported, null);
+        if (reported === this.term && this.votedFor === null) this.votedFor = this.id;
+        if (this.role === "leader" && this.log.term(this.log.commitIndex) === this.term) {
+          // Elected by a plain majority of the others while the check went on, and an entry of
+          // this term is committed: the same proof as at a commit (maybeCommit), now with the bound.
+          this.recovering = false;
+          this.logger.info({ term: this.term, commitIndex: this.log.commitIndex }, "recovered from a possible storage loss: every voter answered and this leader's term is committed");
+          return;
+        }
+        this.logger.warn({ from: outcome.from, term: this.term }, "the cluster has a history this empty log lacks: until a leader brings this log up to date, this node's vote counts only in an election that every voter grants");
         return;
+      }
       case "first_start": {
         this.historyCheck = null;
         this.recovering = false;
@@ -1291,7 +1333,7 @@ export class RaftCore {
     if (index <= this.log.commitIndex || (!figure8Broken && this.log.term(index) !== this.term)) return false;
     const firstOfTerm = this.log.term(this.log.commitIndex) !== this.term;
     this.log.commitTo(index);
-    if (this.recovering && this.log.term(index) === this.term) {
+    if (this.recovering && this.historyCheck === null && this.log.term(index) === this.term) {
       // Elected while recovering (every voter granted, or a plain majority of the others): its log
       // held every committed entry then (§5.4), and now a majority holds its own: it is up to date.
       this.recovering = false;
@@ -1465,7 +1507,13 @@ export class RaftCore {
     this.configuration = next;
     this.peers = next.members.map((member) => member.id).filter((id) => id !== this.id);
     this.voterPeers = next.voters.filter((id) => id !== this.id);
+    this.followConfiguration(next);
+    // Logged once the role's state matches the configuration (a leader's progress covers every
+    // member): a logger may read status() on every line, as the node's term mixin does.
     if (previous !== next) this.logger.info({ voters: next.voters, learners: next.learners }, "configuration in effect");
+  }
+
+  private followConfiguration(next: Configuration): void {
     switch (this.role) {
       case "leader":
         this.onLeaderConfiguration(next);

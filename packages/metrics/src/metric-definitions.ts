@@ -46,6 +46,10 @@ export const counterDefinitions: Readonly<Record<CounterName, Definition>> = {
     help: "Reloads of the peer port's CA bundle, certificate and key (SIGHUP or a changed file), by result: ok, failed (the old material stays in use).",
     labelNames: ["result"],
   },
+  client_tls_reloads_total: {
+    help: "Reloads of the client port's certificate, key and client CA bundle (SIGHUP or a changed file), by result: ok, failed (the old material stays in use).",
+    labelNames: ["result"],
+  },
   proposals_total: {
     help: "Client transition requests answered by this node, by result: ok, invalid_transition, expect_failed, session_expired, timeout, no_quorum, shutting_down, overloaded.",
     labelNames: ["result"],
@@ -134,6 +138,10 @@ export const gaugeDefinitions: Readonly<Record<GaugeName, Definition>> = {
   sessions_max: { help: "The sessionsMax limit in force (replicated).", labelNames: [] },
   peer_certificate_expiry_timestamp_seconds: {
     help: "When this node's peer certificate expires, in seconds since the epoch: alert well before it.",
+    labelNames: [],
+  },
+  client_certificate_expiry_timestamp_seconds: {
+    help: "When the certificate this node's client port (HTTPS) presents expires, in seconds since the epoch: alert well before it.",
     labelNames: [],
   },
 };

@@ -14,6 +14,7 @@ export const counterNames = [
   "messages_dropped_total",
   "peer_connections_refused_total",
   "peer_tls_reloads_total",
+  "client_tls_reloads_total",
   "proposals_total",
   "transitions_total",
   "session_expirations_total",
@@ -52,6 +53,7 @@ export const gaugeNames = [
   "sessions_active",
   "sessions_max",
   "peer_certificate_expiry_timestamp_seconds",
+  "client_certificate_expiry_timestamp_seconds",
 ] as const;
 export type GaugeName = (typeof gaugeNames)[number];
 

@@ -221,11 +221,16 @@ export const BodySchema = z.discriminatedUnion("type", [
 export type Body = z.infer<typeof BodySchema>;
 export type BodyType = Body["type"];
 
-/** A message signature (Ed25519 over the canonical envelope without `auth`). */
+/**
+ * A signature over the canonical envelope without `auth` (and, for a Hello, the TLS session's
+ * exporter value): `ed25519`, or `ecdsa-p256-sha256` (ECDSA P-256 over SHA-256, the 64-byte
+ * IEEE P1363 form r || s). The algorithm must be the one of the signer's certificate key.
+ */
 export const AuthSchema = z.object({
-  alg: z.literal("ed25519"),
+  alg: z.enum(["ed25519", "ecdsa-p256-sha256"]),
   sig: z.string().max(128),
 });
+export type SignatureAlgorithm = z.infer<typeof AuthSchema>["alg"];
 
 /** What every frame carries: `{ v, cluster, from, to, body, auth? }` (DESIGN.md §4). */
 export const EnvelopeSchema = z.object({

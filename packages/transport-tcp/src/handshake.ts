@@ -25,7 +25,7 @@ const goodbyeDetailLengthMax = 512;
 
 /**
  * The `Hello` exchange both ends of a connection perform, inside mutual TLS. Each side's Hello
- * carries, in `auth`, an Ed25519 signature by its certificate's key over the Hello and the TLS
+ * carries, in `auth`, a signature (Ed25519 or ECDSA P-256, as the key is) by its certificate's key over the Hello and the TLS
  * session's exporter value (`PeerTls.signHello`), so a Hello is valid in one session only: a
  * recorded one, replayed on another connection, is refused. The same check runs on accepted and
  * on dialed connections.
@@ -43,8 +43,7 @@ export class Handshake {
       to,
       body: { type: "Hello", nodeId, cluster, protocolVersion, definitionHash, ...(clusterUuid === undefined ? {} : { clusterUuid }) },
     };
-    const signature = tls.signHello(socket, helloBytes(hello));
-    return encodeControlFrame({ ...hello, auth: { alg: "ed25519", sig: signature } });
+    return encodeControlFrame({ ...hello, auth: tls.signHello(socket, helloBytes(hello)) });
   }
 
   goodbyeFrame(to: NodeId, reason: PeerRefusalReason, detail: string): Uint8Array {
@@ -90,7 +89,7 @@ export class Handshake {
     }
     if (envelope.to !== nodeId) return refuse("unknown_node", `Hello is addressed to ${envelope.to}, not ${nodeId}`);
     if (envelope.auth === undefined) return refuse("auth_failed", `unsigned Hello from ${body.nodeId}`);
-    if (!verifyHelloSignature(session.socket, session.certificate, helloBytes(envelope), envelope.auth.sig)) {
+    if (!verifyHelloSignature(session.socket, session.certificate, helloBytes(envelope), envelope.auth)) {
       return refuse("auth_failed", `Hello from ${body.nodeId} is not signed for this TLS session (replayed or forged)`);
     }
     return { ok: true, peerId: body.nodeId };

@@ -1,7 +1,7 @@
 import { createPrivateKey, sign, verify, type KeyObject, type X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContext, type TLSSocket } from "node:tls";
-import { issuedByOneOf, nodeIdOfCertificate, parseCertificate, parseCertificateBundle, samePublicKey } from "@lockstep/certs";
-import type { NodeId } from "@lockstep/protocol";
+import { issuedByOneOf, keyTypeOf, nodeIdOfCertificate, parseCertificate, parseCertificateBundle, samePublicKey, type KeyType } from "@lockstep/certs";
+import type { NodeId, SignatureAlgorithm } from "@lockstep/protocol";
 import type { PeerRefusalReason } from "./peer-refusal.js";
 import { TcpTransportError } from "./tcp-transport-error.js";
 
@@ -19,11 +19,15 @@ const exporterBytes = 32;
 const noContext = Buffer.alloc(0);
 /** Domain separation: these signatures can never be mistaken for a signature of anything else. */
 const signaturePrefix = Buffer.from("lockstep peer hello v1\0", "utf8");
+/** Both algorithms' signatures are 64 bytes (ECDSA in the IEEE P1363 form r || s). */
+const signatureBytes = 64;
+/** The Hello signature algorithm of each key type: fixed by the key, never chosen by the signer. */
+const algorithmOfKeyType: Record<KeyType, SignatureAlgorithm> = { "ed25519": "ed25519", "ecdsa-p256": "ecdsa-p256-sha256" };
 
 /**
  * This node's TLS identity on the peer port, valid as a whole or not at all: the CA bundle, a
  * certificate that chains to it and names this node (`lockstep://node/<id>`), and the matching
- * Ed25519 key. Only TLS 1.3. Both directions check the other side's certificate themselves
+ * ECDSA P-256 or Ed25519 key. Only TLS 1.3. Both directions check the other side's certificate themselves
  * (`rejectUnauthorized: false`, then `checkPeer` before any frame is read), so that every refusal
  * has a precise reason for the metric and the log, and both sides apply the same rule.
  */
@@ -41,7 +45,7 @@ export class PeerTls {
     if (!authorities.every((authority) => authority.ca)) invalid("the CA bundle holds a certificate that is not a CA");
     const certificate = parse(() => parseCertificate(material.certPem, "the node certificate"));
     const key = parse(() => createPrivateKey(material.keyPem));
-    if (key.asymmetricKeyType !== "ed25519") invalid(`the node key is ${key.asymmetricKeyType ?? "unknown"}; peer keys must be Ed25519`);
+    if (keyTypeOf(key) === undefined) invalid(`the node key is ${key.asymmetricKeyType ?? "unknown"}; peer keys must be ECDSA P-256 or Ed25519`);
     if (!samePublicKey(key, certificate.publicKey)) invalid("the node key does not belong to the node certificate");
     const named = nodeIdOfCertificate(certificate);
     if (named !== nodeId) invalid(`the node certificate names ${named === undefined ? "no node" : `node ${named}`}, not ${nodeId}`);
@@ -100,9 +104,15 @@ export class PeerTls {
   }
 
   /** Signs `helloBytes` (the canonical Hello without `auth`) together with the session's exporter value. */
-  signHello(socket: TLSSocket, helloBytes: Uint8Array): string {
-    return signHelloBytes(socket, this.key, helloBytes);
+  signHello(socket: TLSSocket, helloBytes: Uint8Array): { alg: SignatureAlgorithm; sig: string } {
+    return { alg: helloSignatureAlgorithm(this.key)!, sig: signHelloBytes(socket, this.key, helloBytes) };
   }
+}
+
+/** The algorithm a key signs Hellos with; undefined for a key type the peer port does not take. */
+export function helloSignatureAlgorithm(key: KeyObject): SignatureAlgorithm | undefined {
+  const keyType = keyTypeOf(key);
+  return keyType === undefined ? undefined : algorithmOfKeyType[keyType];
 }
 
 /**
@@ -110,16 +120,22 @@ export class PeerTls {
  * very TLS session, over this session's exporter value. A Hello recorded from another session
  * (or another direction: `from` and `to` are signed) does not verify.
  */
-export function verifyHelloSignature(socket: TLSSocket, peerCertificate: X509Certificate, helloBytes: Uint8Array, signatureBase64: string): boolean {
-  const signature = Buffer.from(signatureBase64, "base64");
-  if (signature.byteLength !== 64) return false;
-  if (peerCertificate.publicKey.asymmetricKeyType !== "ed25519") return false;
-  return verify(null, signedMessage(socket, helloBytes), peerCertificate.publicKey, signature);
+export function verifyHelloSignature(socket: TLSSocket, peerCertificate: X509Certificate, helloBytes: Uint8Array, auth: { alg: SignatureAlgorithm; sig: string }): boolean {
+  const signature = Buffer.from(auth.sig, "base64");
+  if (signature.byteLength !== signatureBytes) return false;
+  // The certificate's key decides the algorithm: a Hello that names another one is refused, so no
+  // signature is ever checked under an algorithm its key was not made for.
+  if (helloSignatureAlgorithm(peerCertificate.publicKey) !== auth.alg) return false;
+  const message = signedMessage(socket, helloBytes);
+  if (auth.alg === "ed25519") return verify(null, message, peerCertificate.publicKey, signature);
+  return verify("sha256", message, { key: peerCertificate.publicKey, dsaEncoding: "ieee-p1363" }, signature);
 }
 
-/** The Hello signature with any key: what `PeerTls.signHello` computes (exported for tests that play a peer). */
+/** The Hello signature with an Ed25519 or ECDSA P-256 key: what `PeerTls.signHello` computes (exported for tests that play a peer). */
 export function signHelloBytes(socket: TLSSocket, privateKey: KeyObject, helloBytes: Uint8Array): string {
-  return sign(null, signedMessage(socket, helloBytes), privateKey).toString("base64");
+  const message = signedMessage(socket, helloBytes);
+  if (privateKey.asymmetricKeyType === "ed25519") return sign(null, message, privateKey).toString("base64");
+  return sign("sha256", message, { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64");
 }
 
 function signedMessage(socket: TLSSocket, helloBytes: Uint8Array): Buffer {

@@ -26,7 +26,7 @@ export type TcpTransportOptions = {
   sendQueueBytesMax?: number | undefined;
   /**
    * The peer port's TLS identity: the CA bundle, this node's certificate (naming `lockstep://node/<nodeId>`)
-   * and its Ed25519 key, as PEM. Required: there is no plaintext mode. Replace it at run time with `reloadTls`.
+   * and its ECDSA P-256 or Ed25519 key, as PEM. Required: there is no plaintext mode. Replace it at run time with `reloadTls`.
    */
   tls: PeerTlsMaterial;
   /** Time for a dialed connection: TCP connect, TLS and the peer's Hello. Default 2000. */

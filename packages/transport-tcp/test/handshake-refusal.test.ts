@@ -45,7 +45,7 @@ describe("the Hello handshake", () => {
     raw.write(frame(signedFor(raw.tlsSocket, hello("n2", "n1"), { id: "n2", material })));
     raw.write(frame(acknowledgment("n2", "n1", 9)));
     await waitFor("delivered", () => n1.received.length === 1);
-    expect(raw.envelopes[0]).toEqual({ ...hello("n1", "n2"), auth: { alg: "ed25519", sig: expect.any(String) } });
+    expect(raw.envelopes[0]).toEqual({ ...hello("n1", "n2"), auth: { alg: "ecdsa-p256-sha256", sig: expect.any(String) } });
     expect(n1.received[0]?.body).toEqual({ type: "Acknowledgment", term: 1, matchIndex: 9 });
     expect(raw.closed).toBe(false);
   });

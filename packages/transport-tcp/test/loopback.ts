@@ -15,7 +15,7 @@ import {
 } from "@lockstep/protocol";
 import { canonicalJson } from "../src/canonical-json.js";
 import { createPrivateKey } from "node:crypto";
-import { signHelloBytes, type PeerTlsMaterial } from "../src/peer-tls.js";
+import { helloSignatureAlgorithm, signHelloBytes, type PeerTlsMaterial } from "../src/peer-tls.js";
 import { TcpTransport } from "../src/tcp-transport.js";
 import type { PeerAddress, TcpTransportOptions } from "../src/tcp-transport-options.js";
 import { nodeTls } from "./test-certificates.js";
@@ -200,8 +200,9 @@ export class RawPeer {
 /** `envelope` (a Hello) signed with `material`'s key for the TLS session of `socket`, as a real node would. */
 export function signedFor(socket: TLSSocket, envelope: Envelope, signer: { id: NodeId; material: PeerTlsMaterial }): Envelope {
   const { auth: _ignored, ...unsigned } = envelope;
-  const sig = signHelloBytes(socket, createPrivateKey(signer.material.keyPem), Buffer.from(canonicalJson(unsigned), "utf8"));
-  return { ...unsigned, auth: { alg: "ed25519", sig } };
+  const key = createPrivateKey(signer.material.keyPem);
+  const sig = signHelloBytes(socket, key, Buffer.from(canonicalJson(unsigned), "utf8"));
+  return { ...unsigned, auth: { alg: helloSignatureAlgorithm(key)!, sig } };
 }
 
 /** Polls `condition` until it holds; fails with `description` after `timeoutMs`. */

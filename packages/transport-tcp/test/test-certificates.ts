@@ -1,9 +1,10 @@
 /**
  * Certificates for transport tests, made once per test file (module scope) and cached: one
- * cluster CA, one node certificate per id. Ed25519 signing takes well under a millisecond, so a
- * file's certificates cost a few milliseconds in all.
+ * cluster CA, one node certificate per id (ECDSA P-256, the default of `lockstep certs`; Ed25519
+ * when asked). Signing takes well under a millisecond, so a file's certificates cost a few
+ * milliseconds in all.
  */
-import { createCertificateAuthority, signClientCertificate, signNodeCertificate, type IssuedKeyPair } from "@lockstep/certs";
+import { createCertificateAuthority, signClientCertificate, signNodeCertificate, type IssuedKeyPair, type KeyType } from "@lockstep/certs";
 import type { PeerTlsMaterial } from "../src/peer-tls.js";
 
 let clusterCa: Promise<IssuedKeyPair> | undefined;
@@ -32,6 +33,8 @@ export type IssueOptions = {
   caPem?: string;
   validFrom?: Date;
   validityDays?: number;
+  /** The node key's type (default ECDSA P-256). */
+  keyType?: KeyType;
 };
 
 /** A fresh (uncached) node certificate: for another CA, already expired, and so on. */
@@ -44,6 +47,7 @@ export async function issueNodeTls(id: string, options: IssueOptions = {}): Prom
     hosts: ["127.0.0.1", "localhost"],
     validFrom: options.validFrom,
     validityDays: options.validityDays,
+    keyType: options.keyType,
   });
   return { caPem: options.caPem ?? ca.certPem, certPem: issued.certPem, keyPem: issued.keyPem! };
 }

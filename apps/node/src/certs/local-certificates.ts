@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createCertificateAuthority, issuedByOneOf, nodeIdOfCertificate, parseCertificateBundle, signNodeCertificate } from "@lockstep/certs";
+import { createCertificateAuthority, issuedByOneOf, nodeIdOfCertificate, parseCertificateBundle, signNodeCertificate, type KeyType } from "@lockstep/certs";
 import { certsFileNames, writeFilesAtomically } from "./certs-directory.js";
 
 export type NodeCertificateFiles = { caFile: string; certFile: string; keyFile: string };
@@ -24,13 +24,19 @@ const renewBeforeMs = 7 * 86_400_000;
  * names another member or is about to expire is issued again. Only for a loopback cluster: the
  * CA key sits beside the node keys, which a production cluster must never do.
  */
-export async function ensureLocalCertificates(options: { directory: string; nodeIds: readonly string[]; hosts: readonly string[] }): Promise<LocalCertificates> {
+export async function ensureLocalCertificates(options: {
+  directory: string;
+  nodeIds: readonly string[];
+  hosts: readonly string[];
+  /** The type of the keys made here (default ECDSA P-256); certificates already in place are kept whatever theirs. */
+  keyType?: KeyType;
+}): Promise<LocalCertificates> {
   const { directory } = options;
   const caFile = join(directory, certsFileNames.ca);
   const caKeyFile = join(directory, "ca.key");
   const created: string[] = [];
   if (!existsSync(caFile) || !existsSync(caKeyFile)) {
-    const authority = await createCertificateAuthority();
+    const authority = await createCertificateAuthority({ keyType: options.keyType });
     writeFilesAtomically(
       [
         { path: caKeyFile, text: authority.keyPem, secret: true },
@@ -56,7 +62,7 @@ export async function ensureLocalCertificates(options: { directory: string; node
       writeFilesAtomically([{ path: files.caFile, text: caCertPem, secret: false }], true);
     }
     if (isUsable(files, nodeId, authorities)) continue;
-    const issued = await signNodeCertificate({ caCertPem, caKeyPem, nodeId, hosts: options.hosts });
+    const issued = await signNodeCertificate({ caCertPem, caKeyPem, nodeId, hosts: options.hosts, keyType: options.keyType });
     writeFilesAtomically(
       [
         { path: files.keyFile, text: issued.keyPem!, secret: true },

@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { X509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { keyTypeOf } from "@lockstep/certs";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCertsCommand } from "./certs.js";
 
@@ -49,6 +50,32 @@ describe("lockstep certs", () => {
     expect(listed.stdout).toMatch(/^ca\.crt: CA;/m);
     expect(listed.stdout).toMatch(/^node\.crt: node n1;.*hosts localhost 127\.0\.0\.1 node1\.internal$/m);
     expect(listed.stdout).toMatch(/^client\.ops\.crt: client ops;/m);
+  });
+
+  it("--key-type: ECDSA P-256 by default, Ed25519 when asked, and a clear usage error for anything else", async () => {
+    const root = scratch();
+    const certs = join(root, "certs");
+    const caKey = join(root, "ca.key");
+    expect((await run(["create-ca", "--certs-dir", certs, "--ca-key", caKey])).code).toBe(0);
+    expect((await run(["create-node", "n1", "--certs-dir", certs, "--ca-key", caKey, "--host", "127.0.0.1"])).code).toBe(0);
+    expect((await run(["create-client", "ed", "--certs-dir", certs, "--ca-key", caKey, "--key-type", "ed25519"])).code).toBe(0);
+    expect(keyTypeOf(createPrivateKey(readFileSync(caKey, "utf8")))).toBe("ecdsa-p256");
+    expect(keyTypeOf(createPrivateKey(readFileSync(join(certs, "node.key"), "utf8")))).toBe("ecdsa-p256");
+    expect(keyTypeOf(createPrivateKey(readFileSync(join(certs, "client.ed.key"), "utf8")))).toBe("ed25519");
+    // An Ed25519 leaf under the ECDSA CA is signed with ECDSA, and openssl accepts the chain.
+    expect(opensslVerify(join(certs, "ca.crt"), join(certs, "client.ed.crt"))).toContain(": OK");
+    expect((await run(["list", "--certs-dir", certs])).stdout).toMatch(/^client\.ed\.crt: client ed; key ed25519;/m);
+
+    const edCerts = join(root, "ed-certs");
+    const edKey = join(root, "ed-ca.key");
+    expect((await run(["create-ca", "--certs-dir", edCerts, "--ca-key", edKey, "--key-type", "ed25519"])).code).toBe(0);
+    expect((await run(["create-node", "n2", "--certs-dir", edCerts, "--ca-key", edKey, "--host", "127.0.0.1", "--key-type", "ed25519"])).code).toBe(0);
+    expect(keyTypeOf(createPrivateKey(readFileSync(join(edCerts, "node.key"), "utf8")))).toBe("ed25519");
+    expect(opensslVerify(join(edCerts, "ca.crt"), join(edCerts, "node.crt"))).toContain(": OK");
+
+    const wrong = await run(["create-node", "n3", "--certs-dir", certs, "--ca-key", caKey, "--host", "127.0.0.1", "--key-type", "rsa"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--key-type: expected ecdsa-p256 or ed25519, got "rsa"');
   });
 
   it("refuses to overwrite an existing key or certificate without --overwrite, and leaves it untouched", async () => {

@@ -5,9 +5,13 @@ import {
   CertsError,
   certificateIdentities,
   createCertificateAuthority,
+  defaultKeyType,
+  keyTypes,
+  keyTypeOf,
   parseCertificateBundle,
   signClientCertificate,
   signNodeCertificate,
+  type KeyType,
 } from "@lockstep/certs";
 import { certsFileNames, certsPath, readTextFile, writeFilesAtomically, type PlannedFile } from "../certs/certs-directory.js";
 import { ensureLocalCertificates } from "../certs/local-certificates.js";
@@ -28,11 +32,15 @@ Options:
   --ca-key FILE     the CA's private key (required for create-*; keep it off the nodes)
   --host H          a DNS name or IP address the node is reached at (repeat, or comma-separated)
   --lifetime L      validity with a unit: 3650d (CA default), 365d (node, client default), 8760h, 90m
+  --key-type T      ecdsa-p256 (default) or ed25519: the type of the key made (create-ca,
+                    create-node, create-client); the CA's own key type decides how it signs
   --overwrite       replace existing files (otherwise refused)
   --rotate          create-ca: keep the CAs already in ca.crt and add the new one (a CA bundle,
                     so nodes trust the old and the new CA during rotation)
 
-Keys are Ed25519, written with mode 0600. Node certificates name the member id as the URI
+Keys are ECDSA P-256 unless --key-type ed25519 is given (browsers accept only ECDSA or RSA
+for HTTPS, so a dashboard over HTTPS needs an ECDSA CA and node certificate; both types work on
+the peer port), written with mode 0600. Node certificates name the member id as the URI
 SAN lockstep://node/ID; the peer port accepts a peer only if its certificate names the member
 it claims to be and chains to a CA in ca.crt.
 `;
@@ -51,6 +59,7 @@ export async function runCertsCommand(argv: readonly string[], output: Output): 
         "ca-key": { type: "string" },
         host: { type: "string", multiple: true },
         lifetime: { type: "string" },
+        "key-type": { type: "string" },
         overwrite: { type: "boolean", default: false },
         rotate: { type: "boolean", default: false },
         nodes: { type: "string" },
@@ -75,7 +84,10 @@ export async function runCertsCommand(argv: readonly string[], output: Output): 
     if (!lifetime.ok) return usageError(output, `--lifetime: ${lifetime.message}`);
     lifetimeDays = lifetime.days;
   }
+  const keyTypeText = values["key-type"] ?? defaultKeyType;
+  if (!(keyTypes as readonly string[]).includes(keyTypeText)) return usageError(output, `--key-type: expected ${keyTypes.join(" or ")}, got "${keyTypeText}"`);
   const request: CertsRequest = {
+    keyType: keyTypeText as KeyType,
     certsDirectory,
     caKeyFile: values["ca-key"],
     hosts: (values.host ?? []).flatMap((host) => host.split(",")).map((host) => host.trim()).filter((host) => host !== ""),
@@ -108,6 +120,7 @@ export async function runCertsCommand(argv: readonly string[], output: Output): 
 }
 
 type CertsRequest = {
+  keyType: KeyType;
   certsDirectory: string;
   caKeyFile: string | undefined;
   hosts: string[];
@@ -123,7 +136,7 @@ async function createCa(request: CertsRequest, output: Output): Promise<number> 
   // With --rotate the CAs already trusted stay in the bundle: nodes keep accepting old certificates.
   const kept = request.rotate ? readTextFile(caPath, "CA bundle") : "";
   if (request.rotate) parseCertificateBundle(kept, caPath);
-  const authority = await createCertificateAuthority({ validityDays: request.lifetimeDays });
+  const authority = await createCertificateAuthority({ validityDays: request.lifetimeDays, keyType: request.keyType });
   const bundle = `${kept}${kept === "" || kept.endsWith("\n") ? "" : "\n"}${authority.certPem}`;
   const keyFile: PlannedFile = { path: request.caKeyFile, text: authority.keyPem, secret: true };
   const caFile: PlannedFile = { path: caPath, text: bundle, secret: false };
@@ -142,7 +155,7 @@ async function createNode(request: CertsRequest, nodeId: string, output: Output)
   if (request.hosts.length === 0) return usageError(output, "create-node needs at least one --host (the address peers and clients use)");
   const caCertPem = readTextFile(certsPath(request.certsDirectory, certsFileNames.ca), "CA certificate");
   const caKeyPem = readTextFile(request.caKeyFile, "CA key");
-  const issued = await signNodeCertificate({ caCertPem, caKeyPem, nodeId, hosts: request.hosts, validityDays: request.lifetimeDays });
+  const issued = await signNodeCertificate({ caCertPem, caKeyPem, nodeId, hosts: request.hosts, validityDays: request.lifetimeDays, keyType: request.keyType });
   const certPath = certsPath(request.certsDirectory, certsFileNames.nodeCert);
   const keyPath = certsPath(request.certsDirectory, certsFileNames.nodeKey);
   writeFilesAtomically(
@@ -160,7 +173,7 @@ async function createClient(request: CertsRequest, name: string, output: Output)
   if (request.caKeyFile === undefined) return usageError(output, "--ca-key FILE is required");
   const caCertPem = readTextFile(certsPath(request.certsDirectory, certsFileNames.ca), "CA certificate");
   const caKeyPem = readTextFile(request.caKeyFile, "CA key");
-  const issued = await signClientCertificate({ caCertPem, caKeyPem, name, validityDays: request.lifetimeDays });
+  const issued = await signClientCertificate({ caCertPem, caKeyPem, name, validityDays: request.lifetimeDays, keyType: request.keyType });
   const certPath = certsPath(request.certsDirectory, certsFileNames.clientCert(name));
   const keyPath = certsPath(request.certsDirectory, certsFileNames.clientKey(name));
   writeFilesAtomically(
@@ -178,7 +191,7 @@ async function createLocal(request: CertsRequest, nodes: string | undefined, out
   const nodeIds = (nodes ?? "").split(",").map((id) => id.trim()).filter((id) => id !== "");
   if (nodeIds.length === 0) return usageError(output, "create-local needs --nodes ID[,ID...]");
   const hosts = request.hosts.length === 0 ? ["127.0.0.1", "localhost"] : request.hosts;
-  const made = await ensureLocalCertificates({ directory: request.certsDirectory, nodeIds, hosts });
+  const made = await ensureLocalCertificates({ directory: request.certsDirectory, nodeIds, hosts, keyType: request.keyType });
   output.stdout(made.created.length === 0 ? `certificates in ${request.certsDirectory} are in place\n` : `created ${made.created.join(", ")}\n`);
   return 0;
 }
@@ -203,7 +216,7 @@ function describeCertificate(certificate: X509Certificate): string {
   const identities = certificateIdentities(certificate).map((identity) => (identity.kind === "node" ? `node ${identity.nodeId}` : `client ${identity.name}`));
   const what = certificate.ca ? "CA" : identities.join(", ") || "no lockstep identity";
   const expired = new Date(certificate.validTo) < new Date() ? " (EXPIRED)" : "";
-  return `${what}; subject ${certificate.subject.replace(/\n/g, ", ")}; valid until ${new Date(certificate.validTo).toISOString()}${expired}; hosts ${hostsOf(certificate) || "none"}`;
+  return `${what}; key ${keyTypeOf(certificate.publicKey) ?? certificate.publicKey.asymmetricKeyType ?? "unknown"}; subject ${certificate.subject.replace(/\n/g, ", ")}; valid until ${new Date(certificate.validTo).toISOString()}${expired}; hosts ${hostsOf(certificate) || "none"}`;
 }
 
 function hostsOf(certificate: X509Certificate): string {

@@ -36,7 +36,9 @@ export async function runStartCommand(argv: readonly string[]): Promise<number> 
     return exitCodes.invalidConfig;
   }
   let node: ConsensusNode | null = null;
-  const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, currentTerm: () => node?.status().term ?? 0 });
+  // Read on every line: summary() copies nothing, where status() copies the configuration and,
+  // on a leader, every member's progress.
+  const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, currentTerm: () => node?.summary().term ?? 0 });
 
   if (powerCut.journalPath !== null) logger.warn({ journal: powerCut.journalPath }, "TEST ONLY: storage runs on a power-cut journal (LOCKSTEP_TEST_POWER_CUT_JOURNAL); never use this in production");
   let running: NodeProcess;
@@ -96,10 +98,11 @@ function waitForStopSignal(running: NodeProcess, logger: ReturnType<typeof creat
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
-    // SIGHUP re-reads the peer certificates (as etcd and CockroachDB do): rotation needs no restart.
+    // SIGHUP re-reads the peer and client-port certificates (as etcd and CockroachDB do): rotation needs no restart.
     process.on("SIGHUP", () => {
-      logger.info({}, "SIGHUP: reloading peer TLS material");
+      logger.info({}, "SIGHUP: reloading peer and client-port TLS material");
       void running.reloadPeerTls();
+      void running.reloadClientTls();
     });
   });
 }

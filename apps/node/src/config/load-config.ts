@@ -141,8 +141,12 @@ function deriveConfig(parsed: ParsedNodeConfig, merged: SourcedValues, workingDi
     joiner = joinSelf(parsed);
     if (!joiner.ok) return { ok: false, message: `config: ${joiner.field}: ${joiner.reason}${sourceOf(merged, joiner.field)}` };
   }
-  // A joining node learns the members from the cluster; until then it knows only itself.
-  const members: MemberConfig[] = parsed.members ?? (joiner?.ok === true ? [joiner.self] : [{ id: parsed.nodeId, peerAddress: "127.0.0.1:7401", clientUrl: "http://127.0.0.1:8401" }]);
+  // A joining node learns the members from the cluster; until then it knows only itself. A
+  // `members` list in its file (the founders) is kept, with this node's entry as it joins.
+  const members: MemberConfig[] =
+    parsed.members === undefined
+      ? [joiner?.ok === true ? joiner.self : { id: parsed.nodeId, peerAddress: "127.0.0.1:7401", clientUrl: "http://127.0.0.1:8401" }]
+      : parsed.members.map((member) => (joiner?.ok === true && member.id === parsed.nodeId ? joiner.self : member));
   const seen = new Set<string>();
   for (const member of members) {
     if (seen.has(member.id)) return { ok: false, message: `config: members: duplicate member id "${member.id}"${sourceOf(merged, "members")}` };

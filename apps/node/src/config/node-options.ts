@@ -266,7 +266,7 @@ export const nodeOptions = {
     expects: "a directory path",
     derivedDefault: "`certs`, relative to the working directory",
     meaning:
-      "This node's certificates in the `lockstep certs` layout: `ca.crt` (the CA bundle: every CA this node trusts), `node.crt` (this node's certificate, naming `lockstep://node/<nodeId>`) and `node.key` (its Ed25519 key, mode 600). The three `peer*File` options below default to these files. A node without them does not start (exit 1): the peer port has no plaintext mode.",
+      "This node's certificates in the `lockstep certs` layout: `ca.crt` (the CA bundle: every CA this node trusts), `node.crt` (this node's certificate, naming `lockstep://node/<nodeId>`) and `node.key` (its ECDSA P-256 or Ed25519 key, mode 600). The three `peer*File` options below default to these files. A node without them does not start (exit 1): the peer port has no plaintext mode.",
   }),
   peerCaFile: optionalPath({
     group: "peer",
@@ -282,7 +282,7 @@ export const nodeOptions = {
   }),
   peerKeyFile: optionalPath({
     group: "peer",
-    expects: "a path to a PEM Ed25519 private key",
+    expects: "a path to a PEM ECDSA P-256 or Ed25519 private key",
     derivedDefault: "`<certsDirectory>/node.key`",
     meaning: "The key of `peerCertFile`. It also signs this node's `Hello` for each TLS session.",
   }),
@@ -479,6 +479,14 @@ export const nodeOptions = {
     derivedDefault: "none",
     meaning: "The private key of `clientTlsCertFile`. Both are given or neither.",
   }),
+  clientTlsReloadIntervalMs: integer({
+    group: "clientSecurity",
+    unit: "ms",
+    min: 0,
+    default: 10_000,
+    meaning:
+      "How often the node checks `clientTlsCertFile`, `clientTlsKeyFile` and `clientTlsCaFile` for a change and reloads them (as on `SIGHUP`, and as the peer port's files): new connections get the new certificate, open ones stay; after a change of the client CA bundle, connections whose client certificate does not chain to the new bundle are refused and their sockets closed. Unusable files are refused and the old material stays (`client_tls_reloads_total{result=\"failed\"}`). 0: only on `SIGHUP`.",
+  }),
   clientTlsCaFile: optionalPath({
     group: "clientSecurity",
     expects: "a path to PEM CA certificates",
@@ -508,7 +516,7 @@ export const nodeOptions = {
     unit: null,
     expects: 'a JSON list of origins, e.g. ["https://ops.example.com"]',
     meaning:
-      "Web origins whose pages may call the API from a browser (CORS). Besides these only the members' own `clientUrl` origins are allowed (the dashboard of one member reads the others). A request that carries any other `Origin` is refused (`403 forbidden`), WebSocket upgrades included. Every answer carries `Vary: Origin`.",
+      "Web origins whose pages may call the API from a browser (CORS). Besides these only the members' own `clientUrl` origins are allowed, as the replicated configuration names them now (members that joined later included: the dashboard of one member reads the others). A request that carries any other `Origin` is refused (`403 forbidden`), WebSocket upgrades included. Every answer carries `Vary: Origin`.",
   }),
   hostAllowlist: option({
     schema: z.array(z.string().min(1).max(253).regex(/^(\*|[A-Za-z0-9.-]+)$/, "expected a host name or *")).max(64).default([]),
@@ -516,7 +524,7 @@ export const nodeOptions = {
     unit: null,
     expects: 'a JSON list of host names, or ["*"]',
     meaning:
-      "Host names the client port answers to (`Host` header), against DNS rebinding (etcd's `--host-whitelist`). Always allowed: IP literals (a rebinding page cannot use one), `localhost`, and the hosts of the members' `clientUrl`s. Add the names of a load balancer here; `[\"*\"]` turns the check off. Others get `403 forbidden`.",
+      "Host names the client port answers to (`Host` header), against DNS rebinding (etcd's `--host-whitelist`). Always allowed: IP literals (a rebinding page cannot use one), `localhost`, and the hosts of the members' `clientUrl`s (as the replicated configuration names them now). Add the names of a load balancer here; `[\"*\"]` turns the check off. Others get `403 forbidden`.",
   }),
   clientConnectionsPerSourceMax: integer({
     group: "clientSecurity",

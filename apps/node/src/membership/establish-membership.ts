@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { generateEd25519KeyPair } from "@lockstep/certs";
+import { defaultKeyType, generateKeyPair } from "@lockstep/certs";
 import type { Logger } from "@lockstep/consensus";
 import type { FileStorage } from "@lockstep/storage";
 import { definitionHash, type Definition } from "@lockstep/state-machine";
@@ -57,7 +57,7 @@ async function join(config: NodeConfig, definition: Definition, logger: Logger):
   logger.info({ urls }, "empty data directory: asking the cluster to join");
   // The node's key never leaves it: the cluster certifies its public half.
   const hasOwnCertificate = existsSync(config.peerTls.certFile) && existsSync(config.peerTls.keyFile) && existsSync(config.peerTls.caFile);
-  const keys = hasOwnCertificate ? null : generateEd25519KeyPair();
+  const keys = hasOwnCertificate ? null : generateKeyPair(defaultKeyType);
   const result = await joinCluster({
     urls,
     request: {

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ApiContext } from "./api-context.js";
 import { ClientGuard, type ClientGuardOptions, type Refusal } from "./client-guard.js";
+import { checkClientTls, ClientTlsError, secureContextOptions, type ApiTls, type CheckedClientTls } from "./client-tls-material.js";
 import { limitConnectionsPerSource } from "./connection-limiter.js";
 import { OpenSocketSweep, type OpenSocketStream } from "./open-socket-sweep.js";
 import { DashboardFeed, type DashboardFeedOptions } from "./dashboard-feed.js";
@@ -14,13 +15,7 @@ import { sendError } from "./send-json.js";
 import type { WatchHub } from "./watch-hub.js";
 import { attachWebSocketRoutes, type WebSocketRoutes } from "./websocket-routes.js";
 
-/** PEM texts of the client port's certificate, key and (for client certificates) CAs. */
-export interface ApiTls {
-  cert: string;
-  key: string;
-  /** When given, a client must present a certificate signed by one of these. */
-  ca?: string;
-}
+export type { ApiTls } from "./client-tls-material.js";
 
 export interface ApiServerOptions {
   context: ApiContext;
@@ -69,6 +64,14 @@ export interface RpcOptions {
 export interface ApiServer {
   readonly server: Server;
   listen(host: string, port: number): Promise<AddressInfo>;
+  /**
+   * Puts new client-port TLS material in use without a restart: validated as a whole first
+   * (throws `ClientTlsError` and changes nothing when it is unusable), then new connections get
+   * the new certificate while open ones keep theirs; when the client CA bundle changed, a
+   * connection whose certificate does not chain to the new bundle is refused from its next
+   * request and its open sockets are closed.
+   */
+  reloadTls(tls: ApiTls): { expiresAtSeconds: number; socketsClosed: number };
   /** Stops accepting connections and closes the open ones (WebSockets included). */
   close(): Promise<void>;
 }
@@ -93,18 +96,17 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     listener(request, response);
   };
   const timeouts: ServerOptions = { requestTimeout: options.httpRequestTimeoutMs, headersTimeout: options.httpHeadersTimeoutMs };
+  let tlsInUse: CheckedClientTls | undefined = options.tls === undefined ? undefined : checkClientTls(options.tls);
   const server: Server =
     options.tls === undefined
       ? createServer(timeouts, httpListener)
       : createHttpsServer(
           {
             ...timeouts,
-            cert: options.tls.cert,
-            key: options.tls.key,
-            minVersion: "TLSv1.2",
+            ...secureContextOptions(options.tls),
             // The handshake asks for a certificate and records whether it verified; the guard refuses
             // an unverified one per request with a JSON answer that says why (not a bare TLS alert).
-            ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca, requestCert: true, rejectUnauthorized: false }),
+            ...(options.tls.ca === undefined ? {} : { requestCert: true, rejectUnauthorized: false }),
           },
           httpListener,
         );
@@ -145,8 +147,26 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
   const webSockets: WebSocketRoutes = attachWebSocketRoutes(server, options.hub, feed, guard, rpc, sweep);
 
+  const reloadTls = (tls: ApiTls): { expiresAtSeconds: number; socketsClosed: number } => {
+    if (tlsInUse === undefined) throw new ClientTlsError("client TLS: this node's client port serves plain HTTP; HTTPS needs clientTlsCertFile and clientTlsKeyFile at start");
+    if ((tls.ca === undefined) !== (tlsInUse.tls.ca === undefined)) {
+      throw new ClientTlsError("client TLS: clientTlsCaFile cannot be added or removed by a reload (restart the node to start or stop asking for client certificates)");
+    }
+    const checked = checkClientTls(tls);
+    (server as HttpsServer).setSecureContext(secureContextOptions(tls));
+    const authoritiesChanged = checked.authorities !== undefined && tls.ca !== tlsInUse.tls.ca;
+    tlsInUse = checked;
+    let socketsClosed = 0;
+    if (authoritiesChanged) {
+      guard.setClientAuthorities(checked.authorities);
+      socketsClosed = sweep.checkNow();
+    }
+    return { expiresAtSeconds: Math.floor(Date.parse(checked.certificate.validTo) / 1000), socketsClosed };
+  };
+
   return {
     server,
+    reloadTls,
     listen: (host, port) =>
       new Promise((resolve, reject) => {
         server.once("error", reject);

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP } from "node:net";
+import type { X509Certificate } from "node:crypto";
 import type { TLSSocket } from "node:tls";
 import type { ErrorCode } from "@lockstep/protocol";
 import type { ClientRefusalReason, CountClientRefusal } from "./client-refusals.js";
+import { presentedChainReaches } from "./client-tls-material.js";
 import { authorize, routeAccess } from "./route-access.js";
 import { parseBearer } from "./token-secret.js";
 import { authenticate, type TokenLookup } from "./token-verifier.js";
@@ -17,8 +19,12 @@ export interface ClientGuardOptions {
    * verified; the guard refuses here, so the client gets a JSON answer that says why.
    */
   clientCertificates?: boolean;
-  /** Every member's `clientUrl`: their hosts and origins are always allowed (the dashboard reads them all). */
-  memberClientUrls: readonly string[];
+  /**
+   * Every member's `clientUrl` as of now: their hosts and origins are always allowed (the
+   * dashboard reads them all). Read on every check, since the configuration changes through the
+   * log; return the same array until it changes, the allowlists are rebuilt only then.
+   */
+  memberClientUrls: () => readonly string[];
   corsAllowedOrigins: readonly string[];
   /** Extra `Host` names; `*` allows any. */
   hostAllowlist: readonly string[];
@@ -49,15 +55,32 @@ const preflightMaxAgeSeconds = 600;
  * prefixes. Each refusal is counted by reason.
  */
 export class ClientGuard {
-  private readonly allowedHosts: ReadonlySet<string>;
+  private allowedHosts: ReadonlySet<string> = new Set();
   private readonly anyHost: boolean;
-  private readonly allowedOrigins: ReadonlySet<string>;
+  private allowedOrigins: ReadonlySet<string> = new Set();
+  /** The member URLs the allowlists were built from. */
+  private membersSeen: readonly string[] | null = null;
+  /**
+   * The client CA bundle a reload put in use; undefined until one did (then OpenSSL's verdict of
+   * each handshake, made against the bundle the port started with, is the whole answer).
+   */
+  private clientAuthorities: readonly X509Certificate[] | undefined;
+  /** Per TLS socket, the bundle its certificate was last found to chain to. */
+  private readonly chainChecked = new WeakMap<object, readonly X509Certificate[]>();
 
   constructor(private readonly options: ClientGuardOptions) {
-    const memberUrls = options.memberClientUrls.map((url) => new URL(url));
     this.anyHost = options.hostAllowlist.includes("*");
-    this.allowedHosts = new Set(["localhost", ...memberUrls.map((url) => bareHost(url.hostname)), ...options.hostAllowlist.map((host) => host.toLowerCase())]);
-    this.allowedOrigins = new Set([...memberUrls.map((url) => url.origin), ...options.corsAllowedOrigins.map((origin) => new URL(origin).origin)]);
+    this.followMembers();
+  }
+
+  /** Rebuilds the allowlists when the member URLs changed (a member joined, moved or left). */
+  private followMembers(): void {
+    const urls = this.options.memberClientUrls();
+    if (urls === this.membersSeen) return;
+    this.membersSeen = urls;
+    const memberUrls = urls.flatMap((url) => (URL.canParse(url) ? [new URL(url)] : []));
+    this.allowedHosts = new Set(["localhost", ...memberUrls.map((url) => bareHost(url.hostname)), ...this.options.hostAllowlist.map((host) => host.toLowerCase())]);
+    this.allowedOrigins = new Set([...memberUrls.map((url) => url.origin), ...this.options.corsAllowedOrigins.map((origin) => new URL(origin).origin)]);
   }
 
   /**
@@ -68,6 +91,7 @@ export class ClientGuard {
     response.setHeader("Vary", "Origin");
     const method = request.method ?? "GET";
     const origin = request.headers.origin;
+    this.followMembers();
     const refusal = this.checkClientCertificate(request) ?? this.checkHost(request) ?? this.checkOrigin(request);
     if (refusal !== null) return this.refuse(request, response, refusal);
     if (origin !== undefined) {
@@ -84,6 +108,7 @@ export class ClientGuard {
 
   /** Checks a WebSocket upgrade; the caller answers a refusal and closes the socket. */
   admitUpgrade(request: IncomingMessage): Refusal | null {
+    this.followMembers();
     const refusal = this.checkClientCertificate(request) ?? this.checkHost(request) ?? this.checkOrigin(request) ?? this.checkToken(request, "GET");
     if (refusal !== null) this.options.countRefusal(refusal.reason);
     return refusal;
@@ -100,6 +125,15 @@ export class ClientGuard {
     return this.recheckClientCertificate(upgrade, nowMs) ?? this.checkToken(upgrade, "GET");
   }
 
+  /**
+   * A reload changed the client CA bundle: from now on a connection's certificate must chain to
+   * this bundle too, whatever its handshake found (a connection opened under a dropped CA is
+   * refused on its next request and its open sockets are closed).
+   */
+  setClientAuthorities(authorities: readonly X509Certificate[] | undefined): void {
+    this.clientAuthorities = authorities;
+  }
+
   private refuse(request: IncomingMessage, response: ServerResponse, refusal: Refusal): false {
     this.options.countRefusal(refusal.reason);
     request.resume();
@@ -110,7 +144,7 @@ export class ClientGuard {
   private checkClientCertificate(request: IncomingMessage): Refusal | null {
     if (this.options.clientCertificates !== true) return null;
     const socket = request.socket as Partial<TLSSocket>;
-    if (socket.authorized === true) return null;
+    if (socket.authorized === true) return this.checkReloadedAuthorities(request.socket as TLSSocket);
     const presented = typeof socket.getPeerCertificate === "function" && Object.keys(socket.getPeerCertificate()).length > 0;
     if (!presented) {
       return {
@@ -123,14 +157,30 @@ export class ClientGuard {
     return { code: "unauthenticated", reason: "client_certificate_untrusted", message: `the client certificate is not one this node trusts (${why}): it must be signed by the client CA` };
   }
 
-  /** The handshake verified the certificate once; an open socket must not outlive it. */
+  /** The handshake verified the certificate once; an open socket must not outlive it, nor its CA. */
   private recheckClientCertificate(upgrade: IncomingMessage, nowMs: number): Refusal | null {
     if (this.options.clientCertificates !== true) return null;
     const socket = upgrade.socket as Partial<TLSSocket>;
     const certificate = typeof socket.getPeerX509Certificate === "function" ? socket.getPeerX509Certificate() : undefined;
     if (certificate === undefined) return null;
-    if (Date.parse(certificate.validTo) > nowMs) return null;
-    return { code: "unauthenticated", reason: "client_certificate_untrusted", message: `the client certificate expired on ${certificate.validTo}` };
+    if (Date.parse(certificate.validTo) <= nowMs) {
+      return { code: "unauthenticated", reason: "client_certificate_untrusted", message: `the client certificate expired on ${certificate.validTo}` };
+    }
+    return this.checkReloadedAuthorities(upgrade.socket as TLSSocket);
+  }
+
+  private checkReloadedAuthorities(socket: TLSSocket): Refusal | null {
+    const authorities = this.clientAuthorities;
+    if (authorities === undefined || this.chainChecked.get(socket) === authorities) return null;
+    if (presentedChainReaches(socket, authorities)) {
+      this.chainChecked.set(socket, authorities);
+      return null;
+    }
+    return {
+      code: "unauthenticated",
+      reason: "client_certificate_untrusted",
+      message: "the client certificate is not signed by a CA of the client CA bundle now in use (it was reloaded)",
+    };
   }
 
   private checkHost(request: IncomingMessage): Refusal | null {

@@ -9,12 +9,15 @@ import { createTokenSecret, hashTokenSecret } from "./token-secret.js";
 const token = createTokenSecret("viewer");
 const reader: TokenRecord = Object.freeze({ name: "viewer", hash: hashTokenSecret(token), role: "read", prefixes: [], createdRevision: 3 });
 
+/** No member URLs (the guard reads them on every check; the same array each time). */
+const noMemberUrls: readonly string[] = [];
+
 /** A guard over a token table the test replaces. */
 function guardOver(table: { records: TokenRecord[] }): ClientGuard {
   return new ClientGuard({
     authentication: "tokens",
     tls: false,
-    memberClientUrls: [],
+    memberClientUrls: () => noMemberUrls,
     corsAllowedOrigins: [],
     hostAllowlist: [],
     tokens: () => ({ get: (name) => table.records.find((record) => record.name === name) }),
@@ -52,7 +55,7 @@ describe("ClientGuard.recheckOpenSocket", () => {
       authentication: "none",
       tls: true,
       clientCertificates: true,
-      memberClientUrls: [],
+      memberClientUrls: () => noMemberUrls,
       corsAllowedOrigins: [],
       hostAllowlist: [],
       tokens: () => ({ get: () => undefined }),

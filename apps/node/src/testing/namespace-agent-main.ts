@@ -4,7 +4,7 @@
  * has no address on the namespaces' network). Commands arrive as JSON lines on stdin, answers
  * leave as JSON lines on stdout, each with the command's `id`:
  *
- * - `{ id, op: "http", method, url, body? }` -> `{ id, status, body }` (or `{ id, error }`)
+ * - `{ id, op: "http", method, url, body?, headers? }` -> `{ id, status, body, headers }` (or `{ id, error }`)
  * - `{ id, op: "srv", name }` -> `{ id, records: [{ name, port }] }` (a DNS SRV lookup)
  * - `{ id, op: "workload-start", endpoints, keys, processCount, operationsPerProcessMax }` -> `{ id }`
  * - `{ id, op: "workload-count" }` -> `{ id, acknowledged }`
@@ -109,9 +109,11 @@ async function handle(command: Record<string, unknown>): Promise<Record<string, 
   switch (command.op) {
     case "http": {
       const body = command.body === undefined ? undefined : JSON.stringify(command.body);
+      const extraHeaders = typeof command.headers === "object" && command.headers !== null ? (command.headers as Record<string, string>) : {};
       const response = await fetch(String(command.url), {
         method: typeof command.method === "string" ? command.method : "GET",
-        ...(body === undefined ? {} : { body, headers: { "Content-Type": "application/json" } }),
+        headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...extraHeaders },
+        ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(httpTimeoutMs),
       });
       const text = await response.text();
@@ -121,7 +123,7 @@ async function handle(command: Record<string, unknown>): Promise<Record<string, 
       } catch {
         // Not JSON (the metrics text): answered as a string.
       }
-      return { status: response.status, body: parsed };
+      return { status: response.status, body: parsed, headers: Object.fromEntries(response.headers.entries()) };
     }
     case "srv":
       return { records: (await dns.resolveSrv(String(command.name))).map((record) => ({ name: record.name, port: record.port })) };

@@ -3,7 +3,7 @@ import { createMetrics } from "@lockstep/metrics";
 import { lifecycleDefinition, sameStoreLimits, type StoreLimits } from "@lockstep/state-machine";
 import { MemoryStorage } from "@lockstep/storage";
 import { CountingMetricsSink } from "../counting-metrics-sink.js";
-import { createApiServer, type ApiTls, type RpcOptions } from "../server/api-server.js";
+import { createApiServer, type ApiServer, type ApiTls, type RpcOptions } from "../server/api-server.js";
 import { WatchHub } from "../server/watch-hub.js";
 import { createSystemClock } from "../system-clock.js";
 import type { MembershipControl } from "../membership/membership-control.js";
@@ -17,6 +17,8 @@ export interface TestApi {
   metricsText(): Promise<string>;
   baseUrl: string;
   webSocketUrl: string;
+  /** The API server itself (its TLS reload, its underlying node:http server). */
+  api: ApiServer;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,9 @@ export interface TestApiOptions {
   /** `clientSocketRecheckIntervalMs` (default 1000). */
   socketRecheckIntervalMs?: number;
 }
+
+/** The one member of the test API, as the guard reads it (a constant: its allowlists are built once). */
+const testMemberClientUrls: readonly string[] = ["http://127.0.0.1:2"];
 
 /**
  * A single-node cluster in this process (memory storage, no network) behind the real HTTP and
@@ -92,7 +97,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     security: {
       authentication: options.authentication ?? "none",
       tls: options.tls !== undefined,
-      memberClientUrls: [`http://127.0.0.1:2`],
+      memberClientUrls: () => testMemberClientUrls,
       corsAllowedOrigins: options.corsAllowedOrigins ?? [],
       hostAllowlist: [],
       tokens: () => node.localStore.tokens,
@@ -120,6 +125,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     metricsText: () => metrics.text(),
     baseUrl: `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${address.port}`,
     webSocketUrl: `${options.tls === undefined ? "ws" : "wss"}://127.0.0.1:${address.port}`,
+    api,
     stop: async () => {
       await api.close();
       await node.stop(0);

@@ -13,19 +13,28 @@
  *                      a bridge (h1 h2 | h4 h5, h3 sees both)
  *   a crash            SIGKILL of the leader's process, then a restart from its data directory
  *
+ * and the membership changes across hosts: the cluster is founded by four voters; the fifth host
+ * joins with `lockstep start --join-dns lockstep.test --join-token ...` (it finds the members
+ * through the SRV records, gets its peer certificate from the leader through the token, catches
+ * up and is promoted automatically); later the leader's member is removed with
+ * `lockstep member remove` (it hands over first), and its host comes back as a new member id on
+ * an empty data directory (the "replace a host" runbook of docs/operations.md).
+ *
  * Then: the checker of apps/cluster-sim says the history is linearizable, every acknowledged
  * transition is there, and all five replicas hold the same states. Every namespace, link, rule and
  * resolver file the test made is removed afterwards, also when it fails (and leftovers of a killed
  * earlier run are removed first). Needs root and iproute2, nftables, dnsmasq (setup.sh installs them).
  */
-import { ensureLocalCertificates } from "../../src/certs/local-certificates.js";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { nodeIdOfCertificate } from "@lockstep/certs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLinearizability } from "../../../cluster-sim/src/checkers/index.js";
 import { HistoryEventSchema, type HistoryEvent } from "../../../cluster-sim/src/history/index.js";
+import { ensureLocalCertificates } from "../../src/certs/local-certificates.js";
 import { clientNamespace, domain, NetworkLab, spawnInNamespace, stopProcess, type LabHost, type LabProcess } from "./network-lab.js";
 
 const distDirectory = fileURLToPath(new URL("../../dist/", import.meta.url));
@@ -36,6 +45,8 @@ const peerPort = 7401;
 const clientPort = 8401;
 const relayPortBase = 17400;
 const hostCount = 5;
+/** The cluster is founded by the first four hosts; the fifth joins it while the workload runs. */
+const founderCount = 4;
 const startTimeoutMs = 30_000;
 const faultDurationMs = 5_000;
 /**
@@ -47,6 +58,12 @@ const faultDurationMs = 5_000;
 const writesPerPhaseMin = 1;
 const agentRequestTimeoutMs = 15_000;
 const pollIntervalMs = 200;
+/** A join: DNS lookup, the token spent and the learner added through the log, catch-up, promotion. */
+const joinTimeoutMs = 30_000;
+/** How long the cluster must keep its term after a removal to show the removed node stays quiet. */
+const quietAfterRemovalMs = 2_000;
+/** One `lockstep` CLI command run in the client's namespace. */
+const cliTimeoutMs = 30_000;
 
 interface ClusterView {
   self: string;
@@ -96,17 +113,27 @@ class Agent {
 let lab: NetworkLab;
 let agent: Agent;
 let scratch: string;
-const nodes = new Map<string, LabProcess>();
+/** The node process running on each host now. */
+const nodes = new Map<LabHost, LabProcess>();
+/** The arguments each host's node was started with: a restart uses them again. */
+const startArguments = new Map<LabHost, string[]>();
+/** The member id each host's node runs under; a host whose member was removed has none. */
+const memberOnHost = new Map<LabHost, string>();
 const relays = new Map<string, LabProcess>();
 
 const clientUrl = (host: LabHost): string => `http://${host.name}:${clientPort}`;
+const founders = (): LabHost[] => lab.hosts.slice(0, founderCount);
+/** The hosts whose node is a member of the cluster now, in host order. */
+const members = (): LabHost[] => lab.hosts.filter((candidate) => memberOnHost.has(candidate));
+const idOf = (member: LabHost): string => memberOnHost.get(member)!;
+const caKeyFile = (): string => join(scratch, "certs", "ca.key");
 
 function writeConfig(host: LabHost): string {
   const file = join(scratch, `${host.id}.json`);
   const config = {
     nodeId: host.id,
     cluster: "hosts",
-    members: lab.hosts.map((member) => ({ id: member.id, peerAddress: `${member.name}:${peerPort}`, clientUrl: clientUrl(member) })),
+    members: founders().map((member) => ({ id: member.id, peerAddress: `${member.name}:${peerPort}`, clientUrl: clientUrl(member) })),
     peerListenAddress: `0.0.0.0:${peerPort}`,
     clientListenAddress: `0.0.0.0:${clientPort}`,
     // This test is about the peer network; its client port, reachable only inside the test's own
@@ -115,6 +142,8 @@ function writeConfig(host: LabHost): string {
     clientAuthentication: "none",
     dataDirectory: join(scratch, host.id),
     certsDirectory: join(scratch, "certs", host.id),
+    // Whichever founder leads certifies the key of a node that joins with a token.
+    joinCaKeyFile: caKeyFile(),
     logLevel: "info",
   };
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
@@ -122,7 +151,103 @@ function writeConfig(host: LabHost): string {
 }
 
 function startNode(host: LabHost): void {
-  nodes.set(host.id, spawnInNamespace(host.namespace, process.execPath, [cliPath, "start", "--config", join(scratch, `${host.id}.json`)]));
+  nodes.set(host, spawnInNamespace(host.namespace, process.execPath, startArguments.get(host)!));
+}
+
+/** Runs `lockstep ARGS` in the client's namespace; resolves with its exit code and output. */
+async function lockstepCli(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  const cli = spawnInNamespace(clientNamespace, process.execPath, [cliPath, ...args]);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cli.child.kill("SIGKILL");
+      reject(new Error(`lockstep ${args.join(" ")}: no exit within ${cliTimeoutMs} ms\n${cli.log.join("\n")}`));
+    }, cliTimeoutMs);
+    cli.child.once("close", (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  return { code, output: cli.log.filter((line) => !line.startsWith("[lab]")).join("\n") };
+}
+
+const endpointsOption = (): string => members().map(clientUrl).join(",");
+
+/**
+ * Starts a node on `target` under `id` with an empty data directory and no certificate, the way
+ * an orchestrator starts a new member: it finds the cluster through the SRV records of the
+ * domain, joins with a one-time token from `lockstep member join-token`, and gets its peer
+ * certificate from the leader. Resolves once the node said it joined as a learner.
+ */
+async function joinThroughDns(target: LabHost, id: string): Promise<{ urls: string[] }> {
+  const tokenAnswer = await lockstepCli(["member", "join-token", "--ttl-seconds", "600", "--json", "--endpoints", endpointsOption()]);
+  expect(tokenAnswer.code, tokenAnswer.output).toBe(0);
+  const { token } = JSON.parse(tokenAnswer.output) as { token: string };
+  startArguments.set(target, [
+    cliPath, "start", "--node-id", id, "--cluster", "hosts",
+    "--peer-listen-address", `0.0.0.0:${peerPort}`, "--client-listen-address", `0.0.0.0:${clientPort}`,
+    "--advertise-peer-address", `${target.name}:${peerPort}`, "--advertise-client-url", clientUrl(target),
+    "--data-directory", join(scratch, id), "--certs-directory", join(scratch, "certs", id), "--join-ca-key-file", caKeyFile(),
+    "--insecure", "--client-authentication", "none", "--log-level", "info",
+    "--join-dns", domain, "--join-token", token,
+  ]);
+  startNode(target);
+  memberOnHost.set(target, id);
+  const node = nodes.get(target)!;
+  const asked = await node.waitForLine((line) => line.includes('"msg":"empty data directory: asking the cluster to join"'), joinTimeoutMs);
+  await node.waitForLine((line) => line.includes('"msg":"joined the cluster as a learner"'), joinTimeoutMs).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n${nodeLogTail()}`);
+  });
+  return { urls: (JSON.parse(asked) as { urls: string[] }).urls };
+}
+
+interface MemberView {
+  id: string;
+  voter: boolean;
+  peerAddress: string;
+  clientUrl: string;
+}
+
+/** The configuration as the leader has it (`GET /v1/members` on a member; followers forward). */
+async function membersOfCluster(): Promise<MemberView[]> {
+  const leader = await agreedLeader(members(), 10_000);
+  const answer = await agent.get(`${clientUrl(host(leader))}/v1/members`);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  return (answer.body as { members: MemberView[] }).members;
+}
+
+/** Waits until `id` is a voter of the configuration; resolves the milliseconds it took. */
+async function waitForVoter(id: string, timeoutMs: number): Promise<number> {
+  const startedMs = Date.now();
+  let last: MemberView[] = [];
+  while (Date.now() - startedMs < timeoutMs) {
+    last = await membersOfCluster().catch(() => last);
+    if (last.some((member) => member.id === id && member.voter)) return Date.now() - startedMs;
+    await sleep(pollIntervalMs);
+  }
+  throw new Error(`${id} was not promoted within ${timeoutMs} ms: ${JSON.stringify(last)}\n${nodeLogTail()}`);
+}
+
+/** Waits until the node on `member` has applied everything the leader had committed when asked. */
+async function waitForCatchUp(member: LabHost, timeoutMs: number): Promise<{ appliedIndex: number; commitIndex: number }> {
+  const leader = host(await agreedLeader(members(), 10_000));
+  const target = (await views()).get(idOf(leader))!.commitIndex;
+  const deadline = Date.now() + timeoutMs;
+  let applied = -1;
+  while (Date.now() < deadline) {
+    applied = (await views()).get(idOf(member))?.appliedIndex ?? -1;
+    if (applied >= target) return { appliedIndex: applied, commitIndex: target };
+    await sleep(pollIntervalMs);
+  }
+  throw new Error(`${idOf(member)} applied ${applied}, not the leader's commit index ${target}, within ${timeoutMs} ms`);
+}
+
+/** The member id the certificate in `certsDirectory/node.crt` names, and the CA it chains to. */
+function certificateOf(id: string): { nodeId: string | null; issuedByClusterCa: boolean } {
+  const file = join(scratch, "certs", id, "node.crt");
+  if (!existsSync(file)) return { nodeId: null, issuedByClusterCa: false };
+  const certificate = new X509Certificate(readFileSync(file));
+  const authority = new X509Certificate(readFileSync(join(scratch, "certs", "ca.crt")));
+  return { nodeId: nodeIdOfCertificate(certificate) ?? null, issuedByClusterCa: certificate.checkIssued(authority) && certificate.verify(authority.publicKey) };
 }
 
 async function startRelay(host: LabHost): Promise<void> {
@@ -137,34 +262,35 @@ function setDelay(delayMs: number, jitterMs: number): void {
   for (const relay of relays.values()) relay.child.stdin!.write(`${JSON.stringify({ delayMs, jitterMs })}\n`);
 }
 
+/** Each member's own `/v1/cluster`, by member id (null: it did not answer). */
 async function views(): Promise<Map<string, ClusterView | null>> {
   const result = new Map<string, ClusterView | null>();
   await Promise.all(
-    lab.hosts.map(async (host) => {
+    members().map(async (member) => {
       try {
-        const answer = await agent.get(`${clientUrl(host)}/v1/cluster`);
-        result.set(host.id, answer.status === 200 ? (answer.body as ClusterView) : null);
+        const answer = await agent.get(`${clientUrl(member)}/v1/cluster`);
+        result.set(idOf(member), answer.status === 200 ? (answer.body as ClusterView) : null);
       } catch {
-        result.set(host.id, null);
+        result.set(idOf(member), null);
       }
     }),
   );
   return result;
 }
 
-/** The leader that every node in `among` names, once they agree (and it claims to lead); never `excluded`. */
+/** The member id of the leader that every node in `among` names, once they agree (and it claims to lead); never `excluded`. */
 async function agreedLeader(among: readonly LabHost[], timeoutMs: number, excluded?: string): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
     const seen = await views();
-    const leaders = new Set(among.map((host) => seen.get(host.id)?.leader ?? null));
+    const leaders = new Set(among.map((member) => seen.get(idOf(member))?.leader ?? null));
     const [leader] = [...leaders];
     if (leaders.size === 1 && leader !== null && leader !== undefined && leader !== excluded && seen.get(leader)?.leader === leader) return leader;
     last = JSON.stringify([...seen.entries()].map(([id, view]) => [id, view?.leader, view?.term]));
     await sleep(pollIntervalMs);
   }
-  throw new Error(`no agreed leader among ${among.map((host) => host.id).join(",")} within ${timeoutMs} ms: ${last}\n${nodeLogTail()}`);
+  throw new Error(`no agreed leader among ${among.map(idOf).join(",")} within ${timeoutMs} ms: ${last}\n${nodeLogTail()}`);
 }
 
 async function acknowledged(): Promise<number> {
@@ -207,30 +333,39 @@ function healNetwork(): void {
 }
 
 function nodeLogTail(linesPerNodeMax = 15): string {
-  return [...nodes.entries()].map(([id, node]) => `--- ${id}\n${node.log.slice(-linesPerNodeMax).join("\n")}`).join("\n");
+  return [...nodes.entries()].map(([member, node]) => `--- ${member.name} (${memberOnHost.get(member) ?? "removed"})\n${node.log.slice(-linesPerNodeMax).join("\n")}`).join("\n");
 }
 
 function sleep(durationMs: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, durationMs));
 }
 
-const host = (id: string): LabHost => lab.hosts.find((candidate) => candidate.id === id)!;
+/** The host whose node runs as member `id`. */
+const host = (id: string): LabHost => {
+  const found = [...memberOnHost.entries()].find(([, memberId]) => memberId === id);
+  if (found === undefined) throw new Error(`no host runs member ${id}`);
+  return found[0];
+};
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), "lockstep-hosts-"));
   lab = await NetworkLab.create(hostCount);
   // The peer port is always mutual TLS: one CA, a certificate per member naming its host name.
-  await ensureLocalCertificates({ directory: join(scratch, "certs"), nodeIds: lab.hosts.map((member) => member.id), hosts: [...lab.hosts.map((member) => member.name), "127.0.0.1"] });
+  // Only the founders get certificates up front; a host that joins gets one from the leader.
+  await ensureLocalCertificates({ directory: join(scratch, "certs"), nodeIds: founders().map((member) => member.id), hosts: [...lab.hosts.map((member) => member.name), "127.0.0.1"] });
   for (const member of lab.hosts) {
     lab.setInputRules(member, []);
     await startRelay(member);
-    writeConfig(member);
   }
-  for (const member of lab.hosts) startNode(member);
+  for (const member of founders()) {
+    startArguments.set(member, [cliPath, "start", "--config", writeConfig(member)]);
+    memberOnHost.set(member, member.id);
+    startNode(member);
+  }
   const agentProcess = spawnInNamespace(clientNamespace, process.execPath, [agentPath]);
   await agentProcess.waitForLine((line) => line === "ready", 10_000);
   agent = new Agent(agentProcess);
-  await agreedLeader(lab.hosts, startTimeoutMs);
+  await agreedLeader(founders(), startTimeoutMs);
 }, startTimeoutMs + 30_000);
 
 afterAll(async () => {
@@ -246,21 +381,49 @@ afterAll(async () => {
 
 describe("five lockstep hosts on a real network", () => {
   let endpoints: string[] = [];
+  /** The member the removal test took out, and its host. */
+  let removed: { host: LabHost; id: string } | undefined;
 
   it("find each other by name through DNS, and the client finds them through SRV", async () => {
     const answer = await agent.request({ op: "srv", name: `_lockstep-client._tcp.${domain}` });
     const records = answer.records as Array<{ name: string; port: number }>;
+    // Every host's name, the fifth's too (it has not joined yet), as a Kubernetes headless service
+    // with publishNotReadyAddresses lists its pods: a client tries the others when one is down.
     expect(records.map((record) => record.name).sort()).toEqual(lab.hosts.map((member) => member.name));
     endpoints = records.map((record) => `http://${record.name}:${record.port}`);
     const seen = await views();
+    expect([...seen.keys()].sort()).toEqual(founders().map((member) => member.id));
     expect([...seen.values()].every((view) => view !== null)).toBe(true);
     await agent.request({ op: "workload-start", endpoints, keys: ["web-1", "web-2", "db-1"], processCount: 4, operationsPerProcessMax: 100_000 });
     await sleep(2_000);
     expect(await acknowledged()).toBeGreaterThan(0);
   }, 20_000);
 
+  it("takes a fifth host that joins through DNS with a join token: it gets its certificate, catches up and is promoted automatically", async () => {
+    const joiner = lab.hosts[founderCount]!;
+    const before = await acknowledged();
+    const startedMs = Date.now();
+    const { urls } = await joinThroughDns(joiner, joiner.id);
+    // It asked the members the SRV records named (its own name among them: it tries the next).
+    expect([...urls].sort()).toEqual(lab.hosts.map(clientUrl));
+    const certificate = certificateOf(joiner.id);
+    expect(certificate, "the leader certified the joining node's own key with the cluster CA").toEqual({ nodeId: joiner.id, issuedByClusterCa: true });
+    const promotedMs = await waitForVoter(joiner.id, joinTimeoutMs);
+    const caughtUp = await waitForCatchUp(joiner, 10_000);
+    console.log(`hosts: ${joiner.id} joined through DNS and was a voter ${Date.now() - startedMs} ms after it started (${promotedMs} ms after it joined); applied ${caughtUp.appliedIndex} >= the leader's commit index ${caughtUp.commitIndex}`);
+    expect((await membersOfCluster()).map((member) => `${member.id}:${member.voter}`).sort()).toEqual(lab.hosts.map((member) => `${member.id}:true`));
+    expect(await acknowledged()).toBeGreaterThan(before);
+    // The dashboard served by the new member reads every founder's /v1/cluster from the browser:
+    // each founder answers the new member's origin, which no config file names.
+    for (const founder of founders()) {
+      const answer = await agent.request({ op: "http", method: "GET", url: `${clientUrl(founder)}/v1/cluster`, headers: { Origin: clientUrl(joiner) } });
+      expect(Number(answer.status), `${founder.id}: ${JSON.stringify(answer.body)}`).toBe(200);
+      expect((answer.headers as Record<string, string>)["access-control-allow-origin"]).toBe(clientUrl(joiner));
+    }
+  }, joinTimeoutMs * 2 + 20_000);
+
   it("keeps committing with 40 ms ± 30 ms of delay on every peer link", async () => {
-    const leader = host(await agreedLeader(lab.hosts, 10_000));
+    const leader = host(await agreedLeader(members(), 10_000));
     const undelayedMs = await timedWrite(leader, "timed");
     let delayedMs = 0;
     const writes = await writesDuring(
@@ -271,7 +434,7 @@ describe("five lockstep hosts on a real network", () => {
         // Existing connections carry the delay too: a linearizable read or a commit needs a round
         // trip to a majority, at least 2 x 40 ms.
         await sleep(500);
-        delayedMs = await timedWrite(host(await agreedLeader(lab.hosts, 5_000)), "timed");
+        delayedMs = await timedWrite(host(await agreedLeader(members(), 5_000)), "timed");
       },
     );
     console.log(`hosts: one round trip to a majority: ${undelayedMs.toFixed(1)} ms without delay, ${delayedMs.toFixed(1)} ms with it`);
@@ -311,47 +474,47 @@ describe("five lockstep hosts on a real network", () => {
   }, 20_000);
 
   it("keeps committing on the majority side of a symmetric partition that cuts the leader off", async () => {
-    const leader = host(await agreedLeader(lab.hosts, 10_000));
+    const leader = host(await agreedLeader(members(), 10_000));
     const minority = [leader, lab.hosts.find((member) => member !== leader)!];
     const majority = lab.hosts.filter((member) => !minority.includes(member));
     let successor = "";
     let committedOnSuccessor = false;
     const writes = await writesDuring(
-      `symmetric partition ${minority.map((member) => member.id).join(" ")} | ${majority.map((member) => member.id).join(" ")}`,
+      `symmetric partition ${minority.map(idOf).join(" ")} | ${majority.map(idOf).join(" ")}`,
       () => {
         for (const member of minority) lab.setInputRules(member, lab.dropFrom(majority));
         for (const member of majority) lab.setInputRules(member, lab.dropFrom(minority));
       },
       healNetwork,
       async () => {
-        successor = await agreedLeader(majority, faultDurationMs, leader.id);
+        successor = await agreedLeader(majority, faultDurationMs, idOf(leader));
         committedOnSuccessor = (await timedWrite(host(successor), "partitioned")) >= 0;
       },
     );
-    expect(majority.map((member) => member.id)).toContain(successor);
+    expect(majority.map(idOf)).toContain(successor);
     expect(committedOnSuccessor).toBe(true);
     expect(writes).toBeGreaterThanOrEqual(writesPerPhaseMin);
-    await agreedLeader(lab.hosts, 10_000);
+    await agreedLeader(members(), 10_000);
   }, 30_000);
 
   it("keeps committing when the leader stops hearing anyone (a one-way partition)", async () => {
-    const leader = host(await agreedLeader(lab.hosts, 10_000));
+    const leader = host(await agreedLeader(members(), 10_000));
     const others = lab.hosts.filter((member) => member !== leader);
     let successor = "";
     let committedOnSuccessor = false;
     const writes = await writesDuring(
-      `one-way: ${leader.id} hears nobody`,
+      `one-way: ${idOf(leader)} hears nobody`,
       () => lab.setInputRules(leader, lab.dropFrom(others)),
       healNetwork,
       async () => {
-        successor = await agreedLeader(others, faultDurationMs, leader.id);
+        successor = await agreedLeader(others, faultDurationMs, idOf(leader));
         committedOnSuccessor = (await timedWrite(host(successor), "partitioned")) >= 0;
       },
     );
-    expect(successor).not.toBe(leader.id);
+    expect(successor).not.toBe(idOf(leader));
     expect(committedOnSuccessor).toBe(true);
     expect(writes).toBeGreaterThanOrEqual(writesPerPhaseMin);
-    await agreedLeader(lab.hosts, 10_000);
+    await agreedLeader(members(), 10_000);
   }, 30_000);
 
   it("keeps committing when two halves only meet through a bridge host", async () => {
@@ -374,21 +537,66 @@ describe("five lockstep hosts on a real network", () => {
     // The workload's own count is printed, not asserted: its clients that sit on a half which
     // cannot reach the leader wait out their request timeouts, and in some runs none of the four
     // finished a write within the five seconds (the write above, sent to the leader, did commit).
-    await agreedLeader(lab.hosts, 10_000);
+    await agreedLeader(members(), 10_000);
   }, 30_000);
 
   it("elects a new leader when the leader's host loses its process to SIGKILL, and the restarted node catches up", async () => {
-    const leader = host(await agreedLeader(lab.hosts, 10_000));
+    const leader = host(await agreedLeader(members(), 10_000));
     const before = await acknowledged();
-    await stopProcess(nodes.get(leader.id), "SIGKILL");
-    const survivors = lab.hosts.filter((member) => member !== leader);
+    await stopProcess(nodes.get(leader), "SIGKILL");
+    const survivors = members().filter((member) => member !== leader);
     const successor = await agreedLeader(survivors, 10_000);
-    expect(successor).not.toBe(leader.id);
+    expect(successor).not.toBe(idOf(leader));
     await sleep(1_000);
     expect(await acknowledged()).toBeGreaterThan(before);
     startNode(leader);
-    await agreedLeader(lab.hosts, 15_000);
+    await agreedLeader(members(), 15_000);
   }, 40_000);
+
+  it("removes the leader's member with lockstep member remove: it hands over, the others go on without it, and it stays quiet", async () => {
+    const leaderId = await agreedLeader(members(), 10_000);
+    const leader = host(leaderId);
+    const before = await acknowledged();
+    const removal = await lockstepCli(["member", "remove", leaderId, "--endpoints", endpointsOption()]);
+    expect(removal.code, removal.output).toBe(0);
+    expect(removal.output).toContain(`removed ${leaderId} at index`);
+    memberOnHost.delete(leader);
+    removed = { host: leader, id: leaderId };
+    const successor = await agreedLeader(members(), 10_000, leaderId);
+    expect(successor).not.toBe(leaderId);
+    expect((await membersOfCluster()).map((member) => member.id)).not.toContain(leaderId);
+    // The removed node neither campaigns nor disturbs the four that remain: their term holds.
+    const termsBefore = [...(await views()).values()].map((view) => view?.term);
+    await sleep(quietAfterRemovalMs);
+    const termsAfter = [...(await views()).values()].map((view) => view?.term);
+    expect(termsAfter, "terms of the remaining members").toEqual(termsBefore);
+    expect(new Set(termsAfter).size).toBe(1);
+    expect(await acknowledged()).toBeGreaterThan(before);
+    const removedView = await agent.get(`${clientUrl(leader)}/v1/cluster`);
+    console.log(`hosts: removed ${leaderId} (the leader); ${successor} leads the other ${members().length}; the removed node says ${JSON.stringify(removedView.body).slice(0, 300)}`);
+    expect((removedView.body as ClusterView).leader, "the removed node does not claim to lead").not.toBe(leaderId);
+    const node = nodes.get(leader)!;
+    expect(node.log.some((line) => line.includes('"msg":"this node was removed from the cluster: stop it, and wipe its data directory before it joins again"')), "the removed node says so").toBe(true);
+    // Decommissioned: SIGTERM stops it cleanly.
+    await stopProcess(node);
+    expect(node.child.exitCode, node.log.slice(-10).join("\n")).toBe(0);
+  }, 60_000);
+
+  it("takes the removed host back as a new member id on an empty data directory (replacing a host)", async () => {
+    expect(removed, "the removal above ran").toBeDefined();
+    const { host: replaced, id: oldId } = removed!;
+    // A new machine at the same address: nothing of the old member's data or certificate is left.
+    rmSync(join(scratch, oldId), { recursive: true, force: true });
+    rmSync(join(scratch, "certs", oldId), { recursive: true, force: true });
+    const newId = `n${hostCount + 1}`;
+    await joinThroughDns(replaced, newId);
+    expect(certificateOf(newId)).toEqual({ nodeId: newId, issuedByClusterCa: true });
+    const promotedMs = await waitForVoter(newId, joinTimeoutMs);
+    await waitForCatchUp(replaced, 10_000);
+    console.log(`hosts: ${replaced.name} came back as ${newId} (was ${oldId}) and was promoted ${promotedMs} ms after it joined`);
+    expect((await membersOfCluster()).filter((member) => member.voter).map((member) => member.id).sort()).toEqual(members().map(idOf).sort());
+    expect(members()).toHaveLength(hostCount);
+  }, joinTimeoutMs * 2 + 20_000);
 
   it("recorded a linearizable history, lost no acknowledged write, and converged on all five replicas", async () => {
     const result = await agent.request({ op: "workload-stop" });
@@ -402,7 +610,7 @@ describe("five lockstep hosts on a real network", () => {
     const deadline = Date.now() + 15_000;
     let states: string[] = [];
     while (Date.now() < deadline) {
-      states = await Promise.all(lab.hosts.map(async (member) => JSON.stringify((await agent.get(`${clientUrl(member)}/v1/machines?consistency=stale`)).body)));
+      states = await Promise.all(members().map(async (member) => JSON.stringify((await agent.get(`${clientUrl(member)}/v1/machines?consistency=stale`)).body)));
       if (new Set(states).size === 1) break;
       await sleep(pollIntervalMs);
     }
