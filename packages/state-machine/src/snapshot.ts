@@ -115,7 +115,8 @@ const BodySchema = z.strictObject({
   tokens: z
     .strictObject({
       bootstrapped: z.boolean(),
-      tokens: z.array(z.tuple([z.string().min(1), z.string().regex(/^[0-9a-f]{64}$/), z.enum(["read", "write", "admin"]), z.array(z.string().min(1)), PositiveSchema])),
+      // The sixth element, a token's expiry in wall-clock ms, is absent for tokens that never expire.
+      tokens: z.array(z.tuple([z.string().min(1), z.string().regex(/^[0-9a-f]{64}$/), z.enum(["read", "write", "admin"]), z.array(z.string().min(1)), PositiveSchema, PositiveSchema.optional()])),
     })
     .optional(),
   // Snapshots taken before join tokens existed have none.
