@@ -83,7 +83,7 @@ export const counterDefinitions: Readonly<Record<CounterName, Definition>> = {
     labelNames: ["fsync_policy"],
   },
   client_refusals_total: {
-    help: "Client-port requests and connections refused: no token, invalid or revoked token, role or key prefix not covering the request, Host or Origin not allowed, a state-changing request that is not application/json, too many connections from one address, a failed TLS handshake, a missing or untrusted client certificate.",
+    help: "Client-port requests and connections refused (open sockets closed included): no token, invalid, revoked or expired token, role or key prefix not covering the request, Host or Origin not allowed, a state-changing request that is not application/json, too many connections from one address, a failed TLS handshake, a missing or untrusted client certificate.",
     labelNames: ["reason"],
   },
   client_streams_cut_total: {

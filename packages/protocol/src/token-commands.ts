@@ -17,6 +17,9 @@ export const KeyPrefixSchema = z.string().min(1).max(keyLengthMax).regex(/^[A-Za
 /** Most prefixes one token may be limited to. */
 export const tokenPrefixesMax = 16;
 
+/** Longest lifetime a token may be given: ten years. */
+export const tokenTtlSecondsMax = 10 * 365 * 86_400;
+
 /** Matches the applied entry to the request that proposed it (a proposal may be sent twice). */
 export const ProposalIdSchema = z.string().min(1).max(identifierLengthMax).regex(/^[A-Za-z0-9_-]+$/);
 
@@ -33,6 +36,8 @@ export const TokenCreateCommandSchema = z.object({
   /** Empty: every key. */
   prefixes: z.array(KeyPrefixSchema).max(tokenPrefixesMax),
   bootstrap: z.boolean().optional(),
+  /** Wall-clock ms after which every node refuses the token (set by the proposing node from `ttlSeconds`). */
+  expiresAtMs: z.number().int().positive().optional(),
 });
 export type TokenCreateCommand = z.infer<typeof TokenCreateCommandSchema>;
 
@@ -49,6 +54,8 @@ export const TokenCreateRequestSchema = z.strictObject({
   name: TokenNameSchema,
   role: TokenRoleSchema,
   prefixes: z.array(KeyPrefixSchema).max(tokenPrefixesMax).optional(),
+  /** The token expires this many seconds after its creation (at most `tokenTtlSecondsMax`); absent: never. */
+  ttlSeconds: z.number().int().min(1).max(tokenTtlSecondsMax).optional(),
 });
 export type TokenCreateRequest = z.infer<typeof TokenCreateRequestSchema>;
 
@@ -58,6 +65,8 @@ export const TokenInfoSchema = z.object({
   role: TokenRoleSchema,
   prefixes: z.array(KeyPrefixSchema),
   createdRevision: z.number().int().positive(),
+  /** When the token expires (ISO 8601), if it does. */
+  expiresAt: z.string().optional(),
 });
 export type TokenInfo = z.infer<typeof TokenInfoSchema>;
 

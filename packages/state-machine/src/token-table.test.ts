@@ -62,6 +62,22 @@ describe("the replicated token table", () => {
     expect(restored.store.snapshot()).toEqual(store.snapshot());
   });
 
+  it("keeps a token's expiry through a snapshot, and writes tokens without one in the five-element form", () => {
+    const store = new Store(lifecycleDefinition);
+    store.apply(1, create("forever"));
+    store.apply(2, create("brief", { role: "read", expiresAtMs: 1_700_000_000_000 }));
+    expect(store.tokens.get("brief")).toMatchObject({ expiresAtMs: 1_700_000_000_000 });
+    expect(store.tokens.get("forever")).not.toHaveProperty("expiresAtMs");
+    const text = new TextDecoder().decode(store.snapshot());
+    expect(text).toContain(`["brief","${hashA}","read",[],2,1700000000000]`);
+    expect(text).toContain(`["forever","${hashA}","write",[],1]`);
+    const restored = Store.restore(lifecycleDefinition, store.snapshot());
+    expect(restored.ok).toBe(true);
+    if (!restored.ok) return;
+    expect(restored.store.tokens.list()).toEqual(store.tokens.list());
+    expect(restored.store.snapshot()).toEqual(store.snapshot());
+  });
+
   it("leaves the snapshot of a store that never had a token unchanged (no tokens field)", () => {
     const store = new Store(lifecycleDefinition);
     store.apply(1, { kind: "transition", key: "a", to: "Running" });

@@ -16,6 +16,12 @@ export interface TokenCreateCommand {
   readonly role: TokenRole;
   readonly prefixes: readonly string[];
   readonly bootstrap?: boolean | undefined;
+  /**
+   * Wall-clock milliseconds after which the token is refused (computed by the node that proposed
+   * it). The table only carries it: nodes compare it with their own clock when they check a
+   * request, as they do for join tokens, so apply stays deterministic.
+   */
+  readonly expiresAtMs?: number | undefined;
 }
 
 export interface TokenRevokeCommand {
@@ -30,6 +36,8 @@ export interface TokenRecord {
   readonly role: TokenRole;
   readonly prefixes: readonly string[];
   readonly createdRevision: number;
+  /** Absent: the token does not expire. */
+  readonly expiresAtMs?: number;
 }
 
 export interface TokenCreatedResult {
@@ -64,7 +72,7 @@ export const tokensMax = 1024;
 /** The table as a snapshot records it: tokens sorted by name. */
 export interface TokenTableSnapshot {
   readonly bootstrapped: boolean;
-  readonly tokens: readonly (readonly [name: string, hash: string, role: TokenRole, prefixes: readonly string[], createdRevision: number])[];
+  readonly tokens: readonly (readonly [name: string, hash: string, role: TokenRole, prefixes: readonly string[], createdRevision: number, expiresAtMs?: number | undefined])[];
 }
 
 /** The replicated token table. Deterministic: it reads no clock and draws no randomness. */
@@ -96,7 +104,8 @@ export class TokenTable {
     if (this.#tokens.has(name)) return { ok: false, code: "token_exists", name };
     if (this.#tokens.size >= tokensMax) return { ok: false, code: "tokens_full", name };
     const prefixes = Object.freeze([...new Set(command.prefixes)].sort(compareStrings));
-    this.#tokens.set(name, Object.freeze({ name, hash: command.hash, role: command.role, prefixes, createdRevision: index }));
+    const expiry = command.expiresAtMs === undefined ? {} : { expiresAtMs: command.expiresAtMs };
+    this.#tokens.set(name, Object.freeze({ name, hash: command.hash, role: command.role, prefixes, createdRevision: index, ...expiry }));
     this.#bootstrapped = true;
     return { ok: true, kind: "token_create", name, revision: index };
   }
@@ -115,15 +124,24 @@ export class TokenTable {
   }
 
   snapshot(): TokenTableSnapshot {
-    return { bootstrapped: this.#bootstrapped, tokens: this.list().map((record) => [record.name, record.hash, record.role, record.prefixes, record.createdRevision] as const) };
+    // A token without expiry keeps the five-element form, so snapshots of such tables are unchanged.
+    return {
+      bootstrapped: this.#bootstrapped,
+      tokens: this.list().map((record) =>
+        record.expiresAtMs === undefined
+          ? ([record.name, record.hash, record.role, record.prefixes, record.createdRevision] as const)
+          : ([record.name, record.hash, record.role, record.prefixes, record.createdRevision, record.expiresAtMs] as const),
+      ),
+    };
   }
 
   /** Refills an empty table from a snapshot that `tokenTableProblem` accepted. */
   restore(snapshot: TokenTableSnapshot): void {
     assert(this.#tokens.size === 0, "restore into a non-empty token table");
     this.#bootstrapped = snapshot.bootstrapped;
-    for (const [name, hash, role, prefixes, createdRevision] of snapshot.tokens) {
-      this.#tokens.set(name, Object.freeze({ name, hash, role, prefixes: Object.freeze([...prefixes]), createdRevision }));
+    for (const [name, hash, role, prefixes, createdRevision, expiresAtMs] of snapshot.tokens) {
+      const expiry = expiresAtMs === undefined ? {} : { expiresAtMs };
+      this.#tokens.set(name, Object.freeze({ name, hash, role, prefixes: Object.freeze([...prefixes]), createdRevision, ...expiry }));
     }
   }
 }

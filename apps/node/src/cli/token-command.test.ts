@@ -45,6 +45,18 @@ describe("lockstep token", () => {
     expect(api.node.localStore.tokens.get("ci")).toBeUndefined();
   });
 
+  it("--ttl makes a token that expires, shown by list; a ttl without a unit is a usage error", async () => {
+    const before = Date.now();
+    expect((await run(["create", "brief", "--role", "read", "--ttl", "90m", "--token", admin])).code).toBe(0);
+    const expiresAtMs = api.node.localStore.tokens.get("brief")?.expiresAtMs ?? 0;
+    expect(expiresAtMs - before).toBeGreaterThanOrEqual(90 * 60_000);
+    expect(expiresAtMs - before).toBeLessThan(90 * 60_000 + 10_000);
+    expect((await run(["list", "--token", admin])).stdout).toMatch(new RegExp(`^brief +read .* expires ${new Date(expiresAtMs).toISOString()}$`, "m"));
+    const wrong = await run(["create", "other", "--role", "read", "--ttl", "90", "--token", admin]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--ttl: .*give a number and a unit/);
+  });
+
   it("is refused without a token (exit 1) and reports usage errors (exit 2)", async () => {
     const refused = await run(["list"]);
     expect(refused.code).toBe(1);

@@ -1,15 +1,18 @@
 import { parseArgs } from "node:util";
 import { LockstepClient, LockstepError } from "@lockstep/client";
 import { TokenCreateRequestSchema } from "@lockstep/protocol";
+import { parseLifetime } from "../certs/parse-lifetime.js";
 import { parseEndpoints } from "./client-args.js";
 import { connectionFlagOptions, connectionFlagsHelp, parseConnectionFlags, readConnectionMaterial } from "./connection-flags.js";
 
-export const tokenUsage = `Usage: lockstep token create NAME --role read|write|admin [--prefix P]... [options]
+export const tokenUsage = `Usage: lockstep token create NAME --role read|write|admin [--prefix P]... [--ttl 24h] [options]
        lockstep token list [options]
        lockstep token revoke NAME [options]
 
 Manages the cluster's client tokens (needs an admin token). create prints the new token once:
-store it, the cluster keeps only its SHA-256. revoke takes effect on every node as it applies it.
+store it, the cluster keeps only its SHA-256. --ttl (30m, 24h, 90d) makes it expire: every node
+refuses it from then on and closes the sockets it opened. revoke takes effect on every node as it
+applies it.
 
 Options:
   --endpoints URL[,URL...]  nodes to talk to (default $LOCKSTEP_ENDPOINTS, else the local cluster)
@@ -58,6 +61,7 @@ function parseTokenArgs(argv: readonly string[], env: TokenCommandIo["env"]) {
     options: {
       role: { type: "string" },
       prefix: { type: "string", multiple: true },
+      ttl: { type: "string" },
       endpoints: { type: "string" },
       ...connectionFlagOptions,
       json: { type: "boolean" },
@@ -71,7 +75,10 @@ function parseTokenArgs(argv: readonly string[], env: TokenCommandIo["env"]) {
   if (verb === "list" && name === undefined) action = { kind: "list" };
   else if (verb === "revoke" && name !== undefined) action = { kind: "revoke", name };
   else if (verb === "create" && name !== undefined) {
-    const request = TokenCreateRequestSchema.safeParse({ name, role: values.role, ...(values.prefix === undefined ? {} : { prefixes: values.prefix }) });
+    const ttl = values.ttl === undefined ? undefined : parseLifetime(values.ttl);
+    if (ttl !== undefined && !ttl.ok) throw new Error(`--ttl: ${ttl.message}`);
+    const ttlSeconds = ttl === undefined ? {} : { ttlSeconds: Math.max(1, Math.round(ttl.days * 86_400)) };
+    const request = TokenCreateRequestSchema.safeParse({ name, role: values.role, ...(values.prefix === undefined ? {} : { prefixes: values.prefix }), ...ttlSeconds });
     if (!request.success) throw new Error(`${request.error.issues[0]!.path.join(".") || "token"}: ${request.error.issues[0]!.message} (create needs NAME and --role read|write|admin)`);
     action = { kind: "create", request: request.data };
   } else throw new Error("expected create NAME --role ROLE, list, or revoke NAME");
@@ -85,9 +92,9 @@ function parseTokenArgs(argv: readonly string[], env: TokenCommandIo["env"]) {
 }
 
 function human(answer: unknown): string {
-  const value = answer as { token?: string; name?: string; tokens?: Array<{ name: string; role: string; prefixes: string[]; createdRevision: number }>; revision?: number };
+  const value = answer as { token?: string; name?: string; tokens?: Array<{ name: string; role: string; prefixes: string[]; createdRevision: number; expiresAt?: string }>; revision?: number };
   if (value.tokens !== undefined) {
-    return value.tokens.map((token) => `${token.name.padEnd(24)} ${token.role.padEnd(6)} ${token.prefixes.length === 0 ? "(all keys)" : token.prefixes.join(",")}  rev ${token.createdRevision}`).join("\n") + "\n";
+    return value.tokens.map((token) => `${token.name.padEnd(24)} ${token.role.padEnd(6)} ${token.prefixes.length === 0 ? "(all keys)" : token.prefixes.join(",")}  rev ${token.createdRevision}${token.expiresAt === undefined ? "" : `  expires ${token.expiresAt}`}`).join("\n") + "\n";
   }
   if (value.token !== undefined) return `${value.token}\n`;
   return `revoked ${value.name ?? ""} at revision ${value.revision ?? 0}\n`;

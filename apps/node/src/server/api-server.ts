@@ -96,7 +96,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     listener(request, response);
   };
   const timeouts: ServerOptions = { requestTimeout: options.httpRequestTimeoutMs, headersTimeout: options.httpHeadersTimeoutMs };
-  let tlsInUse: CheckedClientTls | undefined = options.tls === undefined ? undefined : checkClientTls(options.tls);
+  const tlsInUse: CheckedClientTls | undefined = options.tls === undefined ? undefined : checkClientTls(options.tls);
   const server: Server =
     options.tls === undefined
       ? createServer(timeouts, httpListener)
@@ -119,19 +119,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   }
   server.maxConnections = options.httpConnectionsMax;
   limitConnectionsPerSource(server, options.connectionsPerSourceMax, () => options.security.countRefusal("too_many_connections"));
-  const sweep = new OpenSocketSweep({
-    recheck: (upgrade, nowMs) => guard.recheckOpenSocket(upgrade, nowMs),
-    countRefusal: options.security.countRefusal,
-    intervalMs: options.socketRecheckIntervalMs,
-    nowMs: () => Date.now(),
-    ...(options.onSocketRefused === undefined ? {} : { onEnded: options.onSocketRefused }),
-  });
-  sweep.start();
-  // A revoke (or a create that reuses a revoked name) is applied in the log's order on every node:
-  // each node ends its own sockets of that token as soon as it applied the entry.
-  const stopWatchingTokens = options.context.node.onApplied((event) => {
-    if (event.command.kind === "token_revoke" || event.command.kind === "token_create") sweep.checkSoon();
-  });
+  const { sweep, stopWatchingTokens } = startSocketSweep(options, guard);
   const feed = new DashboardFeed(options.context, options.dashboard);
   options.context.dashboardSamples = () => feed.samples();
   // Every frame of `/v1/rpc` goes through the same listener as an HTTP request: guard, in-flight limit, routes.
@@ -147,26 +135,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
   const webSockets: WebSocketRoutes = attachWebSocketRoutes(server, options.hub, feed, guard, rpc, sweep);
 
-  const reloadTls = (tls: ApiTls): { expiresAtSeconds: number; socketsClosed: number } => {
-    if (tlsInUse === undefined) throw new ClientTlsError("client TLS: this node's client port serves plain HTTP; HTTPS needs clientTlsCertFile and clientTlsKeyFile at start");
-    if ((tls.ca === undefined) !== (tlsInUse.tls.ca === undefined)) {
-      throw new ClientTlsError("client TLS: clientTlsCaFile cannot be added or removed by a reload (restart the node to start or stop asking for client certificates)");
-    }
-    const checked = checkClientTls(tls);
-    (server as HttpsServer).setSecureContext(secureContextOptions(tls));
-    const authoritiesChanged = checked.authorities !== undefined && tls.ca !== tlsInUse.tls.ca;
-    tlsInUse = checked;
-    let socketsClosed = 0;
-    if (authoritiesChanged) {
-      guard.setClientAuthorities(checked.authorities);
-      socketsClosed = sweep.checkNow();
-    }
-    return { expiresAtSeconds: Math.floor(Date.parse(checked.certificate.validTo) / 1000), socketsClosed };
-  };
-
   return {
     server,
-    reloadTls,
+    reloadTls: tlsReload(server, tlsInUse, guard, sweep),
     listen: (host, port) =>
       new Promise((resolve, reject) => {
         server.once("error", reject);
@@ -185,6 +156,45 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         // Requests still running get a moment to answer (the node answers them `shutting_down`), then go.
         setTimeout(() => server.closeAllConnections(), 1_000).unref();
       }),
+  };
+}
+
+/** The re-check of open sockets' credentials: started, and run after each applied token change. */
+function startSocketSweep(options: ApiServerOptions, guard: ClientGuard): { sweep: OpenSocketSweep; stopWatchingTokens: () => void } {
+  const sweep = new OpenSocketSweep({
+    recheck: (upgrade, nowMs) => guard.recheckOpenSocket(upgrade, nowMs),
+    countRefusal: options.security.countRefusal,
+    intervalMs: options.socketRecheckIntervalMs,
+    nowMs: () => Date.now(),
+    ...(options.onSocketRefused === undefined ? {} : { onEnded: options.onSocketRefused }),
+  });
+  sweep.start();
+  // A revoke (or a create that reuses a revoked name) is applied in the log's order on every node:
+  // each node ends its own sockets of that token as soon as it applied the entry.
+  const stopWatchingTokens = options.context.node.onApplied((event) => {
+    if (event.command.kind === "token_revoke" || event.command.kind === "token_create") sweep.checkSoon();
+  });
+  return { sweep, stopWatchingTokens };
+}
+
+/** `ApiServer.reloadTls` for a server started with `initial` (undefined: plain HTTP, nothing to reload). */
+function tlsReload(server: Server, initial: CheckedClientTls | undefined, guard: ClientGuard, sweep: OpenSocketSweep): ApiServer["reloadTls"] {
+  let inUse = initial;
+  return (tls) => {
+    if (inUse === undefined) throw new ClientTlsError("client TLS: this node's client port serves plain HTTP; HTTPS needs clientTlsCertFile and clientTlsKeyFile at start");
+    if ((tls.ca === undefined) !== (inUse.tls.ca === undefined)) {
+      throw new ClientTlsError("client TLS: clientTlsCaFile cannot be added or removed by a reload (restart the node to start or stop asking for client certificates)");
+    }
+    const checked = checkClientTls(tls);
+    (server as HttpsServer).setSecureContext(secureContextOptions(tls));
+    const authoritiesChanged = checked.authorities !== undefined && tls.ca !== inUse.tls.ca;
+    inUse = checked;
+    let socketsClosed = 0;
+    if (authoritiesChanged) {
+      guard.setClientAuthorities(checked.authorities);
+      socketsClosed = sweep.checkNow();
+    }
+    return { expiresAtSeconds: Math.floor(Date.parse(checked.certificate.validTo) / 1000), socketsClosed };
   };
 }
 

@@ -102,14 +102,14 @@ export class ClientGuard {
       answerPreflight(request, response);
       return false;
     }
-    const rest = this.checkContentType(request) ?? this.checkToken(request, method);
+    const rest = this.checkContentType(request) ?? this.checkToken(request, method, Date.now());
     return rest === null ? true : this.refuse(request, response, rest);
   }
 
   /** Checks a WebSocket upgrade; the caller answers a refusal and closes the socket. */
   admitUpgrade(request: IncomingMessage): Refusal | null {
     this.followMembers();
-    const refusal = this.checkClientCertificate(request) ?? this.checkHost(request) ?? this.checkOrigin(request) ?? this.checkToken(request, "GET");
+    const refusal = this.checkClientCertificate(request) ?? this.checkHost(request) ?? this.checkOrigin(request) ?? this.checkToken(request, "GET", Date.now());
     if (refusal !== null) this.options.countRefusal(refusal.reason);
     return refusal;
   }
@@ -122,7 +122,7 @@ export class ClientGuard {
    * the socket it closes.
    */
   recheckOpenSocket(upgrade: IncomingMessage, nowMs: number): Refusal | null {
-    return this.recheckClientCertificate(upgrade, nowMs) ?? this.checkToken(upgrade, "GET");
+    return this.recheckClientCertificate(upgrade, nowMs) ?? this.checkToken(upgrade, "GET", nowMs);
   }
 
   /**
@@ -214,16 +214,18 @@ export class ClientGuard {
     };
   }
 
-  private checkToken(request: IncomingMessage, method: string): Refusal | null {
+  private checkToken(request: IncomingMessage, method: string, nowMs: number): Refusal | null {
     if (this.options.authentication === "none") return null;
     const access = routeAccess(method, new URL(request.url ?? "/", "http://localhost").pathname);
     if (access.level === "open") return null;
-    const authenticated = authenticate(presentedToken(request), this.options.tokens());
+    const authenticated = authenticate(presentedToken(request), this.options.tokens(), nowMs);
     if (!authenticated.ok) {
       const message =
         authenticated.reason === "unauthenticated"
           ? "this request needs a token: Authorization: Bearer <token> (lockstep token create)"
-          : "the token is unknown or revoked";
+          : authenticated.reason === "token_expired"
+            ? `the token expired at ${new Date(authenticated.expiresAtMs).toISOString()}`
+            : "the token is unknown or revoked";
       return { code: "unauthenticated", reason: authenticated.reason, message };
     }
     const authorized = authorize(authenticated.token, access);

@@ -5,6 +5,7 @@
 export const clientRefusalReasons = [
   "unauthenticated",
   "invalid_token",
+  "token_expired",
   "forbidden_role",
   "forbidden_prefix",
   "host_not_allowed",

@@ -198,3 +198,40 @@ describe("a client certificate that expires while its socket is open", () => {
     }
   });
 });
+
+describe("a token that expires while its socket is open", () => {
+  it("ends the watch with 4401 token_expired within clientSocketRecheckIntervalMs of the expiry; HTTP gets 401 after it", async () => {
+    const expiring = await startTestApi({ authentication: "tokens", socketRecheckIntervalMs: 100 });
+    const file = join(directory, "expiring-admin-token");
+    const stop = watchInitialAdminToken({ node: expiring.node, file, logger: silent, proposal: { timeoutMs: 2_000, retryIntervalMs: 20 } });
+    try {
+      await until("the bootstrap token", () => (expiring.node.localStore.tokens.bootstrapped ? true : undefined), 5_000);
+      const admin = readFileSync(file, "utf8").trim();
+      const created = await fetch(`${expiring.baseUrl}/v1/tokens`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${admin}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "brief", role: "read", ttlSeconds: 1 }),
+      });
+      expect(created.status).toBe(200);
+      const answer = TokenCreatedSchema.parse(await created.json());
+      const expiresAtMs = Date.parse(answer.expiresAt!);
+      expect(expiresAtMs - Date.now()).toBeLessThanOrEqual(1_000);
+
+      const socket = new WebSocket(`${expiring.webSocketUrl}/v1/watch`, { headers: { Authorization: `Bearer ${answer.token}` } });
+      const closed = new Promise<{ code: number; reason: string; atMs: number }>((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString("utf8"), atMs: Date.now() })));
+      await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+      const ended = await closed;
+      expect([ended.code, ended.reason]).toEqual([4401, expect.stringMatching(/^token_expired: the token expired at /)]);
+      expect(ended.atMs).toBeGreaterThanOrEqual(expiresAtMs);
+      expect(ended.atMs - expiresAtMs).toBeLessThan(1_000);
+
+      const after = await fetch(`${expiring.baseUrl}/v1/machines/x`, { headers: { Authorization: `Bearer ${answer.token}` } });
+      expect(after.status).toBe(401);
+      expect(await after.json()).toMatchObject({ error: { code: "unauthenticated", message: expect.stringMatching(/expired at/) } });
+      expect(await expiring.metricsText()).toMatch(/^lockstep_client_refusals_total\{reason="token_expired"\} 2$/m);
+    } finally {
+      stop();
+      await expiring.stop();
+    }
+  });
+});

@@ -16,9 +16,13 @@ export async function postToken(context: ApiContext, request: IncomingMessage, r
     const issue = parsed.error.issues[0]!;
     return sendError(response, "bad_request", `${issue.path.length === 0 ? "body" : issue.path.map(String).join(".")}: ${issue.message}`);
   }
-  const { name, role, prefixes = [] } = parsed.data;
+  const { name, role, prefixes = [], ttlSeconds } = parsed.data;
   const token = createTokenSecret(name);
-  const outcome = await proposeAndWait(context.node, { kind: "token_create", proposalId: newProposalId(), name, hash: hashTokenSecret(token), role, prefixes }, context.proposal);
+  // The expiry is fixed here, by this node's clock, and replicated as a time: every node then
+  // refuses the token from that moment by its own clock (as join tokens expire).
+  const expiry = ttlSeconds === undefined ? {} : { expiresAtMs: context.nowMs() + ttlSeconds * 1000 };
+  const command = { kind: "token_create" as const, proposalId: newProposalId(), name, hash: hashTokenSecret(token), role, prefixes, ...expiry };
+  const outcome = await proposeAndWait(context.node, command, context.proposal);
   if (!outcome.ok) return sendProposalFailure(context, response, outcome);
   const result = outcome.result;
   if (result.ok) {
@@ -57,7 +61,13 @@ export async function deleteToken(context: ApiContext, name: string, request: In
 }
 
 function tokenInfo(record: TokenRecord): TokenInfo {
-  return { name: record.name, role: record.role, prefixes: [...record.prefixes], createdRevision: record.createdRevision };
+  return {
+    name: record.name,
+    role: record.role,
+    prefixes: [...record.prefixes],
+    createdRevision: record.createdRevision,
+    ...(record.expiresAtMs === undefined ? {} : { expiresAt: new Date(record.expiresAtMs).toISOString() }),
+  };
 }
 
 function sendProposalFailure(context: ApiContext, response: ServerResponse, outcome: Extract<ProposalOutcome, { ok: false }>): void {

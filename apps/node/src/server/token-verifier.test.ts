@@ -9,23 +9,31 @@ const table = (records: TokenRecord[]) => ({ get: (name: string) => records.find
 
 describe("authenticate", () => {
   it("accepts the token whose SHA-256 the table holds, again and again", () => {
-    expect(authenticate(token, table([record]))).toEqual({ ok: true, token: record });
-    expect(authenticate(token, table([record]))).toEqual({ ok: true, token: record });
+    expect(authenticate(token, table([record]), 0)).toEqual({ ok: true, token: record });
+    expect(authenticate(token, table([record]), 0)).toEqual({ ok: true, token: record });
   });
 
   it("refuses a wrong secret under a known name, an unknown name, a revoked token and no token", () => {
     const wrong = `app.${"A".repeat(43)}`;
-    expect(authenticate(wrong, table([record]))).toEqual({ ok: false, reason: "invalid_token" });
-    expect(authenticate(createTokenSecret("other"), table([record]))).toEqual({ ok: false, reason: "invalid_token" });
-    expect(authenticate(token, table([record]))).toMatchObject({ ok: true });
-    expect(authenticate(token, table([])), "revoked: the record is gone").toEqual({ ok: false, reason: "invalid_token" });
-    expect(authenticate("not a token", table([record]))).toEqual({ ok: false, reason: "invalid_token" });
-    expect(authenticate(null, table([record]))).toEqual({ ok: false, reason: "unauthenticated" });
+    expect(authenticate(wrong, table([record]), 0)).toEqual({ ok: false, reason: "invalid_token" });
+    expect(authenticate(createTokenSecret("other"), table([record]), 0)).toEqual({ ok: false, reason: "invalid_token" });
+    expect(authenticate(token, table([record]), 0)).toMatchObject({ ok: true });
+    expect(authenticate(token, table([]), 0), "revoked: the record is gone").toEqual({ ok: false, reason: "invalid_token" });
+    expect(authenticate("not a token", table([record]), 0)).toEqual({ ok: false, reason: "invalid_token" });
+    expect(authenticate(null, table([record]), 0)).toEqual({ ok: false, reason: "unauthenticated" });
   });
 
   it("refuses a token once its record is replaced by one with another hash (recreated under the same name)", () => {
-    expect(authenticate(token, table([record]))).toMatchObject({ ok: true });
+    expect(authenticate(token, table([record]), 0)).toMatchObject({ ok: true });
     const recreated: TokenRecord = Object.freeze({ ...record, hash: hashTokenSecret(createTokenSecret("app")), createdRevision: 9 });
-    expect(authenticate(token, table([recreated]))).toEqual({ ok: false, reason: "invalid_token" });
+    expect(authenticate(token, table([recreated]), 0)).toEqual({ ok: false, reason: "invalid_token" });
+  });
+
+  it("refuses a token from its expiry on (this node's clock), and accepts it until then", () => {
+    const expiring: TokenRecord = Object.freeze({ ...record, expiresAtMs: 10_000 });
+    expect(authenticate(token, table([expiring]), 9_999)).toEqual({ ok: true, token: expiring });
+    expect(authenticate(token, table([expiring]), 10_000)).toEqual({ ok: false, reason: "token_expired", expiresAtMs: 10_000 });
+    // A wrong secret is invalid whatever the expiry: the expiry is never told to someone without the token.
+    expect(authenticate(`app.${"B".repeat(43)}`, table([expiring]), 20_000)).toEqual({ ok: false, reason: "invalid_token" });
   });
 });

@@ -7,7 +7,7 @@ export interface TokenLookup {
   get(name: string): TokenRecord | undefined;
 }
 
-export type Authentication = { ok: true; token: TokenRecord } | { ok: false; reason: "unauthenticated" | "invalid_token" };
+export type Authentication = { ok: true; token: TokenRecord } | { ok: false; reason: "unauthenticated" | "invalid_token" } | { ok: false; reason: "token_expired"; expiresAtMs: number };
 
 /** Compared against when the name is unknown, so that an unknown name costs what a wrong secret does. */
 const absentDigest = Buffer.alloc(32);
@@ -31,14 +31,17 @@ function storedDigest(record: TokenRecord): Buffer {
  * Checks a presented token against the replicated table: the record is found by the token's name,
  * then the SHA-256 of the whole token is compared with the stored hash in constant time (the
  * same as `hashTokenSecret`, which made the stored hash). A
- * revoked token has no record any more, so it fails here on every node that applied the revoke.
+ * revoked token has no record any more, so it fails here on every node that applied the revoke;
+ * a token past its `expiresAtMs` (by this node's clock at `nowMs`) fails as `token_expired`.
  */
-export function authenticate(token: string | null, tokens: TokenLookup): Authentication {
+export function authenticate(token: string | null, tokens: TokenLookup, nowMs: number): Authentication {
   if (token === null) return { ok: false, reason: "unauthenticated" };
   const name = tokenName(token);
   const record = name === null ? undefined : tokens.get(name);
   // The presented token's digest as bytes (no hex round trip), compared in constant time.
   const presented = createHash("sha256").update(token, "utf8").digest();
   const matches = timingSafeEqual(presented, record === undefined ? absentDigest : storedDigest(record));
-  return record !== undefined && matches ? { ok: true, token: record } : { ok: false, reason: "invalid_token" };
+  if (record === undefined || !matches) return { ok: false, reason: "invalid_token" };
+  if (record.expiresAtMs !== undefined && nowMs >= record.expiresAtMs) return { ok: false, reason: "token_expired", expiresAtMs: record.expiresAtMs };
+  return { ok: true, token: record };
 }
