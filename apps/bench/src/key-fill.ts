@@ -5,7 +5,9 @@ import { errorOf } from "./lockstep-load-client.js";
 export const fillConcurrency = 256;
 /** A key whose transition keeps failing is abandoned after this many tries, and the fill fails. */
 export const fillAttemptsMax = 20;
+/** The first retry's delay; each next one doubles, up to `fillRetryDelayMaxMs` (about 16 s in all: a leader election on a loaded machine fits). */
 const fillRetryDelayMs = 50;
+const fillRetryDelayMaxMs = 1_000;
 
 /**
  * Brings keys `fill-<from>` .. `fill-<to - 1>` into the store by moving each from `Init` to
@@ -29,7 +31,7 @@ async function fillOne(http: HttpJsonClient, key: string): Promise<void> {
     const result = await http.post(`/v1/machines/${key}/transition`, { to: "Running" });
     if (result.ok && result.status === 200) return;
     if (result.ok && errorOf(result.body).code === "invalid_transition") return;
-    await new Promise((resolve) => setTimeout(resolve, fillRetryDelayMs));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(fillRetryDelayMaxMs, fillRetryDelayMs * 2 ** (attempt - 1))));
   }
   throw new Error(`fill: ${key} was not written after ${fillAttemptsMax} attempts`);
 }

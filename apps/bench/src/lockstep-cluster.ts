@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ChildProcessGroup } from "./child-process-group.js";
 import { ensureLocalCertificates, freePorts } from "node";
-import { concurrencyMax } from "./bench-args.js";
+import { concurrencyMax, keyCountMax } from "./bench-args.js";
 import { pollUntil } from "./poll-until.js";
 import { createWriteToken, newAdminToken, setupRequest, type ClientPortCredentials } from "./secure-client-port.js";
 
@@ -46,6 +46,13 @@ const host = "127.0.0.1";
  */
 export const benchClientConnectionsMax = concurrencyMax + 64;
 
+/**
+ * Store quotas of a bench cluster: room for every key `--scaling --keys` may fill (the defaults,
+ * 100,000 keys and 32 MiB, would refuse the fill past them with `quota_exceeded`), at 64 bytes
+ * a key (a fill key, its state and the per-key overhead take about 35).
+ */
+export const benchStoreLimits = { keysMax: keyCountMax + 1024, stateBytesMax: (keyCountMax + 1024) * 64 };
+
 /** One bench node's config file: fsync always, logs at `warn`, connection limits above the load. */
 export function benchNodeConfig(parts: { nodeId: string; members: readonly { id: string; peerAddress: string; clientUrl: string }[]; dataDirectory: string; certsDirectory: string }): Record<string, unknown> {
   return {
@@ -58,6 +65,7 @@ export function benchNodeConfig(parts: { nodeId: string; members: readonly { id:
     logLevel: "warn",
     clientConnectionsPerSourceMax: benchClientConnectionsMax,
     httpConnectionsMax: benchClientConnectionsMax,
+    ...benchStoreLimits,
   };
 }
 

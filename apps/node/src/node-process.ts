@@ -357,6 +357,7 @@ function driverConfig(config: NodeConfig) {
     pendingRequestsMax: config.pendingRequestsMax,
     pendingReadsMax: config.pendingReadsMax,
     snapshotEntriesThreshold: config.snapshotEntriesThreshold,
+    logBytesInMemoryMax: config.logBytesInMemoryMax,
     entriesPerProposalMax: config.entriesPerProposalMax,
     bytesPerProposalMax: config.bytesPerProposalMax,
     inflightProposalsMax: config.inflightProposalsMax,

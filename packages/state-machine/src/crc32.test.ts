@@ -21,4 +21,23 @@ describe("crc32", () => {
       }
     }
   });
+
+  it("agrees with a byte-at-a-time reference on every length and alignment (the eight-byte steps and the tail)", () => {
+    const reference = (bytes: Uint8Array): number => {
+      let crc = 0xffffffff;
+      for (const byte of bytes) {
+        crc ^= byte;
+        for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+      }
+      return (crc ^ 0xffffffff) >>> 0;
+    };
+    const bytes = new Uint8Array(300);
+    for (let position = 0; position < bytes.length; position++) bytes[position] = (position * 131 + 7) & 0xff;
+    for (let start = 0; start < 9; start++) {
+      for (let length = 0; length <= bytes.length - start; length += 1 + (length >> 4)) {
+        const slice = bytes.subarray(start, start + length);
+        expect(crc32(slice), `start ${start} length ${length}`).toBe(reference(slice));
+      }
+    }
+  });
 });

@@ -142,6 +142,15 @@ const entriesArbitrary = (maxLength: number) =>
     return steps.map(([gap, command]) => ({ index: (index += gap), command }));
   });
 
+/** Keys created, moved and deleted without sessions: every command takes effect, so the key set churns. */
+const keyChurnArbitrary: fc.Arbitrary<Command[]> = fc.array(
+  fc.oneof(
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant("transition" as const), key: fc.constantFrom(..."abcdefghijkl"), to: fc.constantFrom("Running", "Stopped", "Init") }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), key: fc.constantFrom(..."abcdefghijkl") }) },
+  ),
+  { maxLength: 150 },
+);
+
 const limitsArbitrary = fc.record({
   sessionWindowSeqs: fc.integer({ min: 1, max: 6 }),
   sessionsMax: fc.integer({ min: 1, max: 3 }),
@@ -167,6 +176,62 @@ describe("Store properties", () => {
         expect(store.stateBytes).toBe(reference.stateBytes());
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("lists its keys in order after every command, as a fresh sort does (the index merges new keys in, drops deleted ones)", () => {
+    fc.assert(
+      fc.property(keyChurnArbitrary, fc.integer({ min: 1, max: 4 }), (commands, every) => {
+        const limits = { sessionWindowSeqs: 4, sessionsMax: 4, sessionIdleEntriesMax: 1000, keysMax: 1000, stateBytesMax: 1_000_000 };
+        const store = new Store(lifecycleDefinition, { limits });
+        const reference = new ReferenceStore(lifecycleDefinition, limits);
+        commands.forEach((command, position) => {
+          const index = position + 1;
+          store.apply(index, command);
+          reference.apply(index, command);
+          // Read the index now and then, so that keys created and deleted between reads pile up.
+          if (position % every !== 0) return;
+          const expected = [...reference.machines.keys()].sort((l, r) => (l < r ? -1 : l > r ? 1 : 0));
+          expect(store.keys()).toEqual(expected);
+          expect(store.pageAt(1, 2).map((entry) => entry.key)).toEqual(expected.slice(1, 3));
+          const half = expected[Math.floor(expected.length / 2)];
+          expect(store.page(half, 3).entries.map((entry) => entry.key)).toEqual(expected.filter((key) => half !== undefined && key > half).slice(0, 3));
+          store.assertInvariants();
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("builds the same snapshot bytes a few keys at a time as all at once (snapshotSteps)", () => {
+    fc.assert(
+      fc.property(keyChurnArbitrary, fc.integer({ min: 1, max: 5 }), (commands, keysPerStep) => {
+        const limits = { sessionWindowSeqs: 4, sessionsMax: 4, sessionIdleEntriesMax: 1000, keysMax: 1000, stateBytesMax: 1_000_000 };
+        const store = new Store(lifecycleDefinition, { limits });
+        commands.forEach((command, position) => store.apply(position + 1, command));
+        const steps = store.snapshotSteps(keysPerStep);
+        let stepsTaken = 0;
+        let step = steps.next();
+        while (step.done !== true) {
+          stepsTaken++;
+          step = steps.next();
+        }
+        expect(stepsTaken).toBe(Math.ceil(store.keyCount / keysPerStep));
+        expect(step.value).toEqual(store.snapshot());
+      }),
+      { numRuns: 200 },
+    );
+    // With sessions, their answers and members too.
+    fc.assert(
+      fc.property(optionsArbitrary, entriesArbitrary(120), (options, entries) => {
+        const store = new Store(lifecycleDefinition, options);
+        for (const { index, command } of entries) store.apply(index, command);
+        const steps = store.snapshotSteps(1);
+        let step = steps.next();
+        while (step.done !== true) step = steps.next();
+        expect(step.value).toEqual(store.snapshot());
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -16,7 +16,7 @@ import { definitionHash } from "./definition-hash.js";
 import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
 import { SessionTable, type SessionExpirations } from "./session-table.js";
 import { TokenTable } from "./token-table.js";
-import { decodeSnapshot, encodeSnapshot, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotInRuns, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
 import { defaultStoreLimits, keyBytes, storeLimitsProblem, type StoreLimits } from "./store-limits.js";
 
 /** The session defaults under their first names (also in `defaultStoreLimits`). */
@@ -81,8 +81,16 @@ export class Store {
   #members: readonly string[];
   readonly #joinTokens = new JoinTokenTable();
   #appliedIndex = 0;
-  /** Keys sorted by code unit, rebuilt on demand after a key is added or deleted. */
+  /**
+   * Keys sorted by code unit, kept up to date on demand: keys added since are merged in (a sort
+   * of the few new ones and one linear merge), not re-sorted with every other key, so a listing
+   * page or a snapshot after a write that created a key costs O(keys), not O(keys log keys).
+   */
   #sortedKeys: string[] | null = null;
+  /** Keys created since `#sortedKeys` was last brought up to date, in creation order (a key deleted and created again may repeat). */
+  #addedKeys: string[] = [];
+  /** Whether a key was deleted since: the merge then drops keys no longer held. */
+  #keysDeletedSinceSort = false;
 
   constructor(definition: Definition, options: StoreOptions = {}) {
     const parsed = parseDefinition(definition);
@@ -204,9 +212,40 @@ export class Store {
     return { entries, more: end < sorted.length };
   }
 
+  /** Up to `limit` keys from position `offset` of the key order (a page by number, as the dashboard shows them). */
+  pageAt(offset: number, limit: number): MachineEntry[] {
+    const sorted = this.#sorted();
+    const entries: MachineEntry[] = [];
+    const end = Math.min(sorted.length, offset + limit);
+    for (let position = Math.max(0, offset); position < end; position++) {
+      const key = sorted[position]!;
+      const record = this.#machines.get(key)!;
+      entries.push({ key, state: record.state, revision: record.revision });
+    }
+    return entries;
+  }
+
   #sorted(): readonly string[] {
-    if (this.#sortedKeys === null) this.#sortedKeys = [...this.#machines.keys()].sort(compareStrings);
+    if (this.#sortedKeys === null) {
+      this.#sortedKeys = [...this.#machines.keys()].sort(compareStrings);
+    } else if (this.#addedKeys.length > 0 || this.#keysDeletedSinceSort) {
+      this.#sortedKeys = mergeSortedKeys(this.#sortedKeys, this.#addedKeys.sort(compareStrings), this.#keysDeletedSinceSort ? this.#machines : null);
+    }
+    this.#addedKeys = [];
+    this.#keysDeletedSinceSort = false;
     return this.#sortedKeys;
+  }
+
+  /** A key was created: it joins the sorted index at the next read of it. */
+  #noteKeyAdded(key: string): void {
+    if (this.#sortedKeys === null) return;
+    this.#addedKeys.push(key);
+    // Bounded: past as many pending keys as sorted ones (and a floor), one full sort is as cheap as the merge.
+    if (this.#addedKeys.length > Math.max(this.#sortedKeys.length, addedKeysFloorMax)) {
+      this.#sortedKeys = null;
+      this.#addedKeys = [];
+      this.#keysDeletedSinceSort = false;
+    }
   }
 
   /**
@@ -298,7 +337,7 @@ export class Store {
     if (bytesAfter > this.#stateBytes && bytesAfter > this.#limits.stateBytesMax) {
       return { ok: false, code: "quota_exceeded", key, quota: "state_bytes", limit: this.#limits.stateBytesMax, used: this.#stateBytes };
     }
-    if (current === undefined) this.#sortedKeys = null;
+    if (current === undefined) this.#noteKeyAdded(key);
     this.#stateBytes = bytesAfter;
     this.#machines.set(key, { state: to, revision: index });
     return { ok: true, kind: "transition", key, from, to, revision: index };
@@ -312,7 +351,7 @@ export class Store {
     }
     if (current === undefined) return { ok: true, kind: "delete", key, from, deleted: false, revision: index };
     this.#machines.delete(key);
-    this.#sortedKeys = null;
+    if (this.#sortedKeys !== null) this.#keysDeletedSinceSort = true;
     this.#stateBytes -= keyBytes(key, from);
     return { ok: true, kind: "delete", key, from, deleted: true, revision: index };
   }
@@ -326,7 +365,9 @@ export class Store {
       stateBytes += keyBytes(key, record.state);
     }
     assert(stateBytes === this.#stateBytes, `stateBytes ${this.#stateBytes} but the keys add up to ${stateBytes}`);
-    if (this.#sortedKeys !== null) assert(this.#sortedKeys.length === this.#machines.size, "the sorted key cache is stale");
+    if (this.#sortedKeys !== null && this.#addedKeys.length === 0 && !this.#keysDeletedSinceSort) {
+      assert(this.#sortedKeys.length === this.#machines.size, "the sorted key cache is stale");
+    }
     this.#sessions.assertInvariants(this.#appliedIndex);
     this.#tokens.assertInvariants(this.#appliedIndex);
   }
@@ -336,7 +377,36 @@ export class Store {
     return encodeSnapshot(this.#snapshotContent());
   }
 
-  #snapshotContent(): SnapshotContent {
+  /**
+   * The same bytes as `snapshot()`, built `keysPerStep` keys at a time: the generator yields
+   * after each run of keys so that its caller can let other work happen in between (a node keeps
+   * answering heartbeats while a million keys are encoded). The store must not change until the
+   * generator returns; it checks that it did not.
+   */
+  *snapshotSteps(keysPerStep: number): Generator<void, Uint8Array, void> {
+    assert(Number.isSafeInteger(keysPerStep) && keysPerStep >= 1, `keysPerStep must be a positive integer, got ${keysPerStep}`);
+    const appliedIndex = this.#appliedIndex;
+    const keys = this.#sorted();
+    const runs: string[] = [];
+    for (let start = 0; start < keys.length; start += keysPerStep) {
+      assert(this.#appliedIndex === appliedIndex && keys.length === this.#machines.size, "the store changed while its snapshot was being built");
+      const run: (readonly [string, string, number])[] = [];
+      const end = Math.min(keys.length, start + keysPerStep);
+      for (let position = start; position < end; position++) {
+        const key = keys[position]!;
+        const record = this.#machines.get(key)!;
+        run.push([key, record.state, record.revision]);
+      }
+      runs.push(JSON.stringify(run).slice(1, -1));
+      yield;
+    }
+    assert(this.#appliedIndex === appliedIndex, "the store changed while its snapshot was being built");
+    const { machines: _machines, ...rest } = this.#snapshotContent(false);
+    return encodeSnapshotInRuns(rest, runs);
+  }
+
+  /** What a snapshot holds; `withMachines` false leaves the keys out (`snapshotSteps` encodes them in runs). */
+  #snapshotContent(withMachines = true): SnapshotContent {
     const sessions: SnapshotContent["sessions"][number][] = [];
     for (const [clientId, record] of this.#sessions.sessions()) {
       const answers = [...record.answers]
@@ -349,7 +419,12 @@ export class Store {
       appliedIndex: this.#appliedIndex,
       limits: this.#limits,
       members: this.#members,
-      machines: this.entries().map((entry) => [entry.key, entry.state, entry.revision] as const),
+      machines: withMachines
+        ? this.#sorted().map((key) => {
+            const record = this.#machines.get(key)!;
+            return [key, record.state, record.revision] as const;
+          })
+        : [],
       sessions,
       // Absent until the first token: a store without tokens snapshots exactly as before.
       ...(this.#tokens.bootstrapped ? { tokens: this.#tokens.snapshot() } : {}),
@@ -367,10 +442,16 @@ export class Store {
     const { content } = decoded;
     const store = new Store(definition, { members: content.members, limits: content.limits });
     store.#appliedIndex = content.appliedIndex;
+    let sorted = true;
+    let previous: string | undefined;
     for (const [key, state, revision] of content.machines) {
       store.#machines.set(key, { state, revision });
       store.#stateBytes += keyBytes(key, state);
+      if (previous !== undefined && compareStrings(previous, key) >= 0) sorted = false;
+      previous = key;
     }
+    // A snapshot lists its keys sorted (`snapshot()` writes them so): that order is the index, no sort needed.
+    if (sorted) store.#sortedKeys = content.machines.map(([key]) => key);
     if (content.tokens !== undefined) store.#tokens.restore(content.tokens);
     store.#joinTokens.restore(content.joinTokens);
     for (const session of content.sessions) {
@@ -382,4 +463,25 @@ export class Store {
     }
     return { ok: true, store };
   }
+}
+
+/** Keys created between two reads of the sorted index that are always merged in, however small the store. */
+const addedKeysFloorMax = 1024;
+
+/**
+ * Merges `added` (sorted, possibly with repeats and keys already in `sorted`) into `sorted`, in
+ * one pass; with `held`, keys it no longer has are dropped. Every key appears once.
+ */
+function mergeSortedKeys(sorted: readonly string[], added: readonly string[], held: ReadonlyMap<string, unknown> | null): string[] {
+  const merged: string[] = [];
+  let left = 0;
+  let right = 0;
+  while (left < sorted.length || right < added.length) {
+    const fromLeft = right >= added.length || (left < sorted.length && compareStrings(sorted[left]!, added[right]!) <= 0);
+    const key = fromLeft ? sorted[left++]! : added[right++]!;
+    if (merged.length > 0 && merged[merged.length - 1] === key) continue;
+    if (held !== null && !held.has(key)) continue;
+    merged.push(key);
+  }
+  return merged;
 }

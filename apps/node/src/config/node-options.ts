@@ -186,6 +186,13 @@ export const nodeOptions = {
     meaning:
       "Every this many applied entries the node snapshots its store, saves it and deletes the log segments it covers. A follower that needs entries older than the leader's snapshot receives the snapshot.",
   }),
+  logBytesInMemoryMax: integer({
+    group: "consensus",
+    unit: "bytes",
+    default: driver.logBytesInMemoryMax,
+    meaning:
+      "The log kept in memory since the last snapshot has this byte limit (entries counted at their encoded size; the JavaScript heap holds about 1.3 times that): once the entries applied since the last snapshot pass it, the node snapshots and compacts at once instead of waiting for `snapshotEntriesThreshold`.",
+  }),
   entriesPerProposalMax: integer({ group: "consensus", unit: "entries", default: driver.entriesPerProposalMax, meaning: "Most entries one `Proposal` message carries." }),
   bytesPerProposalMax: integer({ group: "consensus", unit: "bytes", default: driver.bytesPerProposalMax, meaning: "Most entry bytes one `Proposal` carries. Keep it below `frameBytesMax`." }),
   inflightProposalsMax: integer({ group: "consensus", unit: "messages", default: driver.inflightProposalsMax, meaning: "Unacknowledged `Proposal`s per follower (pipelining) before the leader waits." }),

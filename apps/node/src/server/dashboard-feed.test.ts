@@ -11,7 +11,7 @@ afterEach(() => {
   for (const feed of feeds.splice(0)) feed.close();
 });
 
-/** A store of `keyCount` keys that counts how often it is asked for all of them. */
+/** A store of `keyCount` keys that counts how often its sorted key index is read. */
 function fakeContext() {
   const states = new Map<string, { state: string; revision: number }>();
   for (let index = 0; index < keyCount; index++) states.set(`key-${String(index).padStart(6, "0")}`, { state: "Running", revision: index + 1 });
@@ -24,9 +24,12 @@ function fakeContext() {
     get keyCount() {
       return states.size;
     },
-    keys() {
+    pageAt(offset: number, limit: number) {
       calls.keys += 1;
-      return [...states.keys()].sort();
+      return [...states.keys()]
+        .sort()
+        .slice(offset, offset + limit)
+        .map((key) => ({ key, ...states.get(key)! }));
     },
     get(key: string) {
       return states.get(key) ?? { state: "Init", revision: 0 };
@@ -61,7 +64,10 @@ function fakeContext() {
     const event = { index: revision, term: 3, command: { kind: "transition", key, to }, result: { ok: true } } as unknown as AppliedEvent;
     for (const listener of listeners) listener(event);
   };
-  return { context, calls, apply };
+  const remove = (key: string): void => {
+    states.delete(key);
+  };
+  return { context, calls, apply, remove };
 }
 
 function fakeSocket(): WatchSocket & { sent: Array<Record<string, unknown>>; bytes: number } {
@@ -125,5 +131,18 @@ describe("DashboardFeed with 200 000 keys", () => {
     feed.onMessage(socket, "not json");
     feed.onMessage(socket, JSON.stringify({ type: "page", index: -1 }));
     expect(socket.sent).toHaveLength(2);
+  });
+
+  it("shows a key created in place of a deleted one on the next page (as many keys as before)", () => {
+    const { context, apply, remove } = fakeContext();
+    const feed = new DashboardFeed(context, { intervalMs: 1_000, clientsMax: 4, bufferedBytesMax: 1 << 20 });
+    feeds.push(feed);
+    const socket = fakeSocket();
+    feed.add(socket);
+    remove("key-000001");
+    apply("key-000000x", "Running");
+    feed.onMessage(socket, JSON.stringify({ type: "page", index: 0 }));
+    const keys = (socket.sent[1]!.page as { machines: Array<{ key: string }> }).machines.map((machine) => machine.key);
+    expect(keys.slice(0, 3)).toEqual(["key-000000", "key-000000x", "key-000002"]);
   });
 });

@@ -93,7 +93,6 @@ export class DashboardFeed {
   private readonly leaderHistory: LeaderChange[] = [];
   private lastLeader: string | null | undefined = undefined;
   private lastSample = { atMs: Date.now(), transitionsOk: 0 };
-  private sortedKeys: { count: number; keys: string[] } | null = null;
   private readonly pageKeysMax: number;
   private readonly changedKeysMax: number;
   private readonly samplesMax: number;
@@ -170,14 +169,16 @@ export class DashboardFeed {
     return { self: this.context.selfId, samples: [...this.sampleHistory], leaderChanges: [...this.leaderHistory] };
   }
 
-  /** One page of keys in key order. Sorting happens here, and only when the set of keys changed. */
+  /**
+   * One page of keys in key order, read from the store's own sorted index (which merges in the
+   * keys created since it was last read): no copy of every key per page, and a key deleted and
+   * another created since the last page never leaves the page stale.
+   */
   page(index: number): DashboardPage {
     const store = this.context.node.localStore;
-    if (this.sortedKeys === null || this.sortedKeys.count !== store.keyCount) this.sortedKeys = { count: store.keyCount, keys: store.keys() };
-    const keys = this.sortedKeys.keys;
-    const pageCount = Math.max(1, Math.ceil(keys.length / this.pageKeysMax));
+    const pageCount = Math.max(1, Math.ceil(store.keyCount / this.pageKeysMax));
     const clamped = Math.min(index, pageCount - 1);
-    const machines = keys.slice(clamped * this.pageKeysMax, (clamped + 1) * this.pageKeysMax).map((key) => ({ key, ...store.get(key) }));
+    const machines = store.pageAt(clamped * this.pageKeysMax, this.pageKeysMax);
     return { index: clamped, pageCount, pageKeysMax: this.pageKeysMax, machines };
   }
 

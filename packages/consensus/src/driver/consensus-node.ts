@@ -6,6 +6,7 @@ import type { Clock, Logger, RandomSource, Snapshot, Storage, TimerHandle, Trans
 import { silentLogger } from "../interfaces.js";
 import type { MetricsSink } from "../metrics-sink.js";
 import { noopMetrics } from "../metrics-sink.js";
+import { estimateEntryBytes } from "../entry-size.js";
 import { RaftCore } from "../raft-core.js";
 import { storeCommand } from "../store-command.js";
 import type { CoreStatus } from "../raft-core.js";
@@ -145,6 +146,8 @@ export class ConsensusNode {
   private soft: SoftState;
   private lastAppliedTerm = 0;
   private lastSnapshotIndex = 0;
+  /** Encoded bytes of the entries applied since the last snapshot: what compaction would free (`logBytesInMemoryMax`). */
+  private appliedBytesSinceSnapshot = 0;
   /** The store the core's `verifySnapshot` decoded, kept so that restoring it does not decode it twice. */
   private verifiedSnapshot: { data: Uint8Array; store: Store } | null = null;
   private readonly droppedMessageLog: DroppedMessageLog;
@@ -640,6 +643,7 @@ export class ConsensusNode {
     this.pendingCommands.skipTo(index);
     this.lastAppliedTerm = term;
     this.lastSnapshotIndex = index;
+    this.appliedBytesSinceSnapshot = 0;
   }
 
   /** Applies committed entries in order. */
@@ -654,6 +658,7 @@ export class ConsensusNode {
       // The store keeps the member ids; the configuration itself (roles, addresses) lives here.
       const result = this.store.apply(entry.index, storeCommand(command));
       this.lastAppliedTerm = entry.term;
+      this.appliedBytesSinceSnapshot += estimateEntryBytes(entry);
       if (command.kind === "members") this.onMembersApplied(entry, command.members);
       this.onCommandApplied(entry, result);
       const event: AppliedEvent = { index: entry.index, term: entry.term, command: entry.command, result };
@@ -759,21 +764,59 @@ export class ConsensusNode {
     if (becameLeader) this.proposeConfiguredLimits();
   }
 
+  /**
+   * The store's snapshot bytes, `snapshotKeysPerStepMax` keys per step with a turn of the event
+   * loop (`schedule`) between steps, so that ticks, heartbeats and incoming messages are served
+   * meanwhile. Nothing applies to the store until this returns: the Ready loop is waiting on it.
+   */
+  private async encodeStoreInSteps(): Promise<Uint8Array> {
+    const steps = this.store.snapshotSteps(snapshotKeysPerStepMax);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+      await new Promise<void>((resolve) => this.schedule(resolve));
+    }
+  }
+
+  /**
+   * Snapshots and compacts every `snapshotEntriesThreshold` applied entries, or sooner once the
+   * entries applied since the last snapshot pass `logBytesInMemoryMax` bytes: the log held in
+   * memory (the core's copy of every entry since the snapshot) stays bounded in bytes whatever
+   * the size of the entries. Compacting, rather than dropping old entries from memory and reading
+   * them back from the write-ahead log, keeps the core synchronous and pure: it never waits for
+   * a disk read to build a Proposal, and a follower that needs what was compacted gets the
+   * snapshot, as it would after any compaction.
+   */
   private async maybeSnapshot(): Promise<void> {
     const appliedIndex = this.store.appliedIndex;
-    if (appliedIndex - this.lastSnapshotIndex < this.config.snapshotEntriesThreshold) return;
+    if (appliedIndex <= this.lastSnapshotIndex) return;
+    const entriesDue = appliedIndex - this.lastSnapshotIndex >= this.config.snapshotEntriesThreshold;
+    const bytesDue = this.appliedBytesSinceSnapshot >= this.config.logBytesInMemoryMax;
+    if (!entriesDue && !bytesDue) return;
+    if (!entriesDue) {
+      this.logger.info({ appliedIndex, logBytesInMemory: this.appliedBytesSinceSnapshot, logBytesInMemoryMax: this.config.logBytesInMemoryMax }, "snapshot: the log in memory passed logBytesInMemoryMax");
+    }
+    const bytesCovered = this.appliedBytesSinceSnapshot;
     const startedMs = this.options.clock.nowMs();
-    const snapshot = {
-      meta: { index: appliedIndex, term: this.lastAppliedTerm, members: this.members() },
-      data: this.store.snapshot(),
-    };
+    const meta = { index: appliedIndex, term: this.lastAppliedTerm, members: this.members() };
+    const data = await this.encodeStoreInSteps();
+    if (this.stopped) return;
+    const snapshot = { meta, data };
     await this.options.storage.saveSnapshot(snapshot);
     this.core.compact(snapshot);
     await this.options.storage.compact(appliedIndex);
     this.lastSnapshotIndex = appliedIndex;
+    this.appliedBytesSinceSnapshot = Math.max(0, this.appliedBytesSinceSnapshot - bytesCovered);
     this.metrics.observe("snapshot_seconds", {}, (this.options.clock.nowMs() - startedMs) / 1000);
   }
 }
+
+/**
+ * Keys encoded per turn of the event loop while a snapshot is built: at a million keys the whole
+ * encoding takes seconds, which in one piece would stop heartbeats for longer than an election
+ * timeout; a run of this many keys takes a few milliseconds.
+ */
+const snapshotKeysPerStepMax = 20_000;
 
 /** How many times an own-session write is sent again after its session refused it. */
 const localSessionRetriesMax = 3;

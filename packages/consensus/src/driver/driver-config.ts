@@ -18,6 +18,13 @@ export interface DriverConfig {
   pendingReadsMax: number;
   /** Take a state-machine snapshot and compact the log every this many applied entries. */
   snapshotEntriesThreshold: number;
+  /**
+   * The log kept in memory since the last snapshot has a byte limit: once the entries applied
+   * since then pass this many bytes (their encoded size, as `estimateEntryBytes` counts it), the
+   * node snapshots and compacts at once instead of waiting for `snapshotEntriesThreshold`.
+   * Entries not yet applied are bounded apart from this, by `uncommittedEntriesMax`.
+   */
+  logBytesInMemoryMax: number;
   /** Entries and bytes one Proposal message may carry. */
   entriesPerProposalMax: number;
   bytesPerProposalMax: number;
@@ -66,4 +73,5 @@ export const defaultDriverConfig: DriverConfig = Object.freeze({
   consensusTimeoutMs: 5_000,
   pendingRequestsMax: 20_000,
   snapshotEntriesThreshold: 100_000,
+  logBytesInMemoryMax: 64 * 1024 * 1024,
 });
