@@ -62,6 +62,8 @@ const pollIntervalMs = 200;
 const joinTimeoutMs = 30_000;
 /** How long the cluster must keep its term after a removal to show the removed node stays quiet. */
 const quietAfterRemovalMs = 2_000;
+/** How long a founder may take to apply the configuration that names a new member. */
+const originAppliedTimeoutMs = 2_000;
 /** One `lockstep` CLI command run in the client's namespace. */
 const cliTimeoutMs = 30_000;
 
@@ -415,8 +417,14 @@ describe("five lockstep hosts on a real network", () => {
     expect(await acknowledged()).toBeGreaterThan(before);
     // The dashboard served by the new member reads every founder's /v1/cluster from the browser:
     // each founder answers the new member's origin, which no config file names.
+    // (A founder follows the configuration once it has applied it: a heartbeat after the commit.)
     for (const founder of founders()) {
-      const answer = await agent.request({ op: "http", method: "GET", url: `${clientUrl(founder)}/v1/cluster`, headers: { Origin: clientUrl(joiner) } });
+      const deadline = Date.now() + originAppliedTimeoutMs;
+      let answer = await agent.request({ op: "http", method: "GET", url: `${clientUrl(founder)}/v1/cluster`, headers: { Origin: clientUrl(joiner) } });
+      while (Number(answer.status) !== 200 && Date.now() < deadline) {
+        await sleep(pollIntervalMs);
+        answer = await agent.request({ op: "http", method: "GET", url: `${clientUrl(founder)}/v1/cluster`, headers: { Origin: clientUrl(joiner) } });
+      }
       expect(Number(answer.status), `${founder.id}: ${JSON.stringify(answer.body)}`).toBe(200);
       expect((answer.headers as Record<string, string>)["access-control-allow-origin"]).toBe(clientUrl(joiner));
     }
