@@ -40,4 +40,11 @@ describe("crc32", () => {
       }
     }
   });
+
+  it("continues from a previous CRC: the CRC of a body written in pieces is the CRC of the whole", () => {
+    const whole = encode("a snapshot body written one run of keys at a time, then its closing fields");
+    for (const cut of [0, 1, 7, 8, 9, 33, whole.length]) {
+      expect(crc32(whole.subarray(cut), crc32(whole.subarray(0, cut))), `cut at ${cut}`).toBe(crc32(whole));
+    }
+  });
 });

@@ -22,9 +22,13 @@ function buildTables(): Uint32Array {
   return entries;
 }
 
-/** The CRC-32 of `bytes` as an unsigned 32-bit integer. */
-export function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
+/**
+ * The CRC-32 of `bytes` as an unsigned 32-bit integer. With `previous`, the CRC of what came
+ * before: `crc32(b, crc32(a))` is the CRC of `a` followed by `b`, so a body written in pieces is
+ * checksummed as it is written.
+ */
+export function crc32(bytes: Uint8Array, previous = 0): number {
+  let crc = (previous ^ 0xffffffff) >>> 0;
   let offset = 0;
   const wholeEnd = bytes.length - (bytes.length % 8);
   while (offset < wholeEnd) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { WriteResult } from "./apply-result.js";
-import { crc32Hex } from "./crc32.js";
+import { crc32, crc32Hex } from "./crc32.js";
 import type { Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
 import { tokenTableProblem, type TokenTableSnapshot } from "./token-table.js";
@@ -52,15 +52,51 @@ export function encodeSnapshot(content: SnapshotContent): Uint8Array {
 }
 
 /**
- * The same bytes as `encodeSnapshot`, from the body's parts: `machineRuns` are the JSON texts of
- * consecutive runs of `machines`, each without its brackets, so that a store of a million keys
- * can be encoded a run at a time. `rest` holds the other fields in `SnapshotContent`'s order.
+ * The same bytes as `encodeSnapshot`, written in pieces: `start` writes the fields before
+ * `machines`, `appendMachines` one run of consecutive `[key, state, revision]` entries at a time
+ * (each piece is encoded and checksummed as it comes, so a store of a million keys never needs
+ * one long step), `finish` the fields after them and the checksummed frame.
  */
-export function encodeSnapshotInRuns(rest: Omit<SnapshotContent, "machines">, machineRuns: readonly string[]): Uint8Array {
-  const { definitionHash, appliedIndex, limits, members, ...after } = rest;
-  const head = JSON.stringify({ format: snapshotFormat, definitionHash, appliedIndex, limits, members });
-  const tail = JSON.stringify(after);
-  return encodeSnapshotBody(`${head.slice(0, -1)},"machines":[${machineRuns.join(",")}],${tail.slice(1)}`);
+export class SnapshotWriter {
+  private readonly encoder = new TextEncoder();
+  private readonly pieces: Uint8Array[] = [];
+  private crc = 0;
+  private bodyBytes = 0;
+  private machinesWritten = 0;
+
+  constructor(rest: Pick<SnapshotContent, "definitionHash" | "appliedIndex" | "limits" | "members">) {
+    const { definitionHash, appliedIndex, limits, members } = rest;
+    const head = JSON.stringify({ format: snapshotFormat, definitionHash, appliedIndex, limits, members });
+    this.write(`${head.slice(0, -1)},"machines":[`);
+  }
+
+  appendMachines(run: readonly (readonly [key: string, state: string, revision: number])[]): void {
+    if (run.length === 0) return;
+    const json = JSON.stringify(run).slice(1, -1);
+    this.write(this.machinesWritten === 0 ? json : `,${json}`);
+    this.machinesWritten += run.length;
+  }
+
+  finish(after: Omit<SnapshotContent, "definitionHash" | "appliedIndex" | "limits" | "members" | "machines">): Uint8Array {
+    this.write(`],${JSON.stringify(after).slice(1)}`);
+    const before = this.encoder.encode(`${prefixBefore}${this.crc.toString(16).padStart(checksumChars, "0")}${prefixAfter}`);
+    const bytes = new Uint8Array(before.length + this.bodyBytes + 1);
+    bytes.set(before, 0);
+    let offset = before.length;
+    for (const piece of this.pieces) {
+      bytes.set(piece, offset);
+      offset += piece.length;
+    }
+    bytes[bytes.length - 1] = closingBrace;
+    return bytes;
+  }
+
+  private write(text: string): void {
+    const piece = this.encoder.encode(text);
+    this.pieces.push(piece);
+    this.crc = crc32(piece, this.crc);
+    this.bodyBytes += piece.length;
+  }
 }
 
 function encodeSnapshotBody(bodyJson: string): Uint8Array {

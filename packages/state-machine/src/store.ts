@@ -16,7 +16,7 @@ import { definitionHash } from "./definition-hash.js";
 import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
 import { SessionTable, type SessionExpirations } from "./session-table.js";
 import { TokenTable } from "./token-table.js";
-import { decodeSnapshot, encodeSnapshot, encodeSnapshotInRuns, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
+import { decodeSnapshot, encodeSnapshot, SnapshotWriter, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
 import { defaultStoreLimits, keyBytes, storeLimitsProblem, type StoreLimits } from "./store-limits.js";
 
 /** The session defaults under their first names (also in `defaultStoreLimits`). */
@@ -387,7 +387,8 @@ export class Store {
     assert(Number.isSafeInteger(keysPerStep) && keysPerStep >= 1, `keysPerStep must be a positive integer, got ${keysPerStep}`);
     const appliedIndex = this.#appliedIndex;
     const keys = this.#sorted();
-    const runs: string[] = [];
+    const { machines: _machines, definitionHash, appliedIndex: _index, limits, members, ...after } = this.#snapshotContent(false);
+    const writer = new SnapshotWriter({ definitionHash, appliedIndex, limits, members });
     for (let start = 0; start < keys.length; start += keysPerStep) {
       assert(this.#appliedIndex === appliedIndex && keys.length === this.#machines.size, "the store changed while its snapshot was being built");
       const run: (readonly [string, string, number])[] = [];
@@ -397,12 +398,11 @@ export class Store {
         const record = this.#machines.get(key)!;
         run.push([key, record.state, record.revision]);
       }
-      runs.push(JSON.stringify(run).slice(1, -1));
+      writer.appendMachines(run);
       yield;
     }
     assert(this.#appliedIndex === appliedIndex, "the store changed while its snapshot was being built");
-    const { machines: _machines, ...rest } = this.#snapshotContent(false);
-    return encodeSnapshotInRuns(rest, runs);
+    return writer.finish(after);
   }
 
   /** What a snapshot holds; `withMachines` false leaves the keys out (`snapshotSteps` encodes them in runs). */
