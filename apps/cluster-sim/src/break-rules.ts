@@ -19,6 +19,18 @@ export const breakRules: Readonly<Record<UnsafeBrokenRule, { caughtBy: ReadonlyA
     caughtBy: ["state_machine_safety", "leader_completeness", "linearizability", "log_matching", "storage_durability"],
     what: "storage writes a batch's hard state before the entries it covers and trusts its commit index at recovery",
   },
+  membership_changes_concurrent: {
+    caughtBy: ["membership_safety", "invariant", "commit_quorum", "state_machine_safety", "leader_completeness", "linearizability", "log_matching"],
+    what: "lets a leader make a configuration change while another is uncommitted (single-server changes go one at a time, thesis §4.1)",
+  },
+  membership_change_before_term_commit: {
+    caughtBy: ["membership_safety", "commit_quorum", "state_machine_safety", "leader_completeness", "linearizability", "log_matching"],
+    what: "lets a new leader change the configuration before it has committed an entry of its own term (the bug Ongaro published in 2015)",
+  },
+  learner_counts_toward_commit: {
+    caughtBy: ["commit_quorum", "state_machine_safety", "leader_completeness", "linearizability", "log_matching"],
+    what: "counts learners' acknowledgments toward a commit (only voters count, thesis §4.2.1)",
+  },
   ack_before_persist: {
     caughtBy: ["ack_before_persist", "vote_before_persist"],
     what: "answers (votes, acknowledgments) before the write they promise is durable (Raft Figure 2)",

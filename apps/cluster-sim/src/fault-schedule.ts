@@ -93,6 +93,8 @@ export class FaultSchedule {
       cluster: SimCluster;
       ids: NodeId[];
       profile: SwarmProfile;
+      /** An operation that threw: reported as a violation of the seed, not an unhandled rejection that ends every run. */
+      onError: (error: unknown) => void;
     },
   ) {
     const profile = context.profile;
@@ -145,7 +147,10 @@ export class FaultSchedule {
     const delayMs = randomInt(this.context.random, faultIntervalMsMin, faultIntervalMsMax);
     this.context.clock.setTimeout(() => {
       if (!this.running) return;
-      void this.injectOne().then(() => this.scheduleNext());
+      this.injectOne().then(
+        () => this.scheduleNext(),
+        (error: unknown) => this.context.onError(error),
+      );
     }, delayMs);
   }
 
@@ -154,9 +159,12 @@ export class FaultSchedule {
     if (this.staleLeader.active) return;
     const operation = pickWeighted(this.context.random, this.operations);
     if (operation === null) return;
-    const { random, network, ids } = this.context;
+    const { random, network } = this.context;
+    const ids = this.context.cluster.ids();
     switch (operation) {
       case "partition": {
+        // Membership churn can leave a single machine: there is nothing to cut then.
+        if (ids.length < 2) return;
         const shuffled = this.shuffle(ids);
         const cut = randomInt(random, 1, ids.length);
         network.partition(shuffled.slice(0, cut), shuffled.slice(cut));
@@ -177,6 +185,7 @@ export class FaultSchedule {
         return;
       }
       case "bridge": {
+        if (ids.length < 3) return;
         const [bridge, ...rest] = this.shuffle(ids);
         const half = Math.floor(rest.length / 2);
         if (bridge !== undefined) network.bridge(rest.slice(0, half), rest.slice(half), bridge);
@@ -206,9 +215,10 @@ export class FaultSchedule {
         const commitIndex = Math.max(0, ...this.context.cluster.liveNodes().map((node) => node.status().commitIndex));
         const id = down ?? this.crashOne();
         if (id === null) return;
+        if (down === undefined) this.context.cluster.spendDiskDamage(id);
         this.crashed.add(id);
         this.awaitingRepair.set(id, commitIndex);
-        this.context.cluster.wipe(id);
+        this.context.cluster.wipe(id, commitIndex);
         this.stats.wipes++;
         return;
       }
@@ -279,14 +289,16 @@ export class FaultSchedule {
 
   private armTimedFault(): void {
     if (this.armed.length >= armedTimedFaultsMax) return;
-    const { random, ids, clock } = this.context;
+    const { random, clock } = this.context;
+    const ids = this.context.cluster.ids();
     const kind = pickOne(random, timedFaultKinds);
     const node = random() < 0.5 ? pickOne(random, ids) : null;
     this.armed.push({ kind, node, expiresAtMs: clock.nowMs() + timedFaultArmedMsMax });
   }
 
   private burstLinkFaults(): void {
-    const { random, network, profile, ids } = this.context;
+    const { random, network, profile } = this.context;
+    const ids = this.context.cluster.ids();
     const faults = {
       lossProbability: random() * profile.lossProbabilityMax,
       duplicateProbability: random() * profile.duplicateProbabilityMax,
@@ -308,7 +320,7 @@ export class FaultSchedule {
 
   private clockFault(): void {
     const { random, cluster, profile, clock } = this.context;
-    const id = this.leaderOr(() => pickOne(random, this.context.ids));
+    const id = this.leaderOr(() => pickOne(random, this.context.cluster.ids()));
     if (this.crashed.has(id) || this.crashing.has(id)) return;
     const nodeClock = cluster.clockOf(id);
     if (random() < 0.5) {
@@ -333,14 +345,18 @@ export class FaultSchedule {
   private mayCrash(): boolean {
     // Keep a majority able to run: crash at most a minority at a time.
     // A node whose storage refused to start is down too.
-    const downForGood = this.context.cluster.downForGood().filter((id) => !this.crashed.has(id)).length;
-    return this.crashed.size + this.crashing.size + downForGood < Math.floor((this.context.ids.length - 1) / 2);
+    // Counted against the voters of the configuration now (membership churn changes it); a
+    // retired machine is gone, not down.
+    const { cluster } = this.context;
+    const downForGood = cluster.downForGood().filter((id) => !this.crashed.has(id)).length;
+    const crashed = [...this.crashed].filter((id) => !cluster.isRetired(id)).length;
+    return crashed + this.crashing.size + downForGood < Math.floor((cluster.configuration().voters.length - 1) / 2);
   }
 
   /** Crashes one node (the leader at the profile's rate); returns it, or null when a minority is already down. */
   private crashOne(): NodeId | null {
     if (!this.mayCrash()) return null;
-    const candidates = this.context.ids.filter((id) => !this.crashed.has(id) && !this.crashing.has(id));
+    const candidates = this.context.cluster.ids().filter((id) => !this.crashed.has(id) && !this.crashing.has(id));
     const leader = this.currentLeader();
     const aimAtLeader = this.context.random() < this.context.profile.leaderCrashFraction;
     const id = leader !== null && aimAtLeader && !this.crashing.has(leader) ? leader : this.pick(candidates);
@@ -364,7 +380,7 @@ export class FaultSchedule {
   }
 
   private pickIsolationTarget(): NodeId {
-    return this.leaderOr(() => this.pick(this.context.ids));
+    return this.leaderOr(() => this.pick(this.context.cluster.ids()));
   }
 
   /** The leader half of the time (leader changes are where replication bugs hide), else `other()`. */

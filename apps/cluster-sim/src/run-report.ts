@@ -4,6 +4,7 @@
 // `failuresKeptMax` failures are kept in full (the lowest seeds, so the list does not depend on
 // which worker finished first).
 import type { SeedOutcome } from "./seed-pool.js";
+import type { ChurnStats } from "./membership-churn.js";
 import { describeFailure } from "./seed-run.js";
 import type { SeedSummary } from "./seed-run.js";
 
@@ -31,6 +32,7 @@ interface Sums {
   clockPauses: number;
   staleLeaderCompleted: number;
   simulatedMs: number;
+  churn: ChurnStats;
 }
 
 export class RunReport {
@@ -39,7 +41,7 @@ export class RunReport {
   /** Seeds that broke at least one rule. */
   failingSeeds = 0;
   thrownSeeds = 0;
-  private readonly sums: Sums = { operations: 0, violations: 0, crashes: 0, timedCrashes: 0, wipes: 0, clockPauses: 0, staleLeaderCompleted: 0, simulatedMs: 0 };
+  private readonly sums: Sums = { operations: 0, violations: 0, crashes: 0, timedCrashes: 0, wipes: 0, clockPauses: 0, staleLeaderCompleted: 0, simulatedMs: 0, churn: { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0 } };
   /** The storage model's counters, by its own names (a fixed set, whatever the seed count). */
   private readonly storage: Record<string, number> = {};
   /** The lowest failing seeds, in seed order, at most `failuresKeptMax`. */
@@ -77,6 +79,7 @@ export class RunReport {
     this.sums.clockPauses += summary.clockPauses;
     this.sums.staleLeaderCompleted += summary.staleLeaderCompleted;
     this.sums.simulatedMs += summary.simulatedMs;
+    for (const name of Object.keys(this.sums.churn) as Array<keyof ChurnStats>) this.sums.churn[name] += summary.churn[name];
     for (const [name, value] of Object.entries(summary.storage)) this.storage[name] = (this.storage[name] ?? 0) + value;
     if (summary.violations.length === 0) return null;
     this.failingSeeds++;
@@ -127,6 +130,7 @@ export class RunReport {
   closingLine(nowMs: number): string {
     const wallMs = Math.max(1, nowMs - this.startedMs);
     const storage = (name: string): number => this.storage[name] ?? 0;
+    const churn = this.sums.churn;
     const others = Object.entries(this.storage)
       .map(([name, value]) => `${name} ${value}`)
       .join(", ");
@@ -140,6 +144,7 @@ export class RunReport {
       `corruption: ${storage("bitFlips")} bit flips of synced data, ${storage("refusedCorrupt")} starts refused as corrupt; ` +
       `${storage("possibleLosses")} possible losses reported; ` +
       `${this.sums.clockPauses} clock pauses, ${this.sums.staleLeaderCompleted} stale-leader schedules completed; ` +
+      `membership: ${churn.added} added, ${churn.promoted} promoted explicitly, ${churn.removed} removed, ${churn.leaderRemoved} leaders removed, ${churn.replaced} replaced, ${churn.refused} refused or timed out (${churn.retried} more refusals of a new leader retried); ` +
       `storage: ${others}; ` +
       `simulated ${(this.sums.simulatedMs / 1000).toFixed(1)} s (${(this.sums.simulatedMs / wallMs).toFixed(1)}x wall)`
     );

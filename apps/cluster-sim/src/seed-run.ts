@@ -1,4 +1,5 @@
 import type { UnsafeBrokenRule } from "@lockstep/consensus";
+import type { ChurnStats } from "./membership-churn.js";
 import type { Violation } from "./monitor/safety-monitor.js";
 import { runSimulation } from "./simulation.js";
 import type { SimulationResult } from "./simulation.js";
@@ -30,6 +31,8 @@ export interface SeedSummary {
   clockPauses: number;
   staleLeaderRuns: number;
   staleLeaderCompleted: number;
+  /** Membership changes the churn nemesis made (added, promoted, removed, leader removed, replaced, refused, new-leader refusals retried). */
+  churn: ChurnStats;
   /** Storage counters summed over the nodes, as the storage model names them. */
   storage: Record<string, number>;
   /** What the simulated disks did wrong (drawn from the seed). */
@@ -68,6 +71,7 @@ export function summarize(result: SimulationResult, nodes: 3 | 5 | 7, options: S
     clockPauses: result.faults.clockPauses,
     staleLeaderRuns: result.faults.staleLeaderRuns,
     staleLeaderCompleted: result.faults.staleLeaderCompleted,
+    churn: result.churn,
     storage: result.storage,
     disk: result.disk,
     replay: replayCommand(result.seed, nodes, options.faults, options.breakRule, result.profile),

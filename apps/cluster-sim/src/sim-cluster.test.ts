@@ -44,12 +44,14 @@ function setup(diskFaults: DiskFaults = losesUnsynced) {
     await work;
   };
   const durableRecovering = (id: NodeId): boolean => cluster.members.get(id)?.storage.durableHardState().recovering === true;
-  return { clock, network, monitor, cluster, run, drive, durableRecovering };
+  /** The commit index the running nodes know: what a replaced disk must catch up to before it votes. */
+  const clusterCommitIndex = (): number => Math.max(0, ...cluster.liveNodes().map((node) => node.status().commitIndex));
+  return { clock, network, monitor, cluster, run, drive, durableRecovering, clusterCommitIndex };
 }
 
 describe("SimCluster: a replaced disk", () => {
   it("keeps the possible loss of a disk replaced while the node was starting (the start dies with the machine)", async () => {
-    const { network, monitor, cluster, run, drive, durableRecovering } = setup();
+    const { network, monitor, cluster, run, drive, durableRecovering, clusterCommitIndex } = setup();
     await drive(cluster.startAll());
     await run(1_000);
     cluster.crash("n3");
@@ -58,7 +60,7 @@ describe("SimCluster: a replaced disk", () => {
     void cluster.start("n3");
     await run(1);
     cluster.crash("n3");
-    cluster.wipe("n3");
+    cluster.wipe("n3", clusterCommitIndex());
     await run(1_000);
     // Cut off from every leader, nothing can clear the recovery: the node must have recorded it.
     network.isolate("n3");
@@ -84,11 +86,11 @@ describe("SimCluster: a replaced disk", () => {
   });
 
   it("keeps the possible loss through a power cut before the first start on the new disk synced anything", async () => {
-    const { network, monitor, cluster, run, drive, durableRecovering } = setup();
+    const { network, monitor, cluster, run, drive, durableRecovering, clusterCommitIndex } = setup();
     await drive(cluster.startAll());
     await run(1_000);
     cluster.crash("n3");
-    cluster.wipe("n3");
+    cluster.wipe("n3", clusterCommitIndex());
     network.isolate("n3");
     await drive(cluster.start("n3"));
     // Its first write (the record of the loss) is still waiting for its fsync: the power cut loses it.
@@ -109,7 +111,7 @@ describe("SimCluster: the liveness phase", () => {
     // Every fsync fails and every write with a hard state loses power: no node could run long.
     const { cluster, run, drive } = setup({ ...losesUnsynced, fsyncErrorProbability: 1, powerCutDuringWriteProbability: 1 });
     await drive(cluster.stopStorageFaults());
-    cluster.wipe("n3");
+    cluster.wipe("n3", 0);
     await drive(cluster.startAll());
     await run(2_000);
     for (const id of ["n1", "n2", "n3"]) expect(cluster.node(id)).not.toBeNull();

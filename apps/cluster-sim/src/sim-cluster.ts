@@ -6,6 +6,7 @@ import type { DiskFaults } from "@lockstep/storage";
 import { fork } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import { CommitQuorumCheck } from "./monitor/commit-quorum.js";
+import { MembershipChangeCheck } from "./monitor/membership-change-check.js";
 import type { DurableLogView } from "./monitor/commit-quorum.js";
 import type { SafetyMonitor } from "./monitor/safety-monitor.js";
 import { NodeClock } from "./node-clock.js";
@@ -48,6 +49,15 @@ interface SimMember {
   downForGood: string | null;
   /** A supervisor restart is scheduled (the node exited after an I/O error). */
   restartScheduled: boolean;
+  /** Added by membership churn: it starts with no configuration and learns it from the leader (DESIGN.md §9). */
+  joiner: boolean;
+  /** Removed from the cluster and its machine gone: it never starts again. */
+  retired: boolean;
+  /**
+   * After a wipe: the cluster's commit index when the disk went. Until this node's durable log
+   * covers it, it has not caught up and must grant no vote (protocol-aware recovery).
+   */
+  repairIndex: number | null;
 }
 
 /** Sees every message a node sends, before the network: returns "drop" to swallow it. */
@@ -78,45 +88,128 @@ export class SimCluster {
       hardStateBeforeEntries?: boolean;
     },
   ) {
-    this.diskDamageBudget = Math.floor((context.ids.length - 1) / 2);
-    for (const id of context.ids) {
-      const storage = this.newStorage(id);
-      const clock = new NodeClock(context.clock);
-      clock.setRate(context.clockRateOf(id));
-      const member: SimMember = {
-        id,
-        storage,
-        node: null,
-        clock,
-        heldInbound: [],
-        heldOutbound: [],
-        handler: null,
-        endpoint: null,
-        incarnation: 0,
-        powerCycles: 0,
-        powerCutListeners: new Set(),
-        silenced: false,
-        networkCrashDeferred: false,
-        downForGood: null,
-        restartScheduled: false,
-      };
-      clock.onResume(() => this.releaseHeld(member));
-      this.members.set(id, member);
-      this.durableLogs.set(id, storage);
-    }
+    this.commitQuorum = new CommitQuorumCheck(context.ids);
+    for (const id of context.ids) this.createMember(id, false);
+  }
+
+  private createMember(id: NodeId, joiner: boolean): void {
+    if (this.members.has(id)) throw new Error(`simulated node ${id} exists already`);
+    const storage = this.newStorage(id);
+    const clock = new NodeClock(this.context.clock);
+    clock.setRate(this.context.clockRateOf(id));
+    const member: SimMember = {
+      id,
+      storage,
+      node: null,
+      clock,
+      heldInbound: [],
+      heldOutbound: [],
+      handler: null,
+      endpoint: null,
+      incarnation: 0,
+      powerCycles: 0,
+      powerCutListeners: new Set(),
+      silenced: false,
+      networkCrashDeferred: false,
+      downForGood: null,
+      restartScheduled: false,
+      joiner,
+      retired: false,
+      repairIndex: null,
+    };
+    clock.onResume(() => this.releaseHeld(member));
+    this.members.set(id, member);
+    this.durableLogs.set(id, storage);
   }
 
   /**
-   * Rot of synced data and replaced disks together hit at most a minority of nodes: more would be
-   * data loss no protocol survives.
+   * A new machine for membership churn: a fresh id on an empty disk, not started. Started, it
+   * joins with no configuration (as `lockstep start --join` does) and waits for the leader.
    */
-  private diskDamageBudget: number;
+  addNode(id: NodeId): void {
+    this.createMember(id, true);
+  }
 
-  /** Takes one unit of the disk-damage budget; false when a minority of disks is already damaged. */
+  /** A removed member's machine is gone: it stops now (as a power cut) and never starts again. */
+  retire(id: NodeId): void {
+    const member = this.member(id);
+    this.crash(id);
+    member.retired = true;
+    member.restartScheduled = false;
+  }
+
+  isRetired(id: NodeId): boolean {
+    return this.member(id).retired;
+  }
+
+  /** Every node that is not retired (started or down): what partitions and crashes pick from. */
+  ids(): NodeId[] {
+    return [...this.members.values()].filter((member) => !member.retired).map((member) => member.id);
+  }
+
+  /**
+   * The configuration as the most advanced live node has applied it (the bootstrap voters before
+   * any node applied one): who must converge at the end, and how many voters a crash budget is
+   * counted against.
+   */
+  configuration(): { voters: NodeId[]; members: NodeId[] } {
+    let best: ConsensusNode | null = null;
+    let bestApplied = -1;
+    for (const node of this.liveNodes()) {
+      const applied = node.status().appliedIndex;
+      if (applied > bestApplied) {
+        best = node;
+        bestApplied = applied;
+      }
+    }
+    const members = best?.members() ?? [];
+    if (members.length === 0) return { voters: [...this.context.ids], members: [...this.context.ids] };
+    return { voters: members.filter((member) => member.voter).map((member) => member.id), members: members.map((member) => member.id) };
+  }
+
+  /** Live nodes of the current configuration (voters and learners): the ones that must converge. */
+  memberNodes(): ConsensusNode[] {
+    const members = new Set(this.configuration().members);
+    return this.liveNodes().filter((node) => members.has(node.status().id));
+  }
+
+  /**
+   * Disk damage spent per node: each rot of synced data or replaced disk is one unit. Together they
+   * hit at most a minority of the voters of the configuration now (membership churn changes it); a
+   * retired machine's damage no longer counts, its disk left with it.
+   */
+  private readonly diskDamage = new Map<NodeId, number>();
+
+  /** The units of disk damage on machines still in the cluster. */
+  private diskDamageSpent(): number {
+    let spent = 0;
+    for (const [id, units] of this.diskDamage) if (!this.member(id).retired) spent += units;
+    return spent;
+  }
+
+  /**
+   * Whether one more unit of disk damage keeps the damage on a minority of the voters of every
+   * configuration that may be in force: the one applied, and any a node's log (running or down) holds uncommitted
+   * (a removal that commits after the damage must not leave a damaged majority behind).
+   */
   mayDamageDisk(): boolean {
-    if (this.diskDamageBudget <= 0) return false;
-    this.diskDamageBudget--;
-    return true;
+    let voters = this.configuration().voters.length;
+    for (const member of this.members.values()) {
+      if (member.retired) continue;
+      const logged = latestLoggedVoters(member.storage);
+      if (logged !== null) voters = Math.min(voters, logged);
+    }
+    return this.diskDamageSpent() < Math.floor((voters - 1) / 2);
+  }
+
+  /** Records one unit of disk damage on `id` (after `mayDamageDisk` allowed it). */
+  spendDiskDamage(id: NodeId): void {
+    this.diskDamage.set(id, (this.diskDamage.get(id) ?? 0) + 1);
+  }
+
+  /** Machines in the cluster whose disk was damaged this run (rotted, replaced, or refused at start). */
+  damagedDisks(): Set<NodeId> {
+    return new Set([...this.diskDamage.keys(), ...this.downForGood()].filter((id) => !this.member(id).retired));
   }
 
   private newStorage(id: NodeId): SimStorage {
@@ -125,7 +218,11 @@ export class SimCluster {
       random: fork(this.context.random),
       faults: this.context.diskFaults,
       ...(this.context.hardStateBeforeEntries === true ? { hardStateBeforeEntries: true } : {}),
-      mayRot: () => this.mayDamageDisk(),
+      mayRot: () => {
+        if (!this.mayDamageDisk()) return false;
+        this.spendDiskDamage(id);
+        return true;
+      },
       onViolation: (detail) => this.context.monitor.report("storage_durability", `${id}: ${detail}`),
       onPowerCut: () => this.cutPowerDuringWrite(id),
     });
@@ -144,13 +241,19 @@ export class SimCluster {
    * check the old disk still counts for what it had acknowledged: a leader trusts acknowledgments,
    * and losing one disk is one failure, which a majority quorum tolerates.
    */
-  wipe(id: NodeId): void {
+  wipe(id: NodeId, commitIndex: number): void {
     const member = this.member(id);
     if (member.node !== null) throw new Error(`wipe: ${id} is running; crash it first`);
     const old = this.durableLogs.get(id) ?? member.storage;
     const fresh = this.newStorage(id);
     this.replacedStorages.push(member.storage);
     member.storage = fresh;
+    member.repairIndex = commitIndex > 0 ? commitIndex : null;
+    // A machine that joined and then lost its disk starts again as a member the cluster knows,
+    // with the current voters in its config file (as the founders do), not as a new machine that
+    // knows no configuration: an empty disk under a known id must recover (HistoryProbe) before
+    // it votes, and one that looked like a fresh joiner voted with the log it lost (seed 2300338).
+    member.joiner = false;
     this.cutPower(member);
     // A node its damaged disk kept down comes back on the new one.
     member.downForGood = null;
@@ -169,7 +272,8 @@ export class SimCluster {
   }
 
   private readonly interceptors: SendInterceptor[] = [];
-  private readonly commitQuorum = new CommitQuorumCheck();
+  private readonly commitQuorum: CommitQuorumCheck;
+  private readonly membershipCheck = new MembershipChangeCheck();
   private readonly durableLogs = new Map<NodeId, DurableLogView>();
 
   /** Adds a hook that sees (and may swallow) every message sent from now on. */
@@ -229,7 +333,7 @@ export class SimCluster {
 
   private async replaceDisk(id: NodeId): Promise<void> {
     this.replacedInLivenessPhase.add(id);
-    this.wipe(id);
+    this.wipe(id, Math.max(0, ...this.liveNodes().map((node) => node.status().commitIndex)));
     await this.start(id);
   }
 
@@ -239,7 +343,7 @@ export class SimCluster {
    */
   async start(id: NodeId): Promise<void> {
     const member = this.member(id);
-    if (member.node !== null || member.downForGood !== null) return;
+    if (member.node !== null || member.downForGood !== null || member.retired) return;
     member.restartScheduled = false;
     const { storage } = member;
     const powerCycles = member.powerCycles;
@@ -265,7 +369,12 @@ export class SimCluster {
     const starting = ConsensusNode.start({
       id,
       cluster: this.context.cluster,
-      members: this.context.ids,
+      // The member list of its config file, used only while its disk names no configuration
+      // (a new cluster, or a disk replaced under the old id): the voters of the configuration
+      // now, as an operator keeps that file. The founders' list would be stale once membership
+      // changed: a node on a replaced disk waits for a HistoryReport from every voter it lists,
+      // and a removed machine that is gone never answers (seeds 10, 15, 80, ... of CI with churn).
+      members: member.joiner ? [] : this.configuration().voters,
       definition: lifecycleDefinition,
       transport,
       storage,
@@ -416,6 +525,15 @@ export class SimCluster {
     return this.member(id).node;
   }
 
+  private readonly newLeaderListeners: Array<(id: NodeId) => void> = [];
+  /** The highest term a leader was seen in: a leader of a higher one is new. */
+  private leaderTermSeen = 0;
+
+  /** Calls `listener` with each new leader, once per term, right after the event that elected it. */
+  onNewLeader(listener: (id: NodeId) => void): void {
+    this.newLeaderListeners.push(listener);
+  }
+
   /** Election safety, checked after every event: record each node that believes it leads. */
   observeLeaders(): void {
     for (const member of this.members.values()) {
@@ -425,7 +543,11 @@ export class SimCluster {
       const status = node.summary();
       if (status.role !== "leader") continue;
       this.context.monitor.observeLeader(status.id, status.term);
-      const problem = this.commitQuorum.observe(status.id, status.term, status.commitIndex, status.members, this.durableLogs);
+      if (status.term > this.leaderTermSeen) {
+        this.leaderTermSeen = status.term;
+        for (const listener of this.newLeaderListeners) listener(status.id);
+      }
+      const problem = this.commitQuorum.observe(status.id, status.term, status.commitIndex, this.member(status.id).storage, this.durableLogs);
       if (problem !== null) this.context.monitor.report("commit_quorum", problem);
     }
   }
@@ -453,6 +575,7 @@ export class SimCluster {
     return {
       send: (envelope: Envelope) => {
         monitor.observeSend(member.id, envelope, member.storage);
+        this.checkMembershipRules(member, envelope);
         if (!alive()) return;
         for (const interceptor of this.interceptors) if (interceptor(member.id, envelope) === "drop") return;
         if (member.clock.paused) {
@@ -472,6 +595,28 @@ export class SimCluster {
     };
   }
 
+  /**
+   * The membership rules seen in what a node sends: a leader's configuration changes follow the
+   * single-server rules, and a node on a wiped disk grants no vote before it has caught up.
+   */
+  private checkMembershipRules(member: SimMember, envelope: Envelope): void {
+    const body = envelope.body;
+    if (body.type === "Proposal" && body.entries.length > 0) {
+      const problem = this.membershipCheck.observeProposal(member.id, body, member.storage);
+      if (problem !== null) this.context.monitor.report("membership_safety", problem);
+      return;
+    }
+    if (body.type !== "Vote" || !body.granted || body.preVote || member.repairIndex === null) return;
+    if (member.storage.durableCovers(member.repairIndex)) {
+      member.repairIndex = null;
+      return;
+    }
+    this.context.monitor.report(
+      "recovering_vote",
+      `${member.id} (on a wiped disk) granted its term-${body.term} vote to ${envelope.to} before it held index ${member.repairIndex}, the commit index when its disk was lost`,
+    );
+  }
+
   private releaseHeld(member: SimMember): void {
     const outbound = member.heldOutbound;
     const inbound = member.heldInbound;
@@ -481,6 +626,22 @@ export class SimCluster {
     for (const envelope of outbound) if (!member.silenced) member.endpoint?.send(envelope);
     for (const envelope of inbound) member.handler?.(envelope);
   }
+}
+
+/** How many voters the last configuration a durable log holds names (an entry, else its snapshot's; null: none). */
+function latestLoggedVoters(storage: SimStorage): number | null {
+  const snapshotIndex = storage.durableSnapshotIndex();
+  const entries = storage.durableEntriesView();
+  for (let position = entries.length - 1; position >= 0; position--) {
+    const entry = entries[position];
+    if (entry === undefined || entry.index <= snapshotIndex) break;
+    if (entry.members !== undefined) return entry.members.filter((member) => member.voter).length;
+  }
+  // None after the snapshot: the snapshot's configuration is the latest this disk holds. (Without
+  // it, a removal folded into a snapshot went unseen, and damage was allowed against the larger
+  // configuration a lagging node still applies: seed 2300338.)
+  const members = storage.durableSnapshotMembers();
+  return members === null || members.length === 0 ? null : members.filter((member) => member.voter).length;
 }
 
 /** What a start in progress sees when its machine loses power. */

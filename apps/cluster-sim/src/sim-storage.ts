@@ -1,6 +1,7 @@
 import { AssertionError } from "node:assert";
 import { emptyHardState } from "@lockstep/consensus";
 import type { Clock, HardState, PersistedState, RandomSource, Snapshot, Storage, StorageWrite } from "@lockstep/consensus";
+import type { Entry, Member } from "@lockstep/protocol";
 import { FileStorage, SimulatedDisk, StorageError } from "@lockstep/storage";
 import type { DiskFaults, SimulatedDiskStats } from "@lockstep/storage";
 
@@ -49,6 +50,8 @@ export interface SimStorageStats extends SimulatedDiskStats {
 export interface LogPosition {
   index: number;
   term: number;
+  /** The configuration a `members` entry names (shared with the entry: read it only); the checkers judge commits against it. */
+  members?: readonly Member[];
 }
 
 /** A write as the model records it: its hard state and the positions of its entries. */
@@ -179,6 +182,27 @@ export class SimStorage implements Storage {
 
   durableSnapshotIndex(): number {
     return this.durable.snapshot?.meta.index ?? 0;
+  }
+
+  /** The durable log entries themselves (shared, not copied: read them only). */
+  durableEntriesView(): readonly LogPosition[] {
+    return this.durable.entries;
+  }
+
+  /** The last index the durable log holds (the durable snapshot's when no entry follows it). */
+  durableLastIndex(): number {
+    return this.durable.entries.length > 0 ? this.durable.firstIndex + this.durable.entries.length - 1 : this.durableSnapshotIndex();
+  }
+
+  /** The durable entry at `index` (shared, not copied: read it only), or undefined when not held. */
+  durableEntryAt(index: number): LogPosition | undefined {
+    return index >= this.durable.firstIndex ? this.durable.entries[index - this.durable.firstIndex] : undefined;
+  }
+
+  /** The configuration the durable snapshot carries (null without a snapshot or when it names none). */
+  durableSnapshotMembers(): readonly Member[] | null {
+    const members = this.durable.snapshot?.meta.members;
+    return members === undefined || members.length === 0 ? null : members;
   }
 
   /** The term of the durable entry at `index` (or of the durable snapshot's last entry); null if neither holds it. */
@@ -355,8 +379,9 @@ function sameHardState(left: HardState, right: HardState): boolean {
   return left.term === right.term && left.votedFor === right.votedFor && left.commitIndex === right.commitIndex;
 }
 
-function positionOf(entry: LogPosition): LogPosition {
-  return { index: entry.index, term: entry.term };
+function positionOf(entry: LogPosition | Entry): LogPosition {
+  if ("command" in entry) return entry.command.kind === "members" ? { index: entry.index, term: entry.term, members: entry.command.members } : { index: entry.index, term: entry.term };
+  return entry.members === undefined ? { index: entry.index, term: entry.term } : { index: entry.index, term: entry.term, members: entry.members };
 }
 
 function copySnapshot(snapshot: Snapshot): Snapshot {

@@ -14,6 +14,8 @@ import { defaultSimulationOptions } from "./sim-options.js";
 import type { SimulationOptions } from "./sim-options.js";
 import { diskFaultsOf, drawSwarmProfile, quietProfile } from "./swarm-profile.js";
 import type { SwarmProfile } from "./swarm-profile.js";
+import { MembershipChurn } from "./membership-churn.js";
+import type { ChurnStats } from "./membership-churn.js";
 import { Workload } from "./workload.js";
 import type { WorkloadStats } from "./workload.js";
 
@@ -21,6 +23,8 @@ import type { WorkloadStats } from "./workload.js";
 const eventsPerRunMax = 5_000_000;
 /** Bound on the linearizability search per run; healthy runs need a few thousand states. */
 const linearizabilityStatesMax = 500_000;
+/** A caught-up learner is promoted by the leader after this long (a real node waits 1 s; runs are 4 s). */
+const learnerPromoteStableMs = 300;
 
 export interface SimulationResult {
   seed: number;
@@ -30,6 +34,7 @@ export interface SimulationResult {
   violations: Violation[];
   workload: WorkloadStats;
   faults: FaultStats;
+  churn: ChurnStats;
   simulatedMs: number;
   events: number;
   /** Virtual ms from the end of faults to the first committed write. */
@@ -77,6 +82,8 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
       heartbeatTicks: profile.heartbeatTicks,
       entriesPerProposalMax: profile.entriesPerProposalMax,
       inflightProposalsMax: profile.inflightProposalsMax,
+      autoPromote: profile.autoPromote === 1,
+      promoteStableMs: learnerPromoteStableMs,
       ...(options.breakRule === undefined ? {} : { unsafeBreakRule: options.breakRule }),
     },
     clockRateOf: (id) => rates.get(id) ?? 1,
@@ -86,7 +93,10 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
   const history = new HistoryRecorder(() => Math.round(clock.nowMs() * 1_000_000));
   const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`);
   const workload = new Workload({ clock, random: fork(random), cluster, history, keys });
-  const faults = new FaultSchedule({ clock, random: fork(random), network, cluster, ids, profile });
+  const nemesisFailed = (error: unknown): void => monitor.report("invariant", `the nemesis threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const faults = new FaultSchedule({ clock, random: fork(random), network, cluster, ids, profile, onError: nemesisFailed });
+  // Forked last, so that a profile without churn runs exactly as before churn existed.
+  const churn = new MembershipChurn({ clock, random: fork(random), cluster, ids, profile, onError: nemesisFailed });
   let events = 0;
 
   const runUntil = async (deadlineMs: number, done: () => boolean = () => false): Promise<void> => {
@@ -123,12 +133,16 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
   };
 
   await drive(cluster.startAll());
-  if (options.faults) faults.start();
+  if (options.faults) {
+    faults.start();
+    churn.start();
+  }
   const clientsDone = workload.start(options.clients);
   await runUntil(options.safetyPhaseMs);
 
   // Liveness phase: heal everything and require progress within the bound.
   workload.stop();
+  churn.stop();
   await drive(faults.stopAndHeal());
   await drive(cluster.stopStorageFaults());
   await drive(cluster.replaceRefusedDisks());
@@ -163,6 +177,7 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
     violations: monitor.violations,
     workload: workload.stats,
     faults: faults.stats,
+    churn: churn.stats,
     simulatedMs: clock.nowMs(),
     events,
     recoveryMs,
@@ -201,8 +216,9 @@ function sumStorageStats(cluster: SimCluster): Record<string, number> {
   return totals;
 }
 
+/** Every live member of the configuration the cluster has at the end (removed machines aside) applied the same commit index. */
 function converged(cluster: SimCluster): boolean {
-  const nodes = cluster.liveNodes();
+  const nodes = cluster.memberNodes();
   const first = nodes[0];
   if (first === undefined) return false;
   const status = first.summary();
@@ -214,7 +230,7 @@ function converged(cluster: SimCluster): boolean {
 
 function describeProgress(cluster: SimCluster): string {
   return cluster
-    .liveNodes()
+    .memberNodes()
     .map((node) => {
       const status = node.status();
       return `${status.id}(${status.role} t${status.term} commit ${status.commitIndex} applied ${status.appliedIndex})`;

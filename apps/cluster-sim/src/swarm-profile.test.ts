@@ -33,3 +33,22 @@ describe("swarm profiles", () => {
     expect(pickWeighted(random, [["a", 0]] as const)).toBeNull();
   });
 });
+
+describe("membership churn in the profile", () => {
+  it("is drawn per seed from a stream of its own: some seeds churn, some never do, each kind is switched off somewhere", () => {
+    const profiles = Array.from({ length: 200 }, (_, index) => drawSwarmProfile(index + 1));
+    const churning = profiles.filter((profile) => profile.memberAddWeight + profile.memberRemoveWeight + profile.leaderRemoveWeight + profile.memberReplaceWeight > 0);
+    expect(churning.length).toBeGreaterThan(150);
+    for (const field of ["memberAddWeight", "memberPromoteWeight", "memberRemoveWeight", "leaderRemoveWeight", "memberReplaceWeight"] as const) {
+      expect(profiles.some((profile) => profile[field] === 0)).toBe(true);
+      expect(profiles.some((profile) => profile[field] > 0)).toBe(true);
+    }
+    expect(new Set(profiles.map((profile) => profile.autoPromote))).toEqual(new Set([0, 1]));
+  });
+
+  it("replays a profile printed before churn existed with no churn at all", () => {
+    const text = formatSwarmProfile(quietProfile()).replace(/,memberAddWeight=.*$/, "");
+    expect(text).not.toContain("member");
+    expect(parseSwarmProfile(text)).toEqual({ ok: true, profile: quietProfile() });
+  });
+});

@@ -79,7 +79,38 @@ export interface SwarmProfile {
   electionTimeoutTicks: number;
   heartbeatTicks: number;
   snapshotEntriesThreshold: number;
+  // Membership churn (`src/membership-churn.ts`), drawn from a stream of its own so that the fields
+  // above stay what they were for every seed: an operator's changes every [churnIntervalMsMin,
+  // churnIntervalMsMax] virtual ms, each kind with its weight; all 0: the membership never changes.
+  /** Add a fresh id, on an empty disk, as a learner. */
+  memberAddWeight: number;
+  /** Promote a learner explicitly (the leader's auto-promotion works too, when `autoPromote` is 1). */
+  memberPromoteWeight: number;
+  /** Remove a follower (voter or learner); its machine is retired a little later. */
+  memberRemoveWeight: number;
+  /** Remove the leader itself: it commits its removal, hands over and steps down. */
+  leaderRemoveWeight: number;
+  /** Replace a voter: remove it, retire its machine, add a fresh id on an empty disk. */
+  memberReplaceWeight: number;
+  churnIntervalMsMin: number;
+  churnIntervalMsMax: number;
+  /** 1: the leader promotes caught-up learners by itself (the default of a real cluster); 0: only explicit promotions. */
+  autoPromote: number;
 }
+
+type ChurnFields = Pick<SwarmProfile, "memberAddWeight" | "memberPromoteWeight" | "memberRemoveWeight" | "leaderRemoveWeight" | "memberReplaceWeight" | "churnIntervalMsMin" | "churnIntervalMsMax" | "autoPromote">;
+
+/** No membership changes: what profiles without churn fields, fault-free runs and unit tests use. */
+const quietChurn: ChurnFields = {
+  memberAddWeight: 0,
+  memberPromoteWeight: 0,
+  memberRemoveWeight: 0,
+  leaderRemoveWeight: 0,
+  memberReplaceWeight: 0,
+  churnIntervalMsMin: 200,
+  churnIntervalMsMax: 800,
+  autoPromote: 1,
+};
 
 const probability = z.number().min(0).max(1);
 const weight = z.number().min(0).max(100);
@@ -135,12 +166,22 @@ export const SwarmProfileSchema = z
     electionTimeoutTicks: z.number().int().min(3).max(100),
     heartbeatTicks: positiveInt,
     snapshotEntriesThreshold: positiveInt,
+    // Absent in profiles printed before membership churn existed: those replay without churn.
+    memberAddWeight: weight.default(0),
+    memberPromoteWeight: weight.default(0),
+    memberRemoveWeight: weight.default(0),
+    leaderRemoveWeight: weight.default(0),
+    memberReplaceWeight: weight.default(0),
+    churnIntervalMsMin: positiveInt.default(quietChurn.churnIntervalMsMin),
+    churnIntervalMsMax: positiveInt.default(quietChurn.churnIntervalMsMax),
+    autoPromote: z.union([z.literal(0), z.literal(1)]).default(1),
   })
   .refine((profile) => profile.latencyMsMin <= profile.latencyMsMax, "latencyMsMin must be <= latencyMsMax")
   .refine((profile) => profile.faultIntervalMsMin < profile.faultIntervalMsMax, "faultIntervalMsMin must be < faultIntervalMsMax")
   .refine((profile) => profile.partitionMsMax === 0 || profile.partitionMsMin <= profile.partitionMsMax, "partitionMsMin must be <= partitionMsMax")
   .refine((profile) => profile.syncDelayMsMin <= profile.syncDelayMsMax, "syncDelayMsMin must be <= syncDelayMsMax")
-  .refine((profile) => profile.heartbeatTicks < profile.electionTimeoutTicks, "heartbeatTicks must be < electionTimeoutTicks");
+  .refine((profile) => profile.heartbeatTicks < profile.electionTimeoutTicks, "heartbeatTicks must be < electionTimeoutTicks")
+  .refine((profile) => profile.churnIntervalMsMin < profile.churnIntervalMsMax, "churnIntervalMsMin must be < churnIntervalMsMax");
 
 /** Per-seed odds that a fault kind is switched on at all (swarm testing's feature omission). */
 const faultKindOnProbability = 0.65;
@@ -148,6 +189,8 @@ const faultKindOnProbability = 0.65;
 const profileSeedSalt = 0x5a4e_3d21;
 /** The disk's faults are drawn from a stream of their own (as they were before they joined the profile). */
 const diskSeedSalt = 0x6d15_c0de;
+/** Membership churn is drawn from a stream of its own too (it came after the other fields). */
+const churnSeedSalt = 0x3c4e_11a7;
 
 /** The profile a seed runs with, drawn from its own stream (so `--profile` can replace it without shifting the run). */
 export function drawSwarmProfile(seed: number): SwarmProfile {
@@ -200,8 +243,24 @@ export function drawSwarmProfile(seed: number): SwarmProfile {
     electionTimeoutTicks,
     heartbeatTicks: randomInt(random, 1, Math.min(4, Math.floor(electionTimeoutTicks / 3)) + 1),
     snapshotEntriesThreshold: pickOne(random, [20, 150, 1_000]),
+    ...drawChurn(createRandom((seed ^ churnSeedSalt) >>> 0)),
   };
   return profile;
+}
+
+function drawChurn(random: RandomSource): ChurnFields {
+  const kindWeight = (): number => (random() < faultKindOnProbability ? randomInt(random, 1, 11) : 0);
+  const churnIntervalMsMin = randomInt(random, 50, 400);
+  return {
+    memberAddWeight: kindWeight(),
+    memberPromoteWeight: kindWeight(),
+    memberRemoveWeight: kindWeight(),
+    leaderRemoveWeight: kindWeight(),
+    memberReplaceWeight: kindWeight(),
+    churnIntervalMsMin,
+    churnIntervalMsMax: churnIntervalMsMin + randomInt(random, 50, 800),
+    autoPromote: random() < 0.75 ? 1 : 0,
+  };
 }
 
 /** The profile every fault-free run and unit test uses: no faults, the cluster's usual limits. */
@@ -243,6 +302,7 @@ export function quietProfile(): SwarmProfile {
     electionTimeoutTicks: 10,
     heartbeatTicks: 1,
     snapshotEntriesThreshold: 150,
+    ...quietChurn,
   };
 }
 

@@ -11,7 +11,7 @@ export const ciSeeds = Number(process.env.SIM_SEEDS ?? 300);
 /** Seeds [first, last] of CI's budget, each with its own swarm profile: no violations, and every fault kind happened. */
 export async function expectCleanSeeds(first: number, last: number): Promise<void> {
   const failures: string[] = [];
-  const totals = { operations: 0, partitions: 0, crashes: 0, timedCrashes: 0, timedIsolations: 0, wipes: 0, clockPauses: 0, clockRateChanges: 0, staleLeaderCompleted: 0, lostWrites: 0, tornWrites: 0, refusedCorrupt: 0 };
+  const totals = { operations: 0, partitions: 0, crashes: 0, timedCrashes: 0, timedIsolations: 0, wipes: 0, clockPauses: 0, clockRateChanges: 0, staleLeaderCompleted: 0, lostWrites: 0, tornWrites: 0, refusedCorrupt: 0, added: 0, removed: 0, leadersRemoved: 0, replaced: 0 };
   for (let seed = first; seed <= last; seed++) {
     const nodes = nodesForSeed(seed, undefined);
     const result = await runSimulation({ seed, nodes, faults: true });
@@ -27,6 +27,10 @@ export async function expectCleanSeeds(first: number, last: number): Promise<voi
     totals.lostWrites += result.storage["writesLost"] ?? 0;
     totals.tornWrites += result.storage["writesTorn"] ?? 0;
     totals.refusedCorrupt += result.storage["refusedCorrupt"] ?? 0;
+    totals.added += result.churn.added;
+    totals.removed += result.churn.removed;
+    totals.leadersRemoved += result.churn.leaderRemoved;
+    totals.replaced += result.churn.replaced;
     if (result.violations.length > 0) {
       failures.push(
         `seed ${seed}: ${result.violations.map((v) => `[${v.rule}] ${v.detail}`).join("; ")}\n` +
@@ -46,6 +50,11 @@ export async function expectCleanSeeds(first: number, last: number): Promise<voi
   expect(totals.clockPauses).toBeGreaterThan(count / 10);
   expect(totals.clockRateChanges).toBeGreaterThan(count / 10);
   expect(totals.staleLeaderCompleted).toBeGreaterThan(count / 10);
+  // Membership churned: learners added, followers and leaders removed, voters replaced.
+  expect(totals.added).toBeGreaterThan(count / 10);
+  expect(totals.removed).toBeGreaterThan(count / 20);
+  expect(totals.leadersRemoved).toBeGreaterThan(count / 20);
+  expect(totals.replaced).toBeGreaterThan(count / 20);
   // Power cuts lost and tore unsynced writes, and rot in synced data was found (a node refused to start).
   expect(totals.lostWrites).toBeGreaterThan(0);
   expect(totals.tornWrites).toBeGreaterThan(0);

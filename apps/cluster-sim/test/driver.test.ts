@@ -262,6 +262,29 @@ describe("ConsensusNode over the memory network", () => {
     for (const node of c.nodes.values()) expect(node.summary().members).toEqual(["n1", "n2", "n3", "n4"]);
   });
 
+  it("answers the leader's own removal once it has handed over: the operator may retire the machine then, and the rest elect without it", async () => {
+    const c = await cluster(4, 5);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const leaderId = leader.status().id;
+    expect(await c.settle(leader.transition({ key: "web-1", to: "Running" }))).toMatchObject({ ok: true });
+    const removed = await c.settle(leader.changeMembership({ kind: "remove", id: leaderId }));
+    expect(removed).toMatchObject({ ok: true });
+    // Answered after the hand-over, not at the commit: the remaining voters know the removal.
+    expect(leader.status().role).not.toBe("leader");
+    leader.halt();
+    c.network.crash(leaderId);
+    // One of the three that remain goes down too: two of three still elect and commit.
+    const [down] = c.ids.filter((id) => id !== leaderId);
+    c.nodes.get(down!)!.halt();
+    c.network.crash(down!);
+    const rest = [...c.nodes.values()].filter((node) => node !== leader && node.status().id !== down);
+    await c.run(5_000, () => rest.some((node) => node.status().role === "leader"));
+    const next = rest.find((node) => node.status().role === "leader")!;
+    expect(await c.settle(next.transition({ key: "web-1", to: "Stopped" }))).toMatchObject({ ok: true });
+    expect(next.members().filter((member) => member.voter).map((member) => member.id)).not.toContain(leaderId);
+  });
+
   it("applies the limits a leader is configured with on every replica, through the log", async () => {
     const limits: StoreLimits = { ...defaultStoreLimits, keysMax: 7, sessionsMax: 3 };
     const c = await cluster(3, 22, {}, limits);

@@ -68,9 +68,20 @@ export interface CoreConfig {
  * The rules `unsafeBreakRule` can break: the election restriction (§5.4.1), Figure 8's commit rule
  * (§5.4.2), (in the driver) "persist before you answer" (Figure 2), and (in storage, which the
  * simulator configures from it; the core ignores it) "write the hard state after the entries it
- * covers and never trust a commit index you cannot prove" (`hard_state_before_entries`).
+ * covers and never trust a commit index you cannot prove" (`hard_state_before_entries`), and the
+ * rules of single-server membership changes (thesis §4.1): one change uncommitted at a time
+ * (`membership_changes_concurrent`), none before the leader has committed an entry of its own
+ * term (`membership_change_before_term_commit`, the bug Ongaro published in 2015), and only voters
+ * count toward a commit (`learner_counts_toward_commit`, thesis §4.2.1).
  */
-export type UnsafeBrokenRule = "vote_without_log_check" | "commit_old_term_by_count" | "ack_before_persist" | "hard_state_before_entries";
+export type UnsafeBrokenRule =
+  | "vote_without_log_check"
+  | "commit_old_term_by_count"
+  | "ack_before_persist"
+  | "hard_state_before_entries"
+  | "membership_changes_concurrent"
+  | "membership_change_before_term_commit"
+  | "learner_counts_toward_commit";
 
 export const defaultCoreConfig: Omit<CoreConfig, "id" | "cluster" | "members" | "random"> = Object.freeze({
   electionTimeoutTicks: 10,

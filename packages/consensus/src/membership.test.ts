@@ -184,6 +184,103 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
     expect(network.node("n1").status().role).toBe("follower");
   });
 
+  it("a removed leader leads until most of the remaining voters know its removal is committed, so they can elect without it once its machine is gone (membership churn, seed 2100064)", () => {
+    // Four voters; n4 is down. A configuration takes effect once committed, so a voter that holds
+    // n1's removal but not the news of its commit still needs 3 of {n1, n2, n3, n4}.
+    const network = cluster({ size: 4 });
+    network.isolate("n4");
+    const removal = network.node("n1").proposeMembershipChange({ kind: "remove", id: "n1" });
+    expect(removal).toMatchObject({ ok: true });
+    const removalIndex = removal.ok ? removal.index : 0;
+    // The Commit and the TimeoutNow sent the moment the removal commits are lost.
+    network.filter = (envelope) => {
+      if (envelope.from !== "n1" || network.node("n1").status().commitIndex < removalIndex) return true;
+      const body = envelope.body;
+      return body.type !== "TimeoutNow" && body.type !== "Commit" && !(body.type === "Proposal" && body.commitIndex >= removalIndex);
+    };
+    network.processReady("n1");
+    network.deliverAll();
+    network.filter = null;
+    // The operator retires n1's machine once it no longer leads.
+    for (let tick = 0; tick < 10 * defaultCoreConfig.electionTimeoutTicks && network.node("n1").status().role === "leader"; tick++) network.passTime(1);
+    expect(network.node("n1").status().role).toBe("follower");
+    network.isolate("n1");
+    network.passTime(10 * defaultCoreConfig.electionTimeoutTicks);
+    const leader = network.leader();
+    expect(leader === "n2" || leader === "n3").toBe(true);
+    expect(voters(network, leader ?? "n2")).toEqual(["n2", "n3", "n4"]);
+    network.propose(leader ?? "n2", [transition("without-the-removed-leader")]);
+    network.deliverAll();
+    // The commit index reaches the follower with the next heartbeat.
+    network.passTime(defaultCoreConfig.heartbeatTicks);
+    expect(network.applied.get(leader === "n2" ? "n3" : "n2")?.at(-1)?.command).toEqual(transition("without-the-removed-leader"));
+  });
+
+  it("a member whose own view of the configuration lags (it restarted with an older commit index) grants its vote when asked: the others may need it (membership churn, seed 2101013)", () => {
+    const network = cluster({ autoPromote: false });
+    withLearner(network);
+    expect(network.node("n1").proposeMembershipChange({ kind: "promote", id: "n4" })).toMatchObject({ ok: true });
+    network.processReady("n1");
+    network.deliverAll();
+    network.tick("n1");
+    network.deliverAll();
+    for (const id of network.ids) expect(voters(network, id)).toEqual(["n1", "n2", "n3", "n4"]);
+    // n4 restarts having lost its latest hard state: the commit index it knows is from before it
+    // was added, so in its own view it is no member at all (it joined with no configuration).
+    const stored = network.storage.get("n4");
+    if (stored === undefined) throw new Error("no storage for n4");
+    stored.hardState = { ...stored.hardState, commitIndex: 1 };
+    network.restart("n4");
+    expect(network.node("n4").status().members.map((entry) => entry.id)).not.toContain("n4");
+    // The leader is gone: a new one needs 3 of the 4 voters, n4's vote among them.
+    network.isolate("n1");
+    network.passTime(10 * defaultCoreConfig.electionTimeoutTicks);
+    const leader = network.leader();
+    expect(leader === "n2" || leader === "n3").toBe(true);
+    expect(network.node(leader ?? "n2").status().term).toBeGreaterThan(network.node("n1").status().term);
+  });
+
+  it("refuses a change whose majority needs a voter still recovering from a lost disk (it grants no vote until caught up), so the leader's removal cannot leave a cluster that elects no one", () => {
+    const network = cluster({ seed: 7 });
+    for (let entry = 0; entry < 5; entry++) network.propose("n1", [transition(`k${entry}`)]);
+    network.deliverAll();
+    // n3 is away while leadership moves to n2; then its disk is lost and it comes back empty.
+    network.isolate("n3");
+    expect(network.node("n1").transferLeadership("n2")).toBe(true);
+    network.deliverAll();
+    expect(network.leader()).toBe("n2");
+    network.restartAfterLoss("n3", 0);
+    network.heal();
+    // The leader hears from n3 (its answer to the first probe, once its own HistoryProbes are
+    // answered) before n3 has caught up.
+    let heard = false;
+    for (let step = 0; step < 200 && !heard; step++) {
+      const next = network.pending()[0];
+      if (next === undefined) {
+        network.tick("n2");
+        network.tick("n3");
+        continue;
+      }
+      heard = next.from === "n3" && next.to === "n2" && next.body.type !== "HistoryProbe" && next.body.type !== "HistoryReport";
+      network.deliver(1);
+      network.processReady("n2");
+      network.processReady("n3");
+    }
+    expect(heard).toBe(true);
+    expect(network.node("n3").status().recovering).toBe(true);
+    // Removing n2 would leave n1 and n3, and n3 votes for no one yet.
+    expect(network.node("n2").proposeMembershipChange({ kind: "remove", id: "n2" })).toEqual({ ok: false, reason: "would_lose_quorum" });
+    // Once n3 has caught up (and so recovered), the same removal goes through and n1 or n3 leads.
+    network.deliverAll();
+    network.passTime(3);
+    expect(network.node("n3").status().recovering).toBe(false);
+    expect(network.node("n2").proposeMembershipChange({ kind: "remove", id: "n2" })).toMatchObject({ ok: true });
+    network.deliverAll();
+    network.passTime(100);
+    const leader = network.leader();
+    expect(leader === "n1" || leader === "n3").toBe(true);
+  });
+
   it("logs each configuration change only once its state is consistent: a logger that reads status() on every line (the node's term mixin) sees every change through", () => {
     // The node's logger reads the term from status() on every line it writes; status() of a
     // leader walks the progress of every member, so a line logged between installing a

@@ -36,6 +36,13 @@ import { ReadIndexTracker, type PendingRead } from "./read-index.js";
 import type { ProposeResult, Ready, ReadFailure, ReadRequestResult, ReadState, Role, SoftState } from "./ready.js";
 import { SnapshotAssembler } from "./snapshot-assembler.js";
 
+/**
+ * A leader whose removal is committed waits at most this many election timeouts for most of the
+ * remaining voters to show they know, then hands over and steps down anyway (check-quorum, when
+ * on, steps it down sooner if it loses them).
+ */
+const leavingElectionTimeoutsMax = 4;
+
 export interface ProgressStatus {
   id: NodeId;
   voter: boolean;
@@ -97,12 +104,27 @@ export class RaftCore {
   private configurationScannedIndex: number;
   /** Leader: the index of its last configuration entry (its whole log at election); no new change until it commits. */
   private pendingConfigurationIndex = 0;
+  /**
+   * Leader: the index of this term's first entry (its no-op). A follower that holds it has been
+   * brought up to date by this leader, so it is not recovering from a lost disk (it would grant
+   * no vote until a leader caught it up).
+   */
+  private termFirstIndex = 0;
   /** Leader: the tick each member was last heard from (for `would_lose_quorum` and dead-member removal). */
   private readonly lastHeardTick = new Map<NodeId, number>();
   /** Leader: for each learner, how many ticks in a row it has been within `promoteLagEntriesMax`. */
   private readonly learnerCaughtUpTicks = new Map<NodeId, number>();
   /** Leader: the tick it was elected (a member never heard from counts as silent since then). */
   private leaderSinceTick = 0;
+  /**
+   * Leader whose own removal (or demotion) is committed: it leads on, taking no new entries, until
+   * a majority of the voters of the new configuration has shown it knows the removal is committed
+   * (`onLeavingAcknowledgment`), then hands over and steps down (`stepDownRemoved`). A configuration
+   * takes effect once committed, so a voter that holds the removal without knowing it committed
+   * still counts this leader among the voters and cannot elect without it; once this node's
+   * machine is gone, such voters alone could never elect again.
+   */
+  private leaving: { removalIndex: number; firstRound: number; sinceTick: number; informed: Set<NodeId> } | null = null;
 
   private term: number;
   private votedFor: NodeId | null;
@@ -251,7 +273,7 @@ export class RaftCore {
   propose(commands: Command[]): ProposeResult {
     if (commands.length === 0) throw new Error("propose: no commands");
     if (this.role === "leader") {
-      if (this.leadTransferee !== null) return { ok: false, reason: "transfer_in_progress" };
+      if (this.leadTransferee !== null || this.leaving !== null) return { ok: false, reason: "transfer_in_progress" };
       if (this.isOverloaded(commands.length)) return { ok: false, reason: "overloaded" };
       const last = this.appendCommands(commands);
       this.noteCommitted();
@@ -282,7 +304,7 @@ export class RaftCore {
   }
 
   transferLeadership(to: NodeId): boolean {
-    if (this.role !== "leader" || to === this.id || !this.configuration.isVoter(to)) return false;
+    if (this.role !== "leader" || this.leaving !== null || to === this.id || !this.configuration.isVoter(to)) return false;
     if (this.leadTransferee === to) return true;
     this.leadTransferee = to;
     this.transferElapsedTicks = 0;
@@ -452,14 +474,15 @@ export class RaftCore {
     switch (this.role) {
       case "leader":
         if (this.leader !== this.id) fail("leader does not know itself as leader");
-        if (!this.configuration.isVoter(this.id)) fail("leader is not a voter of its configuration");
+        if (!this.configuration.isVoter(this.id) && this.leaving === null) fail("leader is not a voter of its configuration");
+        if (this.leaving !== null && this.configuration.isVoter(this.id)) fail("a leader that is a voter is leaving");
         if (this.countConfigurationEntries(this.log.commitIndex + 1, this.log.lastIndex()) > 1) fail("more than one configuration change uncommitted");
         for (const { id: member } of this.configuration.members) {
           const entry = this.progressOf(member);
           if (entry.matchIndex > this.log.lastIndex()) fail(`match of ${member} ${entry.matchIndex} > last ${this.log.lastIndex()}`);
           if (entry.nextIndex < 1 || entry.nextIndex > this.log.lastIndex() + 1) fail(`next of ${member} is ${entry.nextIndex}`);
         }
-        if (this.progressOf(this.id).matchIndex > this.log.persistedIndex) fail("leader counts unpersisted entries");
+        if ((this.progress.get(this.id)?.matchIndex ?? 0) > this.log.persistedIndex) fail("leader counts unpersisted entries");
         break;
       case "candidate":
         if (this.votedFor !== this.id) fail("candidate did not vote for itself");
@@ -724,7 +747,8 @@ export class RaftCore {
     // No configuration change until everything in the log at election is committed, which the
     // entry appended below implies (the fix to single-server changes published in 2015: a leader
     // changes the configuration only after committing an entry of its own term).
-    this.pendingConfigurationIndex = this.log.lastIndex();
+    this.pendingConfigurationIndex = this.config.unsafeBreakRule === "membership_change_before_term_commit" ? 0 : this.log.lastIndex();
+    this.termFirstIndex = this.log.lastIndex() + 1;
     this.logger.info({ term: this.term }, "became leader");
     // Won with every voter's answer: each had a term at most this one when it answered, after
     // this disk was lost, so this term bounds the one the disk lost, which is what a pending
@@ -761,6 +785,7 @@ export class RaftCore {
     this.progress.clear();
     this.leadTransferee = null;
     this.transferElapsedTicks = 0;
+    this.leaving = null;
   }
 
   /** Fails reads that depended on the current leadership when the term or the leader changes. */
@@ -810,11 +835,17 @@ export class RaftCore {
         return;
       }
     }
+    if (this.leaving !== null && this.ticksElapsed - this.leaving.sinceTick >= leavingElectionTimeoutsMax * this.config.electionTimeoutTicks) {
+      this.logger.warn({ informed: [...this.leaving.informed] }, "leaving: the remaining voters did not all answer in time");
+      this.stepDownRemoved();
+      return;
+    }
     for (const peer of this.peers) this.tickProgress(peer, this.progressOf(peer));
     this.tickMembership();
     if (this.heartbeatElapsedTicks >= this.config.heartbeatTicks) {
       this.heartbeatElapsedTicks = 0;
-      this.broadcastHeartbeat(undefined);
+      // Leaving, each heartbeat opens a round: an answer to it shows its sender knows the commit.
+      this.broadcastHeartbeat(this.leaving === null ? undefined : this.reads.openRound());
     }
   }
 
@@ -887,12 +918,15 @@ export class RaftCore {
   }
 
   private ignoreVoteRequest(from: NodeId, request: VoteRequest): IgnoreReason {
-    // A node outside its own configuration (removed, or joining and knowing none yet) never votes.
-    // A learner does when asked (etcd-io/raft does the same): it may have been promoted by an entry
-    // committed without it, which it learns of only from the next leader, and the candidate asking
-    // counts it as a voter. Refusing could leave the new configuration unable to elect anyone.
-    // A candidate whose configuration is stale counts the vote in vain: it cannot win with it.
-    if (!this.configuration.isMember(this.id)) return "not a member of the configuration";
+    // A learner, and a node outside its own configuration that holds a log, vote when asked
+    // (etcd-io/raft's do the same): a learner may have been promoted by an entry committed without
+    // it, a member may have restarted with an older commit index than the entry that added it,
+    // and the voters of a removed node may not know its removal committed; each candidate asking
+    // counts it as a voter, and refusing could leave that configuration unable to elect anyone.
+    // The election restriction below still applies, and a candidate whose configuration does
+    // not count this node cannot win with its vote. A node that holds nothing and knows itself
+    // in no configuration (it is joining) never votes: its empty disk could be a lost voter's.
+    if (!this.configuration.isMember(this.id) && this.log.lastIndex() === 0) return "joining: holds no log and is in no configuration";
     const canVote =
       this.votedFor === from ||
       (this.votedFor === null && this.leader === null) ||
@@ -1195,6 +1229,7 @@ export class RaftCore {
     this.progressOf(from).recentActive = true;
     let ignored: IgnoreReason = null;
     if (this.leadTransferee !== null) ignored = "transfer in progress";
+    else if (this.leaving !== null) ignored = "leaving: this leader's removal is committed";
     else if (this.isOverloaded(forward.commands.length)) ignored = "overloaded";
     if (ignored !== null) {
       // No reply: the forwarding node's driver times the request out and the client retries.
@@ -1288,6 +1323,21 @@ export class RaftCore {
     if (updated && this.maybeCommit()) this.replicateCommit();
     else this.sendAppend(from);
     if (from === this.leadTransferee && progress.matchIndex === this.log.lastIndex()) this.sendTimeoutNow(from);
+    if (this.leaving !== null) this.onLeavingAcknowledgment(from, acknowledgment);
+  }
+
+  /**
+   * An Acknowledgment that answers a heartbeat of a round opened after this leader's removal
+   * committed, at a match index that covers the removal, shows its sender knows the removal is
+   * committed: that heartbeat carried a commit index at least the removal's, and the follower
+   * took it (it answers with its own commit index or with the heartbeat's matching prefix).
+   */
+  private onLeavingAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
+    const leaving = this.leaving;
+    if (leaving === null || acknowledgment.context === undefined || acknowledgment.context < leaving.firstRound) return;
+    if (acknowledgment.matchIndex < leaving.removalIndex || !this.configuration.isVoter(from)) return;
+    leaving.informed.add(from);
+    if (hasQuorum(leaving.informed.size, this.configuration.voters.length)) this.stepDownRemoved();
   }
 
   private onReject(from: NodeId, reject: Reject): void {
@@ -1328,6 +1378,12 @@ export class RaftCore {
     this.matchScratch.length = 0;
     // Voters only: a learner's log never counts toward a commit (thesis §4.2.1).
     for (const member of this.configuration.voters) this.matchScratch.push(this.progressOf(member).matchIndex);
+    if (this.config.unsafeBreakRule === "learner_counts_toward_commit") {
+      // Broken on purpose: learners' matches stand in for the lowest voters' (a majority of the voters' count, from any member).
+      for (const learner of this.configuration.learners) this.matchScratch.push(this.progressOf(learner).matchIndex);
+      this.matchScratch.sort((left, right) => right - left);
+      this.matchScratch.length = this.configuration.voters.length;
+    }
     const index = majorityIndex(this.matchScratch, this.sortScratch);
     const figure8Broken = this.config.unsafeBreakRule === "commit_old_term_by_count";
     if (index <= this.log.commitIndex || (!figure8Broken && this.log.term(index) !== this.term)) return false;
@@ -1439,7 +1495,7 @@ export class RaftCore {
    */
   proposeMembershipChange(change: ConfigurationChange): MembershipProposal {
     if (this.role !== "leader") return this.leader === null ? { ok: false, reason: "no_leader" } : { ok: false, reason: "not_leader", leader: this.leader };
-    if (this.leadTransferee !== null || this.configurationChangePending()) return { ok: false, reason: "change_in_progress" };
+    if (this.leadTransferee !== null || this.leaving !== null || this.configurationChangePending()) return { ok: false, reason: "change_in_progress" };
     const next = this.configuration.apply(change);
     if (!next.ok) return next;
     const nextConfiguration = new Configuration(next.members);
@@ -1472,20 +1528,32 @@ export class RaftCore {
   }
 
   private configurationChangePending(): boolean {
-    return this.pendingConfigurationIndex > this.log.commitIndex || this.log.term(this.log.commitIndex) !== this.term;
+    const broken = this.config.unsafeBreakRule;
+    const changeUncommitted = broken !== "membership_changes_concurrent" && this.pendingConfigurationIndex > this.log.commitIndex;
+    const ownTermUncommitted = broken !== "membership_change_before_term_commit" && this.log.term(this.log.commitIndex) !== this.term;
+    return changeUncommitted || ownTermUncommitted;
   }
 
   /**
-   * `would_lose_quorum`: the voters of `next` that this leader heard from within an election
-   * timeout (itself included, if it stays a voter) must be a majority of `next`'s voters.
+   * `would_lose_quorum`: the voters of `next` that can elect a leader must be a majority of it:
+   * this leader (if it stays a voter), and each other voter it heard from within an election
+   * timeout that holds an entry of this term. A voter without one may be recovering from a lost
+   * disk and then grants no vote until a leader has caught it up; a configuration whose majority
+   * needs its vote could elect no one once this leader is gone (its own removal) or down.
    */
   private keepsReachableMajority(next: Configuration): boolean {
     if (next.voters.length === 0) return false;
-    let reachable = 0;
+    let able = 0;
     for (const voter of next.voters) {
-      if (voter === this.id || this.ticksElapsed - (this.lastHeardTick.get(voter) ?? Number.NEGATIVE_INFINITY) < this.config.electionTimeoutTicks) reachable++;
+      if (voter === this.id) {
+        able++;
+        continue;
+      }
+      const heard = this.ticksElapsed - (this.lastHeardTick.get(voter) ?? Number.NEGATIVE_INFINITY) < this.config.electionTimeoutTicks;
+      const current = (this.progress.get(voter)?.matchIndex ?? 0) >= this.termFirstIndex;
+      if (heard && current) able++;
     }
-    return hasQuorum(reachable, next.voters.length);
+    return hasQuorum(able, next.voters.length);
   }
 
   /** Looks at newly committed entries for configuration changes and puts each into effect, in order. */
@@ -1553,19 +1621,31 @@ export class RaftCore {
       for (const peer of this.peers) this.sendAppendOrCommit(peer);
       return;
     }
-    this.stepDownRemoved();
+    this.startLeaving();
+  }
+
+  /** This leader's removal is committed: it tells every member, and leads on until a majority of the voters knows. */
+  private startLeaving(): void {
+    if (this.leaving !== null) return;
+    const round = this.reads.openRound();
+    this.leaving = { removalIndex: this.log.commitIndex, firstRound: round, sinceTick: this.ticksElapsed, informed: new Set() };
+    this.logger.info({ voters: this.configuration.voters, removalIndex: this.log.commitIndex }, "leaving: this node's removal or demotion is committed; leading until the remaining voters know");
+    this.broadcastCommit();
+    this.broadcastHeartbeat(round);
   }
 
   /**
-   * This leader's own removal is committed: it tells every member, hands leadership to the most
-   * caught-up remaining voter (TimeoutNow, thesis §3.10) and steps down. It no longer counts
-   * toward anything and, not being a voter, never campaigns again.
+   * This leader's own removal is committed and known (or the wait for it timed out): it hands
+   * leadership to the most caught-up remaining voter that knows (TimeoutNow, thesis §3.10) and
+   * steps down. It no longer counts toward anything and, not being a voter, never campaigns again.
    */
   private stepDownRemoved(): void {
     this.broadcastCommit();
+    const informed = this.leaving?.informed;
     let successor: NodeId | null = null;
     let successorMatch = -1;
     for (const voter of this.voterPeers) {
+      if (informed !== undefined && informed.size > 0 && !informed.has(voter)) continue;
       const match = this.progressOf(voter).matchIndex;
       if (match > successorMatch) {
         successor = voter;
@@ -1588,7 +1668,7 @@ export class RaftCore {
       const caughtUp = lastIndex - this.progressOf(learner).matchIndex <= this.config.promoteLagEntriesMax;
       this.learnerCaughtUpTicks.set(learner, caughtUp ? (this.learnerCaughtUpTicks.get(learner) ?? 0) + 1 : 0);
     }
-    if (this.configurationChangePending() || this.leadTransferee !== null) return;
+    if (this.configurationChangePending() || this.leadTransferee !== null || this.leaving !== null) return;
     if (this.config.autoPromote) {
       for (const learner of this.configuration.learners) {
         if ((this.learnerCaughtUpTicks.get(learner) ?? 0) < this.config.promoteStableTicks) continue;

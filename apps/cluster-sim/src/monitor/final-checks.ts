@@ -6,7 +6,8 @@ import type { SafetyMonitor } from "./safety-monitor.js";
  * - log matching (Raft §5.3): if two durable logs hold an entry with the same index and term,
  *   the logs are identical up to it;
  * - leader completeness (§5.4): the final leader's log holds every entry any node applied;
- * - convergence: every live node's store is the same, byte for byte.
+ * - convergence: every live member's store is the same, byte for byte (a removed machine that
+ *   still runs stopped receiving the log at its removal).
  */
 export function checkFinalLogs(cluster: SimCluster, monitor: SafetyMonitor): void {
   const logs = [...cluster.members.values()].map((member) => ({ id: member.id, storage: member.storage }));
@@ -18,7 +19,7 @@ export function checkFinalLogs(cluster: SimCluster, monitor: SafetyMonitor): voi
       checkLogMatching(left, right, monitor);
     }
   }
-  const leader = cluster.liveNodes().find((node) => node.status().role === "leader");
+  const leader = cluster.memberNodes().find((node) => node.status().role === "leader");
   if (leader !== undefined) {
     const member = cluster.members.get(leader.status().id);
     if (member !== undefined) {
@@ -34,7 +35,7 @@ export function checkFinalLogs(cluster: SimCluster, monitor: SafetyMonitor): voi
       }
     }
   }
-  const snapshots = cluster.liveNodes().map((node) => ({ id: node.status().id, bytes: JSON.stringify([...node.localStore.entries()]) }));
+  const snapshots = cluster.memberNodes().map((node) => ({ id: node.status().id, bytes: JSON.stringify([...node.localStore.entries()]) }));
   const reference = snapshots[0];
   for (const snapshot of snapshots.slice(1)) {
     if (reference !== undefined && snapshot.bytes !== reference.bytes) {

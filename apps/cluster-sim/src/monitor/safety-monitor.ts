@@ -2,7 +2,7 @@ import type { Command, Envelope, NodeId } from "@lockstep/protocol";
 
 /** One broken safety rule, with what a reader needs to see why. */
 export interface Violation {
-  rule: "election_safety" | "state_machine_safety" | "ack_before_persist" | "vote_before_persist" | "commit_quorum" | "log_matching" | "leader_completeness" | "linearizability" | "invariant" | "liveness" | "convergence" | "storage_durability";
+  rule: "election_safety" | "state_machine_safety" | "ack_before_persist" | "vote_before_persist" | "commit_quorum" | "log_matching" | "leader_completeness" | "linearizability" | "invariant" | "liveness" | "convergence" | "storage_durability" | "membership_safety" | "recovering_vote";
   detail: string;
   atMs: number;
 }

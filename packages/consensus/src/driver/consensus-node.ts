@@ -158,6 +158,13 @@ export class ConsensusNode {
   private readonly membersListeners = new Set<(members: Member[]) => void>();
   /** Membership changes proposed here, by log index, waiting to be applied (or to time out). */
   private readonly pendingChanges = new Map<number, { term: number; deadlineMs: number; resolve: (outcome: MembershipChangeOutcome) => void }>();
+  /**
+   * This leader's own removal, applied: answered once the core has handed leadership over (it
+   * leads until most of the remaining voters know the removal committed), so that an operator who
+   * retires the machine on the answer leaves voters that can elect without it. At most one: the
+   * core makes one change at a time.
+   */
+  private leavingChange: { deadlineMs: number; outcome: MembershipChangeOutcome; resolve: (outcome: MembershipChangeOutcome) => void } | null = null;
   /** Transitions waiting for the next scheduled batch proposal. */
   private proposalBatch: PendingCommand[] = [];
   private readonly schedule: (callback: () => void) => void;
@@ -472,6 +479,8 @@ export class ConsensusNode {
     this.pendingReads.failAll("shutting_down");
     for (const pending of this.pendingChanges.values()) pending.resolve({ ok: false, reason: "timeout" });
     this.pendingChanges.clear();
+    this.leavingChange?.resolve({ ok: false, reason: "timeout" });
+    this.leavingChange = null;
     this.pendingCommands.failAll({ ok: false, code: "shutting_down" });
   }
 
@@ -507,6 +516,12 @@ export class ConsensusNode {
       if (pending.deadlineMs > nowMs) continue;
       this.pendingChanges.delete(index);
       pending.resolve({ ok: false, reason: "timeout" });
+    }
+    // Committed, but the remaining voters did not all answer in time: the outcome for the
+    // operator is unknown (`members()` shows the removal; another leader may not be elected yet).
+    if (this.leavingChange !== null && this.leavingChange.deadlineMs <= nowMs) {
+      this.leavingChange.resolve({ ok: false, reason: "timeout" });
+      this.leavingChange = null;
     }
   }
 
@@ -660,7 +675,18 @@ export class ConsensusNode {
     if (pending === undefined) return;
     this.pendingChanges.delete(entry.index);
     // Another entry at that index means the change was overwritten: it did not take effect.
-    pending.resolve(pending.term === entry.term ? { ok: true, index: entry.index, members: this.members() } : { ok: false, reason: "not_leader" });
+    if (pending.term !== entry.term) {
+      pending.resolve({ ok: false, reason: "not_leader" });
+      return;
+    }
+    const outcome: MembershipChangeOutcome = { ok: true, index: entry.index, members: this.members() };
+    const stillVoter = members.some((member) => member.id === this.options.id && member.voter);
+    if (stillVoter || this.core.summary().role !== "leader") {
+      pending.resolve(outcome);
+      return;
+    }
+    this.leavingChange?.resolve({ ok: false, reason: "timeout" });
+    this.leavingChange = { deadlineMs: this.options.clock.nowMs() + this.config.consensusTimeoutMs, outcome, resolve: pending.resolve };
   }
 
   private setAppliedMembers(members: readonly Member[]): void {
@@ -722,6 +748,11 @@ export class ConsensusNode {
     // Timings of entries appended in another role or term would measure nothing meaningful.
     if (soft.role !== "leader" || soft.term !== this.soft.term) this.persistedAtMs.clear();
     this.soft = soft;
+    if (soft.role !== "leader" && this.leavingChange !== null) {
+      // The leader whose removal committed has handed over: the removal is answered now.
+      this.leavingChange.resolve(this.leavingChange.outcome);
+      this.leavingChange = null;
+    }
     this.metrics.set("term", {}, soft.term);
     this.metrics.set("is_leader", {}, soft.role === "leader" ? 1 : 0);
     if (leaderChanged && soft.leader !== null) {
