@@ -317,10 +317,24 @@ export class SimCluster {
    * left down for good would keep it without a leader for ever, which no operator leaves it in.
    */
   async replaceRefusedDisks(): Promise<void> {
-    for (const id of this.downForGood()) {
-      this.wipe(id, Math.max(0, ...this.liveNodes().map((node) => node.status().commitIndex)));
-      await this.start(id);
-    }
+    this.replacingRefusedDisks = true;
+    for (const id of this.downForGood()) await this.replaceDisk(id);
+  }
+
+  /**
+   * Set by `replaceRefusedDisks`: a start that is still recovering when the pass runs and is then
+   * refused gets its disk replaced too, as the runbook would (seed 906790: n3's start began before
+   * the pass and was refused after it, so n3 stayed down for good while an empty-disk voter waited
+   * for its answer).
+   */
+  private replacingRefusedDisks = false;
+
+  private readonly replacedInLivenessPhase = new Set<NodeId>();
+
+  private async replaceDisk(id: NodeId): Promise<void> {
+    this.replacedInLivenessPhase.add(id);
+    this.wipe(id, Math.max(0, ...this.liveNodes().map((node) => node.status().commitIndex)));
+    await this.start(id);
   }
 
   /**
@@ -337,8 +351,10 @@ export class SimCluster {
     // The machine lost power (or had its disk replaced) while this process was recovering.
     if (opened === powerCut || member.powerCycles !== powerCycles) return;
     if (!opened.ok) {
-      if (opened.permanent) member.downForGood = opened.reason;
-      else this.scheduleSupervisorRestart(member);
+      if (!opened.permanent) this.scheduleSupervisorRestart(member);
+      // A healthy replacement disk is never refused; if it were, the node stays down (and the run says so).
+      else if (this.replacingRefusedDisks && !this.replacedInLivenessPhase.has(id)) await this.replaceDisk(id);
+      else member.downForGood = opened.reason;
       return;
     }
     if (member.networkCrashDeferred) this.context.network.crash(id);

@@ -171,4 +171,16 @@ describe("regression seeds: liveness after faults stop", () => {
     expect(result.violations).toEqual([]);
     expect(result.recoveryMs).not.toBeNull();
   });
+
+  // Seed 906790 (5 nodes), found by the fourth session's long run on 918a84a. Was: [convergence]
+  // n2 (on an empty disk) stayed a precandidate with nothing applied. n3's restart was still
+  // recovering its storage when the liveness phase replaced the refused disks, and was refused
+  // (a corrupt snapshot) just after that pass: n3 stayed down for good, and n2, whose empty log
+  // waits for every other voter's answer before it follows a leader, never got n3's. A start
+  // refused after the pass now gets its disk replaced too.
+  it("seed 906790: a start refused just after the liveness phase replaced the refused disks is replaced too", async () => {
+    const result = await replay(906790, 5, "latencyMsMin=1,latencyMsMax=8,lossProbabilityMax=0,duplicateProbabilityMax=0.154,reorderProbabilityMax=0,reorderDelayMsMax=94,faultIntervalMsMin=159,faultIntervalMsMax=255,partitionWeight=0,isolateWeight=0,oneWayCutWeight=2,bridgeWeight=0,healWeight=8,partitionMsMin=213,partitionMsMax=1972,crashWeight=2,restartWeight=6,wipeWeight=1,linkFaultsWeight=1,timedFaultWeight=6,clockFaultWeight=5,staleLeaderWeight=1,leaderCrashFraction=0.574,inflightSurvivesCrashProbability=0.779,clockSkewMax=0.047,clockPauseMsMax=706,clockRateMin=0.762,clockRateMax=3.841,syncDelayMsMin=2,syncDelayMsMax=19,diskCrashWriteKeptProbability=0.5402,diskCrashWriteTornProbability=0.3058,diskCrashSizeWithoutDataProbability=0.0106,diskCrashStaleSectorProbability=0.0458,diskCrashDirectoryChangeKeptProbability=0.9147,diskCrashBitFlipProbability=0.1827,diskReadErrorProbability=0,diskWriteErrorProbability=0.0003,diskNoSpaceProbability=0,diskFsyncErrorProbability=0,diskPowerCutDuringWriteProbability=0.0012,entriesPerProposalMax=1,inflightProposalsMax=4,electionTimeoutTicks=18,heartbeatTicks=2,snapshotEntriesThreshold=20");
+    expect(result.violations).toEqual([]);
+    expect(result.recoveryMs).not.toBeNull();
+  });
 });
