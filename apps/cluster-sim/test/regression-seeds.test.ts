@@ -95,6 +95,15 @@ describe("regression seeds: safety (issue 9)", () => {
   // write held n2's entries, yet the acknowledgment of index 36 to n4, queued to wait for that
   // write, went out after it: an old leader could count entries never durable here. The core now
   // withdraws such acknowledgments (packages/consensus/src/ready.test.ts has the focused cases).
+  // Found with membership churn on 71d7c44 (recovering_vote): n3, on a wiped disk, heard every
+  // voter, then took a late copy of an old Proposal of the leader's (its commit index 20, an entry
+  // of the current term) as the leader's commit index, ended its recovery and voted in term 2
+  // without entries up to 55. A recovering node now also needs the leader's commit index to reach
+  // the largest one the voters reported (history-check.test.ts has the focused case).
+  it("seed 2604236 (5 nodes): a late Proposal's old commit index does not end a wiped node's recovery", async () => {
+    expect(await violationsOf(2604236, 5, "latencyMsMin=1,latencyMsMax=10,lossProbabilityMax=0,duplicateProbabilityMax=0.11,reorderProbabilityMax=0.161,reorderDelayMsMax=35,faultIntervalMsMin=62,faultIntervalMsMax=224,partitionWeight=0,isolateWeight=8,oneWayCutWeight=0,bridgeWeight=0,healWeight=5,partitionMsMin=229,partitionMsMax=1695,crashWeight=0,restartWeight=4,wipeWeight=2,linkFaultsWeight=2,timedFaultWeight=4,clockFaultWeight=0,staleLeaderWeight=0,leaderCrashFraction=0.289,inflightSurvivesCrashProbability=0.306,clockSkewMax=0,clockPauseMsMax=1684,clockRateMin=0.269,clockRateMax=3.662,syncDelayMsMin=1,syncDelayMsMax=12,diskCrashWriteKeptProbability=0.4758,diskCrashWriteTornProbability=0.2132,diskCrashSizeWithoutDataProbability=0,diskCrashStaleSectorProbability=0,diskCrashDirectoryChangeKeptProbability=0.4685,diskCrashBitFlipProbability=0,diskReadErrorProbability=0,diskWriteErrorProbability=0,diskNoSpaceProbability=0,diskFsyncErrorProbability=0,diskPowerCutDuringWriteProbability=0.0005,entriesPerProposalMax=4,inflightProposalsMax=1,electionTimeoutTicks=14,heartbeatTicks=2,snapshotEntriesThreshold=150,memberAddWeight=6,memberPromoteWeight=0,memberRemoveWeight=1,leaderRemoveWeight=2,memberReplaceWeight=0,churnIntervalMsMin=245,churnIntervalMsMax=463,autoPromote=1")).toEqual([]);
+  });
+
   it("seed 729636 (5 nodes): no acknowledgment of entries a new leader replaced in the same Ready", async () => {
     const violations = await violationsOf(
       729636,

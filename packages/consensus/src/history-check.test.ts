@@ -71,6 +71,30 @@ describe("a voter that starts with an empty log", () => {
     return ready.messagesAfterPersist.flatMap((envelope) => (envelope.body.type === "Vote" ? [envelope.body.granted] : []));
   }
 
+  it("ends its recovery only at a leader's commit index at least the largest one the voters reported (seed 2604236)", () => {
+    const node = emptyVoter();
+    node.step(report("n1", { term: 1, lastIndex: 5, snapshotIndex: 0, commitIndex: 5 }));
+    node.step(report("n3", { term: 1, lastIndex: 5, snapshotIndex: 0, commitIndex: 4 }));
+    expect(node.status().recovering).toBe(true);
+    const entries = [1, 2, 3, 4, 5].map((index) => ({ index, term: 1, command: { kind: "noop" as const } }));
+    // A late copy of an old Proposal of n1's, from when its commit index was 2: it matches, and
+    // its commit index names an entry of the current term, but what was committed later is unknown.
+    node.step({ v: 1, cluster: "c", from: "n1", to: "n2", body: { type: "Proposal", term: 1, prevIndex: 0, prevTerm: 0, entries: entries.slice(0, 2), commitIndex: 2 } });
+    expect(node.status().recovering).toBe(true);
+    node.step({ v: 1, cluster: "c", from: "n1", to: "n2", body: { type: "Proposal", term: 1, prevIndex: 2, prevTerm: 1, entries: entries.slice(2), commitIndex: 5 } });
+    expect(node.status().recovering).toBe(false);
+  });
+
+  it("reports its commit index with its log when probed", () => {
+    const config = { ...defaultCoreConfig, id: "n2", cluster: "c", members: ["n1", "n2", "n3"], random: seededRandom(3) };
+    const entries = [1, 2].map((index) => ({ index, term: 1, command: { kind: "noop" as const } }));
+    const node = new RaftCore(config, { hardState: { term: 1, votedFor: "n1", commitIndex: 1 }, snapshot: null, entries });
+    node.advance(node.ready());
+    node.step({ v: 1, cluster: "c", from: "n3", to: "n2", body: { type: "HistoryProbe", term: 1 } });
+    const ready = node.ready();
+    expect(ready.messages.map((envelope) => envelope.body)).toContainEqual({ type: "HistoryReport", term: 1, lastIndex: 2, snapshotIndex: 0, commitIndex: 1 });
+  });
+
   it("asks every other voter once per election timeout, and answers probes with what it holds", () => {
     const node = emptyVoter();
     node.tick();
@@ -82,7 +106,7 @@ describe("a voter that starts with an empty log", () => {
     ]);
     node.step({ v: 1, cluster: "c", from: "n1", to: "n2", body: { type: "HistoryProbe", term: 4 } });
     const answered = node.ready();
-    expect(answered.messages.map((envelope) => envelope.body)).toEqual([{ type: "HistoryReport", term: 0, lastIndex: 0, snapshotIndex: 0 }]);
+    expect(answered.messages.map((envelope) => envelope.body)).toEqual([{ type: "HistoryReport", term: 0, lastIndex: 0, snapshotIndex: 0, commitIndex: 0 }]);
     expect(node.status().term).toBe(0);
   });
 

@@ -22,11 +22,20 @@ import type { HistoryReport, NodeId } from "@lockstep/protocol";
  *   node may have cast before its loss was in a term some candidate still holds).
  * - `waiting`: some voter has not answered yet.
  */
-export type HistoryCheckOutcome = { kind: "waiting" } | { kind: "history"; from: NodeId; termAtLeast: number } | { kind: "first_start"; termAtLeast: number };
+/**
+ * `commitIndexAtLeast` (with `history`): the largest commit index reported. Each answer came after
+ * the loss, so it is a commit index the cluster had reached by then; a leader's commit index
+ * below it, as a late or duplicated Proposal carries, cannot end the recovery.
+ */
+export type HistoryCheckOutcome =
+  | { kind: "waiting" }
+  | { kind: "history"; from: NodeId; termAtLeast: number; commitIndexAtLeast: number }
+  | { kind: "first_start"; termAtLeast: number };
 
 export class HistoryCheck {
   private readonly unanswered: Set<NodeId>;
   private largestTerm = 0;
+  private largestCommitIndex = 0;
   /** The first voter that reported a log, if any did. */
   private historyFrom: NodeId | null = null;
 
@@ -43,8 +52,9 @@ export class HistoryCheck {
   record(from: NodeId, report: HistoryReport): HistoryCheckOutcome {
     if (!this.unanswered.delete(from)) return { kind: "waiting" };
     this.largestTerm = Math.max(this.largestTerm, report.term);
+    this.largestCommitIndex = Math.max(this.largestCommitIndex, report.commitIndex ?? 0);
     if (this.historyFrom === null && (report.lastIndex > 0 || report.snapshotIndex > 0)) this.historyFrom = from;
     if (this.unanswered.size > 0) return { kind: "waiting" };
-    return this.historyFrom === null ? { kind: "first_start", termAtLeast: this.largestTerm } : { kind: "history", from: this.historyFrom, termAtLeast: this.largestTerm };
+    return this.historyFrom === null ? { kind: "first_start", termAtLeast: this.largestTerm } : { kind: "history", from: this.historyFrom, termAtLeast: this.largestTerm, commitIndexAtLeast: this.largestCommitIndex };
   }
 }

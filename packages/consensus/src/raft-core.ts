@@ -144,6 +144,8 @@ export class RaftCore {
    * that was wiped): it asks the other voters whether the cluster has a history (`HistoryCheck`).
    */
   private historyCheck: HistoryCheck | null = null;
+  /** The largest commit index the other voters reported after this disk was lost: a leader's commit index must reach it to end the recovery. */
+  private recoveryCommitIndexMin = 0;
   private ticksSinceHistoryProbe = 0;
 
   private electionElapsedTicks = 0;
@@ -247,7 +249,7 @@ export class RaftCore {
   private stepRole(from: NodeId, message: ConsensusMessage): void {
     // Neither history message speaks for a leader or a candidate: no term rule applies to them.
     if (message.type === "HistoryProbe") {
-      this.outbox.send(from, { type: "HistoryReport", term: this.term, lastIndex: this.log.lastIndex(), snapshotIndex: this.log.snapshotIndex });
+      this.outbox.send(from, { type: "HistoryReport", term: this.term, lastIndex: this.log.lastIndex(), snapshotIndex: this.log.snapshotIndex, commitIndex: this.log.commitIndex });
       return;
     }
     if (message.type === "HistoryReport") {
@@ -1084,6 +1086,7 @@ export class RaftCore {
         // term on, a leader of an older one is refused as stale, and in that term itself this
         // node counts as having voted, as on a first start.
         this.historyCheck = null;
+        this.recoveryCommitIndexMin = outcome.commitIndexAtLeast;
         const reported = outcome.termAtLeast;
         if (reported > this.term) this.becomeFollower(reported, null);
         if (reported === this.term && this.votedFor === null) this.votedFor = this.id;
@@ -1123,6 +1126,9 @@ export class RaftCore {
    */
   private finishRecovery(leaderCommitIndex: number, matchedIndex: number): void {
     if (!this.recovering || leaderCommitIndex > matchedIndex || this.log.term(leaderCommitIndex) !== this.term) return;
+    // A late or duplicated Proposal of this leader carries an older commit index: the log then holds
+    // what was committed up to it, not what was committed when this disk was lost (seed 2604236).
+    if (leaderCommitIndex < this.recoveryCommitIndexMin) return;
     this.recovering = false;
     this.historyCheck = null;
     this.logger.info({ term: this.term, commitIndex: leaderCommitIndex }, "recovered from a possible storage loss: the leader brought this log up to date");

@@ -161,12 +161,16 @@ export const HistoryProbeSchema = z.object({
 });
 export type HistoryProbe = z.infer<typeof HistoryProbeSchema>;
 
-/** The answer to a HistoryProbe: the sender's term and how far its log reaches. Never changes the receiver's term. */
+/**
+ * The answer to a HistoryProbe: the sender's term, how far its log reaches and what it knows is
+ * committed (absent from senders older than the field). Never changes the receiver's term.
+ */
 export const HistoryReportSchema = z.object({
   type: z.literal("HistoryReport"),
   term: TermSchema,
   lastIndex: IndexSchema,
   snapshotIndex: IndexSchema,
+  commitIndex: IndexSchema.optional(),
 });
 export type HistoryReport = z.infer<typeof HistoryReportSchema>;
 

@@ -198,7 +198,7 @@ export const historyProbeArbitrary: fc.Arbitrary<HistoryProbe> = record<HistoryP
   ["type", "term"],
 );
 export const historyReportArbitrary: fc.Arbitrary<HistoryReport> = record<HistoryReport>(
-  { type: fc.constant("HistoryReport"), term: termArbitrary, lastIndex: indexArbitrary, snapshotIndex: indexArbitrary },
+  { type: fc.constant("HistoryReport"), term: termArbitrary, lastIndex: indexArbitrary, snapshotIndex: indexArbitrary, commitIndex: indexArbitrary },
   ["type", "term", "lastIndex", "snapshotIndex"],
 );
 export const helloArbitrary: fc.Arbitrary<Hello> = record<Hello>(
