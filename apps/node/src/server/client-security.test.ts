@@ -1,38 +1,28 @@
 import { request as httpRequest } from "node:http";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ErrorResponseSchema, TokenCreatedSchema, TokenListSchema } from "@lockstep/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { startTestApi, type TestApi } from "../testing/start-test-api.js";
+import { startTokenTestApi, type TokenTestApi } from "../testing/start-token-test-api.js";
 import { webSocketBearerProtocolPrefix, webSocketProtocol } from "./client-guard.js";
-import { watchInitialAdminToken } from "./initial-admin-token.js";
 
 // Each test plays someone trying to get in; each refusal must be answered and counted by reason.
 
 let api: TestApi;
-let directory: string;
+let tokenApi: TokenTestApi;
 let adminToken: string;
-let stopBootstrap: () => void;
 const allowedOrigin = "https://ops.example.com";
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silent; } };
 
 beforeAll(async () => {
-  api = await startTestApi({ authentication: "tokens", corsAllowedOrigins: [allowedOrigin], connectionsPerSourceMax: 8 });
-  directory = mkdtempSync(join(tmpdir(), "lockstep-client-security-"));
-  const file = join(directory, "initial-admin-token");
-  stopBootstrap = watchInitialAdminToken({ node: api.node, file, logger: silent, proposal: { timeoutMs: 2_000, retryIntervalMs: 20 } });
-  const deadline = Date.now() + 5_000;
-  while (!api.node.localStore.tokens.bootstrapped && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  adminToken = readFileSync(file, "utf8").trim();
+  tokenApi = await startTokenTestApi({ corsAllowedOrigins: [allowedOrigin], connectionsPerSourceMax: 8 });
+  api = tokenApi.api;
+  adminToken = tokenApi.adminToken;
 });
 
 afterAll(async () => {
-  stopBootstrap();
-  await api.stop();
-  rmSync(directory, { recursive: true, force: true });
+  await tokenApi.stop();
 });
 
 interface Answer {
@@ -106,7 +96,7 @@ function openWebSocket(path: string, options: { origin?: string; protocols?: str
 describe("the client port with tokens on", () => {
   it("bootstraps an initial admin token into a file only its owner can read", () => {
     expect(api.node.localStore.tokens.get("initial-admin")?.role).toBe("admin");
-    expect(statSync(join(directory, "initial-admin-token")).mode & 0o777).toBe(0o600);
+    expect(statSync(tokenApi.tokenFile).mode & 0o777).toBe(0o600);
   });
 
   it("refuses a client without a token with 401 unauthenticated, and counts it", async () => {

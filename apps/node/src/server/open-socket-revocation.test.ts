@@ -1,43 +1,32 @@
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createCertificateAuthority, signClientCertificate, signNodeCertificate } from "@lockstep/certs";
 import { LockstepClient } from "@lockstep/client";
 import { TokenCreatedSchema } from "@lockstep/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { startTestApi, type TestApi } from "../testing/start-test-api.js";
+import { startTokenTestApi, type TokenTestApi } from "../testing/start-token-test-api.js";
 import { openRpcTestSocket } from "../testing/rpc-test-socket.js";
 import { webSocketBearerProtocolPrefix, webSocketProtocol } from "./client-guard.js";
-import { watchInitialAdminToken } from "./initial-admin-token.js";
 
 // A token is checked when a socket opens; these check that revoking it also ends the sockets it
 // opened. The periodic sweep is set to a minute here, so a close within a second can only come
 // from the check each node runs right after it applies the revoke.
 
 let api: TestApi;
-let directory: string;
+let tokenApi: TokenTestApi;
 let adminToken: string;
-let stopBootstrap: () => void;
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silent; } };
 /** How soon after the revoke's answer a socket must be closed (the apply-time check, not the sweep). */
 const closedWithinMs = 1_000;
 
 beforeAll(async () => {
-  api = await startTestApi({ authentication: "tokens", socketRecheckIntervalMs: 60_000 });
-  directory = mkdtempSync(join(tmpdir(), "lockstep-socket-revocation-"));
-  const file = join(directory, "initial-admin-token");
-  stopBootstrap = watchInitialAdminToken({ node: api.node, file, logger: silent, proposal: { timeoutMs: 2_000, retryIntervalMs: 20 } });
-  const deadline = Date.now() + 5_000;
-  while (!api.node.localStore.tokens.bootstrapped && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  adminToken = readFileSync(file, "utf8").trim();
+  tokenApi = await startTokenTestApi({ socketRecheckIntervalMs: 60_000 });
+  api = tokenApi.api;
+  adminToken = tokenApi.adminToken;
 });
 
 afterAll(async () => {
-  stopBootstrap();
-  await api.stop();
-  rmSync(directory, { recursive: true, force: true });
+  await tokenApi.stop();
 });
 
 async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: unknown }> {
@@ -201,12 +190,10 @@ describe("a client certificate that expires while its socket is open", () => {
 
 describe("a token that expires while its socket is open", () => {
   it("ends the watch with 4401 token_expired within clientSocketRecheckIntervalMs of the expiry; HTTP gets 401 after it", async () => {
-    const expiring = await startTestApi({ authentication: "tokens", socketRecheckIntervalMs: 100 });
-    const file = join(directory, "expiring-admin-token");
-    const stop = watchInitialAdminToken({ node: expiring.node, file, logger: silent, proposal: { timeoutMs: 2_000, retryIntervalMs: 20 } });
+    const expiringApi = await startTokenTestApi({ socketRecheckIntervalMs: 100 });
+    const expiring = expiringApi.api;
     try {
-      await until("the bootstrap token", () => (expiring.node.localStore.tokens.bootstrapped ? true : undefined), 5_000);
-      const admin = readFileSync(file, "utf8").trim();
+      const admin = expiringApi.adminToken;
       const created = await fetch(`${expiring.baseUrl}/v1/tokens`, {
         method: "POST",
         headers: { Authorization: `Bearer ${admin}`, "Content-Type": "application/json" },
@@ -230,8 +217,7 @@ describe("a token that expires while its socket is open", () => {
       expect(await after.json()).toMatchObject({ error: { code: "unauthenticated", message: expect.stringMatching(/expired at/) } });
       expect(await expiring.metricsText()).toMatch(/^lockstep_client_refusals_total\{reason="token_expired"\} 2$/m);
     } finally {
-      stop();
-      await expiring.stop();
+      await expiringApi.stop();
     }
   });
 });

@@ -1,34 +1,23 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ErrorResponseSchema, TokenCreatedSchema, type RpcAnswerFrame } from "@lockstep/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRpcTestSocket } from "../testing/rpc-test-socket.js";
-import { startTestApi, type TestApi } from "../testing/start-test-api.js";
-import { watchInitialAdminToken } from "./initial-admin-token.js";
+import type { TestApi } from "../testing/start-test-api.js";
+import { startTokenTestApi, type TokenTestApi } from "../testing/start-token-test-api.js";
 
 // Tokens on /v1/rpc: the upgrade needs a valid one; each request is then checked for its role and key.
 
 let api: TestApi;
-let directory: string;
+let tokenApi: TokenTestApi;
 let adminToken: string;
-let stopBootstrap: () => void;
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silent; } };
 
 beforeAll(async () => {
-  api = await startTestApi({ authentication: "tokens" });
-  directory = mkdtempSync(join(tmpdir(), "lockstep-rpc-security-"));
-  const file = join(directory, "initial-admin-token");
-  stopBootstrap = watchInitialAdminToken({ node: api.node, file, logger: silent, proposal: { timeoutMs: 2_000, retryIntervalMs: 20 } });
-  const deadline = Date.now() + 5_000;
-  while (!api.node.localStore.tokens.bootstrapped && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  adminToken = readFileSync(file, "utf8").trim();
+  tokenApi = await startTokenTestApi();
+  api = tokenApi.api;
+  adminToken = tokenApi.adminToken;
 });
 
 afterAll(async () => {
-  stopBootstrap();
-  await api.stop();
-  rmSync(directory, { recursive: true, force: true });
+  await tokenApi.stop();
 });
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
