@@ -1,10 +1,26 @@
 import type { SessionExpiredResult, SessionRefusal, WriteResult } from "./apply-result.js";
 import { assert } from "./assert.js";
+import type { WriteCommand } from "./command.js";
+import { commandFingerprint, sameWriteCommand } from "./command-fingerprint.js";
 
-/** One remembered answer: the command it answered (its fingerprint) and the result. */
-export interface SessionAnswer {
-  readonly fingerprint: string;
-  readonly result: WriteResult;
+/**
+ * One remembered answer and the command it answered. An answer applied here keeps the command
+ * itself, so that no fingerprint string is built per write (only a snapshot, or a retry checked
+ * against a restored answer, builds one); an answer restored from a snapshot keeps the
+ * fingerprint the snapshot recorded.
+ */
+export type SessionAnswer =
+  | { readonly command: WriteCommand; readonly result: WriteResult }
+  | { readonly fingerprint: string; readonly result: WriteResult };
+
+/** The fingerprint a snapshot records for `answer` (`commandFingerprint` of its command). */
+export function answerFingerprint(answer: SessionAnswer): string {
+  return "command" in answer ? commandFingerprint(answer.command) : answer.fingerprint;
+}
+
+/** Whether `answer` answered `command` (the same fingerprint). */
+function answers(answer: SessionAnswer, command: WriteCommand): boolean {
+  return "command" in answer ? sameWriteCommand(answer.command, command) : answer.fingerprint === commandFingerprint(command);
 }
 
 /** One client's session: the answers to its most recent seqs. */
@@ -98,7 +114,7 @@ export class SessionTable {
    * another command, `session_expired` for an unknown session or a seq below the window), or
    * `undefined` when the command is new: the caller then evaluates it and calls `remember`.
    */
-  begin(index: number, clientId: string, seq: number, fingerprint: string): WriteResult | SessionRefusal | undefined {
+  begin(index: number, clientId: string, seq: number, command: WriteCommand): WriteResult | SessionRefusal | undefined {
     // Hot path: build the message only when the check fails.
     if (!(Number.isSafeInteger(seq) && seq >= 1)) assert(false, `session seq must be a positive integer, got ${seq}`);
     const record = this.#sessions.get(clientId);
@@ -108,7 +124,7 @@ export class SessionTable {
     this.#sessions.set(clientId, record);
     const stored = record.answers.get(seq);
     if (stored !== undefined) {
-      return stored.fingerprint === fingerprint ? stored.result : { ok: false, code: "request_id_reused", clientId, seq };
+      return answers(stored, command) ? stored.result : { ok: false, code: "request_id_reused", clientId, seq };
     }
     const oldestSeq = this.oldestSeq(record);
     if (seq < oldestSeq) return expired(clientId, seq, "seq_below_window", oldestSeq);
