@@ -347,6 +347,7 @@ export class SimCluster {
     member.restartScheduled = false;
     const { storage } = member;
     const powerCycles = member.powerCycles;
+    if (process.env["SIM_STORAGE_DEBUG"] !== undefined) console.error("START", id, member.incarnation, this.context.clock.nowMs());
     const opened = await this.unlessPowerCut(member, storage.open());
     // The machine lost power (or had its disk replaced) while this process was recovering.
     if (opened === powerCut || member.powerCycles !== powerCycles) return;

@@ -106,7 +106,7 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
         if (!clock.runNext()) break;
       } catch (error) {
         // A node that throws (a broken rule can drive the core into states it refuses) is a finding, not a harness crash.
-        monitor.report("invariant", `an event threw: ${error instanceof Error ? error.message : String(error)}`);
+        monitor.report("invariant", `an event threw: ${error instanceof Error ? (process.env.LOCKSTEP_SIM_TRACE === undefined ? error.message : String(error.stack)) : String(error)}`);
         break;
       }
       // Let every promise chain the event started settle before the next event.

@@ -34,25 +34,27 @@ describe("every broken rule is caught within CI's seed budget", () => {
 });
 
 describe("regression seeds for broken rules", () => {
-  // Figure 8 (Raft §5.4.2): seed 103's stale-leader schedule lets a returned leader count its old
+  // Figure 8 (Raft §5.4.2): seed 36's stale-leader schedule lets a returned leader count its old
   // tail as committed and apply it; the rival it displaced overwrites it with its own entries.
   // (Picked again, with its drawn profile, when clients began registering sessions through the
-  // log, and again when storage began syncing the directories above its own and writing the log
-  // over synced zeros: both changed every seed's draws. Seed 103 is the first of CI's seeds that
-  // catches it now, and it runs clean with the rule intact.)
-  it("seed 103 (3 nodes) catches commit_old_term_by_count as two entries applied at one index", async () => {
-    const result = await runSimulation({ seed: 103, nodes: 3, faults: true, breakRule: "commit_old_term_by_count" });
+  // log, when storage began syncing the directories above its own and writing the log over
+  // synced zeros, and when election messages began carrying the sender's commit index (followers
+  // then learn commits the leader had not told them): each changed every seed's draws. Seed 36 is
+  // the first of CI's seeds that catches it now, and it runs clean with the rule intact.)
+  it("seed 36 (5 nodes) catches commit_old_term_by_count as two entries applied at one index", async () => {
+    const result = await runSimulation({ seed: 36, nodes: 5, faults: true, breakRule: "commit_old_term_by_count" });
     expect(result.violations.map((violation) => violation.rule)).toContain("state_machine_safety");
   });
 
-  // The election restriction (§5.4.1) switched off: seed 4 elects a leader with a stale log, which
+  // The election restriction (§5.4.1) switched off: seed 3 elects a leader with a stale log, which
   // overwrites entries other nodes applied. (Picked again when clients began registering sessions
   // through the log, when storage's start and its preallocated zeros changed every seed's draws,
-  // and when an empty-log voter began waiting for every voter's HistoryReport before it follows a
-  // leader, which changes every seed's first start: seed 4 is the first of CI's seeds that catches
+  // when an empty-log voter began waiting for every voter's HistoryReport before it follows a
+  // leader, and when it began probing every voter of the newest configuration reported, answered
+  // or not, which changes every seed's first start: seed 3 is the first of CI's seeds that catches
   // it now, and it runs clean with the rule intact.)
-  it("seed 4 (5 nodes) catches vote_without_log_check as two entries applied at one index", async () => {
-    const result = await runSimulation({ seed: 4, nodes: 5, faults: true, breakRule: "vote_without_log_check" });
+  it("seed 3 (3 nodes) catches vote_without_log_check as two entries applied at one index", async () => {
+    const result = await runSimulation({ seed: 3, nodes: 3, faults: true, breakRule: "vote_without_log_check" });
     expect(result.violations.map((violation) => violation.rule)).toContain("state_machine_safety");
   });
 

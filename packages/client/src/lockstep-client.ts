@@ -265,7 +265,7 @@ export class LockstepClient {
     return this.#request({ method: "POST", path: "/v1/members", body: parsed.data, schema: MembershipChangeResponseSchema, mutating: true });
   }
 
-  /** Makes a learner a voter. Refusals: `unknown_member`, `not_a_learner`, `change_in_progress`. */
+  /** Makes a learner a voter. Refusals: `unknown_member`, `not_a_learner`, `learner_not_caught_up`, `change_in_progress`. */
   async promoteMember(id: string): Promise<MembershipChangeResponse> {
     checkInput("member id", id, NodeIdSchema);
     return this.#request({ method: "POST", path: `/v1/members/${encodeURIComponent(id)}/promote`, body: {}, schema: MembershipChangeResponseSchema, mutating: true });

@@ -21,7 +21,8 @@ export type MembershipChangeRefusal =
   | "would_lose_quorum"
   | "unknown_member"
   | "already_member"
-  | "not_a_learner";
+  | "not_a_learner"
+  | "learner_not_caught_up";
 
 export type ChangeOutcome = { ok: true; members: Member[] } | { ok: false; reason: MembershipChangeRefusal };
 

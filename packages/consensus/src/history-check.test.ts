@@ -92,7 +92,7 @@ describe("a voter that starts with an empty log", () => {
     node.advance(node.ready());
     node.step({ v: 1, cluster: "c", from: "n3", to: "n2", body: { type: "HistoryProbe", term: 1 } });
     const ready = node.ready();
-    expect(ready.messages.map((envelope) => envelope.body)).toContainEqual({ type: "HistoryReport", term: 1, lastIndex: 2, snapshotIndex: 0, commitIndex: 1 });
+    expect(ready.messages.map((envelope) => envelope.body)).toContainEqual({ type: "HistoryReport", term: 1, lastIndex: 2, snapshotIndex: 0, commitIndex: 1, configuration: { index: 0, voters: ["n1", "n2", "n3"] } });
   });
 
   it("asks every other voter once per election timeout, and answers probes with what it holds", () => {
@@ -106,7 +106,7 @@ describe("a voter that starts with an empty log", () => {
     ]);
     node.step({ v: 1, cluster: "c", from: "n1", to: "n2", body: { type: "HistoryProbe", term: 4 } });
     const answered = node.ready();
-    expect(answered.messages.map((envelope) => envelope.body)).toEqual([{ type: "HistoryReport", term: 0, lastIndex: 0, snapshotIndex: 0, commitIndex: 0 }]);
+    expect(answered.messages.map((envelope) => envelope.body)).toEqual([{ type: "HistoryReport", term: 0, lastIndex: 0, snapshotIndex: 0, commitIndex: 0, configuration: { index: 0, voters: ["n1", "n2", "n3"] } }]);
     expect(node.status().term).toBe(0);
   });
 
@@ -186,5 +186,52 @@ describe("a voter that starts with an empty log", () => {
     network.heal();
     network.passTime(30);
     expect(network.node("n5").status()).toMatchObject({ role: "leader", recovering: false });
+  });
+
+  function probesSent(node: RaftCore): string[] {
+    for (let tick = 0; tick < defaultCoreConfig.electionTimeoutTicks; tick++) node.tick();
+    const ready = node.ready();
+    node.advance(ready);
+    return ready.messages.flatMap((envelope) => (envelope.body.type === "HistoryProbe" ? [envelope.to] : []));
+  }
+
+  // Churn seeds 1000848, 2600290: a disk replaced under its old id lists the voters of its config
+  // file; one of them was removed and its machine retired while the check waited, so it never
+  // answers. Before this, the node stayed a precandidate with commit index 0 for good.
+  it("waits for the voters of the newest configuration an answer reports, not for a voter removed since", () => {
+    const node = emptyVoter();
+    node.step(report("n1", { term: 4, lastIndex: 9, snapshotIndex: 0, commitIndex: 8, configuration: { index: 2, voters: ["n1", "n2", "n3"] } }));
+    expect(node.status().recovering).toBe(true);
+    // n1 is asked again with n3: its next answer may tell of a configuration changed meanwhile.
+    expect(probesSent(node)).toEqual(["n1", "n3"]);
+    node.step(report("n1", { term: 5, lastIndex: 12, snapshotIndex: 0, commitIndex: 11, configuration: { index: 10, voters: ["n1", "n2"] } }));
+    // Every voter of the configuration at 10 answered: the cluster has a history this log lacks.
+    expect(node.status()).toMatchObject({ term: 5, recovering: true });
+    node.step(voteRequest("n1", 6));
+    expect(votesGranted(node)).toEqual([false]);
+    // Over: the leader of term 6 brings this log up to date (its Proposals are no longer ignored).
+    const entries = Array.from({ length: 12 }, (_, position) => ({ index: position + 1, term: 6, command: { kind: "noop" as const } }));
+    node.step({ v: 1, cluster: "c", from: "n1", to: "n2", body: { type: "Proposal", term: 6, prevIndex: 0, prevTerm: 0, entries, commitIndex: 12 } });
+    expect(node.status()).toMatchObject({ lastIndex: 12, recovering: false });
+  });
+
+  it("asks a voter added since, whom its own member list lacks, and counts its answer", () => {
+    const node = emptyVoter();
+    node.step(report("n1", { term: 4, lastIndex: 9, snapshotIndex: 0, commitIndex: 8, configuration: { index: 7, voters: ["n1", "n2", "n3", "n4"] } }));
+    node.step(report("n3", { term: 4, lastIndex: 9, snapshotIndex: 0, commitIndex: 8 }));
+    expect(node.status()).toMatchObject({ term: 0, recovering: true });
+    expect(probesSent(node)).toEqual(["n1", "n3", "n4"]);
+    // n4 is no member of the configuration this node knows; its report is taken all the same, and
+    // it holds the largest term.
+    node.step({ v: 1, cluster: "c", from: "n4", to: "n2", body: { type: "HistoryReport", term: 6, lastIndex: 9, snapshotIndex: 0, commitIndex: 8 } });
+    expect(node.status()).toMatchObject({ term: 6, recovering: true });
+  });
+
+  it("never goes back to an older configuration a late answer reports", () => {
+    const node = emptyVoter();
+    node.step(report("n1", { term: 4, lastIndex: 9, snapshotIndex: 0, commitIndex: 8, configuration: { index: 7, voters: ["n1", "n2", "n3", "n4"] } }));
+    node.step(report("n3", { term: 4, lastIndex: 9, snapshotIndex: 0, commitIndex: 8, configuration: { index: 2, voters: ["n1", "n2", "n3"] } }));
+    expect(node.status().recovering).toBe(true);
+    expect(probesSent(node)).toEqual(["n1", "n3", "n4"]);
   });
 });

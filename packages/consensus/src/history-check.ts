@@ -1,4 +1,4 @@
-import type { HistoryReport, NodeId } from "@lockstep/protocol";
+import type { HistoryReport, NodeId, ReportedConfiguration } from "@lockstep/protocol";
 
 /**
  * What an empty voter learned from the other voters' HistoryReports (DESIGN.md §9, protocol-aware
@@ -21,6 +21,21 @@ import type { HistoryReport, NodeId } from "@lockstep/protocol";
  *   and nothing can be lost; `termAtLeast` is the largest term any of them reported (a vote this
  *   node may have cast before its loss was in a term some candidate still holds).
  * - `waiting`: some voter has not answered yet.
+ *
+ * Whose answers it waits for: the voters of the newest configuration it knows. It starts with
+ * the member list it was given (its config file: the disk names no configuration), and each
+ * answer tells the sender's configuration in effect (the last it knows committed) with the index
+ * that holds it. Committed configurations form one history, so the one with the largest index is
+ * the newest, and from then on the check waits for its voters instead. That lets it finish when a
+ * voter it was given has since been removed and its machine retired (it would never answer), and
+ * makes it ask a voter added since. Why the bound is kept (an argument, checked by the
+ * simulator's membership churn with wiped disks, not a proof): the newest configuration is
+ * learned only from a voter that knows it committed, so a majority of the configuration before it
+ * took the term that committed it, and with single-server changes all but at most one of that
+ * majority are voters of the newest configuration, which are all asked; a term of the lost disk
+ * that only a removed voter still holds would need a majority without the voters asked, which
+ * two configurations one change apart do not have. Answers of voters that are no longer waited
+ * for still count: each came after the loss.
  */
 /**
  * `commitIndexAtLeast` (with `history`): the largest commit index reported. Each answer came after
@@ -33,28 +48,50 @@ export type HistoryCheckOutcome =
   | { kind: "first_start"; termAtLeast: number };
 
 export class HistoryCheck {
-  private readonly unanswered: Set<NodeId>;
+  private readonly self: NodeId;
+  /** Every voter that answered at least once. */
+  private readonly answered = new Set<NodeId>();
+  /** The other voters of the newest configuration known: whose answers the check waits for. */
+  private required: ReadonlySet<NodeId>;
+  /** The index of that configuration; the given member list counts as index 0. */
+  private requiredConfigurationIndex = 0;
   private largestTerm = 0;
   private largestCommitIndex = 0;
   /** The first voter that reported a log, if any did. */
   private historyFrom: NodeId | null = null;
 
-  constructor(otherVoters: readonly NodeId[]) {
-    this.unanswered = new Set(otherVoters);
+  constructor(self: NodeId, givenVoters: readonly NodeId[]) {
+    this.self = self;
+    this.required = new Set(givenVoters.filter((voter) => voter !== self));
   }
 
-  /** The voters still to ask, in a stable order. */
+  /** The voters still to hear from, in a stable order. */
   get waitingFor(): NodeId[] {
-    return [...this.unanswered].sort();
+    return [...this.required].filter((voter) => !this.answered.has(voter)).sort();
   }
 
-  /** Records one voter's answer; a voter's later answers (duplicates, answers to later probes) change nothing. */
+  /**
+   * The voters to probe: every voter of the newest configuration, those that answered too, so
+   * that a configuration changed while the check waits (a voter removed and gone) is learned.
+   */
+  get toProbe(): NodeId[] {
+    return [...this.required].sort();
+  }
+
+  /** Records one answer; later answers of the same voter count too (each came after the loss). */
   record(from: NodeId, report: HistoryReport): HistoryCheckOutcome {
-    if (!this.unanswered.delete(from)) return { kind: "waiting" };
+    this.answered.add(from);
     this.largestTerm = Math.max(this.largestTerm, report.term);
     this.largestCommitIndex = Math.max(this.largestCommitIndex, report.commitIndex ?? 0);
     if (this.historyFrom === null && (report.lastIndex > 0 || report.snapshotIndex > 0)) this.historyFrom = from;
-    if (this.unanswered.size > 0) return { kind: "waiting" };
+    if (report.configuration !== undefined) this.noteConfiguration(report.configuration);
+    if (this.waitingFor.length > 0) return { kind: "waiting" };
     return this.historyFrom === null ? { kind: "first_start", termAtLeast: this.largestTerm } : { kind: "history", from: this.historyFrom, termAtLeast: this.largestTerm, commitIndexAtLeast: this.largestCommitIndex };
+  }
+
+  private noteConfiguration(configuration: ReportedConfiguration): void {
+    if (configuration.index <= this.requiredConfigurationIndex) return;
+    this.requiredConfigurationIndex = configuration.index;
+    this.required = new Set(configuration.voters.filter((voter) => voter !== this.self));
   }
 }

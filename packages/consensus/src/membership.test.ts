@@ -1,8 +1,10 @@
-import type { Member, NodeId } from "@lockstep/protocol";
+import type { ConsensusEnvelope, Member, NodeId } from "@lockstep/protocol";
 import { describe, expect, it } from "vitest";
 import { defaultCoreConfig } from "./core-config.js";
 import type { Logger } from "./interfaces.js";
 import { Network, transition } from "./testing/network.js";
+import { RaftCore } from "./raft-core.js";
+import { seededRandom } from "./testing/seeded-random.js";
 
 const member = (id: NodeId, voter = true): Member => ({ id, peerAddress: "", clientUrl: "", voter });
 const newcomer = (id: NodeId) => ({ id, peerAddress: `127.0.0.1:7${id.slice(1)}00`, clientUrl: `http://127.0.0.1:8${id.slice(1)}00` });
@@ -125,6 +127,25 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
     const network = cluster({ autoPromote: true });
     withLearner(network);
     expect(learners(network, "n1")).toEqual(["n4"]);
+    network.passTime(defaultCoreConfig.promoteStableTicks + 2);
+    for (const id of network.ids) expect(voters(network, id)).toEqual(["n1", "n2", "n3", "n4"]);
+  });
+
+  // Seed 3000113: within promoteLagEntriesMax of a short log, a learner that had acknowledged
+  // nothing was promoted; a restart that kept none of what it had received (allowed: nothing was
+  // acknowledged) left a voter that knew itself in no configuration and refused every vote.
+  it("promotes only a learner that acknowledged the leader's log through the configuration naming it, by itself or when asked", () => {
+    const network = cluster({ autoPromote: true });
+    network.join("n4");
+    network.cut("n1", "n4");
+    expect(network.node("n1").proposeMembershipChange({ kind: "add_learner", member: newcomer("n4") })).toMatchObject({ ok: true });
+    network.processReady("n1");
+    network.deliverAll();
+    network.passTime(defaultCoreConfig.promoteStableTicks + 2);
+    expect(learners(network, "n1")).toEqual(["n4"]);
+    expect(network.node("n1").status().lastIndex).toBeLessThan(defaultCoreConfig.promoteLagEntriesMax);
+    expect(network.node("n1").proposeMembershipChange({ kind: "promote", id: "n4" })).toEqual({ ok: false, reason: "learner_not_caught_up" });
+    network.heal();
     network.passTime(defaultCoreConfig.promoteStableTicks + 2);
     for (const id of network.ids) expect(voters(network, id)).toEqual(["n1", "n2", "n3", "n4"]);
   });
@@ -393,5 +414,111 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
     network.isolate("n3");
     network.passTime(40);
     expect(voters(network, "n1")).toEqual(["n1", "n2", "n3"]);
+  });
+});
+
+// Seed 3000113: n5 joined (its config file lists no members), was promoted, and restarted with
+// the entries that added it and its peers but an older commit index: the configuration in
+// effect on it is the empty one. It dropped every VoteRequest and HistoryProbe as "not a member",
+// and the four voters n1, n2, n3 and n5, with n2 on an empty disk, could elect no one.
+describe("a node outside its own configuration", () => {
+  it("takes VoteRequests from senders its stale configuration does not know, and votes", () => {
+    const members = [
+      { id: "n1", peerAddress: "", clientUrl: "", voter: true },
+      { id: "n2", peerAddress: "", clientUrl: "", voter: true },
+      { id: "n3", peerAddress: "", clientUrl: "", voter: true },
+    ];
+    const entries = [
+      { index: 1, term: 1, command: { kind: "members" as const, members } },
+      { index: 2, term: 2, command: { kind: "members" as const, members: [...members, { id: "n5", peerAddress: "", clientUrl: "", voter: true }] } },
+    ];
+    const config = { ...defaultCoreConfig, id: "n5", cluster: "c", members: [], random: seededRandom(4) };
+    const node = new RaftCore(config, { hardState: { term: 2, votedFor: null, commitIndex: 0 }, snapshot: null, entries });
+    node.advance(node.ready());
+    expect(node.status().members).toEqual([]);
+    node.step({ v: 1, cluster: "c", from: "n1", to: "n5", body: { type: "VoteRequest", term: 3, lastIndex: 2, lastTerm: 2, preVote: false, transfer: false } });
+    const ready = node.ready();
+    expect(ready.droppedMessages).toEqual([]);
+    expect(ready.messagesAfterPersist.map((envelope) => envelope.body)).toContainEqual(expect.objectContaining({ type: "Vote", term: 3, granted: true, preVote: false }));
+    node.advance(ready);
+    node.step({ v: 1, cluster: "c", from: "n2", to: "n5", body: { type: "HistoryProbe", term: 0 } });
+    expect(node.ready().messages.map((envelope) => envelope.body.type)).toEqual(["HistoryReport"]);
+  });
+});
+
+// Seed 3004801: a follower learns the commit index only from the next Proposal or heartbeat, so it
+// may hold a committed change and the change after it without knowing either committed, and then
+// be elected. Its configuration in effect is then two changes behind the log's last one.
+describe("a leader elected with two configuration entries above its commit index", () => {
+  it("commits past them only with a majority of each entry's voters too", () => {
+    const c0 = [member("n1"), member("n2"), member("n3"), member("n4", false)];
+    const promoted = c0.map((entry) => (entry.id === "n4" ? { ...entry, voter: true } : entry));
+    const removed = promoted.filter((entry) => entry.id !== "n3");
+    const entries = [
+      { index: 1, term: 1, command: { kind: "members" as const, members: c0 } },
+      { index: 2, term: 1, command: { kind: "members" as const, members: promoted } },
+      { index: 3, term: 1, command: { kind: "members" as const, members: removed } },
+    ];
+    const config = { ...defaultCoreConfig, id: "n1", cluster: "c", members: [], random: seededRandom(8), checkQuorum: false };
+    const node = new RaftCore(config, { hardState: { term: 1, votedFor: null, commitIndex: 1 }, snapshot: null, entries });
+    const envelope = (from: NodeId, body: ConsensusEnvelope["body"]): ConsensusEnvelope => ({ v: 1, cluster: "c", from, to: "n1", body });
+    for (let tick = 0; tick < 100 && node.status().role !== "leader"; tick++) {
+      node.tick();
+      const ready = node.ready();
+      node.advance(ready);
+      for (const sent of [...ready.messages, ...ready.messagesAfterPersist]) {
+        if (sent.to === "n2" && sent.body.type === "VoteRequest") node.step(envelope("n2", { type: "Vote", term: sent.body.term, granted: true, preVote: sent.body.preVote }));
+      }
+    }
+    expect(node.status()).toMatchObject({ role: "leader", term: 2, commitIndex: 1 });
+    node.advance(node.ready());
+    expect(node.status().lastIndex).toBe(4);
+    // n1 and n3 are a majority of the configuration in effect (index 1) but not of the one at 3.
+    node.step(envelope("n3", { type: "Acknowledgment", term: 2, matchIndex: 4 }));
+    node.advance(node.ready());
+    expect(node.status().commitIndex).toBe(1);
+    node.step(envelope("n2", { type: "Acknowledgment", term: 2, matchIndex: 4 }));
+    node.advance(node.ready());
+    expect(node.status().commitIndex).toBe(4);
+  });
+});
+
+// Seeds 3101962, 3102276: a leader removed a voter and went (stepped down, or its machine was
+// retired) before the others learned from a Proposal or heartbeat that the removal committed;
+// one follower knew it, the others counted the removed voter still and could elect no one.
+describe("a follower that does not know what committed", () => {
+  const entries = [1, 2, 3].map((index) => ({ index, term: 1, command: { kind: "noop" as const } }));
+  function follower(): RaftCore {
+    const config = { ...defaultCoreConfig, id: "n3", cluster: "c", members: ["n1", "n2", "n3", "n4"], random: seededRandom(5) };
+    const node = new RaftCore(config, { hardState: { term: 1, votedFor: null, commitIndex: 1 }, snapshot: null, entries });
+    node.advance(node.ready());
+    return node;
+  }
+  const voteRequest = (committed: { index: number; term: number }): ConsensusEnvelope => ({
+    v: 1,
+    cluster: "c",
+    from: "n4",
+    to: "n3",
+    body: { type: "VoteRequest", term: 2, lastIndex: 2, lastTerm: 1, preVote: true, transfer: false, committed },
+  });
+
+  it("learns it from an election message whose committed entry its log holds with the same term", () => {
+    const node = follower();
+    node.step(voteRequest({ index: 3, term: 1 }));
+    expect(node.status().commitIndex).toBe(3);
+  });
+
+  it("learns nothing from a committed entry of another term, or beyond its log", () => {
+    const node = follower();
+    node.step(voteRequest({ index: 3, term: 2 }));
+    node.step(voteRequest({ index: 7, term: 1 }));
+    expect(node.status().commitIndex).toBe(1);
+  });
+
+  it("tells its own in its election messages", () => {
+    const node = follower();
+    node.step(voteRequest({ index: 2, term: 1 }));
+    const sent = node.ready().messagesAfterPersist.map((envelope) => envelope.body);
+    expect(sent).toContainEqual(expect.objectContaining({ type: "Vote", committed: { index: 2, term: 1 } }));
   });
 });

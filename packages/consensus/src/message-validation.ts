@@ -56,8 +56,22 @@ export function checkEnvelope(envelope: ConsensusEnvelope, view: AddressingView)
   // A leader's messages are taken from a sender this node does not know as a member: this node's
   // configuration may be behind (it learns the commit that added the sender only from the sender),
   // or it is joining and knows none yet. The term rules and the checks below still apply.
-  if (!view.isMember(envelope.from) && !sentByLeaders(envelope.body)) return "not_a_member";
+  // So is a HistoryReport: an empty voter asks the voters of the newest configuration the answers
+  // told it, which its own (a config file's list) may lack; a report only raises what it waits for.
+  // And a node outside its own configuration takes VoteRequests and HistoryProbes from anyone:
+  // that configuration may be behind (a member that joined and restarted with an older commit
+  // index than the entries that added it and its peers knows none of them; seed 3000113), and
+  // dropping them could leave the configuration it belongs to without the votes to elect anyone.
+  // The vote rules still apply (`ignoreVoteRequest`). Not the rest: a leader that removed itself
+  // is outside its configuration too, and keeps no progress for a stranger's Forward.
+  if (!view.isMember(envelope.from) && !sentByLeaders(envelope.body) && !answeredOutsideConfiguration(envelope.body, view)) return "not_a_member";
   return checkMessage(envelope.body);
+}
+
+/** What a node takes from a sender it does not know as a member (see `checkEnvelope`). */
+function answeredOutsideConfiguration(message: ConsensusMessage, view: AddressingView): boolean {
+  if (message.type === "HistoryReport") return true;
+  return (message.type === "VoteRequest" || message.type === "HistoryProbe") && !view.isMember(view.self);
 }
 
 /** Messages only a leader sends. */

@@ -2,6 +2,7 @@ import type {
   HistoryReport,
   Acknowledgment,
   Command,
+  CommitHint,
   Commit,
   ConsensusEnvelope,
   ConsensusMessage,
@@ -102,8 +103,18 @@ export class RaftCore {
   private voterPeers: NodeId[] = [];
   /** Committed entries up to here were looked at for configuration changes. */
   private configurationScannedIndex: number;
+  /**
+   * The index of the entry or snapshot that holds `configuration` (0: the bootstrap list), as a
+   * HistoryReport tells it: committed configurations form one history, ordered by this index.
+   */
+  private configurationIndex: number;
   /** Leader: the index of its last configuration entry (its whole log at election); no new change until it commits. */
   private pendingConfigurationIndex = 0;
+  /**
+   * Leader: the configuration entries its log held above its commit index when it was elected,
+   * with their voters; dropped as the commit index passes them (`maybeCommit`).
+   */
+  private inheritedConfigurations: { index: number; voters: readonly NodeId[] }[] = [];
   /**
    * Leader: the index of this term's first entry (its no-op). A follower that holds it has been
    * brought up to date by this leader, so it is not recovering from a lost disk (it would grant
@@ -206,6 +217,7 @@ export class RaftCore {
     // The bootstrap list counts only while neither a snapshot nor a committed entry says otherwise.
     this.configuration = persisted.snapshot === null ? Configuration.fromBootstrap(config.members) : new Configuration(persisted.snapshot.meta.members);
     this.configurationScannedIndex = this.log.snapshotIndex;
+    this.configurationIndex = persisted.snapshot === null ? 0 : this.log.snapshotIndex;
     this.setConfiguration(this.configuration);
     this.startHistoryCheck(persisted);
     this.noteCommitted();
@@ -242,6 +254,7 @@ export class RaftCore {
       this.drop(envelope.from, envelope.body, refused);
       return;
     }
+    this.learnCommit(envelope.body);
     this.stepRole(envelope.from, envelope.body);
     this.noteCommitted();
   }
@@ -249,7 +262,14 @@ export class RaftCore {
   private stepRole(from: NodeId, message: ConsensusMessage): void {
     // Neither history message speaks for a leader or a candidate: no term rule applies to them.
     if (message.type === "HistoryProbe") {
-      this.outbox.send(from, { type: "HistoryReport", term: this.term, lastIndex: this.log.lastIndex(), snapshotIndex: this.log.snapshotIndex, commitIndex: this.log.commitIndex });
+      this.outbox.send(from, {
+        type: "HistoryReport",
+        term: this.term,
+        lastIndex: this.log.lastIndex(),
+        snapshotIndex: this.log.snapshotIndex,
+        commitIndex: this.log.commitIndex,
+        configuration: { index: this.configurationIndex, voters: [...this.configuration.voters] },
+      });
       return;
     }
     if (message.type === "HistoryReport") {
@@ -478,7 +498,8 @@ export class RaftCore {
         if (this.leader !== this.id) fail("leader does not know itself as leader");
         if (!this.configuration.isVoter(this.id) && this.leaving === null) fail("leader is not a voter of its configuration");
         if (this.leaving !== null && this.configuration.isVoter(this.id)) fail("a leader that is a voter is leaving");
-        if (this.countConfigurationEntries(this.log.commitIndex + 1, this.log.lastIndex()) > 1) fail("more than one configuration change uncommitted");
+        // Its own entries: an inherited log may hold more (see `inheritedConfigurations`).
+        if (this.countConfigurationEntries(Math.max(this.log.commitIndex + 1, this.termFirstIndex), this.log.lastIndex()) > 1) fail("more than one configuration change uncommitted");
         for (const { id: member } of this.configuration.members) {
           const entry = this.progressOf(member);
           if (entry.matchIndex > this.log.lastIndex()) fail(`match of ${member} ${entry.matchIndex} > last ${this.log.lastIndex()}`);
@@ -751,6 +772,11 @@ export class RaftCore {
     // changes the configuration only after committing an entry of its own term).
     this.pendingConfigurationIndex = this.config.unsafeBreakRule === "membership_change_before_term_commit" ? 0 : this.log.lastIndex();
     this.termFirstIndex = this.log.lastIndex() + 1;
+    this.inheritedConfigurations = [];
+    for (let index = Math.max(this.log.commitIndex + 1, this.log.firstIndex()); index <= this.log.lastIndex(); index++) {
+      const command = this.log.entryAt(index)?.command;
+      if (command?.kind === "members") this.inheritedConfigurations.push({ index, voters: new Configuration(command.members).voters });
+    }
     this.logger.info({ term: this.term }, "became leader");
     // Won with every voter's answer: each had a term at most this one when it answered, after
     // this disk was lost, so this term bounds the one the disk lost, which is what a pending
@@ -914,6 +940,7 @@ export class RaftCore {
         lastTerm: this.log.lastTerm(),
         preVote: kind === "preVote",
         transfer: kind === "transfer",
+        ...this.commitHint(),
       };
       this.outbox.send(peer, request);
     }
@@ -962,7 +989,29 @@ export class RaftCore {
   }
 
   private sendVote(to: NodeId, vote: Vote): void {
-    this.outbox.send(to, vote);
+    this.outbox.send(to, { ...vote, ...this.commitHint() });
+  }
+
+  /** What this node knows committed, for election messages (`CommitHint`). */
+  private commitHint(): { committed?: CommitHint } {
+    const index = this.log.commitIndex;
+    const term = this.log.term(index);
+    return index === 0 || term === undefined ? {} : { committed: { index, term } };
+  }
+
+  /**
+   * Takes the commit index another node's election message reports, where this log holds the
+   * same entry there (Log Matching: then it holds the same log up to it). A leader keeps its own
+   * count. Without this, a removal that committed and whose leader went before telling the others
+   * left them counting a voter whose machine is gone, unable to elect (seeds 3101962, 3102276).
+   */
+  private learnCommit(message: ConsensusMessage): void {
+    if (this.role === "leader" || (message.type !== "VoteRequest" && message.type !== "Vote")) return;
+    const hint = message.committed;
+    if (hint === undefined || hint.index <= this.log.commitIndex || hint.index > this.log.lastIndex()) return;
+    if (this.log.term(hint.index) !== hint.term) return;
+    this.logger.debug({ index: hint.index, previous: this.log.commitIndex }, "commit index learned from an election message");
+    this.log.commitTo(hint.index);
   }
 
   private ignoreVote(vote: Vote): IgnoreReason {
@@ -1060,18 +1109,18 @@ export class RaftCore {
     const otherVoters = this.configuration.voters.filter((voter) => voter !== this.id);
     if (otherVoters.length === 0) return;
     this.recovering = true;
-    this.historyCheck = new HistoryCheck(otherVoters);
+    this.historyCheck = new HistoryCheck(this.id, otherVoters);
     this.ticksSinceHistoryProbe = this.config.electionTimeoutTicks;
     this.logger.info({ voters: otherVoters }, "empty log: asking the other voters whether the cluster has a history before voting");
   }
 
-  /** Asks the voters that have not answered, once per election timeout. */
+  /** Asks the voters of the newest configuration known, once per election timeout (`HistoryCheck.toProbe`). */
   private tickHistoryCheck(): void {
     if (this.historyCheck === null) return;
     this.ticksSinceHistoryProbe++;
     if (this.ticksSinceHistoryProbe < this.config.electionTimeoutTicks) return;
     this.ticksSinceHistoryProbe = 0;
-    for (const voter of this.historyCheck.waitingFor) this.outbox.send(voter, { type: "HistoryProbe", term: this.term });
+    for (const voter of this.historyCheck.toProbe) this.outbox.send(voter, { type: "HistoryProbe", term: this.term });
   }
 
   private onHistoryReport(from: NodeId, report: HistoryReport): void {
@@ -1198,7 +1247,10 @@ export class RaftCore {
       this.retainedSnapshot = snapshot;
       // The snapshot's configuration is the one at its index; later entries may change it again.
       this.configurationScannedIndex = index;
-      if (snapshot.meta.members.length > 0) this.setConfiguration(new Configuration(snapshot.meta.members));
+      if (snapshot.meta.members.length > 0) {
+        this.configurationIndex = index;
+        this.setConfiguration(new Configuration(snapshot.meta.members));
+      }
     }
     // In messagesAfterPersist: the leader learns of the snapshot only once it is durable here.
     this.sendAcknowledgment(from, index, undefined);
@@ -1390,11 +1442,22 @@ export class RaftCore {
       this.matchScratch.sort((left, right) => right - left);
       this.matchScratch.length = this.configuration.voters.length;
     }
-    const index = majorityIndex(this.matchScratch, this.sortScratch);
+    let index = majorityIndex(this.matchScratch, this.sortScratch);
+    // A log inherited at election may hold two configuration entries above this leader's commit
+    // index (a follower learns the commit index only from the next Proposal or heartbeat, so it
+    // may hold X committed and the next change Y, proposed once X was, without knowing X is). The
+    // configuration in effect here is then two changes behind Y, and a majority of it need not
+    // meet a majority of Y: an index passes an inherited entry only with a majority of that
+    // entry's voters too (seed 3004801).
+    for (const inherited of this.inheritedConfigurations) {
+      if (inherited.index > index) break;
+      index = Math.min(index, majorityIndex(inherited.voters.map((voter) => this.progress.get(voter)?.matchIndex ?? 0), this.sortScratch));
+    }
     const figure8Broken = this.config.unsafeBreakRule === "commit_old_term_by_count";
     if (index <= this.log.commitIndex || (!figure8Broken && this.log.term(index) !== this.term)) return false;
     const firstOfTerm = this.log.term(this.log.commitIndex) !== this.term;
     this.log.commitTo(index);
+    while (this.inheritedConfigurations.length > 0 && (this.inheritedConfigurations[0]?.index ?? 0) <= index) this.inheritedConfigurations.shift();
     if (this.recovering && this.historyCheck === null && this.log.term(index) === this.term) {
       // Elected while recovering (every voter granted, or a plain majority of the others): its log
       // held every committed entry then (§5.4), and now a majority holds its own: it is up to date.
@@ -1504,6 +1567,7 @@ export class RaftCore {
     if (this.leadTransferee !== null || this.leaving !== null || this.configurationChangePending()) return { ok: false, reason: "change_in_progress" };
     const next = this.configuration.apply(change);
     if (!next.ok) return next;
+    if (change.kind === "promote" && !this.learnerHoldsCurrentLog(change.id)) return { ok: false, reason: "learner_not_caught_up" };
     const nextConfiguration = new Configuration(next.members);
     if (!this.keepsReachableMajority(nextConfiguration)) return { ok: false, reason: "would_lose_quorum" };
     const entry = this.appendCommands([{ kind: "members", members: next.members }]);
@@ -1569,7 +1633,10 @@ export class RaftCore {
     let changed: Configuration | null = null;
     for (let index = Math.max(this.configurationScannedIndex, this.log.snapshotIndex) + 1; index <= commitIndex; index++) {
       const command = this.log.entryAt(index)?.command;
-      if (command?.kind === "members") changed = new Configuration(command.members);
+      if (command?.kind === "members") {
+        changed = new Configuration(command.members);
+        this.configurationIndex = index;
+      }
     }
     this.configurationScannedIndex = commitIndex;
     if (changed !== null && !changed.equals(this.configuration)) this.setConfiguration(changed);
@@ -1664,6 +1731,18 @@ export class RaftCore {
   }
 
   /**
+   * Whether a learner's acknowledgments show it holds, durably, this leader's first entry and the
+   * configuration in effect (which names it): only then may it become a voter. Within
+   * `promoteLagEntriesMax` of a short log alone, a learner that had acknowledged nothing was
+   * promoted; restarted on a disk that had kept none of what it received (never acknowledged, so
+   * allowed to go), it knew itself in no configuration, refused every vote as a joining node,
+   * and the four voters, one of them on an empty disk, could elect no one (seed 3000113).
+   */
+  private learnerHoldsCurrentLog(learner: NodeId): boolean {
+    return this.progressOf(learner).matchIndex >= Math.max(this.termFirstIndex, this.configurationIndex);
+  }
+
+  /**
    * The leader's share of membership upkeep, once per tick: promote a learner that has stayed
    * within `promoteLagEntriesMax` of the log for `promoteStableTicks`, and (when enabled) remove
    * a voter not heard from for `deadMemberRemoveAfterTicks`, never below `votersMin` voters.
@@ -1671,7 +1750,7 @@ export class RaftCore {
   private tickMembership(): void {
     const lastIndex = this.log.lastIndex();
     for (const learner of this.configuration.learners) {
-      const caughtUp = lastIndex - this.progressOf(learner).matchIndex <= this.config.promoteLagEntriesMax;
+      const caughtUp = this.learnerHoldsCurrentLog(learner) && lastIndex - this.progressOf(learner).matchIndex <= this.config.promoteLagEntriesMax;
       this.learnerCaughtUpTicks.set(learner, caughtUp ? (this.learnerCaughtUpTicks.get(learner) ?? 0) + 1 : 0);
     }
     if (this.configurationChangePending() || this.leadTransferee !== null || this.leaving !== null) return;

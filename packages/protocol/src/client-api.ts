@@ -133,6 +133,8 @@ export const errorHttpStatus = {
   would_lose_quorum: 409,
   already_member: 409,
   not_a_learner: 409,
+  /** A promotion of a learner that has not yet acknowledged the leader's log through the configuration that names it. */
+  learner_not_caught_up: 409,
   no_leader: 503,
   invalid_transition: 409,
   expect_failed: 409,

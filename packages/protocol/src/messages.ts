@@ -65,6 +65,16 @@ export const RejectSchema = z.object({
 export type Reject = z.infer<typeof RejectSchema>;
 
 /** Candidate -> all. `preVote` asks "would you vote for me?" without disturbing anyone's term (Raft thesis §9.6). */
+/**
+ * The sender's commit index and the term of its entry there, on election messages. A node whose
+ * log holds an entry of that term at that index holds the same log up to it (Raft's Log Matching),
+ * so it knows that much committed too. A node learns the commit index only from the next Proposal
+ * or heartbeat; when a leader goes first, this is how the others still learn what committed (a
+ * configuration change above all: one that removed a voter whose machine is gone).
+ */
+export const CommitHintSchema = z.object({ index: IndexSchema, term: TermSchema });
+export type CommitHint = z.infer<typeof CommitHintSchema>;
+
 export const VoteRequestSchema = z.object({
   type: z.literal("VoteRequest"),
   term: TermSchema,
@@ -73,6 +83,7 @@ export const VoteRequestSchema = z.object({
   preVote: z.boolean(),
   /** Set when the election follows a `TimeoutNow`: voters then ignore their leader lease. */
   transfer: z.boolean(),
+  committed: CommitHintSchema.optional(),
 });
 export type VoteRequest = z.infer<typeof VoteRequestSchema>;
 
@@ -88,6 +99,7 @@ export const VoteSchema = z.object({
    * false, so a node that does not know this field counts it as a refusal.
    */
   recovering: z.boolean().optional(),
+  committed: CommitHintSchema.optional(),
 });
 export type Vote = z.infer<typeof VoteSchema>;
 
@@ -162,8 +174,20 @@ export const HistoryProbeSchema = z.object({
 export type HistoryProbe = z.infer<typeof HistoryProbeSchema>;
 
 /**
- * The answer to a HistoryProbe: the sender's term, how far its log reaches and what it knows is
- * committed (absent from senders older than the field). Never changes the receiver's term.
+ * The sender's configuration in effect (the last it knows committed): the index of the entry or
+ * snapshot that holds it (0: the bootstrap list), and its voters. Committed configurations form
+ * one history, so the one with the largest index is the newest any answer knows.
+ */
+export const ReportedConfigurationSchema = z.object({
+  index: IndexSchema,
+  voters: z.array(NodeIdSchema).max(configurationMembersMax),
+});
+export type ReportedConfiguration = z.infer<typeof ReportedConfigurationSchema>;
+
+/**
+ * The answer to a HistoryProbe: the sender's term, how far its log reaches, what it knows is
+ * committed and its configuration in effect (both absent from senders older than the fields).
+ * Never changes the receiver's term.
  */
 export const HistoryReportSchema = z.object({
   type: z.literal("HistoryReport"),
@@ -171,6 +195,7 @@ export const HistoryReportSchema = z.object({
   lastIndex: IndexSchema,
   snapshotIndex: IndexSchema,
   commitIndex: IndexSchema.optional(),
+  configuration: ReportedConfigurationSchema.optional(),
 });
 export type HistoryReport = z.infer<typeof HistoryReportSchema>;
 

@@ -14,7 +14,7 @@ export type MembershipChange =
   | { kind: "promote"; id: NodeId }
   | { kind: "remove"; id: NodeId };
 
-export type MembershipChangeRefusal = "not_leader" | "no_leader" | "change_in_progress" | "would_lose_quorum" | "unknown_member" | "already_member" | "not_a_learner";
+export type MembershipChangeRefusal = "not_leader" | "no_leader" | "change_in_progress" | "would_lose_quorum" | "unknown_member" | "already_member" | "not_a_learner" | "learner_not_caught_up";
 
 export type MembershipChangeOutcome =
   | { ok: true; index: number; members: ConfiguredMember[] }

@@ -63,5 +63,7 @@ export function sendChangeOutcome(response: ServerResponse, change: MembershipCh
       return sendError(response, "already_member", `${id} is already a member`, reason);
     case "not_a_learner":
       return sendError(response, "not_a_learner", `${id} is already a voter`, reason);
+    case "learner_not_caught_up":
+      return sendError(response, "learner_not_caught_up", `${id} has not yet acknowledged the leader's log through the configuration that names it; retry once it has caught up (GET /v1/cluster shows its progress)`, { ...leader, ...reason });
   }
 }

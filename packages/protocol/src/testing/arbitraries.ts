@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import type { ClientSession, Command, Entry, MembersCommand, NoopCommand, TransitionCommand } from "../commands.js";
+import { configurationMembersMax } from "../commands.js";
 import { identifierLengthMax, keyLengthMax, stateNameLengthMax } from "../ids.js";
 import {
   entriesPerMessageMax,
@@ -135,6 +136,7 @@ export const rejectArbitrary: fc.Arbitrary<Reject> = record<Reject>(
   },
   ["type", "term", "reason", "rejectedIndex"],
 );
+const commitHintArbitrary = fc.record({ index: indexArbitrary, term: termArbitrary }, { noNullPrototype: true });
 export const voteRequestArbitrary: fc.Arbitrary<VoteRequest> = record<VoteRequest>(
   {
     type: fc.constant("VoteRequest"),
@@ -143,11 +145,12 @@ export const voteRequestArbitrary: fc.Arbitrary<VoteRequest> = record<VoteReques
     lastTerm: termArbitrary,
     preVote: fc.boolean(),
     transfer: fc.boolean(),
+    committed: commitHintArbitrary,
   },
   ["type", "term", "lastIndex", "lastTerm", "preVote", "transfer"],
 );
 export const voteArbitrary: fc.Arbitrary<Vote> = record<Vote>(
-  { type: fc.constant("Vote"), term: termArbitrary, granted: fc.boolean(), preVote: fc.boolean() },
+  { type: fc.constant("Vote"), term: termArbitrary, granted: fc.boolean(), preVote: fc.boolean(), committed: commitHintArbitrary },
   ["type", "term", "granted", "preVote"],
 );
 export const snapshotChunkArbitrary: fc.Arbitrary<SnapshotChunk> = record<SnapshotChunk>(
@@ -198,7 +201,14 @@ export const historyProbeArbitrary: fc.Arbitrary<HistoryProbe> = record<HistoryP
   ["type", "term"],
 );
 export const historyReportArbitrary: fc.Arbitrary<HistoryReport> = record<HistoryReport>(
-  { type: fc.constant("HistoryReport"), term: termArbitrary, lastIndex: indexArbitrary, snapshotIndex: indexArbitrary, commitIndex: indexArbitrary },
+  {
+    type: fc.constant("HistoryReport"),
+    term: termArbitrary,
+    lastIndex: indexArbitrary,
+    snapshotIndex: indexArbitrary,
+    commitIndex: indexArbitrary,
+    configuration: fc.record({ index: indexArbitrary, voters: fc.uniqueArray(nodeIdArbitrary, { maxLength: configurationMembersMax }) }, { noNullPrototype: true }),
+  },
   ["type", "term", "lastIndex", "snapshotIndex"],
 );
 export const helloArbitrary: fc.Arbitrary<Hello> = record<Hello>(
