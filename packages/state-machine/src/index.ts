@@ -12,6 +12,7 @@ export {
 export { canonicalDefinitionJson, definitionHash } from "./definition-hash.js";
 export { sha256, sha256Hex } from "./sha256.js";
 export { crc32, crc32Hex } from "./crc32.js";
+export { commandFingerprint, sameWriteCommand } from "./command-fingerprint.js";
 export type {
   ClientSession,
   Command,

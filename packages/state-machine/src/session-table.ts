@@ -1,10 +1,26 @@
 import type { SessionExpiredResult, SessionRefusal, WriteResult } from "./apply-result.js";
 import { assert } from "./assert.js";
+import type { WriteCommand } from "./command.js";
+import { commandFingerprint, sameWriteCommand } from "./command-fingerprint.js";
 
-/** One remembered answer: the command it answered (its fingerprint) and the result. */
-export interface SessionAnswer {
-  readonly fingerprint: string;
-  readonly result: WriteResult;
+/**
+ * One remembered answer and the command it answered. An answer applied here keeps the command
+ * itself, so that no fingerprint string is built per write (only a snapshot, or a retry checked
+ * against a restored answer, builds one); an answer restored from a snapshot keeps the
+ * fingerprint the snapshot recorded.
+ */
+export type SessionAnswer =
+  | { readonly command: WriteCommand; readonly result: WriteResult }
+  | { readonly fingerprint: string; readonly result: WriteResult };
+
+/** The fingerprint a snapshot records for `answer` (`commandFingerprint` of its command). */
+export function answerFingerprint(answer: SessionAnswer): string {
+  return "command" in answer ? commandFingerprint(answer.command) : answer.fingerprint;
+}
+
+/** Whether `answer` answered `command` (the same fingerprint). */
+function answers(answer: SessionAnswer, command: WriteCommand): boolean {
+  return "command" in answer ? sameWriteCommand(answer.command, command) : answer.fingerprint === commandFingerprint(command);
 }
 
 /** One client's session: the answers to its most recent seqs. */
@@ -40,11 +56,23 @@ export interface SessionExpirations {
  * `sessionsMax` is reached and another registers. Tolerant of reordering: a client may have many
  * requests in flight, and each seq inside its window is evaluated once.
  */
+/** A session in the table's activity order: a doubly linked list from least to most recently active. */
+interface SessionLink {
+  readonly clientId: string;
+  readonly record: ClientSessionRecord;
+  older: SessionLink | null;
+  newer: SessionLink | null;
+}
+
 export class SessionTable {
   #limits: SessionTableLimits;
-  // Map iteration order is insertion order; a session is re-inserted on every activity, so the
-  // first entry is always the least recently active one: eviction and idle expiry are O(1) each.
-  readonly #sessions = new Map<string, ClientSessionRecord>();
+  // Looked up by id; ordered by activity in a linked list, so that moving a session to the
+  // most recent end on every write is two pointer swaps (re-inserting it in the map, as before,
+  // cost a delete and an insert per write). The least recently active session is `#oldest`:
+  // eviction and idle expiry are O(1) each.
+  readonly #sessions = new Map<string, SessionLink>();
+  #oldest: SessionLink | null = null;
+  #newest: SessionLink | null = null;
   readonly #expirations: SessionExpirations = { capacity: 0, idle: 0 };
   #registeredTotal = 0;
 
@@ -78,16 +106,14 @@ export class SessionTable {
     const clientId = String(index);
     assert(!this.#sessions.has(clientId), `session ${clientId} registered twice`);
     while (this.#sessions.size >= this.#limits.sessionsMax) this.#expireOldest("capacity");
-    this.#sessions.set(clientId, { lastActivityIndex: index, highestSeq: 0, answers: new Map() });
+    this.#append(clientId, { lastActivityIndex: index, highestSeq: 0, answers: new Map() });
     this.#registeredTotal++;
     return clientId;
   }
 
   /** Expires every session idle for more than `sessionIdleEntriesMax` entries before `index`. */
   expireIdle(index: number): void {
-    for (;;) {
-      const oldest = this.#sessions.values().next();
-      if (oldest.done === true || index - oldest.value.lastActivityIndex <= this.#limits.sessionIdleEntriesMax) return;
+    while (this.#oldest !== null && index - this.#oldest.record.lastActivityIndex > this.#limits.sessionIdleEntriesMax) {
       this.#expireOldest("idle");
     }
   }
@@ -98,17 +124,17 @@ export class SessionTable {
    * another command, `session_expired` for an unknown session or a seq below the window), or
    * `undefined` when the command is new: the caller then evaluates it and calls `remember`.
    */
-  begin(index: number, clientId: string, seq: number, fingerprint: string): WriteResult | SessionRefusal | undefined {
+  begin(index: number, clientId: string, seq: number, command: WriteCommand): WriteResult | SessionRefusal | undefined {
     // Hot path: build the message only when the check fails.
     if (!(Number.isSafeInteger(seq) && seq >= 1)) assert(false, `session seq must be a positive integer, got ${seq}`);
-    const record = this.#sessions.get(clientId);
-    if (record === undefined) return expired(clientId, seq, "unknown_session", null);
-    this.#sessions.delete(clientId);
+    const link = this.#sessions.get(clientId);
+    if (link === undefined) return expired(clientId, seq, "unknown_session", null);
+    this.#touch(link);
+    const record = link.record;
     record.lastActivityIndex = index;
-    this.#sessions.set(clientId, record);
     const stored = record.answers.get(seq);
     if (stored !== undefined) {
-      return stored.fingerprint === fingerprint ? stored.result : { ok: false, code: "request_id_reused", clientId, seq };
+      return answers(stored, command) ? stored.result : { ok: false, code: "request_id_reused", clientId, seq };
     }
     const oldestSeq = this.oldestSeq(record);
     if (seq < oldestSeq) return expired(clientId, seq, "seq_below_window", oldestSeq);
@@ -117,8 +143,9 @@ export class SessionTable {
 
   /** Stores the answer for a seq that `begin` reported as new, and slides the window. */
   remember(clientId: string, seq: number, answer: SessionAnswer): void {
-    const record = this.#sessions.get(clientId);
-    if (record === undefined) return assert(false, `remember without begin for session ${clientId}`);
+    const link = this.#sessions.get(clientId);
+    if (link === undefined) return assert(false, `remember without begin for session ${clientId}`);
+    const record = link.record;
     record.answers.set(seq, answer);
     if (seq <= record.highestSeq) return;
     const previousOldestSeq = this.oldestSeq(record);
@@ -130,7 +157,7 @@ export class SessionTable {
   setLimits(limits: SessionTableLimits, index: number): void {
     this.#limits = limits;
     while (this.#sessions.size > limits.sessionsMax) this.#expireOldest("capacity");
-    for (const record of this.#sessions.values()) {
+    for (const { record } of this.#sessions.values()) {
       const oldestSeq = this.oldestSeq(record);
       for (const seq of record.answers.keys()) if (seq < oldestSeq) record.answers.delete(seq);
     }
@@ -138,21 +165,47 @@ export class SessionTable {
   }
 
   /** Sessions from least to most recently active. */
-  sessions(): IterableIterator<[string, ClientSessionRecord]> {
-    return this.#sessions.entries();
+  *sessions(): IterableIterator<[string, ClientSessionRecord]> {
+    for (let link = this.#oldest; link !== null; link = link.newer) yield [link.clientId, link.record];
   }
 
   /** Re-creates a session from a snapshot; sessions must come least recently active first. */
   restoreSession(clientId: string, record: ClientSessionRecord): void {
     assert(!this.#sessions.has(clientId), `duplicate session ${clientId}`);
     assert(this.#sessions.size < this.#limits.sessionsMax, "more sessions than sessionsMax");
-    this.#sessions.set(clientId, record);
+    this.#append(clientId, record);
+  }
+
+  /** Adds a session as the most recently active one. */
+  #append(clientId: string, record: ClientSessionRecord): void {
+    const link: SessionLink = { clientId, record, older: this.#newest, newer: null };
+    if (this.#newest === null) this.#oldest = link;
+    else this.#newest.newer = link;
+    this.#newest = link;
+    this.#sessions.set(clientId, link);
+  }
+
+  /** Moves a session to the most recently active end. */
+  #touch(link: SessionLink): void {
+    if (link === this.#newest) return;
+    // Not the newest, so `newer` is set; unlink, then append.
+    const newer = link.newer!;
+    newer.older = link.older;
+    if (link.older === null) this.#oldest = newer;
+    else link.older.newer = newer;
+    link.older = this.#newest;
+    link.newer = null;
+    this.#newest!.newer = link;
+    this.#newest = link;
   }
 
   #expireOldest(reason: keyof SessionExpirations): void {
-    const oldest = this.#sessions.keys().next();
-    assert(oldest.done !== true, "expiring a session from an empty table");
-    this.#sessions.delete(oldest.value);
+    const oldest = this.#oldest;
+    assert(oldest !== null, "expiring a session from an empty table");
+    this.#oldest = oldest.newer;
+    if (this.#oldest === null) this.#newest = null;
+    else this.#oldest.older = null;
+    this.#sessions.delete(oldest.clientId);
     this.#expirations[reason]++;
   }
 
@@ -160,7 +213,13 @@ export class SessionTable {
   assertInvariants(appliedIndex: number): void {
     assert(this.#sessions.size <= this.#limits.sessionsMax, "more sessions than sessionsMax");
     let previousActivityIndex = 0;
-    for (const [clientId, record] of this.#sessions) {
+    let linked = 0;
+    let older: SessionLink | null = null;
+    for (let link = this.#oldest; link !== null; link = link.newer) {
+      const { clientId, record } = link;
+      assert(link.older === older && this.#sessions.get(clientId) === link, `session ${clientId} is linked out of place`);
+      older = link;
+      linked++;
       assert(record.lastActivityIndex > previousActivityIndex, `session ${clientId} is out of activity order`);
       assert(record.lastActivityIndex <= appliedIndex, `session ${clientId} is active after the applied index`);
       assert(Number(clientId) <= record.lastActivityIndex, `session ${clientId} is active before it was registered`);
@@ -172,6 +231,7 @@ export class SessionTable {
         assert(seq >= oldestSeq && seq <= record.highestSeq, `session ${clientId} holds an answer outside its window`);
       }
     }
+    assert(older === this.#newest && linked === this.#sessions.size, "the activity list does not hold every session once");
   }
 }
 

@@ -14,7 +14,7 @@ import { compareStrings } from "./compare-strings.js";
 import { allowedTargets, parseDefinition, type Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
 import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
-import { SessionTable, type SessionExpirations } from "./session-table.js";
+import { answerFingerprint, SessionTable, type SessionExpirations } from "./session-table.js";
 import { TokenTable } from "./token-table.js";
 import { decodeSnapshot, encodeSnapshot, SnapshotWriter, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
 import { defaultStoreLimits, keyBytes, storeLimitsProblem, type StoreLimits } from "./store-limits.js";
@@ -58,11 +58,6 @@ export interface StoreUsage {
 export type RestoreResult = { ok: true; store: Store } | RestoreFailure;
 
 const noopResult: NoopResult = Object.freeze({ ok: true, kind: "noop" });
-
-/** Identifies the command a request id answered: a retry must be this same command. */
-function fingerprintOf(command: WriteCommand): string {
-  return JSON.stringify([command.kind, command.key, command.kind === "transition" ? command.to : null, command.expect ?? null]);
-}
 
 /**
  * The replicated store: `key -> { state, revision }`, the member list, the limits and the client
@@ -307,11 +302,10 @@ export class Store {
   #applyWrite(index: number, command: WriteCommand): ApplyResult {
     const session = command.session;
     if (session === undefined) return this.#evaluate(index, command);
-    const fingerprint = fingerprintOf(command);
-    const known = this.#sessions.begin(index, session.clientId, session.seq, fingerprint);
+    const known = this.#sessions.begin(index, session.clientId, session.seq, command);
     if (known !== undefined) return known;
     const result = this.#evaluate(index, command);
-    this.#sessions.remember(session.clientId, session.seq, { fingerprint, result });
+    this.#sessions.remember(session.clientId, session.seq, { command, result });
     return result;
   }
 
@@ -411,7 +405,7 @@ export class Store {
     for (const [clientId, record] of this.#sessions.sessions()) {
       const answers = [...record.answers]
         .sort((left, right) => left[0] - right[0])
-        .map(([seq, answer]) => [seq, answer.fingerprint, answer.result] as const);
+        .map(([seq, answer]) => [seq, answerFingerprint(answer), answer.result] as const);
       sessions.push({ clientId, lastActivityIndex: record.lastActivityIndex, highestSeq: record.highestSeq, answers });
     }
     return {

@@ -25,8 +25,8 @@ import { readEntriesFromSegments } from "./segment-reader.js";
 import type { LocatedEntry } from "./segment-reader.js";
 import { encodeSnapshotFile, readSnapshotFile, snapshotPath } from "./snapshot-file.js";
 import { StorageError } from "./storage-error.js";
+import { encodeTextRecords, recordHeaderBytes, RecordType } from "./record-codec.js";
 import {
-  encodeEntryRecord,
   encodeHardStateRecord,
   encodeLogResetRecord,
   encodeSegmentHeader,
@@ -159,9 +159,11 @@ export class FileStorage implements Storage {
   persist(write: StorageWrite): Promise<void> {
     const refusal = this.refusal() ?? this.overload() ?? misuse(whyEntriesDoNotFit(this.bounds(), write.entries));
     if (refusal !== null) return Promise.reject(refusal);
+    // Each entry is serialised once: the same string is measured, checked and written.
     const payloads = write.entries.map((entry) => JSON.stringify(entry));
-    const oversized = payloads.find((payload) => Buffer.byteLength(payload, "utf8") > this.options.recordBytesMax);
-    if (oversized !== undefined) return Promise.reject(misuseError(`an entry of ${Buffer.byteLength(oversized, "utf8")} bytes exceeds recordBytesMax`));
+    const payloadBytes = payloads.map((payload) => Buffer.byteLength(payload, "utf8"));
+    const oversized = payloadBytes.find((bytes) => bytes > this.options.recordBytesMax);
+    if (oversized !== undefined) return Promise.reject(misuseError(`an entry of ${oversized} bytes exceeds recordBytesMax`));
 
     const { sequence, nonce, position, prefix } = this.reserveAppend();
     // The hard state goes after the entries it covers: recovery reads a record only if every
@@ -186,13 +188,13 @@ export class FileStorage implements Storage {
       this.cache.truncateFrom(first.index);
       this.unwrittenFirstIndexes.push(first.index);
     } else this.unwrittenFirstIndexes.push(Number.POSITIVE_INFINITY);
-    for (const entry of write.entries) {
-      const record = encodeEntryRecord(entry, { nonce, offset });
-      this.index.append(entry.index, entry.term, { sequence, offset, bytes: record.byteLength });
+    if (payloads.length > 0) parts.push(encodeTextRecords(RecordType.entry, payloads, payloadBytes, { nonce, offset }));
+    write.entries.forEach((entry, position) => {
+      const bytes = recordHeaderBytes + payloadBytes[position]!;
+      this.index.append(entry.index, entry.term, { sequence, offset, bytes });
       this.cache.append(copyEntry(entry));
-      parts.push(record);
-      offset += record.byteLength;
-    }
+      offset += bytes;
+    });
     if (!hardStateFirst) appendHardState();
     const last = write.entries.at(-1);
     const summary = this.segments.at(-1);

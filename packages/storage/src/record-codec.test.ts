@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeRecordAt, encodeJsonRecord, findRecordAfter, recordHeaderBytes, RecordType } from "./record-codec.js";
+import { decodeRecordAt, encodeJsonRecord, encodeTextRecords, findRecordAfter, recordHeaderBytes, RecordType } from "./record-codec.js";
 import { scanSegment } from "./wal-segment.js";
 import { encodeEntryRecord, encodeSegmentHeader, encodeSyncMark, syncMarkRecordBytes } from "./wal-records.js";
 import { entryAt } from "./testing/storage-conformance.js";
@@ -8,6 +8,36 @@ const payloadBytesMax = 1 << 20;
 const at0 = { nonce: 9, offset: 0 };
 
 describe("record codec", () => {
+  // The write-ahead log's bytes must never change: these were written by the codec before it
+  // reused one scratch buffer for the salt and encoded a batch of entries into one buffer.
+  it("encodes exactly the bytes it always did (a salt past 2^32, non-ASCII payload)", () => {
+    const entry = { index: 7, term: 3, command: { kind: "transition", key: "wéb-1 ✓", to: "Running", session: { clientId: "12", seq: 4 } } };
+    const salt = { nonce: 0xdeadbeef, offset: 2 ** 33 + 5 };
+    const expected =
+      "0000007a020000005de010314d9156287b22696e646578223a372c227465726d223a332c22636f6d6d616e64223a7b226b696e64223a227472616e736974696f6e222c226b6579223a2277c3a9622d3120e29c93222c22746f223a2252756e6e696e67222c2273657373696f6e223a7b22636c69656e744964223a223132222c22736571223a347d7d7d";
+    expect(encodeJsonRecord(RecordType.entry, entry, salt).toString("hex")).toBe(expected);
+    const payload = JSON.stringify(entry);
+    expect(encodeTextRecords(RecordType.entry, [payload], [Buffer.byteLength(payload)], salt).toString("hex")).toBe(expected);
+  });
+
+  it("encodes a batch of text records as the records of each value back to back", () => {
+    const values = [{ a: 1 }, { key: "ключ-✓-🙂" }, {}, { long: "x".repeat(5000) }];
+    const payloads = values.map((value) => JSON.stringify(value));
+    const salt = { nonce: 41, offset: 1234 };
+    const batch = encodeTextRecords(RecordType.entry, payloads, payloads.map((payload) => Buffer.byteLength(payload, "utf8")), salt);
+    const oneByOne: Buffer[] = [];
+    let offset = salt.offset;
+    for (const value of values) {
+      const record = encodeJsonRecord(RecordType.entry, value, { nonce: salt.nonce, offset });
+      oneByOne.push(record);
+      offset += record.byteLength;
+    }
+    expect(batch.equals(Buffer.concat(oneByOne))).toBe(true);
+    expect(encodeTextRecords(RecordType.entry, [], [], salt).byteLength).toBe(0);
+    // A wrong byte count is the caller's bug, and never a record with a lying length.
+    expect(() => encodeTextRecords(RecordType.entry, ["é"], [1], salt)).toThrow(/not 1/);
+  });
+
   it("round-trips a record", () => {
     const record = encodeJsonRecord(RecordType.hardState, { term: 3, votedFor: "n1", commitIndex: 2 }, at0);
     const decoded = decodeRecordAt(record, at0, payloadBytesMax);

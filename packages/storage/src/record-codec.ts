@@ -1,4 +1,5 @@
 import { crc32 } from "./crc32.js";
+import { assertStorage as assert } from "./log-rules.js";
 
 /**
  * One framed record:
@@ -33,17 +34,43 @@ export interface RecordSalt {
 
 export function encodeRecord(type: RecordType, payload: Uint8Array, salt: RecordSalt): Buffer {
   const record = Buffer.alloc(recordHeaderBytes + payload.byteLength);
-  record.writeUInt32BE(payload.byteLength, 0);
-  record.writeUInt8(type, 4);
   record.set(payload, recordHeaderBytes);
-  const payloadCrc = payloadChecksum(type, payload, salt);
-  record.writeUInt32BE(payloadCrc, 12);
-  record.writeUInt32BE(headerChecksum(record, salt), 8);
+  sealRecord(record, 0, type, payload.byteLength, salt);
   return record;
 }
 
 export function encodeJsonRecord(type: RecordType, value: unknown, salt: RecordSalt): Buffer {
   return encodeRecord(type, Buffer.from(JSON.stringify(value), "utf8"), salt);
+}
+
+/**
+ * Records of one type back to back in one buffer, from payloads already serialised (`payloads[i]`
+ * is `payloadBytes[i]` bytes of UTF-8): the same bytes as `encodeJsonRecord` of each value, the
+ * first at `salt.offset` and each next one right after, with no buffer per record and no copy of
+ * a payload. A follower writes every entry it receives this way.
+ */
+export function encodeTextRecords(type: RecordType, payloads: readonly string[], payloadBytes: readonly number[], salt: RecordSalt): Buffer {
+  let total = 0;
+  for (const bytes of payloadBytes) total += recordHeaderBytes + bytes;
+  const records = Buffer.alloc(total);
+  let at = 0;
+  for (let position = 0; position < payloads.length; position++) {
+    const bytes = payloadBytes[position]!;
+    const written = records.write(payloads[position]!, at + recordHeaderBytes, bytes, "utf8");
+    if (written !== bytes) assert(false, `payload ${position} is ${written} bytes of UTF-8, not ${bytes}`);
+    sealRecord(records, at, type, bytes, { nonce: salt.nonce, offset: salt.offset + at });
+    at += recordHeaderBytes + bytes;
+  }
+  return records;
+}
+
+/** Writes the header of the record at `at` of `target`, whose payload is already in place after it. */
+function sealRecord(target: Buffer, at: number, type: RecordType, payloadBytes: number, salt: RecordSalt): void {
+  target.writeUInt32BE(payloadBytes, at);
+  target.writeUInt8(type, at + 4);
+  const payloadStart = at + recordHeaderBytes;
+  target.writeUInt32BE(payloadChecksum(type, target.subarray(payloadStart, payloadStart + payloadBytes), salt), at + 12);
+  target.writeUInt32BE(headerChecksum(target.subarray(at, payloadStart), salt), at + 8);
 }
 
 /**
@@ -105,19 +132,26 @@ export function findRecordAfter(bytes: Uint8Array, offset: number, nonce: number
   return null;
 }
 
-function saltBytes(salt: RecordSalt): Uint8Array {
-  const bytes = Buffer.alloc(12);
-  bytes.writeUInt32BE(salt.nonce >>> 0, 0);
-  bytes.writeUInt32BE(Math.floor(salt.offset / 2 ** 32), 4);
-  bytes.writeUInt32BE(salt.offset >>> 0, 8);
-  return bytes;
+// The salt as bytes, then the record type: one scratch buffer reused by every checksum (all of this
+// is synchronous), so that no checksum allocates. CRC-32 runs on, so the CRC of the salt followed
+// by the type is the CRC of the salt continued with the type, as it was computed before.
+const saltScratch = Buffer.alloc(13);
+const saltOnly = saltScratch.subarray(0, 12);
+
+function fillSalt(salt: RecordSalt): void {
+  saltScratch.writeUInt32BE(salt.nonce >>> 0, 0);
+  saltScratch.writeUInt32BE(Math.floor(salt.offset / 2 ** 32), 4);
+  saltScratch.writeUInt32BE(salt.offset >>> 0, 8);
 }
 
 function payloadChecksum(type: number, payload: Uint8Array, salt: RecordSalt): number {
-  return crc32(payload, crc32(Uint8Array.of(type), crc32(saltBytes(salt))));
+  fillSalt(salt);
+  saltScratch.writeUInt8(type, 12);
+  return crc32(payload, crc32(saltScratch));
 }
 
 /** Covers the length, the type, the payload checksum and the salt. */
 function headerChecksum(header: Uint8Array, salt: RecordSalt): number {
-  return crc32(header.subarray(12, 16), crc32(header.subarray(0, 8), crc32(saltBytes(salt))));
+  fillSalt(salt);
+  return crc32(header.subarray(12, 16), crc32(header.subarray(0, 8), crc32(saltOnly)));
 }

@@ -1,4 +1,5 @@
 import type { ClientSession, DeleteCommand, NodeId, RegisterSessionCommand, TransitionCommand } from "@lockstep/protocol";
+import { sameWriteCommand } from "@lockstep/state-machine";
 import type { Clock } from "../interfaces.js";
 
 /** Why a request ended without a result from the state machine. Each means "outcome unknown" except `overloaded`. */
@@ -13,9 +14,8 @@ export type PendingCommand = ((TransitionCommand | DeleteCommand) & { session: C
 export type RequestReused = { ok: false; code: "request_id_reused"; clientId: string; seq: number };
 
 interface PendingRequest<Result> {
+  /** A retry joins only a request with the same command (`sameCommand`). */
   command: PendingCommand;
-  /** Identifies the command, so that a retry joins only an identical request. */
-  fingerprint: string;
   waiters: Array<(outcome: Result | RequestFailure | RequestReused) => void>;
   /** When it fails with `timeout` (or `no_quorum`) if still unanswered. */
   deadlineMs: number;
@@ -54,9 +54,8 @@ export class PendingRequests<Result> {
    */
   add(command: PendingCommand): { outcome: Promise<Result | RequestFailure | RequestReused>; accepted: boolean } {
     const id = requestKey(command);
-    const fingerprint = fingerprintOf(command);
     const existing = this.byId.get(id);
-    if (existing !== undefined && existing.fingerprint !== fingerprint && command.kind !== "register_session") {
+    if (existing !== undefined && !sameCommand(existing.command, command) && command.kind !== "register_session") {
       const reused: RequestReused = { ok: false, code: "request_id_reused", clientId: command.session.clientId, seq: command.session.seq };
       return { outcome: Promise.resolve(reused), accepted: false };
     }
@@ -69,17 +68,20 @@ export class PendingRequests<Result> {
     let resolveFirst!: (outcome: Result | RequestFailure | RequestReused) => void;
     const outcome = new Promise<Result | RequestFailure | RequestReused>((resolve) => (resolveFirst = resolve));
     const startedAtMs = this.clock.nowMs();
-    this.byId.set(id, { command, fingerprint, waiters: [resolveFirst], deadlineMs: startedAtMs + this.timeoutMs, proposed: false, startedAtMs });
+    this.byId.set(id, { command, waiters: [resolveFirst], deadlineMs: startedAtMs + this.timeoutMs, proposed: false, startedAtMs });
     return { outcome, accepted: true };
   }
 
   markProposed(command: PendingCommand): void {
+    // Every applied entry is settled on every node; a follower usually has nothing waiting.
+    if (this.byId.size === 0) return;
     const pending = this.byId.get(requestKey(command));
     if (pending !== undefined) pending.proposed = true;
   }
 
   /** Answers the request for this command, if one waits here. Returns how long it waited (ms), or null. */
   settle(command: PendingCommand, result: Result): number | null {
+    if (this.byId.size === 0) return null;
     const id = requestKey(command);
     const pending = this.byId.get(id);
     if (pending === undefined) return null;
@@ -117,10 +119,15 @@ export class PendingRequests<Result> {
   }
 }
 
-/** What must match for a retry to join a pending request: the state machine compares the same fields. */
-function fingerprintOf(command: PendingCommand): string {
-  if (command.kind === "register_session") return command.nonce;
-  return JSON.stringify([command.kind, command.key, command.kind === "transition" ? command.to : null, command.expect ?? null]);
+/**
+ * What must match for a retry to join a pending request: the fields the state machine compares
+ * (`sameWriteCommand`), field by field, so that no fingerprint string is built per request.
+ */
+function sameCommand(left: PendingCommand, right: PendingCommand): boolean {
+  if (left.kind === "register_session" || right.kind === "register_session") {
+    return left.kind === "register_session" && right.kind === "register_session" && left.nonce === right.nonce;
+  }
+  return sameWriteCommand(left, right);
 }
 
 export function requestKey(command: PendingCommand): string {
