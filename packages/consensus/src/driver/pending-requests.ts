@@ -37,10 +37,12 @@ interface PendingRequest<Result> {
 export class PendingRequests<Result> {
   private readonly byId = new Map<string, PendingRequest<Result>>();
 
+  /** `onAnswer` is told of every answer as it is given, one call per waiter (the driver counts them). */
   constructor(
     private readonly clock: Clock,
     private readonly pendingMax: number,
     private readonly timeoutMs: number,
+    private readonly onAnswer: (command: PendingCommand, outcome: Result | RequestFailure | RequestReused) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -57,13 +59,16 @@ export class PendingRequests<Result> {
     const existing = this.byId.get(id);
     if (existing !== undefined && !sameCommand(existing.command, command) && command.kind !== "register_session") {
       const reused: RequestReused = { ok: false, code: "request_id_reused", clientId: command.session.clientId, seq: command.session.seq };
+      this.onAnswer(command, reused);
       return { outcome: Promise.resolve(reused), accepted: false };
     }
     if (existing !== undefined) {
       return { outcome: new Promise((resolve) => existing.waiters.push(resolve)), accepted: true };
     }
     if (this.byId.size >= this.pendingMax) {
-      return { outcome: Promise.resolve({ ok: false, code: "overloaded" }), accepted: false };
+      const overloaded: RequestFailure = { ok: false, code: "overloaded" };
+      this.onAnswer(command, overloaded);
+      return { outcome: Promise.resolve(overloaded), accepted: false };
     }
     let resolveFirst!: (outcome: Result | RequestFailure | RequestReused) => void;
     const outcome = new Promise<Result | RequestFailure | RequestReused>((resolve) => (resolveFirst = resolve));
@@ -115,7 +120,10 @@ export class PendingRequests<Result> {
 
   private finish(id: string, pending: PendingRequest<Result>, outcome: Result | RequestFailure | RequestReused): void {
     this.byId.delete(id);
-    for (const waiter of pending.waiters) waiter(outcome);
+    for (const waiter of pending.waiters) {
+      this.onAnswer(pending.command, outcome);
+      waiter(outcome);
+    }
   }
 }
 
