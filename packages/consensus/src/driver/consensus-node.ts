@@ -620,7 +620,7 @@ export class ConsensusNode {
       entries: ready.entries,
     });
     const persistedMs = this.options.clock.nowMs();
-    this.metrics.observe("entry_stage_seconds", { stage: "persist" }, (persistedMs - startedMs) / 1000);
+    this.metrics.observe("entry_stage_seconds", stageLabels.persist, (persistedMs - startedMs) / 1000);
     if (this.soft.role === "leader") this.notePersisted(ready.entries, persistedMs);
   }
 
@@ -656,22 +656,24 @@ export class ConsensusNode {
   /** Applies committed entries in order. */
   private applyEntries(entries: Entry[]): void {
     if (entries.length === 0) return;
+    // Every entry of the batch was committed before it began: its replicate and commit stages end here.
     const startedMs = this.options.clock.nowMs();
     for (const entry of entries) {
       // Entries a restored snapshot already covers are skipped, never applied twice.
       if (entry.index <= this.store.appliedIndex) continue;
-      this.observeReplicated(entry.index);
+      this.observeReplicated(entry.index, startedMs);
       const command = entry.command;
       // The store keeps the member ids; the configuration itself (roles, addresses) lives here.
       const result = this.store.apply(entry.index, storeCommand(command));
       this.lastAppliedTerm = entry.term;
       this.appliedBytesSinceSnapshot += estimateEntryBytes(entry);
       if (command.kind === "members") this.onMembersApplied(entry, command.members);
-      this.onCommandApplied(entry, result);
+      this.onCommandApplied(entry, result, startedMs);
+      if (this.appliedListeners.size === 0) continue;
       const event: AppliedEvent = { index: entry.index, term: entry.term, command: entry.command, result };
       for (const listener of this.appliedListeners) listener(event);
     }
-    this.metrics.observe("entry_stage_seconds", { stage: "apply" }, (this.options.clock.nowMs() - startedMs) / 1000);
+    this.metrics.observe("entry_stage_seconds", stageLabels.apply, (this.options.clock.nowMs() - startedMs) / 1000);
     this.metrics.set("applied_index", {}, this.store.appliedIndex);
     this.storeMetrics.update(this.store);
   }
@@ -711,14 +713,14 @@ export class ConsensusNode {
   }
 
   /** Replicate stage: from the leader's own durable write to the commit (a majority stored it). */
-  private observeReplicated(index: number): void {
+  private observeReplicated(index: number, committedByMs: number): void {
     const persistedMs = this.persistedAtMs.get(index);
     if (persistedMs === undefined) return;
     this.persistedAtMs.delete(index);
-    this.metrics.observe("entry_stage_seconds", { stage: "replicate" }, (this.options.clock.nowMs() - persistedMs) / 1000);
+    this.metrics.observe("entry_stage_seconds", stageLabels.replicate, (committedByMs - persistedMs) / 1000);
   }
 
-  private onCommandApplied(entry: Entry, result: ApplyResult): void {
+  private onCommandApplied(entry: Entry, result: ApplyResult, committedByMs: number): void {
     const command = entry.command;
     // Commands proposed by `proposeCommand` (membership, join tokens, client tokens) are answered by log position.
     if (command.kind !== "transition" && command.kind !== "delete" && command.kind !== "register_session") {
@@ -728,8 +730,8 @@ export class ConsensusNode {
     if (command.kind === "transition") this.storeMetrics.transitionApplied(command.to, result);
     if (!result.ok && (result.code === "session_expired" || result.code === "request_id_reused")) this.storeMetrics.sessionRefused(result);
     if (command.kind === "register_session" || ((command.kind === "transition" || command.kind === "delete") && command.session !== undefined)) {
-      const waitedMs = this.pendingRequests.settle(command as PendingCommand, result);
-      if (waitedMs !== null) this.metrics.observe("entry_stage_seconds", { stage: "commit" }, waitedMs / 1000);
+      const waitedMs = this.pendingRequests.settle(command as PendingCommand, result, committedByMs);
+      if (waitedMs !== null) this.metrics.observe("entry_stage_seconds", stageLabels.commit, waitedMs / 1000);
     }
   }
 
@@ -824,6 +826,14 @@ export class ConsensusNode {
  * timeout; a run of this many keys takes a few milliseconds.
  */
 const snapshotKeysPerStepMax = 20_000;
+
+/** The `entry_stage_seconds` labels, one object each: they are reported for every entry. */
+const stageLabels = {
+  persist: Object.freeze({ stage: "persist" }),
+  replicate: Object.freeze({ stage: "replicate" }),
+  commit: Object.freeze({ stage: "commit" }),
+  apply: Object.freeze({ stage: "apply" }),
+} as const;
 
 /** How many times an own-session write is sent again after its session refused it. */
 const localSessionRetriesMax = 3;

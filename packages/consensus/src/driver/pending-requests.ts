@@ -84,14 +84,14 @@ export class PendingRequests<Result> {
     if (pending !== undefined) pending.proposed = true;
   }
 
-  /** Answers the request for this command, if one waits here. Returns how long it waited (ms), or null. */
-  settle(command: PendingCommand, result: Result): number | null {
+  /** Answers the request for this command, if one waits here. Returns how long it waited until `nowMs`, or null. */
+  settle(command: PendingCommand, result: Result, nowMs: number): number | null {
     if (this.byId.size === 0) return null;
     const id = requestKey(command);
     const pending = this.byId.get(id);
     if (pending === undefined) return null;
     this.finish(id, pending, result);
-    return this.clock.nowMs() - pending.startedAtMs;
+    return nowMs - pending.startedAtMs;
   }
 
   /** Ends the request for this command with a failure, if one waits here. */
