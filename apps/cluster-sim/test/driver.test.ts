@@ -285,6 +285,36 @@ describe("ConsensusNode over the memory network", () => {
     expect(next.members().filter((member) => member.voter).map((member) => member.id)).not.toContain(leaderId);
   });
 
+  // Seed 3104638: the removal was answered at its commit, the removed machine retired, and the
+  // leader crashed before any follower learned of the commit (it rides the next Proposal or
+  // heartbeat): every live node still counted the removed voter, and with one more on an empty
+  // disk no one could be elected.
+  it("answers a follower's removal once most of the remaining voters know it committed: the operator may retire that machine then", async () => {
+    const c = await cluster(4, 9);
+    await c.run(3_000, () => c.leader() !== undefined);
+    const leader = c.leader()!;
+    const leaderId = leader.status().id;
+    expect(await c.settle(leader.transition({ key: "web-1", to: "Running" }))).toMatchObject({ ok: true });
+    const [removedId, ...others] = c.ids.filter((id) => id !== leaderId);
+    let knewAtAnswer = -1;
+    const answered = leader.changeMembership({ kind: "remove", id: removedId! }).then((outcome) => {
+      if (outcome.ok) knewAtAnswer = [leader, ...others.map((id) => c.nodes.get(id)!)].filter((node) => node.status().commitIndex >= outcome.index).length;
+      return outcome;
+    });
+    expect(await c.settle(answered)).toMatchObject({ ok: true });
+    // Of the three voters left, the leader and at least one other knew at the answer.
+    expect(knewAtAnswer).toBeGreaterThanOrEqual(2);
+    // The operator retires the removed machine and the leader crashes: the two others elect.
+    for (const id of [removedId!, leaderId]) {
+      c.nodes.get(id)!.halt();
+      c.network.crash(id);
+    }
+    const rest = others.map((id) => c.nodes.get(id)!);
+    await c.run(5_000, () => rest.some((node) => node.status().role === "leader"));
+    const next = rest.find((node) => node.status().role === "leader")!;
+    expect(await c.settle(next.transition({ key: "web-1", to: "Stopped" }))).toMatchObject({ ok: true });
+  });
+
   it("applies the limits a leader is configured with on every replica, through the log", async () => {
     const limits: StoreLimits = { ...defaultStoreLimits, keysMax: 7, sessionsMax: 3 };
     const c = await cluster(3, 22, {}, limits);

@@ -522,3 +522,28 @@ describe("a follower that does not know what committed", () => {
     expect(sent).toContainEqual(expect.objectContaining({ type: "Vote", committed: { index: 2, term: 1 } }));
   });
 });
+
+describe("a leader that removed a voter", () => {
+  it("reports the change known only once a majority of the remaining voters has shown it knows the commit (seed 3104638)", () => {
+    const network = cluster();
+    // n2 hears nothing from n1 from here on: the removal commits on n1 + n3, under the old configuration.
+    network.cut("n1", "n2");
+    const proposed = network.node("n1").proposeMembershipChange({ kind: "remove", id: "n3" });
+    expect(proposed).toMatchObject({ ok: true });
+    const index = proposed.ok ? proposed.index : 0;
+    for (let round = 0; round < 5; round++) {
+      network.tick("n1");
+      network.deliverAll();
+    }
+    expect(voters(network, "n1")).toEqual(["n1", "n2"]);
+    expect(network.node("n2").status().commitIndex).toBeLessThan(index);
+    expect(network.node("n1").configurationKnownIndex()).toBeLessThan(index);
+    network.heal();
+    for (let round = 0; round < 4 * defaultCoreConfig.heartbeatTicks + 4; round++) {
+      network.tick("n1");
+      network.deliverAll();
+    }
+    expect(network.node("n2").status().commitIndex).toBeGreaterThanOrEqual(index);
+    expect(network.node("n1").configurationKnownIndex()).toBe(index);
+  });
+});

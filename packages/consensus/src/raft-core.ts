@@ -116,6 +116,12 @@ export class RaftCore {
    */
   private inheritedConfigurations: { index: number; voters: readonly NodeId[] }[] = [];
   /**
+   * Leader: the configuration change it committed last, until a majority of its voters has shown
+   * it knows the commit (`onAnnouncementAcknowledgment`); then `knownConfigurationIndex`.
+   */
+  private announcing: { index: number; firstRound: number; sinceTick: number; informed: Set<NodeId> } | null = null;
+  private knownConfigurationIndex = 0;
+  /**
    * Leader: the index of this term's first entry (its no-op). A follower that holds it has been
    * brought up to date by this leader, so it is not recovering from a lost disk (it would grant
    * no vote until a leader caught it up).
@@ -814,6 +820,8 @@ export class RaftCore {
     this.leadTransferee = null;
     this.transferElapsedTicks = 0;
     this.leaving = null;
+    this.announcing = null;
+    this.knownConfigurationIndex = 0;
   }
 
   /** Fails reads that depended on the current leadership when the term or the leader changes. */
@@ -863,6 +871,10 @@ export class RaftCore {
         return;
       }
     }
+    if (this.announcing !== null && this.ticksElapsed - this.announcing.sinceTick >= leavingElectionTimeoutsMax * this.config.electionTimeoutTicks) {
+      this.logger.warn({ index: this.announcing.index, informed: [...this.announcing.informed] }, "configuration change: a majority of the voters did not show in time that they know it committed");
+      this.announcing = null;
+    }
     if (this.leaving !== null && this.ticksElapsed - this.leaving.sinceTick >= leavingElectionTimeoutsMax * this.config.electionTimeoutTicks) {
       this.logger.warn({ informed: [...this.leaving.informed] }, "leaving: the remaining voters did not all answer in time");
       this.stepDownRemoved();
@@ -872,8 +884,9 @@ export class RaftCore {
     this.tickMembership();
     if (this.heartbeatElapsedTicks >= this.config.heartbeatTicks) {
       this.heartbeatElapsedTicks = 0;
-      // Leaving, each heartbeat opens a round: an answer to it shows its sender knows the commit.
-      this.broadcastHeartbeat(this.leaving === null ? undefined : this.reads.openRound());
+      // Leaving or announcing a change, each heartbeat opens a round: an answer to it shows its
+      // sender knows the commit.
+      this.broadcastHeartbeat(this.leaving === null && this.announcing === null ? undefined : this.reads.openRound());
     }
   }
 
@@ -1382,6 +1395,7 @@ export class RaftCore {
     else this.sendAppend(from);
     if (from === this.leadTransferee && progress.matchIndex === this.log.lastIndex()) this.sendTimeoutNow(from);
     if (this.leaving !== null) this.onLeavingAcknowledgment(from, acknowledgment);
+    if (this.announcing !== null) this.onAnnouncementAcknowledgment(from, acknowledgment);
   }
 
   /**
@@ -1390,6 +1404,29 @@ export class RaftCore {
    * committed: that heartbeat carried a commit index at least the removal's, and the follower
    * took it (it answers with its own commit index or with the heartbeat's matching prefix).
    */
+  /** As `onLeavingAcknowledgment`, for a change that keeps this leader a voter. */
+  private onAnnouncementAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
+    const announcing = this.announcing;
+    if (announcing === null || acknowledgment.context === undefined || acknowledgment.context < announcing.firstRound) return;
+    if (acknowledgment.matchIndex < announcing.index || !this.configuration.isVoter(from)) return;
+    announcing.informed.add(from);
+    if (!hasQuorum(announcing.informed.size, this.configuration.voters.length)) return;
+    this.knownConfigurationIndex = announcing.index;
+    this.announcing = null;
+  }
+
+  /**
+   * The index of the last configuration change this leader committed that a majority of its
+   * voters has shown it knows committed (0 if none in this term). The driver answers a removal
+   * only then: a voter that holds the removal without knowing it committed still counts the
+   * removed member, and an operator retires that machine on the answer (seed 3104638: the leader
+   * crashed right after the commit, nobody else knew, and with the removed machine gone and one
+   * voter on a replaced disk no one could be elected).
+   */
+  configurationKnownIndex(): number {
+    return this.role === "leader" ? this.knownConfigurationIndex : 0;
+  }
+
   private onLeavingAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
     const leaving = this.leaving;
     if (leaving === null || acknowledgment.context === undefined || acknowledgment.context < leaving.firstRound) return;
@@ -1648,16 +1685,16 @@ export class RaftCore {
     this.configuration = next;
     this.peers = next.members.map((member) => member.id).filter((id) => id !== this.id);
     this.voterPeers = next.voters.filter((id) => id !== this.id);
-    this.followConfiguration(next);
+    this.followConfiguration(next, previous.voters.some((voter) => !next.isVoter(voter)));
     // Logged once the role's state matches the configuration (a leader's progress covers every
     // member): a logger may read status() on every line, as the node's term mixin does.
     if (previous !== next) this.logger.info({ voters: next.voters, learners: next.learners }, "configuration in effect");
   }
 
-  private followConfiguration(next: Configuration): void {
+  private followConfiguration(next: Configuration, tookVoterAway: boolean): void {
     switch (this.role) {
       case "leader":
-        this.onLeaderConfiguration(next);
+        this.onLeaderConfiguration(next, tookVoterAway);
         return;
       case "candidate":
       case "precandidate":
@@ -1668,7 +1705,7 @@ export class RaftCore {
     }
   }
 
-  private onLeaderConfiguration(next: Configuration): void {
+  private onLeaderConfiguration(next: Configuration, tookVoterAway: boolean): void {
     for (const member of next.members) {
       if (this.progress.has(member.id)) continue;
       this.addProgress(member.id);
@@ -1692,9 +1729,25 @@ export class RaftCore {
     if (next.isVoter(this.id)) {
       // New learners get their first entries now rather than at the next heartbeat.
       for (const peer of this.peers) this.sendAppendOrCommit(peer);
+      if (tookVoterAway) this.startAnnouncing();
       return;
     }
     this.startLeaving();
+  }
+
+  /**
+   * A change that took a voter away is committed: a heartbeat round (and one per heartbeat until a
+   * majority answered) tells the voters. Only such a change needs it: its member may be retired.
+   */
+  private startAnnouncing(): void {
+    const round = this.reads.openRound();
+    this.announcing = { index: this.configurationIndex, firstRound: round, sinceTick: this.ticksElapsed, informed: new Set([this.id]) };
+    if (hasQuorum(1, this.configuration.voters.length)) {
+      this.knownConfigurationIndex = this.configurationIndex;
+      this.announcing = null;
+      return;
+    }
+    this.broadcastHeartbeat(round);
   }
 
   /** This leader's removal is committed: it tells every member, and leads on until a majority of the voters knows. */

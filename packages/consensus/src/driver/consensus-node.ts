@@ -166,6 +166,12 @@ export class ConsensusNode {
    * core makes one change at a time.
    */
   private leavingChange: { deadlineMs: number; outcome: MembershipChangeOutcome; resolve: (outcome: MembershipChangeOutcome) => void } | null = null;
+  /**
+   * A committed change that took a voter away, answered once a majority of the voters has shown
+   * it knows the commit (`RaftCore.configurationKnownIndex`): the operator retires the removed
+   * machine on the answer.
+   */
+  private announcedChange: { index: number; deadlineMs: number; outcome: MembershipChangeOutcome; resolve: (outcome: MembershipChangeOutcome) => void } | null = null;
   /** Transitions waiting for the next scheduled batch proposal. */
   private proposalBatch: PendingCommand[] = [];
   private readonly schedule: (callback: () => void) => void;
@@ -488,6 +494,8 @@ export class ConsensusNode {
     this.pendingChanges.clear();
     this.leavingChange?.resolve({ ok: false, reason: "timeout" });
     this.leavingChange = null;
+    this.announcedChange?.resolve({ ok: false, reason: "timeout" });
+    this.announcedChange = null;
     this.pendingCommands.failAll({ ok: false, code: "shutting_down" });
   }
 
@@ -529,6 +537,13 @@ export class ConsensusNode {
     if (this.leavingChange !== null && this.leavingChange.deadlineMs <= nowMs) {
       this.leavingChange.resolve({ ok: false, reason: "timeout" });
       this.leavingChange = null;
+    }
+    const announced = this.announcedChange;
+    if (announced !== null && (this.core.configurationKnownIndex() >= announced.index || announced.deadlineMs <= nowMs || this.soft.role !== "leader")) {
+      this.announcedChange = null;
+      // Known to a majority: answered. Not in time, or leadership lost first: the change is
+      // committed but whether the voters know is not, so the operator reads the members.
+      announced.resolve(this.core.configurationKnownIndex() >= announced.index ? announced.outcome : { ok: false, reason: "timeout" });
     }
   }
 
@@ -679,6 +694,7 @@ export class ConsensusNode {
   }
 
   private onMembersApplied(entry: Entry, members: Member[]): void {
+    const votersBefore = this.appliedMembers.filter((member) => member.voter).map((member) => member.id);
     this.setAppliedMembers(members);
     const pending = this.pendingChanges.get(entry.index);
     if (pending === undefined) return;
@@ -690,6 +706,13 @@ export class ConsensusNode {
     }
     const outcome: MembershipChangeOutcome = { ok: true, index: entry.index, members: this.members() };
     const stillVoter = members.some((member) => member.id === this.options.id && member.voter);
+    const votersAfter = new Set(members.filter((member) => member.voter).map((member) => member.id));
+    const tookVoterAway = votersBefore.some((voter) => !votersAfter.has(voter));
+    if (stillVoter && tookVoterAway && this.core.summary().role === "leader" && this.core.configurationKnownIndex() < entry.index) {
+      this.announcedChange?.resolve({ ok: false, reason: "timeout" });
+      this.announcedChange = { index: entry.index, deadlineMs: this.options.clock.nowMs() + this.config.consensusTimeoutMs, outcome, resolve: pending.resolve };
+      return;
+    }
     if (stillVoter || this.core.summary().role !== "leader") {
       pending.resolve(outcome);
       return;
