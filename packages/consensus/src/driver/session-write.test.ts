@@ -19,6 +19,18 @@ describe("sessionWrite", () => {
     expect(sessionWrite({ kind: "delete", key: "a", expect: undefined }, session)).toStrictEqual({ kind: "delete", key: "a", session });
     expect(sessionWrite({ kind: "delete", key: "a", expect: "Running" }, session)).toStrictEqual({ kind: "delete", key: "a", expect: "Running", session });
   });
+
+  // The simulator's checker caught this: with `expect` added after the session, a leader's entry
+  // and the same entry copied or decoded on a follower had different JSON.
+  it("orders the fields as a decoded or copied command does, so its JSON is the same text everywhere", () => {
+    const session = { clientId: "4", seq: 9 };
+    expect(JSON.stringify(sessionWrite({ kind: "transition", key: "a", to: "Running", expect: "Init" }, session))).toBe(
+      '{"kind":"transition","key":"a","to":"Running","expect":"Init","session":{"clientId":"4","seq":9}}',
+    );
+    expect(JSON.stringify(sessionWrite({ kind: "delete", key: "a", expect: "Running" }, session))).toBe(
+      '{"kind":"delete","key":"a","expect":"Running","session":{"clientId":"4","seq":9}}',
+    );
+  });
 });
 
 describe("a node's writes", () => {
