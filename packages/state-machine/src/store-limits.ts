@@ -33,7 +33,8 @@ export function keyBytes(key: string, state: string): number {
   return utf8Length(key) + utf8Length(state) + keyOverheadBytes;
 }
 
-function utf8Length(text: string): number {
+/** The UTF-8 length of `text`, counted without encoding it. */
+export function utf8Length(text: string): number {
   let bytes = 0;
   for (let position = 0; position < text.length; position++) {
     const unit = text.charCodeAt(position);

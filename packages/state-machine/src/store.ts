@@ -17,7 +17,7 @@ import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
 import { answerFingerprint, SessionTable, type SessionExpirations } from "./session-table.js";
 import { TokenTable } from "./token-table.js";
 import { decodeSnapshot, encodeSnapshot, SnapshotWriter, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
-import { defaultStoreLimits, keyBytes, storeLimitsProblem, type StoreLimits } from "./store-limits.js";
+import { defaultStoreLimits, keyBytes, storeLimitsProblem, utf8Length, type StoreLimits } from "./store-limits.js";
 
 /** The session defaults under their first names (also in `defaultStoreLimits`). */
 export const defaultSessionWindowSeqs = defaultStoreLimits.sessionWindowSeqs;
@@ -327,7 +327,9 @@ export class Store {
     if (current === undefined && this.#machines.size >= this.#limits.keysMax) {
       return { ok: false, code: "quota_exceeded", key, quota: "keys", limit: this.#limits.keysMax, used: this.#machines.size };
     }
-    const bytesAfter = this.#stateBytes - (current === undefined ? 0 : keyBytes(key, from)) + keyBytes(key, to);
+    // keyBytes is the key's bytes plus the state's (and a constant): a key that exists changes by
+    // its state's bytes only, so its name is not measured again on every write.
+    const bytesAfter = current === undefined ? this.#stateBytes + keyBytes(key, to) : this.#stateBytes - utf8Length(from) + utf8Length(to);
     if (bytesAfter > this.#stateBytes && bytesAfter > this.#limits.stateBytesMax) {
       return { ok: false, code: "quota_exceeded", key, quota: "state_bytes", limit: this.#limits.stateBytesMax, used: this.#stateBytes };
     }

@@ -1,4 +1,4 @@
-import type { ClientSession, Command, DeleteCommand, Entry, Member, NodeId, TokenCreateCommand, TokenRevokeCommand, TransitionCommand } from "@lockstep/protocol";
+import type { ClientSession, Command, Entry, Member, NodeId, TokenCreateCommand, TokenRevokeCommand } from "@lockstep/protocol";
 import type { MembershipChange, MembershipChangeRefusal } from "../configuration.js";
 import { sameStoreLimits, Store } from "@lockstep/state-machine";
 import type { ApplyResult, Definition, StoreLimits } from "@lockstep/state-machine";
@@ -19,6 +19,7 @@ import { PendingReads } from "./pending-reads.js";
 import type { ReadFailureCode } from "./pending-reads.js";
 import { LocalSession, type RegisterOutcome } from "./local-session.js";
 import { PendingRequests } from "./pending-requests.js";
+import { sessionWrite, type WriteRequest } from "./session-write.js";
 import type { PendingCommand, RequestFailure } from "./pending-requests.js";
 import { StoreMetrics } from "./store-metrics.js";
 
@@ -186,7 +187,9 @@ export class ConsensusNode {
     this.config = { ...defaultDriverConfig, ...options.config };
     this.metrics = options.metrics ?? noopMetrics;
     this.logger = options.logger ?? silentLogger;
-    this.pendingRequests = new PendingRequests(options.clock, this.config.pendingRequestsMax, this.config.consensusTimeoutMs);
+    this.pendingRequests = new PendingRequests(options.clock, this.config.pendingRequestsMax, this.config.consensusTimeoutMs, (command, outcome) =>
+      this.countProposal(command, outcome),
+    );
     this.pendingReads = new PendingReads(options.clock, options.random, this.config.pendingReadsMax, this.config.consensusTimeoutMs);
     this.pendingCommands = new PendingCommands(options.clock, pendingCommandsMax, this.config.consensusTimeoutMs);
     this.droppedMessageLog = new DroppedMessageLog(this.metrics, this.logger);
@@ -254,14 +257,12 @@ export class ConsensusNode {
 
   /** Proposes a transition and resolves with the state machine's answer once it is applied here. */
   transition(request: { key: string; to: string; expect?: string; session?: ClientSession }): Promise<TransitionOutcome> {
-    const command: TransitionCommand = { kind: "transition", key: request.key, to: request.to, ...(request.expect === undefined ? {} : { expect: request.expect }) };
-    return this.write(command, request.session);
+    return this.write({ kind: "transition", key: request.key, to: request.to, expect: request.expect }, request.session);
   }
 
   /** Proposes the delete of a key and resolves with the state machine's answer once it is applied here. */
   delete(request: { key: string; expect?: string; session?: ClientSession }): Promise<TransitionOutcome> {
-    const command: DeleteCommand = { kind: "delete", key: request.key, ...(request.expect === undefined ? {} : { expect: request.expect }) };
-    return this.write(command, request.session);
+    return this.write({ kind: "delete", key: request.key, expect: request.expect }, request.session);
   }
 
   /** Registers a client session through the log; its id is the registering entry's index. */
@@ -278,12 +279,15 @@ export class ConsensusNode {
    * applied copy was refused for its session (expired, or a seq the window left behind) was
    * certainly not applied, so it is sent again with a fresh session or seq.
    */
-  private async write(command: TransitionCommand | DeleteCommand, session: ClientSession | undefined): Promise<TransitionOutcome> {
-    if (session !== undefined) return this.submit({ ...command, session });
+  private write(request: WriteRequest, session: ClientSession | undefined): Promise<TransitionOutcome> {
+    return session !== undefined ? this.submit(sessionWrite(request, session)) : this.writeWithLocalSession(request);
+  }
+
+  private async writeWithLocalSession(request: WriteRequest): Promise<TransitionOutcome> {
     for (let attempt = 0; ; attempt++) {
       const local = await this.localSession.next();
       if (!local.ok) return local;
-      const outcome = await this.submit({ ...command, session: local.session });
+      const outcome = await this.submit(sessionWrite(request, local.session));
       if (outcome.ok || outcome.code !== "session_expired" || attempt >= localSessionRetriesMax) return outcome;
       if (outcome.reason === "unknown_session") this.localSession.forget(local.session.clientId);
     }
@@ -291,15 +295,18 @@ export class ConsensusNode {
 
   private submit(command: PendingCommand): Promise<TransitionOutcome> {
     if (this.stopping) return Promise.resolve({ ok: false, code: "shutting_down" });
+    // Every answer is counted by `countProposal` as it is given.
     const { outcome, accepted } = this.pendingRequests.add(command);
     // A retry of a request still pending is proposed again too: its first proposal may have been
     // lost on the way to the leader, and the session makes a second copy harmless.
     if (accepted) this.enqueueProposal(command);
-    return outcome.then((result) => {
-      // Registrations are counted by sessions_registered_total; proposals_total counts writes.
-      if (command.kind !== "register_session") this.metrics.increment("proposals_total", { result: result.ok ? "ok" : resultCode(result) });
-      return result;
-    });
+    return outcome;
+  }
+
+  /** Counts one answer to `submit` (each waiter's): in `PendingRequests`, which saves a promise per write. */
+  private countProposal(command: PendingCommand, outcome: TransitionOutcome): void {
+    // Registrations are counted by sessions_registered_total; proposals_total counts writes.
+    if (command.kind !== "register_session") this.metrics.increment("proposals_total", { result: resultCode(outcome) });
   }
 
   /**
@@ -628,7 +635,7 @@ export class ConsensusNode {
       entries: ready.entries,
     });
     const persistedMs = this.options.clock.nowMs();
-    this.metrics.observe("entry_stage_seconds", { stage: "persist" }, (persistedMs - startedMs) / 1000);
+    this.metrics.observe("entry_stage_seconds", stageLabels.persist, (persistedMs - startedMs) / 1000);
     if (this.soft.role === "leader") this.notePersisted(ready.entries, persistedMs);
   }
 
@@ -664,22 +671,24 @@ export class ConsensusNode {
   /** Applies committed entries in order. */
   private applyEntries(entries: Entry[]): void {
     if (entries.length === 0) return;
+    // Every entry of the batch was committed before it began: its replicate and commit stages end here.
     const startedMs = this.options.clock.nowMs();
     for (const entry of entries) {
       // Entries a restored snapshot already covers are skipped, never applied twice.
       if (entry.index <= this.store.appliedIndex) continue;
-      this.observeReplicated(entry.index);
+      this.observeReplicated(entry.index, startedMs);
       const command = entry.command;
       // The store keeps the member ids; the configuration itself (roles, addresses) lives here.
       const result = this.store.apply(entry.index, storeCommand(command));
       this.lastAppliedTerm = entry.term;
       this.appliedBytesSinceSnapshot += estimateEntryBytes(entry);
       if (command.kind === "members") this.onMembersApplied(entry, command.members);
-      this.onCommandApplied(entry, result);
+      this.onCommandApplied(entry, result, startedMs);
+      if (this.appliedListeners.size === 0) continue;
       const event: AppliedEvent = { index: entry.index, term: entry.term, command: entry.command, result };
       for (const listener of this.appliedListeners) listener(event);
     }
-    this.metrics.observe("entry_stage_seconds", { stage: "apply" }, (this.options.clock.nowMs() - startedMs) / 1000);
+    this.metrics.observe("entry_stage_seconds", stageLabels.apply, (this.options.clock.nowMs() - startedMs) / 1000);
     this.metrics.set("applied_index", {}, this.store.appliedIndex);
     this.storeMetrics.update(this.store);
   }
@@ -727,14 +736,14 @@ export class ConsensusNode {
   }
 
   /** Replicate stage: from the leader's own durable write to the commit (a majority stored it). */
-  private observeReplicated(index: number): void {
+  private observeReplicated(index: number, committedByMs: number): void {
     const persistedMs = this.persistedAtMs.get(index);
     if (persistedMs === undefined) return;
     this.persistedAtMs.delete(index);
-    this.metrics.observe("entry_stage_seconds", { stage: "replicate" }, (this.options.clock.nowMs() - persistedMs) / 1000);
+    this.metrics.observe("entry_stage_seconds", stageLabels.replicate, (committedByMs - persistedMs) / 1000);
   }
 
-  private onCommandApplied(entry: Entry, result: ApplyResult): void {
+  private onCommandApplied(entry: Entry, result: ApplyResult, committedByMs: number): void {
     const command = entry.command;
     // Commands proposed by `proposeCommand` (membership, join tokens, client tokens) are answered by log position.
     if (command.kind !== "transition" && command.kind !== "delete" && command.kind !== "register_session") {
@@ -744,8 +753,8 @@ export class ConsensusNode {
     if (command.kind === "transition") this.storeMetrics.transitionApplied(command.to, result);
     if (!result.ok && (result.code === "session_expired" || result.code === "request_id_reused")) this.storeMetrics.sessionRefused(result);
     if (command.kind === "register_session" || ((command.kind === "transition" || command.kind === "delete") && command.session !== undefined)) {
-      const waitedMs = this.pendingRequests.settle(command as PendingCommand, result);
-      if (waitedMs !== null) this.metrics.observe("entry_stage_seconds", { stage: "commit" }, waitedMs / 1000);
+      const waitedMs = this.pendingRequests.settle(command as PendingCommand, result, committedByMs);
+      if (waitedMs !== null) this.metrics.observe("entry_stage_seconds", stageLabels.commit, waitedMs / 1000);
     }
   }
 
@@ -844,6 +853,14 @@ export class ConsensusNode {
  * timeout; a run of this many keys takes a few milliseconds.
  */
 const snapshotKeysPerStepMax = 20_000;
+
+/** The `entry_stage_seconds` labels, one object each: they are reported for every entry. */
+const stageLabels = {
+  persist: Object.freeze({ stage: "persist" }),
+  replicate: Object.freeze({ stage: "replicate" }),
+  commit: Object.freeze({ stage: "commit" }),
+  apply: Object.freeze({ stage: "apply" }),
+} as const;
 
 /** How many times an own-session write is sent again after its session refused it. */
 const localSessionRetriesMax = 3;

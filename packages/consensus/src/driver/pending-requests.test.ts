@@ -29,7 +29,7 @@ describe("PendingRequests", () => {
     const first = pending.add(write("a", "Running", 1));
     const retry = pending.add(write("a", "Running", 1));
     expect([first.accepted, retry.accepted, pending.size]).toEqual([true, true, 1]);
-    expect(pending.settle(write("a", "Running", 1), "applied")).toBe(0);
+    expect(pending.settle(write("a", "Running", 1), "applied", 0)).toBe(0);
     expect(await Promise.all([first.outcome, retry.outcome])).toEqual(["applied", "applied"]);
     expect(pending.size).toBe(0);
   });
@@ -53,18 +53,18 @@ describe("PendingRequests", () => {
     const first = pending.add({ kind: "register_session", nonce: "n1" });
     const again = pending.add({ kind: "register_session", nonce: "n1" });
     expect(again.accepted).toBe(true);
-    pending.settle({ kind: "register_session", nonce: "n1" }, "registered");
+    pending.settle({ kind: "register_session", nonce: "n1" }, "registered", 0);
     expect(await Promise.all([first.outcome, again.outcome])).toEqual(["registered", "registered"]);
   });
 
   it("answers overloaded past pendingMax, and settles nothing it does not hold", async () => {
     const pending = new PendingRequests<string>(fakeClock(), 1, 1000);
-    expect(pending.settle(write("a", "Running", 1), "applied")).toBeNull();
+    expect(pending.settle(write("a", "Running", 1), "applied", 0)).toBeNull();
     pending.add(write("a", "Running", 1));
     const second = pending.add(write("b", "Running", 2));
     expect(second.accepted).toBe(false);
     expect(await second.outcome).toEqual({ ok: false, code: "overloaded" });
-    expect(pending.settle(write("b", "Running", 2), "applied")).toBeNull();
+    expect(pending.settle(write("b", "Running", 2), "applied", 0)).toBeNull();
   });
 
   it("times out a proposed request as timeout and an unproposed one as no_quorum", async () => {

@@ -37,10 +37,12 @@ interface PendingRequest<Result> {
 export class PendingRequests<Result> {
   private readonly byId = new Map<string, PendingRequest<Result>>();
 
+  /** `onAnswer` is told of every answer as it is given, one call per waiter (the driver counts them). */
   constructor(
     private readonly clock: Clock,
     private readonly pendingMax: number,
     private readonly timeoutMs: number,
+    private readonly onAnswer: (command: PendingCommand, outcome: Result | RequestFailure | RequestReused) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -57,13 +59,16 @@ export class PendingRequests<Result> {
     const existing = this.byId.get(id);
     if (existing !== undefined && !sameCommand(existing.command, command) && command.kind !== "register_session") {
       const reused: RequestReused = { ok: false, code: "request_id_reused", clientId: command.session.clientId, seq: command.session.seq };
+      this.onAnswer(command, reused);
       return { outcome: Promise.resolve(reused), accepted: false };
     }
     if (existing !== undefined) {
       return { outcome: new Promise((resolve) => existing.waiters.push(resolve)), accepted: true };
     }
     if (this.byId.size >= this.pendingMax) {
-      return { outcome: Promise.resolve({ ok: false, code: "overloaded" }), accepted: false };
+      const overloaded: RequestFailure = { ok: false, code: "overloaded" };
+      this.onAnswer(command, overloaded);
+      return { outcome: Promise.resolve(overloaded), accepted: false };
     }
     let resolveFirst!: (outcome: Result | RequestFailure | RequestReused) => void;
     const outcome = new Promise<Result | RequestFailure | RequestReused>((resolve) => (resolveFirst = resolve));
@@ -79,14 +84,14 @@ export class PendingRequests<Result> {
     if (pending !== undefined) pending.proposed = true;
   }
 
-  /** Answers the request for this command, if one waits here. Returns how long it waited (ms), or null. */
-  settle(command: PendingCommand, result: Result): number | null {
+  /** Answers the request for this command, if one waits here. Returns how long it waited until `nowMs`, or null. */
+  settle(command: PendingCommand, result: Result, nowMs: number): number | null {
     if (this.byId.size === 0) return null;
     const id = requestKey(command);
     const pending = this.byId.get(id);
     if (pending === undefined) return null;
     this.finish(id, pending, result);
-    return this.clock.nowMs() - pending.startedAtMs;
+    return nowMs - pending.startedAtMs;
   }
 
   /** Ends the request for this command with a failure, if one waits here. */
@@ -115,7 +120,10 @@ export class PendingRequests<Result> {
 
   private finish(id: string, pending: PendingRequest<Result>, outcome: Result | RequestFailure | RequestReused): void {
     this.byId.delete(id);
-    for (const waiter of pending.waiters) waiter(outcome);
+    for (const waiter of pending.waiters) {
+      this.onAnswer(pending.command, outcome);
+      waiter(outcome);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ApplyResult, Definition, SessionRefusal, Store } from "@lockstep/state-machine";
-import type { MetricsSink } from "../metrics-sink.js";
+import type { MetricLabels, MetricsSink } from "../metrics-sink.js";
 
 /** The label every value outside the definition takes, so no client can grow a metric's series. */
 const otherLabel = "other";
@@ -11,7 +11,14 @@ const otherLabel = "other";
  */
 export class StoreMetrics {
   private readonly states: ReadonlySet<string>;
-  private readonly transitions: ReadonlySet<string>;
+  /** The states the definition lets each state move to. */
+  private readonly targets: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * The label objects of `transitions_total` by from, to and result label, each built once: this
+   * runs for every applied transition on every node. Bounded by the labels themselves:
+   * (states + 1)^2 pairs times the result codes.
+   */
+  private readonly transitionLabels = new Map<string, Map<string, Map<string, MetricLabels>>>();
   /** The store's expiration counts already reported; they restart at 0 with each restored store. */
   private reported = { capacity: 0, idle: 0, registered: 0 };
 
@@ -20,14 +27,30 @@ export class StoreMetrics {
     definition: Definition,
   ) {
     this.states = new Set(definition.states);
-    this.transitions = new Set(definition.transitions.map((transition) => pairKey(transition.from, transition.to)));
+    const targets = new Map<string, Set<string>>();
+    for (const { from, to } of definition.transitions) {
+      const fromTargets = targets.get(from) ?? new Set<string>();
+      fromTargets.add(to);
+      targets.set(from, fromTargets);
+    }
+    this.targets = targets;
   }
 
   transitionApplied(to: string, result: ApplyResult): void {
     const from = sourceOf(result);
     const fromLabel = from !== undefined && this.states.has(from) ? from : otherLabel;
-    const toLabel = from !== undefined && this.transitions.has(pairKey(from, to)) ? to : otherLabel;
-    this.metrics.increment("transitions_total", { from: fromLabel, to: toLabel, result: result.ok ? "ok" : result.code });
+    const toLabel = from !== undefined && this.targets.get(from)?.has(to) === true ? to : otherLabel;
+    this.metrics.increment("transitions_total", this.transitionLabelsFor(fromLabel, toLabel, result.ok ? "ok" : result.code));
+  }
+
+  private transitionLabelsFor(from: string, to: string, result: string): MetricLabels {
+    let byTo = this.transitionLabels.get(from);
+    if (byTo === undefined) this.transitionLabels.set(from, (byTo = new Map<string, Map<string, MetricLabels>>()));
+    let byResult = byTo.get(to);
+    if (byResult === undefined) byTo.set(to, (byResult = new Map<string, MetricLabels>()));
+    let labels = byResult.get(result);
+    if (labels === undefined) byResult.set(result, (labels = Object.freeze({ from, to, result })));
+    return labels;
   }
 
   sessionRefused(result: SessionRefusal): void {
@@ -57,10 +80,6 @@ export class StoreMetrics {
     this.reported = { ...usage.sessionExpirations, registered: usage.sessionsRegistered };
     this.update(store);
   }
-}
-
-function pairKey(from: string, to: string): string {
-  return `${from}\u0000${to}`;
 }
 
 /** The state a write started from, when the result says; undefined for session refusals. */
