@@ -22,6 +22,13 @@ import { watchInitialAdminToken } from "./server/initial-admin-token.js";
 import { WatchHub } from "./server/watch-hub.js";
 import { PeerTlsReloader, readPeerTlsMaterial, type ReloadOutcome } from "./peer-tls-reloader.js";
 import { createSystemClock } from "./system-clock.js";
+import { DepartingPeers } from "./departing-peers.js";
+
+/**
+ * How long, in election timeouts, a member that left stays among the transport's peers: past the
+ * leader's wait for the remaining voters to know of a removal (4 election timeouts in the core).
+ */
+const departedPeerGraceElectionTimeouts = 6;
 
 export interface NodeProcess {
   readonly node: ConsensusNode;
@@ -144,9 +151,13 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
       ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
     });
     // The transport dials whom the configuration names, as it changes (DESIGN.md §9).
+    // A member that left stays reachable for a while: a leader that removed itself, or a member,
+    // waits for the remaining voters to answer a round after the commit (departing-peers.ts).
+    const departingPeers = new DepartingPeers(departedPeerGraceElectionTimeouts * config.tickMs * config.electionTimeoutTicks, (peers) => transport.setPeers(peers));
+    cleanup.push(async () => departingPeers.clear());
     const followConfiguration = (members: readonly { id: string; peerAddress: string }[]): void => {
-      transport.setPeers(
-        Object.fromEntries(
+      departingPeers.follow(
+        new Map(
           members
             .filter((member) => member.id !== config.nodeId)
             .flatMap((member) => {

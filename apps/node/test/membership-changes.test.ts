@@ -89,7 +89,12 @@ async function removeMember(id: string): Promise<void> {
     },
     15_000,
   );
-  expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+  // A removal is answered once most of the remaining voters have shown they know it committed;
+  // when they could not in time (a member SIGKILLed just before), the answer is `timeout` and
+  // the client tries the next member, which no longer knows the id: committed all the same, as
+  // the member list shows. An operator reads GET /v1/members after a timeout too.
+  const removedEarlier = answer.status === 404 && !(await members()).some((member) => member.id === id);
+  if (!removedEarlier) expect(answer.status, `${JSON.stringify(answer.json)}\n${cluster.logTail(40)}`).toBe(200);
   removedIds.add(id);
 }
 

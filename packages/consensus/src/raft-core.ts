@@ -871,7 +871,11 @@ export class RaftCore {
     }
     if (this.electionElapsedTicks >= this.config.electionTimeoutTicks) {
       this.electionElapsedTicks = 0;
-      if (this.config.checkQuorum && !this.checkQuorumActive()) {
+      // Not while leaving: the wait for the remaining voters to know of the removal has its own
+      // bound (`leavingElectionTimeoutsMax`), and a check in the middle of it, counting voters that
+      // no longer include this node, stepped it down before they had answered (real processes:
+      // apps/node/test/membership-changes.test.ts, where the removal was then answered `timeout`).
+      if (this.config.checkQuorum && this.leaving === null && !this.checkQuorumActive()) {
         this.logger.warn({ term: this.term }, "stepping down: no contact with a majority");
         this.becomeFollower(this.term, null);
         return;
