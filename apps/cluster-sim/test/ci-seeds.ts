@@ -11,7 +11,7 @@ export const ciSeeds = Number(process.env.SIM_SEEDS ?? 300);
 /** Seeds [first, last] of CI's budget, each with its own swarm profile: no violations, and every fault kind happened. */
 export async function expectCleanSeeds(first: number, last: number): Promise<void> {
   const failures: string[] = [];
-  const totals = { operations: 0, partitions: 0, crashes: 0, timedCrashes: 0, timedIsolations: 0, wipes: 0, clockPauses: 0, clockRateChanges: 0, staleLeaderCompleted: 0, lostWrites: 0, tornWrites: 0, refusedCorrupt: 0, added: 0, removed: 0, leadersRemoved: 0, replaced: 0 };
+  const totals = { operations: 0, partitions: 0, crashes: 0, timedCrashes: 0, timedIsolations: 0, wipes: 0, clockPauses: 0, clockRateChanges: 0, staleLeaderCompleted: 0, lostWrites: 0, tornWrites: 0, refusedCorrupt: 0, bitFlips: 0, added: 0, removed: 0, leadersRemoved: 0, replaced: 0 };
   for (let seed = first; seed <= last; seed++) {
     const nodes = nodesForSeed(seed, undefined);
     const result = await runSimulation({ seed, nodes, faults: true });
@@ -27,6 +27,7 @@ export async function expectCleanSeeds(first: number, last: number): Promise<voi
     totals.lostWrites += result.storage["writesLost"] ?? 0;
     totals.tornWrites += result.storage["writesTorn"] ?? 0;
     totals.refusedCorrupt += result.storage["refusedCorrupt"] ?? 0;
+    totals.bitFlips += result.storage["bitFlips"] ?? 0;
     totals.added += result.churn.added;
     totals.removed += result.churn.removed;
     totals.leadersRemoved += result.churn.leaderRemoved;
@@ -55,8 +56,10 @@ export async function expectCleanSeeds(first: number, last: number): Promise<voi
   expect(totals.removed).toBeGreaterThan(count / 20);
   expect(totals.leadersRemoved).toBeGreaterThan(count / 20);
   expect(totals.replaced).toBeGreaterThan(count / 20);
-  // Power cuts lost and tore unsynced writes, and rot in synced data was found (a node refused to start).
+  // Power cuts lost and tore unsynced writes, and bits of synced data rotted. (Whether a start was
+  // refused for rot depends on where a flip lands, so a shard may have none; that the refusal and
+  // the recovery from it happen is pinned by a seed in regression-seeds.test.ts.)
   expect(totals.lostWrites).toBeGreaterThan(0);
   expect(totals.tornWrites).toBeGreaterThan(0);
-  expect(totals.refusedCorrupt).toBeGreaterThan(0);
+  expect(totals.bitFlips).toBeGreaterThan(0);
 }

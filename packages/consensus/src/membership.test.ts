@@ -547,3 +547,54 @@ describe("a leader that removed a voter", () => {
     expect(network.node("n1").configurationKnownIndex()).toBe(index);
   });
 });
+
+// Seed 6004471: the leader removed itself and stepped down by check-quorum before a majority of
+// the others showed they knew; it was answered all the same and its machine retired. The one
+// follower that had learned the commit restarted with an older commit index (only written with
+// its next entries, never synced on its own), and the two left counted the retired voter.
+describe("knowing a configuration change committed, durably", () => {
+  it("writes and syncs the hard state at once when the commit index passes a configuration entry", () => {
+    const entries = [
+      { index: 1, term: 1, command: { kind: "members" as const, members: [member("n1"), member("n2"), member("n3")] } },
+      { index: 2, term: 1, command: { kind: "members" as const, members: [member("n1"), member("n3")] } },
+      { index: 3, term: 1, command: { kind: "noop" as const } },
+    ];
+    const config = { ...defaultCoreConfig, id: "n3", cluster: "c", members: [], random: seededRandom(6) };
+    const node = new RaftCore(config, { hardState: { term: 1, votedFor: null, commitIndex: 1 }, snapshot: null, entries });
+    node.advance(node.ready());
+    const heartbeat = (commitIndex: number): ConsensusEnvelope => ({ v: 1, cluster: "c", from: "n1", to: "n3", body: { type: "Proposal", term: 1, prevIndex: 3, prevTerm: 1, entries: [], commitIndex } });
+    node.step(heartbeat(2));
+    const passed = node.ready();
+    expect(passed).toMatchObject({ mustSync: true, hardState: { term: 1, commitIndex: 2 } });
+    node.advance(passed);
+    // Past an ordinary entry, the commit index still rides the next write of entries.
+    node.step(heartbeat(3));
+    const ordinary = node.ready();
+    expect(ordinary.hardState).toBeNull();
+    expect(ordinary.mustSync).toBe(false);
+  });
+
+  it("tells the driver its own removal is known only when a majority of the remaining voters showed it before it stepped down", () => {
+    const handedOver = cluster({ size: 4 });
+    const removal = handedOver.node("n1").proposeMembershipChange({ kind: "remove", id: "n1" });
+    expect(removal).toMatchObject({ ok: true });
+    for (let round = 0; round < 60 && handedOver.node("n1").status().role === "leader"; round++) {
+      handedOver.tickAll();
+      handedOver.deliverAll();
+    }
+    expect(handedOver.node("n1").status().role).not.toBe("leader");
+    expect(handedOver.node("n1").leftKnownIndex()).toBe(removal.ok ? removal.index : -1);
+
+    const cutOff = cluster({ size: 4, seed: 112 });
+    const second = cutOff.node("n1").proposeMembershipChange({ kind: "remove", id: "n1" });
+    expect(second).toMatchObject({ ok: true });
+    // The removal commits, but no answer to a round opened after it arrives: n1 steps down at the wait's bound.
+    cutOff.filter = (envelope) => !(envelope.body.type === "Acknowledgment" && envelope.body.context !== undefined);
+    for (let round = 0; round < 10 * defaultCoreConfig.electionTimeoutTicks && cutOff.node("n1").status().role === "leader"; round++) {
+      cutOff.tickAll();
+      cutOff.deliverAll();
+    }
+    expect(cutOff.node("n1").status().role).not.toBe("leader");
+    expect(cutOff.node("n1").leftKnownIndex()).toBe(0);
+  });
+});

@@ -122,6 +122,12 @@ export class RaftCore {
   private announcing: { index: number; firstRound: number; sinceTick: number; informed: Set<NodeId> } | null = null;
   private knownConfigurationIndex = 0;
   /**
+   * The index of this node's own removal (or demotion) once a majority of the remaining voters
+   * had shown it knows the commit before this node stepped down; kept across the step-down, for
+   * the driver's answer (`leaveKnownIndex`).
+   */
+  private leaveKnownIndex = 0;
+  /**
    * Leader: the index of this term's first entry (its no-op). A follower that holds it has been
    * brought up to date by this leader, so it is not recovering from a lost disk (it would grant
    * no vote until a leader caught it up).
@@ -1427,12 +1433,25 @@ export class RaftCore {
     return this.role === "leader" ? this.knownConfigurationIndex : 0;
   }
 
+  /**
+   * The index of this node's own removal or demotion if, when it stepped down as leader, a
+   * majority of the remaining voters had shown it knows the commit (0 otherwise): the driver
+   * answers that change only then. Stepping down for another reason (check-quorum, the wait's
+   * bound) leaves the voters' knowledge unknown (seed 6004471: the answer came on a check-quorum
+   * step-down, the machine was retired, and no other voter durably knew of the removal).
+   */
+  leftKnownIndex(): number {
+    return this.leaveKnownIndex;
+  }
+
   private onLeavingAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
     const leaving = this.leaving;
     if (leaving === null || acknowledgment.context === undefined || acknowledgment.context < leaving.firstRound) return;
     if (acknowledgment.matchIndex < leaving.removalIndex || !this.configuration.isVoter(from)) return;
     leaving.informed.add(from);
-    if (hasQuorum(leaving.informed.size, this.configuration.voters.length)) this.stepDownRemoved();
+    if (!hasQuorum(leaving.informed.size, this.configuration.voters.length)) return;
+    this.leaveKnownIndex = leaving.removalIndex;
+    this.stepDownRemoved();
   }
 
   private onReject(from: NodeId, reject: Reject): void {
@@ -1916,7 +1935,11 @@ export class RaftCore {
     const current = this.hardState();
     const last = this.lastHardState;
     const termOrVoteChanged = current.term !== last.term || current.votedFor !== last.votedFor || current.recovering !== last.recovering;
-    if (termOrVoteChanged || (writesLog && current.commitIndex !== last.commitIndex)) return current;
+    // A commit index that passed a configuration entry is written and synced now: the
+    // configuration in effect after a restart comes from it, and a voter that answered a
+    // leader's round about a removal must still know it after a power cut (seed 6004471).
+    const passedConfiguration = current.commitIndex !== last.commitIndex && this.configurationIndex > last.commitIndex;
+    if (termOrVoteChanged || passedConfiguration || (writesLog && current.commitIndex !== last.commitIndex)) return current;
     return null;
   }
 

@@ -781,8 +781,12 @@ export class ConsensusNode {
     if (soft.role !== "leader" || soft.term !== this.soft.term) this.persistedAtMs.clear();
     this.soft = soft;
     if (soft.role !== "leader" && this.leavingChange !== null) {
-      // The leader whose removal committed has handed over: the removal is answered now.
-      this.leavingChange.resolve(this.leavingChange.outcome);
+      // The leader whose removal committed stepped down: answered if most of the remaining voters
+      // knew the commit by then (it handed over); otherwise (check-quorum, the wait's bound) the
+      // removal is committed but whether the voters know is not, and the operator must not
+      // retire the machine on the answer.
+      const { outcome } = this.leavingChange;
+      this.leavingChange.resolve(outcome.ok && this.core.leftKnownIndex() >= outcome.index ? outcome : { ok: false, reason: "timeout" });
       this.leavingChange = null;
     }
     this.metrics.set("term", {}, soft.term);
