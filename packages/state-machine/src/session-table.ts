@@ -1,4 +1,5 @@
 import type { SessionExpiredResult, SessionRefusal, WriteResult } from "./apply-result.js";
+import { AnswerWindow } from "./answer-window.js";
 import { assert } from "./assert.js";
 import type { WriteCommand } from "./command.js";
 import { commandFingerprint, sameWriteCommand } from "./command-fingerprint.js";
@@ -30,7 +31,7 @@ export interface ClientSessionRecord {
   /** The highest seq evaluated; 0 before the first. */
   highestSeq: number;
   /** Answers by seq, for every evaluated seq in the window `[oldestSeq, highestSeq]`. */
-  readonly answers: Map<number, SessionAnswer>;
+  readonly answers: AnswerWindow;
 }
 
 export interface SessionTableLimits {
@@ -106,7 +107,7 @@ export class SessionTable {
     const clientId = String(index);
     assert(!this.#sessions.has(clientId), `session ${clientId} registered twice`);
     while (this.#sessions.size >= this.#limits.sessionsMax) this.#expireOldest("capacity");
-    this.#append(clientId, { lastActivityIndex: index, highestSeq: 0, answers: new Map() });
+    this.#append(clientId, { lastActivityIndex: index, highestSeq: 0, answers: new AnswerWindow(this.#limits.sessionWindowSeqs) });
     this.#registeredTotal++;
     return clientId;
   }
@@ -146,11 +147,13 @@ export class SessionTable {
     const link = this.#sessions.get(clientId);
     if (link === undefined) return assert(false, `remember without begin for session ${clientId}`);
     const record = link.record;
+    // The window slides first: the answers it leaves out free their slots for this one.
+    if (seq > record.highestSeq) {
+      const previousOldestSeq = this.oldestSeq(record);
+      record.highestSeq = seq;
+      record.answers.forgetRange(previousOldestSeq, this.oldestSeq(record));
+    }
     record.answers.set(seq, answer);
-    if (seq <= record.highestSeq) return;
-    const previousOldestSeq = this.oldestSeq(record);
-    record.highestSeq = seq;
-    forgetBelow(record, previousOldestSeq, this.oldestSeq(record));
   }
 
   /** Applies new limits: a smaller table expires its least recently active sessions, a smaller window forgets old answers. */
@@ -158,8 +161,8 @@ export class SessionTable {
     this.#limits = limits;
     while (this.#sessions.size > limits.sessionsMax) this.#expireOldest("capacity");
     for (const { record } of this.#sessions.values()) {
-      const oldestSeq = this.oldestSeq(record);
-      for (const seq of record.answers.keys()) if (seq < oldestSeq) record.answers.delete(seq);
+      record.answers.forgetBelow(this.oldestSeq(record));
+      record.answers.setWindowSeqs(limits.sessionWindowSeqs);
     }
     this.expireIdle(index);
   }
@@ -237,17 +240,4 @@ export class SessionTable {
 
 function expired(clientId: string, seq: number, reason: SessionExpiredResult["reason"], oldestSeq: number | null): SessionExpiredResult {
   return { ok: false, code: "session_expired", clientId, seq, reason, oldestSeq };
-}
-
-/**
- * Drops answers for seqs in `[previousOldestSeq, oldestSeq)`. A client may jump far ahead, so the
- * loop walks whichever is shorter: the seq range or the answers held (at most the window).
- */
-function forgetBelow(record: ClientSessionRecord, previousOldestSeq: number, oldestSeq: number): void {
-  if (oldestSeq <= previousOldestSeq) return;
-  if (oldestSeq - previousOldestSeq <= record.answers.size) {
-    for (let seq = previousOldestSeq; seq < oldestSeq; seq++) record.answers.delete(seq);
-    return;
-  }
-  for (const seq of record.answers.keys()) if (seq < oldestSeq) record.answers.delete(seq);
 }

@@ -14,6 +14,7 @@ import { compareStrings } from "./compare-strings.js";
 import { allowedTargets, parseDefinition, type Definition } from "./definition.js";
 import { definitionHash } from "./definition-hash.js";
 import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
+import { AnswerWindow } from "./answer-window.js";
 import { answerFingerprint, SessionTable, type SessionExpirations } from "./session-table.js";
 import { TokenTable } from "./token-table.js";
 import { decodeSnapshot, encodeSnapshot, SnapshotWriter, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
@@ -454,7 +455,10 @@ export class Store {
       store.#sessions.restoreSession(session.clientId, {
         lastActivityIndex: session.lastActivityIndex,
         highestSeq: session.highestSeq,
-        answers: new Map(session.answers.map(([seq, fingerprint, result]) => [seq, { fingerprint, result }])),
+        answers: AnswerWindow.of(
+          content.limits.sessionWindowSeqs,
+          session.answers.map(([seq, fingerprint, result]) => [seq, { fingerprint, result }]),
+        ),
       });
     }
     return { ok: true, store };
