@@ -154,7 +154,7 @@ export async function startNodeProcess(options: StartNodeProcessOptions): Promis
     // A member that left stays reachable for a while: a leader that removed itself, or a member,
     // waits for the remaining voters to answer a round after the commit (departing-peers.ts).
     const departingPeers = new DepartingPeers(departedPeerGraceElectionTimeouts * config.tickMs * config.electionTimeoutTicks, (peers) => transport.setPeers(peers));
-    cleanup.push(async () => departingPeers.clear());
+    cleanup.push(() => Promise.resolve(departingPeers.clear()));
     const followConfiguration = (members: readonly { id: string; peerAddress: string }[]): void => {
       departingPeers.follow(
         new Map(
