@@ -235,3 +235,39 @@ describe("a voter that starts with an empty log", () => {
     expect(probesSent(node)).toEqual(["n1", "n3", "n4"]);
   });
 });
+
+// Seed 7016221: a wiped n2 learned from the reports that the cluster had committed index 151,
+// crashed during its recovery and restarted with part of its log (a possible loss): the bound was
+// gone, and an old Proposal's commit index 52 ended its recovery 99 entries short of it.
+describe("a recovery's commit bound", () => {
+  it("is written with the hard state, and a restarted node still ends its recovery only at a leader commit index that reaches it", () => {
+    const node = new RaftCore(
+      { ...defaultCoreConfig, id: "n2", cluster: "c", members: ["n1", "n2", "n3"], random: seededRandom(3) },
+      { hardState: { term: 0, votedFor: null, commitIndex: 0 }, snapshot: null, entries: [] },
+    );
+    const report = (from: string): ConsensusEnvelope => ({ v: 1, cluster: "c", from, to: "n2", body: { type: "HistoryReport", term: 3, lastIndex: 9, snapshotIndex: 0, commitIndex: 8 } });
+    node.step(report("n1"));
+    node.step(report("n3"));
+    const written = node.ready();
+    expect(written.hardState).toMatchObject({ recovering: true, recoveryCommitIndexMin: 8 });
+    node.advance(written);
+    // The process dies; the disk kept entries 1..5 of term 3 and that hard state.
+    const entries = [1, 2, 3, 4, 5].map((index) => ({ index, term: 3, command: { kind: "noop" as const } }));
+    const restarted = new RaftCore(
+      { ...defaultCoreConfig, id: "n2", cluster: "c", members: ["n1", "n2", "n3"], random: seededRandom(4) },
+      { hardState: written.hardState!, snapshot: null, entries, possibleLoss: true },
+    );
+    restarted.advance(restarted.ready());
+    const proposal = (commitIndex: number, more: number): ConsensusEnvelope => ({
+      v: 1,
+      cluster: "c",
+      from: "n1",
+      to: "n2",
+      body: { type: "Proposal", term: 3, prevIndex: 5, prevTerm: 3, entries: Array.from({ length: more }, (_, position) => ({ index: 6 + position, term: 3, command: { kind: "noop" as const } })), commitIndex },
+    });
+    restarted.step(proposal(5, 0));
+    expect(restarted.status().recovering).toBe(true);
+    restarted.step(proposal(8, 4));
+    expect(restarted.status().recovering).toBe(false);
+  });
+});

@@ -16,6 +16,13 @@ export interface HardState {
    * would otherwise cast plain votes with data lost.
    */
   recovering?: true | undefined;
+  /**
+   * With `recovering`: the commit index the other voters' HistoryReports showed the cluster had
+   * reached when this node's disk was lost; the recovery ends only at a leader commit index at
+   * least this. Durable, so that a crash during the recovery does not forget it: the restarted
+   * node would take a late Proposal's old commit index for the leader's (seed 7016221).
+   */
+  recoveryCommitIndexMin?: number | undefined;
 }
 
 export const emptyHardState: HardState = Object.freeze({ term: 0, votedFor: null, commitIndex: 0 });

@@ -598,3 +598,26 @@ describe("knowing a configuration change committed, durably", () => {
     expect(cutOff.node("n1").leftKnownIndex()).toBe(0);
   });
 });
+
+describe("a node whose configuration is behind", () => {
+  it("answers a VoteRequest from a voter it does not know when the sender knows more committed, and still drops one that knows no more (seed 7004599)", () => {
+    const entries = [1, 2, 3].map((index) => ({ index, term: 1, command: index === 1 ? { kind: "members" as const, members: [member("n1"), member("n2"), member("n3")] } : { kind: "noop" as const } }));
+    const config = { ...defaultCoreConfig, id: "n3", cluster: "c", members: [], random: seededRandom(9) };
+    const node = new RaftCore(config, { hardState: { term: 1, votedFor: null, commitIndex: 1 }, snapshot: null, entries });
+    node.advance(node.ready());
+    const request = (from: string, committed: number): ConsensusEnvelope => ({
+      v: 1,
+      cluster: "c",
+      from,
+      to: "n3",
+      body: { type: "VoteRequest", term: 2, lastIndex: 9, lastTerm: 1, preVote: false, transfer: false, committed: { index: committed, term: 1 } },
+    });
+    node.step(request("n9", 1));
+    const dropped = node.ready();
+    node.advance(dropped);
+    expect(dropped.droppedMessages).toContainEqual(expect.objectContaining({ from: "n9", reason: "not_a_member" }));
+    node.step(request("n4", 7));
+    const answered = node.ready();
+    expect(answered.messagesAfterPersist).toContainEqual(expect.objectContaining({ to: "n4", body: expect.objectContaining({ type: "Vote", term: 2, granted: true }) }));
+  });
+});

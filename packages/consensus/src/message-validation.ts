@@ -38,6 +38,8 @@ export interface AddressingView {
   self: NodeId;
   /** Whether `id` belongs to the configuration this node knows (voter or learner). */
   isMember(id: NodeId): boolean;
+  /** This node's commit index (absent: 0). */
+  commitIndex?: number;
 }
 
 /**
@@ -68,9 +70,18 @@ export function checkEnvelope(envelope: ConsensusEnvelope, view: AddressingView)
   return checkMessage(envelope.body);
 }
 
-/** What a node takes from a sender it does not know as a member (see `checkEnvelope`). */
+/**
+ * What a node takes from a sender it does not know as a member (see `checkEnvelope`). Also a
+ * VoteRequest whose sender knows more committed than this node does: this node's configuration is
+ * then behind, and the sender may be a voter added since (seed 7004599: a restarted n3 counting
+ * {n1, n2, n3} dropped the votes asked by n4, promoted while it was down, and with n1 on an empty
+ * disk no one could be elected). A removed node that does not know of its removal knows less
+ * committed than the members that do, so those still drop its requests; the vote rules decide the
+ * rest.
+ */
 function answeredOutsideConfiguration(message: ConsensusMessage, view: AddressingView): boolean {
   if (message.type === "HistoryReport") return true;
+  if (message.type === "VoteRequest" && (message.committed?.index ?? 0) > (view.commitIndex ?? 0)) return true;
   return (message.type === "VoteRequest" || message.type === "HistoryProbe") && !view.isMember(view.self);
 }
 

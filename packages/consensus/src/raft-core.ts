@@ -218,6 +218,8 @@ export class RaftCore {
     this.term = persisted.hardState.term;
     this.votedFor = persisted.hardState.votedFor;
     this.recovering = persisted.possibleLoss === true || persisted.hardState.recovering === true;
+    // A bound learned before a crash in the middle of a recovery (see `HardState.recoveryCommitIndexMin`).
+    if (persisted.hardState.recovering === true) this.recoveryCommitIndexMin = persisted.hardState.recoveryCommitIndexMin ?? 0;
     if (this.recovering) this.logger.warn({ term: this.term }, "storage may have lost acknowledged data: until a leader brings this log up to date, this node's vote counts only in an election that every voter grants");
     const snapshotMeta = persisted.snapshot?.meta;
     this.log = new RaftLog(snapshotMeta?.index ?? 0, snapshotMeta?.term ?? 0, persisted.entries, persisted.hardState.commitIndex);
@@ -261,9 +263,17 @@ export class RaftCore {
   }
 
   step(envelope: ConsensusEnvelope): void {
-    const refused = checkEnvelope(envelope, { cluster: this.config.cluster, self: this.id, isMember: (id) => this.configuration.isMember(id) });
+    const refused = checkEnvelope(envelope, { cluster: this.config.cluster, self: this.id, isMember: (id) => this.configuration.isMember(id), commitIndex: this.log.commitIndex });
     if (refused !== null) {
       this.drop(envelope.from, envelope.body, refused);
+      // What committed is sound to learn from any member's election message, even one this node's
+      // configuration does not count (yet): a node whose configuration is behind drops the
+      // VoteRequests of voters added since, and learns of their addition only this way (seed
+      // 7004599: n3 restarted counting {n1, n2, n3}; n2 had been removed and n4 promoted).
+      if (refused === "not_a_member") {
+        this.learnCommit(envelope.body);
+        this.noteCommitted();
+      }
       return;
     }
     this.learnCommit(envelope.body);
@@ -1938,7 +1948,8 @@ export class RaftCore {
   private hardStateToWrite(writesLog: boolean): HardState | null {
     const current = this.hardState();
     const last = this.lastHardState;
-    const termOrVoteChanged = current.term !== last.term || current.votedFor !== last.votedFor || current.recovering !== last.recovering;
+    const termOrVoteChanged =
+      current.term !== last.term || current.votedFor !== last.votedFor || current.recovering !== last.recovering || current.recoveryCommitIndexMin !== last.recoveryCommitIndexMin;
     // A commit index that passed a configuration entry is written and synced now: the
     // configuration in effect after a restart comes from it, and a voter that answered a
     // leader's round about a removal must still know it after a power cut (seed 6004471).
@@ -1975,6 +1986,7 @@ export class RaftCore {
   private hardState(): HardState {
     const hardState: HardState = { term: this.term, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
     if (this.recovering) hardState.recovering = true;
+    if (this.recovering && this.recoveryCommitIndexMin > 0) hardState.recoveryCommitIndexMin = this.recoveryCommitIndexMin;
     return hardState;
   }
 }

@@ -121,6 +121,21 @@ describe("FileStorage recovery from a disk that tears and rots", () => {
     await third.close();
   });
 
+  it("keeps a recovery's commit bound with the hard state, across restarts and into the next segment's header (seed 7016221)", async () => {
+    const directory = await directories.create();
+    const storage = await openAt(directory);
+    await storage.persist({ hardState: { term: 3, votedFor: "n2", commitIndex: 0, recovering: true, recoveryCommitIndexMin: 151 }, entries: entriesFrom(1, 12, 3) });
+    await storage.close();
+    const restarted = await openAt(directory);
+    expect((await restarted.load()).hardState).toMatchObject({ recovering: true, recoveryCommitIndexMin: 151 });
+    // Enough entries to roll past the 512-byte segments: the bound must be in the new header too.
+    await restarted.persist({ entries: entriesFrom(13, 30, 3) });
+    await restarted.close();
+    const third = await openAt(directory);
+    expect((await third.load()).hardState).toMatchObject({ recovering: true, recoveryCommitIndexMin: 151 });
+    await third.close();
+  });
+
   it("raises the term to the last entry's when a crash kept a new term's entries but not the hard state after them", async () => {
     const directory = await directories.create();
     const storage = await openAt(directory, { segmentBytesMax: 1 << 20 });

@@ -17,6 +17,7 @@ const HardStateSchema = z.object({
   votedFor: NodeIdSchema.nullable(),
   commitIndex: IndexSchema,
   recovering: z.literal(true).optional(),
+  recoveryCommitIndexMin: IndexSchema.optional(),
 });
 
 /**
@@ -102,6 +103,7 @@ export function encodeHardStateRecord(hardState: HardState, salt: RecordSalt): B
       votedFor: hardState.votedFor,
       commitIndex: hardState.commitIndex,
       ...(hardState.recovering === true ? { recovering: true } : {}),
+      ...(hardState.recovering === true && hardState.recoveryCommitIndexMin !== undefined ? { recoveryCommitIndexMin: hardState.recoveryCommitIndexMin } : {}),
     },
     salt,
   );

@@ -112,7 +112,10 @@ export class LogReplay {
     const commitIndex = Math.min(this.hardState.commitIndex, this.index.lastIndex);
     const lastIndex = this.index.lastIndex;
     const lastTerm = Math.max(this.index.term(lastIndex) ?? 0, snapshot !== null && snapshot.index >= lastIndex ? snapshot.term : 0);
-    if (lastTerm > this.hardState.term) return { term: lastTerm, votedFor: null, commitIndex, ...(this.hardState.recovering === true ? { recovering: true as const } : {}) };
+    if (lastTerm > this.hardState.term) {
+      const recovery = this.hardState.recovering === true ? { recovering: true as const, ...(this.hardState.recoveryCommitIndexMin === undefined ? {} : { recoveryCommitIndexMin: this.hardState.recoveryCommitIndexMin }) } : {};
+      return { term: lastTerm, votedFor: null, commitIndex, ...recovery };
+    }
     return { ...this.hardState, commitIndex };
   }
 
