@@ -1418,17 +1418,10 @@ export class RaftCore {
     if (this.announcing !== null) this.onAnnouncementAcknowledgment(from, acknowledgment);
   }
 
-  /**
-   * An Acknowledgment that answers a heartbeat of a round opened after this leader's removal
-   * committed, at a match index that covers the removal, shows its sender knows the removal is
-   * committed: that heartbeat carried a commit index at least the removal's, and the follower
-   * took it (it answers with its own commit index or with the heartbeat's matching prefix).
-   */
   /** As `onLeavingAcknowledgment`, for a change that keeps this leader a voter. */
   private onAnnouncementAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
     const announcing = this.announcing;
-    if (announcing === null || acknowledgment.context === undefined || acknowledgment.context < announcing.firstRound) return;
-    if (acknowledgment.matchIndex < announcing.index || !this.configuration.isVoter(from)) return;
+    if (announcing === null || !this.showsCommitKnown(from, acknowledgment, announcing.firstRound, announcing.index)) return;
     announcing.informed.add(from);
     if (!hasQuorum(announcing.informed.size, this.configuration.voters.length)) return;
     this.knownConfigurationIndex = announcing.index;
@@ -1458,10 +1451,21 @@ export class RaftCore {
     return this.leaveKnownIndex;
   }
 
+  /**
+   * Whether an Acknowledgment shows that a voter knows the entry at `index` committed: it answers
+   * a heartbeat of a round opened (`firstRound` on) after that commit, at a match index covering
+   * it. That heartbeat carried a commit index at least `index`, and the follower took it (it
+   * answers with its own commit index or with the heartbeat's matching prefix).
+   */
+  private showsCommitKnown(from: NodeId, acknowledgment: Acknowledgment, firstRound: number, index: number): boolean {
+    if (acknowledgment.context === undefined || acknowledgment.context < firstRound) return false;
+    return acknowledgment.matchIndex >= index && this.configuration.isVoter(from);
+  }
+
+  /** This leader's removal committed: counts the voters that show they know it (`showsCommitKnown`), and hands over once most do. */
   private onLeavingAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
     const leaving = this.leaving;
-    if (leaving === null || acknowledgment.context === undefined || acknowledgment.context < leaving.firstRound) return;
-    if (acknowledgment.matchIndex < leaving.removalIndex || !this.configuration.isVoter(from)) return;
+    if (leaving === null || !this.showsCommitKnown(from, acknowledgment, leaving.firstRound, leaving.removalIndex)) return;
     leaving.informed.add(from);
     if (!hasQuorum(leaving.informed.size, this.configuration.voters.length)) return;
     this.leaveKnownIndex = leaving.removalIndex;
