@@ -43,6 +43,17 @@ function withLearner(network: Network): void {
   network.deliverAll();
 }
 
+/** Adds n4 as a learner, promotes it through n1, and checks every node counts it as a voter. */
+function withPromotedLearner(network: Network): void {
+  withLearner(network);
+  expect(network.node("n1").proposeMembershipChange({ kind: "promote", id: "n4" })).toMatchObject({ ok: true });
+  network.processReady("n1");
+  network.deliverAll();
+  network.tick("n1");
+  network.deliverAll();
+  for (const id of network.ids) expect(voters(network, id)).toEqual(["n1", "n2", "n3", "n4"]);
+}
+
 describe("configuration changes through the log (Raft thesis §4.1-4.4, single-server changes)", () => {
   it("writes the bootstrap configuration as the cluster's first entry, and the configuration comes from the log after that (§4.1)", () => {
     const network = cluster();
@@ -99,13 +110,7 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
 
   it("promotes a learner to voter; from then on commits need a majority of four (§4.1)", () => {
     const network = cluster();
-    withLearner(network);
-    expect(network.node("n1").proposeMembershipChange({ kind: "promote", id: "n4" })).toMatchObject({ ok: true });
-    network.processReady("n1");
-    network.deliverAll();
-    network.tick("n1");
-    network.deliverAll();
-    for (const id of network.ids) expect(voters(network, id)).toEqual(["n1", "n2", "n3", "n4"]);
+    withPromotedLearner(network);
     // Two of four (n1 and n2) no longer commit; three do.
     network.isolate("n3");
     network.isolate("n4");
@@ -239,13 +244,7 @@ describe("configuration changes through the log (Raft thesis §4.1-4.4, single-s
 
   it("a member whose own view of the configuration lags (it restarted with an older commit index) grants its vote when asked: the others may need it (membership churn, seed 2101013)", () => {
     const network = cluster({ autoPromote: false });
-    withLearner(network);
-    expect(network.node("n1").proposeMembershipChange({ kind: "promote", id: "n4" })).toMatchObject({ ok: true });
-    network.processReady("n1");
-    network.deliverAll();
-    network.tick("n1");
-    network.deliverAll();
-    for (const id of network.ids) expect(voters(network, id)).toEqual(["n1", "n2", "n3", "n4"]);
+    withPromotedLearner(network);
     // n4 restarts having lost its latest hard state: the commit index it knows is from before it
     // was added, so in its own view it is no member at all (it joined with no configuration).
     const stored = network.storage.get("n4");
