@@ -151,3 +151,42 @@ describe("CommitQuorumCheck, a leader whose log is not all durable yet", () => {
     expect(check.observe("n2", 2, 6, ownLog(commands, null, 6), logs)).toContain("only 2 of 4 voters (n2, n4)");
   });
 });
+
+describe("CommitQuorumCheck, entries folded into a snapshot in the event that commits past them", () => {
+  // n5 led {n1, n2, n3, n5} with commit index 106 and an inherited removal of n1 at 114; in one
+  // event it committed 122 (held by n3 and n5, a majority of {n2, n3, n5}) and took a snapshot at
+  // 122, so its log no longer showed the entry at 114 (seed 8066178).
+  const before = members(["n1", "n2", "n3", "n5"]);
+  const after = members(["n2", "n3", "n5"]);
+  const holders = () => new Map([["n1", log({})], ["n2", log({})], ["n3", log({ 122: 4 })], ["n4", log({})], ["n5", log({ 122: 4 }, 122)]]);
+  function leaderLog(snapshot: { index: number; members: Member[] }, last = 122): ConfigurationLogView {
+    const entries: Record<number, Command> = { 114: { kind: "members", members: after } };
+    return {
+      durableEntryAt: (index) => (index <= snapshot.index || index > last ? undefined : index === 122 ? { term: 4 } : ownLog(entries).durableEntryAt(index)),
+      durableSnapshotIndex: () => snapshot.index,
+      durableLastIndex: () => Math.max(last, snapshot.index),
+      durableSnapshotMembers: () => snapshot.members,
+    };
+  }
+
+  it("remembers the configuration entry it saw above the commit index before the snapshot folded it", () => {
+    const check = new CommitQuorumCheck(bootstrap);
+    expect(check.observe("n5", 4, 106, leaderLog({ index: 102, members: before }), holders())).toBeNull();
+    expect(check.observe("n5", 4, 122, leaderLog({ index: 122, members: after }), holders())).toBeNull();
+  });
+
+  it("still judges by the older configuration when no configuration entry lay in between", () => {
+    const check = new CommitQuorumCheck(bootstrap);
+    const plain: ConfigurationLogView = { ...leaderLog({ index: 102, members: before }), durableEntryAt: (index) => (index > 102 && index <= 122 ? { term: index === 122 ? 4 : 3 } : undefined) };
+    expect(check.observe("n5", 4, 106, plain, holders())).toBeNull();
+    const folded: ConfigurationLogView = { ...plain, durableEntryAt: () => undefined, durableSnapshotIndex: () => 122, durableSnapshotMembers: () => before };
+    expect(check.observe("n5", 4, 122, folded, holders())).toContain("only 2 of 4 voters (n3, n5)");
+  });
+
+  it("judges nothing when the entries were folded before the check could read them", () => {
+    const check = new CommitQuorumCheck(bootstrap);
+    // First seen with only index 106 durable, then 107..122 written and folded in one event.
+    expect(check.observe("n5", 4, 106, leaderLog({ index: 102, members: before }, 106), holders())).toBeNull();
+    expect(check.observe("n5", 4, 122, leaderLog({ index: 122, members: after }), holders())).toBeNull();
+  });
+});

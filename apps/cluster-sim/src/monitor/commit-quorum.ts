@@ -23,7 +23,20 @@ interface LeaderView {
   scannedIndex: number;
   /** Voters of the last configuration entry at or below `scannedIndex` in the leader's log; null: none found (bootstrap). */
   voters: readonly NodeId[] | null;
+  /**
+   * Configuration entries seen in the leader's durable log above its commit index, by index: the
+   * leader may fold them into a snapshot in the same event that commits past them (seed 8066178),
+   * and a leader never rewrites its own log within its term, so what was seen stays true.
+   */
+  ahead: Map<number, readonly NodeId[]>;
+  /** The leader's durable log was read for `ahead` up to here. */
+  aheadScannedIndex: number;
+  /** Index ranges folded into a snapshot before the check could read them: configurations unknown. */
+  unseen: Array<{ from: number; to: number }>;
 }
+
+/** Configuration entries remembered above a leader's commit index at most; beyond, the rest is unseen. */
+const aheadMax = 64;
 
 /**
  * "Committed" means "durable on a majority of the voters" (Raft §5.3, and thesis §4 for a changing
@@ -58,15 +71,24 @@ export class CommitQuorumCheck {
       // A new leader's commit index can cover entries it has not made durable yet (it learned
       // them as a follower): the scan starts from what its durable log holds.
       const scannedIndex = Math.min(commitIndex, own.durableLastIndex());
-      this.leaders.set(key, { commitIndex, scannedIndex, voters: scanDown(scannedIndex, own) });
+      const fresh: LeaderView = { commitIndex, scannedIndex, voters: scanDown(scannedIndex, own), ahead: new Map(), aheadScannedIndex: commitIndex, unseen: [] };
+      this.leaders.set(key, fresh);
+      rememberAhead(fresh, own);
       if (this.leaders.size > this.leadersMax) {
         const oldest = this.leaders.keys().next().value;
         if (oldest !== undefined) this.leaders.delete(oldest);
       }
       return null;
     }
+    rememberAhead(view, own);
     if (commitIndex <= view.commitIndex) return null;
     const previous = view.commitIndex;
+    const verdict = this.judge(view, leader, term, previous, commitIndex, own, logs);
+    forgetUpTo(view, commitIndex);
+    return verdict;
+  }
+
+  private judge(view: LeaderView, leader: NodeId, term: number, previous: number, commitIndex: number, own: ConfigurationLogView, logs: ReadonlyMap<NodeId, DurableLogView>): string | null {
     view.commitIndex = commitIndex;
     const durableLast = own.durableLastIndex();
     // The configuration at the previous commit index, then each one the move passed.
@@ -77,13 +99,16 @@ export class CommitQuorumCheck {
     // Entries the move passed that the leader has already folded into a snapshot: the
     // configurations between its previous commit index and the snapshot are not known here.
     if (snapshotIndex > previous && snapshotIndex < commitIndex) return null;
+    // Entries the move passed that were folded into a snapshot before the check read them.
+    if (view.unseen.some((range) => range.from < commitIndex && range.to > previous)) return null;
     for (let position = previous + 1; position <= Math.min(commitIndex, durableLast); position++) {
       // The entry at the new commit index may be in a snapshot already (taken in the same event).
       const snapshotMembers = position === snapshotIndex ? own.durableSnapshotMembers() : null;
-      const members = own.durableEntryAt(position)?.members ?? (snapshotMembers !== null && snapshotMembers.length > 0 ? snapshotMembers : undefined);
+      const logged = own.durableEntryAt(position)?.members;
+      const voters = logged !== undefined ? votersOf(logged) : (view.ahead.get(position) ?? (snapshotMembers !== null && snapshotMembers.length > 0 ? votersOf(snapshotMembers) : undefined));
       view.scannedIndex = position;
-      if (members === undefined) continue;
-      view.voters = votersOf(members);
+      if (voters === undefined) continue;
+      view.voters = voters;
       if (position < commitIndex) candidates.push(view.voters);
     }
     // Entries the move passed that the leader's durable log does not hold yet: their configurations are unknown here.
@@ -106,6 +131,37 @@ export class CommitQuorumCheck {
     const majority = Math.floor(best.voters.length / 2) + 1;
     return `${leader} (term ${term}) committed index ${commitIndex} (term ${entryTerm}) held durably by only ${best.holders.length} of ${best.voters.length} voters (${best.holders.join(", ") || "none"}) of the configuration in force at its previous commit index ${previous} (voters ${best.voters.join(", ")}); a majority is ${majority}`;
   }
+}
+
+/**
+ * Reads the leader's durable log past what was read for `ahead` and remembers its configuration
+ * entries. Indexes already folded into a snapshot when first reached are recorded as unseen.
+ */
+function rememberAhead(view: LeaderView, own: ConfigurationLogView): void {
+  const snapshotIndex = own.durableSnapshotIndex();
+  if (snapshotIndex > view.aheadScannedIndex) {
+    view.unseen.push({ from: view.aheadScannedIndex + 1, to: snapshotIndex });
+    view.aheadScannedIndex = snapshotIndex;
+  }
+  const durableLast = own.durableLastIndex();
+  for (let position = view.aheadScannedIndex + 1; position <= durableLast; position++) {
+    const members = own.durableEntryAt(position)?.members;
+    if (members !== undefined) {
+      if (view.ahead.size >= aheadMax) {
+        view.unseen.push({ from: position, to: durableLast });
+        view.aheadScannedIndex = durableLast;
+        return;
+      }
+      view.ahead.set(position, votersOf(members));
+    }
+    view.aheadScannedIndex = position;
+  }
+}
+
+/** Drops what `ahead` and `unseen` hold at or below a commit index already judged. */
+function forgetUpTo(view: LeaderView, commitIndex: number): void {
+  for (const index of view.ahead.keys()) if (index <= commitIndex) view.ahead.delete(index);
+  view.unseen = view.unseen.filter((range) => range.to > commitIndex);
 }
 
 /**
