@@ -47,3 +47,18 @@ describe("parseBenchArgs", () => {
     expect(parseBenchArgs(["--chart", "none"])).toMatchObject({ ok: true, args: { chartPath: null } });
   });
 });
+
+describe("parseBenchArgs --platform", () => {
+  it("takes one client count (default 128) and refuses to be combined with another mode", () => {
+    const parsed = parseBenchArgs(["--platform"]);
+    expect(parsed.ok && parsed.args.mode).toBe("platform");
+    expect(parsed.ok && parsed.args.concurrencies).toEqual([128]);
+    const sixteen = parseBenchArgs(["--platform", "--clients", "16"]);
+    expect(sixteen.ok && sixteen.args.concurrencies).toEqual([16]);
+    for (const argv of [["--platform", "--scaling"], ["--platform", "--in-process"], ["--platform", "--vs", "etcd"], ["--platform", "--clients", "1,16"]]) {
+      const refused = parseBenchArgs(argv);
+      expect(refused.ok).toBe(false);
+      expect(refused.ok ? "" : refused.reason).toContain("--platform");
+    }
+  });
+});

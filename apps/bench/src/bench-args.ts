@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 export interface BenchArgs {
-  mode: "cluster" | "in-process" | "scaling";
+  mode: "cluster" | "in-process" | "scaling" | "platform";
   vsEtcd: boolean;
   seconds: number;
   warmupSeconds: number;
@@ -23,6 +23,7 @@ export interface BenchArgs {
 export const defaultClusterConcurrencies = [1, 16, 128, 256];
 export const defaultInProcessConcurrencies = [1, 64, 256, 1024];
 export const defaultScalingConcurrencies = [1, 4, 16, 64, 256, 1024];
+export const defaultPlatformConcurrencies = [128];
 export const defaultScalingNodeCounts = [3, 5, 7];
 export const defaultScalingKeyCounts = [1_000, 10_000, 100_000, 1_000_000];
 /** Cluster sizes `--nodes` accepts. */
@@ -46,6 +47,9 @@ export const benchUsage = `pnpm bench [options]
                    3 nodes), against cluster size (--nodes, default 3,5,7) and against keys in
                    the store (--keys, default 1e3,1e4,1e5,1e6; with RSS and snapshot time), at
                    128 clients; SVG charts docs/benchmarks-{clients,nodes,keys}.svg
+  --platform       what this machine charges for the steps of a commit, without lockstep: a
+                   loopback TCP round trip between two processes, an fdatasync of a small append,
+                   and bare Node HTTP against HTTPS at --clients keep-alive clients (default 128)
   --nodes LIST     cluster sizes of the --scaling sweep
   --keys LIST      key counts of the --scaling sweep
   --profile        CPU profiles: of the leader process (cluster) or of each measured phase
@@ -69,6 +73,7 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
         vs: { type: "string" },
         "in-process": { type: "boolean", default: false },
         scaling: { type: "boolean", default: false },
+        platform: { type: "boolean", default: false },
         nodes: { type: "string" },
         keys: { type: "string" },
         profile: { type: "boolean", default: false },
@@ -93,6 +98,9 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
   if (inProcess && values.vs !== undefined) return { ok: false, reason: "--vs etcd compares real clusters; it cannot be combined with --in-process" };
   const scaling = values.scaling;
   if (scaling && (inProcess || values.vs !== undefined)) return { ok: false, reason: "--scaling runs lockstep clusters alone; it cannot be combined with --in-process or --vs" };
+  const platform = values.platform;
+  if (platform && (inProcess || scaling || values.vs !== undefined)) return { ok: false, reason: "--platform measures the machine alone; it cannot be combined with --in-process, --scaling or --vs" };
+  if (platform && values.clients !== undefined && values.clients.includes(",")) return { ok: false, reason: "--platform takes one --clients value (the keep-alive clients of its HTTP phases)" };
   if (!scaling && (values.nodes !== undefined || values.keys !== undefined)) return { ok: false, reason: "--nodes and --keys belong to --scaling" };
   const nodeCounts = values.nodes === undefined ? defaultScalingNodeCounts : parseIntegers(values.nodes, 1, nodeCountMax);
   if (nodeCounts === null) return { ok: false, reason: `--nodes: expected comma-separated integers in [1, ${nodeCountMax}], got "${values.nodes}"` };
@@ -102,13 +110,13 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > secondsMax) return { ok: false, reason: `--seconds: expected a number in (0, ${secondsMax}], got "${values.seconds}"` };
   const warmupSeconds = Number(values.warmup);
   if (!Number.isFinite(warmupSeconds) || warmupSeconds < 0 || warmupSeconds > secondsMax) return { ok: false, reason: `--warmup: expected a number in [0, ${secondsMax}], got "${values.warmup}"` };
-  const defaultConcurrencies = inProcess ? defaultInProcessConcurrencies : scaling ? defaultScalingConcurrencies : defaultClusterConcurrencies;
+  const defaultConcurrencies = inProcess ? defaultInProcessConcurrencies : scaling ? defaultScalingConcurrencies : platform ? defaultPlatformConcurrencies : defaultClusterConcurrencies;
   const concurrencies = values.clients === undefined ? defaultConcurrencies : parseIntegers(values.clients, 1, concurrencyMax);
   if (concurrencies === null) return { ok: false, reason: `--clients: expected comma-separated integers in [1, ${concurrencyMax}], got "${values.clients}"` };
   return {
     ok: true,
     args: {
-      mode: inProcess ? "in-process" : scaling ? "scaling" : "cluster",
+      mode: inProcess ? "in-process" : scaling ? "scaling" : platform ? "platform" : "cluster",
       vsEtcd: values.vs === "etcd",
       seconds,
       warmupSeconds,

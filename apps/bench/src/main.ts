@@ -10,6 +10,7 @@ import { describeMachine, machineInfo, type MachineInfo } from "./machine-info.j
 import { clusterTable, comparisonTable, goalLines, hotFunctionsTable, inProcessTable, internalsTable } from "./markdown-report.js";
 import { ProgressLine } from "./progress-line.js";
 import { throughputAndLatencyChart } from "./bench-chart.js";
+import { platformMarkdown, runPlatformBench } from "./platform-bench.js";
 import { runScalingBench } from "./scaling-bench.js";
 import { scalingCharts, scalingTables } from "./scaling-report.js";
 import { securityCosts, securityCostTable, securityGoals, securityPairs } from "./security-cost.js";
@@ -38,12 +39,24 @@ async function main(argv: readonly string[]): Promise<number> {
   progress.done(`bench: ${args.mode}${args.vsEtcd ? " vs etcd" : ""}, clients ${args.concurrencies.join(", ")}, ${args.warmupSeconds} s warm-up + ${args.seconds} s each`);
   progress.done(`machine: ${describeMachine(machine)}`);
   const report =
-    args.mode === "in-process" ? await inProcess(args, machine, profileDirectory, progress) : args.mode === "scaling" ? await scaling(args, machine, progress) : await cluster(args, machine, profileDirectory, progress);
+    args.mode === "in-process"
+      ? await inProcess(args, machine, profileDirectory, progress)
+      : args.mode === "scaling"
+        ? await scaling(args, machine, progress)
+        : args.mode === "platform"
+          ? await platform(args, machine, progress)
+          : await cluster(args, machine, profileDirectory, progress);
   const base = join(outDirectory, `${args.mode}${args.vsEtcd ? "-vs-etcd" : ""}-${stamp}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(report.json, null, 2)}\n`);
   writeFileSync(`${base}.md`, report.markdown);
   process.stdout.write(`\n${report.markdown}\nresults: ${base}.json and .md\n`);
   return 0;
+}
+
+async function platform(args: BenchArgs, machine: MachineInfo, progress: ProgressLine): Promise<Report> {
+  const clients = args.concurrencies[0] ?? 128;
+  const figures = await runPlatformBench({ workDirectory: benchDataParent(args), seconds: args.seconds, warmupSeconds: args.warmupSeconds, httpClients: clients, progress });
+  return { json: { machine, figures }, markdown: `## The machine's floor, without lockstep (${describeMachine(machine)})\n\n${platformMarkdown(figures, clients)}` };
 }
 
 interface Report {
