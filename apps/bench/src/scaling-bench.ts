@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { measure, type ClusterRun, type MeasureOptions } from "./cluster-bench.js";
+import { measureDashboardCost, type DashboardCost } from "./dashboard-cost.js";
 import { HttpJsonClient } from "./http-json-client.js";
 import { fillConcurrency, fillKeys } from "./key-fill.js";
 import { startLockstepCluster, type RunningCluster } from "./lockstep-cluster.js";
@@ -28,7 +29,13 @@ export interface KeysPoint {
   /** Mean duration of the snapshots the leader took while the last fill chunk ran (null: none ran). */
   snapshotMeanMs: number | null;
   fillSeconds: number;
+  /** The leader idle, then with dashboards open, and a listing page, at this many keys. */
+  dashboard: DashboardCost;
 }
+
+/** Dashboards opened at each key count, and the seconds each idle CPU figure is taken over. */
+const dashboardFeeds = 3;
+const dashboardSeconds = 5;
 
 export interface ScalingOutcome {
   clients: ClusterRun[];
@@ -89,6 +96,8 @@ async function keysSweep(cluster: RunningCluster, options: ScalingBenchOptions):
       const fillSeconds = (performance.now() - startedMs) / 1000;
       options.progress.done(`keys: ${target.toLocaleString("en-US")} in the store (fill took ${fillSeconds.toFixed(0)} s)`);
       const run = await measure("lockstep", cluster, options.sweepClients, options);
+      options.progress.done(`keys: ${target.toLocaleString("en-US")}: the leader idle, then with ${dashboardFeeds} dashboards open`);
+      const dashboard = await measureDashboardCost(cluster.leaderUrl, leaderPid, dashboardFeeds, dashboardSeconds);
       const followerRss = followerPids.map(residentBytes).filter((value): value is number => value !== null);
       points.push({
         keys: target,
@@ -97,6 +106,7 @@ async function keysSweep(cluster: RunningCluster, options: ScalingBenchOptions):
         followerRssBytesMax: followerRss.length === 0 ? null : Math.max(...followerRss),
         snapshotMeanMs,
         fillSeconds,
+        dashboard,
       });
     }
   } finally {

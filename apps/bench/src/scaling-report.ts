@@ -29,6 +29,15 @@ export function scalingTables(outcome: ScalingOutcome): string {
     ...outcome.keys.map((point) =>
       row(point.keys.toLocaleString("en-US"), point.run, [megabytes(point.leaderRssBytes), megabytes(point.followerRssBytesMax), point.snapshotMeanMs === null ? "none" : point.snapshotMeanMs.toFixed(0), point.fillSeconds.toFixed(0)]),
     ),
+    "",
+    "### What a dashboard and a listing page cost the leader, against the number of keys (no client load)",
+    "",
+    "| keys | leader CPU % idle | leader CPU % with dashboards open | dashboards | bytes/s per dashboard | first `GET /v1/machines?limit=100` after the fill, ms | next page, ms |",
+    "|---:|---:|---:|---:|---:|---:|---:|",
+    ...outcome.keys.map(
+      (point) =>
+        `| ${point.keys.toLocaleString("en-US")} | ${fixed1(point.dashboard.idleCpuPercent)} | ${fixed1(point.dashboard.feedsCpuPercent)} | ${point.dashboard.feeds} | ${Math.round(point.dashboard.feedBytesPerSecond).toLocaleString("en-US")} | ${fixed1(point.dashboard.firstPageMs)} | ${fixed1(point.dashboard.warmPageMs)} |`,
+    ),
   ].join("\n");
 }
 
@@ -53,6 +62,10 @@ export function scalingCharts(outcome: ScalingOutcome, caption: string): { clien
 
 function ms(us: number): string {
   return (us / 1000).toFixed(2);
+}
+
+function fixed1(value: number | null): string {
+  return value === null ? "?" : value.toFixed(1);
 }
 
 function fixed(value: number | null): string {
