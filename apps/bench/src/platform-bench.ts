@@ -39,6 +39,10 @@ export interface FdatasyncFigures {
   appends: number;
   appendBytes: number;
   latency: LatencySummary;
+  /** The same appends by three processes at once, each on its own file of the same disk (a 3-node cluster on one machine). */
+  threeWriters: LatencySummary;
+  /** fdatasyncs per second the disk completed with three writers, all of them together. */
+  threeWritersSyncsPerSecond: number;
 }
 
 export interface HttpPhase {
@@ -73,7 +77,7 @@ export async function runPlatformBench(options: PlatformOptions): Promise<Platfo
     options.progress.done("platform: loopback TCP round trips between two processes");
     const roundTrip = await measureRoundTrips();
     options.progress.done("platform: fdatasync of small appends");
-    const fdatasync = await measureFdatasync(join(scratch, "append.log"));
+    const fdatasync = await measureFdatasync(scratch);
     const certificates = await ensureLocalCertificates({ directory: join(scratch, "certs"), nodeIds: ["platform"], hosts: ["127.0.0.1"] });
     const files = certificates.nodes.platform!;
     const http: HttpPhase[] = [];
@@ -178,8 +182,36 @@ async function measureRoundTrips(): Promise<RoundTripFigures> {
   }
 }
 
-/** Appends and fdatasyncs the way the write-ahead log does: one positioned write, then one datasync. */
-async function measureFdatasync(path: string): Promise<FdatasyncFigures> {
+/** Appends and fdatasyncs the way the write-ahead log does: one positioned write, then one datasync; alone, then three processes at once. */
+async function measureFdatasync(directory: string): Promise<FdatasyncFigures> {
+  const alone = await appendAlone(join(directory, "append.log"));
+  const writers = await Promise.all([0, 1, 2].map((index) => startSyncWriter(join(directory, `writer-${index}.log`))));
+  const startedMs = performance.now();
+  for (const writer of writers) writer.child.send("go");
+  const latencies = await Promise.all(writers.map((writer) => writer.done));
+  const elapsedMs = performance.now() - startedMs;
+  const threeWriters = new LatencySamples();
+  for (const samples of latencies) for (const latencyUs of samples) threeWriters.record(latencyUs);
+  return { ...alone, threeWriters: threeWriters.summary(), threeWritersSyncsPerSecond: (threeWriters.count / elapsedMs) * 1000 };
+}
+
+async function startSyncWriter(path: string): Promise<{ child: ChildProcess; done: Promise<number[]> }> {
+  const child = fork(new URL("./platform-peer.js", import.meta.url), ["fdatasync", path, String(fdatasyncAppends), String(fdatasyncAppendBytes)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fdatasync writer reported nothing within ${peerStartMs} ms`)), peerStartMs);
+    child.once("message", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const done = new Promise<number[]>((resolve, reject) => {
+    child.once("message", (message) => (Array.isArray(message) ? resolve(message.filter((value): value is number => typeof value === "number")) : reject(new Error("fdatasync writer: unexpected message"))));
+    child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`fdatasync writer exited with ${code}`))));
+  });
+  return { child, done };
+}
+
+async function appendAlone(path: string): Promise<Pick<FdatasyncFigures, "appends" | "appendBytes" | "latency">> {
   const handle = await open(path, "w");
   try {
     const bytes = Buffer.alloc(fdatasyncAppendBytes, 0x62);
@@ -247,6 +279,7 @@ export function platformMarkdown(figures: PlatformFigures, clients: number): str
     "|---|---:|---:|---:|---:|---|",
     `| loopback TCP round trip between two processes, ${roundTripBytes} bytes | ${roundTrip.rounds} | ${ms(roundTrip.latency.p50Us)} | ${ms(roundTrip.latency.p90Us)} | ${ms(roundTrip.latency.p99Us)} | sender ${roundTrip.senderCpuUsPerRound.toFixed(0)}, echo ${roundTrip.echoCpuUsPerRound.toFixed(0)} |`,
     `| positioned write of ${fdatasync.appendBytes} bytes + fdatasync | ${fdatasync.appends} | ${ms(fdatasync.latency.p50Us)} | ${ms(fdatasync.latency.p90Us)} | ${ms(fdatasync.latency.p99Us)} | |`,
+    `| the same, three processes at once on one disk (${Math.round(fdatasync.threeWritersSyncsPerSecond).toLocaleString("en-US")} fdatasyncs/s in all) | ${fdatasync.threeWriters.count} | ${ms(fdatasync.threeWriters.p50Us)} | ${ms(fdatasync.threeWriters.p90Us)} | ${ms(fdatasync.threeWriters.p99Us)} | |`,
     "",
     `Bare Node HTTP/1.1 and HTTPS (TLS 1.3), ${clients} keep-alive clients of the bench's own load client, a server that answers each JSON POST with a small JSON body (no consensus):`,
     "",

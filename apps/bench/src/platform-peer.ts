@@ -5,6 +5,7 @@
  * It sends its port to the parent over IPC and runs until killed.
  */
 import { readFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type AddressInfo, type Server } from "node:net";
@@ -44,8 +45,37 @@ function start(mode: string, keyFile: string | undefined, certFile: string | und
   throw new Error(`platform peer: unknown mode "${mode}"`);
 }
 
-const [mode = "", keyFile, certFile] = process.argv.slice(2);
-const server = start(mode, keyFile, certFile);
-server.listen(0, "127.0.0.1", () => process.send?.((server.address() as AddressInfo).port));
+/** `fdatasync PATH COUNT BYTES`: COUNT appends of BYTES, each followed by an fdatasync; sends each latency in µs, then exits. */
+async function appendAndSync(path: string, count: number, bytes: number): Promise<number[]> {
+  const handle = await open(path, "w");
+  try {
+    const data = Buffer.alloc(bytes, 0x63);
+    const latenciesUs: number[] = [];
+    for (let append = 0; append < count; append++) {
+      const started = performance.now();
+      await handle.write(data, 0, data.byteLength, append * data.byteLength);
+      await handle.datasync();
+      latenciesUs.push((performance.now() - started) * 1000);
+    }
+    return latenciesUs;
+  } finally {
+    await handle.close();
+  }
+}
+
+const [mode = "", first, second, third] = process.argv.slice(2);
+if (mode === "fdatasync") {
+  const count = Number(second);
+  const bytes = Number(third);
+  if (first === undefined || !Number.isInteger(count) || count < 1 || count > 100_000 || !Number.isInteger(bytes) || bytes < 1 || bytes > 1024 * 1024) throw new Error("platform peer: fdatasync PATH COUNT BYTES");
+  // Started together by the parent (a "go" message), so that the writers overlap.
+  process.once("message", () => {
+    void appendAndSync(first, count, bytes).then((latenciesUs) => process.send?.(latenciesUs, () => process.exit(0)));
+  });
+  process.send?.("ready");
+} else {
+  const server = start(mode, first, second);
+  server.listen(0, "127.0.0.1", () => process.send?.((server.address() as AddressInfo).port));
+}
 // The parent's exit (or its kill) ends this process: nothing here outlives the bench.
 process.on("disconnect", () => process.exit(0));
