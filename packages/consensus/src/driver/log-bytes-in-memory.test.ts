@@ -1,29 +1,12 @@
-import { lifecycleDefinition } from "@lockstep/state-machine";
 import { describe, expect, it } from "vitest";
 import { estimateEntryBytes } from "../entry-size.js";
-import { ArrayStorage, CapturingTransport, ManualClock } from "../testing/driver-harness.js";
-import { seededRandom } from "../testing/seeded-random.js";
-import { ConsensusNode } from "./consensus-node.js";
+import { startSingleNode, type ArrayStorage, type ManualClock } from "../testing/driver-harness.js";
+import type { ConsensusNode } from "./consensus-node.js";
 import type { DriverConfig } from "./driver-config.js";
 
 /** A one-member cluster: it elects itself and commits alone, so every write is applied at once. */
-async function singleNode(config: Partial<DriverConfig>): Promise<{ node: ConsensusNode; clock: ManualClock; storage: ArrayStorage }> {
-  const clock = new ManualClock();
-  const storage = new ArrayStorage();
-  const node = await ConsensusNode.start({
-    id: "n1",
-    cluster: "test",
-    members: ["n1"],
-    definition: lifecycleDefinition,
-    transport: new CapturingTransport(),
-    storage,
-    clock,
-    random: seededRandom(5),
-    config: { tickMs: 10, consensusTimeoutMs: 5_000, ...config },
-  });
-  await clock.advance(500);
-  expect(node.status().role).toBe("leader");
-  return { node, clock, storage };
+function singleNode(config: Partial<DriverConfig>): ReturnType<typeof startSingleNode> {
+  return startSingleNode({ seed: 5, config });
 }
 
 /** Keys of about 250 bytes: large entries, the case an entry count alone does not bound. */

@@ -1,8 +1,5 @@
-import { lifecycleDefinition } from "@lockstep/state-machine";
 import { describe, expect, it } from "vitest";
-import { ArrayStorage, CapturingTransport, ManualClock, RecordingMetrics } from "../testing/driver-harness.js";
-import { seededRandom } from "../testing/seeded-random.js";
-import { ConsensusNode } from "./consensus-node.js";
+import { RecordingMetrics, startSingleNode } from "../testing/driver-harness.js";
 import { sessionWrite } from "./session-write.js";
 
 describe("sessionWrite", () => {
@@ -35,22 +32,8 @@ describe("sessionWrite", () => {
 
 describe("a node's writes", () => {
   it("apply with their expect and session, and each answer is counted once in proposals_total", async () => {
-    const clock = new ManualClock();
-    const storage = new ArrayStorage();
     const metrics = new RecordingMetrics();
-    const node = await ConsensusNode.start({
-      id: "n1",
-      cluster: "test",
-      members: ["n1"],
-      definition: lifecycleDefinition,
-      transport: new CapturingTransport(),
-      storage,
-      clock,
-      metrics,
-      random: seededRandom(3),
-      config: { tickMs: 10, consensusTimeoutMs: 5_000 },
-    });
-    await clock.advance(500);
+    const { node, clock, storage } = await startSingleNode({ seed: 3, metrics });
     const registered = await node.registerSession();
     if (!registered.ok) throw new Error(`registration failed: ${registered.code}`);
     const session = (seq: number) => ({ clientId: registered.clientId, seq });

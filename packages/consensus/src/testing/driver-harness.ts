@@ -1,6 +1,7 @@
 import type { ConsensusEnvelope, ConsensusMessage, Envelope, NodeId } from "@lockstep/protocol";
 import { lifecycleDefinition } from "@lockstep/state-machine";
 import { ConsensusNode, type ConsensusNodeOptions } from "../driver/consensus-node.js";
+import type { DriverConfig } from "../driver/driver-config.js";
 import type { Clock, HardState, Logger, PersistedState, Snapshot, Storage, StorageWrite, TimerHandle, Transport } from "../interfaces.js";
 import type { CounterName, GaugeName, HistogramName, MetricLabels, MetricsSink } from "../metrics-sink.js";
 import { seededRandom } from "./seeded-random.js";
@@ -164,4 +165,30 @@ export async function startDriver(
     config: { tickMs: 10, consensusTimeoutMs: 5_000 },
     ...rest,
   });
+}
+
+/**
+ * A one-member cluster `n1` over test doubles, already leader: it elects itself and commits alone,
+ * so every write is applied at once. `metrics` and `config` are passed through.
+ */
+export async function startSingleNode(
+  options: { seed: number; config?: Partial<DriverConfig>; metrics?: ConsensusNodeOptions["metrics"] } = { seed: 1 },
+): Promise<{ node: ConsensusNode; clock: ManualClock; storage: ArrayStorage }> {
+  const clock = new ManualClock();
+  const storage = new ArrayStorage();
+  const node = await ConsensusNode.start({
+    id: "n1",
+    cluster: "test",
+    members: ["n1"],
+    definition: lifecycleDefinition,
+    transport: new CapturingTransport(),
+    storage,
+    clock,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    random: seededRandom(options.seed),
+    config: { tickMs: 10, consensusTimeoutMs: 5_000, ...options.config },
+  });
+  await clock.advance(500);
+  if (node.status().role !== "leader") throw new Error(`startSingleNode: n1 is ${node.status().role} after 500 ms, not leader`);
+  return { node, clock, storage };
 }
