@@ -548,7 +548,8 @@ export class SimCluster {
         this.leaderTermSeen = status.term;
         for (const listener of this.newLeaderListeners) listener(status.id);
       }
-      const problem = this.commitQuorum.observe(status.id, status.term, status.commitIndex, this.member(status.id).storage, this.durableLogs);
+      const disk = this.member(status.id).storage;
+      const problem = this.commitQuorum.observe(status.id, status.term, status.commitIndex, disk, this.durableLogs, disk);
       if (problem !== null) this.context.monitor.report("commit_quorum", problem);
     }
   }

@@ -190,3 +190,22 @@ describe("CommitQuorumCheck, entries folded into a snapshot in the event that co
     expect(check.observe("n5", 4, 122, leaderLog({ index: 122, members: after }), holders())).toBeNull();
   });
 });
+
+describe("CommitQuorumCheck, a leader on a replaced disk", () => {
+  // n2's first disk held index 6 at term 5; it was replaced, and n2, leader of term 9 on the new
+  // disk, committed its own index 6 (term 9) with n1 and n3 before its own write of it was durable
+  // (seed 9098713). The wider view of n2 (new disk, else old) answers term 5 at 6.
+  const combined = log({ 5: 9, 6: 5 });
+  const fresh = log({ 5: 9 });
+  const followers = (): Map<string, DurableLogView> => new Map([["n1", log({ 5: 9, 6: 9 })], ["n2", combined], ["n3", log({ 5: 9, 6: 9 })]]);
+
+  it("takes the entry's term from the leader's current disk, not from what its old disk held", () => {
+    const check = new CommitQuorumCheck(bootstrap);
+    expect(check.observe("n2", 9, 5, noConfiguration, followers(), fresh)).toBeNull();
+    expect(check.observe("n2", 9, 6, noConfiguration, followers(), fresh)).toBeNull();
+    // Without the current disk, the old disk's term 5 is compared with the followers' 9.
+    const blind = new CommitQuorumCheck(bootstrap);
+    expect(blind.observe("n2", 9, 5, noConfiguration, followers())).toBeNull();
+    expect(blind.observe("n2", 9, 6, noConfiguration, followers())).toContain("only 1 of 3 voters (n2)");
+  });
+});

@@ -63,7 +63,12 @@ export class CommitQuorumCheck {
   constructor(private readonly bootstrapVoters: readonly NodeId[]) {}
 
   /** Returns a violation's detail, or null when the commit is backed by a durable majority. */
-  observe(leader: NodeId, term: number, commitIndex: number, own: ConfigurationLogView, logs: ReadonlyMap<NodeId, DurableLogView>): string | null {
+  /**
+   * `leaderDisk` is the leader's current disk when `logs` holds a wider view of it (a replaced
+   * disk counts in `logs` with what the old one held, for the acknowledgments it gave): the
+   * leader's own entry and its own share of the majority are what its current disk holds.
+   */
+  observe(leader: NodeId, term: number, commitIndex: number, own: ConfigurationLogView, logs: ReadonlyMap<NodeId, DurableLogView>, leaderDisk?: DurableLogView): string | null {
     const key = `${leader}@${term}`;
     const view = this.leaders.get(key);
     // The first sighting of a leader sets the baseline: its commit index came from before.
@@ -83,12 +88,21 @@ export class CommitQuorumCheck {
     rememberAhead(view, own);
     if (commitIndex <= view.commitIndex) return null;
     const previous = view.commitIndex;
-    const verdict = this.judge(view, leader, term, previous, commitIndex, own, logs);
+    const verdict = this.judge(view, leader, term, previous, commitIndex, own, logs, leaderDisk ?? logs.get(leader));
     forgetUpTo(view, commitIndex);
     return verdict;
   }
 
-  private judge(view: LeaderView, leader: NodeId, term: number, previous: number, commitIndex: number, own: ConfigurationLogView, logs: ReadonlyMap<NodeId, DurableLogView>): string | null {
+  private judge(
+    view: LeaderView,
+    leader: NodeId,
+    term: number,
+    previous: number,
+    commitIndex: number,
+    own: ConfigurationLogView,
+    logs: ReadonlyMap<NodeId, DurableLogView>,
+    leaderLog: DurableLogView | undefined,
+  ): string | null {
     view.commitIndex = commitIndex;
     const durableLast = own.durableLastIndex();
     // The configuration at the previous commit index, then each one the move passed.
@@ -113,14 +127,14 @@ export class CommitQuorumCheck {
     }
     // Entries the move passed that the leader's durable log does not hold yet: their configurations are unknown here.
     if (view.scannedIndex < commitIndex - 1) return null;
-    const leaderLog = logs.get(leader);
+    // Not on the leader's current disk yet (its followers made the majority before its own write
+    // was durable), or already folded into a snapshot: the entry's term is not known to compare with.
     const entryTerm = leaderLog?.durableTermAt(commitIndex) ?? null;
-    // Already folded into a snapshot here: the entry's term is no longer known to compare with.
     if (entryTerm === null) return null;
     let best: { voters: readonly NodeId[]; holders: NodeId[] } | null = null;
     for (const voters of candidates) {
       const holders = voters.filter((id) => {
-        const log = logs.get(id);
+        const log = id === leader ? leaderLog : logs.get(id);
         if (log === undefined) return false;
         return log.durableTermAt(commitIndex) === entryTerm || log.durableSnapshotIndex() >= commitIndex;
       });
