@@ -8,7 +8,6 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { open } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { ensureLocalCertificates } from "node";
@@ -182,17 +181,26 @@ async function measureRoundTrips(): Promise<RoundTripFigures> {
   }
 }
 
-/** Appends and fdatasyncs the way the write-ahead log does: one positioned write, then one datasync; alone, then three processes at once. */
+/**
+ * Appends and fdatasyncs the way the write-ahead log does (one positioned write, then one
+ * datasync), in writer processes (`platform-peer.ts`): one alone, then three at once.
+ */
 async function measureFdatasync(directory: string): Promise<FdatasyncFigures> {
-  const alone = await appendAlone(join(directory, "append.log"));
-  const writers = await Promise.all([0, 1, 2].map((index) => startSyncWriter(join(directory, `writer-${index}.log`))));
+  const alone = await syncWriters(directory, "alone", 1);
+  const three = await syncWriters(directory, "three", 3);
+  return { appends: fdatasyncAppends, appendBytes: fdatasyncAppendBytes, latency: alone.latency, threeWriters: three.latency, threeWritersSyncsPerSecond: three.syncsPerSecond };
+}
+
+/** `count` writer processes started together, each on its own file: every latency, and the fdatasyncs per second of all of them. */
+async function syncWriters(directory: string, name: string, count: number): Promise<{ latency: LatencySummary; syncsPerSecond: number }> {
+  const writers = await Promise.all(Array.from({ length: count }, (_, index) => startSyncWriter(join(directory, `${name}-${index}.log`))));
   const startedMs = performance.now();
   for (const writer of writers) writer.child.send("go");
   const latencies = await Promise.all(writers.map((writer) => writer.done));
   const elapsedMs = performance.now() - startedMs;
-  const threeWriters = new LatencySamples();
-  for (const samples of latencies) for (const latencyUs of samples) threeWriters.record(latencyUs);
-  return { ...alone, threeWriters: threeWriters.summary(), threeWritersSyncsPerSecond: (threeWriters.count / elapsedMs) * 1000 };
+  const samples = new LatencySamples();
+  for (const writerLatencies of latencies) for (const latencyUs of writerLatencies) samples.record(latencyUs);
+  return { latency: samples.summary(), syncsPerSecond: (samples.count / elapsedMs) * 1000 };
 }
 
 async function startSyncWriter(path: string): Promise<{ child: ChildProcess; done: Promise<number[]> }> {
@@ -209,23 +217,6 @@ async function startSyncWriter(path: string): Promise<{ child: ChildProcess; don
     child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`fdatasync writer exited with ${code}`))));
   });
   return { child, done };
-}
-
-async function appendAlone(path: string): Promise<Pick<FdatasyncFigures, "appends" | "appendBytes" | "latency">> {
-  const handle = await open(path, "w");
-  try {
-    const bytes = Buffer.alloc(fdatasyncAppendBytes, 0x62);
-    const samples = new LatencySamples();
-    for (let append = 0; append < fdatasyncAppends; append++) {
-      const started = performance.now();
-      await handle.write(bytes, 0, bytes.byteLength, append * bytes.byteLength);
-      await handle.datasync();
-      samples.record((performance.now() - started) * 1000);
-    }
-    return { appends: fdatasyncAppends, appendBytes: fdatasyncAppendBytes, latency: samples.summary() };
-  } finally {
-    await handle.close();
-  }
 }
 
 async function measureHttp(scheme: "http" | "https", round: number, options: PlatformOptions, tls: { keyFile: string; certFile: string; ca: string } | null): Promise<HttpPhase> {

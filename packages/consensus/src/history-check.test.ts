@@ -271,3 +271,19 @@ describe("a recovery's commit bound", () => {
     expect(restarted.status().recovering).toBe(false);
   });
 });
+
+describe("a recovery's commit bound learned in a term already written", () => {
+  it("makes a Ready of its own, so that it is durable before a crash can lose it", () => {
+    const node = new RaftCore(
+      { ...defaultCoreConfig, id: "n2", cluster: "c", members: ["n1", "n2", "n3"], random: seededRandom(5) },
+      { hardState: { term: 3, votedFor: "n1", commitIndex: 0 }, snapshot: null, entries: [], possibleLoss: true },
+    );
+    node.advance(node.ready());
+    const report = (from: string): ConsensusEnvelope => ({ v: 1, cluster: "c", from, to: "n2", body: { type: "HistoryReport", term: 3, lastIndex: 9, snapshotIndex: 0, commitIndex: 8 } });
+    node.step(report("n1"));
+    node.step(report("n3"));
+    // Same term, a vote already cast: only the bound changed.
+    expect(node.hasReady()).toBe(true);
+    expect(node.ready().hardState).toMatchObject({ term: 3, votedFor: "n1", recovering: true, recoveryCommitIndexMin: 8 });
+  });
+});

@@ -390,9 +390,7 @@ export class RaftCore {
     return (
       this.role !== this.lastSoftState.role ||
       this.leader !== this.lastSoftState.leader ||
-      this.term !== this.lastHardState.term ||
-      this.votedFor !== this.lastHardState.votedFor ||
-      this.recovering !== (this.lastHardState.recovering === true) ||
+      this.durableFieldsChanged() ||
       this.pendingSnapshot !== null ||
       this.log.handedIndex < this.log.lastIndex() ||
       !this.outbox.isEmpty() ||
@@ -1952,14 +1950,25 @@ export class RaftCore {
   private hardStateToWrite(writesLog: boolean): HardState | null {
     const current = this.hardState();
     const last = this.lastHardState;
-    const termOrVoteChanged =
-      current.term !== last.term || current.votedFor !== last.votedFor || current.recovering !== last.recovering || current.recoveryCommitIndexMin !== last.recoveryCommitIndexMin;
+    const termOrVoteChanged = this.durableFieldsChanged();
     // A commit index that passed a configuration entry is written and synced now: the
     // configuration in effect after a restart comes from it, and a voter that answered a
     // leader's round about a removal must still know it after a power cut (seed 6004471).
     const passedConfiguration = current.commitIndex !== last.commitIndex && this.configurationIndex > last.commitIndex;
     if (termOrVoteChanged || passedConfiguration || (writesLog && current.commitIndex !== last.commitIndex)) return current;
     return null;
+  }
+
+  /**
+   * Whether a field of the hard state that must be durable before anything is promised (term,
+   * vote, recovery and its commit bound) differs from the last one written. One predicate for
+   * `hasReady` and `hardStateToWrite`: a recovery bound learned in a term and vote already written
+   * made no Ready of its own, so a crash before the next one lost it (the class of seed 7016221).
+   */
+  private durableFieldsChanged(): boolean {
+    const last = this.lastHardState;
+    const bound = this.recovering && this.recoveryCommitIndexMin > 0 ? this.recoveryCommitIndexMin : undefined;
+    return this.term !== last.term || this.votedFor !== last.votedFor || this.recovering !== (last.recovering === true) || bound !== last.recoveryCommitIndexMin;
   }
 
   /** Counts and drops a peer message the core cannot accept (see message-validation.ts). */
