@@ -19,7 +19,7 @@ function summary(seed: number, fields: Partial<SeedSummary> = {}): SeedSummary {
     clockPauses: 1,
     staleLeaderRuns: 0,
     staleLeaderCompleted: 0,
-    churn: { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0 },
+    churn: { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0, repairDemoted: 0, repairPromoted: 0 },
     storage: { crashes: 5, crashesWithTornWrites: 3, bitFlips: 1, refusedCorrupt: 1, possibleLosses: 0 },
     disk: "no faults",
     replay: `pnpm sim --seed ${seed}`,

@@ -41,7 +41,7 @@ export class RunReport {
   /** Seeds that broke at least one rule. */
   failingSeeds = 0;
   thrownSeeds = 0;
-  private readonly sums: Sums = { operations: 0, violations: 0, crashes: 0, timedCrashes: 0, wipes: 0, clockPauses: 0, staleLeaderCompleted: 0, simulatedMs: 0, churn: { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0 } };
+  private readonly sums: Sums = { operations: 0, violations: 0, crashes: 0, timedCrashes: 0, wipes: 0, clockPauses: 0, staleLeaderCompleted: 0, simulatedMs: 0, churn: { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0, repairDemoted: 0, repairPromoted: 0 } };
   /** The storage model's counters, by its own names (a fixed set, whatever the seed count). */
   private readonly storage: Record<string, number> = {};
   /** The lowest failing seeds, in seed order, at most `failuresKeptMax`. */
@@ -144,7 +144,7 @@ export class RunReport {
       `corruption: ${storage("bitFlips")} bit flips of synced data, ${storage("refusedCorrupt")} starts refused as corrupt; ` +
       `${storage("possibleLosses")} possible losses reported; ` +
       `${this.sums.clockPauses} clock pauses, ${this.sums.staleLeaderCompleted} stale-leader schedules completed; ` +
-      `membership: ${churn.added} added, ${churn.promoted} promoted explicitly, ${churn.removed} removed, ${churn.leaderRemoved} leaders removed, ${churn.replaced} replaced, ${churn.refused} refused or timed out (${churn.retried} more refusals of a new leader retried); ` +
+      `membership: ${churn.added} added, ${churn.promoted} promoted explicitly, ${churn.removed} removed, ${churn.leaderRemoved} leaders removed, ${churn.replaced} replaced, ${churn.refused} refused or timed out (${churn.retried} more refusals of a new leader retried), ${churn.repairDemoted} recovering voters demoted to learner and ${churn.repairPromoted} promoted again; ` +
       `storage: ${others}; ` +
       `simulated ${(this.sums.simulatedMs / 1000).toFixed(1)} s (${(this.sums.simulatedMs / wallMs).toFixed(1)}x wall)`
     );

@@ -7,6 +7,7 @@ import { describeDiskFaults } from "@lockstep/storage";
 import { FaultSchedule } from "./fault-schedule.js";
 import type { FaultStats } from "./fault-schedule.js";
 import { checkFinalLogs } from "./monitor/final-checks.js";
+import { countRepairs } from "./monitor/repair-count.js";
 import { SafetyMonitor } from "./monitor/safety-monitor.js";
 import type { Violation } from "./monitor/safety-monitor.js";
 import { SimCluster } from "./sim-cluster.js";
@@ -177,7 +178,7 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
     violations: monitor.violations,
     workload: workload.stats,
     faults: faults.stats,
-    churn: churn.stats,
+    churn: { ...churn.stats, ...countRepairs(monitor.committedEntries) },
     simulatedMs: clock.nowMs(),
     events,
     recoveryMs,

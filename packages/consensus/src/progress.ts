@@ -30,6 +30,11 @@ export class Progress {
   stalledTicks = 0;
   /** The commit index last sent to this member, so that a `Commit` is sent only when it says something new. */
   commitSent = 0;
+  /**
+   * The member's last Acknowledgment or Reject said it is recovering from a possible storage loss:
+   * the leader demotes such a voter to learner and promotes it again only once this is false.
+   */
+  recovering = false;
 
   constructor(nextIndex: number, inflightProposalsMax: number) {
     this.nextIndex = nextIndex;

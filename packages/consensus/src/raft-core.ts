@@ -50,6 +50,8 @@ export interface ProgressStatus {
   matchIndex: number;
   nextIndex: number;
   state: ProgressState;
+  /** The member's last answer said it is recovering from a possible storage loss (`demoteRecoveringVoter`). */
+  recovering: boolean;
 }
 
 export interface CoreStatus {
@@ -478,7 +480,7 @@ export class RaftCore {
     if (this.role === "leader") {
       for (const member of this.configuration.members) {
         const entry = this.progressOf(member.id);
-        progress.push({ id: member.id, voter: member.voter, matchIndex: entry.matchIndex, nextIndex: entry.nextIndex, state: entry.state });
+        progress.push({ id: member.id, voter: member.voter, matchIndex: entry.matchIndex, nextIndex: entry.nextIndex, state: entry.state, recovering: member.id === this.id ? this.recovering : entry.recovering });
       }
     }
     return {
@@ -1125,6 +1127,7 @@ export class RaftCore {
       hintIndex,
       hintTerm: this.log.term(hintIndex) ?? 0,
     };
+    if (this.recovering) reject.recovering = true;
     this.outbox.send(from, reject);
   }
 
@@ -1219,6 +1222,8 @@ export class RaftCore {
       context === undefined
         ? { type: "Acknowledgment", term: this.term, matchIndex }
         : { type: "Acknowledgment", term: this.term, matchIndex, context };
+    // The leader demotes a recovering voter to learner until it has caught up (`tickMembership`).
+    if (this.recovering) acknowledgment.recovering = true;
     this.outbox.send(to, acknowledgment);
   }
 
@@ -1364,7 +1369,13 @@ export class RaftCore {
 
   /**
    * A heartbeat is an empty Proposal at the follower's known match point, so it always matches and
-   * never causes a spurious Reject; `context` (a read round) asks the follower to echo it.
+   * never causes a spurious Reject; `context` (a read round) asks the follower to echo it. It
+   * carries this leader's whole commit index: the follower commits only through the heartbeat's
+   * matching prefix (`maybeAppend`), and a recovering follower may end its recovery only when its
+   * log reaches the leader's true commit index (`finishRecovery`). Capped at the match point (as
+   * etcd's heartbeat is), a follower that had lost committed entries above it took the cap for the
+   * commit index, ended its recovery without them, and with the leader gone elected a log that
+   * overwrote one (possible-loss.test.ts, "a heartbeat's commit index").
    */
   private broadcastHeartbeat(context: number | undefined): void {
     for (const peer of this.peers) {
@@ -1376,13 +1387,13 @@ export class RaftCore {
         prevIndex = 0;
         prevTerm = 0;
       }
-      const commitIndex = Math.min(this.log.commitIndex, prevIndex);
+      const commitIndex = this.log.commitIndex;
       const heartbeat: Proposal =
         context === undefined
           ? { type: "Proposal", term: this.term, prevIndex, prevTerm, entries: [], commitIndex }
           : { type: "Proposal", term: this.term, prevIndex, prevTerm, entries: [], commitIndex, context };
       this.outbox.send(peer, heartbeat);
-      progress.commitSent = Math.max(progress.commitSent, commitIndex);
+      progress.commitSent = Math.max(progress.commitSent, Math.min(commitIndex, prevIndex));
     }
   }
 
@@ -1394,6 +1405,7 @@ export class RaftCore {
     }
     const progress = this.progressOf(from);
     progress.recentActive = true;
+    progress.recovering = acknowledgment.recovering === true;
     if (acknowledgment.context !== undefined) this.onReadAcknowledgment(from, acknowledgment.context);
     const updated = progress.maybeUpdate(acknowledgment.matchIndex);
     switch (progress.state) {
@@ -1414,6 +1426,7 @@ export class RaftCore {
     if (from === this.leadTransferee && progress.matchIndex === this.log.lastIndex()) this.sendTimeoutNow(from);
     if (this.leaving !== null) this.onLeavingAcknowledgment(from, acknowledgment);
     if (this.announcing !== null) this.onAnnouncementAcknowledgment(from, acknowledgment);
+    if (progress.recovering) this.maybeDemoteRecovering();
   }
 
   /** As `onLeavingAcknowledgment`, for a change that keeps this leader a voter. */
@@ -1483,6 +1496,7 @@ export class RaftCore {
       this.logger.warn({ from, reason: reject.reason }, "proposal rejected");
       return;
     }
+    progress.recovering = reject.recovering === true;
     // Back up a whole term per round trip using the follower's hint (Raft §5.3, fast backup).
     const nextProbeIndex =
       reject.hintIndex !== undefined && reject.hintTerm !== undefined
@@ -1494,6 +1508,7 @@ export class RaftCore {
       // way; trusting the old match would count the lost entry and probe the same index forever.
       progress.forgetMatch(Math.min(reject.rejectedIndex, nextProbeIndex) - 1);
       this.sendProposals(from);
+      if (progress.recovering) this.maybeDemoteRecovering();
       return;
     }
     if (!progress.maybeDecrease(reject.rejectedIndex, nextProbeIndex)) {
@@ -1501,13 +1516,19 @@ export class RaftCore {
       return;
     }
     this.sendProposals(from);
+    if (progress.recovering) this.maybeDemoteRecovering();
   }
 
   /** Raft §5.4.2 / Figure 8: commit only an index a majority holds whose entry is of this term. */
   private maybeCommit(): boolean {
     this.matchScratch.length = 0;
-    // Voters only: a learner's log never counts toward a commit (thesis §4.2.1).
-    for (const member of this.configuration.voters) this.matchScratch.push(this.progressOf(member).matchIndex);
+    // Voters only: a learner's log never counts toward a commit (thesis §4.2.1); nor does a
+    // recovering follower's, while the others can make a majority (`countsRecoveringMatches`).
+    const countRecovering = this.countsRecoveringMatches();
+    for (const member of this.configuration.voters) {
+      const progress = this.progressOf(member);
+      this.matchScratch.push(countRecovering || member === this.id || !progress.recovering ? progress.matchIndex : 0);
+    }
     if (this.config.unsafeBreakRule === "learner_counts_toward_commit") {
       // Broken on purpose: learners' matches stand in for the lowest voters' (a majority of the voters' count, from any member).
       for (const learner of this.configuration.learners) this.matchScratch.push(this.progressOf(learner).matchIndex);
@@ -1541,6 +1562,20 @@ export class RaftCore {
       if (awaiting.length > 0) this.startReads(awaiting);
     }
     return true;
+  }
+
+  /**
+   * Whether a commit counts the matches of followers that say they are recovering from a possible
+   * storage loss: only when the voters that do not (this leader among them: its election proved
+   * its log complete) are too few for a majority. That is the cluster that elected with every
+   * voter's grant; left out there, their matches would leave it committing nothing. Otherwise a
+   * recovering follower counts toward no commit until it has caught up (or is demoted: protocol-
+   * aware repair); leaving a match out only ever commits less.
+   */
+  private countsRecoveringMatches(): boolean {
+    let sound = 0;
+    for (const voter of this.configuration.voters) if (voter === this.id || !this.progressOf(voter).recovering) sound++;
+    return !hasQuorum(sound, this.configuration.voters.length);
   }
 
   /** Tells every follower about a new commit index now: for what must not wait for a heartbeat. */
@@ -1635,6 +1670,11 @@ export class RaftCore {
    * removal must leave a majority of the remaining voters reachable from this leader.
    */
   proposeMembershipChange(change: ConfigurationChange): MembershipProposal {
+    // The change applies to the configuration in effect: inside a step (a demotion on an
+    // Acknowledgment, `maybeDemoteRecovering`) the commit index may have just passed a
+    // configuration entry not yet put into effect (seed 258: built on the one before it, the
+    // demotion of n2 also undid n3's, two voters apart from the configuration in effect).
+    this.noteCommitted();
     if (this.role !== "leader") return this.leader === null ? { ok: false, reason: "no_leader" } : { ok: false, reason: "not_leader", leader: this.leader };
     if (this.leadTransferee !== null || this.leaving !== null || this.configurationChangePending()) return { ok: false, reason: "change_in_progress" };
     const next = this.configuration.apply(change);
@@ -1692,7 +1732,9 @@ export class RaftCore {
         continue;
       }
       const heard = this.ticksElapsed - (this.lastHeardTick.get(voter) ?? Number.NEGATIVE_INFINITY) < this.config.electionTimeoutTicks;
-      const current = (this.progress.get(voter)?.matchIndex ?? 0) >= this.termFirstIndex;
+      const progress = this.progress.get(voter);
+      // One that says it is recovering grants no vote that a plain majority counts either.
+      const current = progress !== undefined && progress.matchIndex >= this.termFirstIndex && !progress.recovering;
       if (heard && current) able++;
     }
     return hasQuorum(able, next.voters.length);
@@ -1838,10 +1880,14 @@ export class RaftCore {
   private tickMembership(): void {
     const lastIndex = this.log.lastIndex();
     for (const learner of this.configuration.learners) {
-      const caughtUp = this.learnerHoldsCurrentLog(learner) && lastIndex - this.progressOf(learner).matchIndex <= this.config.promoteLagEntriesMax;
+      const progress = this.progressOf(learner);
+      // A learner still recovering from a possible storage loss is not caught up, however close
+      // its log: it may lack what a majority relies on it for (protocol-aware repair, below).
+      const caughtUp = !progress.recovering && this.learnerHoldsCurrentLog(learner) && lastIndex - progress.matchIndex <= this.config.promoteLagEntriesMax;
       this.learnerCaughtUpTicks.set(learner, caughtUp ? (this.learnerCaughtUpTicks.get(learner) ?? 0) + 1 : 0);
     }
     if (this.configurationChangePending() || this.leadTransferee !== null || this.leaving !== null) return;
+    if (this.demoteRecoveringVoter()) return;
     if (this.config.autoPromote) {
       for (const learner of this.configuration.learners) {
         if ((this.learnerCaughtUpTicks.get(learner) ?? 0) < this.config.promoteStableTicks) continue;
@@ -1859,6 +1905,41 @@ export class RaftCore {
       this.logger.warn({ voter, silentTicks, proposed: proposed.ok ? true : proposed.reason }, "voter unreachable too long: removing it");
       if (proposed.ok) return;
     }
+  }
+
+  /**
+   * Protocol-aware repair (Alagappan et al., FAST 2018): a voter that says it is recovering from a
+   * possible storage loss (a wiped disk under a known id, or damage found in its log) is demoted
+   * to learner through the log, so that it neither votes nor counts toward a commit until it has
+   * caught up; `autoPromote` then makes it a voter again once it is no longer recovering and
+   * within `promoteLagEntriesMax`, with no operator. Only with `autoPromote` on (with it off,
+   * only an operator would promote it again, and the node stays a recovering voter, whose vote
+   * counts only in an election every voter grants), and never when the demotion would lose
+   * quorum (`keepsReachableMajority`). Returns whether it proposed one.
+   */
+  private demoteRecoveringVoter(): boolean {
+    if (!this.config.autoPromote) return false;
+    for (const voter of this.voterPeers) {
+      if (!this.progressOf(voter).recovering) continue;
+      const proposed = this.proposeMembershipChange({ kind: "demote", id: voter });
+      if (proposed.ok) {
+        this.logger.warn({ voter, index: proposed.index }, "voter recovering from a possible storage loss: demoting it to learner until it has caught up");
+        return true;
+      }
+      // Retried every tick while it lasts (a change in progress, or quorum would be lost): quiet.
+      this.logger.debug({ voter, reason: proposed.reason }, "recovering voter not demoted yet");
+    }
+    return false;
+  }
+
+  /**
+   * On an answer that says its sender is recovering: the demotion goes now rather than at the
+   * next tick, since a follower that catches up within a round trip would otherwise end its
+   * recovery as a voter and have counted toward a commit with a log that lacked entries.
+   */
+  private maybeDemoteRecovering(): void {
+    if (this.role !== "leader" || this.configurationChangePending() || this.leadTransferee !== null || this.leaving !== null) return;
+    this.demoteRecoveringVoter();
   }
 
   /** How many configuration entries lie in `[from, to]` of the log. */

@@ -108,6 +108,12 @@ export const ClusterStatusSchema = z.object({
       /** Known only on the leader; null elsewhere. */
       matchIndex: IndexSchema.nullable(),
       lag: IndexSchema.nullable(),
+      /**
+       * Known only on the leader (null elsewhere): the member's last answer said it is recovering
+       * from a possible storage loss, so the leader demotes it to learner until it has caught up
+       * and then promotes it again (protocol-aware repair). Optional so older answers still parse.
+       */
+      recovering: z.boolean().nullable().optional(),
     }),
   ),
 });

@@ -35,6 +35,12 @@ export const AcknowledgmentSchema = z.object({
   term: TermSchema,
   matchIndex: IndexSchema,
   context: ReadContextSchema.optional(),
+  /**
+   * Set while the sender is recovering from a possible storage loss (a wiped disk, or damage
+   * found in its log): the leader then demotes it to learner until it has caught up, and promotes
+   * it again (protocol-aware repair, DESIGN.md §9).
+   */
+  recovering: z.boolean().optional(),
 });
 export type Acknowledgment = z.infer<typeof AcknowledgmentSchema>;
 
@@ -61,6 +67,8 @@ export const RejectSchema = z.object({
   rejectedIndex: IndexSchema,
   hintIndex: IndexSchema.optional(),
   hintTerm: TermSchema.optional(),
+  /** As on `Acknowledgment`: the sender is recovering from a possible storage loss. */
+  recovering: z.boolean().optional(),
 });
 export type Reject = z.infer<typeof RejectSchema>;
 

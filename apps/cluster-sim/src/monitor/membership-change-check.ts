@@ -1,4 +1,4 @@
-import type { NodeId, Proposal } from "@lockstep/protocol";
+import type { Member, NodeId, Proposal } from "@lockstep/protocol";
 import type { ConfigurationLogView, DurableLogView } from "./commit-quorum.js";
 
 /**
@@ -11,6 +11,11 @@ import type { ConfigurationLogView, DurableLogView } from "./commit-quorum.js";
  *   the no-op of its term is committed can give two configurations that decide independently.
  * - *One change at a time*: between the commit index and the new change there is no other
  *   configuration entry, so any two configurations in use differ in at most one voter.
+ * - *One voter per change*: the new configuration's voters differ from those of the configuration
+ *   before it in the leader's log (its last `members` entry below, or its snapshot's) in at most
+ *   one member. A change built on an older configuration than that one (seed 258: a demotion
+ *   built on the configuration before the leader's own demotion) passes the rule above and not
+ *   this one.
  *
  * A cluster's very first entry (commit index 0: nothing is committed anywhere) is the bootstrap
  * configuration, which no rule above concerns.
@@ -37,6 +42,15 @@ export class MembershipChangeCheck {
       if (other !== null) {
         return `${leader} (term ${proposal.term}) has two configuration changes uncommitted at once: index ${other} and index ${entry.index} (commit index ${commitIndex}; single-server changes go one at a time)`;
       }
+      const before = configurationBefore(entry.index, proposal, own);
+      if (before !== null) {
+        const voters = votersOf(entry.command.members);
+        const previous = votersOf(before.members);
+        const changed = [...voters].filter((id) => !previous.has(id)).concat([...previous].filter((id) => !voters.has(id)));
+        if (changed.length > 1) {
+          return `${leader} (term ${proposal.term}) made a configuration change at index ${entry.index} that changes ${changed.length} voters (${changed.sort().join(", ")}) from the configuration before it (index ${before.index}); a single-server change changes at most one`;
+        }
+      }
     }
     return null;
   }
@@ -55,6 +69,31 @@ function termAt(index: number, proposal: Proposal, own: DurableLogView): number 
   const carried = proposal.entries[index - proposal.prevIndex - 1];
   if (carried !== undefined && carried.index === index) return carried.term;
   return own.durableTermAt(index);
+}
+
+/**
+ * The configuration before `index` in the leader's log: its last `members` entry below it (in the
+ * Proposal or its durable log), else its snapshot's; null when neither names one (the bootstrap
+ * list, which no log entry holds before the cluster's first).
+ */
+function configurationBefore(index: number, proposal: Proposal, own: ConfigurationLogView): { index: number; members: readonly Member[] } | null {
+  const snapshotIndex = own.durableSnapshotIndex();
+  for (let position = index - 1; position > snapshotIndex; position--) {
+    const carried = position > proposal.prevIndex ? proposal.entries[position - proposal.prevIndex - 1] : undefined;
+    if (carried !== undefined && carried.index === position) {
+      if (carried.command.kind === "members") return { index: position, members: carried.command.members };
+      continue;
+    }
+    const durable = own.durableEntryAt(position);
+    if (durable === undefined) return null;
+    if (durable.members !== undefined) return { index: position, members: durable.members };
+  }
+  const members = own.durableSnapshotMembers();
+  return members === null || members.length === 0 ? null : { index: snapshotIndex, members };
+}
+
+function votersOf(members: readonly Member[]): Set<NodeId> {
+  return new Set(members.filter((member) => member.voter).map((member) => member.id));
 }
 
 /** A configuration entry strictly between the commit index and `index`, in the Proposal or the leader's durable log below it. */

@@ -7,11 +7,13 @@ type MemberStatus = ClusterStatus["members"][number];
  * `GET /v1/cluster`: what this node knows. Roles of other members are known only for the
  * leader (it is the leader) and, on the leader, for the followers it tracks; the rest are
  * `unknown`, and the dashboard asks each member itself. `voter` is false for a learner; on the
- * leader, a learner's `lag` shows how far it still has to catch up.
+ * leader, a learner's `lag` shows how far it still has to catch up, and `recovering` which members
+ * said they may have lost data (demoted to learner until caught up: protocol-aware repair).
  */
 export function clusterStatus(context: ApiContext): ClusterStatus {
   const status = context.node.status();
   const progress = new Map(status.progress.map((entry) => [entry.id, entry.matchIndex]));
+  const recovering = new Map(status.progress.map((entry) => [entry.id, entry.recovering]));
   const isLeader = status.role === "leader";
   // The configuration this node applied; a node that just joined and knows none yet shows itself.
   const configured = context.membership.members();
@@ -28,6 +30,7 @@ export function clusterStatus(context: ApiContext): ClusterStatus {
       voter: member.voter,
       matchIndex: matchIndex,
       lag: matchIndex === null ? null : Math.max(0, status.commitIndex - matchIndex),
+      recovering: isLeader ? (recovering.get(member.id) ?? false) : null,
     };
   });
   return {

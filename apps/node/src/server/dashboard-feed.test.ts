@@ -35,7 +35,7 @@ function fakeContext() {
       return states.get(key) ?? { state: "Init", revision: 0 };
     },
   };
-  const status: NodeStatus = { id: "n1", role: "leader", term: 3, leader: "n1", commitIndex: keyCount, recovering: false, appliedIndex: keyCount, members: ["n1", "n2", "n3"], configuration: [], progress: [{ id: "n2", matchIndex: keyCount - 5 }, { id: "n3", matchIndex: keyCount }], stopped: false };
+  const status: NodeStatus = { id: "n1", role: "leader", term: 3, leader: "n1", commitIndex: keyCount, recovering: false, appliedIndex: keyCount, members: ["n1", "n2", "n3"], configuration: [], progress: [{ id: "n2", matchIndex: keyCount - 5, recovering: false }, { id: "n3", matchIndex: keyCount, recovering: false }], stopped: false };
   const node = {
     localStore: store,
     status: () => status,

@@ -89,7 +89,7 @@ export interface NodeStatus extends Pick<CoreStatus, "id" | "role" | "term" | "l
    */
   configuration: Array<Member & { matchIndex: number | null; lag: number | null }>;
   /** Replication progress of each follower; known only on the leader. */
-  progress: Array<{ id: NodeId; matchIndex: number }>;
+  progress: Array<{ id: NodeId; matchIndex: number; recovering: boolean }>;
   stopped: boolean;
 }
 
@@ -389,7 +389,7 @@ export class ConsensusNode {
         const progress = core.progress.find((entry) => entry.id === member.id);
         return { ...member, matchIndex: progress?.matchIndex ?? null, lag: progress === undefined ? null : core.lastIndex - progress.matchIndex };
       }),
-      progress: core.progress.map((progress) => ({ id: progress.id, matchIndex: progress.matchIndex })),
+      progress: core.progress.map((progress) => ({ id: progress.id, matchIndex: progress.matchIndex, recovering: progress.recovering })),
       stopped: this.stopped,
     };
   }
