@@ -1,30 +1,49 @@
 /**
  * Protocol-aware repair with real processes (issue 11, point 5): a founder whose data directory
  * is wiped restarts with the same flags (no `--join`) under its old id. It must not vote or count
- * toward a commit with the data it lost: the leader demotes it to learner through the log, it
- * catches up, and the leader promotes it again, with no operator, while a client workload runs
- * whose history must be linearizable.
+ * toward a commit with the data it lost. Its links to the others run through fault proxies that
+ * delay every record, so that its repair lasts longer than an election timeout (one that ends
+ * sooner needs no configuration change): the leader demotes it to learner through the log; once
+ * the links pass again it catches up and the leader promotes it again, with no operator, while a
+ * client workload runs whose history must be linearizable.
  */
 import { rmSync } from "node:fs";
 import { MembersResponseSchema } from "@lockstep/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLinearizability } from "../../cluster-sim/src/checkers/index.js";
+import { FaultProxy, type FaultMode } from "../../../packages/transport-tcp/test/fault-proxy.js";
 import { waitForAgreedLeader } from "../src/cluster/cluster-probe.js";
 import { HistoryWorkload } from "./support/history-workload.js";
 import { clusterStatus, getJson, sleep, waitFor, waitForConvergence } from "./support/node-api.js";
 import { fastTiming, ProcessCluster } from "./support/process-cluster.js";
 
 let cluster: ProcessCluster;
+/** `proxies.get("n1>n2")`: what n1 dials to reach n2. */
+const proxies = new Map<string, FaultProxy>();
 
 beforeAll(async () => {
   cluster = await ProcessCluster.prepare({ cluster: "repair", config: { ...fastTiming, fsyncPolicy: "none" } });
+  for (const from of cluster.nodes) {
+    for (const to of cluster.nodes) {
+      if (from === to) continue;
+      const proxy = await FaultProxy.start({ target: { host: "127.0.0.1", port: to.peerPort } });
+      proxies.set(`${from.id}>${to.id}`, proxy);
+      cluster.dialThrough(from.id, to.id, `127.0.0.1:${proxy.address().port}`);
+    }
+  }
   cluster.startAll();
   if ((await waitForAgreedLeader(cluster.clientUrls, 20_000)) === null) throw new Error(`no leader\n${cluster.logTail()}`);
 }, 30_000);
 
 afterAll(async () => {
   await cluster?.destroy();
+  await Promise.all([...proxies.values()].map((proxy) => proxy.close()));
 });
+
+/** Every link between `id` and the others, both ways, in `mode`. */
+function setLinksOf(id: string, mode: FaultMode): void {
+  for (const [key, proxy] of proxies) if (key.startsWith(`${id}>`) || key.endsWith(`>${id}`)) proxy.setMode(mode);
+}
 
 /** n3's voter flag in the member list of the first running node that answers (any member forwards nothing here: its own view). */
 async function voterFlagOf(id: string, askIds: readonly string[]): Promise<boolean | undefined> {
@@ -50,6 +69,9 @@ describe("a founder restarted on a wiped data directory, with real processes", (
     const others = ["n1", "n2", "n3"].filter((id) => id !== victim);
     await cluster.kill(victim, "SIGKILL");
     rmSync(cluster.node(victim).dataDirectory, { recursive: true, force: true });
+    // Each round trip of its repair (history probes, the leader's probe, the log) now takes
+    // over 500 ms, against an election timeout of 200 ms.
+    setLinksOf(victim, { kind: "delay", delayMs: 250 });
     await sleep(300);
     cluster.start(victim);
 
@@ -57,7 +79,8 @@ describe("a founder restarted on a wiped data directory, with real processes", (
     await waitFor(`${victim} demoted to learner`, async () => ((await voterFlagOf(victim, others)) === false ? true : undefined), 20_000).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${cluster.logTail(20)}`);
     });
-    // The promotion again, with no operator, once it no longer says it is recovering.
+    // The promotion again, with no operator, once the links pass and it no longer says it is recovering.
+    setLinksOf(victim, { kind: "pass" });
     await waitFor(`${victim} promoted to voter again`, async () => ((await voterFlagOf(victim, [...others, victim])) === true ? true : undefined), 20_000).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${cluster.logTail(20)}`);
     });

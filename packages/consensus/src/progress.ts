@@ -35,10 +35,19 @@ export class Progress {
    * the leader demotes such a voter to learner and promotes it again only once this is false.
    */
   recovering = false;
+  /** The leader's tick when the member's answers started saying it is recovering; null while they do not. */
+  recoveringSinceTick: number | null = null;
 
   constructor(nextIndex: number, inflightProposalsMax: number) {
     this.nextIndex = nextIndex;
     this.inflights = new Inflights(inflightProposalsMax);
+  }
+
+  /** What the member's latest answer says about its recovery, at the leader's tick `nowTick`. */
+  noteRecovering(recovering: boolean, nowTick: number): void {
+    this.recovering = recovering;
+    if (!recovering) this.recoveringSinceTick = null;
+    else if (this.recoveringSinceTick === null) this.recoveringSinceTick = nowTick;
   }
 
   becomeProbe(): void {

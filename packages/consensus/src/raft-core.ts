@@ -1405,7 +1405,7 @@ export class RaftCore {
     }
     const progress = this.progressOf(from);
     progress.recentActive = true;
-    progress.recovering = acknowledgment.recovering === true;
+    progress.noteRecovering(acknowledgment.recovering === true, this.ticksElapsed);
     if (acknowledgment.context !== undefined) this.onReadAcknowledgment(from, acknowledgment.context);
     const updated = progress.maybeUpdate(acknowledgment.matchIndex);
     switch (progress.state) {
@@ -1426,7 +1426,6 @@ export class RaftCore {
     if (from === this.leadTransferee && progress.matchIndex === this.log.lastIndex()) this.sendTimeoutNow(from);
     if (this.leaving !== null) this.onLeavingAcknowledgment(from, acknowledgment);
     if (this.announcing !== null) this.onAnnouncementAcknowledgment(from, acknowledgment);
-    if (progress.recovering) this.maybeDemoteRecovering();
   }
 
   /** As `onLeavingAcknowledgment`, for a change that keeps this leader a voter. */
@@ -1496,7 +1495,7 @@ export class RaftCore {
       this.logger.warn({ from, reason: reject.reason }, "proposal rejected");
       return;
     }
-    progress.recovering = reject.recovering === true;
+    progress.noteRecovering(reject.recovering === true, this.ticksElapsed);
     // Back up a whole term per round trip using the follower's hint (Raft §5.3, fast backup).
     const nextProbeIndex =
       reject.hintIndex !== undefined && reject.hintTerm !== undefined
@@ -1508,7 +1507,6 @@ export class RaftCore {
       // way; trusting the old match would count the lost entry and probe the same index forever.
       progress.forgetMatch(Math.min(reject.rejectedIndex, nextProbeIndex) - 1);
       this.sendProposals(from);
-      if (progress.recovering) this.maybeDemoteRecovering();
       return;
     }
     if (!progress.maybeDecrease(reject.rejectedIndex, nextProbeIndex)) {
@@ -1516,7 +1514,6 @@ export class RaftCore {
       return;
     }
     this.sendProposals(from);
-    if (progress.recovering) this.maybeDemoteRecovering();
   }
 
   /** Raft §5.4.2 / Figure 8: commit only an index a majority holds whose entry is of this term. */
@@ -1670,10 +1667,10 @@ export class RaftCore {
    * removal must leave a majority of the remaining voters reachable from this leader.
    */
   proposeMembershipChange(change: ConfigurationChange): MembershipProposal {
-    // The change applies to the configuration in effect: inside a step (a demotion on an
-    // Acknowledgment, `maybeDemoteRecovering`) the commit index may have just passed a
-    // configuration entry not yet put into effect (seed 258: built on the one before it, the
-    // demotion of n2 also undid n3's, two voters apart from the configuration in effect).
+    // The change applies to the configuration in effect: inside a step the commit index may
+    // have just passed a configuration entry not yet put into effect (seed 258: a demotion then
+    // proposed on an Acknowledgment, built on the configuration before it, also undid the
+    // leader's own demotion, two voters apart from the configuration in effect).
     this.noteCommitted();
     if (this.role !== "leader") return this.leader === null ? { ok: false, reason: "no_leader" } : { ok: false, reason: "not_leader", leader: this.leader };
     if (this.leadTransferee !== null || this.leaving !== null || this.configurationChangePending()) return { ok: false, reason: "change_in_progress" };
@@ -1911,7 +1908,7 @@ export class RaftCore {
    * Protocol-aware repair (Alagappan et al., FAST 2018): a voter that says it is recovering from a
    * possible storage loss (a wiped disk under a known id, or damage found in its log) is demoted
    * to learner through the log, so that it neither votes nor counts toward a commit until it has
-   * caught up; `autoPromote` then makes it a voter again once it is no longer recovering and
+   * caught up (once it has said so for an election timeout); `autoPromote` then makes it a voter again once it is no longer recovering and
    * within `promoteLagEntriesMax`, with no operator. Only with `autoPromote` on (with it off,
    * only an operator would promote it again, and the node stays a recovering voter, whose vote
    * counts only in an election every voter grants), and never when the demotion would lose
@@ -1920,7 +1917,12 @@ export class RaftCore {
   private demoteRecoveringVoter(): boolean {
     if (!this.config.autoPromote) return false;
     for (const voter of this.voterPeers) {
-      if (!this.progressOf(voter).recovering) continue;
+      const since = this.progressOf(voter).recoveringSinceTick;
+      // A repair that ends within an election timeout (a founder a moment late at a cluster's
+      // first start, a short log to catch up) is over before a demotion could commit: it would
+      // cost two configuration entries and a voter for nothing. Until then its vote and its
+      // match count as a recovering voter's (`countsRecoveringMatches`).
+      if (since === null || this.ticksElapsed - since < this.config.electionTimeoutTicks) continue;
       const proposed = this.proposeMembershipChange({ kind: "demote", id: voter });
       if (proposed.ok) {
         this.logger.warn({ voter, index: proposed.index }, "voter recovering from a possible storage loss: demoting it to learner until it has caught up");
@@ -1930,16 +1932,6 @@ export class RaftCore {
       this.logger.debug({ voter, reason: proposed.reason }, "recovering voter not demoted yet");
     }
     return false;
-  }
-
-  /**
-   * On an answer that says its sender is recovering: the demotion goes now rather than at the
-   * next tick, since a follower that catches up within a round trip would otherwise end its
-   * recovery as a voter and have counted toward a commit with a log that lacked entries.
-   */
-  private maybeDemoteRecovering(): void {
-    if (this.role !== "leader" || this.configurationChangePending() || this.leadTransferee !== null || this.leaving !== null) return;
-    this.demoteRecoveringVoter();
   }
 
   /** How many configuration entries lie in `[from, to]` of the log. */

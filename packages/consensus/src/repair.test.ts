@@ -5,8 +5,9 @@ import { Network, transition } from "./testing/network.js";
 /**
  * Protocol-aware repair (issue 11, point 5; Alagappan et al., FAST 2018): a voter that starts on
  * an empty disk under an id the cluster knows, or whose log recovery found damage, never votes
- * or counts toward a commit until it has caught up. The leader demotes it to learner through the
- * log and promotes it again once it says it is no longer recovering, with no operator.
+ * or counts toward a commit until it has caught up. A repair that lasts longer than an election
+ * timeout goes through the learner configuration: the leader demotes it through the log and
+ * promotes it again once it says it is no longer recovering, with no operator.
  */
 
 function voters(network: Network, id: NodeId): NodeId[] {
@@ -43,11 +44,20 @@ function runRecordingVoters(network: Network, ticks: number): string[] {
   return seen;
 }
 
+/** Holds n3's repair back: no Proposal with entries reaches it (heartbeats do, and it answers them, still recovering). */
+function holdBackEntriesTo(network: Network, id: NodeId): void {
+  network.filter = (envelope) => !(envelope.to === id && envelope.body.type === "Proposal" && envelope.body.entries.length > 0);
+}
+
 describe("a voter that may have lost data rejoins as a learner and is promoted again (protocol-aware repair)", () => {
   it("after its data directory was wiped: demoted to learner, caught up, promoted to voter again", () => {
     const network = cluster();
     network.wipe("n3");
-    const seen = runRecordingVoters(network, 300);
+    // A repair longer than an election timeout (10 ticks): its log's entries are held back for 30.
+    holdBackEntriesTo(network, "n3");
+    const held = runRecordingVoters(network, 30);
+    network.filter = null;
+    const seen = [...held, ...runRecordingVoters(network, 300).slice(1)];
     expect(seen).toEqual(["n1,n2,n3", "n1,n2", "n1,n2,n3"]);
     expect(network.node("n3").status()).toMatchObject({ recovering: false, commitIndex: network.node("n1").status().commitIndex });
     // Nothing committed was lost (the network checks every apply against every other node's).
@@ -58,7 +68,10 @@ describe("a voter that may have lost data rejoins as a learner and is promoted a
     const network = cluster();
     network.restartAfterLoss("n3", 2);
     expect(network.node("n3").status().recovering).toBe(true);
-    const seen = runRecordingVoters(network, 300);
+    holdBackEntriesTo(network, "n3");
+    const held = runRecordingVoters(network, 30);
+    network.filter = null;
+    const seen = [...held, ...runRecordingVoters(network, 300).slice(1)];
     expect(seen).toEqual(["n1,n2,n3", "n1,n2", "n1,n2,n3"]);
     expect(network.node("n3").status().recovering).toBe(false);
   });
@@ -66,11 +79,13 @@ describe("a voter that may have lost data rejoins as a learner and is promoted a
   it("the leader shows the member as recovering in its progress until it says it is not", () => {
     const network = cluster();
     network.restartAfterLoss("n3", 2);
-    // Only a heartbeat's worth: n3 answers, still recovering (its log lacks the commit index).
-    network.filter = (envelope) => !(envelope.to === "n3" && envelope.body.type === "Proposal" && envelope.body.entries.length > 0);
+    // A heartbeat's worth: n3 answers, still recovering (its log lacks the commit index).
+    holdBackEntriesTo(network, "n3");
     network.passTime(3);
     const progress = network.node("n1").status().progress.find((entry) => entry.id === "n3");
-    expect(progress).toMatchObject({ recovering: true, voter: false });
+    expect(progress).toMatchObject({ recovering: true, voter: true });
+    network.passTime(30);
+    expect(network.node("n1").status().progress.find((entry) => entry.id === "n3")).toMatchObject({ recovering: true, voter: false });
     network.filter = null;
     network.passTime(300);
     expect(network.node("n1").status().progress.find((entry) => entry.id === "n3")).toMatchObject({ recovering: false, voter: true });
@@ -80,7 +95,7 @@ describe("a voter that may have lost data rejoins as a learner and is promoted a
     const network = cluster();
     network.restartAfterLoss("n3", 2);
     // Keep n3 recovering (no Proposal with entries reaches it) until the demotion is in effect.
-    network.filter = (envelope) => !(envelope.to === "n3" && envelope.body.type === "Proposal" && envelope.body.entries.length > 0);
+    holdBackEntriesTo(network, "n3");
     for (let tick = 0; tick < 100 && voters(network, "n1").includes("n3"); tick++) network.passTime(1);
     expect(voters(network, "n1")).toEqual(["n1", "n2"]);
     network.filter = null;
@@ -120,5 +135,36 @@ describe("a voter that may have lost data rejoins as a learner and is promoted a
     const seen = runRecordingVoters(network, 200);
     expect(seen).toEqual(["n1,n2,n3"]);
     expect(network.node("n3").status().recovering).toBe(false);
+  });
+
+  it("is not demoted when its repair ends within an election timeout (a founder a moment late at a first start, a short log)", () => {
+    const network = cluster();
+    network.wipe("n3");
+    expect(runRecordingVoters(network, 300)).toEqual(["n1,n2,n3"]);
+    expect(network.node("n3").status()).toMatchObject({ recovering: false, commitIndex: network.node("n1").status().commitIndex });
+  });
+
+  it("while recovering as a voter, its match counts toward no commit as long as the others make a majority", () => {
+    const network = cluster({ autoPromote: false });
+    network.restartAfterLoss("n3", 2);
+    // n2 takes over from n1 (n3's recovering vote counts for nothing; n1's grant elects it) and
+    // is cut off from n1 as soon as it leads: its first entry reaches only the recovering n3.
+    expect(network.node("n1").transferLeadership("n2")).toBe(true);
+    for (let step = 0; step < 200 && network.node("n2").status().role !== "leader"; step++) {
+      if (network.pending().length === 0) network.tick("n1");
+      network.deliver(1);
+    }
+    expect(network.node("n2").status().role).toBe("leader");
+    network.cut("n1", "n2");
+    network.deliverAll();
+    const n2 = network.node("n2").status();
+    // n3 holds n2's first entry and acknowledged it, still recovering (no commit index of n2's term has reached it).
+    expect(network.node("n3").status()).toMatchObject({ lastIndex: n2.lastIndex, recovering: true });
+    // Counted, n3's acknowledgment would have committed it with n2's own.
+    expect(n2.commitIndex).toBeLessThan(n2.lastIndex);
+    network.heal();
+    network.passTime(30);
+    const leader = network.leader() as string;
+    for (const id of network.ids) expect(network.node(id).status()).toMatchObject({ recovering: false, commitIndex: network.node(leader).status().commitIndex });
   });
 });

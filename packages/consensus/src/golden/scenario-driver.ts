@@ -83,6 +83,13 @@ export class ScenarioDriver {
         return this.net().restart(this.nodeArg(args, 0));
       case "wipe":
         return this.net().wipe(this.nodeArg(args, 0));
+      case "restart-after-loss":
+        return this.net().restartAfterLoss(this.nodeArg(args, 0), this.index(args[1]));
+      case "hold-entries":
+        return this.holdEntries(this.nodeArg(args, 0));
+      case "release":
+        this.net().filter = null;
+        return;
       case "status":
         return this.status(args);
       default:
@@ -106,6 +113,21 @@ export class ScenarioDriver {
     const count = Number(text);
     if (!Number.isInteger(count) || count < 1 || count > stepTicksMax) throw new ScenarioStepError(`"${text}" is not a count in [1, ${stepTicksMax}]`);
     return count;
+  }
+
+  /** `restart-after-loss ID INDEX`: the log index its damaged disk still holds through. */
+  private index(text: string | undefined): number {
+    const index = Number(text);
+    if (text === undefined || !Number.isInteger(index) || index < 0) throw new ScenarioStepError(`"${text ?? ""}" is not a log index`);
+    return index;
+  }
+
+  /**
+   * `hold-entries ID`: every Proposal that carries entries to ID is lost (heartbeats still reach
+   * it), until `release`: a repair held back, so that it lasts as long as the scenario needs.
+   */
+  private holdEntries(id: NodeId): void {
+    this.net().filter = (envelope) => !(envelope.to === id && envelope.body.type === "Proposal" && envelope.body.entries.length > 0);
   }
 
   private repeat(countText: string | undefined, once: () => void): void {
