@@ -6,9 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLinearizability } from "../../cluster-sim/src/checkers/index.js";
-import { FaultProxy, type FaultMode } from "../../../packages/transport-tcp/test/fault-proxy.js";
+import type { FaultMode, FaultProxy } from "../../../packages/transport-tcp/test/fault-proxy.js";
 import { waitForAgreedLeader } from "../src/cluster/cluster-probe.js";
 import { HistoryWorkload } from "./support/history-workload.js";
+import { proxyEveryPeerLink } from "./support/link-proxies.js";
 import { metricSum, metricsText, sleep, waitFor, waitForConvergence } from "./support/node-api.js";
 import { fastTiming, ProcessCluster } from "./support/process-cluster.js";
 
@@ -17,18 +18,11 @@ const startTimeoutMs = 20_000;
 const writesPerFaultMin = 5;
 let cluster: ProcessCluster;
 /** `proxies.get("n1>n2")`: what n1 dials to reach n2. */
-const proxies = new Map<string, FaultProxy>();
+let proxies = new Map<string, FaultProxy>();
 
 beforeAll(async () => {
   cluster = await ProcessCluster.prepare({ cluster: "faults", config: fastTiming });
-  for (const from of cluster.nodes) {
-    for (const to of cluster.nodes) {
-      if (from === to) continue;
-      const proxy = await FaultProxy.start({ target: { host: "127.0.0.1", port: to.peerPort } });
-      proxies.set(`${from.id}>${to.id}`, proxy);
-      cluster.dialThrough(from.id, to.id, `127.0.0.1:${proxy.address().port}`);
-    }
-  }
+  proxies = await proxyEveryPeerLink(cluster);
   cluster.startAll();
   if ((await waitForAgreedLeader(cluster.clientUrls, startTimeoutMs)) === null) throw new Error(`no leader\n${cluster.logTail()}`);
 }, startTimeoutMs + 5_000);

@@ -11,26 +11,20 @@ import { rmSync } from "node:fs";
 import { MembersResponseSchema } from "@lockstep/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLinearizability } from "../../cluster-sim/src/checkers/index.js";
-import { FaultProxy, type FaultMode } from "../../../packages/transport-tcp/test/fault-proxy.js";
+import type { FaultProxy } from "../../../packages/transport-tcp/test/fault-proxy.js";
 import { waitForAgreedLeader } from "../src/cluster/cluster-probe.js";
 import { HistoryWorkload } from "./support/history-workload.js";
+import { proxyEveryPeerLink, setLinksOf } from "./support/link-proxies.js";
 import { clusterStatus, getJson, sleep, waitFor, waitForConvergence } from "./support/node-api.js";
 import { fastTiming, ProcessCluster } from "./support/process-cluster.js";
 
 let cluster: ProcessCluster;
 /** `proxies.get("n1>n2")`: what n1 dials to reach n2. */
-const proxies = new Map<string, FaultProxy>();
+let proxies = new Map<string, FaultProxy>();
 
 beforeAll(async () => {
   cluster = await ProcessCluster.prepare({ cluster: "repair", config: { ...fastTiming, fsyncPolicy: "none" } });
-  for (const from of cluster.nodes) {
-    for (const to of cluster.nodes) {
-      if (from === to) continue;
-      const proxy = await FaultProxy.start({ target: { host: "127.0.0.1", port: to.peerPort } });
-      proxies.set(`${from.id}>${to.id}`, proxy);
-      cluster.dialThrough(from.id, to.id, `127.0.0.1:${proxy.address().port}`);
-    }
-  }
+  proxies = await proxyEveryPeerLink(cluster);
   cluster.startAll();
   if ((await waitForAgreedLeader(cluster.clientUrls, 20_000)) === null) throw new Error(`no leader\n${cluster.logTail()}`);
 }, 30_000);
@@ -39,11 +33,6 @@ afterAll(async () => {
   await cluster?.destroy();
   await Promise.all([...proxies.values()].map((proxy) => proxy.close()));
 });
-
-/** Every link between `id` and the others, both ways, in `mode`. */
-function setLinksOf(id: string, mode: FaultMode): void {
-  for (const [key, proxy] of proxies) if (key.startsWith(`${id}>`) || key.endsWith(`>${id}`)) proxy.setMode(mode);
-}
 
 /** n3's voter flag in the member list of the first running node that answers (any member forwards nothing here: its own view). */
 async function voterFlagOf(id: string, askIds: readonly string[]): Promise<boolean | undefined> {
@@ -71,7 +60,7 @@ describe("a founder restarted on a wiped data directory, with real processes", (
     rmSync(cluster.node(victim).dataDirectory, { recursive: true, force: true });
     // Each round trip of its repair (history probes, the leader's probe, the log) now takes
     // over 500 ms, against an election timeout of 200 ms.
-    setLinksOf(victim, { kind: "delay", delayMs: 250 });
+    setLinksOf(proxies, victim, { kind: "delay", delayMs: 250 });
     await sleep(300);
     cluster.start(victim);
 
@@ -80,7 +69,7 @@ describe("a founder restarted on a wiped data directory, with real processes", (
       throw new Error(`${String(error)}\n${cluster.logTail(20)}`);
     });
     // The promotion again, with no operator, once the links pass and it no longer says it is recovering.
-    setLinksOf(victim, { kind: "pass" });
+    setLinksOf(proxies, victim, { kind: "pass" });
     await waitFor(`${victim} promoted to voter again`, async () => ((await voterFlagOf(victim, [...others, victim])) === true ? true : undefined), 20_000).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${cluster.logTail(20)}`);
     });
