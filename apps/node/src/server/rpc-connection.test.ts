@@ -42,7 +42,19 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const upgrade = { headers: { host: "127.0.0.1" }, socket: {} } as unknown as IncomingMessage;
+/** The connection's TCP or TLS socket: counts how often it is corked and how many corks are open. */
+const transport = {
+  corks: 0,
+  open: 0,
+  cork(): void {
+    this.corks++;
+    this.open++;
+  },
+  uncork(): void {
+    this.open--;
+  },
+};
+const upgrade = { headers: { host: "127.0.0.1" }, socket: transport } as unknown as IncomingMessage;
 
 /** A listener that answers at once, or holds every answer until `release()`. */
 function listener(hold: boolean): { dispatch: RequestListener; release(): void } {
@@ -69,6 +81,20 @@ function serve(socket: FakeSocket, options: { dispatch: RequestListener; buffere
 }
 
 describe("serveRpcConnection", () => {
+  it("holds the answers of one tick back (corked) and lets them leave together at its end: one write, over TLS one record", async () => {
+    const socket = new FakeSocket();
+    const held = listener(true);
+    serve(socket, { dispatch: held.dispatch });
+    for (let id = 1; id <= 5; id++) socket.frame(id);
+    const before = transport.corks;
+    held.release();
+    expect(socket.sent.map((answer) => answer.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(transport.corks - before).toBe(1);
+    expect(transport.open).toBe(1);
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    expect(transport.open).toBe(0);
+  });
+
   it("stops reading frames while its unsent answers exceed rpcBufferedBytesMax, and reads again once they drain", () => {
     const socket = new FakeSocket();
     serve(socket, { dispatch: listener(false).dispatch, bufferedBytesMax: 50 });
