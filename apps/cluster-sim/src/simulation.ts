@@ -26,6 +26,8 @@ const eventsPerRunMax = 5_000_000;
 const linearizabilityStatesMax = 500_000;
 /** A caught-up learner is promoted by the leader after this long (a real node waits 1 s; runs are 4 s). */
 const learnerPromoteStableMs = 300;
+/** After the end-of-run promotions: longer than any disk's sync delay, so every write in flight lands. */
+const settleAfterPromotionsMs = 500;
 
 export interface SimulationResult {
   seed: number;
@@ -162,6 +164,20 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
   if (probe.committed && monitor.violations.length === 0 && !converged(cluster)) {
     monitor.report("convergence", `nodes did not converge within ${options.livenessBoundMs} virtual ms after the load stopped: ${describeProgress(cluster)}`);
   }
+  if (profile.autoPromote === 1 && monitor.violations.length === 0) {
+    // With faults healed and no operator left, the leader promotes every live learner once it
+    // has caught up: one added by the churn, and one it demoted for repair (issue 11, point 5).
+    const learnersAtStart = liveLearners(cluster).length;
+    await runUntil(clock.nowMs() + options.livenessBoundMs, () => liveLearners(cluster).length === 0);
+    const left = liveLearners(cluster);
+    if (left.length > 0) monitor.report("liveness", `learners not promoted within ${options.livenessBoundMs} virtual ms after the load stopped, with autoPromote on: ${left.join(", ")}; ${describeProgress(cluster)}`);
+    // A promotion is an entry: the final checks read durable logs, so they wait for every member
+    // to apply it and for the writes still in flight (a leader may commit before its own write).
+    if (learnersAtStart > 0) {
+      await runUntil(clock.nowMs() + options.livenessBoundMs, () => converged(cluster));
+      await runUntil(clock.nowMs() + settleAfterPromotionsMs);
+    }
+  }
   for (const node of cluster.liveNodes()) node.halt();
 
   if (monitor.violations.length === 0) checkFinalLogs(cluster, monitor);
@@ -227,6 +243,13 @@ function converged(cluster: SimCluster): boolean {
     const other = node.summary();
     return other.appliedIndex === status.appliedIndex && other.commitIndex === status.commitIndex && other.appliedIndex === other.commitIndex;
   });
+}
+
+/** Learners of the cluster's configuration whose machines run. */
+function liveLearners(cluster: SimCluster): string[] {
+  const { members, voters } = cluster.configuration();
+  const live = new Set(cluster.liveNodes().map((node) => node.status().id));
+  return members.filter((id) => !voters.includes(id) && live.has(id));
 }
 
 function describeProgress(cluster: SimCluster): string {
