@@ -1907,9 +1907,10 @@ export class RaftCore {
   /**
    * Protocol-aware repair (Alagappan et al., FAST 2018): a voter that says it is recovering from a
    * possible storage loss (a wiped disk under a known id, or damage found in its log) is demoted
-   * to learner through the log, so that it neither votes nor counts toward a commit until it has
-   * caught up (once it has said so for an election timeout); `autoPromote` then makes it a voter again once it is no longer recovering and
-   * within `promoteLagEntriesMax`, with no operator. Only with `autoPromote` on (with it off,
+   * to learner through the log once it has said so for an election timeout, so that it neither
+   * votes nor counts toward a commit until it has caught up; `autoPromote` then makes it a voter
+   * again once it is no longer recovering and within `promoteLagEntriesMax`, with no operator.
+   * Only with `autoPromote` on (with it off,
    * only an operator would promote it again, and the node stays a recovering voter, whose vote
    * counts only in an election every voter grants), and never when the demotion would lose
    * quorum (`keepsReachableMajority`). Returns whether it proposed one.
