@@ -36,9 +36,6 @@ export interface ChurnStats {
   refused: number;
   /** Refusals of a new leader that were tried again (not in `refused`). */
   retried: number;
-  /** Not the nemesis's: voters the leader demoted while recovering, and how many became voters again (`countRepairs`). */
-  repairDemoted: number;
-  repairPromoted: number;
 }
 
 /** Refusals that a new leader lifts by itself within a few round trips: worth trying again. */
@@ -57,7 +54,7 @@ type ChurnOperation = "add" | "promote" | "remove" | "remove_leader" | "replace"
  * its old id, is the fault schedule's `wipe`.
  */
 export class MembershipChurn {
-  readonly stats: ChurnStats = { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0, repairDemoted: 0, repairPromoted: 0 };
+  readonly stats: ChurnStats = { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0 };
   private running = false;
   /** A change is being made (the operator waits for its answer). */
   private busy = false;

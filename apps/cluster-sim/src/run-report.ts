@@ -5,6 +5,7 @@
 // which worker finished first).
 import type { SeedOutcome } from "./seed-pool.js";
 import type { ChurnStats } from "./membership-churn.js";
+import type { RepairCount } from "./monitor/repair-count.js";
 import { describeFailure } from "./seed-run.js";
 import type { SeedSummary } from "./seed-run.js";
 
@@ -33,6 +34,7 @@ interface Sums {
   staleLeaderCompleted: number;
   simulatedMs: number;
   churn: ChurnStats;
+  repair: RepairCount;
 }
 
 export class RunReport {
@@ -41,7 +43,7 @@ export class RunReport {
   /** Seeds that broke at least one rule. */
   failingSeeds = 0;
   thrownSeeds = 0;
-  private readonly sums: Sums = { operations: 0, violations: 0, crashes: 0, timedCrashes: 0, wipes: 0, clockPauses: 0, staleLeaderCompleted: 0, simulatedMs: 0, churn: { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0, repairDemoted: 0, repairPromoted: 0 } };
+  private readonly sums: Sums = { operations: 0, violations: 0, crashes: 0, timedCrashes: 0, wipes: 0, clockPauses: 0, staleLeaderCompleted: 0, simulatedMs: 0, churn: { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0 }, repair: { demoted: 0, promotedAgain: 0 } };
   /** The storage model's counters, by its own names (a fixed set, whatever the seed count). */
   private readonly storage: Record<string, number> = {};
   /** The lowest failing seeds, in seed order, at most `failuresKeptMax`. */
@@ -80,6 +82,8 @@ export class RunReport {
     this.sums.staleLeaderCompleted += summary.staleLeaderCompleted;
     this.sums.simulatedMs += summary.simulatedMs;
     for (const name of Object.keys(this.sums.churn) as Array<keyof ChurnStats>) this.sums.churn[name] += summary.churn[name];
+    this.sums.repair.demoted += summary.repair.demoted;
+    this.sums.repair.promotedAgain += summary.repair.promotedAgain;
     for (const [name, value] of Object.entries(summary.storage)) this.storage[name] = (this.storage[name] ?? 0) + value;
     if (summary.violations.length === 0) return null;
     this.failingSeeds++;
@@ -131,6 +135,7 @@ export class RunReport {
     const wallMs = Math.max(1, nowMs - this.startedMs);
     const storage = (name: string): number => this.storage[name] ?? 0;
     const churn = this.sums.churn;
+    const repair = this.sums.repair;
     const others = Object.entries(this.storage)
       .map(([name, value]) => `${name} ${value}`)
       .join(", ");
@@ -144,7 +149,7 @@ export class RunReport {
       `corruption: ${storage("bitFlips")} bit flips of synced data, ${storage("refusedCorrupt")} starts refused as corrupt; ` +
       `${storage("possibleLosses")} possible losses reported; ` +
       `${this.sums.clockPauses} clock pauses, ${this.sums.staleLeaderCompleted} stale-leader schedules completed; ` +
-      `membership: ${churn.added} added, ${churn.promoted} promoted explicitly, ${churn.removed} removed, ${churn.leaderRemoved} leaders removed, ${churn.replaced} replaced, ${churn.refused} refused or timed out (${churn.retried} more refusals of a new leader retried), ${churn.repairDemoted} recovering voters demoted to learner and ${churn.repairPromoted} promoted again; ` +
+      `membership: ${churn.added} added, ${churn.promoted} promoted explicitly, ${churn.removed} removed, ${churn.leaderRemoved} leaders removed, ${churn.replaced} replaced, ${churn.refused} refused or timed out (${churn.retried} more refusals of a new leader retried), ${repair.demoted} recovering voters demoted to learner and ${repair.promotedAgain} promoted again; ` +
       `storage: ${others}; ` +
       `simulated ${(this.sums.simulatedMs / 1000).toFixed(1)} s (${(this.sums.simulatedMs / wallMs).toFixed(1)}x wall)`
     );

@@ -1,5 +1,6 @@
 import type { UnsafeBrokenRule } from "@lockstep/consensus";
 import type { ChurnStats } from "./membership-churn.js";
+import type { RepairCount } from "./monitor/repair-count.js";
 import type { Violation } from "./monitor/safety-monitor.js";
 import { runSimulation } from "./simulation.js";
 import type { SimulationResult } from "./simulation.js";
@@ -33,6 +34,8 @@ export interface SeedSummary {
   staleLeaderCompleted: number;
   /** Membership changes the churn nemesis made (added, promoted, removed, leader removed, replaced, refused, new-leader refusals retried). */
   churn: ChurnStats;
+  /** Recovering voters demoted to learner by the leaders, and of them promoted again. */
+  repair: RepairCount;
   /** Storage counters summed over the nodes, as the storage model names them. */
   storage: Record<string, number>;
   /** What the simulated disks did wrong (drawn from the seed). */
@@ -72,6 +75,7 @@ export function summarize(result: SimulationResult, nodes: 3 | 5 | 7, options: S
     staleLeaderRuns: result.faults.staleLeaderRuns,
     staleLeaderCompleted: result.faults.staleLeaderCompleted,
     churn: result.churn,
+    repair: result.repair,
     storage: result.storage,
     disk: result.disk,
     replay: replayCommand(result.seed, nodes, options.faults, options.breakRule, result.profile),

@@ -156,7 +156,9 @@ export class SimCluster {
     let best: ConsensusNode | null = null;
     let bestApplied = -1;
     for (const node of this.liveNodes()) {
-      const applied = node.status().appliedIndex;
+      // `summary()`, not `status()`: this runs after every event of a liveness wait, and status()
+      // copies the configuration and the progress.
+      const applied = node.summary().appliedIndex;
       if (applied > bestApplied) {
         best = node;
         bestApplied = applied;
@@ -170,7 +172,7 @@ export class SimCluster {
   /** Live nodes of the current configuration (voters and learners): the ones that must converge. */
   memberNodes(): ConsensusNode[] {
     const members = new Set(this.configuration().members);
-    return this.liveNodes().filter((node) => members.has(node.status().id));
+    return this.liveNodes().filter((node) => members.has(node.summary().id));
   }
 
   /**

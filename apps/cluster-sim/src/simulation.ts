@@ -7,7 +7,7 @@ import { describeDiskFaults } from "@lockstep/storage";
 import { FaultSchedule } from "./fault-schedule.js";
 import type { FaultStats } from "./fault-schedule.js";
 import { checkFinalLogs } from "./monitor/final-checks.js";
-import { countRepairs } from "./monitor/repair-count.js";
+import { countRepairs, type RepairCount } from "./monitor/repair-count.js";
 import { SafetyMonitor } from "./monitor/safety-monitor.js";
 import type { Violation } from "./monitor/safety-monitor.js";
 import { SimCluster } from "./sim-cluster.js";
@@ -38,6 +38,8 @@ export interface SimulationResult {
   workload: WorkloadStats;
   faults: FaultStats;
   churn: ChurnStats;
+  /** Recovering voters the leaders demoted, and how many became voters again (`countRepairs`). */
+  repair: RepairCount;
   simulatedMs: number;
   events: number;
   /** Virtual ms from the end of faults to the first committed write. */
@@ -194,7 +196,8 @@ export async function runSimulation(partial: Partial<SimulationOptions> & { seed
     violations: monitor.violations,
     workload: workload.stats,
     faults: faults.stats,
-    churn: { ...churn.stats, ...countRepairs(monitor.committedEntries) },
+    churn: churn.stats,
+    repair: countRepairs(monitor.committedEntries),
     simulatedMs: clock.nowMs(),
     events,
     recoveryMs,
@@ -248,7 +251,7 @@ function converged(cluster: SimCluster): boolean {
 /** Learners of the cluster's configuration whose machines run. */
 function liveLearners(cluster: SimCluster): string[] {
   const { members, voters } = cluster.configuration();
-  const live = new Set(cluster.liveNodes().map((node) => node.status().id));
+  const live = new Set(cluster.liveNodes().map((node) => node.summary().id));
   return members.filter((id) => !voters.includes(id) && live.has(id));
 }
 

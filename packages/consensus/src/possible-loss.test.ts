@@ -69,32 +69,20 @@ describe("a node restarted after a possible storage loss", () => {
     const leader = network.leader();
     expect(leader === "n2" || leader === "n3").toBe(true);
   });
-});
 
-describe("a heartbeat's commit index", () => {
-  it("is the leader's whole commit index, so a follower that lost committed entries above its match does not end its recovery without them", () => {
-    // Index 3 commits on n1 + n3 while n2 is cut off; n3 then loses it (damage at its log's end).
-    const network = new Network(3, { seed: 7, config: { checkQuorum: false } });
-    network.campaign("n1");
-    network.propose("n1", [transition("a")]);
-    network.deliverAll();
-    network.isolate("n2");
-    network.propose("n1", [transition("b")]);
-    network.deliverAll();
-    network.heartbeat();
-    expect(network.node("n1").status().commitIndex).toBe(3);
-    network.restartAfterLoss("n3", 2);
-    // Only heartbeats reach n3 (Proposals with entries are lost): each matches at its known point, 2.
-    network.filter = (envelope) => !(envelope.to === "n3" && envelope.body.type === "Proposal" && envelope.body.entries.length > 0);
+  it("is sent the leader's whole commit index in heartbeats, so it does not end its recovery without the committed entries it lost above its match", () => {
+    const network = lostCommittedEntry();
+    // Only heartbeats reach n2 (Proposals with entries are lost): each matches at its known point, 2.
+    network.holdEntriesTo("n2");
     for (let round = 0; round < 5; round++) network.heartbeat();
-    // Capped at the match point, the heartbeat said "commit 2": n3 took that for the leader's commit
+    // Capped at the match point, the heartbeat said "commit 2": n2 took that for the leader's commit
     // index, ended its recovery, and with n1 gone n2 and n3 elected a log that overwrote index 3.
-    expect(network.node("n3").status()).toMatchObject({ lastIndex: 2, recovering: true });
+    expect(network.node("n2").status()).toMatchObject({ lastIndex: 2, recovering: true });
     network.filter = null;
     network.heal();
     network.isolate("n1");
     network.passTime(200);
-    // n3 is still recovering: its vote makes no plain majority with n2's, and no election is unanimous.
+    // n2 is still recovering: its vote makes no plain majority with n3's, and no election is unanimous.
     expect(["n2", "n3"].map((id) => network.node(id).status().role)).not.toContain("leader");
     // With n1 back, everyone holds index 3 (the network checks every apply against the others').
     network.heal();

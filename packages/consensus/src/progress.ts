@@ -31,11 +31,9 @@ export class Progress {
   /** The commit index last sent to this member, so that a `Commit` is sent only when it says something new. */
   commitSent = 0;
   /**
-   * The member's last Acknowledgment or Reject said it is recovering from a possible storage loss:
-   * the leader demotes such a voter to learner and promotes it again only once this is false.
+   * The leader's tick when the member's answers started saying it is recovering from a possible
+   * storage loss; null while its last Acknowledgment or Reject did not say so.
    */
-  recovering = false;
-  /** The leader's tick when the member's answers started saying it is recovering; null while they do not. */
   recoveringSinceTick: number | null = null;
 
   constructor(nextIndex: number, inflightProposalsMax: number) {
@@ -43,9 +41,16 @@ export class Progress {
     this.inflights = new Inflights(inflightProposalsMax);
   }
 
+  /**
+   * The member's last Acknowledgment or Reject said it is recovering: the leader demotes such a
+   * voter to learner and promotes it again only once this is false.
+   */
+  get recovering(): boolean {
+    return this.recoveringSinceTick !== null;
+  }
+
   /** What the member's latest answer says about its recovery, at the leader's tick `nowTick`. */
   noteRecovering(recovering: boolean, nowTick: number): void {
-    this.recovering = recovering;
     if (!recovering) this.recoveringSinceTick = null;
     else if (this.recoveringSinceTick === null) this.recoveringSinceTick = nowTick;
   }

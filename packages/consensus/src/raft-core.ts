@@ -1375,7 +1375,7 @@ export class RaftCore {
    * log reaches the leader's true commit index (`finishRecovery`). Capped at the match point (as
    * etcd's heartbeat is), a follower that had lost committed entries above it took the cap for the
    * commit index, ended its recovery without them, and with the leader gone elected a log that
-   * overwrote one (possible-loss.test.ts, "a heartbeat's commit index").
+   * overwrote one (possible-loss.test.ts, "is sent the leader's whole commit index in heartbeats").
    */
   private broadcastHeartbeat(context: number | undefined): void {
     for (const peer of this.peers) {

@@ -44,17 +44,12 @@ function runRecordingVoters(network: Network, ticks: number): string[] {
   return seen;
 }
 
-/** Holds n3's repair back: no Proposal with entries reaches it (heartbeats do, and it answers them, still recovering). */
-function holdBackEntriesTo(network: Network, id: NodeId): void {
-  network.filter = (envelope) => !(envelope.to === id && envelope.body.type === "Proposal" && envelope.body.entries.length > 0);
-}
-
 describe("a voter that may have lost data rejoins as a learner and is promoted again (protocol-aware repair)", () => {
   it("after its data directory was wiped: demoted to learner, caught up, promoted to voter again", () => {
     const network = cluster();
     network.wipe("n3");
     // A repair longer than an election timeout (10 ticks): its log's entries are held back for 30.
-    holdBackEntriesTo(network, "n3");
+    network.holdEntriesTo("n3");
     const held = runRecordingVoters(network, 30);
     network.filter = null;
     const seen = [...held, ...runRecordingVoters(network, 300).slice(1)];
@@ -68,7 +63,7 @@ describe("a voter that may have lost data rejoins as a learner and is promoted a
     const network = cluster();
     network.restartAfterLoss("n3", 2);
     expect(network.node("n3").status().recovering).toBe(true);
-    holdBackEntriesTo(network, "n3");
+    network.holdEntriesTo("n3");
     const held = runRecordingVoters(network, 30);
     network.filter = null;
     const seen = [...held, ...runRecordingVoters(network, 300).slice(1)];
@@ -80,7 +75,7 @@ describe("a voter that may have lost data rejoins as a learner and is promoted a
     const network = cluster();
     network.restartAfterLoss("n3", 2);
     // A heartbeat's worth: n3 answers, still recovering (its log lacks the commit index).
-    holdBackEntriesTo(network, "n3");
+    network.holdEntriesTo("n3");
     network.passTime(3);
     const progress = network.node("n1").status().progress.find((entry) => entry.id === "n3");
     expect(progress).toMatchObject({ recovering: true, voter: true });
@@ -95,7 +90,7 @@ describe("a voter that may have lost data rejoins as a learner and is promoted a
     const network = cluster();
     network.restartAfterLoss("n3", 2);
     // Keep n3 recovering (no Proposal with entries reaches it) until the demotion is in effect.
-    holdBackEntriesTo(network, "n3");
+    network.holdEntriesTo("n3");
     for (let tick = 0; tick < 100 && voters(network, "n1").includes("n3"); tick++) network.passTime(1);
     expect(voters(network, "n1")).toEqual(["n1", "n2"]);
     network.filter = null;

@@ -176,7 +176,7 @@ describe("log replication (Raft §5.3, §5.4)", () => {
   it("recovers when the last Proposal of a burst is lost and nothing follows it (stall detection)", () => {
     const network = new Network(3, { seed: 24 });
     network.campaign("n1");
-    network.filter = (envelope) => !(envelope.to === "n2" && envelope.body.type === "Proposal" && envelope.body.entries.length > 0);
+    network.holdEntriesTo("n2");
     network.propose("n1", [transition("lost-once")]);
     network.deliverAll();
     network.filter = null;

@@ -62,8 +62,8 @@ export class CommitQuorumCheck {
 
   constructor(private readonly bootstrapVoters: readonly NodeId[]) {}
 
-  /** Returns a violation's detail, or null when the commit is backed by a durable majority. */
   /**
+   * Returns a violation's detail, or null when the commit is backed by a durable majority.
    * `leaderDisk` is the leader's current disk when `logs` holds a wider view of it (a replaced
    * disk counts in `logs` with what the old one held, for the acknowledgments it gave): the
    * leader's own entry and its own share of the majority are what its current disk holds.

@@ -18,7 +18,7 @@ describe("countRepairs", () => {
       [6, transition],
       [9, members(["n1", "n2", "n3"])],
     ]);
-    expect(countRepairs(committed)).toEqual({ repairDemoted: 1, repairPromoted: 1 });
+    expect(countRepairs(committed)).toEqual({ demoted: 1, promotedAgain: 1 });
   });
 
   it("does not count an added learner's promotion or a removal", () => {
@@ -28,6 +28,6 @@ describe("countRepairs", () => {
       [3, members(["n1", "n2", "n3", "n4"])],
       [4, members(["n1", "n2", "n4"])],
     ]);
-    expect(countRepairs(committed)).toEqual({ repairDemoted: 0, repairPromoted: 0 });
+    expect(countRepairs(committed)).toEqual({ demoted: 0, promotedAgain: 0 });
   });
 });

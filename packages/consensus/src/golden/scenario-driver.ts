@@ -86,7 +86,9 @@ export class ScenarioDriver {
       case "restart-after-loss":
         return this.net().restartAfterLoss(this.nodeArg(args, 0), this.index(args[1]));
       case "hold-entries":
-        return this.holdEntries(this.nodeArg(args, 0));
+        // Every Proposal with entries to ID is lost until `release` (heartbeats still reach it): a
+        // repair held back, so that it lasts as long as the scenario needs.
+        return this.net().holdEntriesTo(this.nodeArg(args, 0));
       case "release":
         this.net().filter = null;
         return;
@@ -120,14 +122,6 @@ export class ScenarioDriver {
     const index = Number(text);
     if (text === undefined || !Number.isInteger(index) || index < 0) throw new ScenarioStepError(`"${text ?? ""}" is not a log index`);
     return index;
-  }
-
-  /**
-   * `hold-entries ID`: every Proposal that carries entries to ID is lost (heartbeats still reach
-   * it), until `release`: a repair held back, so that it lasts as long as the scenario needs.
-   */
-  private holdEntries(id: NodeId): void {
-    this.net().filter = (envelope) => !(envelope.to === id && envelope.body.type === "Proposal" && envelope.body.entries.length > 0);
   }
 
   private repeat(countText: string | undefined, once: () => void): void {

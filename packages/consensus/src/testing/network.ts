@@ -191,6 +191,14 @@ export class Network {
     this.isolated.clear();
   }
 
+  /**
+   * From now on every Proposal that carries entries to `id` is lost; heartbeats still reach it and
+   * it answers them (its catch-up held back). `filter = null` lifts it.
+   */
+  holdEntriesTo(id: NodeId): void {
+    this.filter = (envelope) => !(envelope.to === id && envelope.body.type === "Proposal" && envelope.body.entries.length > 0);
+  }
+
   /** Drops every queued message (a burst of loss). */
   drop(): void {
     this.queue = [];
