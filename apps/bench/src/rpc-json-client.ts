@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import { tickCork } from "@lockstep/protocol";
 import WebSocket from "ws";
 import { requestTimeoutMs, responseBytesMax, type HttpJsonResult, type JsonPoster } from "./http-json-client.js";
 import type { ClientPortCredentials } from "./secure-client-port.js";
@@ -23,6 +25,8 @@ export class RpcJsonClient implements JsonPoster {
   private opened: Promise<boolean> | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** The requests sent in one tick leave in one write, as `@lockstep/client` sends them (and as node:http2 sends etcd's calls). */
+  private holdForTick: (() => void) | undefined;
 
   /** With `credentials`, the socket trusts only their CA and sends their bearer token on the upgrade (the node checks it again for every frame). */
   constructor(
@@ -41,6 +45,7 @@ export class RpcJsonClient implements JsonPoster {
         resolve({ ok: false, code: "client_timeout" });
       }, requestTimeoutMs);
       this.pending.set(id, { resolve, timer });
+      this.holdForTick?.();
       socket.send(`{"id":${id},"method":"POST","path":${JSON.stringify(path)},"body":${JSON.stringify(payload)}}`);
     });
   }
@@ -68,6 +73,7 @@ export class RpcJsonClient implements JsonPoster {
       ...(this.credentials.token === undefined ? {} : { headers: { authorization: `Bearer ${this.credentials.token}` } }),
     });
     this.socket = socket;
+    socket.once("upgrade", (response: IncomingMessage) => (this.holdForTick = tickCork(response.socket)));
     return new Promise((resolve) => {
       socket.once("open", () => resolve(true));
       socket.once("error", () => resolve(false));

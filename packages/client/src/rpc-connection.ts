@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { decodeRpcAnswerFrame, rpcPath, type RpcMethod } from "@lockstep/protocol";
+import { decodeRpcAnswerFrame, rpcPath, tickCork, type RpcMethod } from "@lockstep/protocol";
 import WebSocket from "ws";
 
 export interface RpcConnectionOptions {
@@ -59,6 +59,8 @@ export class RpcConnection {
   #closed = false;
   #alive = true;
   #pinger: NodeJS.Timeout | undefined;
+  /** Corks the socket until the tick ends, so the requests sent in one tick leave in one write (one TLS record); set on the upgrade. */
+  #holdForTick: (() => void) | undefined;
 
   constructor(endpoint: string, options: RpcConnectionOptions) {
     this.#options = options;
@@ -69,6 +71,7 @@ export class RpcConnection {
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.cert === undefined ? {} : { cert: options.cert, key: options.key }),
     });
+    this.#socket.once("upgrade", (response: IncomingMessage) => (this.#holdForTick = tickCork(response.socket)));
     this.#opened = new Promise((resolve) => {
       this.#socket.once("open", () => {
         this.#startPinging();
@@ -113,6 +116,7 @@ export class RpcConnection {
       }, timeoutMs);
       this.#pending.set(id, { resolve, timer });
       this.#holdProcess(true);
+      this.#holdForTick?.();
       this.#socket.send(JSON.stringify(body === undefined ? { id, method, path } : { id, method, path, body }));
     });
   }

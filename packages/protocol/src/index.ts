@@ -37,3 +37,4 @@ export {
   type RpcMethod,
   type RpcRequestFrame,
 } from "./rpc-frame.js";
+export { tickCork, type Corkable } from "./tick-cork.js";

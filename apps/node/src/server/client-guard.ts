@@ -5,9 +5,11 @@ import type { TLSSocket } from "node:tls";
 import type { ErrorCode } from "@lockstep/protocol";
 import type { ClientRefusalReason, CountClientRefusal } from "./client-refusals.js";
 import { presentedChainReaches } from "./client-tls-material.js";
+import type { TokenRecord } from "@lockstep/state-machine";
 import { authorize, routeAccess } from "./route-access.js";
+import { rpcUpgradeOf } from "./rpc-exchange.js";
 import { parseBearer } from "./token-secret.js";
-import { authenticate, type TokenLookup } from "./token-verifier.js";
+import { authenticate, type Authentication, type TokenLookup } from "./token-verifier.js";
 
 export interface ClientGuardOptions {
   authentication: "tokens" | "none";
@@ -67,6 +69,8 @@ export class ClientGuard {
   private clientAuthorities: readonly X509Certificate[] | undefined;
   /** Per TLS socket, the bundle its certificate was last found to chain to. */
   private readonly chainChecked = new WeakMap<object, readonly X509Certificate[]>();
+  /** Per `/v1/rpc` connection (its upgrade request), the token record a frame of it was last authenticated with. */
+  private readonly connectionTokens = new WeakMap<IncomingMessage, TokenRecord>();
 
   constructor(private readonly options: ClientGuardOptions) {
     this.anyHost = options.hostAllowlist.includes("*");
@@ -218,7 +222,7 @@ export class ClientGuard {
     if (this.options.authentication === "none") return null;
     const access = routeAccess(method, new URL(request.url ?? "/", "http://localhost").pathname);
     if (access.level === "open") return null;
-    const authenticated = authenticate(presentedToken(request), this.options.tokens(), nowMs);
+    const authenticated = this.authenticate(request, nowMs);
     if (!authenticated.ok) {
       const message =
         authenticated.reason === "unauthenticated"
@@ -230,6 +234,27 @@ export class ClientGuard {
     }
     const authorized = authorize(authenticated.token, access);
     return authorized.ok ? null : { code: "forbidden", reason: authorized.reason, message: authorized.message };
+  }
+
+  /**
+   * The request's token, checked against the table. Every frame of a `/v1/rpc` connection carries
+   * the token of its upgrade (the headers are copied, a frame cannot name another), so once one
+   * frame's token was verified, the next need only find that same record still in the table and
+   * unexpired: a revoke deletes it and any change replaces the (frozen) object, and either sends
+   * the frame through the full check again. That saves a SHA-256 per frame; nothing secret is
+   * compared on this path, so it leaks nothing through timing.
+   */
+  private authenticate(request: IncomingMessage, nowMs: number): Authentication {
+    const tokens = this.options.tokens();
+    const connection = rpcUpgradeOf(request);
+    const known = connection === undefined ? undefined : this.connectionTokens.get(connection);
+    if (known !== undefined && tokens.get(known.name) === known && (known.expiresAtMs === undefined || nowMs < known.expiresAtMs)) return { ok: true, token: known };
+    const authenticated = authenticate(presentedToken(request), tokens, nowMs);
+    if (connection !== undefined) {
+      if (authenticated.ok) this.connectionTokens.set(connection, authenticated.token);
+      else this.connectionTokens.delete(connection);
+    }
+    return authenticated;
   }
 }
 

@@ -25,7 +25,7 @@ export function watchInitialAdminToken(options: InitialAdminTokenOptions): () =>
   let proposing = false;
   const attempt = (): void => {
     const { node } = options;
-    if (proposing || node.localStore.tokens.bootstrapped || node.status().role !== "leader") return;
+    if (proposing || node.localStore.tokens.bootstrapped || node.summary().role !== "leader") return;
     const file = readOrCreate(options.file);
     if (!file.ok) {
       options.logger.error({ file: options.file }, file.message);

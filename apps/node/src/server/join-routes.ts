@@ -111,7 +111,7 @@ async function addAsLearner(context: ApiContext, join: JoinRequest): Promise<Mem
   const existing = context.membership.members().find((candidate) => candidate.id === member.id);
   if (existing !== undefined) {
     const sameAddresses = existing.peerAddress === member.peerAddress && existing.clientUrl === member.clientUrl;
-    if (!existing.voter && sameAddresses) return { ok: true, index: context.node.status().commitIndex, members: context.membership.members() };
+    if (!existing.voter && sameAddresses) return { ok: true, index: context.node.summary().commitIndex, members: context.membership.members() };
     if (!join.dataDirectoryEmpty) return { ok: false, reason: "already_member" };
     const removed = await context.membership.changeMembership({ kind: "remove", id: member.id });
     if (!removed.ok) return removed;

@@ -24,7 +24,7 @@ export function parseConsistency(url: URL): Consistency | null {
 }
 
 function leaderDetail(context: ApiContext): { leader?: string } {
-  const leader = context.node.status().leader;
+  const leader = context.node.summary().leader;
   return leader === null ? {} : { leader };
 }
 
@@ -87,7 +87,7 @@ export async function postTransition(context: ApiContext, key: string, request: 
     ...(expect === undefined ? {} : { expect }),
     ...(session === undefined ? {} : { session }),
   });
-  sendTransitionOutcome(response, outcome, context.node.status().leader);
+  sendTransitionOutcome(response, outcome, context.node.summary().leader);
 }
 
 /** `DELETE /v1/machines/:key?expect=STATE&requestId=ID`: forgets the key (always allowed, also over quota). */
@@ -107,5 +107,5 @@ export async function deleteMachine(context: ApiContext, key: string, url: URL, 
     ...(expect === undefined ? {} : { expect }),
     ...(session === undefined ? {} : { session }),
   });
-  sendTransitionOutcome(response, outcome, context.node.status().leader);
+  sendTransitionOutcome(response, outcome, context.node.summary().leader);
 }

@@ -8,7 +8,7 @@ import { sendError, sendJson } from "./send-json.js";
 
 /** `GET /v1/members`: the configuration this node has applied. */
 export function getMembers(context: ApiContext, response: ServerResponse): void {
-  const body: MembersResponse = { leader: context.node.status().leader, members: context.membership.members() };
+  const body: MembersResponse = { leader: context.node.summary().leader, members: context.membership.members() };
   sendJson(response, 200, body);
 }
 
@@ -34,7 +34,7 @@ export async function changeMember(context: ApiContext, request: IncomingMessage
 
 async function changeAndAnswer(context: ApiContext, request: IncomingMessage, response: ServerResponse, change: MembershipChange, body: unknown): Promise<void> {
   const outcome = await context.membership.changeMembership(change);
-  if (!outcome.ok && outcome.reason === "not_leader") return forwardToLeader(context, request, response, body, outcome.leader ?? context.node.status().leader);
+  if (!outcome.ok && outcome.reason === "not_leader") return forwardToLeader(context, request, response, body, outcome.leader ?? context.node.summary().leader);
   sendChangeOutcome(response, change, outcome);
 }
 

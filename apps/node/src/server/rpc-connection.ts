@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener } from "node:http";
-import { decodeRpcRequestFrame, errorHttpStatus, rpcPath, type ErrorCode } from "@lockstep/protocol";
+import { decodeRpcRequestFrame, errorHttpStatus, rpcPath, tickCork, type ErrorCode } from "@lockstep/protocol";
 import { WebSocket } from "ws";
 import type { BufferBudget } from "./buffer-budget.js";
 import type { Refusal } from "./client-guard.js";
@@ -51,26 +51,15 @@ export function serveRpcConnection(webSocket: WebSocket, upgrade: IncomingMessag
   let revoked: Refusal | undefined;
   options.budget?.add(webSocket);
 
-  // The answers of one commit finish in the same tick: held back (corked) until the tick ends,
-  // they leave in one write, which over TLS is one record to encrypt and one syscall instead of
-  // one per answer. Cork counts nest, so the frame-level cork of `ws` inside still works.
-  const socket = upgrade.socket;
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    socket.uncork();
-  };
+  // The answers of one commit finish in the same tick and leave in one write (one TLS record).
+  const holdForTick = tickCork(upgrade.socket);
   const send = (text: string): void => {
     if (webSocket.readyState !== WebSocket.OPEN) return;
     if (options.budget?.shouldCut(webSocket, "rpc") === true) {
       webSocket.close(1013, "overloaded: the node's client buffer budget is spent");
       return;
     }
-    if (!corked) {
-      corked = true;
-      socket.cork();
-      process.nextTick(uncork);
-    }
+    holdForTick();
     webSocket.send(text, () => {
       if (paused && webSocket.bufferedAmount <= options.bufferedBytesMax / 2) {
         paused = false;

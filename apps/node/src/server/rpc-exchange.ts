@@ -24,7 +24,7 @@ export function rpcExchange(
   onAnswer: (answer: RpcExchangeAnswer) => void,
 ): { request: IncomingMessage; response: ServerResponse } {
   const bodyText = frame.body === undefined ? "" : JSON.stringify(frame.body);
-  const request = new RpcRequest(frame, requestHeaders(upgrade.headers, Buffer.byteLength(bodyText)), bodyText, upgrade.socket);
+  const request = new RpcRequest(frame, requestHeaders(upgrade.headers, Buffer.byteLength(bodyText)), bodyText, upgrade);
   const response = new RpcResponse(onAnswer);
   return { request: request as unknown as IncomingMessage, response: response as unknown as ServerResponse };
 }
@@ -44,6 +44,11 @@ function requestHeaders(upgrade: IncomingHttpHeaders, contentLength: number): In
   return headers;
 }
 
+/** The upgrade of the `/v1/rpc` connection a request came on as a frame; undefined for a plain HTTP request. */
+export function rpcUpgradeOf(request: IncomingMessage): IncomingMessage | undefined {
+  return request instanceof RpcRequest ? request.upgrade : undefined;
+}
+
 class RpcRequest extends Readable {
   readonly method: string;
   readonly url: string;
@@ -51,9 +56,15 @@ class RpcRequest extends Readable {
   /** The connection's socket: a client certificate is checked on it for every frame, as for every HTTP request. */
   readonly socket: Socket;
 
-  constructor(frame: RpcRequestFrame, headers: IncomingHttpHeaders, bodyText: string, socket: Socket) {
+  constructor(
+    frame: RpcRequestFrame,
+    headers: IncomingHttpHeaders,
+    bodyText: string,
+    /** The connection's upgrade request: its headers (and so its token) are every frame's. */
+    readonly upgrade: IncomingMessage,
+  ) {
     super();
-    this.socket = socket;
+    this.socket = upgrade.socket;
     this.method = frame.method;
     this.url = frame.path;
     this.headers = headers;

@@ -15,6 +15,6 @@ export async function postSession(context: ApiContext, request: IncomingMessage,
     const body: SessionResponse = { sessionId: outcome.clientId };
     return sendJson(response, 200, body);
   }
-  const leader = context.node.status().leader;
+  const leader = context.node.summary().leader;
   sendError(response, outcome.code, `the session was not registered: ${outcome.code}; retry`, leader === null ? {} : { leader });
 }

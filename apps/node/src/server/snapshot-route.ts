@@ -11,7 +11,7 @@ import { sendError } from "./send-json.js";
 export async function getSnapshot(context: ApiContext, response: ServerResponse): Promise<void> {
   const barrier = await context.node.readBarrier();
   if (!barrier.ok) {
-    const leader = context.node.status().leader;
+    const leader = context.node.summary().leader;
     return sendError(response, barrier.code, `snapshot not taken: ${barrier.code}`, leader === null ? {} : { leader });
   }
   const store = context.node.localStore;

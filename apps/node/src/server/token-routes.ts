@@ -71,7 +71,7 @@ function tokenInfo(record: TokenRecord): TokenInfo {
 }
 
 function sendProposalFailure(context: ApiContext, response: ServerResponse, outcome: Extract<ProposalOutcome, { ok: false }>): void {
-  const leader = context.node.status().leader;
+  const leader = context.node.summary().leader;
   const details = leader === null ? {} : { leader };
   const messages = {
     timeout: "the change was not committed in time; its outcome is unknown: list the tokens to see",

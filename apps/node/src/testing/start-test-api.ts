@@ -116,7 +116,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const address = await api.listen("127.0.0.1", 0);
   const deadline = Date.now() + (options.leaderWaitMs ?? 5_000);
   const limits = options.storeLimits;
-  while (node.status().leader !== "n1" || (limits !== undefined && !sameStoreLimits(node.localStore.limits, limits))) {
+  while (node.summary().leader !== "n1" || (limits !== undefined && !sameStoreLimits(node.localStore.limits, limits))) {
     if (Date.now() > deadline) throw new Error("the single test node did not elect itself");
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

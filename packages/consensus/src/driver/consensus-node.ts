@@ -471,10 +471,10 @@ export class ConsensusNode {
       .sort((a, b) => b.matchIndex - a.matchIndex)[0];
     if (target === undefined || !this.transferLeadership(target.id)) return;
     const handOffDeadlineMs = Math.min(deadlineMs, this.options.clock.nowMs() + this.config.electionTimeoutTicks * this.config.tickMs);
-    while (this.core.status().role === "leader" && this.options.clock.nowMs() < handOffDeadlineMs) {
+    while (this.core.summary().role === "leader" && this.options.clock.nowMs() < handOffDeadlineMs) {
       await this.sleep(this.config.tickMs);
     }
-    this.logger.info({ to: target.id, handedOff: this.core.status().role !== "leader" }, "leadership hand-off on stop");
+    this.logger.info({ to: target.id, handedOff: this.core.summary().role !== "leader" }, "leadership hand-off on stop");
   }
 
   private sleep(delayMs: number): Promise<void> {

@@ -161,10 +161,10 @@ export class ScenarioDriver {
     for (let ticks = 0; ticks < stepTicksMax; ticks++) {
       network.tick(id);
       for (let delivered = 0; delivered < electDeliveriesMax && network.pending().length > 0; delivered++) {
-        if (network.node(id).status().role === "leader") return;
+        if (network.node(id).summary().role === "leader") return;
         network.deliver(1);
       }
-      if (network.node(id).status().role === "leader") return;
+      if (network.node(id).summary().role === "leader") return;
     }
     throw new ScenarioStepError(`${id} did not become leader within ${stepTicksMax} ticks`);
   }

@@ -189,6 +189,6 @@ export async function startSingleNode(
     config: { tickMs: 10, consensusTimeoutMs: 5_000, ...options.config },
   });
   await clock.advance(500);
-  if (node.status().role !== "leader") throw new Error(`startSingleNode: n1 is ${node.status().role} after 500 ms, not leader`);
+  if (node.summary().role !== "leader") throw new Error(`startSingleNode: n1 is ${node.summary().role} after 500 ms, not leader`);
   return { node, clock, storage };
 }

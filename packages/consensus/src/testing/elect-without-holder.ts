@@ -12,6 +12,6 @@ export function electWithoutTheHolder(network: Network, rounds = 300): void {
     network.tick("n2");
     network.tick("n3");
     network.deliverAll();
-    if (network.node("n3").status().role === "leader") network.propose("n3", [transition("overwrites-3")]);
+    if (network.node("n3").summary().role === "leader") network.propose("n3", [transition("overwrites-3")]);
   }
 }

@@ -170,7 +170,7 @@ export class Network {
   }
 
   leader(): NodeId | null {
-    const leaders = this.ids.filter((id) => this.node(id).status().role === "leader");
+    const leaders = this.ids.filter((id) => this.node(id).summary().role === "leader");
     if (leaders.length === 0) return null;
     // Several nodes may believe they lead in different terms: the highest term is the real one.
     leaders.sort((left, right) => this.node(right).status().term - this.node(left).status().term);
@@ -243,7 +243,7 @@ export class Network {
   /** Ticks only `id` until it becomes leader (other nodes stay quiet), delivering as it goes. */
   campaign(id: NodeId, ticksMax = 100): void {
     for (let ticks = 0; ticks < ticksMax; ticks++) {
-      if (this.node(id).status().role === "leader") return;
+      if (this.node(id).summary().role === "leader") return;
       this.tick(id);
       this.deliverAll();
     }
