@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeRpcAnswerFrame, decodeRpcRequestFrame } from "./rpc-frame.js";
+import fc from "fast-check";
+import { decodeRpcAnswerFrame, decodeRpcRequestFrame, RpcRequestFrameSchema, wellFormedRequestFrame } from "./rpc-frame.js";
 
 describe("decodeRpcRequestFrame", () => {
   it("reads a request frame with a body", () => {
@@ -40,5 +41,53 @@ describe("decodeRpcAnswerFrame", () => {
     expect(decodeRpcAnswerFrame('{"id":1,"status":200,"body":{"key":"a"}}')).toEqual({ ok: true, frame: { id: 1, status: 200, body: { key: "a" } } });
     expect(decodeRpcAnswerFrame('{"id":null,"status":400,"body":{"error":{"code":"bad_request","message":"m"}}}').ok).toBe(true);
     expect(decodeRpcAnswerFrame('{"id":1,"status":42}').ok).toBe(false);
+  });
+});
+
+describe("the hand-written check of a request frame", () => {
+  // It runs for every frame instead of the schema; accepting anything the schema refuses would
+  // let a malformed frame reach the handlers.
+  const value = fc.oneof(
+    fc.integer({ min: -3, max: 3 }),
+    fc.constantFrom(0, -0, 1.5, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, 2 ** 60, 1e300),
+    fc.constantFrom("GET", "POST", "DELETE", "PUT", "get", "", "/", "/v1/cluster", "v1/cluster", "/".repeat(2048), "/".repeat(2049)),
+    fc.string(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(fc.integer(), { maxLength: 2 }),
+    fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }),
+  );
+  const frameLike = fc.oneof(
+    fc.record({ id: value, method: value, path: value, body: value }, { requiredKeys: [] }),
+    fc.record(
+      {
+        id: fc.oneof(fc.nat(), fc.constantFrom(-1, -0, 1.5, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1)),
+        method: fc.constantFrom("GET", "POST", "DELETE", "PUT"),
+        path: fc.oneof(fc.string().map((path) => `/${path}`), fc.constantFrom("/".repeat(2048), "/".repeat(2049), "", "x/")),
+        body: value,
+      },
+      { requiredKeys: ["id", "method", "path"] },
+    ),
+    fc.tuple(fc.record({ id: fc.nat(), method: fc.constant("GET"), path: fc.constant("/v1/cluster") }), fc.constantFrom("extra", "__proto__", "constructor", "Body"), value).map(([frame, key, extra]) => JSON.parse(JSON.stringify({ ...frame, [key]: extra })) as unknown),
+    value,
+  );
+
+  it("accepts exactly what RpcRequestFrameSchema accepts, with the same result", () => {
+    fc.assert(
+      fc.property(frameLike, (candidate) => {
+        const json = JSON.parse(JSON.stringify(candidate) ?? "null") as unknown;
+        const byHand = wellFormedRequestFrame(json);
+        const bySchema = RpcRequestFrameSchema.safeParse(json);
+        expect(byHand !== undefined).toBe(bySchema.success);
+        if (byHand !== undefined && bySchema.success) expect(byHand).toEqual(bySchema.data);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("refuses a frame whose JSON has an own __proto__ key, as the schema does", () => {
+    const json = JSON.parse('{"id":1,"method":"GET","path":"/v1/cluster","__proto__":{"x":1}}') as unknown;
+    expect(wellFormedRequestFrame(json)).toBeUndefined();
+    expect(RpcRequestFrameSchema.safeParse(json).success).toBe(false);
   });
 });

@@ -45,7 +45,30 @@ export type RpcFrameDecodeResult<T> = { ok: true; frame: T } | { ok: false; id: 
 
 /** Decodes one request frame; never throws. On failure `id` is the frame's id when it was readable. */
 export function decodeRpcRequestFrame(text: string): RpcFrameDecodeResult<RpcRequestFrame> {
-  return decodeFrame(text, RpcRequestFrameSchema);
+  return decodeFrame(text, RpcRequestFrameSchema, wellFormedRequestFrame);
+}
+
+const requestFrameKeys = new Set(["id", "method", "path", "body"]);
+const requestMethods = new Set<unknown>(RpcMethodSchema.options);
+
+/**
+ * The frame when `json` is a well-formed request frame, checked by hand: every frame of
+ * `/v1/rpc` passes here, and the schema's parse cost about 3 us a frame on a leader's profile.
+ * It accepts exactly what `RpcRequestFrameSchema` accepts (a property test holds the two
+ * together) and returns undefined for anything else, which then goes through the schema for the
+ * error message.
+ */
+export function wellFormedRequestFrame(json: unknown): RpcRequestFrame | undefined {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
+  const record = json as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (!requestFrameKeys.has(key)) return undefined;
+  const { id, method, path } = record;
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) return undefined;
+  if (!requestMethods.has(method)) return undefined;
+  if (typeof path !== "string" || path.length < 1 || path.length > rpcPathLengthMax || !path.startsWith("/")) return undefined;
+  const frame: RpcRequestFrame = { id, method: method as RpcMethod, path };
+  if ("body" in record) frame.body = record.body;
+  return frame;
 }
 
 /** Decodes one answer frame; never throws. */
@@ -53,13 +76,15 @@ export function decodeRpcAnswerFrame(text: string): RpcFrameDecodeResult<RpcAnsw
   return decodeFrame(text, RpcAnswerFrameSchema);
 }
 
-function decodeFrame<T>(text: string, schema: z.ZodType<T>): RpcFrameDecodeResult<T> {
+function decodeFrame<T>(text: string, schema: z.ZodType<T>, wellFormed?: (json: unknown) => T | undefined): RpcFrameDecodeResult<T> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     return { ok: false, id: null, reason: `frame is not JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
+  const frame = wellFormed?.(json);
+  if (frame !== undefined) return { ok: true, frame };
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, frame: parsed.data };
   const issue = parsed.error.issues[0]!;

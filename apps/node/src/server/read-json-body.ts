@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { rpcParsedBodyOf } from "./rpc-exchange.js";
 
 export type ReadBodyResult =
   | { ok: true; value: unknown }
@@ -14,6 +15,9 @@ export function readJsonBody(request: IncomingMessage, bytesMax: number): Promis
     request.resume();
     return Promise.resolve(tooLarge(bytesMax));
   }
+  // A /v1/rpc frame's body was parsed with its frame; its content-length is its exact size.
+  const parsed = rpcParsedBodyOf(request);
+  if (parsed !== undefined) return Promise.resolve({ ok: true, value: parsed.value });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let bytes = 0;

@@ -49,6 +49,16 @@ export function rpcUpgradeOf(request: IncomingMessage): IncomingMessage | undefi
   return request instanceof RpcRequest ? request.upgrade : undefined;
 }
 
+/**
+ * A frame's body as the frame decoder already parsed it (`{}` for none, as an empty HTTP body
+ * reads), so that `readJsonBody` need not read it back from the stream and parse it again;
+ * undefined for a plain HTTP request, whose body is still to be read.
+ */
+export function rpcParsedBodyOf(request: IncomingMessage): { value: unknown } | undefined {
+  if (!(request instanceof RpcRequest)) return undefined;
+  return { value: request.parsedBody === undefined ? {} : request.parsedBody };
+}
+
 class RpcRequest extends Readable {
   readonly method: string;
   readonly url: string;
@@ -59,7 +69,7 @@ class RpcRequest extends Readable {
   constructor(
     frame: RpcRequestFrame,
     headers: IncomingHttpHeaders,
-    bodyText: string,
+    private readonly bodyText: string,
     /** The connection's upgrade request: its headers (and so its token) are every frame's. */
     readonly upgrade: IncomingMessage,
   ) {
@@ -68,12 +78,19 @@ class RpcRequest extends Readable {
     this.method = frame.method;
     this.url = frame.path;
     this.headers = headers;
-    if (bodyText !== "") this.push(bodyText);
-    this.push(null);
+    this.parsedBody = frame.body;
   }
 
+  /** The frame's body, parsed once by the frame decoder; undefined when the frame had none. */
+  readonly parsedBody: unknown;
+  private pushed = false;
+
+  /** The body is pushed when someone reads the stream; `readJsonBody` takes `parsedBody` instead. */
   override _read(): void {
-    // Everything was pushed at construction.
+    if (this.pushed) return;
+    this.pushed = true;
+    if (this.bodyText !== "") this.push(this.bodyText);
+    this.push(null);
   }
 }
 

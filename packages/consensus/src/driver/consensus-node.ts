@@ -4,7 +4,7 @@ import { sameStoreLimits, Store } from "@lockstep/state-machine";
 import type { ApplyResult, Definition, StoreLimits } from "@lockstep/state-machine";
 import type { Clock, Logger, RandomSource, Snapshot, Storage, TimerHandle, Transport } from "../interfaces.js";
 import { silentLogger } from "../interfaces.js";
-import type { MetricsSink } from "../metrics-sink.js";
+import type { MetricLabels, MetricsSink } from "../metrics-sink.js";
 import { noopMetrics } from "../metrics-sink.js";
 import { estimateEntryBytes } from "../entry-size.js";
 import { RaftCore } from "../raft-core.js";
@@ -21,6 +21,7 @@ import { LocalSession, type RegisterOutcome } from "./local-session.js";
 import { PendingRequests } from "./pending-requests.js";
 import { sessionWrite, type WriteRequest } from "./session-write.js";
 import type { PendingCommand, RequestFailure } from "./pending-requests.js";
+import { CounterBatch } from "./counter-batch.js";
 import { StoreMetrics } from "./store-metrics.js";
 
 export interface ConsensusNodeOptions {
@@ -134,6 +135,10 @@ export class ConsensusNode {
   private readonly pendingRequests: PendingRequests<ApplyResult>;
   private readonly localSession: LocalSession;
   private readonly storeMetrics: StoreMetrics;
+  /** Sums the counters of a batch of applied entries (transitions_total, proposals_total) into one report per series. */
+  private readonly counterBatch: CounterBatch;
+  /** The labels of proposals_total per result code, built once each (the result codes are a fixed set). */
+  private readonly proposalLabels = new Map<string, MetricLabels>();
   private registrations = 0;
   private readonly pendingReads: PendingReads;
   private readonly pendingCommands: PendingCommands;
@@ -186,6 +191,7 @@ export class ConsensusNode {
   ) {
     this.config = { ...defaultDriverConfig, ...options.config };
     this.metrics = options.metrics ?? noopMetrics;
+    this.counterBatch = new CounterBatch(this.metrics);
     this.logger = options.logger ?? silentLogger;
     this.pendingRequests = new PendingRequests(options.clock, this.config.pendingRequestsMax, this.config.consensusTimeoutMs, (command, outcome) =>
       this.countProposal(command, outcome),
@@ -196,7 +202,7 @@ export class ConsensusNode {
     // Registration nonces unique per incarnation, so two incarnations never take each other's session.
     this.localClientId = `${options.id}-${Math.floor(options.random() * 2 ** 48).toString(36)}`;
     this.localSession = new LocalSession(() => this.registerSession());
-    this.storeMetrics = new StoreMetrics(this.metrics, options.definition);
+    this.storeMetrics = new StoreMetrics(this.metrics, options.definition, this.counterBatch);
     if (options.onApplied !== undefined) this.appliedListeners.add(options.onApplied);
     this.lastSnapshotIndex = snapshotIndex;
     this.schedule = options.schedule ?? queueMicrotask;
@@ -306,7 +312,11 @@ export class ConsensusNode {
   /** Counts one answer to `submit` (each waiter's): in `PendingRequests`, which saves a promise per write. */
   private countProposal(command: PendingCommand, outcome: TransitionOutcome): void {
     // Registrations are counted by sessions_registered_total; proposals_total counts writes.
-    if (command.kind !== "register_session") this.metrics.increment("proposals_total", { result: resultCode(outcome) });
+    if (command.kind === "register_session") return;
+    const result = resultCode(outcome);
+    let labels = this.proposalLabels.get(result);
+    if (labels === undefined) this.proposalLabels.set(result, (labels = Object.freeze({ result })));
+    this.counterBatch.increment("proposals_total", labels);
   }
 
   /**
@@ -673,6 +683,13 @@ export class ConsensusNode {
     if (entries.length === 0) return;
     // Every entry of the batch was committed before it began: its replicate and commit stages end here.
     const startedMs = this.options.clock.nowMs();
+    this.counterBatch.run(() => this.applyEach(entries, startedMs));
+    this.metrics.observe("entry_stage_seconds", stageLabels.apply, (this.options.clock.nowMs() - startedMs) / 1000);
+    this.metrics.set("applied_index", {}, this.store.appliedIndex);
+    this.storeMetrics.update(this.store);
+  }
+
+  private applyEach(entries: Entry[], startedMs: number): void {
     for (const entry of entries) {
       // Entries a restored snapshot already covers are skipped, never applied twice.
       if (entry.index <= this.store.appliedIndex) continue;
@@ -688,9 +705,6 @@ export class ConsensusNode {
       const event: AppliedEvent = { index: entry.index, term: entry.term, command: entry.command, result };
       for (const listener of this.appliedListeners) listener(event);
     }
-    this.metrics.observe("entry_stage_seconds", stageLabels.apply, (this.options.clock.nowMs() - startedMs) / 1000);
-    this.metrics.set("applied_index", {}, this.store.appliedIndex);
-    this.storeMetrics.update(this.store);
   }
 
   private onMembersApplied(entry: Entry, members: Member[]): void {

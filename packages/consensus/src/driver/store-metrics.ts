@@ -1,5 +1,6 @@
 import type { ApplyResult, Definition, SessionRefusal, Store } from "@lockstep/state-machine";
 import type { MetricLabels, MetricsSink } from "../metrics-sink.js";
+import { CounterBatch } from "./counter-batch.js";
 
 /** The label every value outside the definition takes, so no client can grow a metric's series. */
 const otherLabel = "other";
@@ -25,6 +26,8 @@ export class StoreMetrics {
   constructor(
     private readonly metrics: MetricsSink,
     definition: Definition,
+    /** transitions_total goes through it: summed over a batch of applied entries when one is open. */
+    private readonly counters: CounterBatch = new CounterBatch(metrics),
   ) {
     this.states = new Set(definition.states);
     const targets = new Map<string, Set<string>>();
@@ -40,7 +43,7 @@ export class StoreMetrics {
     const from = sourceOf(result);
     const fromLabel = from !== undefined && this.states.has(from) ? from : otherLabel;
     const toLabel = from !== undefined && this.targets.get(from)?.has(to) === true ? to : otherLabel;
-    this.metrics.increment("transitions_total", this.transitionLabelsFor(fromLabel, toLabel, result.ok ? "ok" : result.code));
+    this.counters.increment("transitions_total", this.transitionLabelsFor(fromLabel, toLabel, result.ok ? "ok" : result.code));
   }
 
   private transitionLabelsFor(from: string, to: string, result: string): MetricLabels {
