@@ -10,6 +10,7 @@ import { authorize, routeAccess } from "./route-access.js";
 import { rpcUpgradeOf } from "./rpc-exchange.js";
 import { parseBearer } from "./token-secret.js";
 import { authenticate, type Authentication, type TokenLookup } from "./token-verifier.js";
+import { requestUrl } from "./request-url.js";
 
 export interface ClientGuardOptions {
   authentication: "tokens" | "none";
@@ -220,7 +221,7 @@ export class ClientGuard {
 
   private checkToken(request: IncomingMessage, method: string, nowMs: number): Refusal | null {
     if (this.options.authentication === "none") return null;
-    const access = routeAccess(method, new URL(request.url ?? "/", "http://localhost").pathname);
+    const access = routeAccess(method, requestUrl(request).pathname);
     if (access.level === "open") return null;
     const authenticated = this.authenticate(request, nowMs);
     if (!authenticated.ok) {

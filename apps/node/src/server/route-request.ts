@@ -10,6 +10,7 @@ import { deleteToken, listTokens, postToken } from "./token-routes.js";
 import { getSnapshot } from "./snapshot-route.js";
 import { postJoin, postJoinToken } from "./join-routes.js";
 import { changeMember, getMembers, postMember } from "./member-routes.js";
+import { requestUrl } from "./request-url.js";
 
 const machinesPrefix = "/v1/machines/";
 const transitionSuffix = "/transition";
@@ -17,7 +18,7 @@ const tokensPrefix = "/v1/tokens/";
 
 /** Dispatches one HTTP request to its handler (DESIGN.md §5); 404 for anything else. */
 export async function routeRequest(context: ApiContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = new URL(request.url ?? "/", "http://localhost");
+  const url = requestUrl(request);
   const path = url.pathname;
   const method = request.method ?? "GET";
   if (method === "GET" || method === "HEAD") {

@@ -6,6 +6,7 @@ import type { DashboardFeed } from "./dashboard-feed.js";
 import { refusalCloseFrame, type OpenSocketSweep } from "./open-socket-sweep.js";
 import type { RpcRoute } from "./rpc-route.js";
 import type { WatchHub } from "./watch-hub.js";
+import { requestUrl } from "./request-url.js";
 
 /** Clients send nothing on these sockets; a small limit keeps a misbehaving one cheap. */
 const clientMessageBytesMax = 4096;
@@ -30,7 +31,7 @@ export function attachWebSocketRoutes(server: Server, hub: WatchHub, feed: Dashb
     handleProtocols: (protocols) => (protocols.has(webSocketProtocol) ? webSocketProtocol : false),
   });
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = new URL(request.url ?? "/", "http://localhost");
+    const url = requestUrl(request);
     if (url.pathname !== "/v1/watch" && url.pathname !== "/v1/dashboard-feed" && url.pathname !== "/v1/rpc") {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
