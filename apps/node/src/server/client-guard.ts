@@ -3,14 +3,14 @@ import { isIP } from "node:net";
 import type { X509Certificate } from "node:crypto";
 import type { TLSSocket } from "node:tls";
 import type { ErrorCode } from "@lockstep/protocol";
+import type { TokenRecord } from "@lockstep/state-machine";
 import type { ClientRefusalReason, CountClientRefusal } from "./client-refusals.js";
 import { presentedChainReaches } from "./client-tls-material.js";
-import type { TokenRecord } from "@lockstep/state-machine";
 import { authorize, routeAccess } from "./route-access.js";
+import { requestUrl } from "./request-url.js";
 import { rpcUpgradeOf } from "./rpc-exchange.js";
 import { parseBearer } from "./token-secret.js";
 import { authenticate, type Authentication, type TokenLookup } from "./token-verifier.js";
-import { requestUrl } from "./request-url.js";
 
 export interface ClientGuardOptions {
   authentication: "tokens" | "none";

@@ -65,6 +65,9 @@ class RpcRequest extends Readable {
   readonly headers: IncomingHttpHeaders;
   /** The connection's socket: a client certificate is checked on it for every frame, as for every HTTP request. */
   readonly socket: Socket;
+  /** The frame's body, parsed once by the frame decoder; undefined when the frame had none. */
+  readonly parsedBody: unknown;
+  private pushed = false;
 
   constructor(
     frame: RpcRequestFrame,
@@ -80,10 +83,6 @@ class RpcRequest extends Readable {
     this.headers = headers;
     this.parsedBody = frame.body;
   }
-
-  /** The frame's body, parsed once by the frame decoder; undefined when the frame had none. */
-  readonly parsedBody: unknown;
-  private pushed = false;
 
   /** The body is pushed when someone reads the stream; `readJsonBody` takes `parsedBody` instead. */
   override _read(): void {
