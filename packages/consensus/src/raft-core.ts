@@ -1910,10 +1910,10 @@ export class RaftCore {
    * to learner through the log once it has said so for an election timeout, so that it neither
    * votes nor counts toward a commit until it has caught up; `autoPromote` then makes it a voter
    * again once it is no longer recovering and within `promoteLagEntriesMax`, with no operator.
-   * Only with `autoPromote` on (with it off,
-   * only an operator would promote it again, and the node stays a recovering voter, whose vote
-   * counts only in an election every voter grants), and never when the demotion would lose
-   * quorum (`keepsReachableMajority`). Returns whether it proposed one.
+   * Only with `autoPromote` on (with it off, only an operator would promote it again, and the node
+   * stays a recovering voter, whose vote counts only in an election every voter grants), and
+   * never when the demotion would lose quorum (`keepsReachableMajority`). Returns whether it
+   * proposed one.
    */
   private demoteRecoveringVoter(): boolean {
     if (!this.config.autoPromote) return false;

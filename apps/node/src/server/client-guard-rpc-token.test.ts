@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { TokenRecord } from "@lockstep/state-machine";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ClientGuard } from "./client-guard.js";
 import { rpcExchange } from "./rpc-exchange.js";
 import { createTokenSecret, hashTokenSecret } from "./token-secret.js";
@@ -13,7 +13,8 @@ function recordFor(token: string, overrides: Partial<TokenRecord> = {}): TokenRe
   return Object.freeze({ name: "writer", hash: hashTokenSecret(token), role: "write", prefixes: Object.freeze([]), createdRevision: 1, ...overrides });
 }
 
-function setup(): { table: Map<string, TokenRecord>; guard: ClientGuard; refusals: string[] } {
+/** A guard over a table holding one `write` token "writer" (with `overrides`), and an upgrade that presents it. */
+function connectedWriter(overrides: Partial<TokenRecord> = {}): { table: Map<string, TokenRecord>; guard: ClientGuard; refusals: string[]; token: string; upgrade: IncomingMessage } {
   const table = new Map<string, TokenRecord>();
   const refusals: string[] = [];
   const guard = new ClientGuard({
@@ -25,7 +26,9 @@ function setup(): { table: Map<string, TokenRecord>; guard: ClientGuard; refusal
     tokens: () => table,
     countRefusal: (reason) => refusals.push(reason),
   });
-  return { table, guard, refusals };
+  const token = createTokenSecret("writer");
+  table.set("writer", recordFor(token, overrides));
+  return { table, guard, refusals, token, upgrade: upgradeWith(token) };
 }
 
 function upgradeWith(token: string): IncomingMessage {
@@ -34,24 +37,19 @@ function upgradeWith(token: string): IncomingMessage {
 
 let nextId = 1;
 /** Runs one transition frame of `upgrade`'s connection through the guard: null if admitted, else the refusal's status. */
-function frameStatus(guard: ClientGuard, upgrade: IncomingMessage, nowMs?: number): number | null {
+function frameStatus(guard: ClientGuard, upgrade: IncomingMessage): number | null {
   let status: number | null = null;
   const { request, response } = rpcExchange({ id: nextId++, method: "POST", path: "/v1/machines/k/transition", body: { to: "Running" } }, upgrade, (answer) => (status = answer.status));
-  const realNow = Date.now;
-  if (nowMs !== undefined) Date.now = () => nowMs;
-  try {
-    return guard.admitRequest(request, response) ? null : status;
-  } finally {
-    Date.now = realNow;
-  }
+  return guard.admitRequest(request, response) ? null : status;
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("ClientGuard: the token of a /v1/rpc connection", () => {
   it("admits frame after frame while its record stays, and refuses the next frame once it is revoked", () => {
-    const { table, guard, refusals } = setup();
-    const token = createTokenSecret("writer");
-    table.set("writer", recordFor(token));
-    const upgrade = upgradeWith(token);
+    const { table, guard, refusals, upgrade } = connectedWriter();
     expect([frameStatus(guard, upgrade), frameStatus(guard, upgrade), frameStatus(guard, upgrade)]).toEqual([null, null, null]);
     table.delete("writer");
     expect(frameStatus(guard, upgrade)).toBe(401);
@@ -59,41 +57,33 @@ describe("ClientGuard: the token of a /v1/rpc connection", () => {
   });
 
   it("checks the secret again when the record is replaced: a token re-created under the same name with a new secret does not admit the old one", () => {
-    const { table, guard } = setup();
-    const oldToken = createTokenSecret("writer");
-    table.set("writer", recordFor(oldToken));
-    const upgrade = upgradeWith(oldToken);
+    const { table, guard, upgrade } = connectedWriter();
     expect(frameStatus(guard, upgrade)).toBeNull();
     table.set("writer", recordFor(createTokenSecret("writer"), { createdRevision: 2 }));
     expect(frameStatus(guard, upgrade)).toBe(401);
   });
 
   it("follows a replaced record's role: a token downgraded to read may no longer write", () => {
-    const { table, guard } = setup();
-    const token = createTokenSecret("writer");
-    table.set("writer", recordFor(token));
-    const upgrade = upgradeWith(token);
+    const { table, guard, token, upgrade } = connectedWriter();
     expect(frameStatus(guard, upgrade)).toBeNull();
     table.set("writer", recordFor(token, { role: "read", createdRevision: 2 }));
     expect(frameStatus(guard, upgrade)).toBe(403);
   });
 
   it("refuses a frame once the token expired, even though its record is unchanged", () => {
-    const { table, guard, refusals } = setup();
-    const token = createTokenSecret("writer");
     const expiresAtMs = Date.now() + 60_000;
-    table.set("writer", recordFor(token, { expiresAtMs }));
-    const upgrade = upgradeWith(token);
-    expect(frameStatus(guard, upgrade, expiresAtMs - 1)).toBeNull();
-    expect(frameStatus(guard, upgrade, expiresAtMs)).toBe(401);
+    const { guard, refusals, upgrade } = connectedWriter({ expiresAtMs });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(expiresAtMs - 1);
+    expect(frameStatus(guard, upgrade)).toBeNull();
+    vi.setSystemTime(expiresAtMs);
+    expect(frameStatus(guard, upgrade)).toBe(401);
     expect(refusals).toEqual(["token_expired"]);
   });
 
   it("keeps connections apart: one connection's verified token admits nothing on another with a wrong one", () => {
-    const { table, guard } = setup();
-    const token = createTokenSecret("writer");
-    table.set("writer", recordFor(token));
-    expect(frameStatus(guard, upgradeWith(token))).toBeNull();
+    const { guard, token, upgrade } = connectedWriter();
+    expect(frameStatus(guard, upgrade)).toBeNull();
     expect(frameStatus(guard, upgradeWith(`${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`))).toBe(401);
   });
 });
