@@ -1,4 +1,4 @@
-import { copyEntry } from "./entry-copy.js";
+import { freezeEntry } from "./entry-freeze.js";
 import { performance } from "node:perf_hooks";
 import type { Entry } from "@lockstep/protocol";
 import { noopMetrics, silentLogger } from "@lockstep/consensus";
@@ -192,7 +192,7 @@ export class FileStorage implements Storage {
     write.entries.forEach((entry, position) => {
       const bytes = recordHeaderBytes + payloadBytes[position]!;
       this.index.append(entry.index, entry.term, { sequence, offset, bytes });
-      this.cache.append(copyEntry(entry));
+      this.cache.append(freezeEntry(entry));
       offset += bytes;
     });
     if (!hardStateFirst) appendHardState();
@@ -277,7 +277,7 @@ export class FileStorage implements Storage {
     for (let index = Math.max(lo, diskEnd); index < hi; index += 1) {
       const entry = this.cache.get(index);
       assertStorage(entry !== undefined, `entry ${index} missing from the cache`);
-      cached.push(copyEntry(entry));
+      cached.push(entry);
     }
     if (lo >= diskEnd) return cached;
     const located: LocatedEntry[] = [];

@@ -1,5 +1,5 @@
 import type { Entry } from "@lockstep/protocol";
-import { copyEntry } from "./entry-copy.js";
+import { freezeEntry } from "./entry-freeze.js";
 import { emptyHardState } from "@lockstep/consensus";
 import type { HardState, PersistedState, Snapshot, Storage, StorageWrite } from "@lockstep/consensus";
 import { assertStorage, snapshotKeepsLog, whyEntriesDoNotFit } from "./log-rules.js";
@@ -23,7 +23,7 @@ export class MemoryStorage implements Storage {
     return this.run(() => ({
       hardState: { ...this.hardState },
       snapshot: this.snapshot === null ? null : copySnapshot(this.snapshot),
-      entries: this.entries.slice(this.positionOf(this.bounds().snapshotIndex + 1)).map(copyEntry),
+      entries: this.entries.slice(this.positionOf(this.bounds().snapshotIndex + 1)),
     }));
   }
 
@@ -35,7 +35,7 @@ export class MemoryStorage implements Storage {
       const first = write.entries[0];
       if (first === undefined) return;
       this.entries.length = this.positionOf(first.index);
-      for (const entry of write.entries) this.entries.push(copyEntry(entry));
+      for (const entry of write.entries) this.entries.push(freezeEntry(entry));
     });
   }
 
@@ -67,7 +67,7 @@ export class MemoryStorage implements Storage {
     return this.run(() => {
       const bounds = this.bounds();
       assertStorage(lo >= bounds.firstIndex && lo <= hi && hi <= bounds.lastIndex + 1, `readEntries(${lo}, ${hi}) outside ${bounds.firstIndex}..${bounds.lastIndex}`);
-      return this.entries.slice(this.positionOf(lo), this.positionOf(hi)).map(copyEntry);
+      return this.entries.slice(this.positionOf(lo), this.positionOf(hi));
     });
   }
 

@@ -140,13 +140,33 @@ export function describeStorageConformance<S extends RangeStorage>(name: string,
       const snapshot = snapshotAt(1, 1);
       await storage.persist({ entries });
       await storage.saveSnapshot(snapshot);
+      // The caller's array is its own; the entries it handed over are frozen, all the way down.
       entries[1] = entryAt(2, 9, "mutated");
-      (entries[0]?.command as { key: string }).key = "mutated";
+      expect(() => ((entries[0]?.command as { key: string }).key = "mutated")).toThrow(TypeError);
       snapshot.data[0] = 0;
       snapshot.meta.members.push({ id: "n9", peerAddress: "", clientUrl: "", voter: true });
       const loaded = await storage.load();
-      (loaded.entries[0]?.command as { key: string }).key = "mutated-too";
+      const returned = loaded.entries[0];
+      expect(() => ((returned?.command as { key: string }).key = "mutated-too")).toThrow(TypeError);
+      expect(() => ((returned as { term: number }).term = 9)).toThrow(TypeError);
       expect(await storage.load()).toEqual({ hardState: emptyHardState, snapshot: snapshotAt(1, 1), entries: [entryAt(2, 1)] });
+      await storage.close();
+    });
+
+    it("freezes the session, members, limits and prefixes inside the commands it stores", async () => {
+      const storage = await harness.create();
+      const members = [{ id: "n1", peerAddress: "127.0.0.1:1", clientUrl: "http://127.0.0.1:2", voter: true }];
+      await storage.persist({
+        entries: [
+          { index: 1, term: 1, command: { kind: "transition", key: "k", to: "Running", session: { clientId: "c", seq: 1 } } },
+          { index: 2, term: 1, command: { kind: "members", members } },
+          { index: 3, term: 1, command: { kind: "token_create", proposalId: "p", name: "t", hash: "h", role: "read", prefixes: ["a/"] } },
+        ],
+      });
+      const [transition, membership, token] = (await storage.readEntries(1, 4)).map((entry) => entry.command);
+      expect(transition?.kind === "transition" && Object.isFrozen(transition.session)).toBe(true);
+      expect(membership?.kind === "members" && Object.isFrozen(membership.members) && Object.isFrozen(membership.members[0])).toBe(true);
+      expect(token?.kind === "token_create" && Object.isFrozen(token.prefixes)).toBe(true);
       await storage.close();
     });
 
