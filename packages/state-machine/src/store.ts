@@ -43,6 +43,12 @@ export interface MachineRecord {
   readonly revision: number;
 }
 
+/** A key's record as the store holds it: changed in place by the next write of the key. */
+interface HeldRecord {
+  state: string;
+  revision: number;
+}
+
 export interface MachineEntry extends MachineRecord {
   readonly key: string;
 }
@@ -69,7 +75,8 @@ export class Store {
   readonly definition: Definition;
   readonly definitionHash: string;
   readonly #allowedByState = new Map<string, readonly string[]>();
-  readonly #machines = new Map<string, MachineRecord>();
+  /** The records are this store's own (every reader gets a copy), so a write updates its record in place. */
+  readonly #machines = new Map<string, HeldRecord>();
   readonly #sessions: SessionTable;
   #limits: StoreLimits;
   #stateBytes = 0;
@@ -336,7 +343,11 @@ export class Store {
     }
     if (current === undefined) this.#noteKeyAdded(key);
     this.#stateBytes = bytesAfter;
-    this.#machines.set(key, { state: to, revision: index });
+    if (current === undefined) this.#machines.set(key, { state: to, revision: index });
+    else {
+      current.state = to;
+      current.revision = index;
+    }
     return { ok: true, kind: "transition", key, from, to, revision: index };
   }
 

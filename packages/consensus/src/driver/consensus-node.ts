@@ -22,6 +22,7 @@ import { PendingRequests } from "./pending-requests.js";
 import { sessionWrite, type WriteRequest } from "./session-write.js";
 import type { PendingCommand, RequestFailure } from "./pending-requests.js";
 import { CounterBatch } from "./counter-batch.js";
+import { PersistTimes } from "./persist-times.js";
 import { StoreMetrics } from "./store-metrics.js";
 
 export interface ConsensusNodeOptions {
@@ -107,13 +108,6 @@ export type MembershipChangeOutcome =
   | { ok: true; index: number; members: Member[] }
   | { ok: false; reason: MembershipChangeRefusal | "timeout"; leader?: NodeId };
 
-/**
- * Leader entries whose local write finished and whose commit is awaited, for the
- * `entry_stage_seconds{stage="replicate"}` timing. Past it the timings are dropped (a leader that
- * cannot commit has bigger problems than a missing histogram sample).
- */
-const replicateTimingsMax = 10_000;
-
 /** Join-token commands a leader awaits at once; they are rare (one per join), so a small bound. */
 const pendingCommandsMax = 256;
 
@@ -180,8 +174,8 @@ export class ConsensusNode {
   /** Transitions waiting for the next scheduled batch proposal. */
   private proposalBatch: PendingCommand[] = [];
   private readonly schedule: (callback: () => void) => void;
-  /** Log index -> when the leader's own write of it finished (for the replicate stage). */
-  private readonly persistedAtMs = new Map<number, number>();
+  /** When the leader's own writes of its entries finished (for the replicate stage). */
+  private readonly persistTimes = new PersistTimes();
 
   private constructor(
     private readonly options: ConsensusNodeOptions,
@@ -745,15 +739,15 @@ export class ConsensusNode {
 
   /** Starts the replicate-stage clock of the leader's own entries once they are durable here. */
   private notePersisted(entries: Entry[], persistedMs: number): void {
-    if (this.persistedAtMs.size + entries.length > replicateTimingsMax) this.persistedAtMs.clear();
-    for (const entry of entries) this.persistedAtMs.set(entry.index, persistedMs);
+    const first = entries[0];
+    if (first !== undefined) this.persistTimes.note(first.index, first.index + entries.length - 1, persistedMs);
   }
 
   /** Replicate stage: from the leader's own durable write to the commit (a majority stored it). */
   private observeReplicated(index: number, committedByMs: number): void {
-    const persistedMs = this.persistedAtMs.get(index);
+    if (this.persistTimes.size === 0) return;
+    const persistedMs = this.persistTimes.take(index);
     if (persistedMs === undefined) return;
-    this.persistedAtMs.delete(index);
     this.metrics.observe("entry_stage_seconds", stageLabels.replicate, (committedByMs - persistedMs) / 1000);
   }
 
@@ -792,7 +786,7 @@ export class ConsensusNode {
     }
     const becameLeader = soft.role === "leader" && this.soft.role !== "leader";
     // Timings of entries appended in another role or term would measure nothing meaningful.
-    if (soft.role !== "leader" || soft.term !== this.soft.term) this.persistedAtMs.clear();
+    if (soft.role !== "leader" || soft.term !== this.soft.term) this.persistTimes.clear();
     this.soft = soft;
     if (soft.role !== "leader" && this.leavingChange !== null) {
       // The leader whose removal committed stepped down: answered if most of the remaining voters

@@ -16,12 +16,24 @@ export type RequestReused = { ok: false; code: "request_id_reused"; clientId: st
 interface PendingRequest<Result> {
   /** A retry joins only a request with the same command (`sameCommand`). */
   command: PendingCommand;
-  waiters: Array<(outcome: Result | RequestFailure | RequestReused) => void>;
+  /** The first waiter; a retry that joins adds itself to `laterWaiters` (rare: no array for the common case). */
+  waiter: (outcome: Result | RequestFailure | RequestReused) => void;
+  laterWaiters: Array<(outcome: Result | RequestFailure | RequestReused) => void> | null;
   /** When it fails with `timeout` (or `no_quorum`) if still unanswered. */
   deadlineMs: number;
   /** Whether the core accepted it at least once (appended or forwarded). Decides timeout vs no_quorum. */
   proposed: boolean;
   startedAtMs: number;
+}
+
+/**
+ * The promise executor of every request, shared instead of a closure per request (this runs for
+ * every write): the Promise constructor calls it synchronously, and \`add\` takes the function
+ * back out on the next line.
+ */
+let capturedResolve: ((value: never) => void) | null = null;
+function captureResolve(resolve: (value: never) => void): void {
+  capturedResolve = resolve;
 }
 
 /**
@@ -63,17 +75,18 @@ export class PendingRequests<Result> {
       return { outcome: Promise.resolve(reused), accepted: false };
     }
     if (existing !== undefined) {
-      return { outcome: new Promise((resolve) => existing.waiters.push(resolve)), accepted: true };
+      return { outcome: new Promise((resolve) => (existing.laterWaiters ??= []).push(resolve)), accepted: true };
     }
     if (this.byId.size >= this.pendingMax) {
       const overloaded: RequestFailure = { ok: false, code: "overloaded" };
       this.onAnswer(command, overloaded);
       return { outcome: Promise.resolve(overloaded), accepted: false };
     }
-    let resolveFirst!: (outcome: Result | RequestFailure | RequestReused) => void;
-    const outcome = new Promise<Result | RequestFailure | RequestReused>((resolve) => (resolveFirst = resolve));
+    const outcome = new Promise<Result | RequestFailure | RequestReused>(captureResolve);
+    const waiter = capturedResolve as (outcome: Result | RequestFailure | RequestReused) => void;
+    capturedResolve = null;
     const startedAtMs = this.clock.nowMs();
-    this.byId.set(id, { command, waiters: [resolveFirst], deadlineMs: startedAtMs + this.timeoutMs, proposed: false, startedAtMs });
+    this.byId.set(id, { command, waiter, laterWaiters: null, deadlineMs: startedAtMs + this.timeoutMs, proposed: false, startedAtMs });
     return { outcome, accepted: true };
   }
 
@@ -120,7 +133,10 @@ export class PendingRequests<Result> {
 
   private finish(id: string, pending: PendingRequest<Result>, outcome: Result | RequestFailure | RequestReused): void {
     this.byId.delete(id);
-    for (const waiter of pending.waiters) {
+    this.onAnswer(pending.command, outcome);
+    pending.waiter(outcome);
+    if (pending.laterWaiters === null) return;
+    for (const waiter of pending.laterWaiters) {
       this.onAnswer(pending.command, outcome);
       waiter(outcome);
     }
