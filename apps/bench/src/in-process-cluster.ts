@@ -1,4 +1,4 @@
-import { ConsensusNode, defaultDriverConfig, type DriverConfig } from "@lockstep/consensus";
+import { ConsensusNode, defaultDriverConfig, type DriverConfig, type TransitionOutcome } from "@lockstep/consensus";
 import { lifecycleDefinition } from "@lockstep/state-machine";
 import { MemoryStorage } from "@lockstep/storage";
 import { DirectNetwork } from "./direct-network.js";
@@ -52,6 +52,9 @@ export async function startInProcessCluster(nodeCount: number, leaderWaitMs: num
   return { nodes, leader, network, tickMs: config.tickMs ?? defaultDriverConfig.tickMs, stop };
 }
 
+/** Every committed answer is the same value: nothing reads it but the generator. */
+const committedOutcome: OperationOutcome = Object.freeze({ ok: true });
+
 /**
  * A closed-loop client calling the leader's `transition` directly (no HTTP) on its own key, with
  * its own session so that a retry is applied at most once, exactly as the HTTP API would.
@@ -71,24 +74,36 @@ export class InProcessLoadClient implements LoadClient {
     this.key = `bench-${runId}-${index}`;
   }
 
-  async next(): Promise<OperationOutcome> {
+  next(): Promise<OperationOutcome> {
+    return new Promise((resolve) => this.nextThen(resolve));
+  }
+
+  nextThen(done: (outcome: OperationOutcome) => void): void {
     if (this.clientId === null) {
-      const registered = await this.node.registerSession();
-      if (!registered.ok) return { ok: false, code: registered.code };
-      this.clientId = registered.clientId;
-      this.seq = 0;
-      this.pendingTo = null;
+      void this.node.registerSession().then((registered) => {
+        if (!registered.ok) return done({ ok: false, code: registered.code });
+        this.clientId = registered.clientId;
+        this.seq = 0;
+        this.pendingTo = null;
+        this.nextThen(done);
+      });
+      return;
     }
     if (this.pendingTo === null) {
       this.seq += 1;
       this.pendingTo = lifecycleNext[this.state] ?? "Running";
     }
     const to = this.pendingTo;
-    const outcome = await this.node.transition({ key: this.key, to, session: { clientId: this.clientId, seq: this.seq } });
+    // No rejection handler: the node answers every request with an outcome, so a rejection is a
+    // bug, and it ends the bench as an unhandled rejection instead of being counted as a failure.
+    void this.node.transition({ key: this.key, to, session: { clientId: this.clientId, seq: this.seq } }).then((outcome) => done(this.answered(to, outcome)));
+  }
+
+  private answered(to: string, outcome: TransitionOutcome): OperationOutcome {
     if (outcome.ok) {
       this.state = to;
       this.pendingTo = null;
-      return { ok: true };
+      return committedOutcome;
     }
     if (outcome.code === "invalid_transition") {
       this.state = outcome.from;

@@ -13,6 +13,24 @@ function scriptedClient(outcome: () => OperationOutcome): LoadClient & { calls: 
   return client;
 }
 
+/** The same, answering through `nextThen`; `synchronous` answers inside the call itself. */
+function callbackClient(outcome: () => OperationOutcome, synchronous = false): LoadClient & { calls: number; nextCalls: number } {
+  const client = {
+    calls: 0,
+    nextCalls: 0,
+    next(): Promise<OperationOutcome> {
+      client.nextCalls += 1;
+      return Promise.resolve(outcome());
+    },
+    nextThen(done: (answer: OperationOutcome) => void): void {
+      client.calls += 1;
+      if (synchronous) done(outcome());
+      else setImmediate(() => done(outcome()));
+    },
+  };
+  return client;
+}
+
 describe("runPhase", () => {
   it("runs every client in a closed loop for the duration and counts what they committed", async () => {
     const clients = [scriptedClient(() => ({ ok: true })), scriptedClient(() => ({ ok: true }))];
@@ -47,5 +65,26 @@ describe("runPhase", () => {
     await runPhase({ clients: [scriptedClient(() => ({ ok: true }))], durationMs: 250, progressIntervalMs: 50, onProgress: (progress) => updates.push(progress.committed) });
     expect(updates.length).toBeGreaterThanOrEqual(3);
     expect(updates[updates.length - 1]!).toBeGreaterThan(updates[0]!);
+  });
+
+  it("drives a client with nextThen through it, with the same counting, latencies and back-off", async () => {
+    const committing = callbackClient(() => ({ ok: true }));
+    const failing = callbackClient(() => ({ ok: false, code: "timeout" }));
+    const result = await runPhase({ clients: [committing, failing], durationMs: 200 });
+    expect(committing.nextCalls + failing.nextCalls).toBe(0);
+    expect(committing.calls).toBeGreaterThan(50);
+    expect(result.committed).toBeGreaterThan(50);
+    expect(result.committed).toBeLessThanOrEqual(committing.calls);
+    expect(result.latency.count).toBe(committing.calls);
+    expect(result.failuresByCode["timeout"]).toBe(failing.calls);
+    expect(failing.calls).toBeGreaterThan(5);
+    expect(failing.calls).toBeLessThan(40);
+  });
+
+  it("does not grow the stack when nextThen answers inside the call", async () => {
+    const client = callbackClient(() => ({ ok: true }), true);
+    const result = await runPhase({ clients: [client], durationMs: 100 });
+    // Hundreds of thousands of answers in 100 ms would overflow a recursive loop.
+    expect(result.committed).toBeGreaterThan(10_000);
   });
 });

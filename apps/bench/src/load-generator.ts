@@ -10,6 +10,13 @@ export type OperationOutcome = { ok: true } | { ok: false; code: string };
  */
 export interface LoadClient {
   next(): Promise<OperationOutcome>;
+  /**
+   * Optional: the same request as \`next\`, answered through a callback. A client that calls a
+   * node in this process implements it so that the generator costs one promise hop per request,
+   * not three (two async functions awaiting each other cost the in-process bench about 15 % of
+   * its rate). \`runPhase\` uses it when it is there.
+   */
+  nextThen?(done: (outcome: OperationOutcome) => void): void;
 }
 
 export interface PhaseOptions {
@@ -62,26 +69,57 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       ? null
       : setInterval(() => options.onProgress?.({ elapsedMs: performance.now() - startedMs, durationMs: options.durationMs, committed, failed }), options.progressIntervalMs ?? 1000);
 
+  /** Counts one answer: committed (with its latency) or failed by code. Returns whether to back off first. */
+  function record(outcome: OperationOutcome, sentMs: number, answeredMs: number): boolean {
+    const inWindow = answeredMs <= deadlineMs;
+    if (outcome.ok) {
+      samples.record((answeredMs - sentMs) * 1000);
+      if (inWindow) committed += 1;
+      return false;
+    }
+    if (inWindow) failed += 1;
+    const code = outcome.code in failuresByCode || Object.keys(failuresByCode).length < failureCodesMax ? outcome.code : "other";
+    failuresByCode[code] = (failuresByCode[code] ?? 0) + 1;
+    return true;
+  }
+
   async function drive(client: LoadClient): Promise<void> {
-    while (performance.now() < deadlineMs) {
-      const sentMs = performance.now();
+    let nowMs = performance.now();
+    while (nowMs < deadlineMs) {
+      const sentMs = nowMs;
       const outcome = await client.next();
-      const answeredMs = performance.now();
-      const inWindow = answeredMs <= deadlineMs;
-      if (outcome.ok) {
-        samples.record((answeredMs - sentMs) * 1000);
-        if (inWindow) committed += 1;
-        continue;
-      }
-      if (inWindow) failed += 1;
-      const code = outcome.code in failuresByCode || Object.keys(failuresByCode).length < failureCodesMax ? outcome.code : "other";
-      failuresByCode[code] = (failuresByCode[code] ?? 0) + 1;
+      nowMs = performance.now();
+      if (!record(outcome, sentMs, nowMs)) continue;
       await new Promise((resolve) => setTimeout(resolve, failureBackoffMs));
+      nowMs = performance.now();
     }
   }
 
+  /** The same loop as \`drive\`, for a client with \`nextThen\`. */
+  function driveThen(client: LoadClient & Required<Pick<LoadClient, "nextThen">>): Promise<void> {
+    return new Promise((finished) => {
+      let sentMs = 0;
+      let sending = false;
+      const send = (): void => {
+        sentMs = performance.now();
+        if (sentMs >= deadlineMs) return finished();
+        sending = true;
+        client.nextThen(answered);
+        sending = false;
+      };
+      const answered = (outcome: OperationOutcome): void => {
+        if (record(outcome, sentMs, performance.now())) setTimeout(send, failureBackoffMs);
+        // Answered inside \`nextThen\` itself: the next request waits for a microtask, so a client
+        // that answers synchronously cannot grow the stack.
+        else if (sending) queueMicrotask(send);
+        else send();
+      };
+      send();
+    });
+  }
+
   try {
-    await Promise.all(options.clients.map(drive));
+    await Promise.all(options.clients.map((client) => (hasNextThen(client) ? driveThen(client) : drive(client))));
   } finally {
     if (progressTimer !== null) clearInterval(progressTimer);
   }
@@ -97,4 +135,8 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     latency: samples.summary(),
     generatorCpuMs: (cpu.user + cpu.system) / 1000,
   };
+}
+
+function hasNextThen(client: LoadClient): client is LoadClient & Required<Pick<LoadClient, "nextThen">> {
+  return client.nextThen !== undefined;
 }
