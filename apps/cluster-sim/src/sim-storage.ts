@@ -100,6 +100,8 @@ export class SimStorage implements Storage {
         random: this.options.random,
         segmentBytesMax,
         entriesInMemoryMax: 256,
+        // Entries are immutable by contract; here a change to one after it was handed over throws.
+        freezeEntries: true,
         ...(process.env["SIM_STORAGE_DEBUG"] === undefined ? {} : { logger: debugLogger }),
         ...(this.options.hardStateBeforeEntries === true ? { unsafeHardStateBeforeEntries: true } : {}),
       });

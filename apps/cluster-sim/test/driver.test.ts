@@ -11,7 +11,7 @@ async function cluster(size: number, seed = 1, config: Partial<DriverConfig> = {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, random: fork(random) });
   const ids: NodeId[] = Array.from({ length: size }, (_, i) => `n${i + 1}`);
-  const storages = new Map(ids.map((id) => [id, new MemoryStorage()]));
+  const storages = new Map(ids.map((id) => [id, new MemoryStorage({ freezeEntries: true })]));
   const nodes = new Map<NodeId, ConsensusNode>();
   const start = async (id: NodeId) => {
     network.restart(id);
@@ -183,7 +183,7 @@ describe("ConsensusNode over the memory network", () => {
     const random = createRandom(3);
     const clock = new VirtualClock();
     const network = new MemoryNetwork({ clock, random: fork(random) });
-    const storage = new MemoryStorage();
+    const storage = new MemoryStorage({ freezeEntries: true });
     const failing = Object.assign(Object.create(storage) as MemoryStorage, {
       persist: () => Promise.reject(new Error("disk full")),
     });

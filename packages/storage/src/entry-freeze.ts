@@ -1,13 +1,13 @@
 import type { Command, Entry } from "@lockstep/protocol";
 
 /**
- * Makes an entry immutable, all the way down, and returns it. A storage keeps (and hands back) the
- * frozen object itself instead of a copy: nobody, the caller included, can change what it stored,
- * and a mutation is a `TypeError` at the line that tries (ES modules are strict) instead of a
- * silent divergence. This runs for every entry stored: freezing is about a third of the cost of a
- * hand-written deep copy, and nothing new is allocated, so no second copy of the in-memory log has
- * to survive the young generation (copies were 8.6 % of an in-process cluster's CPU plus most of
- * its scavenges).
+ * Makes an entry immutable, all the way down, and returns it: the check behind the storages'
+ * \`freezeEntries\` option. Storages keep the entry objects they are given (entries are immutable
+ * by contract); with the option on, code that changes an entry after handing it over fails with a
+ * \`TypeError\` at the line that tries (ES modules are strict) instead of changing the log in memory
+ * under the log on disk. Tests and the simulator turn it on; production does not, because frozen
+ * objects are slower to use (an in-process cluster lost about 10 % of its rate), and copying
+ * every entry, as the storages did before, cost more still.
  */
 export function freezeEntry(entry: Entry): Entry {
   freezeCommand(entry.command);

@@ -17,8 +17,11 @@ import { TemporaryDirectories } from "./testing/temporary-directory.js";
 const directories = new TemporaryDirectories();
 afterAll(() => directories.removeAll());
 
-/** Small segments and a small cache, so that the conformance suite crosses both on every test. */
-const conformanceOptions = { segmentBytesMax: 512, entriesInMemoryMax: 4 } as const;
+/**
+ * Small segments and a small cache, so that the conformance suite crosses both on every test; the
+ * cache freezes what it keeps, as in the simulator, for the suite's immutability test.
+ */
+const conformanceOptions = { segmentBytesMax: 512, entriesInMemoryMax: 4, freezeEntries: true } as const;
 const directoryOf = new WeakMap<FileStorage, string>();
 
 async function openAt(directory: string, options: Partial<FileStorageOptions> = {}): Promise<FileStorage> {

@@ -192,7 +192,7 @@ export class FileStorage implements Storage {
     write.entries.forEach((entry, position) => {
       const bytes = recordHeaderBytes + payloadBytes[position]!;
       this.index.append(entry.index, entry.term, { sequence, offset, bytes });
-      this.cache.append(freezeEntry(entry));
+      this.cache.append(this.options.freezeEntries ? freezeEntry(entry) : entry);
       offset += bytes;
     });
     if (!hardStateFirst) appendHardState();

@@ -1,4 +1,4 @@
-export { MemoryStorage } from "./memory-storage.js";
+export { MemoryStorage, type MemoryStorageOptions } from "./memory-storage.js";
 export { FileStorage } from "./file-storage.js";
 export type { FileStorageStatus } from "./file-storage.js";
 export type { FileStorageOptions } from "./file-storage-options.js";

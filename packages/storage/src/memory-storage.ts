@@ -6,9 +6,18 @@ import { assertStorage, snapshotKeepsLog, whyEntriesDoNotFit } from "./log-rules
 import type { LogBounds } from "./log-rules.js";
 import { StorageError } from "./storage-error.js";
 
+export interface MemoryStorageOptions {
+  /**
+   * Freeze every entry kept (`freezeEntry`), so that code changing an entry after handing it over
+   * throws where it does: a check for tests. Off by default, as in `FileStorage`.
+   */
+  freezeEntries?: boolean;
+}
+
 /**
- * A `Storage` that keeps everything in memory, for tests and the simulator. It copies what it is
- * given and what it returns, so a caller that later mutates an entry changes nothing stored.
+ * A `Storage` that keeps everything in memory, for tests, the simulator and the in-process bench.
+ * It keeps and returns the entry objects it is given, not copies (entries are immutable by
+ * contract: nobody changes one after creating it); the hard state and snapshot are copied.
  * "Durable" here means "survives as long as this object does".
  */
 export class MemoryStorage implements Storage {
@@ -18,6 +27,11 @@ export class MemoryStorage implements Storage {
   private entries: Entry[] = [];
   private firstIndex = 1;
   private closed = false;
+  private readonly freezeEntries: boolean;
+
+  constructor(options: MemoryStorageOptions = {}) {
+    this.freezeEntries = options.freezeEntries === true;
+  }
 
   load(): Promise<PersistedState> {
     return this.run(() => ({
@@ -35,7 +49,7 @@ export class MemoryStorage implements Storage {
       const first = write.entries[0];
       if (first === undefined) return;
       this.entries.length = this.positionOf(first.index);
-      for (const entry of write.entries) this.entries.push(freezeEntry(entry));
+      for (const entry of write.entries) this.entries.push(this.freezeEntries ? freezeEntry(entry) : entry);
     });
   }
 

@@ -1,7 +1,6 @@
 import { emptyHardState } from "@lockstep/consensus";
 import type { HardState, SnapshotMeta } from "@lockstep/consensus";
 import { EntryCache } from "./entry-cache.js";
-import { freezeEntry } from "./entry-freeze.js";
 import { EntryIndex } from "./entry-index.js";
 import type { ScannedRecord } from "./wal-segment.js";
 
@@ -84,7 +83,7 @@ export class LogReplay {
         this.index.truncateFrom(entry.index);
         this.cache.truncateFrom(entry.index);
         this.index.append(entry.index, entry.term, { sequence: summary.sequence, offset, bytes });
-        this.cache.append(freezeEntry(entry));
+        this.cache.append(entry);
         this.cache.evict(this.entriesInMemoryMax, Number.POSITIVE_INFINITY);
         summary.maxEntryIndex = Math.max(summary.maxEntryIndex, entry.index);
         return null;

@@ -62,7 +62,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     members: ["n1"],
     definition: lifecycleDefinition,
     transport: new LoopbackTransport("n1"),
-    storage: new MemoryStorage(),
+    storage: new MemoryStorage({ freezeEntries: true }),
     clock: createSystemClock(),
     random: () => 0.5,
     config: { tickMs: 5, electionTimeoutTicks: 4, consensusTimeoutMs: 2_000 },
