@@ -4,7 +4,7 @@ import { sameStoreLimits, Store } from "@lockstep/state-machine";
 import type { ApplyResult, Definition, StoreLimits } from "@lockstep/state-machine";
 import type { Clock, Logger, RandomSource, Snapshot, Storage, TimerHandle, Transport } from "../interfaces.js";
 import { silentLogger } from "../interfaces.js";
-import type { MetricLabels, MetricsSink } from "../metrics-sink.js";
+import type { MetricsSink } from "../metrics-sink.js";
 import { noopMetrics } from "../metrics-sink.js";
 import { estimateEntryBytes } from "../entry-size.js";
 import { RaftCore } from "../raft-core.js";
@@ -21,7 +21,7 @@ import { LocalSession, type RegisterOutcome } from "./local-session.js";
 import { PendingRequests } from "./pending-requests.js";
 import { sessionWrite, type WriteRequest } from "./session-write.js";
 import type { PendingCommand, RequestFailure } from "./pending-requests.js";
-import { CounterBatch } from "./counter-batch.js";
+import { CounterBatch, CounterCell } from "./counter-batch.js";
 import { PersistTimes } from "./persist-times.js";
 import { StoreMetrics } from "./store-metrics.js";
 
@@ -131,8 +131,9 @@ export class ConsensusNode {
   private readonly storeMetrics: StoreMetrics;
   /** Sums the counters of a batch of applied entries (transitions_total, proposals_total) into one report per series. */
   private readonly counterBatch: CounterBatch;
-  /** The labels of proposals_total per result code, built once each (the result codes are a fixed set). */
-  private readonly proposalLabels = new Map<string, MetricLabels>();
+  /** The series of proposals_total per result code, built once each (the result codes are a fixed set). */
+  private readonly proposalCells = new Map<string, CounterCell>();
+  private readonly okProposalCell = new CounterCell("proposals_total", Object.freeze({ result: "ok" }));
   private registrations = 0;
   private readonly pendingReads: PendingReads;
   private readonly pendingCommands: PendingCommands;
@@ -307,10 +308,11 @@ export class ConsensusNode {
   private countProposal(command: PendingCommand, outcome: TransitionOutcome): void {
     // Registrations are counted by sessions_registered_total; proposals_total counts writes.
     if (command.kind === "register_session") return;
+    if (outcome.ok) return this.counterBatch.increment(this.okProposalCell);
     const result = resultCode(outcome);
-    let labels = this.proposalLabels.get(result);
-    if (labels === undefined) this.proposalLabels.set(result, (labels = Object.freeze({ result })));
-    this.counterBatch.increment("proposals_total", labels);
+    let cell = this.proposalCells.get(result);
+    if (cell === undefined) this.proposalCells.set(result, (cell = new CounterCell("proposals_total", Object.freeze({ result }))));
+    this.counterBatch.increment(cell);
   }
 
   /**

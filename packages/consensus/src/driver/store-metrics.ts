@@ -1,6 +1,6 @@
 import type { ApplyResult, Definition, SessionRefusal, Store } from "@lockstep/state-machine";
-import type { MetricLabels, MetricsSink } from "../metrics-sink.js";
-import { CounterBatch } from "./counter-batch.js";
+import type { MetricsSink } from "../metrics-sink.js";
+import { CounterBatch, CounterCell } from "./counter-batch.js";
 
 /** The label every value outside the definition takes, so no client can grow a metric's series. */
 const otherLabel = "other";
@@ -15,11 +15,13 @@ export class StoreMetrics {
   /** The states the definition lets each state move to. */
   private readonly targets: ReadonlyMap<string, ReadonlySet<string>>;
   /**
-   * The label objects of `transitions_total` by from, to and result label, each built once: this
-   * runs for every applied transition on every node. Bounded by the labels themselves:
-   * (states + 1)^2 pairs times the result codes.
+   * The series of `transitions_total` by from, to and result label, each built once: this runs
+   * for every applied transition on every node. Bounded by the labels themselves: (states + 1)^2
+   * pairs times the result codes.
    */
-  private readonly transitionLabels = new Map<string, Map<string, Map<string, MetricLabels>>>();
+  private readonly transitionCells = new Map<string, Map<string, Map<string, CounterCell>>>();
+  /** The series of an ok transition the definition allows, by from and to: the common case, two lookups. */
+  private readonly okTransitionCells = new Map<string, Map<string, CounterCell>>();
   /** The store's expiration counts already reported; they restart at 0 with each restored store. */
   private reported = { capacity: 0, idle: 0, registered: 0 };
 
@@ -37,23 +39,31 @@ export class StoreMetrics {
       targets.set(from, fromTargets);
     }
     this.targets = targets;
+    for (const [from, tos] of targets) {
+      const byTo = new Map<string, CounterCell>();
+      for (const to of tos) byTo.set(to, this.transitionCellFor(from, to, "ok"));
+      this.okTransitionCells.set(from, byTo);
+    }
   }
 
   transitionApplied(to: string, result: ApplyResult): void {
+    // An ok transition is one the definition allows: its labels are its own from and to.
+    const allowed = result.ok && result.kind === "transition" ? this.okTransitionCells.get(result.from)?.get(to) : undefined;
+    if (allowed !== undefined) return this.counters.increment(allowed);
     const from = sourceOf(result);
     const fromLabel = from !== undefined && this.states.has(from) ? from : otherLabel;
     const toLabel = from !== undefined && this.targets.get(from)?.has(to) === true ? to : otherLabel;
-    this.counters.increment("transitions_total", this.transitionLabelsFor(fromLabel, toLabel, result.ok ? "ok" : result.code));
+    this.counters.increment(this.transitionCellFor(fromLabel, toLabel, result.ok ? "ok" : result.code));
   }
 
-  private transitionLabelsFor(from: string, to: string, result: string): MetricLabels {
-    let byTo = this.transitionLabels.get(from);
-    if (byTo === undefined) this.transitionLabels.set(from, (byTo = new Map<string, Map<string, MetricLabels>>()));
+  private transitionCellFor(from: string, to: string, result: string): CounterCell {
+    let byTo = this.transitionCells.get(from);
+    if (byTo === undefined) this.transitionCells.set(from, (byTo = new Map<string, Map<string, CounterCell>>()));
     let byResult = byTo.get(to);
-    if (byResult === undefined) byTo.set(to, (byResult = new Map<string, MetricLabels>()));
-    let labels = byResult.get(result);
-    if (labels === undefined) byResult.set(result, (labels = Object.freeze({ from, to, result })));
-    return labels;
+    if (byResult === undefined) byTo.set(to, (byResult = new Map<string, CounterCell>()));
+    let cell = byResult.get(result);
+    if (cell === undefined) byResult.set(result, (cell = new CounterCell("transitions_total", Object.freeze({ from, to, result }))));
+    return cell;
   }
 
   sessionRefused(result: SessionRefusal): void {
