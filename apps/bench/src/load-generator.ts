@@ -11,10 +11,10 @@ export type OperationOutcome = { ok: true } | { ok: false; code: string };
 export interface LoadClient {
   next(): Promise<OperationOutcome>;
   /**
-   * Optional: the same request as \`next\`, answered through a callback. A client that calls a
+   * Optional: the same request as `next`, answered through a callback. A client that calls a
    * node in this process implements it so that the generator costs one promise hop per request,
    * not three (two async functions awaiting each other cost the in-process bench about 15 % of
-   * its rate). \`runPhase\` uses it when it is there.
+   * its rate). `runPhase` uses it when it is there.
    */
   nextThen?(done: (outcome: OperationOutcome) => void): void;
 }
@@ -95,7 +95,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     }
   }
 
-  /** The same loop as \`drive\`, for a client with \`nextThen\`. */
+  /** The same loop as `drive`, for a client with `nextThen`. */
   function driveThen(client: LoadClient & Required<Pick<LoadClient, "nextThen">>): Promise<void> {
     return new Promise((finished) => {
       let sentMs = 0;
@@ -109,7 +109,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       };
       const answered = (outcome: OperationOutcome): void => {
         if (record(outcome, sentMs, performance.now())) setTimeout(send, failureBackoffMs);
-        // Answered inside \`nextThen\` itself: the next request waits for a microtask, so a client
+        // Answered inside `nextThen` itself: the next request waits for a microtask, so a client
         // that answers synchronously cannot grow the stack.
         else if (sending) queueMicrotask(send);
         else send();

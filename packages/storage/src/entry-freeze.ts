@@ -2,9 +2,9 @@ import type { Command, Entry } from "@lockstep/protocol";
 
 /**
  * Makes an entry immutable, all the way down, and returns it: the check behind the storages'
- * \`freezeEntries\` option. Storages keep the entry objects they are given (entries are immutable
+ * `freezeEntries` option. Storages keep the entry objects they are given (entries are immutable
  * by contract); with the option on, code that changes an entry after handing it over fails with a
- * \`TypeError\` at the line that tries (ES modules are strict) instead of changing the log in memory
+ * `TypeError` at the line that tries (ES modules are strict) instead of changing the log in memory
  * under the log on disk. Tests and the simulator turn it on; production does not, because frozen
  * objects are slower to use (an in-process cluster lost about 10 % of its rate), and copying
  * every entry, as the storages did before, cost more still.

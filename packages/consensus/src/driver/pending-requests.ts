@@ -28,7 +28,7 @@ interface PendingRequest<Result> {
 
 /**
  * The promise executor of every request, shared instead of a closure per request (this runs for
- * every write): the Promise constructor calls it synchronously, and \`add\` takes the function
+ * every write): the Promise constructor calls it synchronously, and `add` takes the function
  * back out on the next line.
  */
 let capturedResolve: ((value: never) => void) | null = null;

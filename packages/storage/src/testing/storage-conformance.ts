@@ -141,7 +141,7 @@ export function describeStorageConformance<S extends RangeStorage>(name: string,
       await storage.persist({ entries });
       await storage.saveSnapshot(snapshot);
       // The caller's array is its own; the entries it handed over are frozen, all the way down
-      // (the harness opens the storage with \`freezeEntries\`, the check tests and the simulator run).
+      // (the harness opens the storage with `freezeEntries`, the check tests and the simulator run).
       entries[1] = entryAt(2, 9, "mutated");
       expect(() => ((entries[0]?.command as { key: string }).key = "mutated")).toThrow(TypeError);
       snapshot.data[0] = 0;
