@@ -27,6 +27,7 @@ export type DropReason =
   | "entry_terms_decrease"
   | "log_term_above_message"
   | "index_beyond_log"
+  | "stale_epoch"
   | "forward_not_a_client_command"
   | "timeout_now_not_from_leader"
   | "snapshot_invalid"

@@ -31,6 +31,13 @@ export class Progress {
   /** The commit index last sent to this member, so that a `Commit` is sent only when it says something new. */
   commitSent = 0;
   /**
+   * Set to a new value, unique in the leader's term, each time this leader forgets a match the
+   * member acknowledged (`forgetMatch`): sent on every Proposal and SnapshotChunk, echoed on the
+   * member's answers. Only answers of the current epoch count, so an Acknowledgment sent before
+   * the member's disk lost the entries cannot raise the match again when it arrives late.
+   */
+  epoch = 0;
+  /**
    * The leader's tick when the member's answers started saying it is recovering from a possible
    * storage loss; null while its last Acknowledgment or Reject did not say so.
    */
@@ -109,7 +116,8 @@ export class Progress {
   }
 
   /** The follower no longer holds what it acknowledged past `index`: probe again from there. */
-  forgetMatch(index: number): void {
+  forgetMatch(index: number, epoch: number): void {
+    this.epoch = epoch;
     this.matchIndex = Math.max(0, Math.min(this.matchIndex, index));
     this.resetState("probe");
     this.nextIndex = this.matchIndex + 1;

@@ -169,6 +169,11 @@ export class RaftCore {
    * that was wiped): it asks the other voters whether the cluster has a history (`HistoryCheck`).
    */
   private historyCheck: HistoryCheck | null = null;
+  /** As a follower: the epoch of this node's progress that the leader of `leaderEpochTerm` last sent (`Proposal.epoch`). */
+  private leaderEpoch = 0;
+  private leaderEpochTerm = 0;
+  /** As the leader: the last progress epoch issued in this term, to any member (`Progress.epoch`). */
+  private epochsIssued = 0;
   /** The largest commit index the other voters reported after this disk was lost: a leader's commit index must reach it to end the recovery. */
   private recoveryCommitIndexMin = 0;
   private ticksSinceHistoryProbe = 0;
@@ -819,6 +824,9 @@ export class RaftCore {
 
   private addProgress(member: NodeId): void {
     const progress = new Progress(this.log.lastIndex() + 1, this.config.inflightProposalsMax);
+    // A member added again in a term that already forgot a match gets an epoch none of its earlier
+    // answers can carry; before any forget, every epoch is 0 and the wire is unchanged.
+    if (this.epochsIssued > 0) progress.epoch = ++this.epochsIssued;
     progress.recentActive = true;
     if (member === this.id) {
       progress.matchIndex = this.log.persistedIndex;
@@ -833,6 +841,7 @@ export class RaftCore {
     this.randomizedElectionTimeoutTicks = this.randomElectionTimeout();
     this.votes.clear();
     this.progress.clear();
+    this.epochsIssued = 0;
     this.leadTransferee = null;
     this.transferElapsedTicks = 0;
     this.leaving = null;
@@ -1105,6 +1114,7 @@ export class RaftCore {
 
   private onProposal(from: NodeId, proposal: Proposal): void {
     this.followLeader(from);
+    this.noteLeaderEpoch(proposal.epoch);
     if (proposal.prevIndex < this.log.commitIndex) {
       // Everything up to our commit index already agrees with the leader: say how far we are.
       this.sendAcknowledgment(from, this.log.commitIndex, proposal.context);
@@ -1128,6 +1138,8 @@ export class RaftCore {
       hintTerm: this.log.term(hintIndex) ?? 0,
     };
     if (this.recovering) reject.recovering = true;
+    const epoch = this.leaderEpochToEcho();
+    if (epoch > 0) reject.epoch = epoch;
     this.outbox.send(from, reject);
   }
 
@@ -1217,6 +1229,17 @@ export class RaftCore {
     this.logger.info({ term: this.term, commitIndex: leaderCommitIndex }, "recovered from a possible storage loss: the leader brought this log up to date");
   }
 
+  /** Remembers the epoch of the leader's latest Proposal or SnapshotChunk, to echo on our answers. */
+  private noteLeaderEpoch(epoch: number | undefined): void {
+    this.leaderEpoch = epoch ?? 0;
+    this.leaderEpochTerm = this.term;
+  }
+
+  /** The epoch our answers carry: the last one this term's leader sent (0 before any, or in another term). */
+  private leaderEpochToEcho(): number {
+    return this.leaderEpochTerm === this.term ? this.leaderEpoch : 0;
+  }
+
   private sendAcknowledgment(to: NodeId, matchIndex: number, context: number | undefined): void {
     const acknowledgment: Acknowledgment =
       context === undefined
@@ -1224,6 +1247,8 @@ export class RaftCore {
         : { type: "Acknowledgment", term: this.term, matchIndex, context };
     // The leader demotes a recovering voter to learner until it has caught up (`tickMembership`).
     if (this.recovering) acknowledgment.recovering = true;
+    const epoch = this.leaderEpochToEcho();
+    if (epoch > 0) acknowledgment.epoch = epoch;
     this.outbox.send(to, acknowledgment);
   }
 
@@ -1235,6 +1260,7 @@ export class RaftCore {
 
   private onSnapshotChunk(from: NodeId, chunk: SnapshotChunk): void {
     this.followLeader(from);
+    this.noteLeaderEpoch(chunk.epoch);
     if (chunk.snapshotIndex <= this.log.commitIndex) {
       this.assembler.reset();
       this.sendAcknowledgment(from, this.log.commitIndex, undefined);
@@ -1356,6 +1382,7 @@ export class RaftCore {
     const lastIndex = prevIndex + entries.length;
     const commitIndex = this.log.commitIndex;
     const proposal: Proposal = { type: "Proposal", term: this.term, prevIndex, prevTerm, entries, commitIndex };
+    if (progress.epoch > 0) proposal.epoch = progress.epoch;
     this.outbox.send(peer, proposal);
     progress.commitSent = Math.max(progress.commitSent, Math.min(commitIndex, lastIndex));
     if (progress.state === "replicate") {
@@ -1392,6 +1419,7 @@ export class RaftCore {
         context === undefined
           ? { type: "Proposal", term: this.term, prevIndex, prevTerm, entries: [], commitIndex }
           : { type: "Proposal", term: this.term, prevIndex, prevTerm, entries: [], commitIndex, context };
+      if (progress.epoch > 0) heartbeat.epoch = progress.epoch;
       this.outbox.send(peer, heartbeat);
       progress.commitSent = Math.max(progress.commitSent, Math.min(commitIndex, prevIndex));
     }
@@ -1404,6 +1432,10 @@ export class RaftCore {
       return;
     }
     const progress = this.progressOf(from);
+    if ((acknowledgment.epoch ?? 0) !== progress.epoch) {
+      this.drop(from, acknowledgment, "stale_epoch");
+      return;
+    }
     progress.recentActive = true;
     progress.noteRecovering(acknowledgment.recovering === true, this.ticksElapsed);
     if (acknowledgment.context !== undefined) this.onReadAcknowledgment(from, acknowledgment.context);
@@ -1495,6 +1527,12 @@ export class RaftCore {
       this.logger.warn({ from, reason: reject.reason }, "proposal rejected");
       return;
     }
+    // A Reject older than a forgotten match could make the leader forget again, and one of its
+    // probes answered twice: only the current epoch's answers move the progress.
+    if ((reject.epoch ?? 0) !== progress.epoch) {
+      this.drop(from, reject, "stale_epoch");
+      return;
+    }
     progress.noteRecovering(reject.recovering === true, this.ticksElapsed);
     // Back up a whole term per round trip using the follower's hint (Raft §5.3, fast backup).
     const nextProbeIndex =
@@ -1505,7 +1543,7 @@ export class RaftCore {
       // The follower lacks an entry it acknowledged: its disk lost it (PersistedState.possibleLoss),
       // or this Reject is older than that acknowledgment. Probing again from below is safe either
       // way; trusting the old match would count the lost entry and probe the same index forever.
-      progress.forgetMatch(Math.min(reject.rejectedIndex, nextProbeIndex) - 1);
+      progress.forgetMatch(Math.min(reject.rejectedIndex, nextProbeIndex) - 1, ++this.epochsIssued);
       this.sendProposals(from);
       return;
     }
@@ -1976,6 +2014,7 @@ export class RaftCore {
       done: end >= snapshot.data.length,
       members: snapshot.meta.members,
     };
+    if (progress.epoch > 0) chunk.epoch = progress.epoch;
     this.outbox.send(peer, chunk);
     progress.snapshotIdleTicks = 0;
   }

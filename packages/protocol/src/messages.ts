@@ -18,6 +18,9 @@ const ReadContextSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INT
  * With no entries it is a heartbeat. `context`, when present, asks the follower to echo it
  * so a ReadIndex round can count who still follows this leader.
  */
+/** A leader's epoch of one follower's progress (see `Proposal.epoch`). */
+const EpochSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
 export const ProposalSchema = z.object({
   type: z.literal("Proposal"),
   term: TermSchema,
@@ -26,6 +29,14 @@ export const ProposalSchema = z.object({
   entries: z.array(EntrySchema).max(entriesPerMessageMax),
   commitIndex: IndexSchema,
   context: ReadContextSchema.optional(),
+  /**
+   * The leader's epoch of this follower's progress: 0 (absent) until the leader forgets a match
+   * the follower acknowledged (its disk lost the entries), then one more each time. The follower
+   * echoes the last epoch it received on its Acknowledgments and Rejects, and the leader counts
+   * only answers of the current epoch: an Acknowledgment sent before the loss, delivered late,
+   * cannot count again.
+   */
+  epoch: EpochSchema.optional(),
 });
 export type Proposal = z.infer<typeof ProposalSchema>;
 
@@ -41,6 +52,8 @@ export const AcknowledgmentSchema = z.object({
    * it again (protocol-aware repair, DESIGN.md §9).
    */
   recovering: z.boolean().optional(),
+  /** The last `epoch` the sender received from this leader (absent: 0). */
+  epoch: EpochSchema.optional(),
 });
 export type Acknowledgment = z.infer<typeof AcknowledgmentSchema>;
 
@@ -69,6 +82,8 @@ export const RejectSchema = z.object({
   hintTerm: TermSchema.optional(),
   /** As on `Acknowledgment`: the sender is recovering from a possible storage loss. */
   recovering: z.boolean().optional(),
+  /** As on `Acknowledgment`: the last `epoch` the sender received from this leader. */
+  epoch: EpochSchema.optional(),
 });
 export type Reject = z.infer<typeof RejectSchema>;
 
@@ -122,6 +137,8 @@ export const SnapshotChunkSchema = z.object({
   done: z.boolean(),
   /** The configuration the snapshot covers (its members then); a follower installing it adopts it. */
   members: z.array(MemberSchema).max(configurationMembersMax).optional(),
+  /** As on `Proposal`. */
+  epoch: EpochSchema.optional(),
 });
 export type SnapshotChunk = z.infer<typeof SnapshotChunkSchema>;
 
