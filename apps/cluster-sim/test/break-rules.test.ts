@@ -52,10 +52,13 @@ describe("regression seeds for broken rules", () => {
   // when an empty-log voter began waiting for every voter's HistoryReport before it follows a
   // leader, and when it began probing every voter of the newest configuration reported, answered
   // or not, which changes every seed's first start, when a removal began to be announced to the
-  // voters before it is answered, and when a commit past a configuration entry began to be synced:
-  // seed 10 is the first of CI's seeds that catches it now, and it runs clean with the rule intact.)
-  it("seed 10 (5 nodes) catches vote_without_log_check as two entries applied at one index", async () => {
-    const result = await runSimulation({ seed: 10, nodes: 5, faults: true, breakRule: "vote_without_log_check" });
+  // voters before it is answered, when a commit past a configuration entry began to be synced, and
+  // when leaders began sending per-follower epochs after a forgotten match, which changes the
+  // messages of every seed with a disk loss: seed 23 is the first of CI's seeds that catches it as
+  // two entries at one index now (seed 10 still catches the rule, as a commit without a quorum),
+  // and it runs clean with the rule intact.)
+  it("seed 23 (5 nodes) catches vote_without_log_check as two entries applied at one index", async () => {
+    const result = await runSimulation({ seed: 23, nodes: 5, faults: true, breakRule: "vote_without_log_check" });
     expect(result.violations.map((violation) => violation.rule)).toContain("state_machine_safety");
   });
 
