@@ -14,13 +14,19 @@ function matchOf(network: Network, leader: NodeId, member: NodeId): number | und
   return network.node(leader).status().progress.find((progress) => progress.id === member)?.matchIndex;
 }
 
+/** Three nodes, n1 leading, every node holding the no-op and one entry. */
+function ledNetwork(seed: number): { network: Network; term: number; lastIndex: number } {
+  const network = new Network(3, { seed });
+  network.campaign("n1");
+  network.propose("n1", [transition("web-1")]);
+  network.deliverAll();
+  const { term, lastIndex } = network.node("n1").status();
+  return { network, term, lastIndex };
+}
+
 describe("an Acknowledgment sent before a disk loss and delivered after it", () => {
   it("does not raise the match the leader forgot: only answers of the current epoch count", () => {
-    const network = new Network(3, { seed: 17 });
-    network.campaign("n1");
-    network.propose("n1", [transition("web-1")]);
-    network.deliverAll();
-    const { term, lastIndex } = network.node("n1").status();
+    const { network, term, lastIndex } = ledNetwork(17);
     expect(matchOf(network, "n1", "n2")).toBe(lastIndex);
     // The Acknowledgment n2 sent for its last entry, still on the way when its disk is lost.
     const late: ConsensusMessage = { type: "Acknowledgment", term, matchIndex: lastIndex };
@@ -36,11 +42,7 @@ describe("an Acknowledgment sent before a disk loss and delivered after it", () 
   });
 
   it("drops a Reject of an older epoch, so one forgotten match is not forgotten twice", () => {
-    const network = new Network(3, { seed: 18 });
-    network.campaign("n1");
-    network.propose("n1", [transition("web-1")]);
-    network.deliverAll();
-    const { term, lastIndex } = network.node("n1").status();
+    const { network, term, lastIndex } = ledNetwork(18);
     const reject: ConsensusMessage = { type: "Reject", term, reason: "log_mismatch", rejectedIndex: lastIndex, hintIndex: 0, hintTerm: 0 };
     inject(network, "n2", "n1", reject);
     inject(network, "n2", "n1", reject);
