@@ -87,4 +87,9 @@ describe("runPhase", () => {
     // Hundreds of thousands of answers in 100 ms would overflow a recursive loop.
     expect(result.committed).toBeGreaterThan(10_000);
   });
+
+  it("ends the phase with the error of a request whose promise rejects", async () => {
+    const broken: LoadClient = { next: () => Promise.reject(new Error("socket gone mad")) };
+    await expect(runPhase({ clients: [broken, scriptedClient(() => ({ ok: true }))], durationMs: 200 })).rejects.toThrow("socket gone mad");
+  });
 });

@@ -83,29 +83,27 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     return true;
   }
 
-  async function drive(client: LoadClient): Promise<void> {
-    let nowMs = performance.now();
-    while (nowMs < deadlineMs) {
-      const sentMs = nowMs;
-      const outcome = await client.next();
-      nowMs = performance.now();
-      if (!record(outcome, sentMs, nowMs)) continue;
-      await new Promise((resolve) => setTimeout(resolve, failureBackoffMs));
-      nowMs = performance.now();
-    }
-  }
-
-  /** The same loop as `drive`, for a client with `nextThen`. */
-  function driveThen(client: LoadClient & Required<Pick<LoadClient, "nextThen">>): Promise<void> {
-    return new Promise((finished) => {
+  /**
+   * One client's closed loop: a request, its answer counted, the next request (after a pause if
+   * it failed), until the deadline. A client's `nextThen` is called directly; a client with only
+   * `next` is called through its promise, whose rejection ends the phase with that error.
+   */
+  function drive(client: LoadClient): Promise<void> {
+    return new Promise((finished, failedWith) => {
+      const request = client.nextThen?.bind(client) ?? ((done: (outcome: OperationOutcome) => void): void => void client.next().then(done, failedWith));
       let sentMs = 0;
       let sending = false;
       const send = (): void => {
         sentMs = performance.now();
         if (sentMs >= deadlineMs) return finished();
         sending = true;
-        client.nextThen(answered);
-        sending = false;
+        try {
+          request(answered);
+        } catch (error) {
+          failedWith(error instanceof Error ? error : new Error(String(error)));
+        } finally {
+          sending = false;
+        }
       };
       const answered = (outcome: OperationOutcome): void => {
         if (record(outcome, sentMs, performance.now())) setTimeout(send, failureBackoffMs);
@@ -119,7 +117,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   }
 
   try {
-    await Promise.all(options.clients.map((client) => (hasNextThen(client) ? driveThen(client) : drive(client))));
+    await Promise.all(options.clients.map(drive));
   } finally {
     if (progressTimer !== null) clearInterval(progressTimer);
   }
@@ -135,8 +133,4 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     latency: samples.summary(),
     generatorCpuMs: (cpu.user + cpu.system) / 1000,
   };
-}
-
-function hasNextThen(client: LoadClient): client is LoadClient & Required<Pick<LoadClient, "nextThen">> {
-  return client.nextThen !== undefined;
 }

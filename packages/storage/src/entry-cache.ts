@@ -1,4 +1,5 @@
 import type { Entry } from "@lockstep/protocol";
+import { freezeEntry } from "./entry-freeze.js";
 
 /**
  * The newest entries, held in memory so that the common reads (the tail of the log) touch no
@@ -10,7 +11,11 @@ export class EntryCache {
   private firstCachedIndex: number;
   private nextIndex: number;
 
-  constructor(nextIndex: number) {
+  /** `freezeEntries`: every entry appended is frozen (`freezeEntry`), the storages' check for tests and the simulator. */
+  constructor(
+    nextIndex: number,
+    private readonly freezeEntries = false,
+  ) {
     this.firstCachedIndex = nextIndex;
     this.nextIndex = nextIndex;
   }
@@ -31,7 +36,7 @@ export class EntryCache {
   /** Appends the entry that follows the cached run (callers truncate first when replacing). */
   append(entry: Entry): void {
     if (entry.index !== this.nextIndex) throw new Error(`cache: entry ${entry.index} does not follow ${this.nextIndex - 1}`);
-    this.entries.set(entry.index, entry);
+    this.entries.set(entry.index, this.freezeEntries ? freezeEntry(entry) : entry);
     this.nextIndex += 1;
   }
 

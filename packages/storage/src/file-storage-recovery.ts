@@ -27,6 +27,8 @@ export interface RecoveryOptions {
   nonce: () => number;
   /** Test-only broken rule `hard_state_before_entries`: trust a hard state's commit index as written. */
   trustCommitIndex: boolean;
+  /** The cache freezes the entries it keeps (`FileStorageOptions.freezeEntries`). */
+  freezeEntries: boolean;
 }
 
 export interface RecoveredStorage {
@@ -66,7 +68,7 @@ async function recoverLocked(options: RecoveryOptions, listing: DirectoryListing
       throw new StorageError("corrupt", directory, `segment ${segmentFileName(previous + 1)} is missing from ${directory}`);
     }
   });
-  const replay = new LogReplay(options.entriesInMemoryMax, options.trustCommitIndex);
+  const replay = new LogReplay(options.entriesInMemoryMax, options.trustCommitIndex, options.freezeEntries);
   let possibleLoss: PossibleLoss | null = null;
   for (const [position, sequence] of sequences.entries()) {
     possibleLoss = await replaySegment(options, replay, sequence, position === sequences.length - 1);

@@ -51,6 +51,23 @@ async function twoBatches(directory: string): Promise<{ path: string; secondStar
   return { path, secondStart, bytes: (await readFile(path)).byteLength };
 }
 
+describe("FileStorage with freezeEntries", () => {
+  it("freezes the entries its cache rebuilt from the log at a restart, as it freezes those it is given", async () => {
+    const directory = await directories.create();
+    const first = await openAt(directory);
+    await first.persist({ entries: entriesFrom(1, 3, 1) });
+    await first.close();
+    const storage = await openAt(directory);
+    const [replayed] = (await storage.load()).entries;
+    expect(Object.isFrozen(replayed) && Object.isFrozen(replayed?.command)).toBe(true);
+    await storage.close();
+    // Without the option the cache keeps the decoded objects as they are.
+    const plain = await openAt(directory, { freezeEntries: false });
+    expect(Object.isFrozen((await plain.load()).entries[0])).toBe(false);
+    await plain.close();
+  });
+});
+
 describe("FileStorage recovery from a disk that tears and rots", () => {
   it("cuts a write whose middle sector never reached the disk (zeros), although sound records follow it", async () => {
     const directory = await directories.create();

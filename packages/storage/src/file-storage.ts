@@ -1,4 +1,3 @@
-import { freezeEntry } from "./entry-freeze.js";
 import { performance } from "node:perf_hooks";
 import type { Entry } from "@lockstep/protocol";
 import { noopMetrics, silentLogger } from "@lockstep/consensus";
@@ -95,6 +94,7 @@ export class FileStorage implements Storage {
       logger,
       nonce: resolved.nonce,
       trustCommitIndex: resolved.unsafeHardStateBeforeEntries,
+      freezeEntries: resolved.freezeEntries,
     });
     return new FileStorage(resolved, logger, options.metrics ?? noopMetrics, recovered);
   }
@@ -192,7 +192,7 @@ export class FileStorage implements Storage {
     write.entries.forEach((entry, position) => {
       const bytes = recordHeaderBytes + payloadBytes[position]!;
       this.index.append(entry.index, entry.term, { sequence, offset, bytes });
-      this.cache.append(this.options.freezeEntries ? freezeEntry(entry) : entry);
+      this.cache.append(entry);
       offset += bytes;
     });
     if (!hardStateFirst) appendHardState();

@@ -29,7 +29,7 @@ export type SnapshotReconciliation = { kind: "keep" } | { kind: "reset" } | { ki
 export class LogReplay {
   hardState: HardState = { ...emptyHardState };
   readonly index = new EntryIndex(1);
-  readonly cache = new EntryCache(1);
+  readonly cache: EntryCache;
   readonly segments: SegmentSummary[] = [];
 
   /**
@@ -39,7 +39,10 @@ export class LogReplay {
   constructor(
     private readonly entriesInMemoryMax: number,
     private readonly trustCommitIndex = false,
-  ) {}
+    freezeEntries = false,
+  ) {
+    this.cache = new EntryCache(1, freezeEntries);
+  }
 
   applySegment(sequence: number, nonce: number, records: readonly ScannedRecord[]): ReplayMismatch | null {
     const [first, ...rest] = records;
