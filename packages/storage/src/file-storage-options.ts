@@ -28,7 +28,8 @@ export interface FileStorageOptions {
   random?: RandomSource;
   /**
    * A check for tests and the simulator: freeze every entry the in-memory cache keeps
-   * (`freezeEntry`), those it is given and those it rebuilt from the log at a start, so that code changing an entry after handing it over throws where it does.
+   * (`freezeEntry`), those it is given and those it rebuilt from the log at a start, so that
+   * code changing an entry after handing it over throws where it does.
    * Off by default: entries are immutable by contract (the core, the transports and the storages
    * share them and none changes one), and frozen objects cost an in-process cluster about 10 % of
    * its rate.
