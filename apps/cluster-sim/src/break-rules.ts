@@ -31,6 +31,10 @@ export const breakRules: Readonly<Record<UnsafeBrokenRule, { caughtBy: ReadonlyA
     caughtBy: ["commit_quorum", "state_machine_safety", "leader_completeness", "linearizability", "log_matching"],
     what: "counts learners' acknowledgments toward a commit (only voters count, thesis §4.2.1)",
   },
+  trust_answers_of_lost_disks: {
+    caughtBy: ["commit_quorum", "state_machine_safety", "leader_completeness", "linearizability", "log_matching"],
+    what: "counts an Acknowledgment a member sent before it said its disk may have lost entries (no per-follower epoch, no forget on the news), so a late one commits what only the leader holds",
+  },
   ack_before_persist: {
     caughtBy: ["ack_before_persist", "vote_before_persist"],
     what: "answers (votes, acknowledgments) before the write they promise is durable (Raft Figure 2)",

@@ -72,7 +72,9 @@ export interface CoreConfig {
  * rules of single-server membership changes (thesis §4.1): one change uncommitted at a time
  * (`membership_changes_concurrent`), none before the leader has committed an entry of its own
  * term (`membership_change_before_term_commit`, the bug Ongaro published in 2015), and only voters
- * count toward a commit (`learner_counts_toward_commit`, thesis §4.2.1).
+ * count toward a commit (`learner_counts_toward_commit`, thesis §4.2.1), and a leader counts no
+ * answer a member gave before it said its disk may have lost entries (`trust_answers_of_lost_disks`:
+ * the per-follower epochs of `Progress.epoch` ignored, and no forget on the news of a loss).
  */
 export type UnsafeBrokenRule =
   | "vote_without_log_check"
@@ -81,7 +83,8 @@ export type UnsafeBrokenRule =
   | "hard_state_before_entries"
   | "membership_changes_concurrent"
   | "membership_change_before_term_commit"
-  | "learner_counts_toward_commit";
+  | "learner_counts_toward_commit"
+  | "trust_answers_of_lost_disks";
 
 export const defaultCoreConfig: Omit<CoreConfig, "id" | "cluster" | "members" | "random"> = Object.freeze({
   electionTimeoutTicks: 10,

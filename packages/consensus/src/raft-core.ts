@@ -1425,6 +1425,16 @@ export class RaftCore {
     }
   }
 
+  /**
+   * Whether this answer is the first to say the member is recovering from a possible storage loss
+   * (its `recovering` flag, after answers without it, or the first in this term). From then on its
+   * earlier answers may describe a disk it no longer has: the caller forgets the match and issues
+   * a new epoch, so that none of them still in flight can raise the match again.
+   */
+  private learnsOfPossibleLoss(progress: Progress, recovering: boolean): boolean {
+    return recovering && progress.recoveringSinceTick === null && this.config.unsafeBreakRule !== "trust_answers_of_lost_disks";
+  }
+
   private onAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
     // A follower acknowledges at most what this leader sent it; more would commit what nobody holds.
     if (acknowledgment.matchIndex > this.log.lastIndex()) {
@@ -1432,13 +1442,21 @@ export class RaftCore {
       return;
     }
     const progress = this.progressOf(from);
-    if ((acknowledgment.epoch ?? 0) !== progress.epoch) {
+    if ((acknowledgment.epoch ?? 0) !== progress.epoch && this.config.unsafeBreakRule !== "trust_answers_of_lost_disks") {
       this.drop(from, acknowledgment, "stale_epoch");
       return;
     }
     progress.recentActive = true;
+    const lossNews = this.learnsOfPossibleLoss(progress, acknowledgment.recovering === true);
     progress.noteRecovering(acknowledgment.recovering === true, this.ticksElapsed);
     if (acknowledgment.context !== undefined) this.onReadAcknowledgment(from, acknowledgment.context);
+    if (lossNews) {
+      // What this member acknowledged before may be gone with its disk: only what it says now,
+      // and answers to the Proposals of the new epoch, count from here on.
+      progress.forgetMatch(acknowledgment.matchIndex, ++this.epochsIssued);
+      this.sendProposals(from);
+      return;
+    }
     const updated = progress.maybeUpdate(acknowledgment.matchIndex);
     switch (progress.state) {
       case "snapshot":
@@ -1533,16 +1551,23 @@ export class RaftCore {
       this.drop(from, reject, "stale_epoch");
       return;
     }
+    const lossNews = this.learnsOfPossibleLoss(progress, reject.recovering === true);
     progress.noteRecovering(reject.recovering === true, this.ticksElapsed);
     // Back up a whole term per round trip using the follower's hint (Raft §5.3, fast backup).
     const nextProbeIndex =
       reject.hintIndex !== undefined && reject.hintTerm !== undefined
         ? this.log.findConflictByTerm(reject.hintIndex, reject.hintTerm) + 1
         : reject.rejectedIndex;
-    if (reject.rejectedIndex <= progress.matchIndex && progress.state !== "snapshot") {
+    // The hint is at or above every index the follower holds in agreement with this leader (the
+    // terms of matching entries are at most the probe's), so a hint below the match also says
+    // the follower's log ends below what it acknowledged: a Proposal pipelined above the match.
+    const lacksAcknowledged = reject.rejectedIndex <= progress.matchIndex || (reject.hintIndex !== undefined && reject.hintIndex < progress.matchIndex);
+    if (lossNews || (lacksAcknowledged && progress.state !== "snapshot")) {
       // The follower lacks an entry it acknowledged: its disk lost it (PersistedState.possibleLoss),
       // or this Reject is older than that acknowledgment. Probing again from below is safe either
       // way; trusting the old match would count the lost entry and probe the same index forever.
+      // The new epoch makes every answer sent before this one stale, Acknowledgments of the lost
+      // entries among them (stale-acknowledgment.test.ts).
       progress.forgetMatch(Math.min(reject.rejectedIndex, nextProbeIndex) - 1, ++this.epochsIssued);
       this.sendProposals(from);
       return;

@@ -50,4 +50,43 @@ describe("an Acknowledgment sent before a disk loss and delivered after it", () 
     network.deliverAll();
     expect(matchOf(network, "n1", "n2")).toBe(lastIndex);
   });
+
+  // With `recovering` the news of the loss is enough; without it (a disk that lost synced writes
+  // and does not know it) the hint below the match says the same.
+  it.each([true, false])("forgets the match when a follower (recovering: %s) rejects a pipelined Proposal above it, so an Acknowledgment from before its disk loss cannot commit", (recovering) => {
+    const { network, term, lastIndex } = ledNetwork(19);
+    expect(matchOf(network, "n1", "n2")).toBe(lastIndex);
+    // Two more entries, sent while n3 is cut off and n2's answers are still on the way: the
+    // leader has pipelined them (the second Proposal's prevIndex is above n2's match).
+    network.cut("n1", "n3");
+    network.propose("n1", [transition("web-2")]);
+    network.propose("n1", [transition("web-3")]);
+    network.drop();
+    const commitBefore = network.node("n1").status().commitIndex;
+    // n2 had acknowledged the first of them before its disk was lost.
+    const late: ConsensusMessage = { type: "Acknowledgment", term, matchIndex: lastIndex + 1 };
+    // On its empty disk n2 rejects the second Proposal (prevIndex lastIndex + 1, above its match).
+    inject(network, "n2", "n1", { type: "Reject", term, reason: "log_mismatch", rejectedIndex: lastIndex + 1, hintIndex: 0, hintTerm: 0, ...(recovering ? { recovering } : {}) });
+    expect(matchOf(network, "n1", "n2")).toBe(0);
+    inject(network, "n2", "n1", late);
+    expect(matchOf(network, "n1", "n2")).toBe(0);
+    // Only n1 holds the new entries: counting the late answer would have committed one of them.
+    expect(network.node("n1").status().commitIndex).toBe(commitBefore);
+    expect((network.dropped.get("n1") ?? []).map((drop) => `${drop.type}:${drop.reason}`)).toContain("Acknowledgment:stale_epoch");
+  });
+
+  it("forgets the match on the first Acknowledgment that says the member is recovering, for the same reason", () => {
+    const { network, term, lastIndex } = ledNetwork(20);
+    network.cut("n1", "n3");
+    network.propose("n1", [transition("web-2")]);
+    network.drop();
+    const commitBefore = network.node("n1").status().commitIndex;
+    const late: ConsensusMessage = { type: "Acknowledgment", term, matchIndex: lastIndex + 1 };
+    // On its empty disk n2 accepts a probe from the start of the log and says it is recovering.
+    inject(network, "n2", "n1", { type: "Acknowledgment", term, matchIndex: 0, recovering: true });
+    expect(matchOf(network, "n1", "n2")).toBe(0);
+    inject(network, "n2", "n1", late);
+    expect(matchOf(network, "n1", "n2")).toBe(0);
+    expect(network.node("n1").status().commitIndex).toBe(commitBefore);
+  });
 });
