@@ -3,6 +3,7 @@ import type { Envelope, NodeId } from "@lockstep/protocol";
 import { pickOne, randomInt } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import type { SimCluster } from "./sim-cluster.js";
+import { LostDiskAnswerScenario } from "./lost-disk-answer-scenario.js";
 import { StaleLeaderScenario } from "./stale-leader-scenario.js";
 import { pickWeighted } from "./swarm-profile.js";
 import type { SwarmProfile } from "./swarm-profile.js";
@@ -35,9 +36,12 @@ export interface FaultStats {
   staleLeaderRuns: number;
   /** Stale-leader runs that reached their last step (a returned leader moved its commit index and was cut off). */
   staleLeaderCompleted: number;
+  lostDiskAnswerRuns: number;
+  /** Lost-disk-answer runs whose held-back Acknowledgment reached the leader after it heard from the new disk. */
+  lostDiskAnswerCompleted: number;
 }
 
-type Operation = "partition" | "isolate" | "one_way_cut" | "bridge" | "heal" | "crash" | "restart" | "wipe" | "link_faults" | "timed_fault" | "clock_fault" | "stale_leader";
+type Operation = "partition" | "isolate" | "one_way_cut" | "bridge" | "heal" | "crash" | "restart" | "wipe" | "link_faults" | "timed_fault" | "clock_fault" | "stale_leader" | "lost_disk_answer";
 
 interface ArmedFault {
   kind: TimedFaultKind;
@@ -52,7 +56,8 @@ interface ArmedFault {
  * crashes (half aimed at the leader; packets on the wire kept or lost) and restarts, bursts of
  * loss, duplication and reordering, clock faults (pauses, fast or slow clocks), faults timed
  * against one message (a crash right after an Acknowledgment, between a write and its send...),
- * and the stale-leader schedule of Figure 8. At most a minority is crashed at once, so the
+ * the stale-leader schedule of Figure 8, and an Acknowledgment delivered after the loss of the disk
+ * it speaks for (`lost-disk-answer-scenario.ts`). At most a minority is crashed at once, so the
  * liveness phase can always recover.
  */
 export class FaultSchedule {
@@ -69,6 +74,8 @@ export class FaultSchedule {
     clockRateChanges: 0,
     staleLeaderRuns: 0,
     staleLeaderCompleted: 0,
+    lostDiskAnswerRuns: 0,
+    lostDiskAnswerCompleted: 0,
   };
   private running = false;
   private readonly crashed = new Set<NodeId>();
@@ -83,6 +90,7 @@ export class FaultSchedule {
   private readonly awaitingRepair = new Map<NodeId, number>();
   private readonly history = new SendHistory();
   private readonly staleLeader: StaleLeaderScenario;
+  private readonly lostDiskAnswer: LostDiskAnswerScenario;
   private readonly operations: ReadonlyArray<readonly [Operation, number]>;
 
   constructor(
@@ -111,6 +119,7 @@ export class FaultSchedule {
       ["timed_fault", profile.timedFaultWeight],
       ["clock_fault", profile.clockFaultWeight],
       ["stale_leader", profile.staleLeaderWeight],
+      ["lost_disk_answer", profile.lostDiskAnswerWeight],
     ];
     this.staleLeader = new StaleLeaderScenario({
       clock: context.clock,
@@ -121,7 +130,22 @@ export class FaultSchedule {
         this.stats.staleLeaderCompleted = this.staleLeader.stats.completed;
       },
     });
+    this.lostDiskAnswer = new LostDiskAnswerScenario({
+      clock: context.clock,
+      random: context.random,
+      network: context.network,
+      cluster: context.cluster,
+      replaceDisk: (id, downMs) => this.replaceDiskThenRestart(id, downMs),
+      onEnd: () => {
+        this.stats.lostDiskAnswerCompleted = this.lostDiskAnswer.stats.completed;
+      },
+    });
     context.cluster.interceptSends((from, envelope) => this.onSend(from, envelope));
+  }
+
+  /** A scheduled scenario owns the network while it runs: a random heal or cut would undo it. */
+  private scenarioActive(): boolean {
+    return this.staleLeader.active || this.lostDiskAnswer.active;
   }
 
   start(): void {
@@ -135,6 +159,8 @@ export class FaultSchedule {
     this.armed.length = 0;
     this.staleLeader.abandon();
     this.stats.staleLeaderCompleted = this.staleLeader.stats.completed;
+    this.lostDiskAnswer.abandon();
+    this.stats.lostDiskAnswerCompleted = this.lostDiskAnswer.stats.completed;
     this.context.network.heal();
     this.context.network.setFaults({ lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 });
     this.context.cluster.healClocks();
@@ -155,8 +181,7 @@ export class FaultSchedule {
   }
 
   private async injectOne(): Promise<void> {
-    // The stale-leader schedule owns the network while it runs: a random heal would undo it.
-    if (this.staleLeader.active) return;
+    if (this.scenarioActive()) return;
     const operation = pickWeighted(this.context.random, this.operations);
     if (operation === null) return;
     const { random, network } = this.context;
@@ -235,6 +260,10 @@ export class FaultSchedule {
         this.staleLeader.start();
         this.stats.staleLeaderRuns++;
         return;
+      case "lost_disk_answer":
+        this.lostDiskAnswer.start();
+        this.stats.lostDiskAnswerRuns = this.lostDiskAnswer.stats.started;
+        return;
     }
   }
 
@@ -243,7 +272,7 @@ export class FaultSchedule {
     const { partitionMsMin, partitionMsMax } = this.context.profile;
     if (partitionMsMax === 0) return;
     this.context.clock.setTimeout(() => {
-      if (!this.running || this.staleLeader.active) return;
+      if (!this.running || this.scenarioActive()) return;
       this.context.network.heal();
       this.stats.heals++;
     }, randomInt(this.context.random, partitionMsMin, partitionMsMax + 1));
@@ -254,6 +283,7 @@ export class FaultSchedule {
     const facts = this.history.observe(from, envelope);
     if (!this.running) return "pass";
     this.staleLeader.observe(from, envelope, facts);
+    if (this.lostDiskAnswer.observe(from, envelope) === "drop") return "drop";
     const nowMs = this.context.clock.nowMs();
     for (let i = 0; i < this.armed.length; i++) {
       const fault = this.armed[i] as ArmedFault;
@@ -332,6 +362,32 @@ export class FaultSchedule {
     nodeClock.setRate(profile.clockRateMin + random() * (profile.clockRateMax - profile.clockRateMin));
     this.stats.clockRateChanges++;
     clock.setTimeout(() => nodeClock.setRate(baseRate), randomInt(random, 100, clockRateFaultMsMax + 1));
+  }
+
+  /**
+   * For the lost-disk-answer schedule: `id` sends nothing more, loses power and its disk at the end
+   * of this instant (as a "wipe" does), and starts again on the new disk after `downMs`. False,
+   * and nothing done, when the crash budget or the disk-damage budget forbids it.
+   */
+  private replaceDiskThenRestart(id: NodeId, downMs: number): boolean {
+    const { cluster, clock } = this.context;
+    this.noteRepairs();
+    if (this.awaitingRepair.size > 0 || this.crashed.has(id) || this.crashing.has(id) || !this.mayCrash() || !cluster.mayDamageDisk()) return false;
+    cluster.silence(id);
+    this.crashing.add(id);
+    clock.setTimeout(() => {
+      if (!this.crashing.has(id)) return;
+      const commitIndex = Math.max(0, ...cluster.liveNodes().map((node) => node.status().commitIndex));
+      this.crashNow(id, false);
+      cluster.spendDiskDamage(id);
+      this.awaitingRepair.set(id, commitIndex);
+      cluster.wipe(id, commitIndex);
+      this.stats.wipes++;
+      clock.setTimeout(() => {
+        if (this.running && this.crashed.has(id)) this.restart(id).catch((error: unknown) => this.context.onError(error));
+      }, downMs);
+    }, 0);
+    return true;
   }
 
   /** A wiped node is repaired once a leader has brought it to the commit index of when its disk went. */

@@ -19,6 +19,8 @@ function summary(seed: number, fields: Partial<SeedSummary> = {}): SeedSummary {
     clockPauses: 1,
     staleLeaderRuns: 0,
     staleLeaderCompleted: 0,
+    lostDiskAnswerRuns: 0,
+    lostDiskAnswerCompleted: 0,
     churn: { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0 },
     repair: { demoted: 0, promotedAgain: 0 },
     storage: { crashes: 5, crashesWithTornWrites: 3, bitFlips: 1, refusedCorrupt: 1, possibleLosses: 0 },

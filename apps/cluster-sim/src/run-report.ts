@@ -32,6 +32,7 @@ interface Sums {
   wipes: number;
   clockPauses: number;
   staleLeaderCompleted: number;
+  lostDiskAnswerCompleted: number;
   simulatedMs: number;
   churn: ChurnStats;
   repair: RepairCount;
@@ -43,7 +44,7 @@ export class RunReport {
   /** Seeds that broke at least one rule. */
   failingSeeds = 0;
   thrownSeeds = 0;
-  private readonly sums: Sums = { operations: 0, violations: 0, crashes: 0, timedCrashes: 0, wipes: 0, clockPauses: 0, staleLeaderCompleted: 0, simulatedMs: 0, churn: { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0 }, repair: { demoted: 0, promotedAgain: 0 } };
+  private readonly sums: Sums = { operations: 0, violations: 0, crashes: 0, timedCrashes: 0, wipes: 0, clockPauses: 0, staleLeaderCompleted: 0, lostDiskAnswerCompleted: 0, simulatedMs: 0, churn: { added: 0, promoted: 0, removed: 0, leaderRemoved: 0, replaced: 0, refused: 0, retried: 0 }, repair: { demoted: 0, promotedAgain: 0 } };
   /** The storage model's counters, by its own names (a fixed set, whatever the seed count). */
   private readonly storage: Record<string, number> = {};
   /** The lowest failing seeds, in seed order, at most `failuresKeptMax`. */
@@ -80,6 +81,7 @@ export class RunReport {
     this.sums.wipes += summary.wipes;
     this.sums.clockPauses += summary.clockPauses;
     this.sums.staleLeaderCompleted += summary.staleLeaderCompleted;
+    this.sums.lostDiskAnswerCompleted += summary.lostDiskAnswerCompleted;
     this.sums.simulatedMs += summary.simulatedMs;
     for (const name of Object.keys(this.sums.churn) as Array<keyof ChurnStats>) this.sums.churn[name] += summary.churn[name];
     this.sums.repair.demoted += summary.repair.demoted;
@@ -148,7 +150,7 @@ export class RunReport {
       `${storage("crashes")} disk power cuts, ${storage("crashesWithTornWrites")} with torn writes; ` +
       `corruption: ${storage("bitFlips")} bit flips of synced data, ${storage("refusedCorrupt")} starts refused as corrupt; ` +
       `${storage("possibleLosses")} possible losses reported; ` +
-      `${this.sums.clockPauses} clock pauses, ${this.sums.staleLeaderCompleted} stale-leader schedules completed; ` +
+      `${this.sums.clockPauses} clock pauses, ${this.sums.staleLeaderCompleted} stale-leader schedules completed, ${this.sums.lostDiskAnswerCompleted} late answers of lost disks delivered; ` +
       `membership: ${churn.added} added, ${churn.promoted} promoted explicitly, ${churn.removed} removed, ${churn.leaderRemoved} leaders removed, ${churn.replaced} replaced, ${churn.refused} refused or timed out (${churn.retried} more refusals of a new leader retried), ${repair.demoted} recovering voters demoted to learner and ${repair.promotedAgain} promoted again; ` +
       `storage: ${others}; ` +
       `simulated ${(this.sums.simulatedMs / 1000).toFixed(1)} s (${(this.sums.simulatedMs / wallMs).toFixed(1)}x wall)`

@@ -32,6 +32,8 @@ export interface SeedSummary {
   clockPauses: number;
   staleLeaderRuns: number;
   staleLeaderCompleted: number;
+  lostDiskAnswerRuns: number;
+  lostDiskAnswerCompleted: number;
   /** Membership changes the churn nemesis made (added, promoted, removed, leader removed, replaced, refused, new-leader refusals retried). */
   churn: ChurnStats;
   /** Recovering voters demoted to learner by the leaders, and of them promoted again. */
@@ -74,6 +76,8 @@ export function summarize(result: SimulationResult, nodes: 3 | 5 | 7, options: S
     clockPauses: result.faults.clockPauses,
     staleLeaderRuns: result.faults.staleLeaderRuns,
     staleLeaderCompleted: result.faults.staleLeaderCompleted,
+    lostDiskAnswerRuns: result.faults.lostDiskAnswerRuns,
+    lostDiskAnswerCompleted: result.faults.lostDiskAnswerCompleted,
     churn: result.churn,
     repair: result.repair,
     storage: result.storage,

@@ -6,8 +6,8 @@ import type { DiskFaults } from "@lockstep/storage";
 import { fork } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import { CommitQuorumCheck } from "./monitor/commit-quorum.js";
+import { ReplacedDiskViews } from "./monitor/replaced-disk-views.js";
 import { MembershipChangeCheck } from "./monitor/membership-change-check.js";
-import type { DurableLogView } from "./monitor/commit-quorum.js";
 import type { SafetyMonitor } from "./monitor/safety-monitor.js";
 import { NodeClock } from "./node-clock.js";
 import { SimStorage } from "./sim-storage.js";
@@ -119,7 +119,7 @@ export class SimCluster {
     };
     clock.onResume(() => this.releaseHeld(member));
     this.members.set(id, member);
-    this.durableLogs.set(id, storage);
+    this.diskViews.add(id, storage);
   }
 
   /**
@@ -246,7 +246,6 @@ export class SimCluster {
   wipe(id: NodeId, commitIndex: number): void {
     const member = this.member(id);
     if (member.node !== null) throw new Error(`wipe: ${id} is running; crash it first`);
-    const old = this.durableLogs.get(id) ?? member.storage;
     const fresh = this.newStorage(id);
     this.replacedStorages.push(member.storage);
     member.storage = fresh;
@@ -259,10 +258,7 @@ export class SimCluster {
     this.cutPower(member);
     // A node its damaged disk kept down comes back on the new one.
     member.downForGood = null;
-    this.durableLogs.set(id, {
-      durableTermAt: (index) => fresh.durableTermAt(index) ?? old.durableTermAt(index),
-      durableSnapshotIndex: () => Math.max(fresh.durableSnapshotIndex(), old.durableSnapshotIndex()),
-    });
+    this.diskViews.replaced(id, fresh, member.incarnation);
   }
 
   /** Disks taken out by `wipe`: their counters still belong to the run's totals. */
@@ -276,7 +272,8 @@ export class SimCluster {
   private readonly interceptors: SendInterceptor[] = [];
   private readonly commitQuorum: CommitQuorumCheck;
   private readonly membershipCheck = new MembershipChangeCheck();
-  private readonly durableLogs = new Map<NodeId, DurableLogView>();
+  /** Each member's disks, old ones included, as each leader may count them (`replaced-disk-views.ts`). */
+  private readonly diskViews = new ReplacedDiskViews();
 
   /** Adds a hook that sees (and may swallow) every message sent from now on. */
   interceptSends(interceptor: SendInterceptor): void {
@@ -384,6 +381,8 @@ export class SimCluster {
       ...(process.env.LOCKSTEP_SIM_TRACE === undefined ? {} : { logger: traceLogger({ node: id, incarnation }, () => this.context.clock.nowMs()) }),
       clock: member.clock,
       random: fork(this.context.random),
+      // One per start of this member, so every process of it answers with its own.
+      incarnation,
       config: this.context.driverConfig,
       // Storage failed (EIO, ENOSPC): the process exits, as a real node does, and is restarted.
       onFatal: () => this.exitAfterIoError(member, incarnation),
@@ -551,7 +550,7 @@ export class SimCluster {
         for (const listener of this.newLeaderListeners) listener(status.id);
       }
       const disk = this.member(status.id).storage;
-      const problem = this.commitQuorum.observe(status.id, status.term, status.commitIndex, disk, this.durableLogs, disk);
+      const problem = this.commitQuorum.observe(status.id, status.term, status.commitIndex, disk, this.diskViews.logsFor(status.id, status.term), disk);
       if (problem !== null) this.context.monitor.report("commit_quorum", problem);
     }
   }
@@ -589,14 +588,44 @@ export class SimCluster {
         inner.send(envelope);
       },
       onMessage: (handler: (envelope: ConsensusEnvelope) => void) => {
-        member.handler = handler;
+        const handle = (envelope: ConsensusEnvelope): void => {
+          this.noteDelivery(member, envelope);
+          handler(envelope);
+        };
+        member.handler = handle;
         inner.onMessage((envelope) => {
-          if (!member.clock.paused) return handler(envelope);
+          if (!member.clock.paused) return handle(envelope);
           if (member.heldInbound.length < heldMessagesMax) member.heldInbound.push(envelope);
         });
       },
       close: () => inner.close(),
     };
+  }
+
+  /** Tells the disk views which of the sender's disks a leader has now heard from. */
+  private noteDelivery(receiver: SimMember, envelope: ConsensusEnvelope): void {
+    const sender = this.members.get(envelope.from);
+    const summary = receiver.node?.summary();
+    if (sender === undefined || summary === undefined) return;
+    this.diskViews.delivered(receiver.id, summary.role === "leader" ? summary.term : null, envelope, sender.incarnation);
+  }
+
+  /**
+   * Sends `envelope` from `id`'s current incarnation as it is, past the monitor and the send hooks:
+   * a message an earlier incarnation sent that reaches the network late (bytes of its connection
+   * that the receiver reads after the new one's, `lost-disk-answer-scenario.ts`). False when the
+   * node is not running.
+   */
+  sendLate(id: NodeId, envelope: Envelope): boolean {
+    const member = this.member(id);
+    if (member.node === null || member.endpoint === null) return false;
+    member.endpoint.send(envelope);
+    return true;
+  }
+
+  /** Whether `leader`, in `term`, has received an answer from `id`'s current disk. */
+  leaderHeardFromCurrentDisk(leader: NodeId, term: number, id: NodeId): boolean {
+    return this.diskViews.heardFromCurrentDisk(leader, term, id);
   }
 
   /**

@@ -46,6 +46,11 @@ export interface SwarmProfile {
   clockFaultWeight: number;
   /** The Figure 8 schedule (Raft §5.4.2): a leader's tail on a minority, a rival leader, the old one back. */
   staleLeaderWeight: number;
+  /**
+   * The lost-disk-answer schedule (`lost-disk-answer-scenario.ts`): a follower's Acknowledgment
+   * held back across the loss of its disk. Drawn from a stream of its own, and 0 in most seeds.
+   */
+  lostDiskAnswerWeight: number;
   /** Fraction of plain crashes aimed at the current leader. */
   leaderCrashFraction: number;
   /** Chance that what a crashing node already sent still arrives (packets on the wire), rather than dying with it. */
@@ -142,6 +147,8 @@ export const SwarmProfileSchema = z
     timedFaultWeight: weight,
     clockFaultWeight: weight,
     staleLeaderWeight: weight,
+    // Absent in profiles printed before the schedule existed: those replay without it.
+    lostDiskAnswerWeight: weight.default(0),
     leaderCrashFraction: probability,
     inflightSurvivesCrashProbability: probability,
     clockSkewMax: z.number().min(0).max(0.5),
@@ -191,6 +198,10 @@ const profileSeedSalt = 0x5a4e_3d21;
 const diskSeedSalt = 0x6d15_c0de;
 /** Membership churn is drawn from a stream of its own too (it came after the other fields). */
 const churnSeedSalt = 0x3c4e_11a7;
+/** And so is the lost-disk-answer schedule: a seed it is off in runs exactly as before it existed. */
+const lostDiskAnswerSeedSalt = 0x1d15_a5c3;
+/** Per-seed odds that the lost-disk-answer schedule is on (it needs a disk it may replace, and 3 nodes to matter). */
+const lostDiskAnswerOnProbability = 0.3;
 
 /** The profile a seed runs with, drawn from its own stream (so `--profile` can replace it without shifting the run). */
 export function drawSwarmProfile(seed: number): SwarmProfile {
@@ -227,6 +238,7 @@ export function drawSwarmProfile(seed: number): SwarmProfile {
     timedFaultWeight: kindWeight(),
     clockFaultWeight: kindWeight(),
     staleLeaderWeight: kindWeight(),
+    lostDiskAnswerWeight: drawLostDiskAnswerWeight(createRandom((seed ^ lostDiskAnswerSeedSalt) >>> 0)),
     leaderCrashFraction: round(random()),
     inflightSurvivesCrashProbability: round(random()),
     clockSkewMax: on() ? round(random() * 0.3) : 0,
@@ -246,6 +258,10 @@ export function drawSwarmProfile(seed: number): SwarmProfile {
     ...drawChurn(createRandom((seed ^ churnSeedSalt) >>> 0)),
   };
   return profile;
+}
+
+function drawLostDiskAnswerWeight(random: RandomSource): number {
+  return random() < lostDiskAnswerOnProbability ? randomInt(random, 2, 11) : 0;
 }
 
 function drawChurn(random: RandomSource): ChurnFields {
@@ -288,6 +304,7 @@ export function quietProfile(): SwarmProfile {
     timedFaultWeight: 0,
     clockFaultWeight: 0,
     staleLeaderWeight: 0,
+    lostDiskAnswerWeight: 0,
     leaderCrashFraction: 0,
     inflightSurvivesCrashProbability: 0,
     clockSkewMax: 0,

@@ -62,6 +62,18 @@ describe("regression seeds for broken rules", () => {
     expect(result.violations.map((violation) => violation.rule)).toContain("state_machine_safety");
   });
 
+  // A leader that counts an Acknowledgment of a lost disk: seed 7's lost-disk-answer schedule holds
+  // n3's Acknowledgment of entries n1 never received, replaces n3's disk, and delivers it after
+  // n3's first answer from the empty disk; the leader commits index 22 on its own disk alone.
+  it("seed 7 (3 nodes) catches trust_answers_of_lost_disks as a commit only the leader holds", async () => {
+    const result = await runSimulation({ seed: 7, nodes: 3, faults: true, breakRule: "trust_answers_of_lost_disks" });
+    expect(result.faults.lostDiskAnswerCompleted).toBeGreaterThan(0);
+    expect(result.violations.map((violation) => violation.rule)).toContain("commit_quorum");
+    const intact = await runSimulation({ seed: 7, nodes: 3, faults: true });
+    expect(intact.faults.lostDiskAnswerCompleted).toBeGreaterThan(0);
+    expect(intact.violations).toEqual([]);
+  });
+
   // Votes and acknowledgments sent ahead of their write (Figure 2) are caught at seed 1's first election.
   it("seed 1 (3 nodes) catches ack_before_persist as an answer sent before it was durable", async () => {
     const result = await runSimulation({ seed: 1, nodes: 3, faults: true, breakRule: "ack_before_persist" });

@@ -17,6 +17,13 @@ export interface CoreConfig {
   /** The leader sends a heartbeat every this many ticks. */
   heartbeatTicks: number;
   random: RandomSource;
+  /**
+   * This process's incarnation, in [1, 2^32): drawn at every start, so that a restarted process
+   * (a replaced disk above all) answers with another. Sent on Acknowledgments and Rejects; a
+   * leader that sees it change forgets the member's match (`Acknowledgment.incarnation`).
+   * Omitted: answers carry none, and the leader learns of a restart only from their content.
+   */
+  incarnation?: number;
   /** Ask "would you vote for me?" before bumping the term (Raft thesis §9.6). */
   preVote: boolean;
   /** A leader steps down when it has not heard from a majority within an election timeout (thesis §6.2). */
@@ -74,7 +81,8 @@ export interface CoreConfig {
  * term (`membership_change_before_term_commit`, the bug Ongaro published in 2015), and only voters
  * count toward a commit (`learner_counts_toward_commit`, thesis §4.2.1), and a leader counts no
  * answer a member gave before it said its disk may have lost entries (`trust_answers_of_lost_disks`:
- * the per-follower epochs of `Progress.epoch` ignored, and no forget on the news of a loss).
+ * the per-follower epochs of `Progress.epoch` ignored, and no forget on the news of a loss or of a
+ * new incarnation).
  */
 export type UnsafeBrokenRule =
   | "vote_without_log_check"

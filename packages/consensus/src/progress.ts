@@ -42,6 +42,8 @@ export class Progress {
    * storage loss; null while its last Acknowledgment or Reject did not say so.
    */
   recoveringSinceTick: number | null = null;
+  /** The incarnation of the member's last answer that counted (`Acknowledgment.incarnation`); null before any. */
+  incarnation: number | null = null;
 
   constructor(nextIndex: number, inflightProposalsMax: number) {
     this.nextIndex = nextIndex;

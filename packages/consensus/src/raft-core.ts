@@ -1140,6 +1140,7 @@ export class RaftCore {
     if (this.recovering) reject.recovering = true;
     const epoch = this.leaderEpochToEcho();
     if (epoch > 0) reject.epoch = epoch;
+    if (this.config.incarnation !== undefined) reject.incarnation = this.config.incarnation;
     this.outbox.send(from, reject);
   }
 
@@ -1249,6 +1250,7 @@ export class RaftCore {
     if (this.recovering) acknowledgment.recovering = true;
     const epoch = this.leaderEpochToEcho();
     if (epoch > 0) acknowledgment.epoch = epoch;
+    if (this.config.incarnation !== undefined) acknowledgment.incarnation = this.config.incarnation;
     this.outbox.send(to, acknowledgment);
   }
 
@@ -1426,13 +1428,20 @@ export class RaftCore {
   }
 
   /**
-   * Whether this answer is the first to say the member is recovering from a possible storage loss
-   * (its `recovering` flag, after answers without it, or the first in this term). From then on its
-   * earlier answers may describe a disk it no longer has: the caller forgets the match and issues
-   * a new epoch, so that none of them still in flight can raise the match again.
+   * Whether this answer (of the current epoch) is the first from another process of the member
+   * (its incarnation changed), or the first to say the member is recovering from a possible
+   * storage loss (its `recovering` flag, after answers without it, or the first in this term).
+   * From then on its earlier answers may describe a disk it no longer has: the caller forgets the
+   * match and issues a new epoch, so that none of them still in flight can raise the match again.
+   * The incarnation catches what the flag cannot: a member whose disk is lost again while the
+   * leader still counts it as recovering (simulator seed 187).
    */
-  private learnsOfPossibleLoss(progress: Progress, recovering: boolean): boolean {
-    return recovering && progress.recoveringSinceTick === null && this.config.unsafeBreakRule !== "trust_answers_of_lost_disks";
+  private learnsOfPossibleLoss(progress: Progress, recovering: boolean, incarnation: number | undefined): boolean {
+    const previous = progress.incarnation;
+    if (incarnation !== undefined) progress.incarnation = incarnation;
+    if (this.config.unsafeBreakRule === "trust_answers_of_lost_disks") return false;
+    const restarted = incarnation !== undefined && previous !== null && previous !== incarnation;
+    return restarted || (recovering && progress.recoveringSinceTick === null);
   }
 
   private onAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
@@ -1447,7 +1456,7 @@ export class RaftCore {
       return;
     }
     progress.recentActive = true;
-    const lossNews = this.learnsOfPossibleLoss(progress, acknowledgment.recovering === true);
+    const lossNews = this.learnsOfPossibleLoss(progress, acknowledgment.recovering === true, acknowledgment.incarnation);
     progress.noteRecovering(acknowledgment.recovering === true, this.ticksElapsed);
     if (acknowledgment.context !== undefined) this.onReadAcknowledgment(from, acknowledgment.context);
     if (lossNews) {
@@ -1551,7 +1560,7 @@ export class RaftCore {
       this.drop(from, reject, "stale_epoch");
       return;
     }
-    const lossNews = this.learnsOfPossibleLoss(progress, reject.recovering === true);
+    const lossNews = this.learnsOfPossibleLoss(progress, reject.recovering === true, reject.incarnation);
     progress.noteRecovering(reject.recovering === true, this.ticksElapsed);
     // Back up a whole term per round trip using the follower's hint (Raft §5.3, fast backup).
     const nextProbeIndex =

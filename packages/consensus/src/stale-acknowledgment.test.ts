@@ -89,4 +89,24 @@ describe("an Acknowledgment sent before a disk loss and delivered after it", () 
     expect(matchOf(network, "n1", "n2")).toBe(0);
     expect(network.node("n1").status().commitIndex).toBe(commitBefore);
   });
+
+  it("forgets the match when an answer comes from another incarnation, though the leader already counts the member as recovering (simulator seed 187)", () => {
+    const { network, term, lastIndex } = ledNetwork(21);
+    // n2 (the process of incarnation 100) says it is recovering: the leader issues epoch 1.
+    inject(network, "n2", "n1", { type: "Acknowledgment", term, matchIndex: lastIndex, recovering: true, incarnation: 100 });
+    network.cut("n1", "n3");
+    network.propose("n1", [transition("web-2")]);
+    network.drop();
+    const commitBefore = network.node("n1").status().commitIndex;
+    // It acknowledged the new entry in epoch 1; then its disk was lost again.
+    const late: ConsensusMessage = { type: "Acknowledgment", term, matchIndex: lastIndex + 1, recovering: true, epoch: 1, incarnation: 100 };
+    // The next process (incarnation 200), on an empty disk, answers a heartbeat of epoch 1. Its
+    // answer says nothing the leader does not know but that it comes from another process.
+    inject(network, "n2", "n1", { type: "Acknowledgment", term, matchIndex: 0, recovering: true, epoch: 1, incarnation: 200 });
+    expect(matchOf(network, "n1", "n2")).toBe(0);
+    inject(network, "n2", "n1", late);
+    expect(matchOf(network, "n1", "n2")).toBe(0);
+    expect(network.node("n1").status().commitIndex).toBe(commitBefore);
+    expect((network.dropped.get("n1") ?? []).map((drop) => `${drop.type}:${drop.reason}`)).toContain("Acknowledgment:stale_epoch");
+  });
 });

@@ -20,6 +20,11 @@ const ReadContextSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INT
  */
 /** A leader's epoch of one follower's progress (see `Proposal.epoch`). */
 const EpochSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/**
+ * A number the sending process drew at its start (see `Acknowledgment.incarnation`): a restarted
+ * process, on the same disk or a replaced one, sends another.
+ */
+const IncarnationSchema = z.number().int().positive().max(0xffff_ffff);
 
 export const ProposalSchema = z.object({
   type: z.literal("Proposal"),
@@ -54,6 +59,13 @@ export const AcknowledgmentSchema = z.object({
   recovering: z.boolean().optional(),
   /** The last `epoch` the sender received from this leader (absent: 0). */
   epoch: EpochSchema.optional(),
+  /**
+   * The sending process's incarnation, drawn at its start. A leader that sees a member's
+   * incarnation change forgets the member's match and issues a new epoch: what the earlier
+   * process acknowledged may have been on a disk the new one does not have, and its answers
+   * still in flight no longer count. Absent from senders that predate it.
+   */
+  incarnation: IncarnationSchema.optional(),
 });
 export type Acknowledgment = z.infer<typeof AcknowledgmentSchema>;
 
@@ -84,6 +96,8 @@ export const RejectSchema = z.object({
   recovering: z.boolean().optional(),
   /** As on `Acknowledgment`: the last `epoch` the sender received from this leader. */
   epoch: EpochSchema.optional(),
+  /** As on `Acknowledgment`: the sending process's incarnation. */
+  incarnation: IncarnationSchema.optional(),
 });
 export type Reject = z.infer<typeof RejectSchema>;
 

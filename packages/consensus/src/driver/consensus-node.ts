@@ -40,6 +40,12 @@ export interface ConsensusNodeOptions {
   clock: Clock;
   /** Seeded in the simulator; backed by crypto randomness in a real node. */
   random: RandomSource;
+  /**
+   * This process's incarnation, in [1, 2^32) (`CoreConfig.incarnation`): a new one at every start,
+   * so that a leader tells the answers of this process from those of the one before it. Omitted:
+   * drawn from `random`.
+   */
+  incarnation?: number;
   config?: Partial<DriverConfig>;
   metrics?: MetricsSink;
   logger?: Logger;
@@ -224,6 +230,7 @@ export class ConsensusNode {
         cluster: options.cluster,
         members: options.members,
         random: options.random,
+        incarnation: options.incarnation ?? 1 + Math.floor(options.random() * 0xffff_fffe),
         electionTimeoutTicks: config.electionTimeoutTicks,
         heartbeatTicks: config.heartbeatTicks,
         preVote: config.preVote,

@@ -61,6 +61,8 @@ export class Network {
   private readonly cuts = new Set<string>();
   private readonly isolated = new Set<NodeId>();
   private readonly random: () => number;
+  /** Node starts so far: the incarnation of the next one. */
+  private starts = 0;
   private readonly appliedAtIndex = new Map<number, Entry>();
   private readonly options: NetworkOptions;
 
@@ -133,6 +135,8 @@ export class Network {
       cluster: this.cluster,
       members: this.bootstrapMembers.get(id) ?? this.initialIds,
       random: seededRandom(seed),
+      // Every start is another process: its answers carry another incarnation.
+      incarnation: ++this.starts,
     };
     this.nodes.set(id, new RaftCore(config, persisted));
     // The state machine restarts from the snapshot; the core re-emits committed entries after it.
