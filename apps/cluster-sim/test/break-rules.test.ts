@@ -54,11 +54,12 @@ describe("regression seeds for broken rules", () => {
   // or not, which changes every seed's first start, when a removal began to be announced to the
   // voters before it is answered, when a commit past a configuration entry began to be synced, and
   // when leaders began sending per-follower epochs after a forgotten match, which changes the
-  // messages of every seed with a disk loss: seed 23 is the first of CI's seeds that catches it as
-  // two entries at one index now (seed 10 still catches the rule, as a commit without a quorum),
-  // and it runs clean with the rule intact.)
-  it("seed 23 (5 nodes) catches vote_without_log_check as two entries applied at one index", async () => {
-    const result = await runSimulation({ seed: 23, nodes: 5, faults: true, breakRule: "vote_without_log_check" });
+  // messages of every seed with a disk loss (seed 23 then), and when answers began carrying the
+  // sender's incarnation, which changes the messages after every restart: seed 3 is the first of
+  // CI's seeds that catches it as two entries at one index now, and it runs clean with the rule
+  // intact.)
+  it("seed 3 (3 nodes) catches vote_without_log_check as two entries applied at one index", async () => {
+    const result = await runSimulation({ seed: 3, nodes: 3, faults: true, breakRule: "vote_without_log_check" });
     expect(result.violations.map((violation) => violation.rule)).toContain("state_machine_safety");
   });
 

@@ -14,11 +14,12 @@ describe("regression seeds: storage durability (issue 9)", () => {
   // the root at each start.
   // A start refused for rot in synced data (`corrupt`, naming file and offset), the disk replaced in
   // the liveness phase, and the cluster whole again: CI's shards check that bits rot, this seed that
-  // the refusal happens and is recovered from. (Seed 156 is the first of CI's seeds with a refusal
-  // since election messages carry the commit index and configuration commits are synced; a later
-  // change of the draws may move it, as with the break-rule seeds.)
-  it("seed 156 (5 nodes): a node refuses to start on rotted synced data, and the cluster recovers", async () => {
-    const result = await runSimulation({ seed: 156, nodes: 5, faults: true });
+  // the refusal happens and is recovered from. (Seed 19 is the first of CI's seeds with a refusal
+  // since answers carry the sender's incarnation, which changes the messages after every restart;
+  // before that it was seed 156. A later change of the draws may move it, as with the break-rule
+  // seeds.)
+  it("seed 19 (3 nodes): a node refuses to start on rotted synced data, and the cluster recovers", async () => {
+    const result = await runSimulation({ seed: 19, nodes: 3, faults: true });
     expect(result.storage["refusedCorrupt"]).toBeGreaterThan(0);
     expect(result.violations).toEqual([]);
   });
