@@ -1,8 +1,9 @@
-import type { RandomSource, TimerHandle } from "@lockstep/consensus";
+import type { RandomSource } from "@lockstep/consensus";
 import type { Envelope, NodeId } from "@lockstep/protocol";
 import { randomInt } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import type { SimCluster } from "./sim-cluster.js";
+import { ScenarioDeadline } from "./scenario-deadline.js";
 
 /** Virtual ms one step may wait for what it is timed against before the scenario gives up. */
 const stepMsMax = 2_500;
@@ -45,7 +46,7 @@ export interface LostDiskAnswerStats {
 export class LostDiskAnswerScenario {
   readonly stats: LostDiskAnswerStats = { started: 0, completed: 0 };
   private step: Step | null = null;
-  private deadline: TimerHandle | null = null;
+  private readonly deadline: ScenarioDeadline;
 
   constructor(
     private readonly context: {
@@ -58,7 +59,9 @@ export class LostDiskAnswerScenario {
       /** Called when a run ends: the fault schedule takes over again. */
       onEnd: () => void;
     },
-  ) {}
+  ) {
+    this.deadline = new ScenarioDeadline(context.clock, () => this.abandon());
+  }
 
   get active(): boolean {
     return this.step !== null;
@@ -121,25 +124,16 @@ export class LostDiskAnswerScenario {
       if (this.step?.name !== "hold") return;
       if (cluster.sendLate(step.follower, step.late)) this.stats.completed++;
     }, randomInt(random, 0, lagMsMax + 1));
-    this.setDeadline(randomInt(random, 100, holdMsMax + 1));
+    this.deadline.set(randomInt(random, 100, holdMsMax + 1));
   }
 
   private enter(step: Step): void {
     this.step = step;
-    if (step.name !== "hold") this.setDeadline(stepMsMax);
-  }
-
-  private setDeadline(delayMs: number): void {
-    if (this.deadline !== null) this.context.clock.clearTimeout(this.deadline);
-    this.deadline = this.context.clock.setTimeout(() => {
-      this.deadline = null;
-      this.abandon();
-    }, delayMs);
+    if (step.name !== "hold") this.deadline.set(stepMsMax);
   }
 
   private finish(): void {
-    if (this.deadline !== null) this.context.clock.clearTimeout(this.deadline);
-    this.deadline = null;
+    this.deadline.clear();
     this.step = null;
     this.context.onEnd();
   }

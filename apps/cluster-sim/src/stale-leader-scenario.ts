@@ -1,7 +1,8 @@
-import type { RandomSource, TimerHandle } from "@lockstep/consensus";
+import type { RandomSource } from "@lockstep/consensus";
 import type { Envelope, NodeId } from "@lockstep/protocol";
 import { randomInt } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
+import { ScenarioDeadline } from "./scenario-deadline.js";
 
 /** Virtual ms one step may wait for the message it is timed against before the scenario gives up. */
 const stepMsMax = 2_500;
@@ -39,7 +40,7 @@ export interface StaleLeaderStats {
 export class StaleLeaderScenario {
   readonly stats: StaleLeaderStats = { started: 0, completed: 0, abandoned: 0 };
   private step: Step | null = null;
-  private deadline: TimerHandle | null = null;
+  private readonly deadline: ScenarioDeadline;
 
   constructor(
     private readonly context: {
@@ -50,7 +51,9 @@ export class StaleLeaderScenario {
       /** Called when a run ends (completed or abandoned): the fault schedule takes over again. */
       onEnd: () => void;
     },
-  ) {}
+  ) {
+    this.deadline = new ScenarioDeadline(context.clock, () => this.abandon());
+  }
 
   get active(): boolean {
     return this.step !== null;
@@ -93,7 +96,7 @@ export class StaleLeaderScenario {
           this.context.network.isolate(from);
           this.stats.completed++;
           this.enter({ name: "hold" });
-          this.setDeadline(randomInt(this.context.random, 100, holdMsMax + 1));
+          this.deadline.set(randomInt(this.context.random, 100, holdMsMax + 1));
         }
         return;
       case "hold":
@@ -117,20 +120,11 @@ export class StaleLeaderScenario {
 
   private enter(step: Step): void {
     this.step = step;
-    if (step.name !== "hold") this.setDeadline(stepMsMax);
-  }
-
-  private setDeadline(delayMs: number): void {
-    if (this.deadline !== null) this.context.clock.clearTimeout(this.deadline);
-    this.deadline = this.context.clock.setTimeout(() => {
-      this.deadline = null;
-      this.abandon();
-    }, delayMs);
+    if (step.name !== "hold") this.deadline.set(stepMsMax);
   }
 
   private finish(): void {
-    if (this.deadline !== null) this.context.clock.clearTimeout(this.deadline);
-    this.deadline = null;
+    this.deadline.clear();
     this.step = null;
     this.context.network.heal();
     this.context.onEnd();
