@@ -85,6 +85,29 @@ describe("a voter that starts with an empty log", () => {
     expect(node.status().recovering).toBe(false);
   });
 
+  it("does not count a report that answers an earlier process's probe (its echoed incarnation is another)", () => {
+    const config = { ...defaultCoreConfig, id: "n2", cluster: "c", members: ["n1", "n2", "n3"], random: seededRandom(3), incarnation: 7 };
+    const node = new RaftCore(config, { hardState: { term: 0, votedFor: null, commitIndex: 0 }, snapshot: null, entries: [] });
+    // n1's answer to the probe of the process before this one, from when its commit index was 2.
+    node.step(report("n1", { term: 1, lastIndex: 5, snapshotIndex: 0, commitIndex: 2, probeIncarnation: 6 }));
+    node.step(report("n3", { term: 1, lastIndex: 5, snapshotIndex: 0, commitIndex: 4, probeIncarnation: 7 }));
+    const entries = [1, 2, 3, 4, 5].map((index) => ({ index, term: 1, command: { kind: "noop" as const } }));
+    // Counted, the old report would have let a commit index of 4 end the recovery; n1 has since
+    // committed 5, which this disk may have held.
+    node.step({ v: 1, cluster: "c", from: "n1", to: "n2", body: { type: "Proposal", term: 1, prevIndex: 0, prevTerm: 0, entries, commitIndex: 4 } });
+    expect(node.status().recovering).toBe(true);
+    expect(node.ready().droppedMessages.map((drop) => `${drop.type}:${drop.reason}`)).toContain("HistoryReport:stale_probe");
+    node.step(report("n1", { term: 1, lastIndex: 5, snapshotIndex: 0, commitIndex: 5, probeIncarnation: 7 }));
+    node.step({ v: 1, cluster: "c", from: "n1", to: "n2", body: { type: "Proposal", term: 1, prevIndex: 0, prevTerm: 0, entries, commitIndex: 5 } });
+    expect(node.status().recovering).toBe(false);
+  });
+
+  it("echoes the probe's incarnation on its report", () => {
+    const node = emptyVoter();
+    node.step({ v: 1, cluster: "c", from: "n1", to: "n2", body: { type: "HistoryProbe", term: 0, incarnation: 9 } });
+    expect(node.ready().messages.map((envelope) => envelope.body)).toContainEqual(expect.objectContaining({ type: "HistoryReport", probeIncarnation: 9 }));
+  });
+
   it("reports its commit index with its log when probed", () => {
     const config = { ...defaultCoreConfig, id: "n2", cluster: "c", members: ["n1", "n2", "n3"], random: seededRandom(3) };
     const entries = [1, 2].map((index) => ({ index, term: 1, command: { kind: "noop" as const } }));

@@ -28,6 +28,7 @@ export type DropReason =
   | "log_term_above_message"
   | "index_beyond_log"
   | "stale_epoch"
+  | "stale_probe"
   | "forward_not_a_client_command"
   | "timeout_now_not_from_leader"
   | "snapshot_invalid"

@@ -1,4 +1,5 @@
 import type {
+  HistoryProbe,
   HistoryReport,
   Acknowledgment,
   Command,
@@ -291,14 +292,16 @@ export class RaftCore {
   private stepRole(from: NodeId, message: ConsensusMessage): void {
     // Neither history message speaks for a leader or a candidate: no term rule applies to them.
     if (message.type === "HistoryProbe") {
-      this.outbox.send(from, {
+      const report: HistoryReport = {
         type: "HistoryReport",
         term: this.term,
         lastIndex: this.log.lastIndex(),
         snapshotIndex: this.log.snapshotIndex,
         commitIndex: this.log.commitIndex,
         configuration: { index: this.configurationIndex, voters: [...this.configuration.voters] },
-      });
+      };
+      if (message.incarnation !== undefined) report.probeIncarnation = message.incarnation;
+      this.outbox.send(from, report);
       return;
     }
     if (message.type === "HistoryReport") {
@@ -1167,11 +1170,19 @@ export class RaftCore {
     this.ticksSinceHistoryProbe++;
     if (this.ticksSinceHistoryProbe < this.config.electionTimeoutTicks) return;
     this.ticksSinceHistoryProbe = 0;
-    for (const voter of this.historyCheck.toProbe) this.outbox.send(voter, { type: "HistoryProbe", term: this.term });
+    const probe: HistoryProbe = { type: "HistoryProbe", term: this.term };
+    if (this.config.incarnation !== undefined) probe.incarnation = this.config.incarnation;
+    for (const voter of this.historyCheck.toProbe) this.outbox.send(voter, probe);
   }
 
   private onHistoryReport(from: NodeId, report: HistoryReport): void {
     if (this.historyCheck === null || !this.recovering) return;
+    // What the voter held when an earlier process of this node probed may predate commits this
+    // process must not end its recovery below (a report without the echo is from an older version).
+    if (report.probeIncarnation !== undefined && this.config.incarnation !== undefined && report.probeIncarnation !== this.config.incarnation) {
+      this.drop(from, report, "stale_probe");
+      return;
+    }
     const outcome = this.historyCheck.record(from, report);
     switch (outcome.kind) {
       case "waiting":

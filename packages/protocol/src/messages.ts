@@ -209,6 +209,8 @@ export type ReadIndexResponse = z.infer<typeof ReadIndexResponseSchema>;
 export const HistoryProbeSchema = z.object({
   type: z.literal("HistoryProbe"),
   term: TermSchema,
+  /** The probing process's incarnation (as on `Acknowledgment`), echoed on the report. */
+  incarnation: IncarnationSchema.optional(),
 });
 export type HistoryProbe = z.infer<typeof HistoryProbeSchema>;
 
@@ -235,6 +237,11 @@ export const HistoryReportSchema = z.object({
   snapshotIndex: IndexSchema,
   commitIndex: IndexSchema.optional(),
   configuration: ReportedConfigurationSchema.optional(),
+  /**
+   * The probe's `incarnation`: a report that answers an earlier process's probe (queued for the
+   * old connection, delivered on the new one) is not counted by the process that probes now.
+   */
+  probeIncarnation: IncarnationSchema.optional(),
 });
 export type HistoryReport = z.infer<typeof HistoryReportSchema>;
 
