@@ -11,14 +11,14 @@ const stepMsMax = 2_500;
 const downMsMax = 200;
 /** Virtual ms the late answer may lag the new disk's first answer, at most. */
 const lagMsMax = 10;
-/** Virtual ms the leader may commit in after the late answer, at most, before its Proposals reach S again. */
+/** Virtual ms the leader may commit in after the late answer, at most, before its Proposals reach the starved followers again. */
 const holdMsMax = 800;
 
 type Step =
-  | { name: "tail" }
-  | { name: "answer"; leader: NodeId; starved: NodeId; firstIndex: number }
-  | { name: "news"; leader: NodeId; starved: NodeId; follower: NodeId; term: number; late: Envelope }
-  | { name: "hold"; leader: NodeId; starved: NodeId };
+  | { name: "tail"; leader: NodeId | null; starved: NodeId[]; firstIndex: number }
+  | { name: "answer"; leader: NodeId; starved: NodeId[]; firstIndex: number }
+  | { name: "news"; leader: NodeId; starved: NodeId[]; follower: NodeId; term: number; late: Envelope }
+  | { name: "hold"; leader: NodeId; starved: NodeId[] };
 
 export interface LostDiskAnswerStats {
   started: number;
@@ -29,17 +29,19 @@ export interface LostDiskAnswerStats {
 /**
  * An Acknowledgment delivered after the disk it speaks for was lost, timed against messages:
  *
- * 1. tail: the moment the leader L of a 3-voter cluster sends entries above its commit index to
- *    a follower S, that Proposal is lost, and so is every later one with entries from L to S
- *    until the run ends (S still answers L's heartbeats, so L keeps its quorum of answers);
- * 2. answer: the moment the other follower F acknowledges those entries, its Acknowledgment is
- *    held back, and F loses power and its disk (`replaceDisk`): the entries are on L alone;
+ * 1. tail: the moments the leader L sends entries above its commit index to the first followers,
+ *    as many as are not needed for a majority with L and one more (1 of 3 voters, 2 of 5), those
+ *    Proposals are lost, and so is every later one with entries from L to these starved followers
+ *    until the run ends (they still answer L's heartbeats, so L keeps its quorum of answers);
+ * 2. answer: the moment one of the other followers, F, acknowledges those entries, its
+ *    Acknowledgment is held back, and F loses power and its disk (`replaceDisk`): the entries are
+ *    on one voter short of a majority;
  * 3. news: F starts on an empty disk; once L has received F's first answer from it, the held
  *    Acknowledgment reaches L (as bytes of F's old connection that L reads after the new one's);
- * 4. hold: for a while L may commit, then the Proposals to S flow again.
+ * 4. hold: for a while L may commit, then the Proposals to the starved followers flow again.
  *
  * With the per-follower epochs the late Acknowledgment is dropped as stale, and L commits the
- * entries only once F or S holds them. With `trust_answers_of_lost_disks` L counts it and commits
+ * entries only once F or a starved follower holds them. With `trust_answers_of_lost_disks` L counts it and commits
  * what only its own disk holds: the commit-quorum check sees that at the commit
  * (`monitor/replaced-disk-views.ts`).
  */
@@ -68,12 +70,10 @@ export class LostDiskAnswerScenario {
   }
 
   start(): void {
-    // Only with three voters does the held-back answer decide a commit: L and F are a majority.
-    if (this.context.cluster.configuration().voters.length !== 3) return;
     // From a whole network: a cut left by an earlier operation could keep F from ever answering.
     this.context.network.heal();
     this.stats.started++;
-    this.enter({ name: "tail" });
+    this.enter({ name: "tail", leader: null, starved: [], firstIndex: 0 });
   }
 
   /** Ends a run now (the safety phase is over). */
@@ -86,29 +86,34 @@ export class LostDiskAnswerScenario {
   observe(from: NodeId, envelope: Envelope): "pass" | "drop" {
     const step = this.step;
     if (step === null) return "pass";
-    if (step.name === "tail") return this.maybeStarve(from, envelope);
     const body = envelope.body;
-    if (from === step.leader && envelope.to === step.starved && body.type === "Proposal" && body.entries.length > 0) return "drop";
+    if (from === step.leader && step.starved.includes(envelope.to) && body.type === "Proposal" && body.entries.length > 0) return "drop";
+    if (step.name === "tail") return this.maybeStarve(step, from, envelope);
     if (step.name === "answer") return this.maybeHold(step, from, envelope);
     if (step.name === "news") this.maybeDeliverLate(step);
     return "pass";
   }
 
-  private maybeStarve(from: NodeId, envelope: Envelope): "pass" | "drop" {
+  private maybeStarve(step: Extract<Step, { name: "tail" }>, from: NodeId, envelope: Envelope): "pass" | "drop" {
     const body = envelope.body;
-    if (body.type !== "Proposal" || body.entries.length === 0) return "pass";
+    if (body.type !== "Proposal" || body.entries.length === 0 || (step.leader !== null && from !== step.leader)) return "pass";
     const leader = this.context.cluster.node(from)?.summary();
     const last = body.entries[body.entries.length - 1];
     if (leader === undefined || leader.role !== "leader" || last === undefined || last.index <= leader.commitIndex) return "pass";
     const voters = this.context.cluster.configuration().voters;
-    if (voters.length !== 3 || !voters.includes(from) || !voters.includes(envelope.to)) return "pass";
-    this.enter({ name: "answer", leader: from, starved: envelope.to, firstIndex: Math.max(leader.commitIndex + 1, body.prevIndex + 1) });
+    if (voters.length < 3 || !voters.includes(from) || !voters.includes(envelope.to)) return "pass";
+    // L and one more make a majority with F's late answer; the rest get no entries.
+    const starvedCount = voters.length - (Math.floor(voters.length / 2) + 1);
+    const starved = [...step.starved, envelope.to];
+    const firstIndex = step.leader === null ? Math.max(leader.commitIndex + 1, body.prevIndex + 1) : step.firstIndex;
+    if (starved.length < starvedCount) this.step = { name: "tail", leader: from, starved, firstIndex };
+    else this.enter({ name: "answer", leader: from, starved, firstIndex });
     return "drop";
   }
 
   private maybeHold(step: Extract<Step, { name: "answer" }>, from: NodeId, envelope: Envelope): "pass" | "drop" {
     const body = envelope.body;
-    if (body.type !== "Acknowledgment" || envelope.to !== step.leader || from === step.starved) return "pass";
+    if (body.type !== "Acknowledgment" || envelope.to !== step.leader || step.starved.includes(from)) return "pass";
     const leader = this.context.cluster.node(step.leader)?.summary();
     if (leader === undefined || leader.role !== "leader" || leader.term !== body.term || body.matchIndex < step.firstIndex || body.matchIndex <= leader.commitIndex) return "pass";
     if (!this.context.replaceDisk(from, randomInt(this.context.random, 1, downMsMax + 1))) return "pass";
