@@ -3,7 +3,7 @@ import type { Envelope, NodeId } from "@lockstep/protocol";
 import { randomInt } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
 import type { SimCluster } from "./sim-cluster.js";
-import { ScenarioDeadline } from "./scenario-deadline.js";
+import { ScenarioSteps } from "./scenario-steps.js";
 
 /** Virtual ms one step may wait for what it is timed against before the scenario gives up. */
 const stepMsMax = 2_500;
@@ -47,8 +47,7 @@ export interface LostDiskAnswerStats {
  */
 export class LostDiskAnswerScenario {
   readonly stats: LostDiskAnswerStats = { started: 0, completed: 0 };
-  private step: Step | null = null;
-  private readonly deadline: ScenarioDeadline;
+  private readonly steps: ScenarioSteps<Step>;
 
   constructor(
     private readonly context: {
@@ -62,29 +61,30 @@ export class LostDiskAnswerScenario {
       onEnd: () => void;
     },
   ) {
-    this.deadline = new ScenarioDeadline(context.clock, () => this.abandon());
+    this.steps = new ScenarioSteps<Step>(context.clock, stepMsMax, () => this.abandon());
   }
 
   get active(): boolean {
-    return this.step !== null;
+    return this.steps.step !== null;
   }
 
   start(): void {
     // From a whole network: a cut left by an earlier operation could keep F from ever answering.
     this.context.network.heal();
     this.stats.started++;
-    this.enter({ name: "tail", leader: null, starved: [], firstIndex: 0 });
+    this.steps.enter({ name: "tail", leader: null, starved: [], firstIndex: 0 });
   }
 
   /** Ends a run now (the safety phase is over). */
   abandon(): void {
-    if (this.step === null) return;
-    this.finish();
+    if (this.steps.step === null) return;
+    this.steps.end();
+    this.context.onEnd();
   }
 
   /** Sees every message before the network; "drop" loses or holds back what the run times itself against. */
   observe(from: NodeId, envelope: Envelope): "pass" | "drop" {
-    const step = this.step;
+    const step = this.steps.step;
     if (step === null) return "pass";
     const body = envelope.body;
     if (from === step.leader && step.starved.includes(envelope.to) && body.type === "Proposal" && body.entries.length > 0) return "drop";
@@ -104,10 +104,10 @@ export class LostDiskAnswerScenario {
     if (voters.length < 3 || !voters.includes(from) || !voters.includes(envelope.to)) return "pass";
     // L and one more make a majority with F's late answer; the rest get no entries.
     const starvedCount = voters.length - (Math.floor(voters.length / 2) + 1);
-    const starved = [...step.starved, envelope.to];
-    const firstIndex = step.leader === null ? Math.max(leader.commitIndex + 1, body.prevIndex + 1) : step.firstIndex;
-    if (starved.length < starvedCount) this.step = { name: "tail", leader: from, starved, firstIndex };
-    else this.enter({ name: "answer", leader: from, starved, firstIndex });
+    if (step.leader === null) step.firstIndex = Math.max(leader.commitIndex + 1, body.prevIndex + 1);
+    step.leader = from;
+    step.starved.push(envelope.to);
+    if (step.starved.length >= starvedCount) this.steps.enter({ name: "answer", leader: from, starved: step.starved, firstIndex: step.firstIndex });
     return "drop";
   }
 
@@ -117,29 +117,18 @@ export class LostDiskAnswerScenario {
     const leader = this.context.cluster.node(step.leader)?.summary();
     if (leader === undefined || leader.role !== "leader" || leader.term !== body.term || body.matchIndex < step.firstIndex || body.matchIndex <= leader.commitIndex) return "pass";
     if (!this.context.replaceDisk(from, randomInt(this.context.random, 1, downMsMax + 1))) return "pass";
-    this.enter({ name: "news", leader: step.leader, starved: step.starved, follower: from, term: body.term, late: envelope });
+    this.steps.enter({ name: "news", leader: step.leader, starved: step.starved, follower: from, term: body.term, late: envelope });
     return "drop";
   }
 
   private maybeDeliverLate(step: Extract<Step, { name: "news" }>): void {
     if (!this.context.cluster.leaderHeardFromCurrentDisk(step.leader, step.term, step.follower)) return;
-    this.enter({ name: "hold", leader: step.leader, starved: step.starved });
+    this.steps.enter({ name: "hold", leader: step.leader, starved: step.starved });
     const { clock, random, cluster } = this.context;
     clock.setTimeout(() => {
-      if (this.step?.name !== "hold") return;
+      if (this.steps.step?.name !== "hold") return;
       if (cluster.sendLate(step.follower, step.late)) this.stats.completed++;
     }, randomInt(random, 0, lagMsMax + 1));
-    this.deadline.set(randomInt(random, 100, holdMsMax + 1));
-  }
-
-  private enter(step: Step): void {
-    this.step = step;
-    if (step.name !== "hold") this.deadline.set(stepMsMax);
-  }
-
-  private finish(): void {
-    this.deadline.clear();
-    this.step = null;
-    this.context.onEnd();
+    this.steps.expireIn(randomInt(random, 100, holdMsMax + 1));
   }
 }

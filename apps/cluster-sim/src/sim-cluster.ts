@@ -604,6 +604,9 @@ export class SimCluster {
 
   /** Tells the disk views which of the sender's disks a leader has now heard from. */
   private noteDelivery(receiver: SimMember, envelope: ConsensusEnvelope): void {
+    // Runs for every message: the cheap tests first (most senders never lost a disk).
+    const type = envelope.body.type;
+    if ((type !== "Acknowledgment" && type !== "Reject") || !this.diskViews.wasReplaced(envelope.from)) return;
     const sender = this.members.get(envelope.from);
     const summary = receiver.node?.summary();
     if (sender === undefined || summary === undefined) return;

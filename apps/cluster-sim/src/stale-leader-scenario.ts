@@ -2,7 +2,7 @@ import type { RandomSource } from "@lockstep/consensus";
 import type { Envelope, NodeId } from "@lockstep/protocol";
 import { randomInt } from "@lockstep/transport-memory";
 import type { MemoryNetwork, VirtualClock } from "@lockstep/transport-memory";
-import { ScenarioDeadline } from "./scenario-deadline.js";
+import { ScenarioSteps } from "./scenario-steps.js";
 
 /** Virtual ms one step may wait for the message it is timed against before the scenario gives up. */
 const stepMsMax = 2_500;
@@ -39,8 +39,7 @@ export interface StaleLeaderStats {
  */
 export class StaleLeaderScenario {
   readonly stats: StaleLeaderStats = { started: 0, completed: 0, abandoned: 0 };
-  private step: Step | null = null;
-  private readonly deadline: ScenarioDeadline;
+  private readonly steps: ScenarioSteps<Step>;
 
   constructor(
     private readonly context: {
@@ -52,29 +51,30 @@ export class StaleLeaderScenario {
       onEnd: () => void;
     },
   ) {
-    this.deadline = new ScenarioDeadline(context.clock, () => this.abandon());
+    this.steps = new ScenarioSteps<Step>(context.clock, stepMsMax, () => this.abandon());
   }
 
   get active(): boolean {
-    return this.step !== null;
+    return this.steps.step !== null;
   }
 
   start(): void {
     this.context.network.heal();
     this.stats.started++;
-    this.enter({ name: "tail" });
+    this.steps.enter({ name: "tail" });
   }
 
   /** Ends a run now (the safety phase is over): heals the network. */
   abandon(): void {
-    if (this.step === null) return;
-    if (this.step.name !== "hold") this.stats.abandoned++;
+    const step = this.steps.step;
+    if (step === null) return;
+    if (step.name !== "hold") this.stats.abandoned++;
     this.finish();
   }
 
   /** Sees every message a node sends; acts on the one the current step waits for. Never drops. */
   observe(from: NodeId, envelope: Envelope, facts: { firstProposalOfTerm: boolean; commitAdvanced: boolean }): void {
-    const step = this.step;
+    const step = this.steps.step;
     if (step === null) return;
     const body = envelope.body;
     const term = "term" in body ? body.term : 0;
@@ -87,7 +87,7 @@ export class StaleLeaderScenario {
           // The rival's no-op reaches nobody: everyone but the rival is reconnected.
           this.context.network.heal();
           this.context.network.isolate(from);
-          this.enter({ name: "return", rival: from, rivalTerm: term });
+          this.steps.enter({ name: "return", rival: from, rivalTerm: term });
         }
         return;
       case "return":
@@ -95,8 +95,8 @@ export class StaleLeaderScenario {
           this.context.network.heal();
           this.context.network.isolate(from);
           this.stats.completed++;
-          this.enter({ name: "hold" });
-          this.deadline.set(randomInt(this.context.random, 100, holdMsMax + 1));
+          this.steps.enter({ name: "hold" });
+          this.steps.expireIn(randomInt(this.context.random, 100, holdMsMax + 1));
         }
         return;
       case "hold":
@@ -115,17 +115,11 @@ export class StaleLeaderScenario {
     while (minority.length < majority - 1 && others.length > 0) minority.push(others.splice(randomInt(random, 0, others.length), 1)[0] as NodeId);
     const rest = ids.filter((id) => !minority.includes(id));
     this.context.network.partition(minority, rest);
-    this.enter({ name: "rival", oldTerm: term, minority });
-  }
-
-  private enter(step: Step): void {
-    this.step = step;
-    if (step.name !== "hold") this.deadline.set(stepMsMax);
+    this.steps.enter({ name: "rival", oldTerm: term, minority });
   }
 
   private finish(): void {
-    this.deadline.clear();
-    this.step = null;
+    this.steps.end();
     this.context.network.heal();
     this.context.onEnd();
   }

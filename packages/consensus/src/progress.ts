@@ -58,10 +58,22 @@ export class Progress {
     return this.recoveringSinceTick !== null;
   }
 
-  /** What the member's latest answer says about its recovery, at the leader's tick `nowTick`. */
-  noteRecovering(recovering: boolean, nowTick: number): void {
+  /**
+   * Records what the member's latest answer (of the current epoch) says of its sender, at the
+   * leader's tick `nowTick`: whether it is recovering, and from which process (`incarnation`,
+   * absent from older senders). Returns true when the answer is news of a possible loss: the first
+   * from another process of the member, or the first to say it is recovering. The member's earlier
+   * answers may then describe a disk it no longer has, so the caller forgets the match with a new
+   * epoch. The incarnation catches what the flag cannot: a disk lost again while the member is
+   * still counted as recovering (simulator seed 187).
+   */
+  noteAnswer(recovering: boolean, incarnation: number | undefined, nowTick: number): boolean {
+    const restarted = incarnation !== undefined && this.incarnation !== null && this.incarnation !== incarnation;
+    if (incarnation !== undefined) this.incarnation = incarnation;
+    const startsRecovering = recovering && this.recoveringSinceTick === null;
     if (!recovering) this.recoveringSinceTick = null;
-    else if (this.recoveringSinceTick === null) this.recoveringSinceTick = nowTick;
+    else if (startsRecovering) this.recoveringSinceTick = nowTick;
+    return restarted || startsRecovering;
   }
 
   becomeProbe(): void {

@@ -1438,21 +1438,9 @@ export class RaftCore {
     }
   }
 
-  /**
-   * Whether this answer (of the current epoch) is the first from another process of the member
-   * (its incarnation changed), or the first to say the member is recovering from a possible
-   * storage loss (its `recovering` flag, after answers without it, or the first in this term).
-   * From then on its earlier answers may describe a disk it no longer has: the caller forgets the
-   * match and issues a new epoch, so that none of them still in flight can raise the match again.
-   * The incarnation catches what the flag cannot: a member whose disk is lost again while the
-   * leader still counts it as recovering (simulator seed 187).
-   */
-  private learnsOfPossibleLoss(progress: Progress, recovering: boolean, incarnation: number | undefined): boolean {
-    const previous = progress.incarnation;
-    if (incarnation !== undefined) progress.incarnation = incarnation;
-    if (this.config.unsafeBreakRule === "trust_answers_of_lost_disks") return false;
-    const restarted = incarnation !== undefined && previous !== null && previous !== incarnation;
-    return restarted || (recovering && progress.recoveringSinceTick === null);
+  /** The test-only broken rule that counts answers a member gave before it lost its disk. */
+  private trustsLostDisks(): boolean {
+    return this.config.unsafeBreakRule === "trust_answers_of_lost_disks";
   }
 
   private onAcknowledgment(from: NodeId, acknowledgment: Acknowledgment): void {
@@ -1462,13 +1450,12 @@ export class RaftCore {
       return;
     }
     const progress = this.progressOf(from);
-    if ((acknowledgment.epoch ?? 0) !== progress.epoch && this.config.unsafeBreakRule !== "trust_answers_of_lost_disks") {
+    if ((acknowledgment.epoch ?? 0) !== progress.epoch && !this.trustsLostDisks()) {
       this.drop(from, acknowledgment, "stale_epoch");
       return;
     }
     progress.recentActive = true;
-    const lossNews = this.learnsOfPossibleLoss(progress, acknowledgment.recovering === true, acknowledgment.incarnation);
-    progress.noteRecovering(acknowledgment.recovering === true, this.ticksElapsed);
+    const lossNews = progress.noteAnswer(acknowledgment.recovering === true, acknowledgment.incarnation, this.ticksElapsed) && !this.trustsLostDisks();
     if (acknowledgment.context !== undefined) this.onReadAcknowledgment(from, acknowledgment.context);
     if (lossNews) {
       // What this member acknowledged before may be gone with its disk: only what it says now,
@@ -1571,8 +1558,7 @@ export class RaftCore {
       this.drop(from, reject, "stale_epoch");
       return;
     }
-    const lossNews = this.learnsOfPossibleLoss(progress, reject.recovering === true, reject.incarnation);
-    progress.noteRecovering(reject.recovering === true, this.ticksElapsed);
+    const lossNews = progress.noteAnswer(reject.recovering === true, reject.incarnation, this.ticksElapsed) && !this.trustsLostDisks();
     // Back up a whole term per round trip using the follower's hint (Raft §5.3, fast backup).
     const nextProbeIndex =
       reject.hintIndex !== undefined && reject.hintTerm !== undefined

@@ -29,11 +29,9 @@ export class ReplacedDiskViews {
   private readonly heard = new Map<string, Map<NodeId, number>>();
   private readonly cached = new Map<string, { version: number; logs: ReadonlyMap<NodeId, DurableLogView> }>();
   private version = 0;
-  private readonly current = new Map<NodeId, DurableLogView>();
 
   add(id: NodeId, disk: DurableLogView): void {
     this.histories.set(id, { disks: [disk], replacedAtIncarnation: [] });
-    this.current.set(id, disk);
     this.version++;
   }
 
@@ -43,8 +41,12 @@ export class ReplacedDiskViews {
     if (history === undefined) return this.add(id, disk);
     history.disks.push(disk);
     history.replacedAtIncarnation.push(deadIncarnation);
-    this.current.set(id, disk);
     this.version++;
+  }
+
+  /** Whether `id` ever had its disk replaced: only then does what a leader heard from it matter. */
+  wasReplaced(id: NodeId): boolean {
+    return (this.histories.get(id)?.disks.length ?? 1) > 1;
   }
 
   /**
