@@ -7,6 +7,11 @@ describe("parseBenchArgs", () => {
     expect(parsed).toMatchObject({ ok: true, args: { mode: "cluster", vsEtcd: false, seconds: 10, warmupSeconds: 2, concurrencies: defaultClusterConcurrencies } });
   });
 
+  it("settles each system for 10 s before the first level and measures one round, unless told otherwise", () => {
+    expect(parseBenchArgs(["--vs", "etcd"])).toMatchObject({ ok: true, args: { settleSeconds: 10, rounds: 1 } });
+    expect(parseBenchArgs(["--vs", "etcd", "--settle", "0", "--rounds", "5"])).toMatchObject({ ok: true, args: { settleSeconds: 0, rounds: 5 } });
+  });
+
   it("takes --vs etcd, and ignores the `--` pnpm may pass through", () => {
     const parsed = parseBenchArgs(["--", "--vs", "etcd", "--seconds", "5"]);
     expect(parsed).toMatchObject({ ok: true, args: { vsEtcd: true, seconds: 5 } });
@@ -35,6 +40,11 @@ describe("parseBenchArgs", () => {
       [["--scaling", "--nodes", "3,0"], /^--nodes: /],
       [["--scaling", "--keys", "1e9"], /^--keys: /],
       [["--frobnicate"], /frobnicate/],
+      [["--rounds", "0"], /^--rounds: /],
+      [["--rounds", "2.5"], /^--rounds: /],
+      [["--rounds", "21"], /^--rounds: /],
+      [["--in-process", "--rounds", "3"], /belongs to the cluster bench/],
+      [["--settle", "soon"], /^--settle: /],
     ];
     for (const [argv, reason] of cases) {
       const parsed = parseBenchArgs(argv);

@@ -5,6 +5,14 @@ export interface BenchArgs {
   vsEtcd: boolean;
   seconds: number;
   warmupSeconds: number;
+  /**
+   * The cluster bench (default mode, --vs etcd): seconds of load each system serves at the first level before anything is
+   * measured, so that a fresh Node.js process is measured with its hot code compiled, as a
+   * long-running node is (etcd gets the same).
+   */
+  settleSeconds: number;
+  /** The cluster bench: how many times each level's rows are measured (alternating order); a row is the median round. */
+  rounds: number;
   concurrencies: number[];
   profile: boolean;
   /** Where results (JSON, markdown, profiles) go, relative to the repository root unless absolute. */
@@ -34,6 +42,10 @@ export const keyCountMax = 10_000_000;
 export const concurrencyMax = 4096;
 /** A phase may last at most this long; the whole run should stay within minutes. */
 export const secondsMax = 600;
+/** `--rounds` at most: each round re-measures every system at every level. */
+export const roundsMax = 20;
+/** `--settle` by default: a fresh node's 1-client figures settle after about 5 s of load on this machine (docs/benchmarks.md). */
+export const defaultSettleSeconds = 10;
 
 export const benchUsage = `pnpm bench [options]
 
@@ -56,6 +68,11 @@ export const benchUsage = `pnpm bench [options]
                    (in-process), written under the results directory, top functions printed
   --seconds N      measured seconds per phase (default 10)
   --warmup N       warm-up seconds before each phase (default 2)
+  --settle N       cluster bench: seconds of load each system serves at the first level before
+                   its first measured phase, so a fresh Node.js process is measured with its
+                   hot code compiled (default ${defaultSettleSeconds}; 0: measure it cold)
+  --rounds N       cluster bench: measure every level N times, alternating the systems' order;
+                   each row is the round with the median writes/s (default 1)
   --clients LIST   comma-separated concurrencies (e.g. 1,16,128,256)
   --out DIR        results directory (default bench-results)
   --chart PATH     SVG chart (default docs/benchmarks-chart.svg; "none" for none)
@@ -79,6 +96,8 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
         profile: { type: "boolean", default: false },
         seconds: { type: "string", default: "10" },
         warmup: { type: "string", default: "2" },
+        settle: { type: "string", default: String(defaultSettleSeconds) },
+        rounds: { type: "string", default: "1" },
         clients: { type: "string" },
         out: { type: "string", default: "bench-results" },
         chart: { type: "string", default: "docs/benchmarks-chart.svg" },
@@ -110,6 +129,11 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > secondsMax) return { ok: false, reason: `--seconds: expected a number in (0, ${secondsMax}], got "${values.seconds}"` };
   const warmupSeconds = Number(values.warmup);
   if (!Number.isFinite(warmupSeconds) || warmupSeconds < 0 || warmupSeconds > secondsMax) return { ok: false, reason: `--warmup: expected a number in [0, ${secondsMax}], got "${values.warmup}"` };
+  const settleSeconds = Number(values.settle);
+  if (!Number.isFinite(settleSeconds) || settleSeconds < 0 || settleSeconds > secondsMax) return { ok: false, reason: `--settle: expected a number in [0, ${secondsMax}], got "${values.settle}"` };
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > roundsMax) return { ok: false, reason: `--rounds: expected an integer in [1, ${roundsMax}], got "${values.rounds}"` };
+  if ((inProcess || scaling || platform) && rounds !== 1) return { ok: false, reason: "--rounds belongs to the cluster bench (the default mode and --vs etcd)" };
   const defaultConcurrencies = inProcess ? defaultInProcessConcurrencies : scaling ? defaultScalingConcurrencies : platform ? defaultPlatformConcurrencies : defaultClusterConcurrencies;
   const concurrencies = values.clients === undefined ? defaultConcurrencies : parseIntegers(values.clients, 1, concurrencyMax);
   if (concurrencies === null) return { ok: false, reason: `--clients: expected comma-separated integers in [1, ${concurrencyMax}], got "${values.clients}"` };
@@ -120,6 +144,8 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
       vsEtcd: values.vs === "etcd",
       seconds,
       warmupSeconds,
+      settleSeconds,
+      rounds,
       concurrencies,
       profile: values.profile,
       outDirectory: values.out,

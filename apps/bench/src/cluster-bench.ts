@@ -9,6 +9,7 @@ import { LockstepLoadClient } from "./lockstep-load-client.js";
 import { RpcJsonClient } from "./rpc-json-client.js";
 import { startLockstepCluster, type RunningCluster } from "./lockstep-cluster.js";
 import { internalsBetween, scrapeMetrics, type LockstepInternals } from "./lockstep-internals.js";
+import { medianRound } from "./median-round.js";
 import { processesCpuMs } from "./process-cpu.js";
 import type { ProgressLine } from "./progress-line.js";
 
@@ -32,6 +33,10 @@ export interface ClusterBenchOptions {
   concurrencies: readonly number[];
   seconds: number;
   warmupSeconds: number;
+  /** Seconds of unmeasured load each system serves at the first level before its first measured phase. */
+  settleSeconds: number;
+  /** Measured rounds per level; the row of a system is its median round (`medianRound`). */
+  rounds: number;
   vsEtcd: boolean;
   /** When set, the lockstep nodes run under `--cpu-prof` and write their profiles here. */
   profileDirectory: string | null;
@@ -41,6 +46,8 @@ export interface ClusterBenchOptions {
 export interface ClusterRun {
   system: SystemName;
   concurrency: number;
+  /** Which measured round of its level this was (0-based). */
+  round: number;
   result: PhaseResult;
   /** CPU of the cluster's three server processes during the phase, summed (null if /proc is unreadable). */
   serverCpuMs: number | null;
@@ -55,7 +62,10 @@ export interface ClusterRun {
 }
 
 export interface ClusterBenchOutcome {
+  /** One row per system and level: the median of its rounds. */
   runs: ClusterRun[];
+  /** Every measured round, in the order they ran (`runs` when there is one round). */
+  rounds: ClusterRun[];
   lockstepLeader: string;
   etcd: { version: string; gatewayPath: string; leader: string } | { missing: string } | null;
   /** The leader's CPU profile, when `--profile` was given. */
@@ -114,14 +124,30 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
         options.progress.done(`etcd ${running.version}: 3 members up (${etcd.path}), leader ${running.leaderName} at ${running.leaderUrl.origin}, gateway ${running.gatewayPath}`);
       }
     }
+    const systems = [...clusters.keys()];
+    const firstLevel = options.concurrencies[0];
+    if (options.settleSeconds > 0 && firstLevel !== undefined) {
+      for (const system of systems) await settle(system, clusters.get(system)!, firstLevel, options);
+    }
     const runs: ClusterRun[] = [];
+    const rounds: ClusterRun[] = [];
     for (const [level, concurrency] of options.concurrencies.entries()) {
-      const systems = [...clusters.keys()];
-      if (level % 2 === 1) systems.reverse();
-      for (const system of systems) runs.push(await measure(system, clusters.get(system)!, concurrency, options));
+      const measured = new Map<SystemName, ClusterRun[]>(systems.map((system) => [system, []]));
+      for (let round = 0; round < options.rounds; round++) {
+        // The order alternates from one level (and round) to the next, so that no system always
+        // runs on a warmer or a busier machine.
+        const order = (level + round) % 2 === 1 ? [...systems].reverse() : systems;
+        for (const system of order) {
+          const run = await measure(system, clusters.get(system)!, concurrency, round, options);
+          measured.get(system)!.push(run);
+          rounds.push(run);
+        }
+      }
+      for (const system of systems) runs.push(medianRound(measured.get(system)!));
     }
     return {
       runs,
+      rounds,
       lockstepLeader: lockstep.leaderName,
       etcd: etcdInfo,
       leaderProfilePath: options.profileDirectory === null ? null : join(options.profileDirectory, `lockstep-${lockstep.leaderName}.cpuprofile`),
@@ -136,14 +162,35 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
 /** What one measured phase needs of the bench's options. */
 export type MeasureOptions = Pick<ClusterBenchOptions, "seconds" | "warmupSeconds" | "progress">;
 
-/** A warm-up and a measured phase of `concurrency` closed-loop clients against one system's leader. */
-export async function measure(system: SystemName, cluster: RunningCluster, concurrency: number, options: MeasureOptions): Promise<ClusterRun> {
+/**
+ * Unmeasured load before the first level: a fresh Node.js process runs its hot paths in the
+ * interpreter until V8 has compiled them, which at 1 client takes a few seconds (docs/benchmarks.md:
+ * p50 2.2 ms in the first 5 s of a fresh cluster, 1.0 ms after); a node in production has long
+ * passed that. Every system gets the same time, etcd included.
+ */
+async function settle(system: SystemName, cluster: RunningCluster, concurrency: number, options: Pick<ClusterBenchOptions, "settleSeconds" | "progress">): Promise<void> {
+  const label = `${system.padEnd(12)} ${String(concurrency).padStart(4)} clients  settle`;
+  await withLoadClients(system, cluster, concurrency, (clients) => runPhase({ clients, durationMs: options.settleSeconds * 1000, onProgress: (progress) => options.progress.update(label, progress) }));
+}
+
+/** `body` with `concurrency` closed-loop clients of `system`; their connections are closed after. */
+async function withLoadClients<T>(system: SystemName, cluster: RunningCluster, concurrency: number, body: (clients: LoadClient[]) => Promise<T>): Promise<T> {
   const http = new HttpJsonClient(cluster.leaderUrl, concurrency, cluster.credentials ?? {});
   const grpc = system === "etcd" ? new EtcdGrpcClient(cluster.leaderUrl) : null;
   const rpc = system === "lockstep-rpc" || system === "lockstep-secure-rpc" ? new RpcJsonClient(cluster.leaderUrl, cluster.credentials ?? {}) : null;
   try {
     const runId = `${system}-c${concurrency}-${Date.now().toString(36)}`;
-    const clients: LoadClient[] = Array.from({ length: concurrency }, (_, index) => loadClient({ system, cluster, http, grpc, rpc, runId, index }));
+    return await body(Array.from({ length: concurrency }, (_, index) => loadClient({ system, cluster, http, grpc, rpc, runId, index })));
+  } finally {
+    http.close();
+    grpc?.close();
+    rpc?.close();
+  }
+}
+
+/** One measured phase (after its warm-up) of `system` at `concurrency`. */
+export async function measure(system: SystemName, cluster: RunningCluster, concurrency: number, round: number, options: MeasureOptions): Promise<ClusterRun> {
+  return withLoadClients(system, cluster, concurrency, async (clients) => {
     const label = `${system.padEnd(12)} ${String(concurrency).padStart(4)} clients`;
     await runPhase({ clients, durationMs: options.warmupSeconds * 1000, onProgress: (progress) => options.progress.update(`${label}  warm-up`, progress) });
     const metricsBefore = isLockstep(system) ? await scrapeMetrics(cluster.leaderUrl, cluster.credentials?.ca) : null;
@@ -159,6 +206,7 @@ export async function measure(system: SystemName, cluster: RunningCluster, concu
     const run: ClusterRun = {
       system,
       concurrency,
+      round,
       result,
       serverCpuMs,
       serverSystemCpuShare: serverCpuMs === null || serverSystemMs === null || serverCpuMs === 0 ? null : (serverSystemMs / serverCpuMs) * 100,
@@ -172,11 +220,7 @@ export async function measure(system: SystemName, cluster: RunningCluster, concu
       `${label}: ${Math.round(result.committedPerSecond)}/s, p50 ${(result.latency.p50Us / 1000).toFixed(2)} ms, p99 ${(result.latency.p99Us / 1000).toFixed(2)} ms, server CPU ${run.serverCpuPercent?.toFixed(0) ?? "?"} %${failures}`,
     );
     return run;
-  } finally {
-    http.close();
-    grpc?.close();
-    rpc?.close();
-  }
+  });
 }
 
 interface LoadClientParts {

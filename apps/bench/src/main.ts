@@ -7,7 +7,7 @@ import { clusterGoals, compare, inProcessGoal } from "./comparison.js";
 import { summarizeCpuProfileFile } from "./cpu-profile-summary.js";
 import { runInProcessBench } from "./in-process-bench.js";
 import { describeMachine, machineInfo, type MachineInfo } from "./machine-info.js";
-import { clusterTable, comparisonTable, goalLines, hotFunctionsTable, inProcessTable, internalsTable } from "./markdown-report.js";
+import { clusterTable, comparisonTable, goalLines, hotFunctionsTable, inProcessTable, internalsTable, roundsTable } from "./markdown-report.js";
 import { ProgressLine } from "./progress-line.js";
 import { throughputAndLatencyChart } from "./bench-chart.js";
 import { platformMarkdown, runPlatformBench } from "./platform-bench.js";
@@ -90,6 +90,8 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
       concurrencies: args.concurrencies,
       seconds: args.seconds,
       warmupSeconds: args.warmupSeconds,
+      settleSeconds: args.settleSeconds,
+      rounds: args.rounds,
       vsEtcd: args.vsEtcd,
       profileDirectory,
       progress,
@@ -104,10 +106,11 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
     const sections = [
       `## Real cluster: 3 processes on loopback, fsync on (${describeMachine(machine)})`,
       "",
-      `lockstep leader ${outcome.lockstepLeader}${etcdLine === "" ? "" : `; ${etcdLine}`}. rows \`lockstep\` send their requests to the leader over keep-alive HTTP/1.1, one socket per client; rows \`lockstep-rpc\` send the same requests as frames on one \`/v1/rpc\` WebSocket to the leader, every client's request multiplexed on it; \`load gen CPU %\` is the generator's own CPU, which competes with the servers on this machine; ${args.warmupSeconds} s warm-up, ${args.seconds} s measured per row.`,
+      `lockstep leader ${outcome.lockstepLeader}${etcdLine === "" ? "" : `; ${etcdLine}`}. rows \`lockstep\` send their requests to the leader over keep-alive HTTP/1.1, one socket per client; rows \`lockstep-rpc\` send the same requests as frames on one \`/v1/rpc\` WebSocket to the leader, every client's request multiplexed on it; \`load gen CPU %\` is the generator's own CPU, which competes with the servers on this machine; ${settleLine(args)}${args.warmupSeconds} s warm-up, ${args.seconds} s measured per row${args.rounds > 1 ? `; each level measured in ${args.rounds} rounds (the systems' order alternating), each row the round with the median writes/s` : ""}.`,
       "",
       clusterTable(outcome.runs),
     ];
+    if (args.rounds > 1) sections.push("", "### Every round (* the round each row above is)", "", roundsTable(outcome.rounds, outcome.runs));
     const costs = securityCosts(outcome.runs, securityPairs[0]);
     const costGoals = securityGoals(costs, "HTTPS + tokens");
     const rpcCosts = securityCosts(outcome.runs, securityPairs[1]);
@@ -167,11 +170,18 @@ async function cluster(args: BenchArgs, machine: MachineInfo, profileDirectory: 
       writeFileSync(chartPath, throughputAndLatencyChart(outcome.runs, `3 nodes on loopback, fsync on; ${machine.cpuModel}, ${machine.cores} cores; ${machine.date.slice(0, 10)}`));
       progress.done(`chart: ${chartPath}`);
     }
-    return { json: { kind: "cluster", machine, args, etcd: outcome.etcd, lockstepLeader: outcome.lockstepLeader, runs: outcome.runs, comparisons, goals, rpcComparisons, rpcGoals, transportComparisons, securityCosts: costs, securityGoals: costGoals, rpcSecurityCosts: rpcCosts, rpcSecurityGoals: rpcCostGoals, leaderProfile: profile === null ? null : { path: outcome.leaderProfilePath, ...profile } }, markdown: `${sections.join("\n")}\n` };
+    return { json: { kind: "cluster", machine, args, etcd: outcome.etcd, lockstepLeader: outcome.lockstepLeader, runs: outcome.runs, rounds: outcome.rounds, comparisons, goals, rpcComparisons, rpcGoals, transportComparisons, securityCosts: costs, securityGoals: costGoals, rpcSecurityCosts: rpcCosts, rpcSecurityGoals: rpcCostGoals, leaderProfile: profile === null ? null : { path: outcome.leaderProfilePath, ...profile } }, markdown: `${sections.join("\n")}\n` };
   } finally {
     if (args.keepData) progress.done(`data and server logs kept in ${workDirectory}`);
     else rmSync(workDirectory, { recursive: true, force: true });
   }
+}
+
+/** What the report says of the settle phase (`--settle`). */
+function settleLine(args: BenchArgs): string {
+  const first = args.concurrencies[0];
+  if (args.settleSeconds <= 0 || first === undefined) return "measured from a cold start (no settle phase); ";
+  return `each system served ${args.settleSeconds} s of unmeasured load at ${first} client${first === 1 ? "" : "s"} after its cluster started, so a fresh Node.js process is measured with its hot code compiled (etcd had the same); `;
 }
 
 async function scaling(args: BenchArgs, machine: MachineInfo, progress: ProgressLine): Promise<Report> {

@@ -22,6 +22,26 @@ export function clusterTable(runs: readonly ClusterRun[]): string {
   return lines.join("\n");
 }
 
+/**
+ * Every measured round (`--rounds`): each system's writes/s and p50 per round at each level, the
+ * row the report keeps (its median round by writes/s) marked with *.
+ */
+export function roundsTable(rounds: readonly ClusterRun[], kept: readonly ClusterRun[]): string {
+  const roundCount = Math.max(0, ...rounds.map((run) => run.round + 1));
+  const header = Array.from({ length: roundCount }, (_, round) => `round ${round + 1}`);
+  const lines = [`| system | clients | ${header.join(" | ")} |`, `|---|---:|${header.map(() => "---:").join("|")}|`];
+  for (const row of kept) {
+    const cells = Array.from({ length: roundCount }, (_, round) => {
+      const run = rounds.find((candidate) => candidate.system === row.system && candidate.concurrency === row.concurrency && candidate.round === round);
+      if (run === undefined) return "";
+      const mark = run === row ? "*" : "";
+      return `${mark}${integer(run.result.committedPerSecond)}/s, p50 ${ms(run.result.latency.p50Us)} ms${mark}`;
+    });
+    lines.push(`| ${row.system} | ${row.concurrency} | ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
 export function comparisonTable(comparisons: readonly Comparison[], ratio = "lockstep ÷ etcd gRPC"): string {
   const lines = [
     `| clients | writes/s ${ratio} | p50 ${ratio} | p99 ${ratio} | server CPU per write ${ratio} |`,

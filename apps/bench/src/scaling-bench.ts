@@ -51,12 +51,12 @@ const fillChunkKeys = 100_000;
 export async function runScalingBench(options: ScalingBenchOptions): Promise<ScalingOutcome> {
   const clients = await withCluster(options, "clients", 3, async (cluster) => {
     const runs: ClusterRun[] = [];
-    for (const concurrency of options.clients) runs.push(await measure("lockstep", cluster, concurrency, options));
+    for (const concurrency of options.clients) runs.push(await measure("lockstep", cluster, concurrency, 0, options));
     return runs;
   });
   const nodes: ScalingOutcome["nodes"] = [];
   for (const size of options.nodes) {
-    nodes.push({ nodes: size, run: await withCluster(options, `nodes-${size}`, size, (cluster) => measure("lockstep", cluster, options.sweepClients, options)) });
+    nodes.push({ nodes: size, run: await withCluster(options, `nodes-${size}`, size, (cluster) => measure("lockstep", cluster, options.sweepClients, 0, options)) });
   }
   const keys = await withCluster(options, "keys", 3, (cluster) => keysSweep(cluster, options));
   return { clients, nodes, keys };
@@ -95,7 +95,7 @@ async function keysSweep(cluster: RunningCluster, options: ScalingBenchOptions):
       }
       const fillSeconds = (performance.now() - startedMs) / 1000;
       options.progress.done(`keys: ${target.toLocaleString("en-US")} in the store (fill took ${fillSeconds.toFixed(0)} s)`);
-      const run = await measure("lockstep", cluster, options.sweepClients, options);
+      const run = await measure("lockstep", cluster, options.sweepClients, 0, options);
       options.progress.done(`keys: ${target.toLocaleString("en-US")}: the leader idle, then with ${dashboardFeeds} dashboards open`);
       const dashboard = await measureDashboardCost(cluster.leaderUrl, leaderPid, dashboardFeeds, dashboardSeconds);
       const followerRss = followerPids.map(residentBytes).filter((value): value is number => value !== null);

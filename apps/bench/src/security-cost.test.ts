@@ -7,6 +7,7 @@ function run(system: SystemName, concurrency: number, perSecond: number, p50Ms: 
   return {
     system,
     concurrency,
+    round: 0,
     result: { concurrency, seconds: 10, committed: perSecond * 10, failed: 0, failuresByCode: {}, committedPerSecond: perSecond, latency, generatorCpuMs: 0 },
     serverCpuMs: null,
     serverSystemCpuShare: null,

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import type { ClusterRun, SystemName } from "./cluster-bench.js";
+import { roundsTable } from "./markdown-report.js";
+import { medianRound } from "./median-round.js";
+
+function run(system: SystemName, round: number, perSecond: number, p50Ms: number): ClusterRun {
+  const latency = { count: 1, p50Us: p50Ms * 1000, p90Us: p50Ms * 1000, p99Us: p50Ms * 2000, maxUs: p50Ms * 3000, meanUs: p50Ms * 1000, droppedSamples: 0 };
+  return {
+    system,
+    concurrency: 1,
+    round,
+    result: { concurrency: 1, seconds: 6, committed: perSecond * 6, failed: 0, failuresByCode: {}, committedPerSecond: perSecond, latency, generatorCpuMs: 0 },
+    serverCpuMs: null,
+    serverSystemCpuShare: null,
+    serverCpuPercent: null,
+    serverCpuUsPerCommit: null,
+    generatorCpuPercent: 0,
+    internals: null,
+  };
+}
+
+describe("roundsTable", () => {
+  it("lists each system's rounds in order and marks the median round its row is", () => {
+    const rounds = [run("etcd", 0, 700, 1.2), run("lockstep-rpc", 0, 800, 1.1), run("lockstep-rpc", 1, 400, 2.3), run("etcd", 1, 750, 1.15), run("lockstep-rpc", 2, 900, 1.0), run("etcd", 2, 300, 3.1)];
+    const kept = (["lockstep-rpc", "etcd"] as const).map((system) => medianRound(rounds.filter((candidate) => candidate.system === system)));
+    const lines = roundsTable(rounds, kept).split("\n");
+    expect(lines[0]).toBe("| system | clients | round 1 | round 2 | round 3 |");
+    expect(lines[2]).toBe("| lockstep-rpc | 1 | *800/s, p50 1.10 ms* | 400/s, p50 2.30 ms | 900/s, p50 1.00 ms |");
+    expect(lines[3]).toBe("| etcd | 1 | *700/s, p50 1.20 ms* | 750/s, p50 1.15 ms | 300/s, p50 3.10 ms |");
+  });
+});
