@@ -2,21 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { ClusterRun, SystemName } from "./cluster-bench.js";
 import { roundsTable } from "./markdown-report.js";
 import { medianRound } from "./median-round.js";
+import { clusterRun } from "./testing/cluster-run.js";
 
 function run(system: SystemName, round: number, perSecond: number, p50Ms: number): ClusterRun {
-  const latency = { count: 1, p50Us: p50Ms * 1000, p90Us: p50Ms * 1000, p99Us: p50Ms * 2000, maxUs: p50Ms * 3000, meanUs: p50Ms * 1000, droppedSamples: 0 };
-  return {
-    system,
-    concurrency: 1,
-    round,
-    result: { concurrency: 1, seconds: 6, committed: perSecond * 6, failed: 0, failuresByCode: {}, committedPerSecond: perSecond, latency, generatorCpuMs: 0 },
-    serverCpuMs: null,
-    serverSystemCpuShare: null,
-    serverCpuPercent: null,
-    serverCpuUsPerCommit: null,
-    generatorCpuPercent: 0,
-    internals: null,
-  };
+  return clusterRun({ system, concurrency: 1, perSecond, p50Ms, round });
 }
 
 describe("roundsTable", () => {

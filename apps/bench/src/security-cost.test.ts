@@ -1,21 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { ClusterRun, SystemName } from "./cluster-bench.js";
 import { securityCosts, securityGoals, securityPairs } from "./security-cost.js";
+import { clusterRun } from "./testing/cluster-run.js";
 
 function run(system: SystemName, concurrency: number, perSecond: number, p50Ms: number, cpuUsPerCommit: number): ClusterRun {
-  const latency = { count: 1, p50Us: p50Ms * 1000, p90Us: p50Ms * 1000, p99Us: p50Ms * 2000, maxUs: p50Ms * 3000, meanUs: p50Ms * 1000, droppedSamples: 0 };
-  return {
-    system,
-    concurrency,
-    round: 0,
-    result: { concurrency, seconds: 10, committed: perSecond * 10, failed: 0, failuresByCode: {}, committedPerSecond: perSecond, latency, generatorCpuMs: 0 },
-    serverCpuMs: null,
-    serverSystemCpuShare: null,
-    serverCpuPercent: null,
-    serverCpuUsPerCommit: cpuUsPerCommit,
-    generatorCpuPercent: 0,
-    internals: null,
-  };
+  return clusterRun({ system, concurrency, perSecond, p50Ms, cpuUsPerCommit });
 }
 
 describe("the cost of the secured client port, against the plain one in the same run", () => {
