@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 
 /** Random bytes in a token's secret: 256 bits, so the unsalted SHA-256 stored for it cannot be searched. */
 const secretBytes = 32;
@@ -12,7 +12,7 @@ export function createTokenSecret(name: string): string {
 
 /** SHA-256 hex of the whole token text: what the replicated table stores. */
 export function hashTokenSecret(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  return hash("sha256", token);
 }
 
 /** The name part of a token, or null when it is not shaped like one. */

@@ -1,5 +1,5 @@
 import type { TokenRecord } from "@lockstep/state-machine";
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash } from "node:crypto";
 import { tokenName } from "./token-secret.js";
 
 /** The part of the replicated table a verifier reads. */
@@ -10,21 +10,19 @@ export interface TokenLookup {
 export type Authentication = { ok: true; token: TokenRecord } | { ok: false; reason: "unauthenticated" | "invalid_token" } | { ok: false; reason: "token_expired"; expiresAtMs: number };
 
 /** Compared against when the name is unknown, so that an unknown name costs what a wrong secret does. */
-const absentDigest = Buffer.alloc(32);
-/**
- * Each record's stored SHA-256 as bytes, decoded once rather than on every request (the record
- * objects are replaced, never mutated, when the table changes, so a stale entry is never read).
- */
-const storedDigests = new WeakMap<TokenRecord, Buffer>();
+const absentDigestHex = "0".repeat(64);
 
-function storedDigest(record: TokenRecord): Buffer {
-  let digest = storedDigests.get(record);
-  if (digest === undefined) {
-    const decoded = Buffer.from(record.hash, "hex");
-    digest = decoded.length === 32 ? decoded : absentDigest;
-    storedDigests.set(record, digest);
-  }
-  return digest;
+/**
+ * Whether two hex digests are equal, in time that depends only on their length (always 64 here):
+ * every character is compared, with no early exit. It compares strings rather than Buffers
+ * because a one-shot hex digest is the cheapest form the leader can get per request (the Buffer
+ * form allocates; `createHash` builds an object per call), and every HTTP request pays it.
+ */
+export function digestsEqual(presented: string, stored: string): boolean {
+  if (presented.length !== stored.length) return false;
+  let difference = 0;
+  for (let index = 0; index < presented.length; index += 1) difference |= presented.charCodeAt(index) ^ stored.charCodeAt(index);
+  return difference === 0;
 }
 
 /**
@@ -38,9 +36,8 @@ export function authenticate(token: string | null, tokens: TokenLookup, nowMs: n
   if (token === null) return { ok: false, reason: "unauthenticated" };
   const name = tokenName(token);
   const record = name === null ? undefined : tokens.get(name);
-  // The presented token's digest as bytes (no hex round trip), compared in constant time.
-  const presented = createHash("sha256").update(token, "utf8").digest();
-  const matches = timingSafeEqual(presented, record === undefined ? absentDigest : storedDigest(record));
+  // The same digest as `hashTokenSecret`, in one call; the stored one is lowercase hex (the command and snapshot schemas check it).
+  const matches = digestsEqual(hash("sha256", token), record === undefined ? absentDigestHex : record.hash);
   if (record === undefined || !matches) return { ok: false, reason: "invalid_token" };
   if (record.expiresAtMs !== undefined && nowMs >= record.expiresAtMs) return { ok: false, reason: "token_expired", expiresAtMs: record.expiresAtMs };
   return { ok: true, token: record };
