@@ -82,6 +82,12 @@ export interface Storage {
  */
 export interface Transport {
   send(envelope: Envelope): void;
+  /**
+   * Optional: hands what `send` queued to the network now rather than at the transport's own
+   * moment (the TCP transport writes once per event-loop turn). The node calls it before its log
+   * write, so that a follower's write and fdatasync overlap the leader's instead of following it.
+   */
+  flush?(): void;
   /** Sets the one handler for inbound consensus messages addressed to this node. */
   onMessage(handler: (envelope: ConsensusEnvelope) => void): void;
   close(): Promise<void>;

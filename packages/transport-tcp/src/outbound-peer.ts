@@ -87,6 +87,14 @@ export class OutboundPeer {
     this.scheduleTurn();
   }
 
+  /**
+   * Writes what is queued now, in one batch, instead of at this turn's end (`turn` still runs and
+   * finds nothing left). A peer not connected keeps its queue for the retry loop, as always.
+   */
+  flushNow(): void {
+    if (this.state.kind === "open" && this.queue.length > 0) this.flush();
+  }
+
   /** Closes the current connection (it is redialed as after any loss), e.g. when a reload no longer trusts its certificate. */
   drop(reason: PeerRefusalReason, detail: string): void {
     if (this.state.kind !== "open" && this.state.kind !== "handshaking") return;

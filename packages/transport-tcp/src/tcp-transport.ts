@@ -130,6 +130,12 @@ export class TcpTransport implements Transport {
     peer.enqueue(type, encoded.value);
   }
 
+  /** Writes every peer's queue now (see `Transport.flush`); a closing transport writes nothing more. */
+  flush(): void {
+    if (this.closing !== undefined) return;
+    for (const peer of this.outbound.values()) peer.flushNow();
+  }
+
   onMessage(handler: (envelope: ConsensusEnvelope) => void): void {
     this.handler = handler;
   }

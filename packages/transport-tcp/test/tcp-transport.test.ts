@@ -40,6 +40,27 @@ describe("TcpTransport over loopback", () => {
     expect(n1.metrics.get("peers_connected")).toBe(2);
   });
 
+  it("writes what send queued at the turn's end, or at once on flush(), in one batch either way", async () => {
+    const [n1, n2] = (await cluster3()) as [TestNode, TestNode, TestNode];
+    const sent = (): number => n1.metrics.get("messages_sent_total", { type: "Proposal", peer: "n2" });
+    n1.transport.send(heartbeat("n1", "n2", 1));
+    n1.transport.send(heartbeat("n1", "n2", 2));
+    // Queued, not yet written: the transport writes once per event-loop turn.
+    expect(sent()).toBe(0);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(sent()).toBe(2);
+    n1.transport.send(heartbeat("n1", "n2", 3));
+    n1.transport.flush();
+    // Written in the same turn: the consensus node flushes before its log write.
+    expect(sent()).toBe(3);
+    // A flush with nothing queued writes nothing, and the turn that follows finds nothing left.
+    n1.transport.flush();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(sent()).toBe(3);
+    await waitFor("n2 received the three heartbeats in order", () => n2.received.filter((envelope) => envelope.from === "n1").length === 3);
+    expect(n2.received.filter((envelope) => envelope.from === "n1").map((envelope) => envelope.body.term)).toEqual([1, 2, 3]);
+  });
+
   it("reconnects after a peer restarts on the same port, and delivery resumes", async () => {
     const [n1, n2] = await startCluster(["n1", "n2"]);
     running.push(n1!, n2!);
