@@ -51,7 +51,8 @@ export interface DroppedMessages {
  *    overlaps the leader's own write.
  * 2. `committedEntries`: apply to the state machine in order. Every one of them is already durable
  *    on this node (written by an earlier Ready, or read back at start), so they may be applied
- *    before or while step 3 runs. Entries of this Ready's own `entries` that are already committed
+ *    before, while or after step 3 runs (the driver: a leader before, to answer its clients
+ *    sooner; a follower after step 4, so that applying does not delay its Acknowledgment). Entries of this Ready's own `entries` that are already committed
  *    come in the next Ready, after they are durable. A Ready with a `snapshot` has none.
  * 3. When `mustSync`: durably write `snapshot` (if present, replacing the whole log), then
  *    `hardState` (if present) and `entries` in one write. When `mustSync` is false there is

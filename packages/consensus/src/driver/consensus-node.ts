@@ -630,14 +630,19 @@ export class ConsensusNode {
     // Out before the log write below: a follower's write then runs while ours does (at 1 client
     // the follower's round trip, not our fdatasync, is what the commit waits for).
     if (ready.messages.length > 0) this.options.transport.flush?.();
-    // Already durable here (the core hands out nothing else): applied while this Ready's write runs.
-    this.applyEntries(ready.committedEntries);
+    // Committed entries are already durable here (the core hands out nothing else), so when they
+    // are applied is this node's choice. A leader applies first: its applied entries answer the
+    // clients waiting on them. A follower writes first and applies after its Acknowledgments have
+    // left: applying is then off the path of the leader's commit.
+    const applyFirst = this.soft.role === "leader";
+    if (applyFirst) this.applyEntries(ready.committedEntries);
     if (ready.mustSync) await this.persist(ready);
     if (this.stopped) return;
     if (!ackBeforePersist && ready.messagesAfterPersist.length > 0) {
       for (const message of ready.messagesAfterPersist) this.options.transport.send(message);
       this.options.transport.flush?.();
     }
+    if (!applyFirst) this.applyEntries(ready.committedEntries);
     if (ready.snapshot !== null) this.restoreSnapshot(ready.snapshot.data, ready.snapshot.meta.index, ready.snapshot.meta.term, ready.snapshot.meta.members);
     for (const readState of ready.readStates) this.pendingReads.confirm(readState.context, readState.index);
     for (const failure of ready.readFailures) this.pendingReads.fail(failure.context, failure.reason === "timeout" ? "timeout" : "no_quorum");

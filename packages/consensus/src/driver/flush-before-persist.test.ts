@@ -98,4 +98,23 @@ describe("messages leave before the log write they do not wait for", () => {
     expect(trace[acknowledged + 1]).toBe("flush");
     node.halt();
   });
+
+  it("a follower applies newly committed entries after its write and Acknowledgment, not before them", async () => {
+    const trace: Trace = [];
+    const clock = new ManualClock();
+    const storage = new TracingStorage(trace);
+    storage.hardState = { term: 1, votedFor: "n1", commitIndex: 1 };
+    storage.entries = [{ index: 1, term: 1, command: { kind: "noop" } }];
+    const transport = new TracingTransport(trace);
+    const node = await startDriver({ clock, transport, storage, seed: 13, onApplied: (event) => trace.push(`apply ${event.index}`) });
+    const write = (index: number, key: string) => ({ index, term: 1, command: { kind: "transition" as const, key, to: "Running" } });
+    transport.deliver("n1", "n2", { type: "Proposal", term: 1, prevIndex: 1, prevTerm: 1, entries: [write(2, "web-1")], commitIndex: 1 });
+    await settle();
+    trace.length = 0;
+    // Entry 3 to store, and the news that entry 2 (durable here already) is committed.
+    transport.deliver("n1", "n2", { type: "Proposal", term: 1, prevIndex: 2, prevTerm: 1, entries: [write(3, "web-2")], commitIndex: 2 });
+    await settle();
+    expect(trace).toEqual(["persist 1", "send Acknowledgment n1", "flush", "apply 2"]);
+    node.halt();
+  });
 });
