@@ -1,4 +1,5 @@
-import type { Envelope, StorageWrite } from "../index.js";
+import type { Envelope } from "@lockstep/protocol";
+import type { StorageWrite } from "../interfaces.js";
 import { describe, expect, it } from "vitest";
 import { ArrayStorage, CapturingTransport, ManualClock, settle, startDriver } from "../testing/driver-harness.js";
 
