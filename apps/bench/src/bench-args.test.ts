@@ -72,3 +72,16 @@ describe("parseBenchArgs --platform", () => {
     }
   });
 });
+
+describe("parseBenchArgs --timeline", () => {
+  it("runs one client and refuses another mode, a client count or rounds", () => {
+    const parsed = parseBenchArgs(["--timeline", "--seconds", "5"]);
+    expect(parsed).toMatchObject({ ok: true, args: { mode: "timeline", concurrencies: [1], seconds: 5 } });
+    for (const argv of [["--timeline", "--scaling"], ["--timeline", "--in-process"], ["--timeline", "--platform"], ["--timeline", "--vs", "etcd"], ["--timeline", "--clients", "1"]]) {
+      const refused = parseBenchArgs(argv);
+      expect(refused.ok).toBe(false);
+      expect(refused.ok ? "" : refused.reason).toContain("--timeline");
+    }
+    expect(parseBenchArgs(["--timeline", "--rounds", "3"])).toMatchObject({ ok: false, reason: expect.stringContaining("--rounds") as unknown });
+  });
+});

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 export interface BenchArgs {
-  mode: "cluster" | "in-process" | "scaling" | "platform";
+  mode: "cluster" | "in-process" | "scaling" | "platform" | "timeline";
   vsEtcd: boolean;
   seconds: number;
   warmupSeconds: number;
@@ -62,6 +62,9 @@ export const benchUsage = `pnpm bench [options]
   --platform       what this machine charges for the steps of a commit, without lockstep: a
                    loopback TCP round trip between two processes, an fdatasync of a small append,
                    and bare Node HTTP against HTTPS at --clients keep-alive clients (default 128)
+  --timeline       one commit hop by hop: 1 client on /v1/rpc against 3 nodes whose every
+                   process records its socket writes and reads, log writes and fdatasyncs; the
+                   median time of each step from the request (the hooks slow each step a little)
   --nodes LIST     cluster sizes of the --scaling sweep
   --keys LIST      key counts of the --scaling sweep
   --profile        CPU profiles: of the leader process (cluster) or of each measured phase
@@ -91,6 +94,7 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
         "in-process": { type: "boolean", default: false },
         scaling: { type: "boolean", default: false },
         platform: { type: "boolean", default: false },
+        timeline: { type: "boolean", default: false },
         nodes: { type: "string" },
         keys: { type: "string" },
         profile: { type: "boolean", default: false },
@@ -120,6 +124,9 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
   const platform = values.platform;
   if (platform && (inProcess || scaling || values.vs !== undefined)) return { ok: false, reason: "--platform measures the machine alone; it cannot be combined with --in-process, --scaling or --vs" };
   if (platform && values.clients !== undefined && values.clients.includes(",")) return { ok: false, reason: "--platform takes one --clients value (the keep-alive clients of its HTTP phases)" };
+  const timeline = values.timeline;
+  if (timeline && (inProcess || scaling || platform || values.vs !== undefined)) return { ok: false, reason: "--timeline runs one lockstep cluster alone; it cannot be combined with --in-process, --scaling, --platform or --vs" };
+  if (timeline && values.clients !== undefined) return { ok: false, reason: "--timeline runs one client (a request's steps are told apart only when one is in flight)" };
   if (!scaling && (values.nodes !== undefined || values.keys !== undefined)) return { ok: false, reason: "--nodes and --keys belong to --scaling" };
   const nodeCounts = values.nodes === undefined ? defaultScalingNodeCounts : parseIntegers(values.nodes, 1, nodeCountMax);
   if (nodeCounts === null) return { ok: false, reason: `--nodes: expected comma-separated integers in [1, ${nodeCountMax}], got "${values.nodes}"` };
@@ -133,14 +140,14 @@ export function parseBenchArgs(argv: readonly string[]): { ok: true; args: Bench
   if (!Number.isFinite(settleSeconds) || settleSeconds < 0 || settleSeconds > secondsMax) return { ok: false, reason: `--settle: expected a number in [0, ${secondsMax}], got "${values.settle}"` };
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > roundsMax) return { ok: false, reason: `--rounds: expected an integer in [1, ${roundsMax}], got "${values.rounds}"` };
-  if ((inProcess || scaling || platform) && rounds !== 1) return { ok: false, reason: "--rounds belongs to the cluster bench (the default mode and --vs etcd)" };
-  const defaultConcurrencies = inProcess ? defaultInProcessConcurrencies : scaling ? defaultScalingConcurrencies : platform ? defaultPlatformConcurrencies : defaultClusterConcurrencies;
+  if ((inProcess || scaling || platform || timeline) && rounds !== 1) return { ok: false, reason: "--rounds belongs to the cluster bench (the default mode and --vs etcd)" };
+  const defaultConcurrencies = timeline ? [1] : inProcess ? defaultInProcessConcurrencies : scaling ? defaultScalingConcurrencies : platform ? defaultPlatformConcurrencies : defaultClusterConcurrencies;
   const concurrencies = values.clients === undefined ? defaultConcurrencies : parseIntegers(values.clients, 1, concurrencyMax);
   if (concurrencies === null) return { ok: false, reason: `--clients: expected comma-separated integers in [1, ${concurrencyMax}], got "${values.clients}"` };
   return {
     ok: true,
     args: {
-      mode: inProcess ? "in-process" : scaling ? "scaling" : platform ? "platform" : "cluster",
+      mode: inProcess ? "in-process" : scaling ? "scaling" : platform ? "platform" : timeline ? "timeline" : "cluster",
       vsEtcd: values.vs === "etcd",
       seconds,
       warmupSeconds,

@@ -12,6 +12,8 @@ import { ProgressLine } from "./progress-line.js";
 import { throughputAndLatencyChart } from "./bench-chart.js";
 import { platformMarkdown, runPlatformBench } from "./platform-bench.js";
 import { runScalingBench } from "./scaling-bench.js";
+import { timelineMarkdown } from "./commit-timeline.js";
+import { runTimelineBench } from "./timeline-bench.js";
 import { scalingCharts, scalingTables } from "./scaling-report.js";
 import { securityCosts, securityCostTable, securityGoals, securityPairs } from "./security-cost.js";
 
@@ -45,7 +47,9 @@ async function main(argv: readonly string[]): Promise<number> {
         ? await scaling(args, machine, progress)
         : args.mode === "platform"
           ? await platform(args, machine, progress)
-          : await cluster(args, machine, profileDirectory, progress);
+          : args.mode === "timeline"
+            ? await timeline(args, machine, progress)
+            : await cluster(args, machine, profileDirectory, progress);
   const base = join(outDirectory, `${args.mode}${args.vsEtcd ? "-vs-etcd" : ""}-${stamp}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(report.json, null, 2)}\n`);
   writeFileSync(`${base}.md`, report.markdown);
@@ -57,6 +61,26 @@ async function platform(args: BenchArgs, machine: MachineInfo, progress: Progres
   const clients = args.concurrencies[0] ?? 128;
   const figures = await runPlatformBench({ workDirectory: benchDataParent(args), seconds: args.seconds, warmupSeconds: args.warmupSeconds, httpClients: clients, progress });
   return { json: { machine, figures }, markdown: `## The machine's floor, without lockstep (${describeMachine(machine)})\n\n${platformMarkdown(figures, clients)}` };
+}
+
+/** `pnpm bench --timeline`: one commit, hop by hop (timeline-bench.ts). The warm-up includes `--settle`, so the path is compiled. */
+async function timeline(args: BenchArgs, machine: MachineInfo, progress: ProgressLine): Promise<Report> {
+  const workDirectory = mkdtempSync(join(benchDataParent(args), "timeline-run-"));
+  try {
+    const run = await runTimelineBench({ repositoryRoot, workDirectory, seconds: args.seconds, warmupSeconds: args.settleSeconds + args.warmupSeconds, progress });
+    const soundness = run.droppedEvents + run.unreadableLines === 0 ? "" : `\n**Incomplete:** ${run.droppedEvents} events dropped past a process's bound, ${run.unreadableLines} unreadable lines.\n`;
+    const markdown = [
+      `## One commit, hop by hop (${describeMachine(machine)})`,
+      "",
+      `1 client on \`/v1/rpc\`, 3 nodes (leader ${run.leaderName}), fsync always, ${args.seconds} s measured after ${args.settleSeconds + args.warmupSeconds} s of warm-up: ${Math.round(run.phase.committedPerSecond)} committed/s, p50 ${run.phase.latency.p50Us.toFixed(0)} µs with the hooks' cost. Each row is the median over requests of when that step happened, from the client's write; a step's µs is the difference of two medians.`,
+      "",
+      timelineMarkdown(run.analysis),
+      soundness,
+    ].join("\n");
+    return { json: { machine, leader: run.leaderName, phase: run.phase, analysis: run.analysis, droppedEvents: run.droppedEvents, unreadableLines: run.unreadableLines }, markdown };
+  } finally {
+    if (!args.keepData) rmSync(workDirectory, { recursive: true, force: true });
+  }
 }
 
 interface Report {
