@@ -31,6 +31,13 @@ export class Progress {
   /** The commit index last sent to this member, so that a `Commit` is sent only when it says something new. */
   commitSent = 0;
   /**
+   * The last index this leader appended for a `Forward` of this member: the member's clients wait
+   * until it knows that index is committed, so the commit is sent at once (`notifyWaitingMember`)
+   * instead of with the next Proposal or heartbeat. (A read needs nothing of the kind: the
+   * heartbeat round that confirms it carries the commit index.)
+   */
+  awaitedIndex = 0;
+  /**
    * Set to a new value, unique in the leader's term, each time this leader forgets a match the
    * member acknowledged (`forgetMatch`): sent on every Proposal and SnapshotChunk, echoed on the
    * member's answers. Only answers of the current epoch count, so an Acknowledgment sent before

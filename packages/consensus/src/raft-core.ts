@@ -1369,7 +1369,9 @@ export class RaftCore {
       this.logger.debug({ from, commands: forward.commands.length, reason: ignored }, "forward dropped");
       return;
     }
-    this.appendCommands(forward.commands);
+    const last = this.appendCommands(forward.commands);
+    const progress = this.progressOf(from);
+    progress.awaitedIndex = Math.max(progress.awaitedIndex, last.index);
   }
 
   /** Sends as many Proposals to `peer` as its progress state allows (bounded by the inflight window). */
@@ -1479,7 +1481,7 @@ export class RaftCore {
         break;
     }
     if (updated && this.maybeCommit()) this.replicateCommit();
-    else this.sendAppend(from);
+    else if (!this.sendAppend(from)) this.notifyWaitingMember(from);
     if (from === this.leadTransferee && progress.matchIndex === this.log.lastIndex()) this.sendTimeoutNow(from);
     if (this.leaving !== null) this.onLeavingAcknowledgment(from, acknowledgment);
     if (this.announcing !== null) this.onAnnouncementAcknowledgment(from, acknowledgment);
@@ -1658,7 +1660,18 @@ export class RaftCore {
    * that was half of all messages (issue 13).
    */
   private replicateCommit(): void {
-    for (const peer of this.peers) this.sendAppend(peer);
+    for (const peer of this.peers) if (!this.sendAppend(peer)) this.notifyWaitingMember(peer);
+  }
+
+  /**
+   * A member that forwarded entries answers its clients only once it knows
+   * the index committed, and with nothing more to replicate its next Proposal could be a heartbeat
+   * away (a tick of waiting for every forwarded request). It gets a `Commit` as soon as the commit
+   * index passes what it waits for and what it is known to hold.
+   */
+  private notifyWaitingMember(peer: NodeId): void {
+    const progress = this.progressOf(peer);
+    if (progress.awaitedIndex > progress.commitSent) this.sendCommit(peer);
   }
 
   /** Sends `peer` its next entries if it may take them; returns whether anything was sent. */
@@ -1674,7 +1687,11 @@ export class RaftCore {
 
   /** Sends `peer` its next entries if it may take them, else a `Commit` if it lags our commit index. */
   private sendAppendOrCommit(peer: NodeId): void {
-    if (this.sendAppend(peer)) return;
+    if (!this.sendAppend(peer)) this.sendCommit(peer);
+  }
+
+  /** Sends `peer` a `Commit` if it lags our commit index in what it is known to hold. */
+  private sendCommit(peer: NodeId): void {
     const progress = this.progressOf(peer);
     // At most what the follower is known to hold: a Commit must never cover a divergent entry.
     const commitIndex = Math.min(this.log.commitIndex, progress.matchIndex);
