@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ClusterRun, SystemName } from "./cluster-bench.js";
-import { roundsTable } from "./markdown-report.js";
+import { clusterTable, forwardedNote, roundsTable } from "./markdown-report.js";
 import { medianRound } from "./median-round.js";
 import { clusterRun } from "./testing/cluster-run.js";
 
@@ -16,5 +16,18 @@ describe("roundsTable", () => {
     expect(lines[0]).toBe("| system | clients | round 1 | round 2 | round 3 |");
     expect(lines[2]).toBe("| lockstep-rpc | 1 | *800/s, p50 1.10 ms* | 400/s, p50 2.30 ms | 900/s, p50 1.00 ms |");
     expect(lines[3]).toBe("| etcd | 1 | *700/s, p50 1.20 ms* | 750/s, p50 1.15 ms | 300/s, p50 3.10 ms |");
+  });
+});
+
+describe("a row measured while another node led", () => {
+  it("is marked in the tables, with a note, when the node the load went to forwarded requests", () => {
+    const led = run("lockstep-rpc", 0, 18_000, 11);
+    const forwarded: ClusterRun = { ...run("lockstep-rpc", 1, 5_000, 50), internals: { stageMeanMs: {}, fsyncsPerSecond: 20, fsyncMeanMs: 1.3, commitsPerFsync: 254, messagesPerCommit: { Forward: 0.004, Acknowledgment: 0.008 } } };
+    const table = clusterTable([led, forwarded]);
+    expect(table).toContain("| lockstep-rpc † | 1 | 5,000 |");
+    expect(table).toContain("| lockstep-rpc | 1 | 18,000 |");
+    expect(table.endsWith(forwardedNote)).toBe(true);
+    expect(clusterTable([led])).not.toContain("†");
+    expect(roundsTable([led, forwarded], [led])).toContain("5,000/s, p50 50.00 ms †");
   });
 });

@@ -15,12 +15,25 @@ export function clusterTable(runs: readonly ClusterRun[]): string {
   for (const run of runs) {
     const latency = run.result.latency;
     lines.push(
-      `| ${run.system} | ${run.concurrency} | ${integer(run.result.committedPerSecond)} | ${ms(latency.p50Us)} | ${ms(latency.p90Us)} | ${ms(latency.p99Us)} | ${ms(latency.maxUs)} | ` +
+      `| ${run.system}${forwardedMark(run)} | ${run.concurrency} | ${integer(run.result.committedPerSecond)} | ${ms(latency.p50Us)} | ${ms(latency.p90Us)} | ${ms(latency.p99Us)} | ${ms(latency.maxUs)} | ` +
         `${run.result.failed} | ${fixed(run.serverCpuPercent, 0)} | ${fixed(run.serverSystemCpuShare, 0)} | ${fixed(run.serverCpuUsPerCommit, 0)} | ${fixed(run.generatorCpuPercent, 0)} |`,
     );
   }
+  if (runs.some((run) => forwardedMark(run) !== "")) lines.push("", forwardedNote);
   return lines.join("\n");
 }
+
+/**
+ * The generator sends every request to the node that led when the cluster started. A row in
+ * which that node forwarded requests (its `Forward` messages, in the internals) was measured while
+ * another node led: it measured a follower's path, and the report says so rather than pass it off
+ * as the leader's.
+ */
+export function forwardedMark(run: ClusterRun): string {
+  return (run.internals?.messagesPerCommit["Forward"] ?? 0) > 0 ? " †" : "";
+}
+
+export const forwardedNote = "† leadership moved during this row: the node the load went to forwarded requests to another leader, so the row measures a follower's path.";
 
 /**
  * Every measured round (`--rounds`): each system's writes/s and p50 per round at each level, the
@@ -35,7 +48,7 @@ export function roundsTable(rounds: readonly ClusterRun[], kept: readonly Cluste
       const run = rounds.find((candidate) => candidate.system === row.system && candidate.concurrency === row.concurrency && candidate.round === round);
       if (run === undefined) return "";
       const mark = run === row ? "*" : "";
-      return `${mark}${integer(run.result.committedPerSecond)}/s, p50 ${ms(run.result.latency.p50Us)} ms${mark}`;
+      return `${mark}${integer(run.result.committedPerSecond)}/s, p50 ${ms(run.result.latency.p50Us)} ms${mark}${forwardedMark(run)}`;
     });
     lines.push(`| ${row.system} | ${row.concurrency} | ${cells.join(" | ")} |`);
   }
