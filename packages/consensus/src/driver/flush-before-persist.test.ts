@@ -32,6 +32,21 @@ class TracingStorage extends ArrayStorage {
   }
 }
 
+/** n2 as a follower of n1 in term 1, its no-op committed, every call it makes traced (and every entry it applies, if asked). */
+async function tracedFollower(seed: number, traceApplies = false): Promise<{ trace: Trace; transport: TracingTransport; node: Awaited<ReturnType<typeof startDriver>> }> {
+  const trace: Trace = [];
+  const storage = new TracingStorage(trace);
+  storage.hardState = { term: 1, votedFor: "n1", commitIndex: 1 };
+  storage.entries = [{ index: 1, term: 1, command: { kind: "noop" } }];
+  const transport = new TracingTransport(trace);
+  const onApplied = (event: { index: number }): void => void trace.push(`apply ${event.index}`);
+  const node = await startDriver({ clock: new ManualClock(), transport, storage, seed, ...(traceApplies ? { onApplied } : {}) });
+  return { trace, transport, node };
+}
+
+/** A transition of `key` at `index` in term 1. */
+const write = (index: number, key: string) => ({ index, term: 1, command: { kind: "transition" as const, key, to: "Running" } });
+
 /** Plays n1 and n3 granting every vote n2 asks for, until n2 leads. */
 async function electN2(clock: ManualClock, transport: CapturingTransport, node: { summary(): { role: string } }): Promise<void> {
   let answered = 0;
@@ -74,22 +89,9 @@ describe("messages leave before the log write they do not wait for", () => {
   });
 
   it("a follower flushes its Acknowledgment as soon as the entries are durable, not at the end of the turn", async () => {
-    const trace: Trace = [];
-    const clock = new ManualClock();
-    const storage = new TracingStorage(trace);
-    storage.hardState = { term: 1, votedFor: "n1", commitIndex: 1 };
-    storage.entries = [{ index: 1, term: 1, command: { kind: "noop" } }];
-    const transport = new TracingTransport(trace);
-    const node = await startDriver({ clock, transport, storage, seed: 12 });
+    const { trace, transport, node } = await tracedFollower(12);
     trace.length = 0;
-    transport.deliver("n1", "n2", {
-      type: "Proposal",
-      term: 1,
-      prevIndex: 1,
-      prevTerm: 1,
-      entries: [{ index: 2, term: 1, command: { kind: "transition", key: "web-1", to: "Running" } }],
-      commitIndex: 1,
-    });
+    transport.deliver("n1", "n2", { type: "Proposal", term: 1, prevIndex: 1, prevTerm: 1, entries: [write(2, "web-1")], commitIndex: 1 });
     await settle();
     const persisted = trace.indexOf("persist 1");
     const acknowledged = trace.indexOf("send Acknowledgment n1");
@@ -101,14 +103,7 @@ describe("messages leave before the log write they do not wait for", () => {
   });
 
   it("a follower applies newly committed entries after its write and Acknowledgment, not before them", async () => {
-    const trace: Trace = [];
-    const clock = new ManualClock();
-    const storage = new TracingStorage(trace);
-    storage.hardState = { term: 1, votedFor: "n1", commitIndex: 1 };
-    storage.entries = [{ index: 1, term: 1, command: { kind: "noop" } }];
-    const transport = new TracingTransport(trace);
-    const node = await startDriver({ clock, transport, storage, seed: 13, onApplied: (event) => trace.push(`apply ${event.index}`) });
-    const write = (index: number, key: string) => ({ index, term: 1, command: { kind: "transition" as const, key, to: "Running" } });
+    const { trace, transport, node } = await tracedFollower(13, true);
     transport.deliver("n1", "n2", { type: "Proposal", term: 1, prevIndex: 1, prevTerm: 1, entries: [write(2, "web-1")], commitIndex: 1 });
     await settle();
     trace.length = 0;
