@@ -55,7 +55,8 @@ export function encodeSnapshot(content: SnapshotContent): Uint8Array {
  * The same bytes as `encodeSnapshot`, written in pieces: `start` writes the fields before
  * `machines`, `appendMachines` one run of consecutive `[key, state, revision]` entries at a time
  * (each piece is encoded and checksummed as it comes, so a store of a million keys never needs
- * one long step), `finish` the fields after them and the checksummed frame.
+ * one long step), `appendSessions` the sessions likewise, `finish` the fields after them and the
+ * checksummed frame.
  */
 export class SnapshotWriter {
   private readonly encoder = new TextEncoder();
@@ -63,6 +64,8 @@ export class SnapshotWriter {
   private crc = 0;
   private bodyBytes = 0;
   private machinesWritten = 0;
+  private sessionsOpened = false;
+  private sessionsWritten = 0;
 
   constructor(rest: Pick<SnapshotContent, "definitionHash" | "appliedIndex" | "limits" | "members">) {
     const { definitionHash, appliedIndex, limits, members } = rest;
@@ -77,7 +80,21 @@ export class SnapshotWriter {
     this.machinesWritten += run.length;
   }
 
-  finish(after: Omit<SnapshotContent, "definitionHash" | "appliedIndex" | "limits" | "members" | "machines">): Uint8Array {
+  /** One run of sessions, after every machine: in runs too, since each carries its remembered answers. */
+  appendSessions(run: readonly SessionSnapshot[]): void {
+    if (!this.sessionsOpened) {
+      this.write('],"sessions":[');
+      this.sessionsOpened = true;
+    }
+    if (run.length === 0) return;
+    const json = JSON.stringify(run).slice(1, -1);
+    this.write(this.sessionsWritten === 0 ? json : `,${json}`);
+    this.sessionsWritten += run.length;
+  }
+
+  finish(after: Omit<SnapshotContent, "definitionHash" | "appliedIndex" | "limits" | "members" | "machines" | "sessions">): Uint8Array {
+    // The fields after `sessions`, in the order `encodeSnapshot` writes them (`joinTokens` is always there).
+    this.appendSessions([]);
     this.write(`],${JSON.stringify(after).slice(1)}`);
     const before = this.encoder.encode(`${prefixBefore}${this.crc.toString(16).padStart(checksumChars, "0")}${prefixAfter}`);
     const bytes = new Uint8Array(before.length + this.bodyBytes + 1);

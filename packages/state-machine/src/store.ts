@@ -15,9 +15,9 @@ import { allowedTargets, parseDefinition, type Definition } from "./definition.j
 import { definitionHash } from "./definition-hash.js";
 import { JoinTokenTable, type JoinTokenRecord } from "./join-token-table.js";
 import { AnswerWindow } from "./answer-window.js";
-import { answerFingerprint, SessionTable, type SessionExpirations } from "./session-table.js";
+import { answerFingerprint, SessionTable, type ClientSessionRecord, type SessionExpirations } from "./session-table.js";
 import { TokenTable } from "./token-table.js";
-import { decodeSnapshot, encodeSnapshot, SnapshotWriter, type RestoreFailure, type SnapshotContent } from "./snapshot.js";
+import { decodeSnapshot, encodeSnapshot, SnapshotWriter, type RestoreFailure, type SessionSnapshot, type SnapshotContent } from "./snapshot.js";
 import { defaultStoreLimits, keyBytes, storeLimitsProblem, utf8Length, type StoreLimits } from "./store-limits.js";
 
 /** The session defaults under their first names (also in `defaultStoreLimits`). */
@@ -395,7 +395,7 @@ export class Store {
     assert(Number.isSafeInteger(keysPerStep) && keysPerStep >= 1, `keysPerStep must be a positive integer, got ${keysPerStep}`);
     const appliedIndex = this.#appliedIndex;
     const keys = this.#sorted();
-    const { machines: _machines, definitionHash, appliedIndex: _index, limits, members, ...after } = this.#snapshotContent(false);
+    const { machines: _machines, sessions: _sessions, definitionHash, appliedIndex: _index, limits, members, ...after } = this.#snapshotContent(false, false);
     const writer = new SnapshotWriter({ definitionHash, appliedIndex, limits, members });
     for (let start = 0; start < keys.length; start += keysPerStep) {
       assert(this.#appliedIndex === appliedIndex && keys.length === this.#machines.size, "the store changed while its snapshot was being built");
@@ -409,19 +409,30 @@ export class Store {
       writer.appendMachines(run);
       yield;
     }
+    // Sessions in runs too, about `keysPerStep` remembered answers a step: each session keeps up to
+    // `sessionWindowSeqs` of them, and a few thousand sessions encoded in one step held a leader's
+    // event loop for about a second, long enough for its followers to elect another.
+    let sessions: SessionSnapshot[] = [];
+    let answersInRun = 0;
+    for (const [clientId, record] of this.#sessions.sessions()) {
+      sessions.push(sessionSnapshot(clientId, record));
+      answersInRun += 1 + record.answers.size;
+      if (answersInRun < keysPerStep) continue;
+      writer.appendSessions(sessions);
+      sessions = [];
+      answersInRun = 0;
+      yield;
+      assert(this.#appliedIndex === appliedIndex, "the store changed while its snapshot was being built");
+    }
+    writer.appendSessions(sessions);
     assert(this.#appliedIndex === appliedIndex, "the store changed while its snapshot was being built");
     return writer.finish(after);
   }
 
-  /** What a snapshot holds; `withMachines` false leaves the keys out (`snapshotSteps` encodes them in runs). */
-  #snapshotContent(withMachines = true): SnapshotContent {
-    const sessions: SnapshotContent["sessions"][number][] = [];
-    for (const [clientId, record] of this.#sessions.sessions()) {
-      const answers = [...record.answers]
-        .sort((left, right) => left[0] - right[0])
-        .map(([seq, answer]) => [seq, answerFingerprint(answer), answer.result] as const);
-      sessions.push({ clientId, lastActivityIndex: record.lastActivityIndex, highestSeq: record.highestSeq, answers });
-    }
+  /** What a snapshot holds; `withMachines` and `withSessions` false leave those out (`snapshotSteps` encodes them in runs). */
+  #snapshotContent(withMachines = true, withSessions = true): SnapshotContent {
+    const sessions: SessionSnapshot[] = [];
+    if (withSessions) for (const [clientId, record] of this.#sessions.sessions()) sessions.push(sessionSnapshot(clientId, record));
     return {
       definitionHash: this.definitionHash,
       appliedIndex: this.#appliedIndex,
@@ -477,6 +488,12 @@ export class Store {
 }
 
 /** Keys created between two reads of the sorted index that are always merged in, however small the store. */
+/** One session as a snapshot records it: its answers sorted by seq, each with its command's fingerprint. */
+function sessionSnapshot(clientId: string, record: ClientSessionRecord): SessionSnapshot {
+  const answers = [...record.answers].sort((left, right) => left[0] - right[0]).map(([seq, answer]) => [seq, answerFingerprint(answer), answer.result] as const);
+  return { clientId, lastActivityIndex: record.lastActivityIndex, highestSeq: record.highestSeq, answers };
+}
+
 const addedKeysFloorMax = 1024;
 
 /**
