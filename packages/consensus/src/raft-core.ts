@@ -1664,10 +1664,10 @@ export class RaftCore {
   }
 
   /**
-   * A member that forwarded entries answers its clients only once it knows
-   * the index committed, and with nothing more to replicate its next Proposal could be a heartbeat
-   * away (a tick of waiting for every forwarded request). It gets a `Commit` as soon as the commit
-   * index passes what it waits for and what it is known to hold.
+   * A member that forwarded entries answers its clients only once it knows the index committed,
+   * and with nothing more to replicate its next Proposal could be a heartbeat away (a tick of
+   * waiting for every forwarded request). It gets a `Commit` as soon as the commit index passes
+   * what it waits for and what it is known to hold.
    */
   private notifyWaitingMember(peer: NodeId): void {
     const progress = this.progressOf(peer);
