@@ -66,13 +66,14 @@ async function platform(args: BenchArgs, machine: MachineInfo, progress: Progres
 /** `pnpm bench --timeline`: one commit, hop by hop (timeline-bench.ts). The warm-up includes `--settle`, so the path is compiled. */
 async function timeline(args: BenchArgs, machine: MachineInfo, progress: ProgressLine): Promise<Report> {
   const workDirectory = mkdtempSync(join(benchDataParent(args), "timeline-run-"));
+  const warmupSeconds = args.settleSeconds + args.warmupSeconds;
   try {
-    const run = await runTimelineBench({ repositoryRoot, workDirectory, seconds: args.seconds, warmupSeconds: args.settleSeconds + args.warmupSeconds, progress });
+    const run = await runTimelineBench({ repositoryRoot, workDirectory, seconds: args.seconds, warmupSeconds, progress });
     const soundness = run.droppedEvents + run.unreadableLines === 0 ? "" : `\n**Incomplete:** ${run.droppedEvents} events dropped past a process's bound, ${run.unreadableLines} unreadable lines.\n`;
     const markdown = [
       `## One commit, hop by hop (${describeMachine(machine)})`,
       "",
-      `1 client on \`/v1/rpc\`, 3 nodes (leader ${run.leaderName}), fsync always, ${args.seconds} s measured after ${args.settleSeconds + args.warmupSeconds} s of warm-up: ${Math.round(run.phase.committedPerSecond)} committed/s, p50 ${run.phase.latency.p50Us.toFixed(0)} µs with the hooks' cost. Each row is the median over requests of when that step happened, from the client's write; a step's µs is the difference of two medians.`,
+      `1 client on \`/v1/rpc\`, 3 nodes (leader ${run.leaderName}), fsync always, ${args.seconds} s measured after ${warmupSeconds} s of warm-up: ${Math.round(run.phase.committedPerSecond)} committed/s, p50 ${run.phase.latency.p50Us.toFixed(0)} µs with the hooks' cost. Each row is the median over requests of when that step happened, from the client's write; a step's µs is the difference of two medians.`,
       "",
       timelineMarkdown(run.analysis),
       soundness,

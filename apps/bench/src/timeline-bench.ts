@@ -1,6 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { installTimelineHooks, timelineDirectoryVariable } from "./commit-timeline-hooks.js";
 import { analyzeTimeline, parseTimeline, type TimelineAnalysis, type TimelineEvent } from "./commit-timeline.js";
 import { LockstepLoadClient } from "./lockstep-load-client.js";
@@ -38,7 +37,7 @@ export interface TimelineBenchResult {
  */
 export async function runTimelineBench(options: TimelineBenchOptions): Promise<TimelineBenchResult> {
   const directory = mkdtempSync(join(options.workDirectory, "timeline-"));
-  const preload = pathToFileURL(new URL("./commit-timeline-preload.js", import.meta.url).pathname).href;
+  const preload = new URL("./commit-timeline-preload.js", import.meta.url).href;
   const savedNodeOptions = process.env.NODE_OPTIONS;
   // The nodes inherit this process's environment: the preload, and where to write.
   process.env.NODE_OPTIONS = `${savedNodeOptions ?? ""} --import ${preload}`.trim();

@@ -92,7 +92,7 @@ export class SnapshotWriter {
     this.sessionsWritten += run.length;
   }
 
-  finish(after: Omit<SnapshotContent, "definitionHash" | "appliedIndex" | "limits" | "members" | "machines" | "sessions">): Uint8Array {
+  finish(after: Pick<SnapshotContent, "tokens" | "joinTokens">): Uint8Array {
     // The fields after `sessions`, in the order `encodeSnapshot` writes them (`joinTokens` is always there).
     this.appendSessions([]);
     this.write(`],${JSON.stringify(after).slice(1)}`);

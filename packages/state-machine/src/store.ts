@@ -395,8 +395,7 @@ export class Store {
     assert(Number.isSafeInteger(keysPerStep) && keysPerStep >= 1, `keysPerStep must be a positive integer, got ${keysPerStep}`);
     const appliedIndex = this.#appliedIndex;
     const keys = this.#sorted();
-    const { machines: _machines, sessions: _sessions, definitionHash, appliedIndex: _index, limits, members, ...after } = this.#snapshotContent(false, false);
-    const writer = new SnapshotWriter({ definitionHash, appliedIndex, limits, members });
+    const writer = new SnapshotWriter({ definitionHash: this.definitionHash, appliedIndex, limits: this.#limits, members: this.#members });
     for (let start = 0; start < keys.length; start += keysPerStep) {
       assert(this.#appliedIndex === appliedIndex && keys.length === this.#machines.size, "the store changed while its snapshot was being built");
       const run: (readonly [string, string, number])[] = [];
@@ -426,25 +425,30 @@ export class Store {
     }
     writer.appendSessions(sessions);
     assert(this.#appliedIndex === appliedIndex, "the store changed while its snapshot was being built");
-    return writer.finish(after);
+    return writer.finish(this.#snapshotTail());
   }
 
-  /** What a snapshot holds; `withMachines` and `withSessions` false leave those out (`snapshotSteps` encodes them in runs). */
-  #snapshotContent(withMachines = true, withSessions = true): SnapshotContent {
+  /** What a snapshot holds, all at once (`snapshotSteps` encodes the same in runs). */
+  #snapshotContent(): SnapshotContent {
     const sessions: SessionSnapshot[] = [];
-    if (withSessions) for (const [clientId, record] of this.#sessions.sessions()) sessions.push(sessionSnapshot(clientId, record));
+    for (const [clientId, record] of this.#sessions.sessions()) sessions.push(sessionSnapshot(clientId, record));
     return {
       definitionHash: this.definitionHash,
       appliedIndex: this.#appliedIndex,
       limits: this.#limits,
       members: this.#members,
-      machines: withMachines
-        ? this.#sorted().map((key) => {
-            const record = this.#machines.get(key)!;
-            return [key, record.state, record.revision] as const;
-          })
-        : [],
+      machines: this.#sorted().map((key) => {
+        const record = this.#machines.get(key)!;
+        return [key, record.state, record.revision] as const;
+      }),
       sessions,
+      ...this.#snapshotTail(),
+    };
+  }
+
+  /** The fields a snapshot holds after `sessions`, in the order it writes them. */
+  #snapshotTail(): Pick<SnapshotContent, "tokens" | "joinTokens"> {
+    return {
       // Absent until the first token: a store without tokens snapshots exactly as before.
       ...(this.#tokens.bootstrapped ? { tokens: this.#tokens.snapshot() } : {}),
       joinTokens: this.#joinTokens.records(),
