@@ -9,6 +9,7 @@ export { defaultDriverConfig, type DriverConfig } from "./driver/driver-config.j
 export type { RequestFailure, RequestFailureCode } from "./driver/pending-requests.js";
 export type { ReadFailureCode } from "./driver/pending-reads.js";
 export type { CommandOutcome } from "./driver/pending-commands.js";
+export type { StoreEncoding, StoreEncodingOutcome } from "./driver/store-encodes.js";
 export { termMax, type DropReason } from "./message-validation.js";
 export type { Member } from "@lockstep/protocol";
 export { storeCommand } from "./store-command.js";

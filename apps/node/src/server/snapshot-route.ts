@@ -5,8 +5,10 @@ import { sendError } from "./send-json.js";
 
 /**
  * `GET /v1/snapshot`: a consistent, checksummed backup of the replicated state. The store is
- * read right after a linearizable read barrier, in the same turn, so the backup holds every
- * write acknowledged before the request and nothing half-applied.
+ * encoded after a linearizable read barrier, so the backup holds every write acknowledged before
+ * the request; the node encodes it in steps between two rounds of its consensus loop (heartbeats
+ * keep flowing at a million keys) with nothing applied meanwhile, so it is of one index and
+ * nothing is half-applied.
  */
 export async function getSnapshot(context: ApiContext, response: ServerResponse): Promise<void> {
   const barrier = await context.node.readBarrier();
@@ -14,25 +16,25 @@ export async function getSnapshot(context: ApiContext, response: ServerResponse)
     const leader = context.node.summary().leader;
     return sendError(response, barrier.code, `snapshot not taken: ${barrier.code}`, leader === null ? {} : { leader });
   }
-  const store = context.node.localStore;
-  const members = context.membership.members();
+  const encoding = await context.node.encodeStore();
+  if (!encoding.ok) return sendError(response, encoding.code, `snapshot not taken: ${encoding.code}`);
   const bytes = encodeBackup(
     {
       cluster: context.identity.cluster,
       clusterUuid: context.identity.clusterUuid,
-      index: store.appliedIndex,
-      members,
+      index: encoding.index,
+      members: encoding.members,
       takenBy: context.selfId,
       takenAtMs: Date.now(),
-      definitionHash: store.definitionHash,
-      definition: store.definition,
+      definitionHash: encoding.definitionHash,
+      definition: encoding.definition,
     },
-    store.snapshot(),
+    encoding.data,
   );
   response.statusCode = 200;
   response.setHeader("Content-Type", "application/octet-stream");
   response.setHeader("Content-Length", bytes.byteLength);
-  response.setHeader("Content-Disposition", `attachment; filename="lockstep-${context.identity.cluster}-${store.appliedIndex}.backup"`);
+  response.setHeader("Content-Disposition", `attachment; filename="lockstep-${context.identity.cluster}-${encoding.index}.backup"`);
   response.setHeader("Cache-Control", "no-store");
   response.end(bytes);
 }

@@ -24,6 +24,7 @@ import type { PendingCommand, RequestFailure } from "./pending-requests.js";
 import { CounterBatch, CounterCell } from "./counter-batch.js";
 import { PersistTimes } from "./persist-times.js";
 import { StoreMetrics } from "./store-metrics.js";
+import { StoreEncodes, type StoreEncodingOutcome } from "./store-encodes.js";
 
 export interface ConsensusNodeOptions {
   id: NodeId;
@@ -117,6 +118,9 @@ export type MembershipChangeOutcome =
 /** Join-token commands a leader awaits at once; they are rare (one per join), so a small bound. */
 const pendingCommandsMax = 256;
 
+/** Backups waiting for the store's bytes at once; they share one encoding, so a few are plenty. */
+const storeEncodesWaitingMax = 16;
+
 /** The commands `proposeCommand` appends: they carry no client session. */
 type JoinTokenCommand = Extract<Command, { kind: "join_token_create" | "join_token_use" | "join_token_revoke" }>;
 
@@ -183,6 +187,8 @@ export class ConsensusNode {
   private readonly schedule: (callback: () => void) => void;
   /** When the leader's own writes of its entries finished (for the replicate stage). */
   private readonly persistTimes = new PersistTimes();
+  /** Backups waiting for the store's bytes, served by the Ready loop between Readys. */
+  private readonly storeEncodes = new StoreEncodes(storeEncodesWaitingMax);
 
   private constructor(
     private readonly options: ConsensusNodeOptions,
@@ -382,6 +388,20 @@ export class ConsensusNode {
     });
   }
 
+  /**
+   * The store's bytes (a backup), with the index, term and configuration they are as of. Encoded
+   * in steps by the Ready loop between two Readys: heartbeats, votes and Proposals keep flowing
+   * while a large store is encoded, and nothing applies meanwhile, so the bytes are of one index.
+   * Call it after `readBarrier` for a backup that holds every write acknowledged before: the
+   * index is then at least the barrier's. Requests that wait together share one encoding.
+   */
+  encodeStore(): Promise<StoreEncodingOutcome> {
+    if (this.stopping || this.stopped) return Promise.resolve({ ok: false, code: "shutting_down" });
+    const outcome = this.storeEncodes.add();
+    this.kick();
+    return outcome;
+  }
+
   /** The local store. Its contents are as of this node's applied index: for a stale read. */
   get localStore(): Store {
     return this.store;
@@ -510,6 +530,7 @@ export class ConsensusNode {
     this.announcedChange?.resolve({ ok: false, reason: "timeout" });
     this.announcedChange = null;
     this.pendingCommands.failAll({ ok: false, code: "shutting_down" });
+    this.storeEncodes.failAll();
   }
 
   /** For tests and the simulator: the core's own invariant checks. */
@@ -590,14 +611,18 @@ export class ConsensusNode {
       for (const message of this.core.takeMessages()) this.options.transport.send(message);
       return;
     }
-    if (!this.core.hasReady()) return;
+    if (!this.core.hasReady() && !this.storeEncodes.pending) return;
     this.readyLoopRunning = true;
     this.readyLoopIdle = this.runReadyLoop();
   }
 
   private async runReadyLoop(): Promise<void> {
     try {
-      while (!this.stopped && this.core.hasReady()) {
+      while (!this.stopped && (this.core.hasReady() || this.storeEncodes.pending)) {
+        if (this.storeEncodes.pending) {
+          await this.serveStoreEncodes();
+          continue;
+        }
         const ready = this.core.ready();
         await this.handleReady(ready);
         if (this.stopped) return;
@@ -840,6 +865,16 @@ export class ConsensusNode {
       if (step.done === true) return step.value;
       await new Promise<void>((resolve) => this.schedule(resolve));
     }
+  }
+
+  /** Encodes the store once for every backup waiting; between two Readys, so nothing applies meanwhile. */
+  private async serveStoreEncodes(): Promise<void> {
+    this.storeEncodes.begin();
+    const store = this.store;
+    const head = { ok: true as const, index: store.appliedIndex, term: this.lastAppliedTerm, members: this.members(), definitionHash: store.definitionHash, definition: store.definition };
+    const data = await this.encodeStoreInSteps();
+    if (this.stopped) return;
+    this.storeEncodes.finish({ ...head, data });
   }
 
   /**
