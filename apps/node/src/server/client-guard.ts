@@ -10,7 +10,7 @@ import { authorize, routeAccess } from "./route-access.js";
 import { requestUrl } from "./request-url.js";
 import { rpcUpgradeOf } from "./rpc-exchange.js";
 import { parseBearer } from "./token-secret.js";
-import { authenticate, type Authentication, type TokenLookup } from "./token-verifier.js";
+import { authenticate, digestsEqual, type Authentication, type TokenLookup } from "./token-verifier.js";
 
 export interface ClientGuardOptions {
   authentication: "tokens" | "none";
@@ -72,6 +72,12 @@ export class ClientGuard {
   private readonly chainChecked = new WeakMap<object, readonly X509Certificate[]>();
   /** Per `/v1/rpc` connection (its upgrade request), the token record a frame of it was last authenticated with. */
   private readonly connectionTokens = new WeakMap<IncomingMessage, TokenRecord>();
+  /**
+   * Per keep-alive HTTP socket, the token last verified on it and its record. Each request of the
+   * socket carries its own header, so the token it presents is compared with that one (in
+   * constant time: a proxy may carry several clients' requests on one socket).
+   */
+  private readonly socketTokens = new WeakMap<object, { presented: string; record: TokenRecord }>();
 
   constructor(private readonly options: ClientGuardOptions) {
     this.anyHost = options.hostAllowlist.includes("*");
@@ -243,20 +249,38 @@ export class ClientGuard {
    * frame's token was verified, the next need only find that same record still in the table and
    * unexpired: a revoke deletes it and any change replaces the (frozen) object, and either sends
    * the frame through the full check again. That saves a SHA-256 per frame; nothing secret is
-   * compared on this path, so it leaks nothing through timing.
+   * compared on this path, so it leaks nothing through timing. A keep-alive HTTP socket saves it
+   * the same way for a request that presents the very token the socket's last verified request
+   * did (compared in constant time).
    */
   private authenticate(request: IncomingMessage, nowMs: number): Authentication {
     const tokens = this.options.tokens();
     const connection = rpcUpgradeOf(request);
-    const known = connection === undefined ? undefined : this.connectionTokens.get(connection);
-    if (known !== undefined && tokens.get(known.name) === known && (known.expiresAtMs === undefined || nowMs < known.expiresAtMs)) return { ok: true, token: known };
+    if (connection === undefined) return this.authenticateOnSocket(request, tokens, nowMs);
+    const known = this.connectionTokens.get(connection);
+    if (known !== undefined && stillValid(known, tokens, nowMs)) return { ok: true, token: known };
     const authenticated = authenticate(presentedToken(request), tokens, nowMs);
-    if (connection !== undefined) {
-      if (authenticated.ok) this.connectionTokens.set(connection, authenticated.token);
-      else this.connectionTokens.delete(connection);
-    }
+    if (authenticated.ok) this.connectionTokens.set(connection, authenticated.token);
+    else this.connectionTokens.delete(connection);
     return authenticated;
   }
+
+  private authenticateOnSocket(request: IncomingMessage, tokens: TokenLookup, nowMs: number): Authentication {
+    const presented = presentedToken(request);
+    const socket = request.socket as object | null | undefined;
+    if (presented === null || socket === null || socket === undefined) return authenticate(presented, tokens, nowMs);
+    const known = this.socketTokens.get(socket);
+    if (known !== undefined && digestsEqual(presented, known.presented) && stillValid(known.record, tokens, nowMs)) return { ok: true, token: known.record };
+    const authenticated = authenticate(presented, tokens, nowMs);
+    if (authenticated.ok) this.socketTokens.set(socket, { presented, record: authenticated.token });
+    else this.socketTokens.delete(socket);
+    return authenticated;
+  }
+}
+
+/** A record verified before is still the table's (not revoked, not replaced) and unexpired. */
+function stillValid(record: TokenRecord, tokens: TokenLookup, nowMs: number): boolean {
+  return tokens.get(record.name) === record && (record.expiresAtMs === undefined || nowMs < record.expiresAtMs);
 }
 
 /** The token from `Authorization: Bearer`, or from a WebSocket subprotocol `lockstep.bearer.<token>`. */

@@ -13,8 +13,8 @@ export type Authentication = { ok: true; token: TokenRecord } | { ok: false; rea
 const absentDigestHex = "0".repeat(64);
 
 /**
- * Whether two hex digests are equal, in time that depends only on their length (always 64 here):
- * every character is compared, with no early exit. It compares strings rather than Buffers
+ * Whether two hex digests (or two tokens) are equal, in time that depends only on their length
+ * (always 64 for digests): every character is compared, with no early exit. It compares strings rather than Buffers
  * because a one-shot hex digest is the cheapest form the leader can get per request (the Buffer
  * form allocates; `createHash` builds an object per call), and every HTTP request pays it.
  */
